@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs every build, test and benchmark dependency of certfleet from
+# Debian's archive. Idempotent: packages already present are skipped, so a
+# second run does no network work.
+set -euo pipefail
+
+BUILD_PKGS=(
+  cmake ninja-build ccache g++ pkg-config openssl git
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libabsl-dev libyaml-cpp-dev libssl-dev libgtest-dev libgmock-dev
+  nlohmann-json3-dev libcurl4-openssl-dev libsqlite3-dev libldns-dev
+  libcpp-httplib-dev libspdlog-dev libfmt-dev
+)
+# Real servers for integration tests and peers for benchmarks.
+LAB_PKGS=(
+  pebble bind9 bind9-dnsutils nginx haproxy etcd-server etcd-client
+  golang-etcd-server-dev golang-github-gogo-protobuf-dev
+  golang-github-grpc-ecosystem-grpc-gateway-dev
+  lego certbot python3-certbot-dns-rfc2136 procps psmisc
+)
+
+missing=()
+for p in "${BUILD_PKGS[@]}" "${LAB_PKGS[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "bootstrap: all dependencies present"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "bootstrap: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# policy-rc.d keeps packaged daemons (bind9, nginx, etcd) from starting; the
+# tests run their own instances on loopback.
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "bootstrap: done"
