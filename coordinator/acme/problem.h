@@ -1,0 +1,74 @@
+// ACME problem documents (RFC 8555 §6.7, RFC 7807) turned into absl::Status
+// values whose code decides the retry policy:
+//
+//   badNonce              → handled inside the client (retried at once)
+//   rateLimited           → kResourceExhausted + Retry-After
+//   serverInternal, 5xx   → kUnavailable (+ Retry-After when sent)
+//   unauthorized          → kPermissionDenied
+//   accountDoesNotExist   → kNotFound
+//   alreadyRevoked        → kAlreadyExists
+//   malformed, badCSR, …  → kInvalidArgument
+//   rejectedIdentifier, caa, dns, connection, incorrectResponse,
+//   externalAccountRequired, orderNotReady, … → kFailedPrecondition
+//
+// The message carries the endpoint, the HTTP status, the problem type and
+// the CA's detail (and subproblems). The problem type and Retry-After travel
+// as status payloads so callers can act on them:
+//
+//   if (auto when = RetryAfterOf(status)) state.next_attempt_at = *when;
+#ifndef CERTFLEET_COORDINATOR_ACME_PROBLEM_H_
+#define CERTFLEET_COORDINATOR_ACME_PROBLEM_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "coordinator/acme/http_transport.h"
+
+namespace certfleet::acme {
+
+inline constexpr char kErrorPrefix[] = "urn:ietf:params:acme:error:";
+
+struct Subproblem {
+  std::string type;
+  std::string detail;
+  std::string identifier;  // the identifier's value, if given
+};
+
+struct Problem {
+  std::string type;  // full URN, e.g. urn:ietf:params:acme:error:rateLimited
+  std::string detail;
+  int status = 0;
+  std::vector<Subproblem> subproblems;
+
+  // The part after kErrorPrefix ("rateLimited"), or the whole type.
+  std::string ShortType() const;
+  // "rateLimited: too many orders [example.com: ...]".
+  std::string Describe() const;
+};
+
+// Parses an application/problem+json body. Unparsable text yields a Problem
+// whose detail is an excerpt of the body.
+Problem ParseProblem(const std::string& body, int http_status);
+
+// Parses a Retry-After header (RFC 9110 §10.2.3): delay-seconds or an
+// HTTP-date, relative to `now`. Nullopt when absent or unparsable.
+std::optional<absl::Time> ParseRetryAfter(const std::string& value,
+                                          absl::Time now);
+
+// The status for an error response from `endpoint` (e.g. "new-order").
+absl::Status ProblemStatus(const std::string& endpoint,
+                           const HttpResponse& response, absl::Time now);
+
+// The Retry-After time carried by a status from ProblemStatus, if any.
+std::optional<absl::Time> RetryAfterOf(const absl::Status& status);
+// The ACME problem type carried by a status ("urn:…:rateLimited"), or "".
+std::string ProblemTypeOf(const absl::Status& status);
+// Attaches a Retry-After time to `status` (used for polling and tests).
+void SetRetryAfter(absl::Status& status, absl::Time when);
+
+}  // namespace certfleet::acme
+
+#endif  // CERTFLEET_COORDINATOR_ACME_PROBLEM_H_
