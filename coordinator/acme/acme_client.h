@@ -121,6 +121,10 @@ class AcmeClient {
   absl::StatusOr<Order> GetOrder(const std::string& url, const Context& ctx);
   absl::StatusOr<Authorization> GetAuthorization(const std::string& url,
                                                  const Context& ctx);
+  // §7.5.2: gives up a pending authorization, which turns its order
+  // invalid — how an abandoned order is kept from lingering at the CA.
+  absl::StatusOr<Authorization> DeactivateAuthorization(const std::string& url,
+                                                        const Context& ctx);
   // Tells the CA the challenge is ready to be validated (§7.5.1).
   absl::StatusOr<Challenge> AnswerChallenge(const std::string& url,
                                             const Context& ctx);

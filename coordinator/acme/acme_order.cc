@@ -85,6 +85,14 @@ absl::StatusOr<Authorization> AcmeClient::GetAuthorization(
   return ParseAuthorization(resp.body, url);
 }
 
+absl::StatusOr<Authorization> AcmeClient::DeactivateAuthorization(
+    const std::string& url, const Context& ctx) {
+  ASSIGN_OR_RETURN(HttpResponse resp,
+                   Post("authz", url, R"({"status":"deactivated"})",
+                        Retry::kSafe, ctx));
+  return ParseAuthorization(resp.body, url);
+}
+
 absl::StatusOr<Challenge> AcmeClient::AnswerChallenge(const std::string& url,
                                                       const Context& ctx) {
   // The empty object (not POST-as-GET) asks the CA to validate (§7.5.1);
@@ -102,16 +110,22 @@ absl::Status AcmeClient::InvalidOrderError(const Order& order,
   for (const std::string& authz_url : order.authorizations) {
     absl::StatusOr<Authorization> authz = GetAuthorization(authz_url, ctx);
     if (!authz.ok() || authz->status == "valid") continue;
+    bool explained = false;
     for (const Challenge& ch : authz->challenges) {
       if (ch.error) {
         reasons.push_back(absl::StrCat(authz->identifier.value, " (", ch.type,
                                        "): ", ch.error->Describe()));
+        explained = true;
       }
+    }
+    if (!explained) {
+      reasons.push_back(absl::StrCat(authz->identifier.value,
+                                     ": authorization ", authz->status));
     }
   }
   if (reasons.empty()) reasons.push_back("no reason given by the CA");
   return absl::FailedPreconditionError(
-      absl::StrCat("order ", order.url, " is invalid: ",
+      absl::StrCat("order ", order.url, " is ", order.status, ": ",
                    absl::StrJoin(reasons, "; ")));
 }
 
@@ -121,7 +135,11 @@ absl::StatusOr<Order> AcmeClient::PollOrder(
   absl::Duration delay = options_.poll.initial;
   while (true) {
     ASSIGN_OR_RETURN(Order order, GetOrder(url, ctx));
-    if (order.status == "invalid") return InvalidOrderError(order, ctx);
+    // Pebble reports "deactivated" for an order whose authorization was
+    // deactivated; RFC 8555 says "invalid". Both are final.
+    if (order.status == "invalid" || order.status == "deactivated") {
+      return InvalidOrderError(order, ctx);
+    }
     if (std::find(done.begin(), done.end(), order.status) != done.end()) {
       return order;
     }

@@ -187,6 +187,23 @@ TEST_F(AcmePebbleTest, RevocationByAccountAndByCertificateKey) {
   EXPECT_EQ(*pebble_->CertStatus(leaf_b.SerialHex()), "Revoked");
 }
 
+TEST_F(AcmePebbleTest, DeactivatingAnAuthorizationInvalidatesTheOrder) {
+  testing::PebbleClient c = NewAccount();
+  ASSERT_OK_AND_ASSIGN(Order order,
+                       c.client->NewOrder({"abandon.example.test"}, {}, Ctx()));
+  ASSERT_OK_AND_ASSIGN(
+      Authorization authz,
+      c.client->DeactivateAuthorization(order.authorizations[0], Ctx()));
+  EXPECT_EQ(authz.status, "deactivated");
+  ASSERT_OK_AND_ASSIGN(Order after, c.client->GetOrder(order.url, Ctx()));
+  // RFC 8555 says "invalid"; Pebble says "deactivated". Either way it is
+  // final and PollOrder reports it instead of waiting.
+  EXPECT_THAT(after.status, ::testing::AnyOf("invalid", "deactivated"));
+  EXPECT_THAT(c.client->PollOrder(order.url, {"ready"}, Ctx()),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("abandon.example.test")));
+}
+
 TEST_F(AcmePebbleTest, NoRenewalInfoOnPebble) {
   testing::PebbleClient c = NewAccount();
   EXPECT_THAT(c.client->GetRenewalInfo("abc.def", Ctx()),
