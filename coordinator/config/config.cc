@@ -1,0 +1,138 @@
+#include "coordinator/config/config.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+#include "coordinator/config/diagnostics.h"
+#include "coordinator/config/dns_names.h"
+#include "coordinator/config/sections.h"
+#include "coordinator/config/yaml_reader.h"
+#include "yaml-cpp/yaml.h"
+
+namespace certfleet::config {
+namespace {
+
+std::string DirName(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) return "";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+void ParseDocument(const YAML::Node& doc, internal::ParseContext& ctx,
+                   CoordinatorConfig* cfg) {
+  Reader& r = ctx.reader;
+  if (!doc.IsDefined() || doc.IsNull()) {
+    r.diags().Add(YAML::Mark::null_mark(), "",
+                  "the file is empty (deploy/examples/coordinator.yaml is a "
+                  "commented example)");
+    return;
+  }
+  if (!doc.IsMap()) {
+    // Every field would be "missing"; saying so would only bury this.
+    r.Error(r.Root(doc), absl::StrCat("expected a mapping of sections "
+                                      "(store, dns, issuers, ...), got ",
+                                      DescribeNodeType(doc)));
+    return;
+  }
+  const Mapping root = r.Map(
+      r.Root(doc), {"store", "key_encryption_key_file", "metrics", "scheduler",
+                    "dns", "issuers", "dns_providers", "certificates"});
+  internal::ParseStore(ctx, root.Get("store"), &cfg->store);
+  internal::ParseKeyEncryptionKeyFile(ctx, root.Get("key_encryption_key_file"),
+                                      &cfg->key_encryption_key_file);
+  internal::ParseMetrics(ctx, root.Get("metrics"), &cfg->metrics);
+  internal::ParseScheduler(ctx, root.Get("scheduler"), &cfg->scheduler);
+  internal::ParseDns(ctx, root.Get("dns"), &cfg->dns);
+  // Order matters: certificates are checked against issuers and zones.
+  internal::ParseIssuers(ctx, root.Get("issuers"), &cfg->issuers);
+  internal::ParseDnsProviders(ctx, root.Get("dns_providers"),
+                              &cfg->dns_providers);
+  internal::ParseCertificates(ctx, root.Get("certificates"), cfg->issuers,
+                              cfg->dns_providers, &cfg->certificates);
+}
+
+absl::StatusOr<CoordinatorConfig> Parse(absl::string_view yaml_text,
+                                        const std::string& source_name,
+                                        const std::string& base_dir,
+                                        Filesystem& fs, GetenvFunction getenv) {
+  Diagnostics diags(source_name);
+  CoordinatorConfig cfg;
+  cfg.source_path = source_name;
+  // yaml-cpp reports through exceptions; they stop here.
+  try {
+    const YAML::Node doc = YAML::Load(std::string(yaml_text));
+    Reader reader(diags, std::move(getenv));
+    internal::ParseContext ctx{reader, fs, base_dir};
+    ParseDocument(doc, ctx, &cfg);
+  } catch (const YAML::Exception& e) {
+    diags.Add(e.mark, "", e.msg);
+  }
+  if (!diags.empty()) return diags.ToStatus();
+  return cfg;
+}
+
+}  // namespace
+
+const IssuerConfig* CoordinatorConfig::FindIssuer(
+    absl::string_view name) const {
+  for (const IssuerConfig& issuer : issuers) {
+    if (issuer.name == name) return &issuer;
+  }
+  return nullptr;
+}
+
+std::optional<ZoneMatch> CoordinatorConfig::FindZone(
+    absl::string_view name) const {
+  std::optional<ZoneMatch> best;
+  for (const DnsProviderConfig& provider : dns_providers) {
+    for (const std::string& zone : provider.zones) {
+      if (IsInZone(name, zone) &&
+          (!best.has_value() || zone.size() > best->zone.size())) {
+        best = ZoneMatch{&provider, zone};
+      }
+    }
+  }
+  return best;
+}
+
+absl::StatusOr<CoordinatorConfig> LoadConfig(const std::string& path,
+                                             Filesystem& fs) {
+  absl::StatusOr<std::string> text = fs.ReadFile(path);
+  if (!text.ok()) {
+    return absl::Status(
+        text.status().code(),
+        absl::StrCat("configuration file: ", text.status().message()));
+  }
+  // Relative paths inside the file are relative to the file, wherever the
+  // process runs from or later moves to: anchor them to an absolute dir.
+  std::string base_dir = DirName(path);
+  if (path.empty() || path.front() != '/') {
+    char cwd[PATH_MAX];
+    if (getcwd(cwd, sizeof cwd) == nullptr) {
+      return ErrnoStatus(errno, "getcwd for", path);
+    }
+    base_dir =
+        base_dir.empty() ? std::string(cwd) : absl::StrCat(cwd, "/", base_dir);
+  }
+  auto getenv = [](const std::string& name) -> std::optional<std::string> {
+    const char* value = std::getenv(name.c_str());
+    if (value == nullptr) return std::nullopt;
+    return std::string(value);
+  };
+  return Parse(*text, path, base_dir, fs, getenv);
+}
+
+absl::StatusOr<CoordinatorConfig> ParseConfig(absl::string_view yaml_text,
+                                              const std::string& source_name,
+                                              Filesystem& fs,
+                                              GetenvFunction getenv) {
+  return Parse(yaml_text, source_name, DirName(source_name), fs,
+               std::move(getenv));
+}
+
+}  // namespace certfleet::config

@@ -1,0 +1,210 @@
+// dns_providers: who publishes DNS-01 records for which zones (sections.h).
+#include <map>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "coordinator/config/addresses.h"
+#include "coordinator/config/dns_names.h"
+#include "coordinator/config/sections.h"
+
+namespace certfleet::config::internal {
+namespace {
+
+constexpr int kMaxTtl = 86400;
+
+bool IsEnvName(absl::string_view name) {
+  if (name.empty() || absl::ascii_isdigit(name.front())) return false;
+  for (char c : name) {
+    if (!absl::ascii_isalnum(c) && c != '_') return false;
+  }
+  return true;
+}
+
+void ParseRfc2136(ParseContext& ctx, const Field& field, Rfc2136Config* out) {
+  Reader& r = ctx.reader;
+  const Mapping m =
+      r.Map(field, {"server", "tsig_key_name", "tsig_algorithm", "tsig_secret",
+                    "tsig_secret_file", "timeout", "ttl"});
+  const Field server = m.Get("server");
+  std::string text;
+  if (r.Required(server) && r.String(server, &text)) {
+    absl::StatusOr<IpPort> endpoint = ParseIpPort(text, 53);
+    if (endpoint.ok()) {
+      out->server = endpoint->ToString();
+    } else {
+      r.Error(server, endpoint.status().message());
+    }
+  }
+  // TSIG is required: an unsigned UPDATE would let anyone who can reach the
+  // server rewrite the zone.
+  const Field key_name = m.Get("tsig_key_name");
+  if (r.Required(key_name) && r.String(key_name, &out->tsig_key_name)) {
+    absl::StatusOr<std::string> as_name = NormalizeZone(out->tsig_key_name);
+    if (!as_name.ok()) r.Error(key_name, as_name.status().message());
+  }
+  const Field algorithm = m.Get("tsig_algorithm");
+  if (r.String(algorithm, &out->tsig_algorithm)) {
+    out->tsig_algorithm = absl::AsciiStrToLower(out->tsig_algorithm);
+    if (out->tsig_algorithm != "hmac-sha256" &&
+        out->tsig_algorithm != "hmac-sha384" &&
+        out->tsig_algorithm != "hmac-sha512") {
+      r.Error(algorithm, absl::StrCat("\"", out->tsig_algorithm,
+                                      "\" is not one of hmac-sha256, "
+                                      "hmac-sha384, hmac-sha512"));
+    }
+  }
+  std::optional<Field> from =
+      ReadSecret(ctx, m, "tsig_secret", "tsig_secret_file", &out->tsig_secret);
+  std::string decoded;
+  if (from.has_value() &&
+      (!absl::Base64Unescape(out->tsig_secret, &decoded) || decoded.empty())) {
+    r.Error(*from,
+            "the TSIG secret is not valid base64 (as tsig-keygen "
+            "prints it)");
+  }
+  r.PositiveDuration(m.Get("timeout"), &out->timeout);
+  r.Int(m.Get("ttl"), 0, kMaxTtl, &out->ttl);
+}
+
+void ParseExec(ParseContext& ctx, const Field& field, ExecProviderConfig* out) {
+  Reader& r = ctx.reader;
+  const Mapping m = r.Map(field, {"command", "timeout", "env"});
+  const Field command = m.Get("command");
+  if (r.Required(command)) {
+    for (const auto& [element, arg] : r.Strings(command)) {
+      if (out->command.empty()) {
+        if (arg.empty() || arg.front() != '/') {
+          r.Error(element, absl::StrCat("\"", arg,
+                                        "\" is not an absolute path (the "
+                                        "command runs without a shell or "
+                                        "PATH lookup)"));
+        } else if (absl::StatusOr<FileInfo> info = ctx.fs.Stat(arg);
+                   !info.ok()) {
+          r.Error(element, info.status().message());
+        } else if (!info->exists) {
+          r.Error(element, absl::StrCat("\"", arg, "\" does not exist"));
+        } else if (info->is_directory || (info->mode & 0111) == 0) {
+          r.Error(element, absl::StrCat("\"", arg, "\" is not executable"));
+        }
+      }
+      out->command.push_back(arg);
+    }
+    if (command.node.IsSequence() && command.node.size() == 0) {
+      r.Error(command, "must hold the program and its arguments");
+    }
+  }
+  r.PositiveDuration(m.Get("timeout"), &out->timeout);
+  const Field env = m.Get("env");
+  if (!env.present()) return;
+  if (!env.node.IsMap()) {
+    r.Error(env, absl::StrCat("expected a mapping, got ",
+                              DescribeNodeType(env.node)));
+    return;
+  }
+  for (auto it = env.node.begin(); it != env.node.end(); ++it) {
+    const YAML::Node key = it->first;
+    Field value;
+    value.node.reset(it->second);
+    value.path =
+        absl::StrCat(env.path, ".", key.IsScalar() ? key.Scalar() : "?");
+    value.mark = it->second.IsNull() ? key.Mark() : it->second.Mark();
+    if (!key.IsScalar() || !IsEnvName(key.Scalar())) {
+      Field key_field{key, value.path, key.Mark()};
+      r.Error(key_field,
+              "not a valid environment variable name (letters, "
+              "digits and _, not starting with a digit)");
+      continue;
+    }
+    std::string text;  // a null value sets the variable to ""
+    if (value.present() && !r.String(value, &text)) continue;
+    out->env.emplace_back(key.Scalar(), std::move(text));
+  }
+}
+
+}  // namespace
+
+void ParseDnsProviders(ParseContext& ctx, const Field& field,
+                       std::vector<DnsProviderConfig>* out) {
+  Reader& r = ctx.reader;
+  std::map<std::string, Field> first_by_name;
+  // zone → (provider name, where the zone was listed)
+  std::map<std::string, std::pair<std::string, Field>> zone_owner;
+  for (const Field& item : r.List(field)) {
+    if (!item.present()) {
+      r.Error(item, "empty list element");
+      continue;
+    }
+    const Mapping m = r.Map(item, {"name", "type", "zones", "rfc2136", "exec"});
+    if (!item.node.IsMap()) continue;
+    DnsProviderConfig provider;
+    const Field name = m.Get("name");
+    const bool named = ReadObjectName(ctx, name, &provider.name);
+
+    const Field type = m.Get("type");
+    std::string type_text;
+    std::optional<DnsProviderConfig::Type> parsed_type;
+    if (r.Required(type) && r.String(type, &type_text)) {
+      if (type_text == "rfc2136") {
+        parsed_type = DnsProviderConfig::Type::kRfc2136;
+      } else if (type_text == "exec") {
+        parsed_type = DnsProviderConfig::Type::kExec;
+      } else {
+        r.Error(type, absl::StrCat("\"", type_text,
+                                   "\" is not one of rfc2136, exec"));
+      }
+    }
+    if (parsed_type.has_value()) {
+      provider.type = *parsed_type;
+      const bool rfc2136 = *parsed_type == DnsProviderConfig::Type::kRfc2136;
+      const Field settings = m.Get(rfc2136 ? "rfc2136" : "exec");
+      const Field other = m.Get(rfc2136 ? "exec" : "rfc2136");
+      if (other.present()) {
+        r.Error(other, absl::StrCat("not used with type ", type_text,
+                                    "; remove it or change the type"));
+      }
+      if (r.Required(settings)) {
+        if (rfc2136) {
+          ParseRfc2136(ctx, settings, &provider.rfc2136);
+        } else {
+          ParseExec(ctx, settings, &provider.exec);
+        }
+      }
+    }
+
+    const Field zones = m.Get("zones");
+    if (r.Required(zones) && zones.node.IsSequence() &&
+        zones.node.size() == 0) {
+      r.Error(zones, "must list at least one zone");
+    }
+    for (const auto& [element, text] : r.Strings(zones)) {
+      absl::StatusOr<std::string> zone = NormalizeZone(text);
+      if (!zone.ok()) {
+        r.Error(element, zone.status().message());
+        continue;
+      }
+      auto [owner, inserted] =
+          zone_owner.emplace(*zone, std::make_pair(provider.name, element));
+      if (!inserted) {
+        r.Error(element, absl::StrCat("zone \"", *zone,
+                                      "\" is already served by dns provider \"",
+                                      owner->second.first, "\" (",
+                                      Where(ctx, owner->second.second), ")"));
+        continue;
+      }
+      provider.zones.push_back(*std::move(zone));
+    }
+
+    if (!named) continue;
+    auto [first, inserted] = first_by_name.emplace(provider.name, name);
+    if (!inserted) {
+      r.Error(name,
+              absl::StrCat("duplicate dns provider name \"", provider.name,
+                           "\" (first at ", Where(ctx, first->second), ")"));
+      continue;
+    }
+    out->push_back(std::move(provider));
+  }
+}
+
+}  // namespace certfleet::config::internal

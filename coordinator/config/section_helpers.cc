@@ -1,0 +1,125 @@
+// Helpers shared by the section readers (declared in sections.h).
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "coordinator/config/secrets.h"
+#include "coordinator/config/sections.h"
+
+namespace certfleet::config::internal {
+namespace {
+
+constexpr size_t kMaxObjectNameLength = 64;
+
+bool IsObjectName(absl::string_view name) {
+  if (name.empty() || name.size() > kMaxObjectNameLength ||
+      !absl::ascii_isalnum(name.front())) {
+    return false;
+  }
+  for (char c : name) {
+    if (!absl::ascii_isalnum(c) && c != '.' && c != '_' && c != '-') {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string ResolvePath(const std::string& base_dir, const std::string& path) {
+  if (path.empty() || path.front() == '/' || base_dir.empty()) return path;
+  absl::string_view rel = path;
+  while (absl::StartsWith(rel, "./")) rel.remove_prefix(2);
+  if (base_dir.back() == '/') return absl::StrCat(base_dir, rel);
+  return absl::StrCat(base_dir, "/", rel);
+}
+
+bool ReadObjectName(ParseContext& ctx, const Field& field, std::string* out) {
+  Reader& r = ctx.reader;
+  if (!r.Required(field)) return false;
+  std::string name;
+  if (!r.String(field, &name)) return false;
+  if (!IsObjectName(name)) {
+    r.Error(field, absl::StrCat("\"", name,
+                                "\" is not a valid name (letters, digits, "
+                                "\".\", \"_\" and \"-\", starting with a "
+                                "letter or digit, at most ",
+                                kMaxObjectNameLength, " characters)"));
+    return false;
+  }
+  *out = std::move(name);
+  return true;
+}
+
+bool ReadPath(ParseContext& ctx, const Field& field, bool required,
+              std::string* out) {
+  Reader& r = ctx.reader;
+  if (required && !r.Required(field)) return false;
+  std::string path;
+  if (!r.String(field, &path)) return false;
+  if (path.empty()) {
+    if (required) r.Error(field, "must not be empty");
+    return false;
+  }
+  *out = ResolvePath(ctx.base_dir, path);
+  return true;
+}
+
+std::optional<Field> ReadSecret(ParseContext& ctx, const Mapping& m,
+                                const char* inline_key, const char* file_key,
+                                std::string* out) {
+  Reader& r = ctx.reader;
+  const Field inline_field = m.Get(inline_key);
+  const Field file_field = m.Get(file_key);
+  if (inline_field.present() && file_field.present()) {
+    r.Error(file_field, absl::StrCat("set either ", inline_key, " or ",
+                                     file_key, ", not both"));
+    return std::nullopt;
+  }
+  if (inline_field.present()) {
+    std::string secret;
+    if (!r.String(inline_field, &secret)) return std::nullopt;
+    secret = std::string(absl::StripAsciiWhitespace(secret));
+    if (secret.empty()) {
+      r.Error(inline_field, "must not be empty");
+      return std::nullopt;
+    }
+    *out = std::move(secret);
+    return inline_field;
+  }
+  if (file_field.present()) {
+    std::string path;
+    if (!ReadPath(ctx, file_field, /*required=*/true, &path)) {
+      return std::nullopt;
+    }
+    absl::StatusOr<std::string> secret = ReadSecretFile(ctx.fs, path);
+    if (!secret.ok()) {
+      r.Error(file_field, secret.status().message());
+      return std::nullopt;
+    }
+    *out = *std::move(secret);
+    return file_field;
+  }
+  r.Error(inline_field,
+          absl::StrCat("required field is missing (or set ", file_key, ")"));
+  return std::nullopt;
+}
+
+bool ReadKeyType(ParseContext& ctx, const Field& field, crypto::KeyType* out) {
+  Reader& r = ctx.reader;
+  std::optional<std::string> text = r.Scalar(field, "a key type");
+  if (!text.has_value()) return false;
+  std::optional<crypto::KeyType> type = crypto::ParseKeyType(*text);
+  if (!type.has_value()) {
+    r.Error(field, absl::StrCat("\"", *text, "\" is not one of ",
+                                crypto::KeyTypeChoices()));
+    return false;
+  }
+  *out = *type;
+  return true;
+}
+
+std::string Where(ParseContext& ctx, const Field& field) {
+  return ctx.reader.diags().Where(field.mark);
+}
+
+}  // namespace certfleet::config::internal

@@ -1,0 +1,79 @@
+// Internal to certfleet_config: the readers for each part of
+// coordinator.yaml, called in order by ParseConfig (config.cc). Each reads
+// its part into the config structs and reports every problem to the Reader's
+// Diagnostics; none stops at the first problem.
+//
+//   ParseContext ctx{reader, fs, "/etc/certfleet"};
+//   ParseIssuers(ctx, root.Get("issuers"), &cfg.issuers);
+#ifndef CERTFLEET_COORDINATOR_CONFIG_SECTIONS_H_
+#define CERTFLEET_COORDINATOR_CONFIG_SECTIONS_H_
+
+#include <string>
+#include <vector>
+
+#include "common/filesystem.h"
+#include "coordinator/config/config.h"
+#include "coordinator/config/yaml_reader.h"
+
+namespace certfleet::config::internal {
+
+struct ParseContext {
+  Reader& reader;
+  Filesystem& fs;
+  // Directory relative paths are resolved against; "" leaves them relative.
+  std::string base_dir;
+};
+
+// `path` itself when absolute (or base_dir is ""), else base_dir/path.
+std::string ResolvePath(const std::string& base_dir, const std::string& path);
+
+// A required name of an issuer, DNS provider or certificate: letters,
+// digits, ".", "_" and "-", starting with a letter or digit, at most 64
+// characters (it appears in logs, metrics labels and certfleetctl).
+bool ReadObjectName(ParseContext& ctx, const Field& field, std::string* out);
+
+// A file path, resolved against base_dir. Returns true when a non-empty
+// path was read. When `required`, reports a missing or empty one.
+bool ReadPath(ParseContext& ctx, const Field& field, bool required,
+              std::string* out);
+
+// Exactly one of `m.<inline_key>` (the secret itself) or `m.<file_key>` (a
+// private file holding it). Returns the field the secret came from, for
+// messages about its value; nullopt after reporting a problem.
+std::optional<Field> ReadSecret(ParseContext& ctx, const Mapping& m,
+                                const char* inline_key, const char* file_key,
+                                std::string* out);
+
+// A key type name (ec256, ec384, rsa2048, rsa3072, rsa4096).
+bool ReadKeyType(ParseContext& ctx, const Field& field, crypto::KeyType* out);
+
+// "coordinator.yaml:12:11", for "first at ..." in duplicate reports.
+std::string Where(ParseContext& ctx, const Field& field);
+
+// Top-level sections with few fields (general_sections.cc).
+void ParseStore(ParseContext& ctx, const Field& field, StoreConfig* out);
+void ParseKeyEncryptionKeyFile(ParseContext& ctx, const Field& field,
+                               std::string* out);
+void ParseMetrics(ParseContext& ctx, const Field& field, MetricsConfig* out);
+void ParseScheduler(ParseContext& ctx, const Field& field,
+                    SchedulerConfig* out);
+void ParseDns(ParseContext& ctx, const Field& field, DnsConfig* out);
+
+// issuers.cc
+void ParseIssuers(ParseContext& ctx, const Field& field,
+                  std::vector<IssuerConfig>* out);
+
+// dns_providers.cc; also reports a zone served by two providers.
+void ParseDnsProviders(ParseContext& ctx, const Field& field,
+                       std::vector<DnsProviderConfig>* out);
+
+// certificates.cc; also checks each certificate against the issuers and the
+// providers' zones already read.
+void ParseCertificates(ParseContext& ctx, const Field& field,
+                       const std::vector<IssuerConfig>& issuers,
+                       const std::vector<DnsProviderConfig>& providers,
+                       std::vector<CertificateConfig>* out);
+
+}  // namespace certfleet::config::internal
+
+#endif  // CERTFLEET_COORDINATOR_CONFIG_SECTIONS_H_
