@@ -35,7 +35,7 @@ std::string AllZones(const std::vector<DnsProviderConfig>& providers) {
 
 void ParseNames(ParseContext& ctx, const Field& field,
                 const std::vector<DnsProviderConfig>& providers,
-                CertificateConfig* out) {
+                bool follow_cname, CertificateConfig* out) {
   Reader& r = ctx.reader;
   if (!r.Required(field)) return;
   if (field.node.IsSequence()) {
@@ -60,11 +60,13 @@ void ParseNames(ParseContext& ctx, const Field& field,
                            first->second.path, ")"));
       continue;
     }
-    if (!InAnyZone(*name, providers)) {
+    if (!follow_cname && !InAnyZone(*name, providers)) {
       r.Error(element, absl::StrCat("\"", *name,
                                     "\" is not inside any dns_providers zone "
                                     "(zones: ",
-                                    AllZones(providers), ")"));
+                                    AllZones(providers),
+                                    "; with dns.follow_cname it could be "
+                                    "delegated by CNAME)"));
     }
     out->names.push_back(*std::move(name));
   }
@@ -75,6 +77,7 @@ void ParseNames(ParseContext& ctx, const Field& field,
 void ParseCertificates(ParseContext& ctx, const Field& field,
                        const std::vector<IssuerConfig>& issuers,
                        const std::vector<DnsProviderConfig>& providers,
+                       bool follow_cname,
                        std::vector<CertificateConfig>* out) {
   Reader& r = ctx.reader;
   std::map<std::string, Field> first_by_name;
@@ -89,7 +92,7 @@ void ParseCertificates(ParseContext& ctx, const Field& field,
     CertificateConfig cert;
     const Field name = m.Get("name");
     const bool named = ReadObjectName(ctx, name, &cert.name);
-    ParseNames(ctx, m.Get("names"), providers, &cert);
+    ParseNames(ctx, m.Get("names"), providers, follow_cname, &cert);
     ReadKeyType(ctx, m.Get("key_type"), &cert.key_type);
     const Field issuer = m.Get("issuer");
     if (r.Required(issuer) && r.String(issuer, &cert.issuer)) {

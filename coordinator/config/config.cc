@@ -53,7 +53,8 @@ void ParseDocument(const YAML::Node& doc, internal::ParseContext& ctx,
   internal::ParseDnsProviders(ctx, root.Get("dns_providers"),
                               &cfg->dns_providers);
   internal::ParseCertificates(ctx, root.Get("certificates"), cfg->issuers,
-                              cfg->dns_providers, &cfg->certificates);
+                              cfg->dns_providers, cfg->dns.follow_cname,
+                              &cfg->certificates);
 }
 
 absl::StatusOr<CoordinatorConfig> Parse(absl::string_view yaml_text,

@@ -69,9 +69,13 @@ void ParseDnsProviders(ParseContext& ctx, const Field& field,
 
 // certificates.cc; also checks each certificate against the issuers and the
 // providers' zones already read.
+// With `follow_cname`, a name outside every provider zone is accepted: its
+// _acme-challenge may be a CNAME into a configured zone (delegated
+// validation), which only the order can find out.
 void ParseCertificates(ParseContext& ctx, const Field& field,
                        const std::vector<IssuerConfig>& issuers,
                        const std::vector<DnsProviderConfig>& providers,
+                       bool follow_cname,
                        std::vector<CertificateConfig>* out);
 
 }  // namespace certfleet::config::internal

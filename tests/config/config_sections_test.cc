@@ -14,6 +14,7 @@ namespace certfleet::config {
 namespace {
 
 using testing::ErrorOfValidWith;
+using testing::ErrorOfStrictValidWith;
 using testing::MemoryFilesystem;
 using testing::ParseText;
 using testing::ValidWith;
@@ -88,18 +89,18 @@ TEST(ConfigSectionsTest, ProviderType) {
 
 TEST(ConfigSectionsTest, ProviderZones) {
   EXPECT_EQ(
-      ErrorOfValidWith("zones: [example.test]", "zones: []"),
+      ErrorOfStrictValidWith("zones: [example.test]", "zones: []"),
       "coordinator.yaml:12:12: dns_providers[0].zones: must list at least "
       "one zone\n"
       "coordinator.yaml:19:13: certificates[0].names[0]: "
       "\"www.example.test\" is not inside any dns_providers zone (zones: "
-      "none)");
-  EXPECT_EQ(ErrorOfValidWith("zones: [example.test]", "zones: [\".\"]"),
+      "none; with dns.follow_cname it could be delegated by CNAME)");
+  EXPECT_EQ(ErrorOfStrictValidWith("zones: [example.test]", "zones: [\".\"]"),
             "coordinator.yaml:12:13: dns_providers[0].zones[0]: \".\" is the "
             "root zone; name the zone itself\n"
             "coordinator.yaml:19:13: certificates[0].names[0]: "
             "\"www.example.test\" is not inside any dns_providers zone (zones: "
-            "none)");
+            "none; with dns.follow_cname it could be delegated by CNAME)");
 }
 
 TEST(ConfigSectionsTest, Rfc2136) {

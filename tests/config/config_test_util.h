@@ -71,6 +71,37 @@ inline std::string ValidWith(absl::string_view from, absl::string_view to) {
 // "OK" when it parses.
 inline std::string ErrorOfValidWith(
     absl::string_view from, absl::string_view to,
+    const std::map<std::string, std::string>& env);
+
+// Like ErrorOfValidWith, with dns.follow_cname off (written on the same two
+// lines, so line numbers stay those of kValid).
+inline std::string ErrorOfStrictValidWith(absl::string_view from,
+                                          absl::string_view to);
+
+// The error message of parsing kValid with `from` replaced by `to`, or
+// "OK" when it parses.
+inline std::string ErrorOfText(const std::string& text,
+                               const std::map<std::string, std::string>& env) {
+  MemoryFilesystem fs;
+  absl::StatusOr<CoordinatorConfig> c = ParseText(text, fs, env);
+  if (c.ok()) return "OK";
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  return std::string(c.status().message());
+}
+
+inline std::string ErrorOfStrictValidWith(absl::string_view from,
+                                          absl::string_view to) {
+  std::string text = ValidWith(from, to);
+  const std::string dns = "dns:\n  resolvers: [127.0.0.1:5353]\n";
+  const size_t at = text.find(dns);
+  EXPECT_NE(at, std::string::npos);
+  text.replace(at, dns.size(),
+               "dns: {resolvers: [127.0.0.1:5353],\n      follow_cname: false}\n");
+  return ErrorOfText(text, {});
+}
+
+inline std::string ErrorOfValidWith(
+    absl::string_view from, absl::string_view to,
     const std::map<std::string, std::string>& env = {}) {
   MemoryFilesystem fs;
   absl::StatusOr<CoordinatorConfig> c = ParseText(ValidWith(from, to), fs, env);
