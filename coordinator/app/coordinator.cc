@@ -1,0 +1,142 @@
+#include "coordinator/app/coordinator.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "common/status_macros.h"
+#include "coordinator/dns/exec_provider.h"
+#include "coordinator/dns/ldns_resolver.h"
+#include "coordinator/dns/rfc2136_provider.h"
+#include "coordinator/store/sqlite_store.h"
+
+namespace certfleet::app {
+
+Coordinator::Coordinator(const config::CoordinatorConfig& config, Clock& clock)
+    : config_(config), clock_(clock), metrics_(registry_) {}
+
+Coordinator::~Coordinator() {
+  // The metrics server reads the registry: stop it first.
+  metrics_server_.reset();
+}
+
+absl::StatusOr<std::unique_ptr<Coordinator>> Coordinator::Create(
+    const config::CoordinatorConfig& config, Clock& clock,
+    CoordinatorOptions options) {
+  std::unique_ptr<Coordinator> c(new Coordinator(config, clock));
+
+  ASSIGN_OR_RETURN(crypto::Kek kek, crypto::Kek::LoadOrCreate(
+                                        config.key_encryption_key_file, c->fs_));
+  c->kek_.emplace(std::move(kek));
+
+  store::SqliteOptions sqlite;
+  sqlite.sync = config.store.sqlite_sync == "full"
+                    ? store::SqliteOptions::Sync::kFull
+                    : store::SqliteOptions::Sync::kNormal;
+  absl::StatusOr<std::unique_ptr<store::SqliteStore>> store =
+      store::SqliteStore::Open(config.store.sqlite_path, sqlite);
+  if (!store.ok()) return Annotate(store.status(), "store");
+  c->store_ = *std::move(store);
+
+  if (options.metrics_server && !config.metrics.listen.empty()) {
+    ASSIGN_OR_RETURN(c->metrics_server_,
+                     metrics::MetricsServer::Start(config.metrics.listen,
+                                                   &c->registry_));
+  }
+
+  std::map<std::string, issuance::Issuer*> issuers;
+  for (const config::IssuerConfig& ic : config.issuers) {
+    c->acme_observers_.push_back(c->metrics_.ForIssuer(ic.name));
+    ASSIGN_OR_RETURN(std::unique_ptr<issuance::Issuer> issuer,
+                     issuance::Issuer::Create(ic, clock,
+                                              c->acme_observers_.back().get()));
+    issuers[ic.name] = issuer.get();
+    c->issuers_[ic.name] = std::move(issuer);
+  }
+
+  std::vector<dns::ProviderBinding> bindings;
+  for (const config::DnsProviderConfig& pc : config.dns_providers) {
+    std::shared_ptr<dns::DnsProvider> provider;
+    if (pc.type == config::DnsProviderConfig::Type::kRfc2136) {
+      absl::StatusOr<std::unique_ptr<dns::Rfc2136Provider>> p =
+          dns::Rfc2136Provider::Create(
+              pc.name, {.server = pc.rfc2136.server,
+                        .tsig_key_name = pc.rfc2136.tsig_key_name,
+                        .tsig_algorithm = pc.rfc2136.tsig_algorithm,
+                        .tsig_secret = pc.rfc2136.tsig_secret,
+                        .timeout = pc.rfc2136.timeout,
+                        .ttl = static_cast<uint32_t>(pc.rfc2136.ttl)});
+      if (!p.ok()) {
+        return Annotate(p.status(), absl::StrCat("dns provider ", pc.name));
+      }
+      provider = *std::move(p);
+    } else {
+      provider = std::make_shared<dns::ExecProvider>(
+          pc.name,
+          dns::ExecOptions{.argv = pc.exec.command,
+                           .timeout = pc.exec.timeout,
+                           .env = pc.exec.env},
+          c->processes_);
+    }
+    bindings.push_back({std::move(provider), pc.zones});
+  }
+  c->resolver_ = std::make_unique<dns::LdnsResolver>();
+  c->authoritative_resolver_ = std::make_unique<dns::LdnsResolver>(
+      dns::LdnsResolverOptions{.recursion_desired = false});
+  c->solver_ = std::make_unique<dns::Dns01Solver>(
+      std::move(bindings), *c->resolver_,
+      dns::SolverOptions{.resolvers = config.dns.resolvers,
+                         .nameserver_port = config.dns.nameserver_port,
+                         .propagation_interval = config.dns.propagation_interval,
+                         .propagation_timeout = config.dns.propagation_timeout,
+                         .follow_cname = config.dns.follow_cname},
+      clock, c->authoritative_resolver_.get());
+  c->runner_ = std::make_unique<issuance::OrderRunner>(
+      *c->store_, *c->kek_, *c->solver_, clock, issuance::OrderRunnerOptions{},
+      &c->metrics_);
+  c->scheduler_ = std::make_unique<scheduler::Scheduler>(
+      config.certificates, std::move(issuers), *c->store_, *c->runner_, clock,
+      scheduler::SchedulerOptions{
+          .max_concurrent_orders = config.scheduler.max_concurrent_orders,
+          .check_interval = config.scheduler.check_interval,
+          .retry_initial = config.scheduler.retry_initial,
+          .retry_max = config.scheduler.retry_max},
+      &c->metrics_);
+  return c;
+}
+
+absl::Status Coordinator::Serve(const Context& ctx) {
+  if (absl::Status s = scheduler_->SweepOrphanOrders(ctx); !s.ok()) {
+    CF_LOG_WARN("abandoning orders of removed certificates: %s", s.ToString());
+  }
+  CF_LOG_INFO("coordinator serving %d certificates from %d issuers",
+              config_.certificates.size(), config_.issuers.size());
+  scheduler_->Run(ctx);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<scheduler::PassReport> Coordinator::RunOnce(const Context& ctx) {
+  if (absl::Status s = scheduler_->SweepOrphanOrders(ctx); !s.ok()) {
+    CF_LOG_WARN("abandoning orders of removed certificates: %s", s.ToString());
+  }
+  ASSIGN_OR_RETURN(scheduler::PassReport report, scheduler_->RunPass(ctx));
+  if (!report.attempted.empty() && !ctx.IsCancelled()) {
+    // Look once more so new versions get their renewal times (nothing
+    // freshly issued is due, and failures are backing off).
+    absl::StatusOr<scheduler::PassReport> again = scheduler_->RunPass(ctx);
+    if (!again.ok()) return again.status();
+    report.not_due = again->not_due;
+    report.next_due = again->next_due;
+  }
+  return report;
+}
+
+int Coordinator::metrics_port() const {
+  return metrics_server_ ? metrics_server_->port() : 0;
+}
+
+uint64_t Coordinator::acme_exchanges() const {
+  uint64_t n = 0;
+  for (const auto& [name, issuer] : issuers_) n += issuer->client().exchanges();
+  return n;
+}
+
+}  // namespace certfleet::app

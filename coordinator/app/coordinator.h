@@ -1,0 +1,83 @@
+// The coordinator assembled from its configuration: key-encryption key,
+// store, metrics, issuers, DNS-01 solver, order runner and scheduler.
+//
+//   ASSIGN_OR_RETURN(auto coordinator, Coordinator::Create(config, clock));
+//   RETURN_IF_ERROR(coordinator->Serve(ctx));        // until ctx is cancelled
+//   ASSIGN_OR_RETURN(auto report, coordinator->RunOnce(ctx));  // --once
+#ifndef CERTFLEET_COORDINATOR_APP_COORDINATOR_H_
+#define CERTFLEET_COORDINATOR_APP_COORDINATOR_H_
+
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/clock.h"
+#include "common/crypto/kek.h"
+#include "common/filesystem.h"
+#include "common/metrics/http_server.h"
+#include "common/metrics/registry.h"
+#include "common/process_runner.h"
+#include "coordinator/app/coordinator_metrics.h"
+#include "coordinator/config/config.h"
+#include "coordinator/dns/resolver.h"
+#include "coordinator/dns/solver.h"
+#include "coordinator/issuance/issuer.h"
+#include "coordinator/issuance/order_runner.h"
+#include "coordinator/scheduler/scheduler.h"
+#include "coordinator/store/store.h"
+
+namespace certfleet::app {
+
+struct CoordinatorOptions {
+  // Serve /metrics when the config names an address.
+  bool metrics_server = true;
+};
+
+class Coordinator {
+ public:
+  // Fails with the first problem met, naming it: an unreadable or unsafe
+  // key-encryption key, a store that cannot be opened, a metrics address in
+  // use, a trust bundle that cannot be read.
+  static absl::StatusOr<std::unique_ptr<Coordinator>> Create(
+      const config::CoordinatorConfig& config, Clock& clock,
+      CoordinatorOptions options = {});
+  ~Coordinator();
+
+  // Abandons orders of certificates no longer configured, then runs the
+  // scheduler until `ctx` is cancelled.
+  absl::Status Serve(const Context& ctx);
+  // The same sweep and a single scheduler pass.
+  absl::StatusOr<scheduler::PassReport> RunOnce(const Context& ctx);
+
+  store::Store& store() { return *store_; }
+  metrics::Registry& registry() { return registry_; }
+  // The bound metrics port, 0 when not serving metrics.
+  int metrics_port() const;
+  // ACME HTTP exchanges so far, all issuers together.
+  uint64_t acme_exchanges() const;
+
+ private:
+  Coordinator(const config::CoordinatorConfig& config, Clock& clock);
+
+  const config::CoordinatorConfig config_;
+  Clock& clock_;
+  LocalFilesystem fs_;
+  SubprocessRunner processes_;
+  metrics::Registry registry_;
+  CoordinatorMetrics metrics_;
+  std::unique_ptr<metrics::MetricsServer> metrics_server_;
+  std::optional<crypto::Kek> kek_;
+  std::unique_ptr<store::Store> store_;
+  std::vector<std::unique_ptr<acme::AcmeObserver>> acme_observers_;
+  std::map<std::string, std::unique_ptr<issuance::Issuer>> issuers_;
+  std::unique_ptr<dns::DnsResolver> resolver_;
+  std::unique_ptr<dns::DnsResolver> authoritative_resolver_;
+  std::unique_ptr<dns::Dns01Solver> solver_;
+  std::unique_ptr<issuance::OrderRunner> runner_;
+  std::unique_ptr<scheduler::Scheduler> scheduler_;
+};
+
+}  // namespace certfleet::app
+
+#endif  // CERTFLEET_COORDINATOR_APP_COORDINATOR_H_

@@ -1,0 +1,93 @@
+#include "coordinator/app/coordinator_metrics.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace certfleet::app {
+namespace {
+
+class IssuerAcmeMetrics : public acme::AcmeObserver {
+ public:
+  IssuerAcmeMetrics(std::string issuer, metrics::CounterFamily& requests,
+                    metrics::HistogramFamily& latency)
+      : issuer_(std::move(issuer)), requests_(requests), latency_(latency) {}
+
+  void OnExchange(absl::string_view endpoint, int http_status,
+                  absl::Duration latency) override {
+    const std::string ep(endpoint);
+    requests_
+        .WithLabels({issuer_, ep,
+                     http_status == 0 ? "error" : absl::StrCat(http_status)})
+        ->Increment();
+    latency_.WithLabels({issuer_, ep})
+        ->Observe(absl::ToDoubleSeconds(latency));
+  }
+
+ private:
+  const std::string issuer_;
+  metrics::CounterFamily& requests_;
+  metrics::HistogramFamily& latency_;
+};
+
+}  // namespace
+
+CoordinatorMetrics::CoordinatorMetrics(metrics::Registry& registry)
+    : acme_requests_(registry.Counter(
+          "certfleet_acme_requests_total",
+          "ACME HTTP exchanges by issuer, endpoint and HTTP status (error: no "
+          "response).",
+          {"issuer", "endpoint", "status"})),
+      acme_latency_(registry.Histogram(
+          "certfleet_acme_request_duration_seconds",
+          "Latency of ACME HTTP exchanges.", {"issuer", "endpoint"},
+          metrics::ExponentialBuckets(0.001, 4, 8))),
+      orders_(registry.Counter(
+          "certfleet_orders_total",
+          "ACME orders by issuer and outcome (issued, failed: kept to resume, "
+          "abandoned).",
+          {"issuer", "outcome"})),
+      propagation_(registry
+                       .Histogram("certfleet_dns_propagation_seconds",
+                                  "Time until every authoritative name server "
+                                  "served an order's DNS-01 records.",
+                                  {}, metrics::ExponentialBuckets(0.001, 4, 10))
+                       .WithLabels({})),
+      cleanup_failures_(registry.Counter(
+          "certfleet_dns_cleanup_failures_total",
+          "DNS-01 record removals that failed (retried later).",
+          {"certificate"})),
+      not_after_(registry.Gauge(
+          "certfleet_certificate_not_after_timestamp_seconds",
+          "Expiry (Unix time) of the newest version of each certificate.",
+          {"certificate"})),
+      renew_at_(registry.Gauge(
+          "certfleet_certificate_renew_at_timestamp_seconds",
+          "Planned renewal time (Unix time) of each certificate.",
+          {"certificate"})) {}
+
+std::unique_ptr<acme::AcmeObserver> CoordinatorMetrics::ForIssuer(
+    const std::string& issuer) {
+  return std::make_unique<IssuerAcmeMetrics>(issuer, acme_requests_,
+                                             acme_latency_);
+}
+
+void CoordinatorMetrics::OnOrderFinished(const std::string& issuer,
+                                         absl::string_view outcome) {
+  orders_.WithLabels({issuer, std::string(outcome)})->Increment();
+}
+
+void CoordinatorMetrics::OnPropagation(absl::Duration waited) {
+  propagation_->Observe(absl::ToDoubleSeconds(waited));
+}
+
+void CoordinatorMetrics::OnDnsCleanupFailed(const std::string& cert_name) {
+  cleanup_failures_.WithLabels({cert_name})->Increment();
+}
+
+void CoordinatorMetrics::OnCertificate(const std::string& name,
+                                       absl::Time not_after,
+                                       absl::Time renew_at) {
+  not_after_.WithLabels({name})->Set(absl::ToUnixSeconds(not_after));
+  renew_at_.WithLabels({name})->Set(absl::ToUnixSeconds(renew_at));
+}
+
+}  // namespace certfleet::app

@@ -1,0 +1,51 @@
+// The coordinator's Prometheus metrics, fed by the observer seams of the
+// ACME client, the order runner and the scheduler.
+//
+//   certfleet_acme_requests_total{issuer,endpoint,status}
+//   certfleet_acme_request_duration_seconds{issuer,endpoint}
+//   certfleet_orders_total{issuer,outcome}            issued|failed|abandoned
+//   certfleet_dns_propagation_seconds
+//   certfleet_dns_cleanup_failures_total{certificate}
+//   certfleet_certificate_not_after_timestamp_seconds{certificate}
+//   certfleet_certificate_renew_at_timestamp_seconds{certificate}
+#ifndef CERTFLEET_COORDINATOR_APP_COORDINATOR_METRICS_H_
+#define CERTFLEET_COORDINATOR_APP_COORDINATOR_METRICS_H_
+
+#include <memory>
+#include <string>
+
+#include "common/metrics/registry.h"
+#include "coordinator/acme/acme_client.h"
+#include "coordinator/issuance/order_runner.h"
+#include "coordinator/scheduler/scheduler.h"
+
+namespace certfleet::app {
+
+class CoordinatorMetrics : public issuance::IssuanceObserver,
+                           public scheduler::SchedulerObserver {
+ public:
+  explicit CoordinatorMetrics(metrics::Registry& registry);
+
+  // An observer for one issuer's ACME client (labels it with the issuer).
+  std::unique_ptr<acme::AcmeObserver> ForIssuer(const std::string& issuer);
+
+  void OnOrderFinished(const std::string& issuer,
+                       absl::string_view outcome) override;
+  void OnPropagation(absl::Duration waited) override;
+  void OnDnsCleanupFailed(const std::string& cert_name) override;
+  void OnCertificate(const std::string& name, absl::Time not_after,
+                     absl::Time renew_at) override;
+
+ private:
+  metrics::CounterFamily& acme_requests_;
+  metrics::HistogramFamily& acme_latency_;
+  metrics::CounterFamily& orders_;
+  metrics::Histogram* propagation_;
+  metrics::CounterFamily& cleanup_failures_;
+  metrics::GaugeFamily& not_after_;
+  metrics::GaugeFamily& renew_at_;
+};
+
+}  // namespace certfleet::app
+
+#endif  // CERTFLEET_COORDINATOR_APP_COORDINATOR_METRICS_H_

@@ -1,0 +1,271 @@
+// certfleet-coordinator: holds the ACME accounts, issues and renews every
+// certificate of the fleet once, and keeps its versions.
+//
+//   certfleet-coordinator serve --config FILE [--once] [-o json]
+//   certfleet-coordinator check-config FILE
+//   certfleet-coordinator status --config FILE [-o json]
+//
+// Exit status: 0 success; 1 a runtime failure (with --once: a certificate
+// could not be issued); 2 a usage or configuration error.
+#include <signal.h>
+#include <sys/resource.h>
+
+#include <cstdio>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "coordinator/app/coordinator.h"
+#include "coordinator/app/status_report.h"
+#include "coordinator/config/config.h"
+#include "nlohmann/json.hpp"
+
+namespace certfleet {
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+constexpr char kUsage[] =
+    "usage:\n"
+    "  certfleet-coordinator serve --config FILE [--once] [-o table|json]\n"
+    "      run the coordinator; with --once: one pass (issue what is missing,\n"
+    "      renew what is due), print the result and exit\n"
+    "  certfleet-coordinator check-config FILE\n"
+    "      validate FILE and exit (0 valid, 2 invalid)\n"
+    "  certfleet-coordinator status --config FILE [-o table|json]\n"
+    "      print every certificate's newest version and state from the store\n"
+    "common flags: --log-level debug|info|warning|error\n";
+
+struct Args {
+  std::string command;
+  std::string config;
+  bool once = false;
+  bool json = false;
+  std::string error;
+};
+
+Args ParseArgs(int argc, char** argv) {
+  Args a;
+  if (argc < 2) {
+    a.error = "no command given";
+    return a;
+  }
+  a.command = argv[1];
+  for (int i = 2; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&](const char* flag) -> std::string {
+      if (i + 1 >= argc) {
+        a.error = absl::StrCat(flag, " needs a value");
+        return "";
+      }
+      return argv[++i];
+    };
+    if (arg == "--config" || arg == "-c") {
+      a.config = value("--config");
+    } else if (arg.rfind("--config=", 0) == 0) {
+      a.config = arg.substr(9);
+    } else if (arg == "--once") {
+      a.once = true;
+    } else if (arg == "-o" || arg == "--output") {
+      const std::string o = value("-o");
+      if (o == "json") {
+        a.json = true;
+      } else if (o != "table" && a.error.empty()) {
+        a.error = absl::StrCat("-o: \"", o, "\" is not one of table, json");
+      }
+    } else if (arg == "--log-level") {
+      LogLevel level;
+      const std::string v = value("--log-level");
+      if (!ParseLogLevel(v, &level)) {
+        a.error = absl::StrCat("--log-level: \"", v, "\" is not one of debug, "
+                               "info, warning, error");
+      } else {
+        SetLogLevel(level);
+      }
+    } else if (a.command == "check-config" && a.config.empty() &&
+               arg[0] != '-') {
+      a.config = arg;
+    } else if (a.error.empty()) {
+      a.error = absl::StrCat("unknown argument \"", arg, "\"");
+    }
+  }
+  if (a.error.empty() && a.config.empty() && a.command != "version") {
+    a.error = "no configuration file given (--config FILE)";
+  }
+  return a;
+}
+
+absl::StatusOr<config::CoordinatorConfig> Load(const std::string& path) {
+  LocalFilesystem fs;
+  return config::LoadConfig(path, fs);
+}
+
+// SIGINT/SIGTERM cancel `cancel`: orders stop at their next step and clean
+// up their DNS records before the process exits.
+std::thread StartSignalThread(std::shared_ptr<Cancellation> cancel) {
+  return std::thread([cancel] {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    int sig = 0;
+    sigwait(&set, &sig);
+    CF_LOG_INFO("received signal %d; finishing in-flight work", sig);
+    cancel->Cancel();
+  });
+}
+
+int Serve(const Args& args) {
+  absl::StatusOr<config::CoordinatorConfig> cfg = Load(args.config);
+  if (!cfg.ok()) {
+    fprintf(stderr, "%s\n", std::string(cfg.status().message()).c_str());
+    return kExitUsage;
+  }
+  // Signals are handled by one thread; block them everywhere else before
+  // any thread starts.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  auto cancel = std::make_shared<Cancellation>();
+  std::thread signals = StartSignalThread(cancel);
+  signals.detach();
+
+  SystemClock clock;
+  absl::StatusOr<std::unique_ptr<app::Coordinator>> coordinator =
+      app::Coordinator::Create(*cfg, clock);
+  if (!coordinator.ok()) {
+    fprintf(stderr, "certfleet-coordinator: %s\n",
+            coordinator.status().ToString().c_str());
+    return kExitFailure;
+  }
+  const Context ctx = Context::Background().WithCancellation(cancel);
+  if (!args.once) {
+    absl::Status s = (*coordinator)->Serve(ctx);
+    return s.ok() ? kExitOk : kExitFailure;
+  }
+
+  const absl::Time start = absl::Now();
+  absl::StatusOr<scheduler::PassReport> report = (*coordinator)->RunOnce(ctx);
+  const absl::Duration elapsed = absl::Now() - start;
+  if (!report.ok()) {
+    fprintf(stderr, "certfleet-coordinator: %s\n",
+            report.status().ToString().c_str());
+    return kExitFailure;
+  }
+  absl::StatusOr<std::vector<app::CertificateStatus>> rows =
+      app::CollectStatus(*cfg, (*coordinator)->store());
+  if (!rows.ok()) {
+    fprintf(stderr, "certfleet-coordinator: %s\n",
+            rows.status().ToString().c_str());
+    return kExitFailure;
+  }
+  if (args.json) {
+    nlohmann::json out = nlohmann::json::parse(
+        app::FormatStatusJson(*rows, cfg->store.sqlite_path));
+    nlohmann::json attempted = nlohmann::json::array();
+    for (const auto& e : report->attempted) {
+      attempted.push_back({{"certificate", e.certificate},
+                           {"reason", e.reason},
+                           {"ok", e.result.ok()},
+                           {"version", e.version},
+                           {"error", std::string(e.result.message())}});
+    }
+    out["attempted"] = attempted;
+    out["issued"] = report->issued();
+    out["failed"] = report->failed();
+    out["seconds"] = absl::ToDoubleSeconds(elapsed);
+    out["acme_exchanges"] = (*coordinator)->acme_exchanges();
+    printf("%s\n", out.dump(2).c_str());
+  } else {
+    for (const auto& e : report->attempted) {
+      if (e.result.ok()) {
+        printf("issued   %s version %lld (%s)\n", e.certificate.c_str(),
+               static_cast<long long>(e.version), e.reason.c_str());
+      } else {
+        printf("FAILED   %s (%s): %s\n", e.certificate.c_str(),
+               e.reason.c_str(), std::string(e.result.message()).c_str());
+      }
+    }
+    printf("%d issued, %d failed, %d not due, in %s\n\n", report->issued(),
+           report->failed(), report->not_due,
+           absl::FormatDuration(absl::Trunc(elapsed, absl::Milliseconds(1)))
+               .c_str());
+    printf("%s", app::FormatStatusTable(*rows, cfg->store.sqlite_path,
+                                        absl::Now())
+                     .c_str());
+  }
+  return report->failed() == 0 ? kExitOk : kExitFailure;
+}
+
+int Status(const Args& args) {
+  absl::StatusOr<config::CoordinatorConfig> cfg = Load(args.config);
+  if (!cfg.ok()) {
+    fprintf(stderr, "%s\n", std::string(cfg.status().message()).c_str());
+    return kExitUsage;
+  }
+  absl::StatusOr<std::unique_ptr<app::Coordinator>> coordinator =
+      app::Coordinator::Create(*cfg, *new SystemClock,
+                               {.metrics_server = false});
+  if (!coordinator.ok()) {
+    fprintf(stderr, "certfleet-coordinator: %s\n",
+            coordinator.status().ToString().c_str());
+    return kExitFailure;
+  }
+  absl::StatusOr<std::vector<app::CertificateStatus>> rows =
+      app::CollectStatus(*cfg, (*coordinator)->store());
+  if (!rows.ok()) {
+    fprintf(stderr, "certfleet-coordinator: %s\n",
+            rows.status().ToString().c_str());
+    return kExitFailure;
+  }
+  printf("%s", args.json ? (app::FormatStatusJson(*rows, cfg->store.sqlite_path) + "\n").c_str()
+                         : app::FormatStatusTable(*rows, cfg->store.sqlite_path,
+                                                  absl::Now())
+                               .c_str());
+  return kExitOk;
+}
+
+}  // namespace
+}  // namespace certfleet
+
+int main(int argc, char** argv) {
+  using namespace certfleet;
+  Args args = ParseArgs(argc, argv);
+  if (args.command == "version" || args.command == "--version") {
+    printf("certfleet-coordinator 0.1.0\n");
+    return kExitOk;
+  }
+  if (args.command == "help" || args.command == "--help" ||
+      args.command == "-h") {
+    printf("%s", kUsage);
+    return kExitOk;
+  }
+  if (!args.error.empty()) {
+    fprintf(stderr, "certfleet-coordinator: %s\n%s", args.error.c_str(), kUsage);
+    return kExitUsage;
+  }
+  if (args.command == "check-config") {
+    absl::StatusOr<config::CoordinatorConfig> cfg = Load(args.config);
+    if (!cfg.ok()) {
+      fprintf(stderr, "%s\n", std::string(cfg.status().message()).c_str());
+      return kExitUsage;
+    }
+    printf("%s: valid (%zu issuers, %zu DNS providers, %zu certificates)\n",
+           args.config.c_str(), cfg->issuers.size(), cfg->dns_providers.size(),
+           cfg->certificates.size());
+    return kExitOk;
+  }
+  if (args.command == "serve") return Serve(args);
+  if (args.command == "status") return Status(args);
+  fprintf(stderr, "certfleet-coordinator: unknown command \"%s\"\n%s",
+          args.command.c_str(), kUsage);
+  return kExitUsage;
+}
