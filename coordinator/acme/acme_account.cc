@@ -72,10 +72,29 @@ absl::StatusOr<Account> AcmeClient::FindAccount(const Context& ctx) {
 
 absl::StatusOr<Account> AcmeClient::GetAccount(const Context& ctx) {
   const std::string url = account_url();
-  // An update with no changes returns the account object (§7.3.2).
+  // POST-as-GET (§6.3); Pebble refuses the older empty-update form.
   ASSIGN_OR_RETURN(HttpResponse resp,
-                   Post("account", url, "{}", Retry::kSafe, ctx));
+                   Post("account", url, "", Retry::kSafe, ctx));
   return ParseAccount(resp.body, url);
+}
+
+absl::StatusOr<std::vector<std::string>> AcmeClient::ListOrderUrls(
+    const Context& ctx) {
+  ASSIGN_OR_RETURN(Account account, GetAccount(ctx));
+  if (account.orders_url.empty()) {
+    return absl::UnimplementedError("the CA lists no orders for the account");
+  }
+  std::vector<std::string> urls;
+  std::string page = account.orders_url;
+  for (int pages = 0; !page.empty() && pages < 1000; ++pages) {
+    ASSIGN_OR_RETURN(HttpResponse resp,
+                     Post("orders", page, "", Retry::kSafe, ctx));
+    ASSIGN_OR_RETURN(std::vector<std::string> batch, ParseOrderList(resp.body));
+    urls.insert(urls.end(), batch.begin(), batch.end());
+    std::vector<std::string> next = LinkTargets(resp.Headers("link"), "next");
+    page = next.empty() ? "" : next[0];
+  }
+  return urls;
 }
 
 absl::Status AcmeClient::RolloverKey(const crypto::PrivateKey& new_key,

@@ -108,6 +108,9 @@ class AcmeClient {
   // this key.
   absl::StatusOr<Account> FindAccount(const Context& ctx);
   absl::StatusOr<Account> GetAccount(const Context& ctx);
+  // §7.1.2.1: the URLs of every order of this account, following the
+  // "next" links of a paginated list.
+  absl::StatusOr<std::vector<std::string>> ListOrderUrls(const Context& ctx);
   // §7.3.5. On success the client signs with `new_key` from then on.
   absl::Status RolloverKey(const crypto::PrivateKey& new_key,
                            const Context& ctx);

@@ -201,6 +201,21 @@ absl::StatusOr<RenewalInfo> ParseRenewalInfo(const std::string& body) {
   return info;
 }
 
+absl::StatusOr<std::vector<std::string>> ParseOrderList(
+    const std::string& body) {
+  absl::StatusOr<Json> j = ParseObject(body, "orders list");
+  if (!j.ok()) return j.status();
+  auto orders = j->find("orders");
+  if (orders == j->end() || !orders->is_array()) {
+    return Missing("orders list", "orders", "");
+  }
+  std::vector<std::string> urls;
+  for (const auto& o : *orders) {
+    if (o.is_string()) urls.push_back(o.get<std::string>());
+  }
+  return urls;
+}
+
 std::vector<std::string> LinkTargets(const std::vector<std::string>& headers,
                                      const std::string& rel) {
   std::vector<std::string> out;

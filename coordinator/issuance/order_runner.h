@@ -59,7 +59,20 @@ std::string SpecFingerprint(const config::CertificateConfig& cert);
 // The same fingerprint for what a stored version was issued for.
 std::string VersionFingerprint(const store::VersionRecord& version);
 
-class OrderRunner {
+// What the scheduler needs from issuance: the seam its tests fake.
+class CertificateOrders {
+ public:
+  virtual ~CertificateOrders() = default;
+  // Issues a new version of `cert` (see OrderRunner::Run).
+  virtual absl::StatusOr<store::VersionRecord> Run(
+      const config::CertificateConfig& cert, Issuer& issuer,
+      const std::string& replaces, const Context& ctx) = 0;
+  // Gives up an in-flight order (see OrderRunner::Abandon).
+  virtual absl::Status Abandon(const store::OrderRecord& order,
+                               Issuer* issuer) = 0;
+};
+
+class OrderRunner : public CertificateOrders {
  public:
   OrderRunner(store::Store& store, const crypto::Kek& kek,
               dns::Dns01Solver& solver, Clock& clock,
@@ -73,13 +86,14 @@ class OrderRunner {
   absl::StatusOr<store::VersionRecord> Run(const config::CertificateConfig& cert,
                                            Issuer& issuer,
                                            const std::string& replaces,
-                                           const Context& ctx);
+                                           const Context& ctx) override;
 
   // Gives up an in-flight order: deactivates its pending authorizations
   // when `issuer` (the order's issuer) is given, removes its DNS records,
   // deletes it from the store. For certificates whose spec changed or that
   // left the config.
-  absl::Status Abandon(const store::OrderRecord& order, Issuer* issuer);
+  absl::Status Abandon(const store::OrderRecord& order,
+                       Issuer* issuer) override;
 
  private:
   struct State;

@@ -32,7 +32,7 @@ int PassReport::failed() const {
 
 Scheduler::Scheduler(std::vector<config::CertificateConfig> certificates,
                      std::map<std::string, issuance::Issuer*> issuers,
-                     store::Store& store, issuance::OrderRunner& runner,
+                     store::Store& store, issuance::CertificateOrders& runner,
                      Clock& clock, SchedulerOptions options,
                      SchedulerObserver* observer)
     : certificates_(std::move(certificates)),

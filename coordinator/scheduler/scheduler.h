@@ -74,7 +74,7 @@ class Scheduler {
  public:
   Scheduler(std::vector<config::CertificateConfig> certificates,
             std::map<std::string, issuance::Issuer*> issuers,
-            store::Store& store, issuance::OrderRunner& runner, Clock& clock,
+            store::Store& store, issuance::CertificateOrders& runner, Clock& clock,
             SchedulerOptions options, SchedulerObserver* observer = nullptr);
 
   // Abandons in-flight orders of certificates that are no longer configured
@@ -112,7 +112,7 @@ class Scheduler {
   const std::vector<config::CertificateConfig> certificates_;
   const std::map<std::string, issuance::Issuer*> issuers_;
   store::Store& store_;
-  issuance::OrderRunner& runner_;
+  issuance::CertificateOrders& runner_;
   Clock& clock_;
   const SchedulerOptions options_;
   SchedulerObserver* const observer_;

@@ -204,6 +204,21 @@ TEST_F(AcmePebbleTest, DeactivatingAnAuthorizationInvalidatesTheOrder) {
                        HasSubstr("abandon.example.test")));
 }
 
+TEST_F(AcmePebbleTest, ListsTheAccountsOrdersAcrossPages) {
+  // Pebble pages its order lists (3 per page by default).
+  testing::PebbleClient c = NewAccount();
+  std::set<std::string> placed;
+  for (int i = 0; i < 7; ++i) {
+    ASSERT_OK_AND_ASSIGN(
+        Order o, c.client->NewOrder({absl::StrCat("list", i, ".example.test")},
+                                    {}, Ctx()));
+    placed.insert(o.url);
+  }
+  ASSERT_OK_AND_ASSIGN(std::vector<std::string> urls,
+                       c.client->ListOrderUrls(Ctx()));
+  EXPECT_EQ(std::set<std::string>(urls.begin(), urls.end()), placed);
+}
+
 TEST_F(AcmePebbleTest, NoRenewalInfoOnPebble) {
   testing::PebbleClient c = NewAccount();
   EXPECT_THAT(c.client->GetRenewalInfo("abc.def", Ctx()),
