@@ -8,6 +8,11 @@
 // - AddVersion stores the version and removes the certificate's in-flight
 //   order in one transaction, so after a crash there is either the order
 //   (resume it) or the version (done), never neither.
+// - Times round-trip at nanosecond precision, absl::InfinitePast() and
+//   absl::InfiniteFuture() included; byte strings (key_sealed) round-trip
+//   exactly, NUL bytes included.
+// - The list fields (names, contacts, dns_records) must be valid UTF-8; a
+//   write carrying anything else fails with kInvalidArgument naming the field.
 // - Private keys arrive already sealed (AES-256-GCM, crypto/kek.h); the store
 //   never sees plaintext keys.
 //
@@ -136,13 +141,14 @@ class Store {
       const std::string& name) = 0;
   // Insert or replace.
   virtual absl::Status PutCertificateState(const CertificateState& state) = 0;
+  // Sorted by name.
   virtual absl::StatusOr<std::vector<CertificateState>>
   ListCertificateStates() = 0;
 
   // --- Versions ---
   // Assigns the next version number of `v.cert_name` (max + 1, starting at
   // 1), stores it, and deletes the certificate's in-flight order, all in one
-  // transaction. Returns the assigned number.
+  // transaction. Returns the assigned number; `v.version` is ignored.
   virtual absl::StatusOr<int64_t> AddVersion(const VersionRecord& v) = 0;
   virtual absl::StatusOr<std::optional<VersionRecord>> GetVersion(
       const std::string& cert_name, int64_t version) = 0;
@@ -163,6 +169,7 @@ class Store {
   virtual absl::Status PutOrder(const OrderRecord& order) = 0;
   // Deleting a missing order is not an error.
   virtual absl::Status DeleteOrder(const std::string& cert_name) = 0;
+  // Sorted by cert_name.
   virtual absl::StatusOr<std::vector<OrderRecord>> ListOrders() = 0;
 };
 

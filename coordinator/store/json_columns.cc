@@ -1,0 +1,93 @@
+#include "coordinator/store/json_columns.h"
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+
+namespace certfleet::store {
+namespace {
+
+using nlohmann::json;
+
+absl::StatusOr<std::string> Dump(const json& value) {
+  try {
+    return value.dump();
+  } catch (const json::exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot encode as JSON: ", e.what()));
+  }
+}
+
+absl::StatusOr<json> ParseArray(absl::string_view text) {
+  json value = json::parse(text.begin(), text.end(), nullptr,
+                           /*allow_exceptions=*/false);
+  if (value.is_discarded()) {
+    return absl::DataLossError(absl::StrCat("not valid JSON: ", text));
+  }
+  if (!value.is_array()) {
+    return absl::DataLossError(absl::StrCat("not a JSON array: ", text));
+  }
+  return value;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> EncodeStringList(
+    const std::vector<std::string>& list) {
+  return Dump(json(list));
+}
+
+absl::StatusOr<std::vector<std::string>> DecodeStringList(
+    absl::string_view text) {
+  absl::StatusOr<json> array = ParseArray(text);
+  if (!array.ok()) return array.status();
+  std::vector<std::string> out;
+  out.reserve(array->size());
+  for (const json& item : *array) {
+    if (!item.is_string()) {
+      return absl::DataLossError(
+          absl::StrCat("not a JSON array of strings: ", text));
+    }
+    out.push_back(item.get<std::string>());
+  }
+  return out;
+}
+
+absl::StatusOr<std::string> EncodeDnsRecords(
+    const std::vector<DnsRecordRef>& records) {
+  json array = json::array();
+  for (const DnsRecordRef& r : records) {
+    array.push_back({{"provider", r.provider},
+                     {"zone", r.zone},
+                     {"fqdn", r.fqdn},
+                     {"value", r.value}});
+  }
+  return Dump(array);
+}
+
+absl::StatusOr<std::vector<DnsRecordRef>> DecodeDnsRecords(
+    absl::string_view text) {
+  absl::StatusOr<json> array = ParseArray(text);
+  if (!array.ok()) return array.status();
+  std::vector<DnsRecordRef> out;
+  out.reserve(array->size());
+  for (const json& item : *array) {
+    DnsRecordRef record;
+    for (auto [field, target] :
+         {std::pair<const char*, std::string*>{"provider", &record.provider},
+          {"zone", &record.zone},
+          {"fqdn", &record.fqdn},
+          {"value", &record.value}}) {
+      auto it = item.is_object() ? item.find(field) : item.end();
+      if (!item.is_object() || it == item.end() || !it->is_string()) {
+        return absl::DataLossError(absl::StrCat(
+            "DNS record without string field \"", field, "\": ", item.dump()));
+      }
+      *target = it->get<std::string>();
+    }
+    out.push_back(std::move(record));
+  }
+  return out;
+}
+
+}  // namespace certfleet::store

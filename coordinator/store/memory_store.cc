@@ -1,0 +1,156 @@
+#include "coordinator/store/memory_store.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "coordinator/store/json_columns.h"
+
+namespace certfleet::store {
+namespace {
+
+template <typename Map>
+std::optional<typename Map::mapped_type> Find(
+    const Map& map, const typename Map::key_type& key) {
+  auto it = map.find(key);
+  if (it == map.end()) return std::nullopt;
+  return it->second;
+}
+
+template <typename Map>
+std::vector<typename Map::mapped_type> Values(const Map& map) {
+  std::vector<typename Map::mapped_type> out;
+  out.reserve(map.size());
+  for (const auto& [key, value] : map) out.push_back(value);
+  return out;
+}
+
+// The SQLite store keeps list fields as JSON, which carries only UTF-8; the
+// fake refuses what the real store would refuse, with the same message.
+absl::Status CheckUtf8(const absl::Status& encoded, const std::string& op,
+                       const char* field) {
+  return Annotate(encoded, absl::StrCat("store: ", op, ": ", field));
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<AccountRecord>> InMemoryStore::GetAccount(
+    const std::string& issuer) {
+  absl::MutexLock lock(&mu_);
+  return Find(accounts_, issuer);
+}
+
+absl::Status InMemoryStore::PutAccount(const AccountRecord& account) {
+  RETURN_IF_ERROR(CheckUtf8(EncodeStringList(account.contacts).status(),
+                            absl::StrCat("put account ", account.issuer),
+                            "contacts"));
+  absl::MutexLock lock(&mu_);
+  accounts_[account.issuer] = account;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<CertificateState>>
+InMemoryStore::GetCertificateState(const std::string& name) {
+  absl::MutexLock lock(&mu_);
+  return Find(states_, name);
+}
+
+absl::Status InMemoryStore::PutCertificateState(const CertificateState& state) {
+  absl::MutexLock lock(&mu_);
+  states_[state.name] = state;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<CertificateState>>
+InMemoryStore::ListCertificateStates() {
+  absl::MutexLock lock(&mu_);
+  return Values(states_);
+}
+
+absl::StatusOr<int64_t> InMemoryStore::AddVersion(const VersionRecord& v) {
+  RETURN_IF_ERROR(CheckUtf8(EncodeStringList(v.names).status(),
+                            absl::StrCat("add version ", v.cert_name),
+                            "names"));
+  absl::MutexLock lock(&mu_);
+  std::map<int64_t, VersionRecord>& versions = versions_[v.cert_name];
+  const int64_t number = versions.empty() ? 1 : versions.rbegin()->first + 1;
+  VersionRecord stored = v;
+  stored.version = number;
+  versions.emplace(number, std::move(stored));
+  orders_.erase(v.cert_name);
+  return number;
+}
+
+absl::StatusOr<std::optional<VersionRecord>> InMemoryStore::GetVersion(
+    const std::string& cert_name, int64_t version) {
+  absl::MutexLock lock(&mu_);
+  auto it = versions_.find(cert_name);
+  if (it == versions_.end()) return std::nullopt;
+  return Find(it->second, version);
+}
+
+absl::StatusOr<std::optional<VersionRecord>> InMemoryStore::LatestVersion(
+    const std::string& cert_name) {
+  absl::MutexLock lock(&mu_);
+  auto it = versions_.find(cert_name);
+  if (it == versions_.end() || it->second.empty()) return std::nullopt;
+  return it->second.rbegin()->second;
+}
+
+absl::StatusOr<std::vector<VersionRecord>> InMemoryStore::ListVersions(
+    const std::string& cert_name) {
+  absl::MutexLock lock(&mu_);
+  std::vector<VersionRecord> out;
+  auto it = versions_.find(cert_name);
+  if (it == versions_.end()) return out;
+  for (auto v = it->second.rbegin(); v != it->second.rend(); ++v) {
+    out.push_back(v->second);
+  }
+  return out;
+}
+
+absl::Status InMemoryStore::MarkVersionRevoked(const std::string& cert_name,
+                                               int64_t version, absl::Time when,
+                                               const std::string& reason) {
+  absl::MutexLock lock(&mu_);
+  auto it = versions_.find(cert_name);
+  if (it != versions_.end()) {
+    auto v = it->second.find(version);
+    if (v != it->second.end()) {
+      v->second.revoked_at = when;
+      v->second.revocation_reason = reason;
+      return absl::OkStatus();
+    }
+  }
+  return absl::NotFoundError(absl::StrCat("store: mark version ", cert_name,
+                                          "#", version,
+                                          " revoked: no such version"));
+}
+
+absl::StatusOr<std::optional<OrderRecord>> InMemoryStore::GetOrder(
+    const std::string& cert_name) {
+  absl::MutexLock lock(&mu_);
+  return Find(orders_, cert_name);
+}
+
+absl::Status InMemoryStore::PutOrder(const OrderRecord& order) {
+  const std::string op = absl::StrCat("put order ", order.cert_name);
+  RETURN_IF_ERROR(
+      CheckUtf8(EncodeStringList(order.names).status(), op, "names"));
+  RETURN_IF_ERROR(CheckUtf8(EncodeDnsRecords(order.dns_records).status(), op,
+                            "dns_records"));
+  absl::MutexLock lock(&mu_);
+  orders_[order.cert_name] = order;
+  return absl::OkStatus();
+}
+
+absl::Status InMemoryStore::DeleteOrder(const std::string& cert_name) {
+  absl::MutexLock lock(&mu_);
+  orders_.erase(cert_name);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<OrderRecord>> InMemoryStore::ListOrders() {
+  absl::MutexLock lock(&mu_);
+  return Values(orders_);
+}
+
+}  // namespace certfleet::store

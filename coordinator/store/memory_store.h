@@ -1,0 +1,67 @@
+// A Store kept in memory, for unit tests of the modules above the store. It
+// honours the whole contract of store.h (thread safety, atomic methods,
+// version numbering, AddVersion deleting the order) with one mutex; nothing
+// survives the object.
+//
+//   InMemoryStore store;
+//   IssuanceEngine engine(&store, ...);
+#ifndef CERTFLEET_COORDINATOR_STORE_MEMORY_STORE_H_
+#define CERTFLEET_COORDINATOR_STORE_MEMORY_STORE_H_
+
+#include <map>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "coordinator/store/store.h"
+
+namespace certfleet::store {
+
+class InMemoryStore : public Store {
+ public:
+  InMemoryStore() = default;
+  InMemoryStore(const InMemoryStore&) = delete;
+  InMemoryStore& operator=(const InMemoryStore&) = delete;
+
+  absl::StatusOr<std::optional<AccountRecord>> GetAccount(
+      const std::string& issuer) override;
+  absl::Status PutAccount(const AccountRecord& account) override;
+
+  absl::StatusOr<std::optional<CertificateState>> GetCertificateState(
+      const std::string& name) override;
+  absl::Status PutCertificateState(const CertificateState& state) override;
+  absl::StatusOr<std::vector<CertificateState>> ListCertificateStates()
+      override;
+
+  absl::StatusOr<int64_t> AddVersion(const VersionRecord& v) override;
+  absl::StatusOr<std::optional<VersionRecord>> GetVersion(
+      const std::string& cert_name, int64_t version) override;
+  absl::StatusOr<std::optional<VersionRecord>> LatestVersion(
+      const std::string& cert_name) override;
+  absl::StatusOr<std::vector<VersionRecord>> ListVersions(
+      const std::string& cert_name) override;
+  absl::Status MarkVersionRevoked(const std::string& cert_name, int64_t version,
+                                  absl::Time when,
+                                  const std::string& reason) override;
+
+  absl::StatusOr<std::optional<OrderRecord>> GetOrder(
+      const std::string& cert_name) override;
+  absl::Status PutOrder(const OrderRecord& order) override;
+  absl::Status DeleteOrder(const std::string& cert_name) override;
+  absl::StatusOr<std::vector<OrderRecord>> ListOrders() override;
+
+ private:
+  absl::Mutex mu_;
+  // Ordered maps: the List methods return records sorted by key, like the
+  // SQLite store.
+  std::map<std::string, AccountRecord> accounts_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, CertificateState> states_ ABSL_GUARDED_BY(mu_);
+  // cert_name → version number → record.
+  std::map<std::string, std::map<int64_t, VersionRecord>> versions_
+      ABSL_GUARDED_BY(mu_);
+  std::map<std::string, OrderRecord> orders_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace certfleet::store
+
+#endif  // CERTFLEET_COORDINATOR_STORE_MEMORY_STORE_H_

@@ -1,0 +1,173 @@
+#include "coordinator/store/migrations.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/status_macros.h"
+#include "coordinator/store/sqlite_statement.h"
+
+namespace certfleet::store {
+namespace {
+
+// Times are INTEGER unix nanoseconds (INT64_MIN / INT64_MAX for the infinite
+// past / future); string lists are JSON arrays so the sqlite3 CLI shows them
+// readably; sealed keys are BLOBs. The tables keyed by name are WITHOUT ROWID:
+// one b-tree instead of table + key index, so a write touches fewer pages
+// (PutOrder ≈ 30 % cheaper). versions keeps its rowid: its rows (two PEMs,
+// a few KB) are too large for WITHOUT ROWID, which measured slower.
+constexpr char kCreateTables[] = R"sql(
+CREATE TABLE accounts (
+  issuer        TEXT NOT NULL PRIMARY KEY,
+  directory_url TEXT NOT NULL,
+  account_url   TEXT NOT NULL,
+  key_type      TEXT NOT NULL,
+  key_sealed    BLOB NOT NULL,
+  contacts      TEXT NOT NULL,  -- JSON array of strings
+  status        TEXT NOT NULL,
+  created_at    INTEGER NOT NULL,
+  updated_at    INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE certificate_state (
+  name                 TEXT NOT NULL PRIMARY KEY,
+  next_attempt_at      INTEGER NOT NULL,
+  renew_at             INTEGER NOT NULL,
+  consecutive_failures INTEGER NOT NULL,
+  last_error           TEXT NOT NULL,
+  last_attempt_at      INTEGER NOT NULL,
+  updated_at           INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE versions (
+  cert_name         TEXT NOT NULL,
+  version           INTEGER NOT NULL CHECK (version >= 1),
+  issuer            TEXT NOT NULL,
+  names             TEXT NOT NULL,  -- JSON array of strings
+  key_type          TEXT NOT NULL,
+  serial_hex        TEXT NOT NULL,
+  not_before        INTEGER NOT NULL,
+  not_after         INTEGER NOT NULL,
+  leaf_pem          TEXT NOT NULL,
+  chain_pem         TEXT NOT NULL,
+  key_sealed        BLOB NOT NULL,
+  order_url         TEXT NOT NULL,
+  ari_cert_id       TEXT NOT NULL,
+  created_at        INTEGER NOT NULL,
+  revoked_at        INTEGER NOT NULL,
+  revocation_reason TEXT NOT NULL,
+  PRIMARY KEY (cert_name, version)
+);
+CREATE TABLE orders (
+  cert_name        TEXT NOT NULL PRIMARY KEY,
+  issuer           TEXT NOT NULL,
+  order_url        TEXT NOT NULL,
+  spec_fingerprint TEXT NOT NULL,
+  names            TEXT NOT NULL,  -- JSON array of strings
+  key_type         TEXT NOT NULL,
+  key_sealed       BLOB NOT NULL,
+  stage            TEXT NOT NULL,
+  dns_records      TEXT NOT NULL,  -- JSON array of {provider, zone, fqdn, value}
+  replaces         TEXT NOT NULL,
+  created_at       INTEGER NOT NULL,
+  updated_at       INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql";
+
+constexpr Migration kMigrations[] = {
+    {1, "create accounts, certificate_state, versions, orders", kCreateTables},
+};
+
+absl::Status NewerSchemaError(const std::string& path, int64_t current,
+                              int64_t latest) {
+  return absl::FailedPreconditionError(absl::StrFormat(
+      "database %s has schema version %d, newer than this coordinator "
+      "supports (%d); upgrade certfleet-coordinator",
+      path, current, latest));
+}
+
+// Applies `m` unless another process got there first.
+absl::Status ApplyOne(sqlite3* db, const std::string& path, const Migration& m,
+                      int64_t latest) {
+  const std::string op = absl::StrFormat("apply migration %d (%s) to %s",
+                                         m.version, m.description, path);
+  RETURN_IF_ERROR(Exec(db, "BEGIN IMMEDIATE", op));
+  auto applied = [&]() -> absl::Status {
+    // Re-read under the write lock: another coordinator may have migrated.
+    ASSIGN_OR_RETURN(int64_t current, CurrentSchemaVersion(db));
+    if (current > latest) return NewerSchemaError(path, current, latest);
+    if (current >= m.version) return absl::OkStatus();
+    RETURN_IF_ERROR(Exec(db, m.sql, op));
+    ASSIGN_OR_RETURN(
+        StatementPtr record,
+        Prepare(db,
+                "INSERT INTO schema_migrations (version, applied_at) "
+                "VALUES (?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))"));
+    StatementRun run(record.get());
+    run.Int(m.version);
+    int rc = run.Step();
+    if (rc != SQLITE_DONE) return SqliteError(rc, db, op);
+    return Exec(db, "COMMIT", op);
+  }();
+  if (sqlite3_get_autocommit(db) == 0) {
+    // Still in the transaction: undo a half-applied migration, or end the
+    // empty transaction of one that was already applied.
+    sqlite3_exec(db, applied.ok() ? "COMMIT" : "ROLLBACK", nullptr, nullptr,
+                 nullptr);
+  }
+  return applied;
+}
+
+}  // namespace
+
+absl::Span<const Migration> AllMigrations() { return kMigrations; }
+
+int64_t LatestSchemaVersion() { return AllMigrations().back().version; }
+
+absl::StatusOr<int64_t> CurrentSchemaVersion(sqlite3* db) {
+  constexpr char kOp[] = "read schema version";
+  {
+    ASSIGN_OR_RETURN(StatementPtr exists,
+                     Prepare(db,
+                             "SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                             "AND name = 'schema_migrations'"));
+    StatementRun run(exists.get());
+    int rc = run.Step();
+    if (rc == SQLITE_DONE) return 0;
+    if (rc != SQLITE_ROW) return SqliteError(rc, db, kOp);
+  }
+  ASSIGN_OR_RETURN(
+      StatementPtr max,
+      Prepare(db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
+  StatementRun run(max.get());
+  int rc = run.Step();
+  if (rc != SQLITE_ROW) return SqliteError(rc, db, kOp);
+  return run.ColumnInt(0);
+}
+
+absl::Status ApplyMigrations(sqlite3* db, const std::string& path,
+                             absl::Span<const Migration> migrations) {
+  for (size_t i = 0; i < migrations.size(); ++i) {
+    if (migrations[i].version != static_cast<int64_t>(i) + 1) {
+      return absl::InternalError(absl::StrFormat(
+          "store: migration list is not numbered 1..%d: entry %d has version "
+          "%d",
+          migrations.size(), i, migrations[i].version));
+    }
+  }
+  RETURN_IF_ERROR(Exec(db,
+                       "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                       " version INTEGER NOT NULL PRIMARY KEY,"
+                       " applied_at TEXT NOT NULL)",
+                       absl::StrCat("create schema_migrations in ", path)));
+  const int64_t latest = migrations.empty() ? 0 : migrations.back().version;
+  ASSIGN_OR_RETURN(int64_t current, CurrentSchemaVersion(db));
+  if (current > latest) return NewerSchemaError(path, current, latest);
+  for (const Migration& m : migrations) {
+    if (m.version <= current) continue;
+    RETURN_IF_ERROR(ApplyOne(db, path, m, latest));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ApplyMigrations(sqlite3* db, const std::string& path) {
+  return ApplyMigrations(db, path, AllMigrations());
+}
+
+}  // namespace certfleet::store

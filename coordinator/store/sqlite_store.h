@@ -1,0 +1,101 @@
+// The Store on a local SQLite database: the backend of a single coordinator.
+//
+// WAL journal, foreign keys on, a busy timeout for other processes holding
+// the write lock, and every statement compiled once at Open and reused, so a
+// call costs one short lock plus the SQL itself. The file (and its -wal and
+// -shm companions) is created with mode 0600 whatever the umask: it holds
+// sealed private keys. Open applies pending schema migrations
+// (migrations.h) and refuses a database written by a newer coordinator.
+//
+//   ASSIGN_OR_RETURN(std::unique_ptr<SqliteStore> store,
+//                    SqliteStore::Open("/var/lib/certfleet/state.db"));
+//   ASSIGN_OR_RETURN(int64_t version, store->AddVersion(record));
+#ifndef CERTFLEET_COORDINATOR_STORE_SQLITE_STORE_H_
+#define CERTFLEET_COORDINATOR_STORE_SQLITE_STORE_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "coordinator/store/store.h"
+
+struct sqlite3;
+
+namespace certfleet::store {
+
+struct SqliteOptions {
+  // PRAGMA synchronous. kNormal (the WAL default): a commit survives a crash
+  // of the process, and the last commits may be lost on power failure.
+  // kFull: every commit is fsynced before it returns.
+  enum class Sync { kNormal, kFull };
+  Sync sync = Sync::kNormal;
+  // How long a call waits for another connection's write lock before failing
+  // with kUnavailable.
+  absl::Duration busy_timeout = absl::Seconds(5);
+};
+
+class SqliteStore : public Store {
+ public:
+  // Opens (creating if needed) the database at `path`. kNotFound when the
+  // parent directory does not exist, kPermissionDenied when it or the file is
+  // not writable, kDataLoss when the file is not a SQLite database,
+  // kFailedPrecondition when its schema is newer than this binary's.
+  static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(
+      const std::string& path, SqliteOptions options = {});
+  ~SqliteStore() override;
+
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  // The path given to Open.
+  const std::string& path() const { return path_; }
+
+  absl::StatusOr<std::optional<AccountRecord>> GetAccount(
+      const std::string& issuer) override;
+  absl::Status PutAccount(const AccountRecord& account) override;
+
+  absl::StatusOr<std::optional<CertificateState>> GetCertificateState(
+      const std::string& name) override;
+  absl::Status PutCertificateState(const CertificateState& state) override;
+  absl::StatusOr<std::vector<CertificateState>> ListCertificateStates()
+      override;
+
+  absl::StatusOr<int64_t> AddVersion(const VersionRecord& v) override;
+  absl::StatusOr<std::optional<VersionRecord>> GetVersion(
+      const std::string& cert_name, int64_t version) override;
+  absl::StatusOr<std::optional<VersionRecord>> LatestVersion(
+      const std::string& cert_name) override;
+  absl::StatusOr<std::vector<VersionRecord>> ListVersions(
+      const std::string& cert_name) override;
+  absl::Status MarkVersionRevoked(const std::string& cert_name, int64_t version,
+                                  absl::Time when,
+                                  const std::string& reason) override;
+
+  absl::StatusOr<std::optional<OrderRecord>> GetOrder(
+      const std::string& cert_name) override;
+  absl::Status PutOrder(const OrderRecord& order) override;
+  absl::Status DeleteOrder(const std::string& cert_name) override;
+  absl::StatusOr<std::vector<OrderRecord>> ListOrders() override;
+
+ private:
+  struct Statements;  // the cached prepared statements (sqlite_store.cc)
+
+  // Compiles every statement the methods use, once, at Open.
+  static absl::StatusOr<std::unique_ptr<Statements>> PrepareStatements(
+      sqlite3* db);
+  SqliteStore(std::string path, sqlite3* db,
+              std::unique_ptr<Statements> statements);
+  void RollbackLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const std::string path_;
+  absl::Mutex mu_;
+  // One connection, used by one thread at a time.
+  sqlite3* const db_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<Statements> stmts_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace certfleet::store
+
+#endif  // CERTFLEET_COORDINATOR_STORE_SQLITE_STORE_H_
