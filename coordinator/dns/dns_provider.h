@@ -43,6 +43,14 @@ class DnsProvider {
                                const std::vector<TxtRecord>& records,
                                const Context& ctx) = 0;
 
+  // Whether a Present that failed with `error` certainly wrote none of its
+  // records, so nothing needs cleaning up. Default: unknown (false). A
+  // provider whose writes are atomic says yes when the server refused.
+  virtual bool NothingWritten(const absl::Status& error) const {
+    (void)error;
+    return false;
+  }
+
   // Removes exactly these (name, value) pairs. Records that are already gone
   // are not an error.
   virtual absl::Status CleanUp(const std::string& zone,

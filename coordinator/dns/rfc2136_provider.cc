@@ -209,4 +209,17 @@ absl::Status Rfc2136Provider::SendUpdate(const std::string& zone,
   return absl::OkStatus();
 }
 
+bool Rfc2136Provider::NothingWritten(const absl::Status& error) const {
+  switch (error.code()) {
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDeadlineExceeded:
+    case absl::StatusCode::kCancelled:
+    case absl::StatusCode::kUnknown:
+    case absl::StatusCode::kInternal:
+      return false;
+    default:
+      return !error.ok();
+  }
+}
+
 }  // namespace certfleet::dns

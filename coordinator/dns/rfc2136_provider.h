@@ -57,6 +57,10 @@ class Rfc2136Provider : public DnsProvider {
   absl::Status CleanUp(const std::string& zone,
                        const std::vector<TxtRecord>& records,
                        const Context& ctx) override;
+  // "UPDATE is atomic" (RFC 2136, abstract and §3.4.2): when
+  // the server answered with a refusal, nothing was written. Without an
+  // answer (timeout, lost connection) it may have been.
+  bool NothingWritten(const absl::Status& error) const override;
 
   // UPDATE messages sent so far (coalescing makes this < calls under load).
   int64_t updates_sent() const { return batcher_.batches_sent(); }

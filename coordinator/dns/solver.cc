@@ -131,7 +131,7 @@ absl::Status Dns01Solver::ForEachGroup(
     absl::Status (DnsProvider::*action)(const std::string&,
                                         const std::vector<TxtRecord>&,
                                         const Context&),
-    const Context& ctx) {
+    const Context& ctx, std::vector<PlannedRecord>* not_written) {
   const std::vector<Group> groups = GroupRecords(records);
   std::vector<absl::Status> results(groups.size());
   auto run = [&](size_t i) {
@@ -154,6 +154,15 @@ absl::Status Dns01Solver::ForEachGroup(
   std::vector<std::string> failures;
   for (size_t i = 0; i < groups.size(); ++i) {
     if (results[i].ok()) continue;
+    if (not_written != nullptr) {
+      std::shared_ptr<DnsProvider> p = FindProvider(groups[i].provider);
+      if (p && p->NothingWritten(results[i])) {
+        for (const TxtRecord& r : groups[i].records) {
+          not_written->push_back(
+              {groups[i].provider, groups[i].zone, r.fqdn, r.value});
+        }
+      }
+    }
     if (code == absl::StatusCode::kOk) code = results[i].code();
     failures.push_back(absl::StrCat(
         "provider \"", groups[i].provider, "\" zone ", groups[i].zone, " (",
@@ -167,8 +176,10 @@ absl::Status Dns01Solver::ForEachGroup(
 }
 
 absl::Status Dns01Solver::Present(const std::vector<PlannedRecord>& records,
-                                  const Context& ctx) {
-  return ForEachGroup(records, "present", &DnsProvider::Present, ctx);
+                                  const Context& ctx,
+                                  std::vector<PlannedRecord>* not_written) {
+  return ForEachGroup(records, "present", &DnsProvider::Present, ctx,
+                      not_written);
 }
 
 absl::Status Dns01Solver::CleanUp(const std::vector<PlannedRecord>& records,

@@ -78,8 +78,12 @@ class Dns01Solver {
   // One provider call per (provider, zone), the groups in parallel. On
   // failure the error names each failed group (records that did get written
   // are removed by CleanUp, which the caller runs in any case).
+  // `not_written`, when given, receives the records of failed groups whose
+  // provider is sure it wrote nothing (DnsProvider::NothingWritten): those
+  // need no clean-up.
   absl::Status Present(const std::vector<PlannedRecord>& records,
-                       const Context& ctx);
+                       const Context& ctx,
+                       std::vector<PlannedRecord>* not_written = nullptr);
 
   // Waits until every authoritative server shows every record; returns the
   // time waited (see PropagationChecker).
@@ -112,7 +116,7 @@ class Dns01Solver {
       absl::Status (DnsProvider::*action)(const std::string&,
                                           const std::vector<TxtRecord>&,
                                           const Context&),
-      const Context& ctx);
+      const Context& ctx, std::vector<PlannedRecord>* not_written = nullptr);
   std::string DescribeZones() const;
 
   struct Binding {

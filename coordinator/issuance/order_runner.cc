@@ -283,7 +283,14 @@ absl::Status OrderRunner::Validate(State& state, Issuer& issuer,
     // Remembered before they are written, so a crash cannot orphan them.
     RETURN_IF_ERROR(PersistOrder(state, "presenting"));
     Failpoint("order.records-persisted");
-    RETURN_IF_ERROR(solver_.Present(plan, ctx));
+    std::vector<dns::PlannedRecord> not_written;
+    if (absl::Status s = solver_.Present(plan, ctx, &not_written); !s.ok()) {
+      // What the provider is sure it never wrote needs no clean-up.
+      for (const dns::PlannedRecord& p : not_written) {
+        std::erase(state.rec.dns_records, ToRef(p));
+      }
+      return s;
+    }
     Failpoint("order.records-presented");
     ASSIGN_OR_RETURN(absl::Duration waited,
                      solver_.WaitForPropagation(plan, ctx));

@@ -145,8 +145,10 @@ absl::Status BindServer::WriteConfig() {
       "  session-keyfile \"", dir_, "/session.key\";\n"
       "  managed-keys-directory \"", dir_, "\";\n"
       "  listen-on port ", o.port, " { 127.0.0.1; };\n"
-      "  listen-on-v6 { none; };\n"
-      "  recursion no;\n"
+      "  listen-on-v6 { none; };\n",
+      o.resolve_cnames
+          ? "  recursion yes;\n  allow-recursion { 127.0.0.1; };\n"
+          : "  recursion no;\n",
       "  dnssec-validation no;\n"
       "  notify no;\n"
       "  allow-query { any; };\n"
@@ -174,6 +176,21 @@ absl::Status BindServer::WriteConfig() {
     if (absl::Status s = WriteFile(file, data); !s.ok()) return s;
     absl::StrAppend(&conf, "zone \"", apex, "\" {\n  type primary;\n  file \"",
                     file, "\";\n  update-policy {", grants, " };\n};\n");
+  }
+  if (o.resolve_cnames) {
+    const std::string root = dir_ + "/root.zone";
+    if (absl::Status s = WriteFile(
+            root,
+            "$ORIGIN .\n$TTL 60\n"
+            "@ IN SOA ns1.root-servers.test. hostmaster.root-servers.test. "
+            "1 3600 600 86400 1\n"
+            "@ IN NS ns1.root-servers.test.\n"
+            "ns1.root-servers.test. IN A 127.0.0.1\n");
+        !s.ok()) {
+      return s;
+    }
+    absl::StrAppend(&conf, "zone \".\" {\n  type primary;\n  file \"", root,
+                    "\";\n};\n");
   }
   for (const std::string& line : o.extra_named_conf_lines) {
     absl::StrAppend(&conf, line, "\n");

@@ -42,6 +42,12 @@ struct BindOptions {
   std::string tsig_algorithm = "hmac-sha256";
   // More keys as (name, algorithm), each granted the same TXT updates.
   std::vector<std::pair<std::string, std::string>> extra_keys;
+  // Answer recursive (RD) questions the way the resolver of a real CA does:
+  // a CNAME into another zone of this server is followed, so delegated
+  // validation (_acme-challenge CNAME into a validation zone) works with
+  // Pebble. A local root zone answers every other name (NXDOMAIN), so named
+  // never asks anything outside loopback.
+  bool resolve_cnames = false;
   // Appended to named.conf as they are (top-level statements).
   std::vector<std::string> extra_named_conf_lines;
   // named listens on 127.0.0.1 only: it binds interface addresses, and the

@@ -31,7 +31,7 @@ MATCHER(IsOk, "is OK") {
 MATCHER_P(StatusIs, code, "has status code " + ::testing::PrintToString(code)) {
   const absl::Status& s = GetStatus(arg);
   *result_listener << "status is " << s;
-  return s.code() == code;
+  return ::testing::Matches(code)(s.code());
 }
 
 MATCHER_P2(StatusIs, code, message_matcher,
@@ -39,7 +39,7 @@ MATCHER_P2(StatusIs, code, message_matcher,
                " and a matching message") {
   const absl::Status& s = GetStatus(arg);
   *result_listener << "status is " << s;
-  return s.code() == code &&
+  return ::testing::Matches(code)(s.code()) &&
          ::testing::Matches(message_matcher)(std::string(s.message()));
 }
 
