@@ -59,6 +59,37 @@ class FlakyProvider : public dns::DnsProvider {
   int failures_;
 };
 
+// Presents through `inner`, then cancels the order (as a shutdown would)
+// before the runner gets to wait for propagation.
+class CancellingProvider : public dns::DnsProvider {
+ public:
+  CancellingProvider(std::shared_ptr<dns::DnsProvider> inner,
+                     std::shared_ptr<Cancellation> cancel)
+      : inner_(std::move(inner)), cancel_(std::move(cancel)) {}
+  const std::string& name() const override { return inner_->name(); }
+  absl::Status Present(const std::string& zone,
+                       const std::vector<dns::TxtRecord>& records,
+                       const Context& ctx) override {
+    absl::Status s = inner_->Present(zone, records, ctx);
+    presented_ = records;
+    cancel_->Cancel();
+    return s;
+  }
+  absl::Status CleanUp(const std::string& zone,
+                       const std::vector<dns::TxtRecord>& records,
+                       const Context& ctx) override {
+    // Clean-up must not inherit the cancelled context.
+    cleanup_cancelled_ = ctx.IsCancelled();
+    return inner_->CleanUp(zone, records, ctx);
+  }
+  std::vector<dns::TxtRecord> presented_;
+  bool cleanup_cancelled_ = false;
+
+ private:
+  std::shared_ptr<dns::DnsProvider> inner_;
+  std::shared_ptr<Cancellation> cancel_;
+};
+
 std::shared_ptr<dns::DnsProvider> BindProvider(const harness::BindServer& bind,
                                                const std::string& secret) {
   auto p = dns::Rfc2136Provider::Create(
@@ -233,6 +264,29 @@ TEST_F(OrderRunnerTest, ResumesTheSameOrderAfterATransientFailure) {
                        runner_->Run(cert, *issuer_, "", Ctx()));
   EXPECT_EQ(v.order_url, kept->order_url);
   EXPECT_EQ(*store_->GetOrder("resume"), std::nullopt);
+}
+
+TEST_F(OrderRunnerTest, CancelledOrderStillRemovesItsRecords) {
+  auto cancel = std::make_shared<Cancellation>();
+  auto provider = std::make_shared<CancellingProvider>(
+      BindProvider(*SharedLab().bind, SharedLab().bind->tsig_secret()), cancel);
+  Build(provider);
+  const auto cert = Cert("cancel", {"cancel.example.test"});
+  absl::StatusOr<store::VersionRecord> v =
+      runner_->Run(cert, *issuer_, "", Ctx().WithCancellation(cancel));
+  EXPECT_THAT(v, StatusIs(absl::StatusCode::kCancelled));
+  ASSERT_EQ(provider->presented_.size(), 1u);
+  EXPECT_FALSE(provider->cleanup_cancelled_);
+  EXPECT_THAT(TxtValues(*SharedLab().bind, "_acme-challenge.cancel.example.test."),
+              IsEmpty());
+  // A shutdown is not a failure: the order is kept and resumes.
+  ASSERT_OK_AND_ASSIGN(std::optional<store::OrderRecord> kept,
+                       store_->GetOrder("cancel"));
+  ASSERT_TRUE(kept.has_value());
+  Build(BindProvider(*SharedLab().bind, SharedLab().bind->tsig_secret()));
+  ASSERT_OK_AND_ASSIGN(store::VersionRecord issued,
+                       runner_->Run(cert, *issuer_, "", Ctx()));
+  EXPECT_EQ(issued.order_url, kept->order_url);
 }
 
 TEST_F(OrderRunnerTest, ChangedSpecAbandonsTheOldOrder) {

@@ -1,0 +1,303 @@
+// certfleet-coordinator as operators run it, against the lab: killed with
+// SIGKILL at every step of a real order it resumes the same order (Pebble
+// sees one order); bad configuration exits 2 naming the field; an unsafe
+// key-encryption key and an unreachable CA fail cleanly; /metrics serves;
+// SIGTERM stops it.
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <curl/curl.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "common/crypto/kek.h"
+#include "common/process_runner.h"
+#include "coordinator/acme/curl_transport.h"
+#include "coordinator/issuance/issuer.h"
+#include "coordinator/store/sqlite_store.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/coordinator/lab_env.h"
+#include "tests/harness/server_process.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
+
+namespace certfleet {
+namespace {
+
+using ::certfleet::testing::SharedLab;
+using ::certfleet::testing::TempDir;
+using ::certfleet::testing::TxtValues;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+ProcessResult RunCoordinator(std::vector<std::string> args,
+                             std::vector<std::pair<std::string, std::string>>
+                                 env = {}) {
+  SubprocessRunner runner;
+  args.insert(args.begin(), CERTFLEET_COORDINATOR_BINARY);
+  ProcessSpec spec{.argv = args, .extra_env = env,
+                   .timeout = absl::Seconds(120)};
+  auto r = runner.Run(spec, Context::Background());
+  EXPECT_OK(r);
+  return r.ok() ? *r : ProcessResult{};
+}
+
+struct CertSpec {
+  std::string name;
+  std::vector<std::string> names;
+};
+
+// A configuration for the shared lab, written into `dir`.
+std::string WriteConfig(const TempDir& dir, const std::vector<CertSpec>& certs,
+                        const std::string& directory_url = "",
+                        const std::string& extra = "") {
+  const testing::Lab& lab = SharedLab();
+  std::string yaml = absl::StrCat(
+      "store:\n  path: ", dir.File("coordinator.db"), "\n",
+      "key_encryption_key_file: ", dir.File("kek"), "\n",
+      "dns:\n  resolvers: [\"", lab.bind->address(), "\"]\n",
+      "  nameserver_port: ", lab.bind->port(), "\n",
+      "  propagation_interval: 20ms\n  propagation_timeout: 20s\n",
+      "scheduler:\n  retry_initial: 10m\n",
+      "issuers:\n  - name: pebble\n    directory: ",
+      directory_url.empty() ? lab.pebble->directory_url() : directory_url, "\n",
+      "    trust_bundle: ", lab.pebble->ca_bundle_path(), "\n",
+      "    contact: [ops@example.test]\n",
+      "    limits: {new_orders_per_window: 0}\n",
+      "    request_timeout: 5s\n    order_timeout: 60s\n",
+      "dns_providers:\n  - name: lab-bind\n    type: rfc2136\n",
+      "    zones: [example.test, validation.test]\n",
+      "    rfc2136:\n      server: \"", lab.bind->address(), "\"\n",
+      "      tsig_key_name: ", lab.bind->tsig_key_name(), "\n",
+      "      tsig_secret: ", lab.bind->tsig_secret(), "\n", extra,
+      "certificates:\n");
+  for (const CertSpec& c : certs) {
+    absl::StrAppend(&yaml, "  - name: ", c.name, "\n    names: [\"",
+                    absl::StrJoin(c.names, "\", \""), "\"]\n",
+                    "    issuer: pebble\n");
+  }
+  const std::string path = dir.File("coordinator.yaml");
+  testing::WriteFileOrDie(path, yaml);
+  return path;
+}
+
+std::unique_ptr<store::SqliteStore> OpenStore(const TempDir& dir) {
+  auto s = store::SqliteStore::Open(dir.File("coordinator.db"));
+  EXPECT_OK(s);
+  return s.ok() ? std::move(*s) : nullptr;
+}
+
+// How many orders Pebble holds for `name` under the account in `dir`'s store.
+int PebbleOrdersFor(const TempDir& dir, const std::string& name) {
+  LocalFilesystem fs;
+  auto kek = crypto::Kek::LoadOrCreate(dir.File("kek"), fs);
+  auto store = OpenStore(dir);
+  auto account = store->GetAccount("pebble");
+  if (!kek.ok() || !account.ok() || !account->has_value()) return -1;
+  auto pem = kek->Open((*account)->key_sealed,
+                       issuance::AccountKeyAad("pebble"));
+  auto key = crypto::PrivateKey::FromPem(*pem);
+  auto transport = acme::CurlTransport::Create(
+      {.trust_bundle = SharedLab().pebble->ca_bundle_path()});
+  SystemClock clock;
+  acme::AcmeClient client({.directory_url = SharedLab().pebble->directory_url()},
+                          **transport, clock);
+  client.SetAccountKey(*key, (*account)->account_url);
+  const Context ctx =
+      Context::Background().WithDeadline(absl::Now() + absl::Seconds(30));
+  auto urls = client.ListOrderUrls(ctx);
+  if (!urls.ok()) return -2;
+  int n = 0;
+  for (const std::string& url : *urls) {
+    auto order = client.GetOrder(url, ctx);
+    if (!order.ok()) return -3;
+    for (const acme::Identifier& id : order->identifiers) {
+      if (id.value == name) ++n;
+    }
+  }
+  return n;
+}
+
+class CrashResumeTest : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(CrashResumeTest, KilledCoordinatorResumesTheSameOrder) {
+  const std::string failpoint = GetParam();
+  const std::string label = absl::StrReplaceAll(failpoint, {{".", "-"}});
+  const std::string name = label + ".example.test";
+  TempDir dir("crash");
+  const std::string config = WriteConfig(dir, {{label, {name}}});
+
+  ProcessResult killed = RunCoordinator({"serve", "--config", config, "--once"},
+                                        {{"CERTFLEET_FAILPOINT", failpoint}});
+  ASSERT_EQ(killed.term_signal, SIGKILL)
+      << "expected to die at " << failpoint << "; " << killed.Describe()
+      << "\n" << killed.stderr_data;
+
+  std::string order_url;
+  {
+    auto store = OpenStore(dir);
+    auto order = store->GetOrder(label);
+    ASSERT_OK(order);
+    if (failpoint == "order.stored") {
+      EXPECT_FALSE(order->has_value());
+    } else {
+      ASSERT_TRUE(order->has_value()) << "no order persisted at " << failpoint;
+      order_url = (*order)->order_url;
+    }
+  }
+
+  ProcessResult resumed = RunCoordinator({"serve", "--config", config, "--once"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.stdout_data << resumed.stderr_data;
+  if (!order_url.empty()) {
+    EXPECT_THAT(resumed.stderr_data, HasSubstr("resuming order " + order_url));
+  }
+
+  auto store = OpenStore(dir);
+  auto versions = store->ListVersions(label);
+  ASSERT_OK(versions);
+  ASSERT_EQ(versions->size(), 1u) << "exactly one version after the restart";
+  if (!order_url.empty()) EXPECT_EQ((*versions)[0].order_url, order_url);
+  EXPECT_EQ(*store->GetOrder(label), std::nullopt);
+  EXPECT_EQ(PebbleOrdersFor(dir, name), 1) << "Pebble saw a second order";
+  EXPECT_THAT(TxtValues(*SharedLab().bind, "_acme-challenge." + name + "."),
+              IsEmpty());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    EveryStep, CrashResumeTest,
+    ::testing::Values("order.persisted", "order.records-persisted",
+                      "order.records-presented", "order.answered",
+                      "order.key-stored", "order.finalized",
+                      "order.downloaded", "order.stored"),
+    [](const auto& info) {
+      return absl::StrReplaceAll(info.param, {{".", "_"}, {"-", "_"}});
+    });
+
+TEST(CoordinatorBinaryTest, MalformedConfigExitsTwoNamingTheField) {
+  TempDir dir("badconfig");
+  std::string config = WriteConfig(dir, {{"www", {"www.example.test"}}});
+  std::string text = testing::ReadFileOrDie(config);
+  text += "    key_type: ec521\n";
+  testing::WriteFileOrDie(config, text);
+  for (const char* command : {"check-config", "serve"}) {
+    SCOPED_TRACE(command);
+    ProcessResult r =
+        std::string(command) == "check-config"
+            ? RunCoordinator({"check-config", config})
+            : RunCoordinator({"serve", "--config", config, "--once"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_THAT(r.stderr_data,
+                HasSubstr("coordinator.yaml:31:15: certificates[0].key_type: "
+                          "\"ec521\" is not one of ec256, ec384, rsa2048, "
+                          "rsa3072, rsa4096"));
+  }
+  // Nothing was created for an invalid configuration.
+  EXPECT_NE(access(dir.File("coordinator.db").c_str(), F_OK), 0);
+}
+
+TEST(CoordinatorBinaryTest, ValidConfigPassesCheckConfig) {
+  TempDir dir("goodconfig");
+  const std::string config = WriteConfig(dir, {{"www", {"www.example.test"}}});
+  ProcessResult r = RunCoordinator({"check-config", config});
+  EXPECT_EQ(r.exit_code, 0) << r.stderr_data;
+  EXPECT_THAT(r.stdout_data, HasSubstr("valid (1 issuers, 1 DNS providers, 1 certificates)"));
+}
+
+TEST(CoordinatorBinaryTest, KeyEncryptionKeyReadableByOthersIsRefused) {
+  TempDir dir("kek");
+  const std::string config = WriteConfig(dir, {{"www", {"www.example.test"}}});
+  testing::WriteFileOrDie(dir.File("kek"), std::string(32, 'k'), 0644);
+  ProcessResult r = RunCoordinator({"serve", "--config", config, "--once"});
+  // Caught while loading the configuration: exit 2, naming file and mode.
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.stderr_data, HasSubstr(dir.File("kek")));
+  EXPECT_THAT(r.stderr_data, HasSubstr("0644"));
+}
+
+TEST(CoordinatorBinaryTest, UnreachableCaFailsCleanlyAndBacksOff) {
+  TempDir dir("deadca");
+  const int port = *harness::PickFreePort();
+  const std::string config =
+      WriteConfig(dir, {{"www", {"www.example.test"}}},
+                  absl::StrCat("https://127.0.0.1:", port, "/dir"));
+  ProcessResult r = RunCoordinator({"serve", "--config", config, "--once"});
+  EXPECT_EQ(r.exit_code, 1) << r.Describe();
+  EXPECT_EQ(r.term_signal, 0);
+  EXPECT_THAT(r.stdout_data, HasSubstr("FAILED   www"));
+  EXPECT_THAT(r.stdout_data, HasSubstr(absl::StrCat("127.0.0.1:", port)));
+  // The failure and the next attempt time are persisted...
+  ProcessResult status = RunCoordinator({"status", "--config", config, "-o", "json"});
+  ASSERT_EQ(status.exit_code, 0) << status.stderr_data;
+  auto json = nlohmann::json::parse(status.stdout_data);
+  EXPECT_EQ(json["certificates"][0]["consecutive_failures"], 1);
+  EXPECT_NE(json["certificates"][0]["next_attempt_at"], "-");
+  // ...so a restart does not hammer the CA: the certificate waits.
+  ProcessResult again = RunCoordinator({"serve", "--config", config, "--once"});
+  EXPECT_EQ(again.exit_code, 0);
+  EXPECT_THAT(again.stdout_data, HasSubstr("0 issued, 0 failed"));
+}
+
+size_t AppendTo(char* data, size_t size, size_t n, void* out) {
+  static_cast<std::string*>(out)->append(data, size * n);
+  return size * n;
+}
+
+std::string HttpGet(const std::string& url) {
+  CURL* curl = curl_easy_init();
+  std::string body;
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendTo);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 2000L);
+  CURLcode rc = curl_easy_perform(curl);
+  curl_easy_cleanup(curl);
+  return rc == CURLE_OK ? body : "";
+}
+
+TEST(CoordinatorBinaryTest, ServeExposesMetricsAndStopsOnSigterm) {
+  TempDir dir("serve");
+  const int metrics_port = *harness::PickFreePort();
+  const std::string config =
+      WriteConfig(dir, {{"served", {"served.example.test"}}}, "",
+                  absl::StrCat("metrics:\n  listen: 127.0.0.1:", metrics_port,
+                               "\n"));
+  auto server = harness::ServerProcess::Start(
+      {.name = "certfleet-coordinator",
+       .argv = {CERTFLEET_COORDINATOR_BINARY, "serve", "--config", config},
+       .log_path = dir.File("coordinator.log")});
+  ASSERT_OK(server);
+  const std::string url =
+      absl::StrCat("http://127.0.0.1:", metrics_port, "/metrics");
+  std::string metrics;
+  for (int i = 0; i < 300; ++i) {
+    metrics = HttpGet(url);
+    if (metrics.find("certfleet_certificate_not_after_timestamp_seconds{"
+                     "certificate=\"served\"}") != std::string::npos) {
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_THAT(metrics, HasSubstr("certfleet_certificate_not_after_timestamp_"
+                                 "seconds{certificate=\"served\"}"));
+  EXPECT_THAT(metrics, HasSubstr("certfleet_acme_requests_total{issuer="
+                                 "\"pebble\",endpoint=\"new-order\","
+                                 "status=\"201\"} 1"));
+  EXPECT_THAT(metrics,
+              HasSubstr("certfleet_orders_total{issuer=\"pebble\",outcome="
+                        "\"issued\"} 1"));
+  EXPECT_THAT(metrics, HasSubstr("certfleet_dns_propagation_seconds_count 1"));
+  kill((*server)->pid(), SIGTERM);
+  bool exited = false;
+  for (int i = 0; i < 200 && !exited; ++i) {
+    exited = !(*server)->Running();
+    if (!exited) absl::SleepFor(absl::Milliseconds(25));
+  }
+  EXPECT_TRUE(exited) << "still running 5 s after SIGTERM:\n"
+                      << (*server)->LogTail();
+}
+
+}  // namespace
+}  // namespace certfleet
