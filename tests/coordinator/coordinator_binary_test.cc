@@ -159,7 +159,9 @@ TEST_P(CrashResumeTest, KilledCoordinatorResumesTheSameOrder) {
   auto versions = store->ListVersions(label);
   ASSERT_OK(versions);
   ASSERT_EQ(versions->size(), 1u) << "exactly one version after the restart";
-  if (!order_url.empty()) EXPECT_EQ((*versions)[0].order_url, order_url);
+  if (!order_url.empty()) {
+    EXPECT_EQ((*versions)[0].order_url, order_url);
+  }
   EXPECT_EQ(*store->GetOrder(label), std::nullopt);
   EXPECT_EQ(PebbleOrdersFor(dir, name), 1) << "Pebble saw a second order";
   EXPECT_THAT(TxtValues(*SharedLab().bind, "_acme-challenge." + name + "."),
