@@ -21,6 +21,7 @@
 #include "coordinator/app/coordinator.h"
 #include "coordinator/app/status_report.h"
 #include "coordinator/config/config.h"
+#include "coordinator/store/sqlite_store.h"
 #include "nlohmann/json.hpp"
 
 namespace certfleet {
@@ -100,6 +101,18 @@ Args ParseArgs(int argc, char** argv) {
   return a;
 }
 
+int Fail(const absl::Status& s) {
+  fprintf(stderr, "certfleet-coordinator: %s\n", s.ToString().c_str());
+  return kExitFailure;
+}
+
+// Configuration problems are printed as they are: one
+// "FILE:LINE:COLUMN: field: problem" line each.
+int ConfigError(const absl::Status& s) {
+  fprintf(stderr, "%s\n", std::string(s.message()).c_str());
+  return kExitUsage;
+}
+
 absl::StatusOr<config::CoordinatorConfig> Load(const std::string& path) {
   LocalFilesystem fs;
   return config::LoadConfig(path, fs);
@@ -122,10 +135,7 @@ std::thread StartSignalThread(std::shared_ptr<Cancellation> cancel) {
 
 int Serve(const Args& args) {
   absl::StatusOr<config::CoordinatorConfig> cfg = Load(args.config);
-  if (!cfg.ok()) {
-    fprintf(stderr, "%s\n", std::string(cfg.status().message()).c_str());
-    return kExitUsage;
-  }
+  if (!cfg.ok()) return ConfigError(cfg.status());
   // Signals are handled by one thread; block them everywhere else before
   // any thread starts.
   sigset_t set;
@@ -141,11 +151,7 @@ int Serve(const Args& args) {
   SystemClock clock;
   absl::StatusOr<std::unique_ptr<app::Coordinator>> coordinator =
       app::Coordinator::Create(*cfg, clock);
-  if (!coordinator.ok()) {
-    fprintf(stderr, "certfleet-coordinator: %s\n",
-            coordinator.status().ToString().c_str());
-    return kExitFailure;
-  }
+  if (!coordinator.ok()) return Fail(coordinator.status());
   const Context ctx = Context::Background().WithCancellation(cancel);
   if (!args.once) {
     absl::Status s = (*coordinator)->Serve(ctx);
@@ -155,18 +161,10 @@ int Serve(const Args& args) {
   const absl::Time start = absl::Now();
   absl::StatusOr<scheduler::PassReport> report = (*coordinator)->RunOnce(ctx);
   const absl::Duration elapsed = absl::Now() - start;
-  if (!report.ok()) {
-    fprintf(stderr, "certfleet-coordinator: %s\n",
-            report.status().ToString().c_str());
-    return kExitFailure;
-  }
+  if (!report.ok()) return Fail(report.status());
   absl::StatusOr<std::vector<app::CertificateStatus>> rows =
       app::CollectStatus(*cfg, (*coordinator)->store());
-  if (!rows.ok()) {
-    fprintf(stderr, "certfleet-coordinator: %s\n",
-            rows.status().ToString().c_str());
-    return kExitFailure;
-  }
+  if (!rows.ok()) return Fail(rows.status());
   if (args.json) {
     nlohmann::json out = nlohmann::json::parse(
         app::FormatStatusJson(*rows, cfg->store.sqlite_path));
@@ -205,31 +203,24 @@ int Serve(const Args& args) {
   return report->failed() == 0 ? kExitOk : kExitFailure;
 }
 
+// Reads the store only: works while `serve` runs (SQLite WAL allows a
+// second reader) and needs neither the key-encryption key nor the network.
 int Status(const Args& args) {
   absl::StatusOr<config::CoordinatorConfig> cfg = Load(args.config);
-  if (!cfg.ok()) {
-    fprintf(stderr, "%s\n", std::string(cfg.status().message()).c_str());
-    return kExitUsage;
-  }
-  absl::StatusOr<std::unique_ptr<app::Coordinator>> coordinator =
-      app::Coordinator::Create(*cfg, *new SystemClock,
-                               {.metrics_server = false});
-  if (!coordinator.ok()) {
-    fprintf(stderr, "certfleet-coordinator: %s\n",
-            coordinator.status().ToString().c_str());
-    return kExitFailure;
-  }
+  if (!cfg.ok()) return ConfigError(cfg.status());
+  absl::StatusOr<std::unique_ptr<store::SqliteStore>> store =
+      store::SqliteStore::Open(cfg->store.sqlite_path);
+  if (!store.ok()) return Fail(store.status());
   absl::StatusOr<std::vector<app::CertificateStatus>> rows =
-      app::CollectStatus(*cfg, (*coordinator)->store());
-  if (!rows.ok()) {
-    fprintf(stderr, "certfleet-coordinator: %s\n",
-            rows.status().ToString().c_str());
-    return kExitFailure;
+      app::CollectStatus(*cfg, **store);
+  if (!rows.ok()) return Fail(rows.status());
+  if (args.json) {
+    printf("%s\n", app::FormatStatusJson(*rows, cfg->store.sqlite_path).c_str());
+  } else {
+    printf("%s", app::FormatStatusTable(*rows, cfg->store.sqlite_path,
+                                        absl::Now())
+                     .c_str());
   }
-  printf("%s", args.json ? (app::FormatStatusJson(*rows, cfg->store.sqlite_path) + "\n").c_str()
-                         : app::FormatStatusTable(*rows, cfg->store.sqlite_path,
-                                                  absl::Now())
-                               .c_str());
   return kExitOk;
 }
 
@@ -254,10 +245,7 @@ int main(int argc, char** argv) {
   }
   if (args.command == "check-config") {
     absl::StatusOr<config::CoordinatorConfig> cfg = Load(args.config);
-    if (!cfg.ok()) {
-      fprintf(stderr, "%s\n", std::string(cfg.status().message()).c_str());
-      return kExitUsage;
-    }
+    if (!cfg.ok()) return ConfigError(cfg.status());
     printf("%s: valid (%zu issuers, %zu DNS providers, %zu certificates)\n",
            args.config.c_str(), cfg->issuers.size(), cfg->dns_providers.size(),
            cfg->certificates.size());

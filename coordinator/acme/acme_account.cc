@@ -7,6 +7,19 @@
 #include "coordinator/acme/jws.h"
 
 namespace certfleet::acme {
+namespace {
+
+// The account URL is the Location of a newAccount response (§7.3).
+absl::StatusOr<std::string> AccountLocation(const HttpResponse& resp) {
+  std::string url = resp.Header("location");
+  if (url.empty()) {
+    return absl::UnavailableError(
+        "ACME new-account: response has no Location header");
+  }
+  return url;
+}
+
+}  // namespace
 
 absl::StatusOr<Account> AcmeClient::NewAccount(
     const NewAccountRequest& request, const Context& ctx) {
@@ -39,11 +52,7 @@ absl::StatusOr<Account> AcmeClient::NewAccount(
   ASSIGN_OR_RETURN(HttpResponse resp,
                    Post("new-account", dir.new_account, payload, Retry::kSafe,
                         ctx, &signer));
-  const std::string url = resp.Header("location");
-  if (url.empty()) {
-    return absl::UnavailableError(
-        "ACME new-account: response has no Location header");
-  }
+  ASSIGN_OR_RETURN(const std::string url, AccountLocation(resp));
   ASSIGN_OR_RETURN(Account account, ParseAccount(resp.body, url));
   absl::MutexLock lock(&mu_);
   account_url_ = url;
@@ -59,11 +68,7 @@ absl::StatusOr<Account> AcmeClient::FindAccount(const Context& ctx) {
                    Post("new-account", dir.new_account,
                         R"({"onlyReturnExisting":true})", Retry::kSafe, ctx,
                         &signer));
-  const std::string url = resp.Header("location");
-  if (url.empty()) {
-    return absl::UnavailableError(
-        "ACME new-account (onlyReturnExisting): response has no Location");
-  }
+  ASSIGN_OR_RETURN(const std::string url, AccountLocation(resp));
   ASSIGN_OR_RETURN(Account account, ParseAccount(resp.body, url));
   absl::MutexLock lock(&mu_);
   account_url_ = url;

@@ -1,0 +1,226 @@
+// Scheduler::Run (the serving loop) on a manual fake clock, store failures,
+// and SweepOrphanOrders.
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/cleanup/cleanup.h"
+#include "tests/scheduler/scheduler_test_env.h"
+#include "tests/testing/status_matchers.h"
+
+namespace certfleet::scheduler::testing {
+namespace {
+
+using ::certfleet::testing::FakeClock;
+using ::certfleet::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::SizeIs;
+
+// Time moves only when the test advances it; SleepUntil blocks until then.
+class SchedulerLoopTest : public SchedulerTestBase {
+ protected:
+  SchedulerLoopTest() : SchedulerTestBase(FakeClock::Mode::kManual) {}
+
+  void SetUp() override { AddIssuer("ca"); }
+
+  // Starts scheduler.Run on its own thread.
+  void StartLoop(Scheduler& scheduler) {
+    loop_ = std::thread([this, &scheduler] {
+      scheduler.Run(ctx_.WithCancellation(cancel_));
+      done_.set_value();
+    });
+  }
+
+  // Waits (real time) until the loop is blocked in its `n`-th sleep.
+  bool WaitForSleep(size_t n) {
+    const absl::Time give_up = absl::Now() + absl::Seconds(30);
+    while (absl::Now() < give_up) {
+      if (clock_.sleeps().size() >= n && clock_.sleepers() == 1) return true;
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+    return false;
+  }
+
+  // Cancels the loop; true when it returned promptly.
+  bool StopLoop() {
+    cancel_->Cancel();
+    const bool prompt = done_.get_future().wait_for(std::chrono::seconds(10)) ==
+                        std::future_status::ready;
+    loop_.join();
+    return prompt;
+  }
+
+  void StopLoopIfRunning() {
+    if (loop_.joinable()) StopLoop();
+  }
+
+  std::shared_ptr<Cancellation> cancel_ = std::make_shared<Cancellation>();
+  std::promise<void> done_;
+  std::thread loop_;
+};
+
+TEST_F(SchedulerLoopTest, SleepsUntilNextDueAtMostCheckIntervalAndStopsOnCancel) {
+  // A previous failure said: not before 2 minutes from now.
+  ASSERT_OK(store_.PutCertificateState(
+      {.name = "web", .next_attempt_at = start_ + absl::Minutes(2)}));
+  SchedulerOptions options = Options();
+  options.check_interval = absl::Minutes(10);
+  auto scheduler = MakeScheduler({Cert("web")}, options);
+  StartLoop(*scheduler);
+  // Stop the loop before the locals it uses go, even when an ASSERT fails.
+  absl::Cleanup stop = [this] { StopLoopIfRunning(); };
+
+  ASSERT_TRUE(WaitForSleep(1));
+  EXPECT_THAT(clock_.sleeps(), ElementsAre(absl::Minutes(2)));
+  EXPECT_THAT(orders_.runs(), IsEmpty());
+
+  // Retry time reached: the pass issues, the loop evaluates again at once
+  // (the new version gets its renewal time), then waits a check interval
+  // (the renewal is two months away).
+  clock_.Advance(absl::Minutes(2));
+  ASSERT_TRUE(WaitForSleep(2));
+  EXPECT_THAT(clock_.sleeps(),
+              ElementsAre(absl::Minutes(2), absl::Minutes(10)));
+  ASSERT_THAT(orders_.runs(), SizeIs(1));
+  EXPECT_EQ(orders_.runs()[0].started, start_ + absl::Minutes(2));
+  ASSERT_TRUE(StateOf("web").has_value());
+  EXPECT_LT(State("web").renew_at, absl::InfiniteFuture());
+
+  clock_.Advance(absl::Minutes(10));
+  ASSERT_TRUE(WaitForSleep(3));
+  EXPECT_EQ(clock_.sleeps().back(), absl::Minutes(10));
+  EXPECT_THAT(orders_.runs(), SizeIs(1));
+
+  EXPECT_TRUE(StopLoop()) << "Run did not return within 10 s of cancellation";
+  EXPECT_THAT(orders_.runs(), SizeIs(1));
+}
+
+TEST_F(SchedulerLoopTest, WakesForARenewalSoonerThanCheckInterval) {
+  config::CertificateConfig web = Cert("web");
+  // Lifetime window [not_after − 31 d, not_after − 30 d] contains start + 5 min.
+  StoreVersion(web, start_ + 30 * kDay + absl::Minutes(5));
+  ASSERT_OK(store_.PutCertificateState(
+      {.name = "web", .renew_at = start_ + absl::Minutes(5)}));
+  SchedulerOptions options = Options();
+  options.check_interval = absl::Minutes(10);
+  auto scheduler = MakeScheduler({web}, options);
+  StartLoop(*scheduler);
+  // Stop the loop before the locals it uses go, even when an ASSERT fails.
+  absl::Cleanup stop = [this] { StopLoopIfRunning(); };
+
+  ASSERT_TRUE(WaitForSleep(1));
+  EXPECT_THAT(clock_.sleeps(), ElementsAre(absl::Minutes(5)));
+  clock_.Advance(absl::Minutes(5));
+  ASSERT_TRUE(WaitForSleep(2));
+  ASSERT_THAT(orders_.runs(), SizeIs(1));
+  EXPECT_EQ(orders_.runs()[0].started, start_ + absl::Minutes(5));
+  EXPECT_EQ(Latest("web").version, 2);
+  EXPECT_TRUE(StopLoop());
+}
+
+// Delegates to an InMemoryStore; reads of scheduling state can be made to
+// fail (a broken database).
+class BrokenStateStore : public store::InMemoryStore {
+ public:
+  absl::StatusOr<std::optional<store::CertificateState>> GetCertificateState(
+      const std::string& name) override {
+    if (broken_.load()) {
+      return absl::UnavailableError("store: database is locked");
+    }
+    return InMemoryStore::GetCertificateState(name);
+  }
+  void Break(bool broken) { broken_.store(broken); }
+
+ private:
+  std::atomic<bool> broken_{false};
+};
+
+TEST_F(SchedulerLoopTest, StoreFailureFailsThePassAndRetriesWithinAMinute) {
+  BrokenStateStore broken;
+  broken.Break(true);
+  FakeCertificateOrders orders(broken, clock_);
+  SchedulerOptions options = Options();
+  options.check_interval = absl::Minutes(10);
+  Scheduler scheduler({Cert("web")}, {{"ca", issuer("ca")}}, broken, orders,
+                      clock_, options);
+  EXPECT_THAT(scheduler.RunPass(ctx_),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr("database is locked")));
+
+  StartLoop(scheduler);
+  absl::Cleanup stop = [this] { StopLoopIfRunning(); };
+  ASSERT_TRUE(WaitForSleep(1));
+  EXPECT_THAT(clock_.sleeps(), ElementsAre(absl::Minutes(1)));
+  EXPECT_THAT(orders.runs(), IsEmpty());
+
+  broken.Break(false);
+  clock_.Advance(absl::Minutes(1));
+  ASSERT_TRUE(WaitForSleep(2));
+  EXPECT_THAT(orders.runs(), SizeIs(1));
+  EXPECT_TRUE(StopLoop());
+}
+
+class SchedulerSweepTest : public SchedulerTest {
+ protected:
+  void SetUp() override { AddIssuer("ca"); }
+
+  void PutOrder(const std::string& cert, const std::string& issuer) {
+    store::OrderRecord o;
+    o.cert_name = cert;
+    o.issuer = issuer;
+    o.order_url = "https://ca.test/order/" + cert;
+    o.names = {cert + ".example.test"};
+    o.key_type = "ec256";
+    ASSERT_OK(store_.PutOrder(o));
+  }
+};
+
+TEST_F(SchedulerSweepTest, AbandonsOrdersOfCertificatesNoLongerConfigured) {
+  PutOrder("web", "ca");
+  PutOrder("gone", "ca");
+  PutOrder("gone-too", "removed-issuer");
+  auto scheduler = MakeScheduler({Cert("web")});
+
+  ASSERT_OK(scheduler->SweepOrphanOrders(ctx_));
+  auto abandons = orders_.abandons();
+  ASSERT_THAT(abandons, SizeIs(2));
+  EXPECT_EQ(abandons[0].certificate, "gone");
+  EXPECT_EQ(abandons[0].order_url, "https://ca.test/order/gone");
+  EXPECT_EQ(abandons[0].issuer, issuer("ca"));
+  // Its issuer left the config too: abandoned without deactivation.
+  EXPECT_EQ(abandons[1].certificate, "gone-too");
+  EXPECT_EQ(abandons[1].issuer, nullptr);
+
+  ASSERT_OK_AND_ASSIGN(std::vector<store::OrderRecord> left, store_.ListOrders());
+  ASSERT_THAT(left, SizeIs(1));
+  EXPECT_EQ(left[0].cert_name, "web");
+}
+
+TEST_F(SchedulerSweepTest, ReportsTheFirstErrorButTriesEveryOrphan) {
+  PutOrder("gone", "ca");
+  PutOrder("gone-too", "ca");
+  orders_.ScriptAbandon("gone",
+                        absl::UnavailableError("DNS provider unreachable"));
+  auto scheduler = MakeScheduler({Cert("web")});
+
+  EXPECT_THAT(scheduler->SweepOrphanOrders(ctx_),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr("DNS provider unreachable")));
+  ASSERT_THAT(orders_.abandons(), SizeIs(2));
+  EXPECT_EQ(orders_.abandons()[1].certificate, "gone-too");
+}
+
+TEST_F(SchedulerSweepTest, NothingToSweep) {
+  PutOrder("web", "ca");
+  auto scheduler = MakeScheduler({Cert("web")});
+  ASSERT_OK(scheduler->SweepOrphanOrders(ctx_));
+  EXPECT_THAT(orders_.abandons(), IsEmpty());
+}
+
+}  // namespace
+}  // namespace certfleet::scheduler::testing
