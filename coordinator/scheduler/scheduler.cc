@@ -27,7 +27,15 @@ int PassReport::issued() const {
 }
 
 int PassReport::failed() const {
-  return static_cast<int>(attempted.size()) - issued();
+  return static_cast<int>(std::count_if(
+      attempted.begin(), attempted.end(), [](const Entry& e) {
+        return !e.result.ok() &&
+               e.result.code() != absl::StatusCode::kCancelled;
+      }));
+}
+
+int PassReport::cancelled() const {
+  return static_cast<int>(attempted.size()) - issued() - failed();
 }
 
 Scheduler::Scheduler(std::vector<config::CertificateConfig> certificates,
@@ -82,7 +90,8 @@ absl::Time Scheduler::RenewAt(const config::CertificateConfig& cert,
     absl::Time check_at;
     {
       absl::MutexLock lock(&mu_);
-      check_at = next_ari_check_[cert.name];  // InfinitePast when new
+      auto it = next_ari_check_.find(cert.name);
+      check_at = it == next_ari_check_.end() ? absl::InfinitePast() : it->second;
     }
     if (now >= check_at || state.renew_at == absl::InfiniteFuture()) {
       absl::StatusOr<acme::RenewalInfo> info =
@@ -93,8 +102,12 @@ absl::Time Scheduler::RenewAt(const config::CertificateConfig& cert,
           next_check = std::clamp(*info->retry_after, now + absl::Minutes(1),
                                   now + absl::Hours(24));
         }
-        const issuance::RenewalWindow window{info->window_start,
-                                             info->window_end};
+        // Safety net against a CA suggesting a window after (or too close
+        // to) expiry: keep the last tenth of the lifetime as margin.
+        const absl::Time latest_sane =
+            latest.not_after - (latest.not_after - latest.not_before) / 10;
+        issuance::RenewalWindow window{std::min(info->window_start, latest_sane),
+                                       std::min(info->window_end, latest_sane)};
         if (issuance::OutsideWindow(state.renew_at, window)) {
           state.renew_at = issuance::ChooseInWindow(window, now, Uniform());
           state_changed = true;
@@ -114,8 +127,17 @@ absl::Time Scheduler::RenewAt(const config::CertificateConfig& cert,
       next_ari_check_[cert.name] = now + absl::Hours(1);
     }
   }
+  std::optional<absl::Duration> renew_before = cert.renew_before;
+  if (renew_before && *renew_before >= latest.not_after - latest.not_before) {
+    // Renewing "as soon as issued" would reissue on every pass.
+    CF_LOG_WARN("certificate %s: renew_before %s is not shorter than the "
+                "certificate's lifetime %s; using a third of the lifetime",
+                cert.name, absl::FormatDuration(*renew_before),
+                absl::FormatDuration(latest.not_after - latest.not_before));
+    renew_before.reset();
+  }
   const issuance::RenewalWindow window = issuance::LifetimeWindow(
-      latest.not_before, latest.not_after, cert.renew_before);
+      latest.not_before, latest.not_after, renew_before);
   if (!ari && issuance::OutsideWindow(state.renew_at, window)) {
     state.renew_at = issuance::ChooseInWindow(window, now, Uniform());
     state_changed = true;
@@ -272,8 +294,12 @@ void Scheduler::Run(const Context& ctx) {
     if (!report.ok()) {
       CF_LOG_ERROR("scheduler pass failed: %s", report.status().ToString());
       wake = now + std::min(options_.check_interval, absl::Minutes(1));
-    } else if (!report->attempted.empty()) {
+    } else if (report->issued() > 0) {
       continue;  // evaluate again at once: new versions get renewal times
+    } else if (!report->attempted.empty()) {
+      // Failures stored their next attempt; look again shortly (never in a
+      // hot loop, even if storing that state failed).
+      wake = now + absl::Seconds(1);
     } else {
       wake = std::min(wake, report->next_due);
     }

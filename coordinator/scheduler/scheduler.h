@@ -67,7 +67,9 @@ struct PassReport {
   absl::Time next_due = absl::InfiniteFuture();
 
   int issued() const;
+  // Attempts that failed; attempts cut short by shutdown are cancelled().
   int failed() const;
+  int cancelled() const;
 };
 
 class Scheduler {

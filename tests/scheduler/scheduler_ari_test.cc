@@ -123,6 +123,16 @@ TEST_F(SchedulerAriTest, FollowsSuggestedWindowAndNamesTheReplacedVersion) {
   EXPECT_THAT(State("web").renew_at, AllOf(Ge(w3_start), Le(w3_end)));
 }
 
+TEST_F(SchedulerAriTest, WindowPastExpiryIsCappedToKeepAMargin) {
+  // A broken CA suggests renewing after the certificate expires; the last
+  // tenth of the lifetime (9 days of 90) stays as margin.
+  SetAnswer({.start = start_ + 95 * kDay, .end = start_ + 100 * kDay});
+  auto scheduler = MakeScheduler({Cert("web", "ari-ca")});
+  ASSERT_OK(scheduler->RunPass(ctx_));
+  ASSERT_OK(scheduler->RunPass(ctx_));
+  EXPECT_EQ(State("web").renew_at, start_ + 81 * kDay);
+}
+
 TEST_F(SchedulerAriTest, WindowInThePastMeansNow) {
   auto scheduler = MakeScheduler({Cert("web", "ari-ca")});
   ASSERT_OK(scheduler->RunPass(ctx_));

@@ -142,6 +142,20 @@ TEST_F(SchedulerPassTest, ExplicitRenewBeforeMovesTheWindow) {
   EXPECT_THAT(at_ten.attempted, ElementsAre(Attempt("ten", "renew")));
 }
 
+TEST_F(SchedulerPassTest, RenewBeforeNotShorterThanTheLifetimeFallsBack) {
+  // Taken literally it would reissue on every pass; a third of the
+  // lifetime is used instead.
+  config::CertificateConfig greedy = Cert("greedy");
+  greedy.renew_before = 120 * kDay;
+  auto scheduler = MakeScheduler({greedy});
+  ASSERT_OK(scheduler->RunPass(ctx_));
+  ASSERT_OK_AND_ASSIGN(PassReport report, scheduler->RunPass(ctx_));
+  EXPECT_THAT(report.attempted, IsEmpty());
+  const absl::Time not_after = start_ + 90 * kDay;
+  EXPECT_THAT(State("greedy").renew_at,
+              AllOf(Ge(not_after - 31 * kDay), Le(not_after - 30 * kDay)));
+}
+
 TEST_F(SchedulerPassTest, ChangedRenewBeforeRedrawsThePersistedTime) {
   auto before = MakeScheduler({Cert("web")});
   ASSERT_OK(before->RunPass(ctx_));
