@@ -4,6 +4,11 @@
 
 namespace certfleet {
 
+uint64_t Backoff::NextSeed() {
+  thread_local std::mt19937_64 seeds(std::random_device{}());
+  return seeds();
+}
+
 Backoff::Backoff(BackoffPolicy policy, uint64_t seed)
     : policy_(policy), rng_(seed), current_(policy.initial) {}
 

@@ -29,7 +29,11 @@ struct BackoffPolicy {
 
 class Backoff {
  public:
-  explicit Backoff(BackoffPolicy policy = {}, uint64_t seed = std::random_device{}());
+  // Without a seed, one is drawn from a per-thread generator (cheap: a
+  // std::random_device per Backoff costs a system call on every request).
+  explicit Backoff(BackoffPolicy policy = {}, uint64_t seed = NextSeed());
+
+  static uint64_t NextSeed();
 
   // The delay before the next attempt; grows until it reaches `max`.
   absl::Duration Next();

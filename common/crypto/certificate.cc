@@ -107,10 +107,10 @@ absl::StatusOr<Certificate> Certificate::FromDer(absl::string_view der) {
   return Adopt(*x);
 }
 
-absl::StatusOr<std::vector<Certificate>> Certificate::ParsePemChain(
+absl::StatusOr<std::vector<std::string>> Certificate::PemChainToDer(
     absl::string_view pem) {
   BioPtr bio = internal::MemBio(pem);
-  std::vector<Certificate> out;
+  std::vector<std::string> out;
   ERR_clear_error();
   while (true) {
     char* name = nullptr;
@@ -130,23 +130,34 @@ absl::StatusOr<std::vector<Certificate>> Certificate::ParsePemChain(
                        " in PEM text: malformed PEM block"));
     }
     const std::string block_name = name;
-    const std::string der(reinterpret_cast<char*>(data),
-                          static_cast<size_t>(len));
+    std::string der(reinterpret_cast<char*>(data), static_cast<size_t>(len));
     OPENSSL_free(name);
     OPENSSL_free(header);
     OPENSSL_free(data);
     if (block_name != PEM_STRING_X509 && block_name != PEM_STRING_X509_OLD) {
       continue;  // A key or parameters in a combined file.
     }
+    out.push_back(std::move(der));
+  }
+  if (out.empty()) {
+    return absl::InvalidArgumentError("no CERTIFICATE block in PEM text");
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<Certificate>> Certificate::ParsePemChain(
+    absl::string_view pem) {
+  absl::StatusOr<std::vector<std::string>> ders = PemChainToDer(pem);
+  if (!ders.ok()) return ders.status();
+  std::vector<Certificate> out;
+  out.reserve(ders->size());
+  for (const std::string& der : *ders) {
     absl::StatusOr<X509*> x = ParseDer(der);
     if (!x.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(
           "certificate ", out.size() + 1, " in PEM text: ", x.status().message()));
     }
     out.push_back(Adopt(*x));
-  }
-  if (out.empty()) {
-    return absl::InvalidArgumentError("no CERTIFICATE block in PEM text");
   }
   return out;
 }

@@ -36,6 +36,10 @@ class Certificate {
   // Every CERTIFICATE block in `pem`, in order (blocks of other types, such
   // as a private key in a combined file, are skipped). kInvalidArgument when
   // there is none or one is malformed ("certificate 2 of 3 ...", 1-based).
+  // The DER of every CERTIFICATE block in `pem`, in order, without parsing
+  // the certificates (other blocks are skipped). Errors as ParsePemChain.
+  static absl::StatusOr<std::vector<std::string>> PemChainToDer(
+      absl::string_view pem);
   static absl::StatusOr<std::vector<Certificate>> ParsePemChain(
       absl::string_view pem);
 

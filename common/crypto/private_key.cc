@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/crypto/der.h"
 #include "common/crypto/encoding.h"
 #include "common/crypto/openssl_util.h"
 #include "common/status_macros.h"
@@ -211,7 +212,87 @@ absl::StatusOr<PrivateKey> PrivateKey::FromRaw(EVP_PKEY* pkey) {
   return PrivateKey(std::move(state));
 }
 
+namespace {
+
+// The curve's OID contents for the EC key types.
+absl::string_view CurveOid(KeyType type) {
+  return type == KeyType::kEc384 ? der::kOidSecp384r1 : der::kOidPrime256v1;
+}
+
+absl::StatusOr<std::string> EcPublicPoint(EVP_PKEY* pkey) {
+  unsigned char buf[160];
+  size_t len = 0;
+  if (EVP_PKEY_get_octet_string_param(pkey, OSSL_PKEY_PARAM_PUB_KEY, buf,
+                                      sizeof buf, &len) != 1) {
+    return OpenSslError(absl::StatusCode::kInternal, "read EC public point");
+  }
+  return std::string(reinterpret_cast<char*>(buf), len);
+}
+
+absl::StatusOr<std::string> BignumParam(EVP_PKEY* pkey, const char* name,
+                                        int width) {
+  BIGNUM* bn = nullptr;
+  if (EVP_PKEY_get_bn_param(pkey, name, &bn) != 1) {
+    return OpenSslError(absl::StatusCode::kInternal,
+                        absl::StrCat("read key parameter ", name));
+  }
+  BignumPtr owned(bn);
+  return BignumBytes(bn, width);
+}
+
+std::string PemWrap(absl::string_view der, absl::string_view label) {
+  const std::string b64 = Base64Encode(der);
+  std::string out = absl::StrCat("-----BEGIN ", label, "-----\n");
+  for (size_t i = 0; i < b64.size(); i += 64) {
+    absl::StrAppend(&out, b64.substr(i, 64), "\n");
+  }
+  absl::StrAppend(&out, "-----END ", label, "-----\n");
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> PrivateKey::SubjectPublicKeyInfoDer() const {
+  if (IsEc(state_->type)) {
+    // RFC 5480 §2: id-ecPublicKey with the named curve, the point as is.
+    ASSIGN_OR_RETURN(std::string point, EcPublicPoint(state_->pkey));
+    return der::Sequence(
+        {der::Sequence({der::Oid(der::kOidEcPublicKey),
+                        der::Oid(CurveOid(state_->type))}),
+         der::BitString(point)});
+  }
+  // RFC 8017 Appendix A.1.1: RSAPublicKey ::= SEQUENCE { n, e }.
+  ASSIGN_OR_RETURN(std::string n,
+                   BignumParam(state_->pkey, OSSL_PKEY_PARAM_RSA_N, 0));
+  ASSIGN_OR_RETURN(std::string e,
+                   BignumParam(state_->pkey, OSSL_PKEY_PARAM_RSA_E, 0));
+  return der::Sequence(
+      {der::Sequence({der::Oid(der::kOidRsaEncryption), der::Null()}),
+       der::BitString(der::Sequence(
+           {der::UnsignedInteger(n), der::UnsignedInteger(e)}))});
+}
+
 absl::StatusOr<std::string> PrivateKey::ToPem() const {
+  if (IsEc(state_->type)) {
+    // PKCS#8 (RFC 5208) around an RFC 5915 ECPrivateKey, written directly:
+    // OpenSSL 3.0's encoder costs more than the rest of an order.
+    ASSIGN_OR_RETURN(std::string priv,
+                     BignumParam(state_->pkey, OSSL_PKEY_PARAM_PRIV_KEY,
+                                 state_->ec_coordinate_bytes));
+    ASSIGN_OR_RETURN(std::string point, EcPublicPoint(state_->pkey));
+    const std::string ec_private_key = der::Sequence(
+        {der::SmallInteger(1), der::OctetString(priv),
+         der::Context(1, true, der::BitString(point))});
+    OPENSSL_cleanse(priv.data(), priv.size());
+    std::string pkcs8 = der::Sequence(
+        {der::SmallInteger(0),
+         der::Sequence({der::Oid(der::kOidEcPublicKey),
+                        der::Oid(CurveOid(state_->type))}),
+         der::OctetString(ec_private_key)});
+    std::string pem = PemWrap(pkcs8, "PRIVATE KEY");
+    OPENSSL_cleanse(pkcs8.data(), pkcs8.size());
+    return pem;
+  }
   BioPtr bio(BIO_new(BIO_s_mem()));
   if (!bio || PEM_write_bio_PrivateKey(bio.get(), state_->pkey, nullptr,
                                        nullptr, 0, nullptr, nullptr) != 1) {
@@ -231,8 +312,8 @@ std::string PrivateKey::JwsAlgorithm() const {
   }
 }
 
-absl::StatusOr<std::string> PrivateKey::SignJws(
-    absl::string_view signing_input) const {
+absl::StatusOr<std::string> PrivateKey::SignNative(
+    absl::string_view data) const {
   EvpMdCtxPtr ctx(EVP_MD_CTX_new());
   if (!ctx) return absl::ResourceExhaustedError("EVP_MD_CTX_new failed");
   if (EVP_MD_CTX_copy_ex(ctx.get(), state_->sign_template) != 1) {
@@ -246,14 +327,19 @@ absl::StatusOr<std::string> PrivateKey::SignJws(
   EVP_MD_CTX_set_flags(ctx.get(), EVP_MD_CTX_FLAG_FINALISE);
   std::string sig(state_->max_signature_bytes, '\0');
   size_t sig_len = sig.size();
-  if (EVP_DigestSignUpdate(ctx.get(), signing_input.data(),
-                           signing_input.size()) != 1 ||
+  if (EVP_DigestSignUpdate(ctx.get(), data.data(), data.size()) != 1 ||
       EVP_DigestSignFinal(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()),
                           &sig_len) != 1) {
     return OpenSslError(absl::StatusCode::kInternal,
                         absl::StrCat("sign with ", JwsAlgorithm()));
   }
   sig.resize(sig_len);
+  return sig;
+}
+
+absl::StatusOr<std::string> PrivateKey::SignJws(
+    absl::string_view signing_input) const {
+  ASSIGN_OR_RETURN(std::string sig, SignNative(signing_input));
   if (state_->ec_coordinate_bytes == 0) return sig;
 
   // RFC 7518 §3.4: JWS carries R||S, each left-padded to the curve size,

@@ -52,6 +52,14 @@ class PrivateKey {
   // 96 bytes with SHA-384 for P-384), RSA as RSASSA-PKCS1-v1_5 with SHA-256.
   absl::StatusOr<std::string> SignJws(absl::string_view signing_input) const;
 
+  // The signature over `data` in its X.509/PKCS#10 form: a DER
+  // ECDSA-Sig-Value (SHA-256 for P-256, SHA-384 for P-384) or an
+  // RSASSA-PKCS1-v1_5 signature with SHA-256.
+  absl::StatusOr<std::string> SignNative(absl::string_view data) const;
+
+  // The DER SubjectPublicKeyInfo (RFC 5280 §4.1; RFC 5480 for EC).
+  absl::StatusOr<std::string> SubjectPublicKeyInfoDer() const;
+
   // The public key as the RFC 7638 §3 canonical JWK: required members only, in
   // lexicographic order, no whitespace. EC: {"crv","kty","x","y"} with x and
   // y padded to the field size; RSA: {"e","kty","n"} without leading zeros.

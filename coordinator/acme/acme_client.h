@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "common/backoff.h"
@@ -46,6 +47,10 @@ struct PollPolicy {
   absl::Duration initial = absl::Milliseconds(15);
   absl::Duration max = absl::Seconds(5);
   double multiplier = 2.0;
+  // The first wait adapts to how long this CA usually takes for the same
+  // step (per set of awaited states), between `initial` and this cap: a
+  // poll that finds nothing new is a wasted request against the CA's limits.
+  absl::Duration max_first_wait = absl::Seconds(2);
 };
 
 struct AcmeClientOptions {
@@ -133,8 +138,9 @@ class AcmeClient {
                                             const Context& ctx);
   // Polls the order until its status is one of `done` or "invalid"
   // (→ kFailedPrecondition with the CA's problem and the failed
-  // authorizations' challenge errors). Starts fast, backs off, honours
-  // Retry-After (§7.5.1).
+  // authorizations' challenge errors). Waits before each look: first for
+  // what this CA usually needs for this step (learned, from
+  // PollPolicy::initial), then backing off; honours Retry-After (§7.5.1).
   absl::StatusOr<Order> PollOrder(const std::string& url,
                                   const std::vector<std::string>& done,
                                   const Context& ctx);
@@ -188,6 +194,11 @@ class AcmeClient {
   absl::Status WaitToRetry(const absl::Status& error, Backoff& backoff,
                            const Context& ctx);
   absl::Status InvalidOrderError(const Order& order, const Context& ctx);
+  // Adjusts the first wait for `key` after a poll that needed `looks` looks
+  // (the last "not yet" at `not_ready_at`, the awaited state seen at
+  // `ready_at`, both since the start).
+  void LearnFirstWait(const std::string& key, int looks,
+                      absl::Duration not_ready_at, absl::Duration ready_at);
 
   const AcmeClientOptions options_;
   HttpTransport& transport_;
@@ -204,6 +215,9 @@ class AcmeClient {
   std::optional<crypto::PrivateKey> key_ ABSL_GUARDED_BY(mu_);
   std::string thumbprint_ ABSL_GUARDED_BY(mu_);
   std::string account_url_ ABSL_GUARDED_BY(mu_);
+  // Learned first poll wait per awaited-state set (see PollPolicy).
+  absl::flat_hash_map<std::string, absl::Duration> first_wait_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace certfleet::acme

@@ -132,8 +132,26 @@ absl::Status AcmeClient::InvalidOrderError(const Order& order,
 absl::StatusOr<Order> AcmeClient::PollOrder(
     const std::string& url, const std::vector<std::string>& done,
     const Context& ctx) {
+  const std::string key = absl::StrJoin(done, "|");
   absl::Duration delay = options_.poll.initial;
-  while (true) {
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = first_wait_.find(key);
+    if (it != first_wait_.end()) delay = it->second;
+  }
+  const absl::Time start = clock_.Now();
+  absl::Duration not_ready_at = absl::ZeroDuration();  // last "not yet"
+  absl::Duration wait = delay;
+  for (int looks = 1;; ++looks) {
+    // Wait before looking: right after a challenge is answered or an order
+    // finalized, an immediate look would only find the old state.
+    absl::Status slept = clock_.SleepFor(wait, ctx);
+    if (!slept.ok()) {
+      return absl::Status(slept.code(),
+                          absl::StrCat("order ", url, " not yet ",
+                                       absl::StrJoin(done, "|"), ": ",
+                                       slept.message()));
+    }
     ASSIGN_OR_RETURN(Order order, GetOrder(url, ctx));
     // Pebble reports "deactivated" for an order whose authorization was
     // deactivated; RFC 8555 says "invalid". Both are final.
@@ -141,23 +159,40 @@ absl::StatusOr<Order> AcmeClient::PollOrder(
       return InvalidOrderError(order, ctx);
     }
     if (std::find(done.begin(), done.end(), order.status) != done.end()) {
+      LearnFirstWait(key, looks, not_ready_at, clock_.Now() - start);
       return order;
     }
-    absl::Duration wait = delay;
+    not_ready_at = clock_.Now() - start;
+    delay = std::min(options_.poll.max,
+                     std::max(delay, options_.poll.initial) *
+                         options_.poll.multiplier);
+    wait = delay;
     if (order.retry_after) {
       wait = std::clamp(*order.retry_after - clock_.Now(),
                         options_.poll.initial, options_.max_inline_retry_after);
     }
-    delay = std::min(options_.poll.max, delay * options_.poll.multiplier);
-    absl::Status slept = clock_.SleepFor(wait, ctx);
-    if (!slept.ok()) {
-      return absl::Status(
-          slept.code(),
-          absl::StrCat("order ", url, " still \"", order.status,
-                       "\" waiting for ", absl::StrJoin(done, "|"), ": ",
-                       slept.message()));
+    if (clock_.Now() + wait >= ctx.deadline()) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          "order ", url, " still \"", order.status, "\" waiting for ",
+          absl::StrJoin(done, "|"), " when the deadline came"));
     }
   }
+}
+
+void AcmeClient::LearnFirstWait(const std::string& key, int looks,
+                                absl::Duration not_ready_at,
+                                absl::Duration ready_at) {
+  absl::MutexLock lock(&mu_);
+  absl::Duration& wait = first_wait_.try_emplace(key, options_.poll.initial)
+                             .first->second;
+  if (looks == 1) {
+    // Ready at the first look: try a little sooner next time.
+    wait = wait * 0.95;
+  } else {
+    // The state arrived between the last "not yet" and now: aim between.
+    wait = std::max(wait, (not_ready_at + ready_at) / 2) * 1.1;
+  }
+  wait = std::clamp(wait, options_.poll.initial, options_.poll.max_first_wait);
 }
 
 absl::StatusOr<Order> AcmeClient::Finalize(const Order& order,

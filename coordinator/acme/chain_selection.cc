@@ -9,6 +9,9 @@ namespace certfleet::acme {
 absl::StatusOr<size_t> SelectChain(const std::vector<CertificateChain>& chains,
                                    const std::string& preferred_issuer) {
   if (chains.empty()) return absl::InvalidArgumentError("no chain downloaded");
+  // Nothing to choose: don't pay for parsing (the caller parses the chain it
+  // uses anyway).
+  if (preferred_issuer.empty() || chains.size() == 1) return 0;
   std::vector<std::vector<crypto::Certificate>> parsed(chains.size());
   for (size_t i = 0; i < chains.size(); ++i) {
     auto certs = crypto::Certificate::ParsePemChain(chains[i].pem);
@@ -19,7 +22,6 @@ absl::StatusOr<size_t> SelectChain(const std::vector<CertificateChain>& chains,
           "certificate at ", chains[0].url, ": ", certs.status().message()));
     }
   }
-  if (preferred_issuer.empty()) return 0;
   for (size_t i = 0; i < parsed.size(); ++i) {
     if (!parsed[i].empty() &&
         absl::EqualsIgnoreCase(parsed[i].back().IssuerCommonName(),

@@ -17,8 +17,8 @@ namespace certfleet::acme {
 // topmost certificate equals `preferred_issuer` (case-insensitive); failing
 // that, when any of its certificates has that subject or issuer CN. No match,
 // or an empty preference, selects the default chain (index 0). Chains that do
-// not parse are skipped; kInvalidArgument when `chains` is empty or the
-// default chain does not parse.
+// not parse are skipped; kInvalidArgument when `chains` is empty or, when
+// there is a choice to make, the default chain does not parse.
 absl::StatusOr<size_t> SelectChain(const std::vector<CertificateChain>& chains,
                                    const std::string& preferred_issuer);
 

@@ -139,6 +139,9 @@ absl::StatusOr<HttpResponse> CurlTransport::Send(const HttpRequest& request,
   curl_easy_setopt(curl, CURLOPT_USERAGENT, options_.user_agent.c_str());
   curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
   curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(curl, CURLOPT_HTTP_VERSION,
+                   options_.http2 ? CURL_HTTP_VERSION_2TLS
+                                  : CURL_HTTP_VERSION_1_1);
   absl::Duration timeout = options_.request_timeout;
   if (ctx.deadline() != absl::InfiniteFuture()) {
     timeout = std::min(timeout, ctx.deadline() - absl::Now());

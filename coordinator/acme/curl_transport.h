@@ -25,6 +25,10 @@ struct CurlTransportOptions {
   absl::Duration request_timeout = absl::Seconds(30);
   absl::Duration connect_timeout = absl::Seconds(10);
   std::string user_agent = "certfleet/0.1";
+  // HTTP/1.1 keep-alive by default: each pooled handle holds its own
+  // connection, so HTTP/2 multiplexing buys nothing, and its framing costs
+  // CPU on both ends (measured in bench/: see docs/benchmarks.md).
+  bool http2 = false;
   // Responses larger than this are cut off with an error (a certificate chain
   // is a few KB; this guards memory against a misbehaving server).
   size_t max_response_bytes = 1 << 20;

@@ -26,6 +26,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/clock.h"
+#include "common/crypto/certificate_cache.h"
 #include "common/crypto/kek.h"
 #include "common/crypto/private_key.h"
 #include "coordinator/acme/resources.h"
@@ -123,6 +124,8 @@ class OrderRunner : public CertificateOrders {
   Clock& clock_;
   const OrderRunnerOptions options_;
   IssuanceObserver* const observer_;
+  // The issuers' intermediates, parsed once.
+  crypto::CertificateCache certificates_;
 };
 
 }  // namespace certfleet::issuance

@@ -230,10 +230,38 @@ TEST_F(AcmeClientTest, PollingStartsFastAndBacksOff) {
   ASSERT_OK_AND_ASSIGN(Order o, client_->PollOrder("https://ca.test/order/1",
                                                    {"ready"}, ctx_));
   EXPECT_EQ(o.status, "ready");
+  // A wait before every look, doubling.
   EXPECT_THAT(clock_.sleeps(),
               ElementsAre(absl::Milliseconds(15), absl::Milliseconds(30),
                           absl::Milliseconds(60), absl::Milliseconds(120),
-                          absl::Milliseconds(240)));
+                          absl::Milliseconds(240), absl::Milliseconds(480)));
+}
+
+TEST_F(AcmeClientTest, FirstPollWaitAdaptsToTheCa) {
+  // This CA needs 100 ms. The first order takes several looks; after a few
+  // orders the first look finds the order ready.
+  absl::Time ready_at;
+  transport_.On("/order/1", [&](const HttpRequest&) {
+    return JsonResponse(200,
+                        OrderJson(clock_.Now() >= ready_at ? "ready" : "pending"));
+  });
+  std::vector<int> looks;
+  for (int i = 0; i < 8; ++i) {
+    const int before = Posts("/order/1");
+    ready_at = clock_.Now() + absl::Milliseconds(100);
+    ASSERT_OK(client_->PollOrder("https://ca.test/order/1", {"ready"}, ctx_));
+    looks.push_back(Posts("/order/1") - before);
+  }
+  EXPECT_EQ(looks[0], 3);  // at 15, 45, 105 ms
+  EXPECT_THAT(std::vector<int>(looks.begin() + 3, looks.end()),
+              ::testing::Each(1));
+  // Another CA step (awaiting "valid") keeps its own estimate.
+  transport_.On("/order/2", [](const HttpRequest&) {
+    return JsonResponse(200, OrderJson("valid"));
+  });
+  const size_t before_valid = clock_.sleeps().size();
+  ASSERT_OK(client_->PollOrder("https://ca.test/order/2", {"valid"}, ctx_));
+  EXPECT_EQ(clock_.sleeps()[before_valid], absl::Milliseconds(15));
 }
 
 TEST_F(AcmeClientTest, PollingHonoursRetryAfter) {
@@ -244,7 +272,8 @@ TEST_F(AcmeClientTest, PollingHonoursRetryAfter) {
     return r;
   });
   ASSERT_OK(client_->PollOrder("https://ca.test/order/1", {"valid"}, ctx_));
-  EXPECT_THAT(clock_.sleeps(), ElementsAre(absl::Seconds(3), absl::Seconds(3)));
+  EXPECT_THAT(clock_.sleeps(), ElementsAre(absl::Milliseconds(15),
+                                           absl::Seconds(3), absl::Seconds(3)));
 }
 
 TEST_F(AcmeClientTest, PollingStopsAtTheDeadlineNamingTheState) {
@@ -256,6 +285,8 @@ TEST_F(AcmeClientTest, PollingStopsAtTheDeadlineNamingTheState) {
   EXPECT_THAT(client_->PollOrder("https://ca.test/order/1", {"valid"}, ctx),
               StatusIs(absl::StatusCode::kDeadlineExceeded,
                        HasSubstr("still \"processing\"")));
+  // It gave up without sleeping past the deadline.
+  EXPECT_LE(clock_.Now(), ctx.deadline());
 }
 
 TEST_F(AcmeClientTest, InvalidOrderReportsTheChallengeError) {

@@ -372,3 +372,42 @@ TEST(PrivateKeyTest, ConcurrentSignaturesAllVerify) {
 
 }  // namespace
 }  // namespace certfleet::crypto
+
+namespace certfleet::crypto {
+namespace {
+
+std::string OpenSslPkcs8Pem(EVP_PKEY* pkey) {
+  BIO* bio = BIO_new(BIO_s_mem());
+  PEM_write_bio_PrivateKey(bio, pkey, nullptr, nullptr, 0, nullptr, nullptr);
+  char* data = nullptr;
+  const long len = BIO_get_mem_data(bio, &data);
+  std::string out(data, static_cast<size_t>(len));
+  BIO_free(bio);
+  return out;
+}
+
+std::string OpenSslSpki(EVP_PKEY* pkey) {
+  unsigned char* buf = nullptr;
+  const int len = i2d_PUBKEY(pkey, &buf);
+  std::string out(reinterpret_cast<char*>(buf), static_cast<size_t>(len));
+  OPENSSL_free(buf);
+  return out;
+}
+
+// certfleet writes PKCS#8 (EC) and SubjectPublicKeyInfo itself for speed;
+// the bytes must be exactly what OpenSSL's own encoders produce.
+TEST(PrivateKeyEncodingTest, MatchesOpenSslEncodersByteForByte) {
+  for (KeyType type : {KeyType::kEc256, KeyType::kEc384, KeyType::kRsa2048}) {
+    SCOPED_TRACE(KeyTypeName(type));
+    for (int i = 0; i < 5; ++i) {
+      ASSERT_OK_AND_ASSIGN(PrivateKey key, PrivateKey::Generate(type));
+      ASSERT_OK_AND_ASSIGN(std::string pem, key.ToPem());
+      EXPECT_EQ(pem, OpenSslPkcs8Pem(key.raw()));
+      ASSERT_OK_AND_ASSIGN(std::string spki, key.SubjectPublicKeyInfoDer());
+      EXPECT_EQ(spki, OpenSslSpki(key.raw()));
+    }
+  }
+}
+
+}  // namespace
+}  // namespace certfleet::crypto
