@@ -35,7 +35,17 @@ absl::StatusOr<std::string> ZoneFinder::FollowCname(const std::string& fqdn,
                                    return rr.type == RrType::kCNAME &&
                                           rr.name == name;
                                  });
-    if (it == a.answer.end()) return name;
+    if (it == a.answer.end()) {
+      // A negative answer carries the zone's SOA in its authority section
+      // (RFC 2308 §3): remember the zone, which saves FindZone's SOA walk.
+      for (const Rr& rr : a.authority) {
+        if (rr.type == RrType::kSOA && IsInZone(name, rr.name)) {
+          CacheZone({name}, rr.name, clock_.Now());
+          break;
+        }
+      }
+      return name;
+    }
     const std::string target = it->data;
     const bool loop =
         std::find(chain.begin(), chain.end(), target) != chain.end();

@@ -48,6 +48,17 @@ TEST_F(ZoneFinderTest, FollowsAChainToItsEnd) {
   EXPECT_EQ(*t, "final.validation.test.");
 }
 
+TEST_F(ZoneFinderTest, NegativeCnameAnswerRevealsTheZone) {
+  // The CNAME lookup's NXDOMAIN carries the zone's SOA (RFC 2308 §3), so
+  // finding the zone afterwards needs no SOA query.
+  ASSERT_THAT(finder_.FollowCname("_acme-challenge.deep.sub.example.test.", ctx_),
+              IsOk());
+  auto zone = finder_.FindZone("_acme-challenge.deep.sub.example.test.", ctx_);
+  ASSERT_THAT(zone, IsOk());
+  EXPECT_EQ(*zone, "sub.example.test.");
+  EXPECT_EQ(finder_.soa_queries(), 0);
+}
+
 TEST_F(ZoneFinderTest, CnameLoopIsAFailedPreconditionNamingTheChain) {
   dns_.AddRecord(FakeDns::Cname("a.example.test.", "b.example.test."));
   dns_.AddRecord(FakeDns::Cname("b.example.test.", "a.example.test."));
