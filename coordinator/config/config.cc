@@ -7,13 +7,16 @@
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
-#include "coordinator/config/diagnostics.h"
+#include "common/yaml/diagnostics.h"
 #include "coordinator/config/dns_names.h"
 #include "coordinator/config/sections.h"
-#include "coordinator/config/yaml_reader.h"
+#include "common/yaml/yaml_reader.h"
 #include "yaml-cpp/yaml.h"
 
 namespace certfleet::config {
+
+using namespace ::certfleet::yaml;  // NOLINT(build/namespaces)
+
 namespace {
 
 std::string DirName(const std::string& path) {

@@ -4,7 +4,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "coordinator/config/addresses.h"
+#include "common/yaml/addresses.h"
 #include "coordinator/config/dns_names.h"
 #include "coordinator/config/sections.h"
 

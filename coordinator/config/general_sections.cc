@@ -3,9 +3,9 @@
 #include <climits>
 
 #include "absl/strings/str_cat.h"
-#include "coordinator/config/addresses.h"
-#include "coordinator/config/duration.h"
-#include "coordinator/config/secrets.h"
+#include "common/yaml/addresses.h"
+#include "common/yaml/duration.h"
+#include "common/yaml/secrets.h"
 #include "coordinator/config/sections.h"
 
 namespace certfleet::config::internal {

@@ -6,8 +6,8 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "coordinator/config/addresses.h"
-#include "coordinator/config/duration.h"
+#include "common/yaml/addresses.h"
+#include "common/yaml/duration.h"
 #include "coordinator/config/sections.h"
 
 namespace certfleet::config::internal {

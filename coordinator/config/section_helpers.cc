@@ -2,7 +2,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "coordinator/config/secrets.h"
+#include "common/yaml/secrets.h"
 #include "coordinator/config/sections.h"
 
 namespace certfleet::config::internal {

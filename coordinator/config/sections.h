@@ -13,9 +13,14 @@
 
 #include "common/filesystem.h"
 #include "coordinator/config/config.h"
-#include "coordinator/config/yaml_reader.h"
+#include "common/yaml/yaml_reader.h"
 
 namespace certfleet::config::internal {
+
+// The generic YAML reading (positions, types, durations, secrets) lives in
+// common/yaml, shared with the agent.
+using namespace ::certfleet::yaml;  // NOLINT(build/namespaces)
+
 
 struct ParseContext {
   Reader& reader;

@@ -3,11 +3,11 @@
 #include <map>
 #include <string>
 
-#include "coordinator/config/addresses.h"
+#include "common/yaml/addresses.h"
 #include "coordinator/config/dns_names.h"
-#include "coordinator/config/duration.h"
-#include "coordinator/config/env_expand.h"
-#include "coordinator/config/yaml_reader.h"
+#include "common/yaml/duration.h"
+#include "common/yaml/env_expand.h"
+#include "common/yaml/yaml_reader.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
@@ -15,6 +15,7 @@
 namespace certfleet::config {
 namespace {
 
+using namespace ::certfleet::yaml;  // NOLINT: the generic parsers now in common/yaml
 using certfleet::testing::IsOk;
 using certfleet::testing::StatusIs;
 using ::testing::HasSubstr;

@@ -1,4 +1,4 @@
-#include "coordinator/config/addresses.h"
+#include "common/yaml/addresses.h"
 
 #include <arpa/inet.h>
 
@@ -9,7 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
-namespace certfleet::config {
+namespace certfleet::yaml {
 namespace {
 
 bool IsIpv4(const std::string& s) {
@@ -167,4 +167,4 @@ absl::Status CheckDirectoryUrl(absl::string_view url) {
   return absl::OkStatus();
 }
 
-}  // namespace certfleet::config
+}  // namespace certfleet::yaml

@@ -1,4 +1,4 @@
-#include "coordinator/config/secrets.h"
+#include "common/yaml/secrets.h"
 
 #include <optional>
 
@@ -7,7 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "common/status_macros.h"
 
-namespace certfleet::config {
+namespace certfleet::yaml {
 namespace {
 
 // The value of `secret "..."` in a BIND key clause, or nullopt.
@@ -61,4 +61,4 @@ absl::StatusOr<std::string> ReadSecretFile(Filesystem& fs,
   return secret;
 }
 
-}  // namespace certfleet::config
+}  // namespace certfleet::yaml

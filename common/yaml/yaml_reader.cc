@@ -1,4 +1,4 @@
-#include "coordinator/config/yaml_reader.h"
+#include "common/yaml/yaml_reader.h"
 
 #include <algorithm>
 #include <climits>
@@ -9,10 +9,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "coordinator/config/duration.h"
-#include "coordinator/config/env_expand.h"
+#include "common/yaml/duration.h"
+#include "common/yaml/env_expand.h"
 
-namespace certfleet::config {
+namespace certfleet::yaml {
 namespace {
 
 constexpr int kMaxSuggestionDistance = 2;
@@ -264,4 +264,4 @@ std::vector<std::pair<Field, std::string>> Reader::Strings(const Field& field) {
   return out;
 }
 
-}  // namespace certfleet::config
+}  // namespace certfleet::yaml

@@ -5,8 +5,8 @@
 //   Diagnostics diags("coordinator.yaml");
 //   diags.Add(node.Mark(), "certificates[2].key_type", "\"ec521\" is not ...");
 //   if (!diags.empty()) return diags.ToStatus();
-#ifndef CERTFLEET_COORDINATOR_CONFIG_DIAGNOSTICS_H_
-#define CERTFLEET_COORDINATOR_CONFIG_DIAGNOSTICS_H_
+#ifndef CERTFLEET_COMMON_YAML_DIAGNOSTICS_H_
+#define CERTFLEET_COMMON_YAML_DIAGNOSTICS_H_
 
 #include <string>
 #include <vector>
@@ -15,7 +15,7 @@
 #include "absl/strings/string_view.h"
 #include "yaml-cpp/mark.h"
 
-namespace certfleet::config {
+namespace certfleet::yaml {
 
 class Diagnostics {
  public:
@@ -48,6 +48,6 @@ class Diagnostics {
   std::vector<Problem> problems_;
 };
 
-}  // namespace certfleet::config
+}  // namespace certfleet::yaml
 
-#endif  // CERTFLEET_COORDINATOR_CONFIG_DIAGNOSTICS_H_
+#endif  // CERTFLEET_COMMON_YAML_DIAGNOSTICS_H_

@@ -4,8 +4,8 @@
 // seconds or minutes, and guessing wrong is worse than asking.
 //
 //   absl::StatusOr<absl::Duration> d = ParseConfigDuration("30d");
-#ifndef CERTFLEET_COORDINATOR_CONFIG_DURATION_H_
-#define CERTFLEET_COORDINATOR_CONFIG_DURATION_H_
+#ifndef CERTFLEET_COMMON_YAML_DURATION_H_
+#define CERTFLEET_COMMON_YAML_DURATION_H_
 
 #include <string>
 
@@ -13,7 +13,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
-namespace certfleet::config {
+namespace certfleet::yaml {
 
 // kInvalidArgument with a message such as
 //   "30" is not a duration (write a number and a unit: 250ms, 30s, 10m, 12h,
@@ -25,6 +25,6 @@ absl::StatusOr<absl::Duration> ParseConfigDuration(absl::string_view text);
 // `d` is a whole number of them: "30d", "12h", "1m30s", "250ms".
 std::string FormatConfigDuration(absl::Duration d);
 
-}  // namespace certfleet::config
+}  // namespace certfleet::yaml
 
-#endif  // CERTFLEET_COORDINATOR_CONFIG_DURATION_H_
+#endif  // CERTFLEET_COMMON_YAML_DURATION_H_

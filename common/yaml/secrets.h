@@ -4,8 +4,8 @@
 //
 //   RETURN_IF_ERROR(CheckPrivateFile(fs, "/etc/certfleet/kek"));
 //   ASSIGN_OR_RETURN(std::string secret, ReadSecretFile(fs, path));
-#ifndef CERTFLEET_COORDINATOR_CONFIG_SECRETS_H_
-#define CERTFLEET_COORDINATOR_CONFIG_SECRETS_H_
+#ifndef CERTFLEET_COMMON_YAML_SECRETS_H_
+#define CERTFLEET_COMMON_YAML_SECRETS_H_
 
 #include <string>
 
@@ -13,7 +13,7 @@
 #include "absl/status/statusor.h"
 #include "common/filesystem.h"
 
-namespace certfleet::config {
+namespace certfleet::yaml {
 
 // kNotFound when `path` does not exist; kFailedPrecondition when it is a
 // directory; kPermissionDenied when any group/other permission bit is set
@@ -26,6 +26,6 @@ absl::Status CheckPrivateFile(Filesystem& fs, const std::string& path);
 absl::StatusOr<std::string> ReadSecretFile(Filesystem& fs,
                                            const std::string& path);
 
-}  // namespace certfleet::config
+}  // namespace certfleet::yaml
 
-#endif  // CERTFLEET_COORDINATOR_CONFIG_SECRETS_H_
+#endif  // CERTFLEET_COMMON_YAML_SECRETS_H_

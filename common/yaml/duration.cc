@@ -1,11 +1,11 @@
-#include "coordinator/config/duration.h"
+#include "common/yaml/duration.h"
 
 #include <string>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
-namespace certfleet::config {
+namespace certfleet::yaml {
 namespace {
 
 absl::Status NotADuration(absl::string_view text) {
@@ -66,4 +66,4 @@ std::string FormatConfigDuration(absl::Duration d) {
   return absl::FormatDuration(d);
 }
 
-}  // namespace certfleet::config
+}  // namespace certfleet::yaml

@@ -1,11 +1,11 @@
-#include "coordinator/config/diagnostics.h"
+#include "common/yaml/diagnostics.h"
 
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
-namespace certfleet::config {
+namespace certfleet::yaml {
 
 void Diagnostics::Add(const YAML::Mark& mark, absl::string_view path,
                       absl::string_view message) {
@@ -36,4 +36,4 @@ absl::Status Diagnostics::ToStatus() const {
   return absl::InvalidArgumentError(absl::StrJoin(lines, "\n"));
 }
 
-}  // namespace certfleet::config
+}  // namespace certfleet::yaml

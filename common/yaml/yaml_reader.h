@@ -12,8 +12,8 @@
 //   Mapping dns = r.Map(root.Get("dns"), {"resolvers", "follow_cname"});
 //   bool follow = true;
 //   r.Bool(dns.Get("follow_cname"), &follow);
-#ifndef CERTFLEET_COORDINATOR_CONFIG_YAML_READER_H_
-#define CERTFLEET_COORDINATOR_CONFIG_YAML_READER_H_
+#ifndef CERTFLEET_COMMON_YAML_YAML_READER_H_
+#define CERTFLEET_COMMON_YAML_YAML_READER_H_
 
 #include <functional>
 #include <map>
@@ -24,10 +24,10 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "coordinator/config/diagnostics.h"
+#include "common/yaml/diagnostics.h"
 #include "yaml-cpp/yaml.h"
 
-namespace certfleet::config {
+namespace certfleet::yaml {
 
 // A value found (or not) at a field path.
 struct Field {
@@ -113,6 +113,6 @@ const char* DescribeNodeType(const YAML::Node& node);
 // Levenshtein distance, for "did you mean" suggestions.
 int EditDistance(absl::string_view a, absl::string_view b);
 
-}  // namespace certfleet::config
+}  // namespace certfleet::yaml
 
-#endif  // CERTFLEET_COORDINATOR_CONFIG_YAML_READER_H_
+#endif  // CERTFLEET_COMMON_YAML_YAML_READER_H_

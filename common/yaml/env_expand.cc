@@ -1,9 +1,9 @@
-#include "coordinator/config/env_expand.h"
+#include "common/yaml/env_expand.h"
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
-namespace certfleet::config {
+namespace certfleet::yaml {
 namespace {
 
 bool IsVariableName(absl::string_view name) {
@@ -64,4 +64,4 @@ absl::StatusOr<std::string> ExpandVariables(
   return out;
 }
 
-}  // namespace certfleet::config
+}  // namespace certfleet::yaml

@@ -7,8 +7,8 @@
 // The substituted text is not expanded again.
 //
 //   absl::StatusOr<std::string> v = ExpandVariables("${HOME}/kek", getenv_fn);
-#ifndef CERTFLEET_COORDINATOR_CONFIG_ENV_EXPAND_H_
-#define CERTFLEET_COORDINATOR_CONFIG_ENV_EXPAND_H_
+#ifndef CERTFLEET_COMMON_YAML_ENV_EXPAND_H_
+#define CERTFLEET_COMMON_YAML_ENV_EXPAND_H_
 
 #include <functional>
 #include <optional>
@@ -17,7 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace certfleet::config {
+namespace certfleet::yaml {
 
 // kInvalidArgument naming the problem: an unset variable ("environment
 // variable FOO is not set"), "${" without "}", or a name that is not
@@ -27,6 +27,6 @@ absl::StatusOr<std::string> ExpandVariables(
     const std::function<std::optional<std::string>(const std::string&)>&
         getenv);
 
-}  // namespace certfleet::config
+}  // namespace certfleet::yaml
 
-#endif  // CERTFLEET_COORDINATOR_CONFIG_ENV_EXPAND_H_
+#endif  // CERTFLEET_COMMON_YAML_ENV_EXPAND_H_

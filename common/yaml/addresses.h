@@ -7,8 +7,8 @@
 //   absl::StatusOr<IpPort> r = ParseIpPort("127.0.0.1", /*default_port=*/53);
 //   r->ToString();  // "127.0.0.1:53"
 //   RETURN_IF_ERROR(CheckDirectoryUrl("https://acme.example/directory"));
-#ifndef CERTFLEET_COORDINATOR_CONFIG_ADDRESSES_H_
-#define CERTFLEET_COORDINATOR_CONFIG_ADDRESSES_H_
+#ifndef CERTFLEET_COMMON_YAML_ADDRESSES_H_
+#define CERTFLEET_COMMON_YAML_ADDRESSES_H_
 
 #include <optional>
 #include <string>
@@ -17,7 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace certfleet::config {
+namespace certfleet::yaml {
 
 struct IpPort {
   std::string ip;  // as written, without brackets: "127.0.0.1", "::1"
@@ -38,6 +38,6 @@ absl::StatusOr<IpPort> ParseIpPort(absl::string_view text,
 // naming the problem otherwise.
 absl::Status CheckDirectoryUrl(absl::string_view url);
 
-}  // namespace certfleet::config
+}  // namespace certfleet::yaml
 
-#endif  // CERTFLEET_COORDINATOR_CONFIG_ADDRESSES_H_
+#endif  // CERTFLEET_COMMON_YAML_ADDRESSES_H_
