@@ -38,7 +38,9 @@ class BenchLab {
 
   std::string directory_url() const { return pebble_->directory_url(); }
   // PEM of the CA behind Pebble's HTTPS listener (the client's trust bundle).
-  const std::string& ca_bundle_path() const { return pebble_->ca_bundle_path(); }
+  const std::string& ca_bundle_path() const {
+    return pebble_->ca_bundle_path();
+  }
   std::string dns_address() const { return bind_->address(); }  // 127.0.0.1:P
   int dns_port() const { return bind_->port(); }
   const std::string& tsig_key_name() const { return bind_->tsig_key_name(); }

@@ -24,21 +24,26 @@ double Median(std::vector<double> v) {
   return v.size() % 2 == 1 ? v[m] : (v[m - 1] + v[m]) / 2;
 }
 
-double WallMs(const MeasuredRun& r) { return absl::ToDoubleMilliseconds(r.wall); }
+double WallMs(const MeasuredRun& r) {
+  return absl::ToDoubleMilliseconds(r.wall);
+}
 
 // The single-name run at the largest N (the N = 1,000 target), the median
 // by certificates/s when repeated; nullptr when there are none.
 const PassResult* TargetRun(const Report& report) {
   int largest = 0;
-  for (const PassResult& r : report.single) largest = std::max(largest, r.certificates);
+  for (const PassResult& r : report.single)
+    largest = std::max(largest, r.certificates);
   std::vector<const PassResult*> runs;
   for (const PassResult& r : report.single) {
     if (r.certificates == largest) runs.push_back(&r);
   }
   if (runs.empty()) return nullptr;
-  std::sort(runs.begin(), runs.end(), [](const PassResult* a, const PassResult* b) {
-    return a->certificates / a->pass_seconds < b->certificates / b->pass_seconds;
-  });
+  std::sort(runs.begin(), runs.end(),
+            [](const PassResult* a, const PassResult* b) {
+              return a->certificates / a->pass_seconds <
+                     b->certificates / b->pass_seconds;
+            });
   return runs[(runs.size() - 1) / 2];  // an even count: the lower middle
 }
 
@@ -53,8 +58,8 @@ MachineInfo ReadMachineInfo() {
   std::string line;
   while (std::getline(in, line)) {
     if (absl::StartsWith(line, "model name")) {
-      m.cpu_model = std::string(absl::StripAsciiWhitespace(
-          line.substr(line.find(':') + 1)));
+      m.cpu_model = std::string(
+          absl::StripAsciiWhitespace(line.substr(line.find(':') + 1)));
       break;
     }
   }
@@ -83,16 +88,15 @@ PassFigures Figures(const PassResult& r, int concurrency, int cpus) {
   f.bind_cpu_ms_per_cert = r.bind_cpu_ms / n;
   f.order_ms = pass_ms / n * std::min<double>(concurrency, n);
   f.wait_ms = f.order_ms - f.cpu_ms_per_cert;
-  f.machine_busy =
-      wall_ms > 0 && cpus > 0
-          ? (r.process.cpu_ms + r.pebble_cpu_ms + r.bind_cpu_ms) / (wall_ms * cpus)
-          : 0;
-  f.other_load =
-      wall_ms > 0 && cpus > 0
-          ? std::max(0.0, r.machine_cpu_ms - r.process.cpu_ms - r.pebble_cpu_ms -
-                              r.bind_cpu_ms) /
-                (wall_ms * cpus)
-          : 0;
+  f.machine_busy = wall_ms > 0 && cpus > 0
+                       ? (r.process.cpu_ms + r.pebble_cpu_ms + r.bind_cpu_ms) /
+                             (wall_ms * cpus)
+                       : 0;
+  f.other_load = wall_ms > 0 && cpus > 0
+                     ? std::max(0.0, r.machine_cpu_ms - r.process.cpu_ms -
+                                         r.pebble_cpu_ms - r.bind_cpu_ms) /
+                           (wall_ms * cpus)
+                     : 0;
   return f;
 }
 
@@ -106,16 +110,17 @@ namespace {
 // the order a client sends them.
 std::string MixPerCert(const std::map<std::string, int>& mix, int n) {
   static const char* const kOrder[] = {
-      "GET /dir",         "HEAD /nonce-plz",     "POST /sign-me-up",
-      "POST /order-plz",  "POST /authZ/",        "POST /chalZ/",
-      "POST /my-order/",  "POST /finalize-order/", "POST /certZ/"};
+      "GET /dir",        "HEAD /nonce-plz",       "POST /sign-me-up",
+      "POST /order-plz", "POST /authZ/",          "POST /chalZ/",
+      "POST /my-order/", "POST /finalize-order/", "POST /certZ/"};
   std::string out;
   std::map<std::string, int> rest = mix;
   for (const char* k : kOrder) {
     auto it = rest.find(k);
     if (it == rest.end()) continue;
-    absl::StrAppend(&out, out.empty() ? "" : ", ", k, " ",
-                    absl::StrFormat("%.2f", it->second / static_cast<double>(n)));
+    absl::StrAppend(
+        &out, out.empty() ? "" : ", ", k, " ",
+        absl::StrFormat("%.2f", it->second / static_cast<double>(n)));
     rest.erase(it);
   }
   for (const auto& [k, v] : rest) {
@@ -127,10 +132,12 @@ std::string MixPerCert(const std::map<std::string, int>& mix, int n) {
 
 void PrintSingle(const Report& report) {
   const int cpus = report.machine.cpus;
-  printf("coordinator: N distinct single-name certificates (ec256), all stored "
-         "(SQLite), %d orders in flight\n", report.concurrency);
-  printf("%6s %8s %9s %9s %9s %9s %8s %7s\n", "N", "pass s", "cert/s",
-         "cert/s", "ACME req", "CPU ms", "peak", "failed");
+  printf(
+      "coordinator: N distinct single-name certificates (ec256), all stored "
+      "(SQLite), %d orders in flight\n",
+      report.concurrency);
+  printf("%6s %8s %9s %9s %9s %9s %8s %7s\n", "N", "pass s", "cert/s", "cert/s",
+         "ACME req", "CPU ms", "peak", "failed");
   printf("%6s %8s %9s %9s %9s %9s %8s %7s\n", "", "", "(pass)", "(wall)",
          "/cert", "/cert", "RSS MB", "");
   for (const PassResult& r : report.single) {
@@ -140,8 +147,9 @@ void PrintSingle(const Report& report) {
            f.requests_per_cert, f.cpu_ms_per_cert, f.peak_rss_mb,
            r.failed + (r.certificates - r.issued));
   }
-  printf("\nwhere the time goes (per certificate; order ms = pass ms/cert x "
-         "orders in flight)\n");
+  printf(
+      "\nwhere the time goes (per certificate; order ms = pass ms/cert x "
+      "orders in flight)\n");
   printf("%6s %9s %10s %9s %11s %9s %8s %7s\n", "N", "order ms", "coord CPU",
          "waiting", "Pebble CPU", "BIND CPU", "machine", "other");
   printf("%6s %9s %10s %9s %11s %9s %8s %7s\n", "", "", "ms", "ms", "ms", "ms",
@@ -161,13 +169,16 @@ void PrintSingle(const Report& report) {
 }
 
 void PrintWildcard(const std::vector<PassResult>& runs) {
-  printf("\nwildcard + apex (*.bench.test + bench.test, ec384), account exists:\n");
+  printf(
+      "\nwildcard + apex (*.bench.test + bench.test, ec384), account "
+      "exists:\n");
   std::vector<double> pass, wall;
   for (const PassResult& r : runs) {
-    printf("  pass %6.1f ms   process wall %6.1f ms   CPU %6.1f ms   %llu ACME "
-           "requests\n",
-           r.pass_seconds * 1e3, WallMs(r.process), r.process.cpu_ms,
-           static_cast<unsigned long long>(r.acme_exchanges));
+    printf(
+        "  pass %6.1f ms   process wall %6.1f ms   CPU %6.1f ms   %llu ACME "
+        "requests\n",
+        r.pass_seconds * 1e3, WallMs(r.process), r.process.cpu_ms,
+        static_cast<unsigned long long>(r.acme_exchanges));
     pass.push_back(r.pass_seconds * 1e3);
     wall.push_back(WallMs(r.process));
   }
@@ -215,9 +226,10 @@ void PrintTargets(const Report& report) {
   if (t != nullptr) {
     const PassFigures f = Figures(*t, report.concurrency, report.machine.cpus);
     if (f.other_load > 0.10) {
-      printf("  WARNING: other processes used %.0f%% of the machine during the "
-             "N = %d pass; repeat the run on a quiet machine\n",
-             f.other_load * 100, t->certificates);
+      printf(
+          "  WARNING: other processes used %.0f%% of the machine during the "
+          "N = %d pass; repeat the run on a quiet machine\n",
+          f.other_load * 100, t->certificates);
     }
     printf("  >= %.0f certificates/s at N = %d: %.1f/s  %s\n",
            kTargetCertsPerSecond, t->certificates, f.certs_per_s_pass,
@@ -225,29 +237,33 @@ void PrintTargets(const Report& report) {
     double worst_requests = 0;
     for (const PassResult& r : report.single) {
       worst_requests = std::max(
-          worst_requests,
-          Figures(r, report.concurrency, report.machine.cpus).requests_per_cert);
+          worst_requests, Figures(r, report.concurrency, report.machine.cpus)
+                              .requests_per_cert);
     }
     printf("  <= %.1f ACME requests per certificate (worst run): %.2f  %s\n",
            kTargetRequestsPerCert, worst_requests,
            Verdict(worst_requests <= kTargetRequestsPerCert));
-    printf("  <= %.1f ms coordinator CPU per certificate at N = %d: %.3f ms  %s\n",
-           kTargetCpuMsPerCert, t->certificates, f.cpu_ms_per_cert,
-           Verdict(f.cpu_ms_per_cert <= kTargetCpuMsPerCert));
+    printf(
+        "  <= %.1f ms coordinator CPU per certificate at N = %d: %.3f ms  %s\n",
+        kTargetCpuMsPerCert, t->certificates, f.cpu_ms_per_cert,
+        Verdict(f.cpu_ms_per_cert <= kTargetCpuMsPerCert));
   }
   if (!report.wildcard.empty()) {
     std::vector<double> pass;
-    for (const PassResult& r : report.wildcard) pass.push_back(r.pass_seconds * 1e3);
+    for (const PassResult& r : report.wildcard)
+      pass.push_back(r.pass_seconds * 1e3);
     const double median = Median(pass);
-    printf("  <= %.0f ms wildcard + apex end to end (median pass): %.1f ms  %s\n",
-           kTargetWildcardMs, median, Verdict(median <= kTargetWildcardMs));
+    printf(
+        "  <= %.0f ms wildcard + apex end to end (median pass): %.1f ms  %s\n",
+        kTargetWildcardMs, median, Verdict(median <= kTargetWildcardMs));
   }
   fflush(stdout);
 }
 
 std::string ReportJson(const Report& report) {
   nlohmann::json j;
-  j["machine"] = {{"cpus", report.machine.cpus}, {"model", report.machine.cpu_model}};
+  j["machine"] = {{"cpus", report.machine.cpus},
+                  {"model", report.machine.cpu_model}};
   j["load_before"] = report.load_before;
   j["load_after"] = report.load_after;
   j["concurrency"] = report.concurrency;
@@ -295,21 +311,22 @@ std::string ReportJson(const Report& report) {
   nlohmann::json peers = nlohmann::json::array();
   for (const PeerResult& r : report.peers) {
     const double wall_s = absl::ToDoubleSeconds(r.wall);
-    peers.push_back({{"client", r.client},
-                     {"version", report.lego_version},
-                     {"n", r.certificates},
-                     {"parallel", r.parallel},
-                     {"failed", r.failed},
-                     {"wall_seconds", wall_s},
-                     {"certs_per_second", r.certificates / wall_s},
-                     {"cpu_ms_per_cert", r.cpu_ms / r.certificates},
-                     {"median_rss_mb", r.median_rss_kb / 1024.0},
-                     {"max_rss_mb", r.max_rss_kb / 1024.0},
-                     {"acme_requests_per_cert",
-                      static_cast<double>(r.acme_requests) / r.certificates},
-                     {"request_mix", r.request_mix},
-                     {"pebble_cpu_ms_per_cert", r.pebble_cpu_ms / r.certificates},
-                     {"bind_cpu_ms_per_cert", r.bind_cpu_ms / r.certificates}});
+    peers.push_back(
+        {{"client", r.client},
+         {"version", report.lego_version},
+         {"n", r.certificates},
+         {"parallel", r.parallel},
+         {"failed", r.failed},
+         {"wall_seconds", wall_s},
+         {"certs_per_second", r.certificates / wall_s},
+         {"cpu_ms_per_cert", r.cpu_ms / r.certificates},
+         {"median_rss_mb", r.median_rss_kb / 1024.0},
+         {"max_rss_mb", r.max_rss_kb / 1024.0},
+         {"acme_requests_per_cert",
+          static_cast<double>(r.acme_requests) / r.certificates},
+         {"request_mix", r.request_mix},
+         {"pebble_cpu_ms_per_cert", r.pebble_cpu_ms / r.certificates},
+         {"bind_cpu_ms_per_cert", r.bind_cpu_ms / r.certificates}});
   }
   j["peers"] = peers;
   j["pebble_stalls"] = report.stalls;

@@ -21,7 +21,7 @@
 namespace certfleet::bench {
 
 // The targets from the issue.
-inline constexpr double kTargetCertsPerSecond = 300;   // at N = 1,000
+inline constexpr double kTargetCertsPerSecond = 300;  // at N = 1,000
 inline constexpr double kTargetRequestsPerCert = 7.5;
 inline constexpr double kTargetCpuMsPerCert = 1.0;
 inline constexpr double kTargetWildcardMs = 100;

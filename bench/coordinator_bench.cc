@@ -49,8 +49,9 @@ absl::Status ParsePassJson(const std::string& text, PassResult& result) {
     }
     for (const nlohmann::json& a : j.at("attempted")) {
       if (!a.at("ok").get<bool>() && result.first_error.empty()) {
-        result.first_error = absl::StrCat(a.at("certificate").get<std::string>(),
-                                          ": ", a.at("error").get<std::string>());
+        result.first_error =
+            absl::StrCat(a.at("certificate").get<std::string>(), ": ",
+                         a.at("error").get<std::string>());
       }
     }
   } catch (const nlohmann::json::exception& e) {
@@ -109,17 +110,15 @@ absl::Status CoordinatorWorkspace::WriteConfig(
       "store:\n  type: sqlite\n  path: ", dir_, "/coordinator.db\n",
       "key_encryption_key_file: ", dir_, "/kek\n",
       "scheduler:\n  max_concurrent_orders: ", options_.max_concurrent_orders,
-      "\n",
-      "dns:\n  resolvers: [", Quoted(lab_.dns_address()), "]\n",
+      "\n", "dns:\n  resolvers: [", Quoted(lab_.dns_address()), "]\n",
       "  nameserver_port: ", lab_.dns_port(), "\n",
       "  propagation_interval: 10ms\n  propagation_timeout: 60s\n",
-      "issuers:\n  - name: pebble\n",
-      "    directory: ", lab_.directory_url(), "\n",
-      "    trust_bundle: ", lab_.ca_bundle_path(), "\n",
+      "issuers:\n  - name: pebble\n", "    directory: ", lab_.directory_url(),
+      "\n", "    trust_bundle: ", lab_.ca_bundle_path(), "\n",
       "    contact: [bench@bench.test]\n", limits,
       "    request_timeout: 30s\n    order_timeout: 5m\n",
-      "dns_providers:\n  - name: lab\n    type: rfc2136\n",
-      "    zones: [", kBenchZone, "]\n    rfc2136:\n",
+      "dns_providers:\n  - name: lab\n    type: rfc2136\n", "    zones: [",
+      kBenchZone, "]\n    rfc2136:\n",
       "      server: ", Quoted(lab_.dns_address()), "\n",
       "      tsig_key_name: ", lab_.tsig_key_name(), "\n",
       "      tsig_secret: ", Quoted(lab_.tsig_secret()), "\n",
@@ -138,10 +137,11 @@ absl::StatusOr<PassResult> CoordinatorWorkspace::RunPass(int to_issue,
                                                          bool measured) {
   ++pass_count_;
   const std::string base = absl::StrCat(dir_, "/pass-", pass_count_);
-  MeasuredSpec spec{.stdout_path = base + ".json",
-                    .stderr_path = base + ".log",
-                    .working_dir = dir_,
-                    .timeout = absl::Seconds(60) + to_issue * absl::Milliseconds(100)};
+  MeasuredSpec spec{
+      .stdout_path = base + ".json",
+      .stderr_path = base + ".log",
+      .working_dir = dir_,
+      .timeout = absl::Seconds(60) + to_issue * absl::Milliseconds(100)};
   size_t watched = lab_.PebbleLogSize();
   absl::Time last_issue = absl::Now();
   int issued_seen = 0;
@@ -176,10 +176,10 @@ absl::StatusOr<PassResult> CoordinatorWorkspace::RunPass(int to_issue,
         " (Pebble 2.4's lock-order deadlock: every POST hangs); pass stopped"));
   }
   if (run->timed_out) {
-    return absl::DeadlineExceededError(absl::StrCat(
-        "coordinator pass did not finish in ",
-        absl::FormatDuration(spec.timeout), "; log tail:\n",
-        FileTail(spec.stderr_path), "\n", lab_.LogTails()));
+    return absl::DeadlineExceededError(
+        absl::StrCat("coordinator pass did not finish in ",
+                     absl::FormatDuration(spec.timeout), "; log tail:\n",
+                     FileTail(spec.stderr_path), "\n", lab_.LogTails()));
   }
   absl::StatusOr<std::string> out = ReadWholeFile(spec.stdout_path);
   if (!out.ok()) return out.status();

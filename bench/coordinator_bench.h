@@ -52,20 +52,20 @@ struct BenchCertificate {
 
 // What one coordinator pass did and cost.
 struct PassResult {
-  int certificates = 0;       // certificates the pass had to issue
-  int issued = 0;             // "issued" in the coordinator's JSON
-  int failed = 0;             // "failed"
-  int stored = 0;             // certificates with a stored version afterwards
-  int configured = 0;         // certificates in the configuration
-  double pass_seconds = 0;    // "seconds": the issuing pass itself
+  int certificates = 0;         // certificates the pass had to issue
+  int issued = 0;               // "issued" in the coordinator's JSON
+  int failed = 0;               // "failed"
+  int stored = 0;               // certificates with a stored version afterwards
+  int configured = 0;           // certificates in the configuration
+  double pass_seconds = 0;      // "seconds": the issuing pass itself
   uint64_t acme_exchanges = 0;  // "acme_exchanges": ACME HTTP exchanges sent
-  MeasuredRun process;        // the child: wall, CPU, peak RSS
-  double pebble_cpu_ms = 0;   // Pebble's CPU during the child's life
-  double bind_cpu_ms = 0;     // BIND9's CPU during the child's life
-  double machine_cpu_ms = 0;  // every process's CPU during the child's life
+  MeasuredRun process;          // the child: wall, CPU, peak RSS
+  double pebble_cpu_ms = 0;     // Pebble's CPU during the child's life
+  double bind_cpu_ms = 0;       // BIND9's CPU during the child's life
+  double machine_cpu_ms = 0;    // every process's CPU during the child's life
   // The requests Pebble saw during the pass, by "METHOD /path-prefix/".
   std::map<std::string, int> request_mix;
-  std::string first_error;    // first failed certificate's error, if any
+  std::string first_error;  // first failed certificate's error, if any
   bool ok() const {
     return process.exit_code == 0 && failed == 0 && issued == certificates &&
            stored == configured;

@@ -3,7 +3,8 @@
 // BIND9 for DNS-01), with a fresh Pebble + BIND9 for every measured run, and
 // lego beside it when it is installed. docs/benchmarks.md has the results.
 //
-//   certfleet-bench-issuance --coordinator build/coordinator/certfleet-coordinator
+//   certfleet-bench-issuance --coordinator
+//   build/coordinator/certfleet-coordinator
 //       [--n 200,1000] [--repeat K] [--lego-n 20] [--skip-lego]
 //       [--nonce-reject P] [--concurrency 8] [--wildcard-repeat 5]
 //       [--skip-wildcard]
@@ -143,7 +144,8 @@ absl::StatusOr<PassResult> MeasureWithStallRetries(
     const CoordinatorBenchOptions& coord, const BenchLabOptions& lab_options,
     int n, int retries, Report& report) {
   for (int attempt = 0;; ++attempt) {
-    absl::StatusOr<std::unique_ptr<BenchLab>> lab = BenchLab::Start(lab_options);
+    absl::StatusOr<std::unique_ptr<BenchLab>> lab =
+        BenchLab::Start(lab_options);
     if (!lab.ok()) return lab.status();
     absl::StatusOr<PassResult> r = MeasureSingleNames(coord, **lab, n);
     if (r.ok() || !IsPebbleStall(r.status()) || attempt >= retries) return r;
@@ -156,11 +158,13 @@ absl::StatusOr<PassResult> MeasureWithStallRetries(
 int Run(const Args& args) {
   const MachineInfo machine = ReadMachineInfo();
   const std::string load_before = LoadAverage();
-  printf("certfleet issuance benchmark: %d CPUs (%s), load %s\n",
-         machine.cpus, machine.cpu_model.c_str(), load_before.c_str());
-  printf("lab: fresh Pebble + BIND9 per run, PEBBLE_VA_NOSLEEP=1, "
-         "PEBBLE_AUTHZREUSE=0, nonce reject %d%%; coordinator concurrency "
-         "%d\n\n", args.nonce_reject, args.concurrency);
+  printf("certfleet issuance benchmark: %d CPUs (%s), load %s\n", machine.cpus,
+         machine.cpu_model.c_str(), load_before.c_str());
+  printf(
+      "lab: fresh Pebble + BIND9 per run, PEBBLE_VA_NOSLEEP=1, "
+      "PEBBLE_AUTHZREUSE=0, nonce reject %d%%; coordinator concurrency "
+      "%d\n\n",
+      args.nonce_reject, args.concurrency);
   fflush(stdout);
 
   const BenchLabOptions lab_options{.nonce_reject_percent = args.nonce_reject};
@@ -177,18 +181,20 @@ int Run(const Args& args) {
 
   for (int n : args.n) {
     for (int k = 0; k < args.repeat && !Interrupted(); ++k) {
-      absl::StatusOr<PassResult> r =
-          MeasureWithStallRetries(coord, lab_options, n, args.stall_retries, report);
+      absl::StatusOr<PassResult> r = MeasureWithStallRetries(
+          coord, lab_options, n, args.stall_retries, report);
       if (!r.ok()) {
-        fprintf(stderr, "coordinator N=%d: %s\n", n, r.status().ToString().c_str());
+        fprintf(stderr, "coordinator N=%d: %s\n", n,
+                r.status().ToString().c_str());
         broken = true;
         continue;
       }
       if (!r->ok()) {
-        fprintf(stderr, "coordinator N=%d: %d issued, %d failed, %d/%d stored, "
-                "exit %d; first error: %s\n", n, r->issued, r->failed,
-                r->stored, r->configured, r->process.exit_code,
-                r->first_error.c_str());
+        fprintf(stderr,
+                "coordinator N=%d: %d issued, %d failed, %d/%d stored, "
+                "exit %d; first error: %s\n",
+                n, r->issued, r->failed, r->stored, r->configured,
+                r->process.exit_code, r->first_error.c_str());
         broken = true;
       }
       report.single.push_back(*r);
@@ -198,7 +204,8 @@ int Run(const Args& args) {
   }
 
   if (!args.skip_wildcard && !Interrupted()) {
-    absl::StatusOr<std::unique_ptr<BenchLab>> lab = BenchLab::Start(lab_options);
+    absl::StatusOr<std::unique_ptr<BenchLab>> lab =
+        BenchLab::Start(lab_options);
     if (!lab.ok()) {
       fprintf(stderr, "lab: %s\n", lab.status().ToString().c_str());
       return 1;
@@ -224,13 +231,15 @@ int Run(const Args& args) {
     report.lego_version = LegoVersion();
     for (int parallel : {1, 4}) {
       if (Interrupted()) break;
-      absl::StatusOr<std::unique_ptr<BenchLab>> lab = BenchLab::Start(lab_options);
+      absl::StatusOr<std::unique_ptr<BenchLab>> lab =
+          BenchLab::Start(lab_options);
       if (!lab.ok()) {
         fprintf(stderr, "lab: %s\n", lab.status().ToString().c_str());
         return 1;
       }
       absl::StatusOr<PeerResult> r = MeasureLego(
-          **lab, {.n = args.lego_n, .parallel = parallel, .keep_dirs = args.keep});
+          **lab,
+          {.n = args.lego_n, .parallel = parallel, .keep_dirs = args.keep});
       if (!r.ok()) {
         fprintf(stderr, "lego (%d in parallel): %s\n", parallel,
                 r.status().ToString().c_str());
@@ -243,8 +252,8 @@ int Run(const Args& args) {
         broken = true;
       }
       report.peers.push_back(*r);
-      PrintProgress(absl::StrCat("lego ", parallel, " in parallel: ",
-                                 args.lego_n, " in ",
+      PrintProgress(absl::StrCat("lego ", parallel,
+                                 " in parallel: ", args.lego_n, " in ",
                                  absl::FormatDuration(r->wall)));
     }
   } else if (!args.skip_lego) {

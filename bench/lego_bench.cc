@@ -21,10 +21,10 @@ MeasuredSpec LegoSpec(const std::string& lego, const BenchLab& lab,
                       const std::string& path, const std::string& domain,
                       const std::string& log_base) {
   MeasuredSpec spec{
-      .argv = {lego, "--server", lab.directory_url(), "--accept-tos",
-               "--email", "bench@bench.test", "--dns", "rfc2136",
-               "--dns.resolvers", lab.dns_address(), "--dns.disable-cp",
-               "--path", path, "--domains", domain, "run"},
+      .argv = {lego, "--server", lab.directory_url(), "--accept-tos", "--email",
+               "bench@bench.test", "--dns", "rfc2136", "--dns.resolvers",
+               lab.dns_address(), "--dns.disable-cp", "--path", path,
+               "--domains", domain, "run"},
       .env = {{"LEGO_CA_CERTIFICATES", lab.ca_bundle_path()},
               {"RFC2136_NAMESERVER", lab.dns_address()},
               {"RFC2136_TSIG_KEY", lab.tsig_key_name() + "."},
@@ -64,14 +64,14 @@ absl::StatusOr<PeerResult> MeasureLego(const BenchLab& lab,
   const std::string path = dir + "/lego";
 
   // Warm-up: registers the account under `path`; later runs reuse it.
-  absl::StatusOr<MeasuredRun> warm = RunMeasured(LegoSpec(
-      *lego, lab, path, absl::StrCat("peer-warm-up.", kBenchZone),
-      dir + "/warm-up"));
+  absl::StatusOr<MeasuredRun> warm = RunMeasured(
+      LegoSpec(*lego, lab, path, absl::StrCat("peer-warm-up.", kBenchZone),
+               dir + "/warm-up"));
   if (!warm.ok()) return warm.status();
   if (warm->exit_code != 0) {
-    return absl::InternalError(absl::StrCat(
-        "lego warm-up run failed (exit ", warm->exit_code, "):\n",
-        FileTail(dir + "/warm-up.log")));
+    return absl::InternalError(absl::StrCat("lego warm-up run failed (exit ",
+                                            warm->exit_code, "):\n",
+                                            FileTail(dir + "/warm-up.log")));
   }
 
   PeerResult result{.client = "lego",
@@ -96,8 +96,8 @@ absl::StatusOr<PeerResult> MeasureLego(const BenchLab& lab,
         ++result.failed;
         if (result.first_error.empty()) {
           result.first_error = absl::StrCat(
-              domain, " (exit ", run->exit_code, "): ",
-              FileTail(absl::StrCat(dir, "/run-", i + 1, ".log"), 600));
+              domain, " (exit ", run->exit_code,
+              "): ", FileTail(absl::StrCat(dir, "/run-", i + 1, ".log"), 600));
         }
       }
     }

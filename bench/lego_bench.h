@@ -7,7 +7,8 @@
 //
 //   if (LegoPath().ok()) {
 //     ASSIGN_OR_RETURN(auto lab, BenchLab::Start({}));
-//     ASSIGN_OR_RETURN(PeerResult r, MeasureLego(*lab, {.n = 20, .parallel = 4}));
+//     ASSIGN_OR_RETURN(PeerResult r, MeasureLego(*lab, {.n = 20, .parallel =
+//     4}));
 //   }
 #ifndef CERTFLEET_BENCH_LEGO_BENCH_H_
 #define CERTFLEET_BENCH_LEGO_BENCH_H_
@@ -22,26 +23,26 @@
 namespace certfleet::bench {
 
 struct PeerOptions {
-  int n = 20;         // certificates to issue (one lego process each)
-  int parallel = 1;   // lego processes running at once
+  int n = 20;        // certificates to issue (one lego process each)
+  int parallel = 1;  // lego processes running at once
   bool keep_dirs = false;
 };
 
 // How a peer client did on n certificates.
 struct PeerResult {
-  std::string client;           // "lego"
+  std::string client;  // "lego"
   int certificates = 0;
   int parallel = 1;
-  int failed = 0;               // processes that exited non-zero
-  absl::Duration wall;          // first start → last exit
-  double cpu_ms = 0;            // all processes together (user + system)
-  long max_rss_kb = 0;          // the largest peak RSS of one process
-  long median_rss_kb = 0;       // the median process's peak RSS
-  double pebble_cpu_ms = 0;     // Pebble's CPU during the timed runs
-  double bind_cpu_ms = 0;       // BIND9's CPU during the timed runs
-  int acme_requests = 0;        // requests Pebble saw during the timed runs
+  int failed = 0;            // processes that exited non-zero
+  absl::Duration wall;       // first start → last exit
+  double cpu_ms = 0;         // all processes together (user + system)
+  long max_rss_kb = 0;       // the largest peak RSS of one process
+  long median_rss_kb = 0;    // the median process's peak RSS
+  double pebble_cpu_ms = 0;  // Pebble's CPU during the timed runs
+  double bind_cpu_ms = 0;    // BIND9's CPU during the timed runs
+  int acme_requests = 0;     // requests Pebble saw during the timed runs
   std::map<std::string, int> request_mix;  // those, by "METHOD /path/"
-  std::string first_error;      // the first failure's log tail
+  std::string first_error;                 // the first failure's log tail
 };
 
 // lego's path on PATH, or kNotFound.

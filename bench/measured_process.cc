@@ -4,8 +4,8 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/syscall.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -65,7 +65,8 @@ WaitResult WaitForExit(pid_t pid, absl::Duration timeout,
     const int64_t left_ms = absl::ToInt64Milliseconds(deadline - absl::Now());
     if (left_ms <= 0) break;
     pollfd p{.fd = fd, .events = POLLIN, .revents = 0};
-    const int rc = poll(&p, 1, static_cast<int>(std::min<int64_t>(left_ms, 1000)));
+    const int rc =
+        poll(&p, 1, static_cast<int>(std::min<int64_t>(left_ms, 1000)));
     if (rc > 0 || (rc < 0 && errno != EINTR)) {
       result = WaitResult::kExited;  // (on a poll error, wait4 blocks)
       break;
@@ -94,8 +95,10 @@ void InstallInterruptHandler() {
   std::thread([set] {
     int sig = 0;
     sigwait(&set, &sig);
-    fprintf(stderr, "[bench] signal %d: stopping the running child and the "
-            "lab\n", sig);
+    fprintf(stderr,
+            "[bench] signal %d: stopping the running child and the "
+            "lab\n",
+            sig);
     interrupted.store(true);
   }).detach();
 }
@@ -123,7 +126,8 @@ absl::StatusOr<MeasuredRun> RunMeasured(const MeasuredSpec& spec) {
   sigset_t mask;
   sigemptyset(&mask);
   posix_spawnattr_setsigmask(&attr, &mask);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
 
   std::vector<std::string> env = MergedEnvironment(spec.env);
   std::vector<char*> envp;
@@ -137,8 +141,8 @@ absl::StatusOr<MeasuredRun> RunMeasured(const MeasuredSpec& spec) {
   MeasuredRun run;
   const absl::Time start = absl::Now();
   pid_t pid = -1;
-  const int rc = posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(),
-                              envp.data());
+  const int rc =
+      posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) {
@@ -214,7 +218,8 @@ double MachineBusyMs() {
   std::string cpu;
   double user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0,
          softirq = 0, steal = 0;
-  in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal;
+  in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >>
+      steal;
   const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
   return (user + nice + system + irq + softirq + steal) * 1e3 / ticks;
 }

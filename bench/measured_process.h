@@ -5,9 +5,9 @@
 // far, to attribute the lab's (Pebble's, BIND9's) cost to a pass.
 //
 //   ASSIGN_OR_RETURN(MeasuredRun run, RunMeasured({
-//       .argv = {coordinator, "serve", "--config", path, "--once", "-o", "json"},
-//       .stdout_path = dir + "/pass.json", .stderr_path = dir + "/pass.log",
-//       .timeout = absl::Minutes(2)}));
+//       .argv = {coordinator, "serve", "--config", path, "--once", "-o",
+//       "json"}, .stdout_path = dir + "/pass.json", .stderr_path = dir +
+//       "/pass.log", .timeout = absl::Minutes(2)}));
 //   printf("%.1f ms CPU, %ld KB peak\n", run.cpu_ms, run.max_rss_kb);
 #ifndef CERTFLEET_BENCH_MEASURED_PROCESS_H_
 #define CERTFLEET_BENCH_MEASURED_PROCESS_H_
@@ -41,15 +41,15 @@ struct MeasuredSpec {
 
 // How one run went. Times are the child's only (wait4 rusage).
 struct MeasuredRun {
-  int exit_code = -1;        // -1 when killed by a signal
-  int term_signal = 0;       // the signal that ended it, else 0
-  bool timed_out = false;    // killed by us after spec.timeout
-  bool stalled = false;      // killed by us because spec.stalled said so
-  absl::Duration wall;       // spawn → reaped
-  double cpu_ms = 0;         // ru_utime + ru_stime
-  double user_ms = 0;        // ru_utime
-  double system_ms = 0;      // ru_stime
-  long max_rss_kb = 0;       // ru_maxrss (kilobytes on Linux)
+  int exit_code = -1;      // -1 when killed by a signal
+  int term_signal = 0;     // the signal that ended it, else 0
+  bool timed_out = false;  // killed by us after spec.timeout
+  bool stalled = false;    // killed by us because spec.stalled said so
+  absl::Duration wall;     // spawn → reaped
+  double cpu_ms = 0;       // ru_utime + ru_stime
+  double user_ms = 0;      // ru_utime
+  double system_ms = 0;    // ru_stime
+  long max_rss_kb = 0;     // ru_maxrss (kilobytes on Linux)
 };
 
 // Spawns spec.argv, waits for it (or kills it at the timeout) and returns

@@ -34,7 +34,8 @@ double CpuSeconds() {
   return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
 }
 
-void Measure(const char* what, int iterations, const std::function<void()>& op) {
+void Measure(const char* what, int iterations,
+             const std::function<void()>& op) {
   op();  // warm caches and OpenSSL's provider tables
   const double start = CpuSeconds();
   for (int i = 0; i < iterations; ++i) op();
@@ -50,8 +51,8 @@ std::string SelfSignedDer(EVP_PKEY* key) {
   X509_set_pubkey(x, key);
   X509_NAME* name = X509_get_subject_name(x);
   X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>("bench"), -1,
-                             -1, 0);
+                             reinterpret_cast<const unsigned char*>("bench"),
+                             -1, -1, 0);
   X509_set_issuer_name(x, name);
   X509_sign(x, key, EVP_sha256());
   unsigned char* der = nullptr;
@@ -85,33 +86,43 @@ int main(int argc, char** argv) {
   BIO_free(pem_bio);
   unsigned char* der_data = nullptr;
   const int der_len = i2d_PrivateKey(key, &der_data);
-  const std::string der(reinterpret_cast<char*>(der_data), static_cast<size_t>(der_len));
+  const std::string der(reinterpret_cast<char*>(der_data),
+                        static_cast<size_t>(der_len));
   OPENSSL_free(der_data);
   const std::string cert = SelfSignedDer(key);
 
-  Measure("EVP_EC_gen(\"P-256\"): generate a key", iterations, [] {
-    EVP_PKEY_free(EVP_EC_gen("P-256"));
-  });
-  Measure("PEM_read_bio_PrivateKey: PEM key, type unknown (decoder)", iterations, [&] {
-    BIO* b = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
-    EVP_PKEY_free(PEM_read_bio_PrivateKey(b, nullptr, nullptr, nullptr));
-    BIO_free(b);
-  });
-  Measure("d2i_PrivateKey(EVP_PKEY_EC): DER key, type known (decoder)", iterations, [&] {
-    const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
-    EVP_PKEY_free(d2i_PrivateKey(EVP_PKEY_EC, nullptr, &p, static_cast<long>(der.size())));
-  });
-  Measure("d2i_ECPrivateKey + EVP_PKEY_assign_EC_KEY (no decoder)", iterations, [&] {
-    const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
-    EC_KEY* ec = d2i_ECPrivateKey(nullptr, &p, static_cast<long>(der.size()));
-    EVP_PKEY* k = EVP_PKEY_new();
-    EVP_PKEY_assign_EC_KEY(k, ec);
-    EVP_PKEY_free(k);
-  });
-  Measure("d2i_X509: P-256 certificate (decodes its public key)", iterations, [&] {
-    const unsigned char* p = reinterpret_cast<const unsigned char*>(cert.data());
-    X509_free(d2i_X509(nullptr, &p, static_cast<long>(cert.size())));
-  });
+  Measure("EVP_EC_gen(\"P-256\"): generate a key", iterations,
+          [] { EVP_PKEY_free(EVP_EC_gen("P-256")); });
+  Measure(
+      "PEM_read_bio_PrivateKey: PEM key, type unknown (decoder)", iterations,
+      [&] {
+        BIO* b = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+        EVP_PKEY_free(PEM_read_bio_PrivateKey(b, nullptr, nullptr, nullptr));
+        BIO_free(b);
+      });
+  Measure("d2i_PrivateKey(EVP_PKEY_EC): DER key, type known (decoder)",
+          iterations, [&] {
+            const unsigned char* p =
+                reinterpret_cast<const unsigned char*>(der.data());
+            EVP_PKEY_free(d2i_PrivateKey(EVP_PKEY_EC, nullptr, &p,
+                                         static_cast<long>(der.size())));
+          });
+  Measure("d2i_ECPrivateKey + EVP_PKEY_assign_EC_KEY (no decoder)", iterations,
+          [&] {
+            const unsigned char* p =
+                reinterpret_cast<const unsigned char*>(der.data());
+            EC_KEY* ec =
+                d2i_ECPrivateKey(nullptr, &p, static_cast<long>(der.size()));
+            EVP_PKEY* k = EVP_PKEY_new();
+            EVP_PKEY_assign_EC_KEY(k, ec);
+            EVP_PKEY_free(k);
+          });
+  Measure("d2i_X509: P-256 certificate (decodes its public key)", iterations,
+          [&] {
+            const unsigned char* p =
+                reinterpret_cast<const unsigned char*>(cert.data());
+            X509_free(d2i_X509(nullptr, &p, static_cast<long>(cert.size())));
+          });
   EVP_PKEY_free(key);
   return 0;
 }

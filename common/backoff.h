@@ -1,8 +1,8 @@
 // Exponential backoff with full jitter and a cap, for retrying what is typed
 // retryable (kUnavailable, kDeadlineExceeded, kResourceExhausted).
 //
-//   Backoff backoff({.initial = absl::Milliseconds(100), .max = absl::Minutes(5)});
-//   for (;;) {
+//   Backoff backoff({.initial = absl::Milliseconds(100), .max =
+//   absl::Minutes(5)}); for (;;) {
 //     absl::Status s = Attempt();
 //     if (s.ok() || !IsRetryable(s)) return s;
 //     RETURN_IF_ERROR(clock.SleepFor(backoff.Next(), ctx));

@@ -50,8 +50,8 @@ class Filesystem {
 class LocalFilesystem : public Filesystem {
  public:
   absl::StatusOr<std::string> ReadFile(const std::string& path) override;
-  absl::Status WriteFileAtomic(const std::string& path,
-                               const std::string& data, mode_t mode) override;
+  absl::Status WriteFileAtomic(const std::string& path, const std::string& data,
+                               mode_t mode) override;
   absl::StatusOr<FileInfo> Stat(const std::string& path) override;
   absl::Status MakeDirs(const std::string& path, mode_t mode) override;
   absl::Status Remove(const std::string& path) override;

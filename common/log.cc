@@ -12,9 +12,10 @@ std::atomic<int> g_level{static_cast<int>(LogLevel::kInfo)};
 
 spdlog::logger& Logger() {
   static spdlog::logger* logger = [] {
-    auto* l = new spdlog::logger("certfleet",
-                                 std::make_shared<spdlog::sinks::stderr_sink_mt>());
-    l->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %L %v", spdlog::pattern_time_type::utc);
+    auto* l = new spdlog::logger(
+        "certfleet", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+    l->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %L %v",
+                   spdlog::pattern_time_type::utc);
     l->set_level(spdlog::level::trace);
     return l;
   }();

@@ -25,15 +25,16 @@ bool ParseLogLevel(absl::string_view text, LogLevel* level);
 
 }  // namespace certfleet
 
-#define CF_LOG_AT_(level, ...)                                          \
-  do {                                                                  \
-    if (::certfleet::LogEnabled(level)) {                               \
-      ::certfleet::LogMessage(level, ::absl::StrFormat(__VA_ARGS__));   \
-    }                                                                   \
+#define CF_LOG_AT_(level, ...)                                        \
+  do {                                                                \
+    if (::certfleet::LogEnabled(level)) {                             \
+      ::certfleet::LogMessage(level, ::absl::StrFormat(__VA_ARGS__)); \
+    }                                                                 \
   } while (0)
 #define CF_LOG_DEBUG(...) CF_LOG_AT_(::certfleet::LogLevel::kDebug, __VA_ARGS__)
 #define CF_LOG_INFO(...) CF_LOG_AT_(::certfleet::LogLevel::kInfo, __VA_ARGS__)
-#define CF_LOG_WARN(...) CF_LOG_AT_(::certfleet::LogLevel::kWarning, __VA_ARGS__)
+#define CF_LOG_WARN(...) \
+  CF_LOG_AT_(::certfleet::LogLevel::kWarning, __VA_ARGS__)
 #define CF_LOG_ERROR(...) CF_LOG_AT_(::certfleet::LogLevel::kError, __VA_ARGS__)
 
 #endif  // CERTFLEET_COMMON_LOG_H_

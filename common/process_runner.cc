@@ -126,14 +126,14 @@ absl::StatusOr<ProcessResult> SubprocessRunner::Run(const ProcessSpec& spec,
 
   const absl::Time start = absl::Now();
   pid_t pid = -1;
-  int rc = posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(),
-                        envp.data());
+  int rc =
+      posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
   if (rc != 0) {
-    const absl::StatusCode code =
-        rc == ENOENT ? absl::StatusCode::kNotFound
-                     : absl::StatusCode::kFailedPrecondition;
-    return absl::Status(code, absl::StrCat("cannot run ", spec.argv[0], ": ",
-                                           strerror(rc)));
+    const absl::StatusCode code = rc == ENOENT
+                                      ? absl::StatusCode::kNotFound
+                                      : absl::StatusCode::kFailedPrecondition;
+    return absl::Status(
+        code, absl::StrCat("cannot run ", spec.argv[0], ": ", strerror(rc)));
   }
   CloseFd(in_pipe[0]);
   CloseFd(out_pipe[1]);
@@ -173,12 +173,13 @@ absl::StatusOr<ProcessResult> SubprocessRunner::Run(const ProcessSpec& spec,
       ++n;
     }
     // Wake at least every 50 ms to notice cancellation.
-    absl::Time wake = std::min({deadline, kill_at, now + absl::Milliseconds(50)});
+    absl::Time wake =
+        std::min({deadline, kill_at, now + absl::Milliseconds(50)});
     if (killing && kill_at == absl::InfiniteFuture()) {
       wake = now + absl::Milliseconds(50);
     }
-    const int timeout_ms = std::max<int64_t>(
-        0, absl::ToInt64Milliseconds(wake - now) + 1);
+    const int timeout_ms =
+        std::max<int64_t>(0, absl::ToInt64Milliseconds(wake - now) + 1);
     if (poll(fds, n, timeout_ms) < 0 && errno != EINTR) break;
     for (int i = 0; i < n; ++i) {
       if (fds[i].revents == 0) continue;
@@ -192,9 +193,9 @@ absl::StatusOr<ProcessResult> SubprocessRunner::Run(const ProcessSpec& spec,
       }
       ssize_t r = read(fds[i].fd, buf, sizeof buf);
       if (r > 0) {
-        Append(fds[i].fd == out_pipe[0] ? result.stdout_data
-                                        : result.stderr_data,
-               buf, r, spec.max_output_bytes);
+        Append(
+            fds[i].fd == out_pipe[0] ? result.stdout_data : result.stderr_data,
+            buf, r, spec.max_output_bytes);
       } else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
         if (fds[i].fd == out_pipe[0]) {
           CloseFd(out_pipe[0]);

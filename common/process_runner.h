@@ -2,7 +2,8 @@
 // shell), with a timeout, and captures its output.
 //
 //   SubprocessRunner runner;
-//   ProcessSpec spec{.argv = {"/usr/local/bin/dns-hook", "present", fqdn, value},
+//   ProcessSpec spec{.argv = {"/usr/local/bin/dns-hook", "present", fqdn,
+//   value},
 //                    .timeout = absl::Seconds(30)};
 //   ASSIGN_OR_RETURN(ProcessResult r, runner.Run(spec, ctx));
 //   if (!r.success()) return absl::InternalError(r.Describe());
@@ -34,8 +35,8 @@ struct ProcessSpec {
 };
 
 struct ProcessResult {
-  int exit_code = -1;    // valid when the process exited normally
-  int term_signal = 0;   // non-zero when it was killed by a signal
+  int exit_code = -1;   // valid when the process exited normally
+  int term_signal = 0;  // non-zero when it was killed by a signal
   bool timed_out = false;
   bool cancelled = false;
   std::string stdout_data;

@@ -17,16 +17,18 @@
 #define CF_STATUS_CONCAT_(a, b) CF_STATUS_CONCAT_INNER_(a, b)
 
 // Returns the status of `expr` from the enclosing function if it is not OK.
-#define RETURN_IF_ERROR(expr)                                \
-  do {                                                       \
-    const ::absl::Status cf_status_ = ::certfleet::internal_status::AsStatus(expr); \
-    if (!cf_status_.ok()) return cf_status_;                 \
+#define RETURN_IF_ERROR(expr)                         \
+  do {                                                \
+    const ::absl::Status cf_status_ =                 \
+        ::certfleet::internal_status::AsStatus(expr); \
+    if (!cf_status_.ok()) return cf_status_;          \
   } while (0)
 
 // Evaluates `rexpr` (a StatusOr<T>); on error returns its status, otherwise
 // moves the value into `lhs`, which may be a declaration.
-#define ASSIGN_OR_RETURN(lhs, rexpr) \
-  CF_ASSIGN_OR_RETURN_IMPL_(CF_STATUS_CONCAT_(cf_statusor_, __LINE__), lhs, rexpr)
+#define ASSIGN_OR_RETURN(lhs, rexpr)                                        \
+  CF_ASSIGN_OR_RETURN_IMPL_(CF_STATUS_CONCAT_(cf_statusor_, __LINE__), lhs, \
+                            rexpr)
 
 #define CF_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, rexpr) \
   auto statusor = (rexpr);                              \

@@ -83,7 +83,8 @@ Args ParseArgs(int argc, char** argv) {
       LogLevel level;
       const std::string v = value("--log-level");
       if (!ParseLogLevel(v, &level)) {
-        a.error = absl::StrCat("--log-level: \"", v, "\" is not one of debug, "
+        a.error = absl::StrCat("--log-level: \"", v,
+                               "\" is not one of debug, "
                                "info, warning, error");
       } else {
         SetLogLevel(level);
@@ -196,9 +197,9 @@ int Serve(const Args& args) {
            report->failed(), report->not_due,
            absl::FormatDuration(absl::Trunc(elapsed, absl::Milliseconds(1)))
                .c_str());
-    printf("%s", app::FormatStatusTable(*rows, cfg->store.sqlite_path,
-                                        absl::Now())
-                     .c_str());
+    printf("%s",
+           app::FormatStatusTable(*rows, cfg->store.sqlite_path, absl::Now())
+               .c_str());
   }
   return report->failed() == 0 ? kExitOk : kExitFailure;
 }
@@ -215,11 +216,12 @@ int Status(const Args& args) {
       app::CollectStatus(*cfg, **store);
   if (!rows.ok()) return Fail(rows.status());
   if (args.json) {
-    printf("%s\n", app::FormatStatusJson(*rows, cfg->store.sqlite_path).c_str());
+    printf("%s\n",
+           app::FormatStatusJson(*rows, cfg->store.sqlite_path).c_str());
   } else {
-    printf("%s", app::FormatStatusTable(*rows, cfg->store.sqlite_path,
-                                        absl::Now())
-                     .c_str());
+    printf("%s",
+           app::FormatStatusTable(*rows, cfg->store.sqlite_path, absl::Now())
+               .c_str());
   }
   return kExitOk;
 }
@@ -240,7 +242,8 @@ int main(int argc, char** argv) {
     return kExitOk;
   }
   if (!args.error.empty()) {
-    fprintf(stderr, "certfleet-coordinator: %s\n%s", args.error.c_str(), kUsage);
+    fprintf(stderr, "certfleet-coordinator: %s\n%s", args.error.c_str(),
+            kUsage);
     return kExitUsage;
   }
   if (args.command == "check-config") {

@@ -124,10 +124,9 @@ absl::StatusOr<std::vector<std::string>> Certificate::PemChainToDer(
         ERR_clear_error();  // Plain end of input.
         break;
       }
-      return OpenSslError(
-          absl::StatusCode::kInvalidArgument,
-          absl::StrCat("certificate ", out.size() + 1,
-                       " in PEM text: malformed PEM block"));
+      return OpenSslError(absl::StatusCode::kInvalidArgument,
+                          absl::StrCat("certificate ", out.size() + 1,
+                                       " in PEM text: malformed PEM block"));
     }
     const std::string block_name = name;
     std::string der(reinterpret_cast<char*>(data), static_cast<size_t>(len));
@@ -154,8 +153,9 @@ absl::StatusOr<std::vector<Certificate>> Certificate::ParsePemChain(
   for (const std::string& der : *ders) {
     absl::StatusOr<X509*> x = ParseDer(der);
     if (!x.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "certificate ", out.size() + 1, " in PEM text: ", x.status().message()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("certificate ", out.size() + 1,
+                       " in PEM text: ", x.status().message()));
     }
     out.push_back(Adopt(*x));
   }
@@ -214,8 +214,8 @@ absl::Time Certificate::NotAfter() const {
 
 std::vector<std::string> Certificate::DnsNames() const {
   std::vector<std::string> out;
-  auto* names = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(
-      x509_.get(), NID_subject_alt_name, nullptr, nullptr));
+  auto* names = static_cast<GENERAL_NAMES*>(
+      X509_get_ext_d2i(x509_.get(), NID_subject_alt_name, nullptr, nullptr));
   if (names == nullptr) return out;
   for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
     const GENERAL_NAME* gn = sk_GENERAL_NAME_value(names, i);

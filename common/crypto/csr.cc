@@ -67,16 +67,15 @@ absl::StatusOr<std::string> BuildCsrDer(
   for (const std::string& name : dns_names) {
     general_names += der::Context(2, /*constructed=*/false, name);
   }
-  const std::string san = der::Sequence(
-      {der::Oid(der::kOidSubjectAltName),
-       der::OctetString(der::Tlv(0x30, general_names))});
+  const std::string san =
+      der::Sequence({der::Oid(der::kOidSubjectAltName),
+                     der::OctetString(der::Tlv(0x30, general_names))});
   // Attribute extensionRequest (PKCS#9) holding Extensions.
-  const std::string extension_request =
-      der::Sequence({der::Oid(der::kOidExtensionRequest),
-                     der::Set({der::Sequence({san})})});
-  const std::string info = der::Sequence(
-      {der::SmallInteger(0), subject, spki,
-       der::Context(0, /*constructed=*/true, extension_request)});
+  const std::string extension_request = der::Sequence(
+      {der::Oid(der::kOidExtensionRequest), der::Set({der::Sequence({san})})});
+  const std::string info =
+      der::Sequence({der::SmallInteger(0), subject, spki,
+                     der::Context(0, /*constructed=*/true, extension_request)});
 
   absl::StatusOr<std::string> signature = key.SignNative(info);
   if (!signature.ok()) return Annotate(signature.status(), "sign CSR");

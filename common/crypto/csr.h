@@ -20,8 +20,8 @@ namespace certfleet::crypto {
 // otherwise empty. Signed with SHA-256 (SHA-384 for a P-384 key).
 // kInvalidArgument when `dns_names` is empty or a name is empty or longer
 // than 253 characters.
-absl::StatusOr<std::string> BuildCsrDer(const PrivateKey& key,
-                                        const std::vector<std::string>& dns_names);
+absl::StatusOr<std::string> BuildCsrDer(
+    const PrivateKey& key, const std::vector<std::string>& dns_names);
 
 }  // namespace certfleet::crypto
 

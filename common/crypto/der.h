@@ -38,12 +38,16 @@ std::string Utf8String(absl::string_view s);
 std::string Context(uint8_t n, bool constructed, absl::string_view contents);
 
 // OID contents used by certfleet.
-inline constexpr absl::string_view kOidEcPublicKey = "\x2a\x86\x48\xce\x3d\x02\x01";
-inline constexpr absl::string_view kOidPrime256v1 = "\x2a\x86\x48\xce\x3d\x03\x01\x07";
+inline constexpr absl::string_view kOidEcPublicKey =
+    "\x2a\x86\x48\xce\x3d\x02\x01";
+inline constexpr absl::string_view kOidPrime256v1 =
+    "\x2a\x86\x48\xce\x3d\x03\x01\x07";
 // Explicit length: the contents hold a zero byte.
 inline constexpr absl::string_view kOidSecp384r1("\x2b\x81\x04\x00\x22", 5);
-inline constexpr absl::string_view kOidEcdsaSha256 = "\x2a\x86\x48\xce\x3d\x04\x03\x02";
-inline constexpr absl::string_view kOidEcdsaSha384 = "\x2a\x86\x48\xce\x3d\x04\x03\x03";
+inline constexpr absl::string_view kOidEcdsaSha256 =
+    "\x2a\x86\x48\xce\x3d\x04\x03\x02";
+inline constexpr absl::string_view kOidEcdsaSha384 =
+    "\x2a\x86\x48\xce\x3d\x04\x03\x03";
 inline constexpr absl::string_view kOidRsaEncryption =
     "\x2a\x86\x48\x86\xf7\x0d\x01\x01\x01";
 inline constexpr absl::string_view kOidSha256WithRsa =

@@ -75,8 +75,8 @@ absl::StatusOr<std::string> Decode(absl::string_view text, bool url,
     if (c == '=') {
       ++padding;
       if (padding > 2) {
-        return absl::InvalidArgumentError(
-            absl::StrFormat("invalid %s: too much padding at offset %d", name, i));
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "invalid %s: too much padding at offset %d", name, i));
       }
       continue;
     }
@@ -95,8 +95,8 @@ absl::StatusOr<std::string> Decode(absl::string_view text, bool url,
     }
   }
   if (sextets % 4 == 1) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("invalid %s: truncated input (%d symbols)", name, sextets));
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "invalid %s: truncated input (%d symbols)", name, sextets));
   }
   if (padding > 0 && (sextets + padding) % 4 != 0) {
     return absl::InvalidArgumentError(
@@ -169,9 +169,8 @@ std::string HmacSha256(absl::string_view key, absl::string_view data) {
 
 std::string RandomBytes(size_t n) {
   std::string out(n, '\0');
-  if (n > 0 &&
-      RAND_bytes(reinterpret_cast<unsigned char*>(out.data()),
-                 static_cast<int>(n)) != 1) {
+  if (n > 0 && RAND_bytes(reinterpret_cast<unsigned char*>(out.data()),
+                          static_cast<int>(n)) != 1) {
     fprintf(stderr, "RAND_bytes(%zu) failed: %s\n", n,
             internal::DrainOpenSslErrors().c_str());
     abort();

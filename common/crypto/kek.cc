@@ -27,7 +27,8 @@ struct Kek::Secret {
 namespace {
 
 using CipherCtxPtr =
-    std::unique_ptr<EVP_CIPHER_CTX, OpenSslDeleter<EVP_CIPHER_CTX, EVP_CIPHER_CTX_free>>;
+    std::unique_ptr<EVP_CIPHER_CTX,
+                    OpenSslDeleter<EVP_CIPHER_CTX, EVP_CIPHER_CTX_free>>;
 
 constexpr absl::string_view kMagic = "cfk1";
 constexpr size_t kIdSize = 8;
@@ -93,8 +94,8 @@ absl::StatusOr<Kek> Kek::LoadOrCreate(const std::string& path, Filesystem& fs) {
     const size_t size = key.size();
     OPENSSL_cleanse(key.data(), key.size());
     return absl::FailedPreconditionError(absl::StrCat(
-        "key-encryption key ", path, " is ", size, " bytes; it must be exactly ",
-        kKeySize, " raw random bytes"));
+        "key-encryption key ", path, " is ", size,
+        " bytes; it must be exactly ", kKeySize, " raw random bytes"));
   }
   return FromBytes(std::move(key));
 }
@@ -119,7 +120,8 @@ absl::StatusOr<std::string> Kek::Seal(absl::string_view plaintext,
       EVP_EncryptUpdate(ctx.get(), nullptr, &len, Bytes(aad),
                         static_cast<int>(aad.size())) != 1 ||
       EVP_EncryptUpdate(ctx.get(), Bytes(out) + ct_offset, &len,
-                        Bytes(plaintext), static_cast<int>(plaintext.size())) != 1 ||
+                        Bytes(plaintext),
+                        static_cast<int>(plaintext.size())) != 1 ||
       EVP_EncryptFinal_ex(ctx.get(), Bytes(out) + ct_offset + len,
                           &final_len) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagSize,
@@ -133,17 +135,18 @@ absl::StatusOr<std::string> Kek::Open(absl::string_view sealed,
                                       absl::string_view aad) const {
   if (sealed.size() < kHeaderSize + kTagSize ||
       sealed.substr(0, kMagic.size()) != kMagic) {
-    return absl::DataLossError(absl::StrCat(
-        "not a sealed certfleet key (", sealed.size(),
-        " bytes without the \"cfk1\" header)"));
+    return absl::DataLossError(
+        absl::StrCat("not a sealed certfleet key (", sealed.size(),
+                     " bytes without the \"cfk1\" header)"));
   }
   const absl::string_view id = sealed.substr(kMagic.size(), kIdSize);
   if (id != secret_->id) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "sealed under a different key-encryption key (id ", HexEncode(id),
-        ", this key is ", KeyId(), ")"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("sealed under a different key-encryption key (id ",
+                     HexEncode(id), ", this key is ", KeyId(), ")"));
   }
-  const absl::string_view nonce = sealed.substr(kMagic.size() + kIdSize, kNonceSize);
+  const absl::string_view nonce =
+      sealed.substr(kMagic.size() + kIdSize, kNonceSize);
   const absl::string_view ciphertext =
       sealed.substr(kHeaderSize, sealed.size() - kHeaderSize - kTagSize);
   std::string tag(sealed.substr(sealed.size() - kTagSize));

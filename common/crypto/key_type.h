@@ -14,11 +14,16 @@ enum class KeyType { kEc256, kEc384, kRsa2048, kRsa3072, kRsa4096 };
 // "ec256", "ec384", "rsa2048", "rsa3072", "rsa4096".
 inline const char* KeyTypeName(KeyType t) {
   switch (t) {
-    case KeyType::kEc256: return "ec256";
-    case KeyType::kEc384: return "ec384";
-    case KeyType::kRsa2048: return "rsa2048";
-    case KeyType::kRsa3072: return "rsa3072";
-    case KeyType::kRsa4096: return "rsa4096";
+    case KeyType::kEc256:
+      return "ec256";
+    case KeyType::kEc384:
+      return "ec384";
+    case KeyType::kRsa2048:
+      return "rsa2048";
+    case KeyType::kRsa3072:
+      return "rsa3072";
+    case KeyType::kRsa4096:
+      return "rsa4096";
   }
   return "unknown";
 }

@@ -76,8 +76,9 @@ absl::StatusOr<KeyType> DeriveKeyType(EVP_PKEY* pkey) {
     if (bits == 2048) return KeyType::kRsa2048;
     if (bits == 3072) return KeyType::kRsa3072;
     if (bits == 4096) return KeyType::kRsa4096;
-    return absl::InvalidArgumentError(absl::StrCat(
-        "unsupported RSA key size ", bits, " bits (supported: 2048, 3072, 4096)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("unsupported RSA key size ", bits,
+                     " bits (supported: 2048, 3072, 4096)"));
   }
   const char* name = EVP_PKEY_get0_type_name(pkey);
   return absl::InvalidArgumentError(
@@ -178,8 +179,8 @@ absl::StatusOr<PrivateKey> PrivateKey::FromPem(absl::string_view pem) {
         "(openssl pkey -in KEY -out PLAIN.pem)");
   }
   BioPtr bio = internal::MemBio(pem);
-  EVP_PKEY* raw = PEM_read_bio_PrivateKey(bio.get(), nullptr, NoPassphrase,
-                                          nullptr);
+  EVP_PKEY* raw =
+      PEM_read_bio_PrivateKey(bio.get(), nullptr, NoPassphrase, nullptr);
   if (raw == nullptr) {
     return OpenSslError(absl::StatusCode::kInvalidArgument,
                         "no PKCS#8, EC or RSA private key found in PEM text");
@@ -192,8 +193,9 @@ absl::StatusOr<PrivateKey> PrivateKey::FromRaw(EVP_PKEY* pkey) {
   if (pkey == nullptr) return absl::InvalidArgumentError("null EVP_PKEY");
   ASSIGN_OR_RETURN(KeyType type, DeriveKeyType(pkey));
   if (!HasPrivateHalf(pkey, type)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        KeyTypeName(type), " key has no private half (a public key cannot sign)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(KeyTypeName(type),
+                     " key has no private half (a public key cannot sign)"));
   }
   auto state = std::make_shared<State>();
   EVP_PKEY_up_ref(pkey);
@@ -202,7 +204,8 @@ absl::StatusOr<PrivateKey> PrivateKey::FromRaw(EVP_PKEY* pkey) {
   ASSIGN_OR_RETURN(state->jwk_json, CanonicalJwk(pkey, type));
   state->thumbprint = Base64UrlEncode(Sha256(state->jwk_json));
   if (type == KeyType::kEc384) state->digest = "SHA384";
-  if (IsEc(type)) state->ec_coordinate_bytes = type == KeyType::kEc256 ? 32 : 48;
+  if (IsEc(type))
+    state->ec_coordinate_bytes = type == KeyType::kEc256 ? 32 : 48;
   state->max_signature_bytes = static_cast<size_t>(EVP_PKEY_get_size(pkey));
   state->sign_template = EVP_MD_CTX_new();
   if (state->sign_template == nullptr) {
@@ -256,10 +259,9 @@ absl::StatusOr<std::string> PrivateKey::SubjectPublicKeyInfoDer() const {
   if (IsEc(state_->type)) {
     // RFC 5480 §2: id-ecPublicKey with the named curve, the point as is.
     ASSIGN_OR_RETURN(std::string point, EcPublicPoint(state_->pkey));
-    return der::Sequence(
-        {der::Sequence({der::Oid(der::kOidEcPublicKey),
-                        der::Oid(CurveOid(state_->type))}),
-         der::BitString(point)});
+    return der::Sequence({der::Sequence({der::Oid(der::kOidEcPublicKey),
+                                         der::Oid(CurveOid(state_->type))}),
+                          der::BitString(point)});
   }
   // RFC 8017 Appendix A.1.1: RSAPublicKey ::= SEQUENCE { n, e }.
   ASSIGN_OR_RETURN(std::string n,
@@ -268,8 +270,8 @@ absl::StatusOr<std::string> PrivateKey::SubjectPublicKeyInfoDer() const {
                    BignumParam(state_->pkey, OSSL_PKEY_PARAM_RSA_E, 0));
   return der::Sequence(
       {der::Sequence({der::Oid(der::kOidRsaEncryption), der::Null()}),
-       der::BitString(der::Sequence(
-           {der::UnsignedInteger(n), der::UnsignedInteger(e)}))});
+       der::BitString(
+           der::Sequence({der::UnsignedInteger(n), der::UnsignedInteger(e)}))});
 }
 
 absl::StatusOr<std::string> PrivateKey::ToPem() const {
@@ -280,15 +282,15 @@ absl::StatusOr<std::string> PrivateKey::ToPem() const {
                      BignumParam(state_->pkey, OSSL_PKEY_PARAM_PRIV_KEY,
                                  state_->ec_coordinate_bytes));
     ASSIGN_OR_RETURN(std::string point, EcPublicPoint(state_->pkey));
-    const std::string ec_private_key = der::Sequence(
-        {der::SmallInteger(1), der::OctetString(priv),
-         der::Context(1, true, der::BitString(point))});
+    const std::string ec_private_key =
+        der::Sequence({der::SmallInteger(1), der::OctetString(priv),
+                       der::Context(1, true, der::BitString(point))});
     OPENSSL_cleanse(priv.data(), priv.size());
-    std::string pkcs8 = der::Sequence(
-        {der::SmallInteger(0),
-         der::Sequence({der::Oid(der::kOidEcPublicKey),
-                        der::Oid(CurveOid(state_->type))}),
-         der::OctetString(ec_private_key)});
+    std::string pkcs8 =
+        der::Sequence({der::SmallInteger(0),
+                       der::Sequence({der::Oid(der::kOidEcPublicKey),
+                                      der::Oid(CurveOid(state_->type))}),
+                       der::OctetString(ec_private_key)});
     std::string pem = PemWrap(pkcs8, "PRIVATE KEY");
     OPENSSL_cleanse(pkcs8.data(), pkcs8.size());
     return pem;
@@ -306,9 +308,12 @@ KeyType PrivateKey::type() const { return state_->type; }
 
 std::string PrivateKey::JwsAlgorithm() const {
   switch (state_->type) {
-    case KeyType::kEc256: return "ES256";
-    case KeyType::kEc384: return "ES384";
-    default: return "RS256";
+    case KeyType::kEc256:
+      return "ES256";
+    case KeyType::kEc384:
+      return "ES384";
+    default:
+      return "RS256";
   }
 }
 
@@ -328,7 +333,8 @@ absl::StatusOr<std::string> PrivateKey::SignNative(
   std::string sig(state_->max_signature_bytes, '\0');
   size_t sig_len = sig.size();
   if (EVP_DigestSignUpdate(ctx.get(), data.data(), data.size()) != 1 ||
-      EVP_DigestSignFinal(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()),
+      EVP_DigestSignFinal(ctx.get(),
+                          reinterpret_cast<unsigned char*>(sig.data()),
                           &sig_len) != 1) {
     return OpenSslError(absl::StatusCode::kInternal,
                         absl::StrCat("sign with ", JwsAlgorithm()));

@@ -20,13 +20,18 @@ using internal::OpenSslError;
 
 namespace {
 
-using StorePtr = std::unique_ptr<X509_STORE, OpenSslDeleter<X509_STORE, X509_STORE_free>>;
+using StorePtr =
+    std::unique_ptr<X509_STORE, OpenSslDeleter<X509_STORE, X509_STORE_free>>;
 using StoreCtxPtr =
-    std::unique_ptr<X509_STORE_CTX, OpenSslDeleter<X509_STORE_CTX, X509_STORE_CTX_free>>;
+    std::unique_ptr<X509_STORE_CTX,
+                    OpenSslDeleter<X509_STORE_CTX, X509_STORE_CTX_free>>;
 
-void FreeX509Stack(STACK_OF(X509)* s) { sk_X509_free(s); }  // Borrowed entries.
+void FreeX509Stack(STACK_OF(X509) * s) {
+  sk_X509_free(s);
+}  // Borrowed entries.
 using X509StackPtr =
-    std::unique_ptr<STACK_OF(X509), OpenSslDeleter<STACK_OF(X509), FreeX509Stack>>;
+    std::unique_ptr<STACK_OF(X509),
+                    OpenSslDeleter<STACK_OF(X509), FreeX509Stack>>;
 
 std::string FormatUtc(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
@@ -42,10 +47,12 @@ std::string NormalizeName(absl::string_view name) {
 // "*.<suffix>" covers names with exactly one non-empty label before <suffix>.
 bool Covers(const std::string& san, const std::string& name) {
   if (san == name) return true;
-  if (!absl::StartsWith(san, "*.") || absl::StartsWith(name, "*.")) return false;
+  if (!absl::StartsWith(san, "*.") || absl::StartsWith(name, "*."))
+    return false;
   const size_t dot = name.find('.');
   if (dot == std::string::npos || dot == 0) return false;
-  return absl::string_view(name).substr(dot) == absl::string_view(san).substr(1);
+  return absl::string_view(name).substr(dot) ==
+         absl::string_view(san).substr(1);
 }
 
 }  // namespace
@@ -131,10 +138,10 @@ absl::Status CheckNamesCover(const Certificate& cert,
     if (!covered) missing.push_back(want);
   }
   if (missing.empty()) return absl::OkStatus();
-  return absl::FailedPreconditionError(absl::StrCat(
-      "certificate serial ", cert.SerialHex(), " does not cover ",
-      absl::StrJoin(missing, ", "), " (its DNS names: ",
-      sans.empty() ? "none" : absl::StrJoin(sans, ", "), ")"));
+  return absl::FailedPreconditionError(
+      absl::StrCat("certificate serial ", cert.SerialHex(), " does not cover ",
+                   absl::StrJoin(missing, ", "), " (its DNS names: ",
+                   sans.empty() ? "none" : absl::StrJoin(sans, ", "), ")"));
 }
 
 absl::Status CheckValidAt(const Certificate& cert, absl::Time at) {

@@ -3,8 +3,8 @@
 // period.
 //
 //   RETURN_IF_ERROR(CheckKeyMatches(key, leaf));
-//   RETURN_IF_ERROR(VerifyChain(leaf, intermediates, /*roots=*/{}, clock.Now()));
-//   RETURN_IF_ERROR(CheckNamesCover(leaf, spec.dns_names));
+//   RETURN_IF_ERROR(VerifyChain(leaf, intermediates, /*roots=*/{},
+//   clock.Now())); RETURN_IF_ERROR(CheckNamesCover(leaf, spec.dns_names));
 #ifndef CERTFLEET_COMMON_CRYPTO_VERIFY_H_
 #define CERTFLEET_COMMON_CRYPTO_VERIFY_H_
 

@@ -22,17 +22,21 @@ void AppendSample(absl::string_view name, const std::vector<std::string>& names,
   absl::StrAppend(out, " ", FormatSampleValue(value), "\n");
 }
 
-void AppendSeries(const FamilyBase& family, const std::vector<std::string>& values,
+void AppendSeries(const FamilyBase& family,
+                  const std::vector<std::string>& values,
                   const Counter& counter, std::string* out) {
-  AppendSample(family.name(), family.label_names(), values, counter.Value(), out);
+  AppendSample(family.name(), family.label_names(), values, counter.Value(),
+               out);
 }
 
-void AppendSeries(const FamilyBase& family, const std::vector<std::string>& values,
-                  const Gauge& gauge, std::string* out) {
+void AppendSeries(const FamilyBase& family,
+                  const std::vector<std::string>& values, const Gauge& gauge,
+                  std::string* out) {
   AppendSample(family.name(), family.label_names(), values, gauge.Value(), out);
 }
 
-void AppendSeries(const FamilyBase& family, const std::vector<std::string>& values,
+void AppendSeries(const FamilyBase& family,
+                  const std::vector<std::string>& values,
                   const Histogram& histogram, std::string* out) {
   const HistogramSnapshot snapshot = histogram.Snapshot();
   const std::string bucket_name = absl::StrCat(family.name(), "_bucket");
@@ -44,8 +48,8 @@ void AppendSeries(const FamilyBase& family, const std::vector<std::string>& valu
     AppendLabels(family.label_names(), values, "le", le, out);
     absl::StrAppend(out, " ", snapshot.cumulative[i], "\n");
   }
-  AppendSample(absl::StrCat(family.name(), "_sum"), family.label_names(), values,
-               snapshot.sum, out);
+  AppendSample(absl::StrCat(family.name(), "_sum"), family.label_names(),
+               values, snapshot.sum, out);
   AppendSample(absl::StrCat(family.name(), "_count"), family.label_names(),
                values, static_cast<double>(snapshot.count), out);
 }
@@ -112,10 +116,10 @@ std::unique_ptr<T> Family<T>::NewSeries() const {
 template <typename T>
 void Family<T>::ReportMisuse(absl::string_view what, size_t got) const {
   if (misuse_logged_.exchange(true)) return;
-  internal::ReportMisuse(absl::InvalidArgumentError(absl::StrCat(
-      "metric \"", name_, "\": ", what, " called with ", got,
-      " label values, but the family has ", label_names_.size(),
-      " label names (", absl::StrJoin(label_names_, ", "), ")")));
+  internal::ReportMisuse(absl::InvalidArgumentError(
+      absl::StrCat("metric \"", name_, "\": ", what, " called with ", got,
+                   " label values, but the family has ", label_names_.size(),
+                   " label names (", absl::StrJoin(label_names_, ", "), ")")));
 }
 
 template <typename T>

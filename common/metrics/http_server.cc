@@ -32,9 +32,10 @@ struct ListenAddress {
 
 absl::StatusOr<ListenAddress> ParseListenAddress(const std::string& listen) {
   auto invalid = [&](absl::string_view why) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "metrics listen address \"", listen, "\": ", why,
-        " (expected \"IPv4:port\" or \"[IPv6]:port\", e.g. \"127.0.0.1:9464\")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("metrics listen address \"", listen, "\": ", why,
+                     " (expected \"IPv4:port\" or \"[IPv6]:port\", e.g. "
+                     "\"127.0.0.1:9464\")"));
   };
   ListenAddress address;
   std::string port_text;
@@ -87,7 +88,8 @@ absl::Status DiagnoseBindFailure(const std::string& listen,
                                  const ListenAddress& address) {
   const std::string prefix =
       absl::StrCat("metrics server cannot listen on ", listen);
-  const int fd = socket(address.sockaddr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const int fd =
+      socket(address.sockaddr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     return absl::UnavailableError(
         absl::StrCat(prefix, ": socket(): ", std::strerror(errno)));
@@ -124,7 +126,9 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
   ASSIGN_OR_RETURN(ListenAddress address, ParseListenAddress(listen));
 
   auto server = std::make_unique<httplib::Server>();
-  server->new_task_queue = [] { return new httplib::ThreadPool(kWorkerThreads); };
+  server->new_task_queue = [] {
+    return new httplib::ThreadPool(kWorkerThreads);
+  };
   server->set_socket_options(SetSocketOptions);
   // One request per connection: a scrape every few seconds gains nothing
   // from keep-alive, and an idle kept-alive connection would hold one of
@@ -139,18 +143,18 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
                                      httplib::Response& response) {
     response.set_content(registry->Render(), kTextFormatContentType);
   });
-  server->Get("/healthz", [health = std::move(health)](
-                              const httplib::Request&,
-                              httplib::Response& response) {
-    const absl::Status status = health ? health() : absl::OkStatus();
-    if (status.ok()) {
-      response.set_content("ok", "text/plain; charset=utf-8");
-    } else {
-      response.status = 503;
-      response.set_content(std::string(status.message()),
-                           "text/plain; charset=utf-8");
-    }
-  });
+  server->Get(
+      "/healthz", [health = std::move(health)](const httplib::Request&,
+                                               httplib::Response& response) {
+        const absl::Status status = health ? health() : absl::OkStatus();
+        if (status.ok()) {
+          response.set_content("ok", "text/plain; charset=utf-8");
+        } else {
+          response.status = 503;
+          response.set_content(std::string(status.message()),
+                               "text/plain; charset=utf-8");
+        }
+      });
 
   // AI_NUMERICHOST: the host is a literal; never ask a resolver.
   int port = address.port;
@@ -161,7 +165,8 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
     return DiagnoseBindFailure(listen, address);
   }
 
-  std::unique_ptr<MetricsServer> result(new MetricsServer(std::move(server), port));
+  std::unique_ptr<MetricsServer> result(
+      new MetricsServer(std::move(server), port));
   auto listen_returned = std::make_shared<std::atomic<bool>>(false);
   httplib::Server* raw = result->server_.get();
   result->thread_ = std::thread([raw, listen_returned] {

@@ -5,8 +5,7 @@
 namespace certfleet::metrics {
 
 Histogram::Histogram(const std::vector<double>* bounds)
-    : bounds_(bounds),
-      buckets_(new std::atomic<uint64_t>[bounds->size() + 1]) {
+    : bounds_(bounds), buckets_(new std::atomic<uint64_t>[bounds->size() + 1]) {
   for (size_t i = 0; i <= bounds_->size(); ++i) buckets_[i].store(0);
 }
 

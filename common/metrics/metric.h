@@ -34,7 +34,8 @@ class Counter {
   // aborts in debug builds and is ignored otherwise, because a counter that
   // goes down reads as a process restart to Prometheus' rate().
   void Increment(double amount = 1) {
-    assert(amount >= 0 && "metrics::Counter::Increment: negative or NaN amount");
+    assert(amount >= 0 &&
+           "metrics::Counter::Increment: negative or NaN amount");
     if (!(amount >= 0)) return;
     value_.fetch_add(amount, std::memory_order_relaxed);
   }

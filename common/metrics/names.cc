@@ -34,8 +34,9 @@ absl::Status ValidateLabelName(absl::string_view name) {
     ok = IsLetterOrUnderscore(name[i]) || IsDigit(name[i]);
   }
   if (!ok) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "invalid label name \"", name, "\": must match [a-zA-Z_][a-zA-Z0-9_]*"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid label name \"", name,
+                     "\": must match [a-zA-Z_][a-zA-Z0-9_]*"));
   }
   if (absl::StartsWith(name, "__")) {
     return absl::InvalidArgumentError(

@@ -26,14 +26,16 @@ absl::StatusOr<std::vector<double>> NormalizeBounds(
   }
   for (size_t i = 0; i < bounds.size(); ++i) {
     if (std::isnan(bounds[i])) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("histogram \"", name, "\": bucket bound ", i, " is NaN"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "histogram \"", name, "\": bucket bound ", i, " is NaN"));
     }
     if (i > 0 && !(bounds[i - 1] < bounds[i])) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "histogram \"", name, "\": bucket bounds must be strictly increasing, "
-          "but bound ", i, " (", FormatSampleValue(bounds[i]),
-          ") follows ", FormatSampleValue(bounds[i - 1])));
+      return absl::InvalidArgumentError(
+          absl::StrCat("histogram \"", name,
+                       "\": bucket bounds must be strictly increasing, "
+                       "but bound ",
+                       i, " (", FormatSampleValue(bounds[i]), ") follows ",
+                       FormatSampleValue(bounds[i - 1])));
     }
     if (std::isinf(bounds[i]) && bounds[i] > 0) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -47,7 +49,7 @@ std::string Describe(MetricType type, const std::string& help,
                      const std::vector<std::string>& labels,
                      const std::vector<double>& bounds) {
   std::string text = absl::StrCat(MetricTypeName(type), " with labels [",
-                                   absl::StrJoin(labels, ", "), "]");
+                                  absl::StrJoin(labels, ", "), "]");
   if (type == MetricType::kHistogram) {
     absl::StrAppend(&text, ", buckets [",
                     absl::StrJoin(bounds, ", ",
@@ -85,7 +87,8 @@ std::unique_ptr<FamilyBase> Registry::NewFamily(
       return std::unique_ptr<FamilyBase>(
           new CounterFamily(name, help, labels, {}));
     case MetricType::kGauge:
-      return std::unique_ptr<FamilyBase>(new GaugeFamily(name, help, labels, {}));
+      return std::unique_ptr<FamilyBase>(
+          new GaugeFamily(name, help, labels, {}));
     case MetricType::kHistogram:
       break;
   }
@@ -96,9 +99,9 @@ std::unique_ptr<FamilyBase> Registry::NewFamily(
 absl::Status Registry::CheckSeriesNameClash(MetricType type,
                                             const std::string& name) const {
   auto clash = [&](const std::string& other, const std::string& series) {
-    return absl::AlreadyExistsError(absl::StrCat(
-        "metric \"", name, "\" would render series \"", series,
-        "\", which metric \"", other, "\" already renders"));
+    return absl::AlreadyExistsError(
+        absl::StrCat("metric \"", name, "\" would render series \"", series,
+                     "\", which metric \"", other, "\" already renders"));
   };
   // A histogram named like this family's prefix renders `name` itself.
   for (absl::string_view suffix : kHistogramSuffixes) {
@@ -125,9 +128,10 @@ absl::StatusOr<FamilyBase*> Registry::Register(
   std::vector<double> normalized;
   if (type == MetricType::kHistogram) {
     if (std::find(labels.begin(), labels.end(), "le") != labels.end()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "histogram \"", name, "\": the label name \"le\" is reserved for "
-          "bucket bounds"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("histogram \"", name,
+                       "\": the label name \"le\" is reserved for "
+                       "bucket bounds"));
     }
     ASSIGN_OR_RETURN(normalized, NormalizeBounds(name, bounds));
   }
@@ -158,10 +162,11 @@ FamilyBase& Registry::Detached(MetricType type, const std::string& name,
                                const std::string& help,
                                const std::vector<std::string>& labels,
                                const std::vector<double>& bounds) {
-  absl::StatusOr<std::vector<double>> normalized = NormalizeBounds(name, bounds);
-  std::unique_ptr<FamilyBase> family =
-      NewFamily(type, name, help, labels,
-                normalized.ok() ? *std::move(normalized) : std::vector<double>());
+  absl::StatusOr<std::vector<double>> normalized =
+      NormalizeBounds(name, bounds);
+  std::unique_ptr<FamilyBase> family = NewFamily(
+      type, name, help, labels,
+      normalized.ok() ? *std::move(normalized) : std::vector<double>());
   absl::MutexLock lock(&mu_);
   detached_.push_back(std::move(family));
   return *detached_.back();
@@ -184,9 +189,9 @@ absl::StatusOr<GaugeFamily*> Registry::RegisterGauge(
 absl::StatusOr<HistogramFamily*> Registry::RegisterHistogram(
     std::string name, std::string help, std::vector<std::string> label_names,
     std::vector<double> bucket_bounds) {
-  ASSIGN_OR_RETURN(FamilyBase * family,
-                   Register(MetricType::kHistogram, name, help, label_names,
-                            bucket_bounds));
+  ASSIGN_OR_RETURN(
+      FamilyBase * family,
+      Register(MetricType::kHistogram, name, help, label_names, bucket_bounds));
   return static_cast<HistogramFamily*>(family);
 }
 
@@ -213,12 +218,12 @@ GaugeFamily& Registry::Gauge(std::string name, std::string help,
 HistogramFamily& Registry::Histogram(std::string name, std::string help,
                                      std::vector<std::string> label_names,
                                      std::vector<double> bucket_bounds) {
-  absl::StatusOr<FamilyBase*> family = Register(
-      MetricType::kHistogram, name, help, label_names, bucket_bounds);
+  absl::StatusOr<FamilyBase*> family =
+      Register(MetricType::kHistogram, name, help, label_names, bucket_bounds);
   if (family.ok()) return static_cast<HistogramFamily&>(**family);
   internal::ReportMisuse(family.status());
-  return static_cast<HistogramFamily&>(Detached(
-      MetricType::kHistogram, name, help, label_names, bucket_bounds));
+  return static_cast<HistogramFamily&>(
+      Detached(MetricType::kHistogram, name, help, label_names, bucket_bounds));
 }
 
 std::string Registry::Render() const {

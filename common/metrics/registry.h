@@ -85,8 +85,9 @@ class Registry {
                                        const std::vector<std::string>& labels,
                                        const std::vector<double>& bounds);
   // Fails when `name` would render a series name another family renders.
-  absl::Status CheckSeriesNameClash(MetricType type, const std::string& name)
-      const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status CheckSeriesNameClash(MetricType type,
+                                    const std::string& name) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   FamilyBase& Detached(MetricType type, const std::string& name,
                        const std::string& help,
                        const std::vector<std::string>& labels,

@@ -69,7 +69,8 @@ void AppendLabels(const std::vector<std::string>& names,
   }
   if (!extra_name.empty()) {
     if (!first) out->push_back(',');
-    absl::StrAppend(out, extra_name, "=\"", EscapeLabelValue(extra_value), "\"");
+    absl::StrAppend(out, extra_name, "=\"", EscapeLabelValue(extra_value),
+                    "\"");
   }
   out->push_back('}');
 }

@@ -21,8 +21,8 @@ absl::StatusOr<std::string> AccountLocation(const HttpResponse& resp) {
 
 }  // namespace
 
-absl::StatusOr<Account> AcmeClient::NewAccount(
-    const NewAccountRequest& request, const Context& ctx) {
+absl::StatusOr<Account> AcmeClient::NewAccount(const NewAccountRequest& request,
+                                               const Context& ctx) {
   ASSIGN_OR_RETURN(Directory dir, GetDirectory(ctx));
   std::optional<crypto::PrivateKey> key = account_key();
   if (!key) return absl::FailedPreconditionError("no ACME account key set");
@@ -33,16 +33,17 @@ absl::StatusOr<Account> AcmeClient::NewAccount(
         "issuer's eab.kid and eab.hmac_key from the CA's account page"));
   }
   std::vector<std::string> contacts;
-  for (const std::string& c : request.contacts) contacts.push_back(JsonQuote(c));
-  std::string payload = absl::StrCat(
-      R"({"termsOfServiceAgreed":)",
-      request.terms_of_service_agreed ? "true" : "false", R"(,"contact":[)",
-      absl::StrJoin(contacts, ","), "]");
+  for (const std::string& c : request.contacts)
+    contacts.push_back(JsonQuote(c));
+  std::string payload =
+      absl::StrCat(R"({"termsOfServiceAgreed":)",
+                   request.terms_of_service_agreed ? "true" : "false",
+                   R"(,"contact":[)", absl::StrJoin(contacts, ","), "]");
   if (!request.eab_kid.empty()) {
-    ASSIGN_OR_RETURN(std::string eab,
-                     ExternalAccountBinding(*key, request.eab_kid,
-                                            request.eab_hmac_key,
-                                            dir.new_account));
+    ASSIGN_OR_RETURN(
+        std::string eab,
+        ExternalAccountBinding(*key, request.eab_kid, request.eab_hmac_key,
+                               dir.new_account));
     absl::StrAppend(&payload, R"(,"externalAccountBinding":)", eab);
   }
   payload += "}";
@@ -64,10 +65,9 @@ absl::StatusOr<Account> AcmeClient::FindAccount(const Context& ctx) {
   std::optional<crypto::PrivateKey> key = account_key();
   if (!key) return absl::FailedPreconditionError("no ACME account key set");
   const Signer signer{*key, ""};
-  ASSIGN_OR_RETURN(HttpResponse resp,
-                   Post("new-account", dir.new_account,
-                        R"({"onlyReturnExisting":true})", Retry::kSafe, ctx,
-                        &signer));
+  ASSIGN_OR_RETURN(HttpResponse resp, Post("new-account", dir.new_account,
+                                           R"({"onlyReturnExisting":true})",
+                                           Retry::kSafe, ctx, &signer));
   ASSIGN_OR_RETURN(const std::string url, AccountLocation(resp));
   ASSIGN_OR_RETURN(Account account, ParseAccount(resp.body, url));
   absl::MutexLock lock(&mu_);
@@ -109,13 +109,13 @@ absl::Status AcmeClient::RolloverKey(const crypto::PrivateKey& new_key,
     return absl::UnimplementedError("the CA's directory has no keyChange");
   }
   ASSIGN_OR_RETURN(Signer old_signer, AccountSigner());
-  ASSIGN_OR_RETURN(std::string inner,
-                   KeyChangeInner(new_key, old_signer.key, old_signer.kid,
-                                  dir.key_change));
+  ASSIGN_OR_RETURN(
+      std::string inner,
+      KeyChangeInner(new_key, old_signer.key, old_signer.kid, dir.key_change));
   // Not repeated on a lost response: if the CA applied it, the old key no
   // longer works and the caller must look the account up with the new key.
-  RETURN_IF_ERROR(Post("key-change", dir.key_change, inner, Retry::kUnsafe,
-                       ctx, &old_signer)
+  RETURN_IF_ERROR(Post("key-change", dir.key_change, inner, Retry::kUnsafe, ctx,
+                       &old_signer)
                       .status());
   SetAccountKey(new_key, old_signer.kid);
   return absl::OkStatus();
@@ -123,9 +123,9 @@ absl::Status AcmeClient::RolloverKey(const crypto::PrivateKey& new_key,
 
 absl::StatusOr<Account> AcmeClient::DeactivateAccount(const Context& ctx) {
   const std::string url = account_url();
-  ASSIGN_OR_RETURN(HttpResponse resp,
-                   Post("account", url, R"({"status":"deactivated"})",
-                        Retry::kSafe, ctx));
+  ASSIGN_OR_RETURN(
+      HttpResponse resp,
+      Post("account", url, R"({"status":"deactivated"})", Retry::kSafe, ctx));
   return ParseAccount(resp.body, url);
 }
 
@@ -136,10 +136,9 @@ absl::Status AcmeClient::Revoke(const std::string& certificate_der, int reason,
   if (dir.revoke_cert.empty()) {
     return absl::UnimplementedError("the CA's directory has no revokeCert");
   }
-  const std::string payload =
-      absl::StrCat(R"({"certificate":")",
-                   crypto::Base64UrlEncode(certificate_der), R"(","reason":)",
-                   reason, "}");
+  const std::string payload = absl::StrCat(
+      R"({"certificate":")", crypto::Base64UrlEncode(certificate_der),
+      R"(","reason":)", reason, "}");
   std::optional<Signer> signer;
   if (certificate_key != nullptr) signer = Signer{*certificate_key, ""};
   return Post("revoke-cert", dir.revoke_cert, payload, Retry::kSafe, ctx,

@@ -113,9 +113,9 @@ absl::StatusOr<std::string> AcmeClient::TakeNonce(const Context& ctx) {
       if (std::optional<std::string> n = nonces_.Take()) return *std::move(n);
       error = resp->status >= 400
                   ? ProblemStatus("new-nonce", *resp, clock_.Now())
-                  : absl::UnavailableError(absl::StrCat(
-                        "ACME new-nonce: HTTP ", resp->status,
-                        " without a Replay-Nonce header"));
+                  : absl::UnavailableError(
+                        absl::StrCat("ACME new-nonce: HTTP ", resp->status,
+                                     " without a Replay-Nonce header"));
     } else {
       error = resp.status();
     }
@@ -179,8 +179,8 @@ absl::StatusOr<HttpResponse> AcmeClient::Post(absl::string_view endpoint,
       return resp.status();
     }
     if (resp->status < 400) return resp;
-    absl::Status problem = ProblemStatus(std::string(endpoint), *resp,
-                                         clock_.Now());
+    absl::Status problem =
+        ProblemStatus(std::string(endpoint), *resp, clock_.Now());
     if (ProblemTypeOf(problem) == kBadNonce) {
       // §6.5: the error response carried a fresh nonce; retry at once.
       if (++bad_nonces <= options_.max_bad_nonce_retries) continue;

@@ -8,8 +8,9 @@
 //
 //   AcmeClient client(options, transport, clock);
 //   client.SetAccountKey(key);
-//   ASSIGN_OR_RETURN(Account account, client.NewAccount({.contacts = {...}}, ctx));
-//   ASSIGN_OR_RETURN(Order order, client.NewOrder({"*.example.com", "example.com"}, {}, ctx));
+//   ASSIGN_OR_RETURN(Account account, client.NewAccount({.contacts = {...}},
+//   ctx)); ASSIGN_OR_RETURN(Order order, client.NewOrder({"*.example.com",
+//   "example.com"}, {}, ctx));
 #ifndef CERTFLEET_COORDINATOR_ACME_ACME_CLIENT_H_
 #define CERTFLEET_COORDINATOR_ACME_ACME_CLIENT_H_
 
@@ -55,9 +56,9 @@ struct PollPolicy {
 
 struct AcmeClientOptions {
   std::string directory_url;
-  double requests_per_second = 200;   // every request to this CA
-  double new_nonce_per_second = 20;   // HEAD newNonce
-  int new_orders_per_window = 300;    // 0 = unlimited
+  double requests_per_second = 200;  // every request to this CA
+  double new_nonce_per_second = 20;  // HEAD newNonce
+  int new_orders_per_window = 300;   // 0 = unlimited
   absl::Duration new_orders_window = absl::Hours(3);
   // badNonce is retried at once with the fresh nonce from the error
   // response (§6.5); this only bounds a pathological server.

@@ -73,7 +73,8 @@ absl::StatusOr<Order> AcmeClient::NewOrder(
 
 absl::StatusOr<Order> AcmeClient::GetOrder(const std::string& url,
                                            const Context& ctx) {
-  ASSIGN_OR_RETURN(HttpResponse resp, Post("order", url, "", Retry::kSafe, ctx));
+  ASSIGN_OR_RETURN(HttpResponse resp,
+                   Post("order", url, "", Retry::kSafe, ctx));
   ASSIGN_OR_RETURN(Order order, ParseOrder(resp.body, url));
   order.retry_after = ParseRetryAfter(resp.Header("retry-after"), clock_.Now());
   return order;
@@ -81,15 +82,16 @@ absl::StatusOr<Order> AcmeClient::GetOrder(const std::string& url,
 
 absl::StatusOr<Authorization> AcmeClient::GetAuthorization(
     const std::string& url, const Context& ctx) {
-  ASSIGN_OR_RETURN(HttpResponse resp, Post("authz", url, "", Retry::kSafe, ctx));
+  ASSIGN_OR_RETURN(HttpResponse resp,
+                   Post("authz", url, "", Retry::kSafe, ctx));
   return ParseAuthorization(resp.body, url);
 }
 
 absl::StatusOr<Authorization> AcmeClient::DeactivateAuthorization(
     const std::string& url, const Context& ctx) {
-  ASSIGN_OR_RETURN(HttpResponse resp,
-                   Post("authz", url, R"({"status":"deactivated"})",
-                        Retry::kSafe, ctx));
+  ASSIGN_OR_RETURN(
+      HttpResponse resp,
+      Post("authz", url, R"({"status":"deactivated"})", Retry::kSafe, ctx));
   return ParseAuthorization(resp.body, url);
 }
 
@@ -147,10 +149,9 @@ absl::StatusOr<Order> AcmeClient::PollOrder(
     // finalized, an immediate look would only find the old state.
     absl::Status slept = clock_.SleepFor(wait, ctx);
     if (!slept.ok()) {
-      return absl::Status(slept.code(),
-                          absl::StrCat("order ", url, " not yet ",
-                                       absl::StrJoin(done, "|"), ": ",
-                                       slept.message()));
+      return absl::Status(slept.code(), absl::StrCat("order ", url, " not yet ",
+                                                     absl::StrJoin(done, "|"),
+                                                     ": ", slept.message()));
     }
     ASSIGN_OR_RETURN(Order order, GetOrder(url, ctx));
     // Pebble reports "deactivated" for an order whose authorization was
@@ -163,9 +164,8 @@ absl::StatusOr<Order> AcmeClient::PollOrder(
       return order;
     }
     not_ready_at = clock_.Now() - start;
-    delay = std::min(options_.poll.max,
-                     std::max(delay, options_.poll.initial) *
-                         options_.poll.multiplier);
+    delay = std::min(options_.poll.max, std::max(delay, options_.poll.initial) *
+                                            options_.poll.multiplier);
     wait = delay;
     if (order.retry_after) {
       wait = std::clamp(*order.retry_after - clock_.Now(),
@@ -183,8 +183,8 @@ void AcmeClient::LearnFirstWait(const std::string& key, int looks,
                                 absl::Duration not_ready_at,
                                 absl::Duration ready_at) {
   absl::MutexLock lock(&mu_);
-  absl::Duration& wait = first_wait_.try_emplace(key, options_.poll.initial)
-                             .first->second;
+  absl::Duration& wait =
+      first_wait_.try_emplace(key, options_.poll.initial).first->second;
   if (looks == 1) {
     // Ready at the first look: try a little sooner next time.
     wait = wait * 0.95;
@@ -198,8 +198,8 @@ void AcmeClient::LearnFirstWait(const std::string& key, int looks,
 absl::StatusOr<Order> AcmeClient::Finalize(const Order& order,
                                            const std::string& csr_der,
                                            const Context& ctx) {
-  const std::string payload = absl::StrCat(
-      R"({"csr":")", crypto::Base64UrlEncode(csr_der), R"("})");
+  const std::string payload =
+      absl::StrCat(R"({"csr":")", crypto::Base64UrlEncode(csr_der), R"("})");
   // Not repeated without a response; the order runner re-reads the order and
   // polls when it finds it "processing" or "valid".
   ASSIGN_OR_RETURN(HttpResponse resp, Post("finalize", order.finalize, payload,
@@ -217,7 +217,8 @@ absl::StatusOr<std::vector<CertificateChain>> AcmeClient::DownloadCertificate(
                    Post("certificate", url, "", Retry::kSafe, ctx));
   chains.push_back({url, resp.body});
   if (!alternates) return chains;
-  for (const std::string& alt : LinkTargets(resp.Headers("link"), "alternate")) {
+  for (const std::string& alt :
+       LinkTargets(resp.Headers("link"), "alternate")) {
     ASSIGN_OR_RETURN(HttpResponse alt_resp,
                      Post("certificate", alt, "", Retry::kSafe, ctx));
     chains.push_back({alt, alt_resp.body});
@@ -233,8 +234,7 @@ absl::StatusOr<RenewalInfo> AcmeClient::GetRenewalInfo(
   }
   std::string base = dir.renewal_info;
   if (!base.empty() && base.back() != '/') base += '/';
-  ASSIGN_OR_RETURN(HttpResponse resp,
-                   Get("renewal-info", base + cert_id, ctx));
+  ASSIGN_OR_RETURN(HttpResponse resp, Get("renewal-info", base + cert_id, ctx));
   ASSIGN_OR_RETURN(RenewalInfo info, ParseRenewalInfo(resp.body));
   info.retry_after = ParseRetryAfter(resp.Header("retry-after"), clock_.Now());
   return info;

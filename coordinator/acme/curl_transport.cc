@@ -86,9 +86,8 @@ absl::StatusOr<std::unique_ptr<CurlTransport>> CurlTransport::Create(
     std::stringstream ss;
     ss << in.rdbuf();
     if (ss.str().find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("trust bundle ", options.trust_bundle,
-                       " holds no PEM certificate"));
+      return absl::FailedPreconditionError(absl::StrCat(
+          "trust bundle ", options.trust_bundle, " holds no PEM certificate"));
     }
   }
   return std::unique_ptr<CurlTransport>(new CurlTransport(std::move(options)));
@@ -139,9 +138,9 @@ absl::StatusOr<HttpResponse> CurlTransport::Send(const HttpRequest& request,
   curl_easy_setopt(curl, CURLOPT_USERAGENT, options_.user_agent.c_str());
   curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
   curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
-  curl_easy_setopt(curl, CURLOPT_HTTP_VERSION,
-                   options_.http2 ? CURL_HTTP_VERSION_2TLS
-                                  : CURL_HTTP_VERSION_1_1);
+  curl_easy_setopt(
+      curl, CURLOPT_HTTP_VERSION,
+      options_.http2 ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1);
   absl::Duration timeout = options_.request_timeout;
   if (ctx.deadline() != absl::InfiniteFuture()) {
     timeout = std::min(timeout, ctx.deadline() - absl::Now());
@@ -184,9 +183,9 @@ absl::StatusOr<HttpResponse> CurlTransport::Send(const HttpRequest& request,
   curl_slist_free_all(headers);
   Release(curl);
   if (ex.overflow) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat(request.method, " ", request.url, ": response larger than ",
-                     options_.max_response_bytes, " bytes"));
+    return absl::ResourceExhaustedError(absl::StrCat(
+        request.method, " ", request.url, ": response larger than ",
+        options_.max_response_bytes, " bytes"));
   }
   if (rc != CURLE_OK) {
     const std::string what = absl::StrCat(request.method, " ", request.url,
@@ -196,8 +195,9 @@ absl::StatusOr<HttpResponse> CurlTransport::Send(const HttpRequest& request,
       case CURLE_SSL_CACERT_BADFILE:
       case CURLE_SSL_CERTPROBLEM:
         return absl::FailedPreconditionError(absl::StrCat(
-            what, " (check the issuer's trust_bundle: TLS verification is "
-                  "never disabled)"));
+            what,
+            " (check the issuer's trust_bundle: TLS verification is "
+            "never disabled)"));
       case CURLE_OPERATION_TIMEDOUT:
         return absl::DeadlineExceededError(what);
       case CURLE_UNSUPPORTED_PROTOCOL:

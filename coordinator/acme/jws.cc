@@ -78,11 +78,12 @@ absl::StatusOr<std::string> ExternalAccountBinding(
   ASSIGN_OR_RETURN(std::string mac_key,
                    crypto::Base64UrlDecode(hmac_key_base64url));
   if (mac_key.empty()) {
-    return absl::InvalidArgumentError("external account binding: empty HMAC key");
+    return absl::InvalidArgumentError(
+        "external account binding: empty HMAC key");
   }
   const std::string header =
-      absl::StrCat(R"({"alg":"HS256","kid":)", JsonQuote(eab_kid),
-                   R"(,"url":)", JsonQuote(new_account_url), "}");
+      absl::StrCat(R"({"alg":"HS256","kid":)", JsonQuote(eab_kid), R"(,"url":)",
+                   JsonQuote(new_account_url), "}");
   const std::string protected_b64 = crypto::Base64UrlEncode(header);
   const std::string payload_b64 =
       crypto::Base64UrlEncode(account_key.PublicJwkJson());
@@ -97,10 +98,9 @@ absl::StatusOr<std::string> KeyChangeInner(const crypto::PrivateKey& new_key,
                                            const crypto::PrivateKey& old_key,
                                            absl::string_view account_url,
                                            absl::string_view key_change_url) {
-  const std::string header =
-      absl::StrCat(R"({"alg":")", new_key.JwsAlgorithm(), R"(","jwk":)",
-                   new_key.PublicJwkJson(), R"(,"url":)",
-                   JsonQuote(key_change_url), "}");
+  const std::string header = absl::StrCat(
+      R"({"alg":")", new_key.JwsAlgorithm(), R"(","jwk":)",
+      new_key.PublicJwkJson(), R"(,"url":)", JsonQuote(key_change_url), "}");
   const std::string payload =
       absl::StrCat(R"({"account":)", JsonQuote(account_url), R"(,"oldKey":)",
                    old_key.PublicJwkJson(), "}");

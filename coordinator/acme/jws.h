@@ -4,7 +4,8 @@
 // not matter to servers.
 //
 //   ASSIGN_OR_RETURN(std::string body,
-//                    SignRequest(key, kid, nonce, url, R"({"status":"deactivated"})"));
+//                    SignRequest(key, kid, nonce, url,
+//                    R"({"status":"deactivated"})"));
 #ifndef CERTFLEET_COORDINATOR_ACME_JWS_H_
 #define CERTFLEET_COORDINATOR_ACME_JWS_H_
 

@@ -132,11 +132,11 @@ std::optional<absl::Time> ParseRetryAfter(const std::string& value,
 absl::Status ProblemStatus(const std::string& endpoint,
                            const HttpResponse& response, absl::Time now) {
   Problem p = ParseProblem(response.body, response.status);
-  absl::Status status(
-      CodeFor(p.ShortType(), response.status),
-      absl::StrCat("ACME ", endpoint, ": HTTP ", response.status, ": ",
-                   p.Describe()));
-  if (!p.type.empty()) status.SetPayload(kProblemTypePayload, absl::Cord(p.type));
+  absl::Status status(CodeFor(p.ShortType(), response.status),
+                      absl::StrCat("ACME ", endpoint, ": HTTP ",
+                                   response.status, ": ", p.Describe()));
+  if (!p.type.empty())
+    status.SetPayload(kProblemTypePayload, absl::Cord(p.type));
   if (auto when = ParseRetryAfter(response.Header("retry-after"), now)) {
     SetRetryAfter(status, *when);
   }

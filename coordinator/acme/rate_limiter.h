@@ -6,7 +6,8 @@
 //   TokenBucket requests(/*rate=*/200, /*burst=*/50, clock);
 //   RETURN_IF_ERROR(requests.Acquire(ctx));  // waits for a token
 //   WindowLimiter orders(300, absl::Hours(3), clock);
-//   RETURN_IF_ERROR(orders.TryAcquire());    // kResourceExhausted + Retry-After
+//   RETURN_IF_ERROR(orders.TryAcquire());    // kResourceExhausted +
+//   Retry-After
 #ifndef CERTFLEET_COORDINATOR_ACME_RATE_LIMITER_H_
 #define CERTFLEET_COORDINATOR_ACME_RATE_LIMITER_H_
 

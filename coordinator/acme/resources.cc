@@ -89,8 +89,8 @@ absl::StatusOr<Directory> ParseDirectory(const std::string& body) {
   if (meta != j->end() && meta->is_object()) {
     d.terms_of_service = Str(*meta, "termsOfService");
     auto ear = meta->find("externalAccountRequired");
-    d.external_account_required = ear != meta->end() && ear->is_boolean() &&
-                                  ear->get<bool>();
+    d.external_account_required =
+        ear != meta->end() && ear->is_boolean() && ear->get<bool>();
     auto profiles = meta->find("profiles");
     if (profiles != meta->end() && profiles->is_object()) {
       for (auto it = profiles->begin(); it != profiles->end(); ++it) {

@@ -95,7 +95,8 @@ absl::StatusOr<Authorization> ParseAuthorization(const std::string& body,
 absl::StatusOr<Challenge> ParseChallenge(const std::string& body);
 absl::StatusOr<RenewalInfo> ParseRenewalInfo(const std::string& body);
 // §7.1.2.1: {"orders": ["url", ...]}.
-absl::StatusOr<std::vector<std::string>> ParseOrderList(const std::string& body);
+absl::StatusOr<std::vector<std::string>> ParseOrderList(
+    const std::string& body);
 
 // The targets of Link headers with the given relation (RFC 8288), e.g.
 // rel="alternate" for alternate certificate chains (§7.4.2). Relative

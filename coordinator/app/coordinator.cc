@@ -23,8 +23,9 @@ absl::StatusOr<std::unique_ptr<Coordinator>> Coordinator::Create(
     CoordinatorOptions options) {
   std::unique_ptr<Coordinator> c(new Coordinator(config, clock));
 
-  ASSIGN_OR_RETURN(crypto::Kek kek, crypto::Kek::LoadOrCreate(
-                                        config.key_encryption_key_file, c->fs_));
+  ASSIGN_OR_RETURN(
+      crypto::Kek kek,
+      crypto::Kek::LoadOrCreate(config.key_encryption_key_file, c->fs_));
   c->kek_.emplace(std::move(kek));
 
   store::SqliteOptions sqlite;
@@ -37,17 +38,17 @@ absl::StatusOr<std::unique_ptr<Coordinator>> Coordinator::Create(
   c->store_ = *std::move(store);
 
   if (options.metrics_server && !config.metrics.listen.empty()) {
-    ASSIGN_OR_RETURN(c->metrics_server_,
-                     metrics::MetricsServer::Start(config.metrics.listen,
-                                                   &c->registry_));
+    ASSIGN_OR_RETURN(
+        c->metrics_server_,
+        metrics::MetricsServer::Start(config.metrics.listen, &c->registry_));
   }
 
   std::map<std::string, issuance::Issuer*> issuers;
   for (const config::IssuerConfig& ic : config.issuers) {
     c->acme_observers_.push_back(c->metrics_.ForIssuer(ic.name));
-    ASSIGN_OR_RETURN(std::unique_ptr<issuance::Issuer> issuer,
-                     issuance::Issuer::Create(ic, clock,
-                                              c->acme_observers_.back().get()));
+    ASSIGN_OR_RETURN(
+        std::unique_ptr<issuance::Issuer> issuer,
+        issuance::Issuer::Create(ic, clock, c->acme_observers_.back().get()));
     issuers[ic.name] = issuer.get();
     c->issuers_[ic.name] = std::move(issuer);
   }
@@ -83,11 +84,12 @@ absl::StatusOr<std::unique_ptr<Coordinator>> Coordinator::Create(
       dns::LdnsResolverOptions{.recursion_desired = false});
   c->solver_ = std::make_unique<dns::Dns01Solver>(
       std::move(bindings), *c->resolver_,
-      dns::SolverOptions{.resolvers = config.dns.resolvers,
-                         .nameserver_port = config.dns.nameserver_port,
-                         .propagation_interval = config.dns.propagation_interval,
-                         .propagation_timeout = config.dns.propagation_timeout,
-                         .follow_cname = config.dns.follow_cname},
+      dns::SolverOptions{
+          .resolvers = config.dns.resolvers,
+          .nameserver_port = config.dns.nameserver_port,
+          .propagation_interval = config.dns.propagation_interval,
+          .propagation_timeout = config.dns.propagation_timeout,
+          .follow_cname = config.dns.follow_cname},
       clock, c->authoritative_resolver_.get());
   c->runner_ = std::make_unique<issuance::OrderRunner>(
       *c->store_, *c->kek_, *c->solver_, clock, issuance::OrderRunnerOptions{},

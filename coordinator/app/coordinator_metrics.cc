@@ -18,8 +18,7 @@ class IssuerAcmeMetrics : public acme::AcmeObserver {
         .WithLabels({issuer_, ep,
                      http_status == 0 ? "error" : absl::StrCat(http_status)})
         ->Increment();
-    latency_.WithLabels({issuer_, ep})
-        ->Observe(absl::ToDoubleSeconds(latency));
+    latency_.WithLabels({issuer_, ep})->Observe(absl::ToDoubleSeconds(latency));
   }
 
  private:

@@ -19,8 +19,8 @@ std::string Time(absl::Time t) {
 std::string State(const CertificateStatus& s, absl::Time now) {
   if (!s.order_url.empty()) return "order in flight";
   if (s.consecutive_failures > 0) {
-    return absl::StrCat("failing (", s.consecutive_failures,
-                        "x), next try ", Time(s.next_attempt_at));
+    return absl::StrCat("failing (", s.consecutive_failures, "x), next try ",
+                        Time(s.next_attempt_at));
   }
   if (s.version == 0) return "not issued yet";
   if (s.not_after <= now) return "EXPIRED";
@@ -33,8 +33,8 @@ absl::StatusOr<std::vector<CertificateStatus>> CollectStatus(
     const config::CoordinatorConfig& config, store::Store& store) {
   std::vector<CertificateStatus> rows;
   for (const config::CertificateConfig& cert : config.certificates) {
-    CertificateStatus row{.name = cert.name, .names = cert.names,
-                          .issuer = cert.issuer};
+    CertificateStatus row{
+        .name = cert.name, .names = cert.names, .issuer = cert.issuer};
     ASSIGN_OR_RETURN(std::optional<store::VersionRecord> v,
                      store.LatestVersion(cert.name));
     if (v) {
@@ -62,9 +62,9 @@ absl::StatusOr<std::vector<CertificateStatus>> CollectStatus(
 
 std::string FormatStatusTable(const std::vector<CertificateStatus>& rows,
                               const std::string& store_path, absl::Time now) {
-  std::vector<std::vector<std::string>> cells = {
-      {"CERTIFICATE", "VERSION", "NAMES", "KEY", "SERIAL", "NOT AFTER",
-       "STATE"}};
+  std::vector<std::vector<std::string>> cells = {{"CERTIFICATE", "VERSION",
+                                                  "NAMES", "KEY", "SERIAL",
+                                                  "NOT AFTER", "STATE"}};
   for (const CertificateStatus& r : rows) {
     cells.push_back({r.name, r.version ? absl::StrCat(r.version) : "-",
                      absl::StrJoin(r.names, ","),

@@ -77,8 +77,7 @@ void ParseNames(ParseContext& ctx, const Field& field,
 void ParseCertificates(ParseContext& ctx, const Field& field,
                        const std::vector<IssuerConfig>& issuers,
                        const std::vector<DnsProviderConfig>& providers,
-                       bool follow_cname,
-                       std::vector<CertificateConfig>* out) {
+                       bool follow_cname, std::vector<CertificateConfig>* out) {
   Reader& r = ctx.reader;
   std::map<std::string, Field> first_by_name;
   for (const Field& item : r.List(field)) {

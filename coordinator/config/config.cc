@@ -8,9 +8,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/yaml/diagnostics.h"
+#include "common/yaml/yaml_reader.h"
 #include "coordinator/config/dns_names.h"
 #include "coordinator/config/sections.h"
-#include "common/yaml/yaml_reader.h"
 #include "yaml-cpp/yaml.h"
 
 namespace certfleet::config {

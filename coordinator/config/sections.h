@@ -12,15 +12,14 @@
 #include <vector>
 
 #include "common/filesystem.h"
-#include "coordinator/config/config.h"
 #include "common/yaml/yaml_reader.h"
+#include "coordinator/config/config.h"
 
 namespace certfleet::config::internal {
 
 // The generic YAML reading (positions, types, durations, secrets) lives in
 // common/yaml, shared with the agent.
 using namespace ::certfleet::yaml;  // NOLINT(build/namespaces)
-
 
 struct ParseContext {
   Reader& reader;
@@ -80,8 +79,7 @@ void ParseDnsProviders(ParseContext& ctx, const Field& field,
 void ParseCertificates(ParseContext& ctx, const Field& field,
                        const std::vector<IssuerConfig>& issuers,
                        const std::vector<DnsProviderConfig>& providers,
-                       bool follow_cname,
-                       std::vector<CertificateConfig>* out);
+                       bool follow_cname, std::vector<CertificateConfig>* out);
 
 }  // namespace certfleet::config::internal
 

@@ -37,16 +37,14 @@ absl::StatusOr<HostPort> ParseHostPort(absl::string_view text) {
     const size_t close = text.find(']');
     if (close == absl::string_view::npos || close + 1 >= text.size() ||
         text[close + 1] != ':') {
-      return absl::InvalidArgumentError(
-          absl::StrCat("server address \"", text,
-                       "\" is not of the form [ipv6]:port"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "server address \"", text, "\" is not of the form [ipv6]:port"));
     }
     out.ip = std::string(text.substr(1, close - 1));
     port_text = text.substr(close + 2);
   } else {
     const size_t colon = text.rfind(':');
-    if (colon == absl::string_view::npos ||
-        text.find(':') != colon) {
+    if (colon == absl::string_view::npos || text.find(':') != colon) {
       return absl::InvalidArgumentError(absl::StrCat(
           "server address \"", text, "\" is not of the form ip:port"));
     }

@@ -36,8 +36,7 @@ absl::Status ExecProvider::CleanUp(const std::string& zone,
 }
 
 absl::Status ExecProvider::RunOne(const char* action, const std::string& zone,
-                                  const TxtRecord& record,
-                                  const Context& ctx) {
+                                  const TxtRecord& record, const Context& ctx) {
   if (options_.argv.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("exec provider \"", name_, "\": no command configured"));

@@ -25,7 +25,7 @@ namespace certfleet::dns {
 
 struct ExecOptions {
   std::vector<std::string> argv;  // program and fixed leading arguments
-  absl::Duration timeout = absl::Seconds(60);  // per run
+  absl::Duration timeout = absl::Seconds(60);            // per run
   std::vector<std::pair<std::string, std::string>> env;  // added variables
 };
 

@@ -22,25 +22,44 @@ using PktPtr = std::unique_ptr<ldns_pkt, PktDeleter>;
 
 ldns_rr_type ToLdns(RrType type) {
   switch (type) {
-    case RrType::kA: return LDNS_RR_TYPE_A;
-    case RrType::kAAAA: return LDNS_RR_TYPE_AAAA;
-    case RrType::kCNAME: return LDNS_RR_TYPE_CNAME;
-    case RrType::kNS: return LDNS_RR_TYPE_NS;
-    case RrType::kSOA: return LDNS_RR_TYPE_SOA;
-    case RrType::kTXT: return LDNS_RR_TYPE_TXT;
+    case RrType::kA:
+      return LDNS_RR_TYPE_A;
+    case RrType::kAAAA:
+      return LDNS_RR_TYPE_AAAA;
+    case RrType::kCNAME:
+      return LDNS_RR_TYPE_CNAME;
+    case RrType::kNS:
+      return LDNS_RR_TYPE_NS;
+    case RrType::kSOA:
+      return LDNS_RR_TYPE_SOA;
+    case RrType::kTXT:
+      return LDNS_RR_TYPE_TXT;
   }
   return LDNS_RR_TYPE_A;
 }
 
 bool FromLdns(ldns_rr_type type, RrType* out) {
   switch (type) {
-    case LDNS_RR_TYPE_A: *out = RrType::kA; return true;
-    case LDNS_RR_TYPE_AAAA: *out = RrType::kAAAA; return true;
-    case LDNS_RR_TYPE_CNAME: *out = RrType::kCNAME; return true;
-    case LDNS_RR_TYPE_NS: *out = RrType::kNS; return true;
-    case LDNS_RR_TYPE_SOA: *out = RrType::kSOA; return true;
-    case LDNS_RR_TYPE_TXT: *out = RrType::kTXT; return true;
-    default: return false;
+    case LDNS_RR_TYPE_A:
+      *out = RrType::kA;
+      return true;
+    case LDNS_RR_TYPE_AAAA:
+      *out = RrType::kAAAA;
+      return true;
+    case LDNS_RR_TYPE_CNAME:
+      *out = RrType::kCNAME;
+      return true;
+    case LDNS_RR_TYPE_NS:
+      *out = RrType::kNS;
+      return true;
+    case LDNS_RR_TYPE_SOA:
+      *out = RrType::kSOA;
+      return true;
+    case LDNS_RR_TYPE_TXT:
+      *out = RrType::kTXT;
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -147,8 +166,7 @@ absl::StatusOr<DnsAnswer> LdnsResolver::Query(const std::string& name,
     if (ldns_wire2pkt(&parsed, reinterpret_cast<const uint8_t*>(reply->data()),
                       reply->size()) != LDNS_STATUS_OK ||
         parsed == nullptr) {
-      last = absl::UnavailableError(
-          absl::StrCat(server, ": malformed reply"));
+      last = absl::UnavailableError(absl::StrCat(server, ": malformed reply"));
       continue;
     }
     PktPtr pkt(parsed);
@@ -165,11 +183,9 @@ absl::StatusOr<DnsAnswer> LdnsResolver::Query(const std::string& name,
   absl::string_view reason = last.message();
   const std::string prefix = server + ": ";
   if (absl::StartsWith(reason, prefix)) reason.remove_prefix(prefix.size());
-  return absl::UnavailableError(absl::StrCat(what, " at ", server, ": ",
-                                             reason, " after ",
-                                             std::max(1, options_.tries),
-                                             options_.tries > 1 ? " tries"
-                                                                : " try"));
+  return absl::UnavailableError(absl::StrCat(
+      what, " at ", server, ": ", reason, " after ",
+      std::max(1, options_.tries), options_.tries > 1 ? " tries" : " try"));
 }
 
 }  // namespace certfleet::dns

@@ -27,8 +27,7 @@ struct LdnsResolverOptions {
 
 class LdnsResolver : public DnsResolver {
  public:
-  explicit LdnsResolver(LdnsResolverOptions options = {})
-      : options_(options) {}
+  explicit LdnsResolver(LdnsResolverOptions options = {}) : options_(options) {}
 
   // Deadlines are compared with the real time: this is the network edge.
   absl::StatusOr<DnsAnswer> Query(const std::string& name, RrType type,

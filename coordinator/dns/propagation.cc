@@ -54,8 +54,7 @@ void Evaluate(const DnsAnswer& a, const TxtRecord& record, bool* ready,
   } else {
     constexpr size_t kShown = 5;
     std::string shown = absl::StrJoin(
-        values.begin(), values.begin() + std::min(values.size(), kShown),
-        ", ");
+        values.begin(), values.begin() + std::min(values.size(), kShown), ", ");
     if (values.size() > kShown) {
       absl::StrAppend(&shown, ", … (", values.size(), " values)");
     }
@@ -66,8 +65,7 @@ void Evaluate(const DnsAnswer& a, const TxtRecord& record, bool* ready,
 }  // namespace
 
 PropagationChecker::PropagationChecker(DnsResolver& resolver, ZoneFinder& zones,
-                                       PropagationOptions options,
-                                       Clock& clock,
+                                       PropagationOptions options, Clock& clock,
                                        DnsResolver* authoritative_resolver)
     : resolver_(resolver),
       authoritative_(authoritative_resolver ? *authoritative_resolver
@@ -79,7 +77,8 @@ PropagationChecker::PropagationChecker(DnsResolver& resolver, ZoneFinder& zones,
 absl::StatusOr<absl::Duration> PropagationChecker::WaitForRecords(
     const std::vector<TxtRecord>& records, const Context& ctx) {
   const absl::Time start = clock_.Now();
-  const absl::Time deadline = std::min(ctx.deadline(), start + options_.timeout);
+  const absl::Time deadline =
+      std::min(ctx.deadline(), start + options_.timeout);
   const Context qctx = ctx.WithDeadline(deadline);
   const absl::Duration interval =
       std::max(options_.interval, absl::Milliseconds(10));
@@ -133,10 +132,9 @@ absl::StatusOr<absl::Duration> PropagationChecker::WaitForRecords(
     if (ctx.IsCancelled()) {
       return absl::CancelledError("DNS propagation check cancelled");
     }
-    const bool all_ready =
-        discovery_errors.empty() &&
-        std::all_of(checks.begin(), checks.end(),
-                    [](const auto& c) { return c->ready; });
+    const bool all_ready = discovery_errors.empty() &&
+                           std::all_of(checks.begin(), checks.end(),
+                                       [](const auto& c) { return c->ready; });
     if (all_ready) return clock_.Now() - start;
     const absl::Time now = clock_.Now();
     if (now >= deadline) break;
@@ -163,9 +161,8 @@ absl::StatusOr<absl::Duration> PropagationChecker::WaitForRecords(
   std::vector<std::pair<TxtRecord, std::vector<std::string>>> missing;
   for (const auto& c : checks) {
     if (c->ready) continue;
-    auto it = std::find_if(missing.begin(), missing.end(), [&](const auto& m) {
-      return m.first == c->record;
-    });
+    auto it = std::find_if(missing.begin(), missing.end(),
+                           [&](const auto& m) { return m.first == c->record; });
     if (it == missing.end()) {
       missing.push_back({c->record, {}});
       it = std::prev(missing.end());
@@ -177,10 +174,11 @@ absl::StatusOr<absl::Duration> PropagationChecker::WaitForRecords(
     parts.push_back(absl::StrCat(record.fqdn, " TXT ", Quote(record.value),
                                  " not seen ", absl::StrJoin(where, "; ")));
   }
-  return absl::DeadlineExceededError(absl::StrCat(
-      "DNS propagation timed out after ",
-      absl::FormatDuration(absl::Trunc(deadline - start, absl::Milliseconds(1))),
-      ": ", absl::StrJoin(parts, "; ")));
+  return absl::DeadlineExceededError(
+      absl::StrCat("DNS propagation timed out after ",
+                   absl::FormatDuration(
+                       absl::Trunc(deadline - start, absl::Milliseconds(1))),
+                   ": ", absl::StrJoin(parts, "; ")));
 }
 
 void PropagationChecker::RunRound(std::vector<Check*>& pending,
@@ -252,12 +250,12 @@ absl::StatusOr<std::vector<Nameserver>> PropagationChecker::FindNameservers(
       return it->second.servers;
     }
   }
-  ASSIGN_OR_RETURN(DnsAnswer a, QueryFirstAvailable(resolver_,
-                                                    options_.resolvers, zone,
-                                                    RrType::kNS, ctx));
+  ASSIGN_OR_RETURN(DnsAnswer a,
+                   QueryFirstAvailable(resolver_, options_.resolvers, zone,
+                                       RrType::kNS, ctx));
   if (a.rcode != kRcodeNoError) {
-    const std::string m = absl::StrCat("NS query for zone ", zone,
-                                       " answered ", RcodeName(a.rcode));
+    const std::string m = absl::StrCat("NS query for zone ", zone, " answered ",
+                                       RcodeName(a.rcode));
     return a.rcode == kRcodeServFail ? absl::UnavailableError(m)
                                      : absl::FailedPreconditionError(m);
   }

@@ -9,7 +9,8 @@
 //       {.resolvers = {"127.0.0.1:53"}, .nameserver_port = 53,
 //        .interval = absl::Seconds(2), .timeout = absl::Minutes(2)}, clock,
 //       &authoritative_resolver);
-//   ASSIGN_OR_RETURN(absl::Duration waited, checker.WaitForRecords(records, ctx));
+//   ASSIGN_OR_RETURN(absl::Duration waited, checker.WaitForRecords(records,
+//   ctx));
 #ifndef CERTFLEET_COORDINATOR_DNS_PROPAGATION_H_
 #define CERTFLEET_COORDINATOR_DNS_PROPAGATION_H_
 

@@ -8,30 +8,48 @@ namespace certfleet::dns {
 
 const char* RrTypeName(RrType type) {
   switch (type) {
-    case RrType::kA: return "A";
-    case RrType::kAAAA: return "AAAA";
-    case RrType::kCNAME: return "CNAME";
-    case RrType::kNS: return "NS";
-    case RrType::kSOA: return "SOA";
-    case RrType::kTXT: return "TXT";
+    case RrType::kA:
+      return "A";
+    case RrType::kAAAA:
+      return "AAAA";
+    case RrType::kCNAME:
+      return "CNAME";
+    case RrType::kNS:
+      return "NS";
+    case RrType::kSOA:
+      return "SOA";
+    case RrType::kTXT:
+      return "TXT";
   }
   return "?";
 }
 
 std::string RcodeName(int rcode) {
   switch (rcode) {
-    case kRcodeNoError: return "NOERROR";
-    case kRcodeFormErr: return "FORMERR";
-    case kRcodeServFail: return "SERVFAIL";
-    case kRcodeNxDomain: return "NXDOMAIN";
-    case kRcodeNotImp: return "NOTIMP";
-    case kRcodeRefused: return "REFUSED";
-    case 6: return "YXDOMAIN";
-    case 7: return "YXRRSET";
-    case 8: return "NXRRSET";
-    case kRcodeNotAuth: return "NOTAUTH";
-    case kRcodeNotZone: return "NOTZONE";
-    default: return absl::StrCat("RCODE", rcode);
+    case kRcodeNoError:
+      return "NOERROR";
+    case kRcodeFormErr:
+      return "FORMERR";
+    case kRcodeServFail:
+      return "SERVFAIL";
+    case kRcodeNxDomain:
+      return "NXDOMAIN";
+    case kRcodeNotImp:
+      return "NOTIMP";
+    case kRcodeRefused:
+      return "REFUSED";
+    case 6:
+      return "YXDOMAIN";
+    case 7:
+      return "YXRRSET";
+    case 8:
+      return "NXRRSET";
+    case kRcodeNotAuth:
+      return "NOTAUTH";
+    case kRcodeNotZone:
+      return "NOTZONE";
+    default:
+      return absl::StrCat("RCODE", rcode);
   }
 }
 
@@ -51,14 +69,15 @@ absl::StatusOr<DnsAnswer> QueryFirstAvailable(
     }
     failures.emplace_back(a.status().message());
     if (&server != &servers.back()) {
-      CF_LOG_WARN("DNS resolver %s unavailable for %s %s (%s); trying the "
-                  "next one",
-                  server, name, RrTypeName(type), a.status().message());
+      CF_LOG_WARN(
+          "DNS resolver %s unavailable for %s %s (%s); trying the "
+          "next one",
+          server, name, RrTypeName(type), a.status().message());
     }
   }
-  return absl::UnavailableError(
-      absl::StrCat("no resolver answered ", name, " ", RrTypeName(type), ": ",
-                   absl::StrJoin(failures, "; ")));
+  return absl::UnavailableError(absl::StrCat("no resolver answered ", name, " ",
+                                             RrTypeName(type), ": ",
+                                             absl::StrJoin(failures, "; ")));
 }
 
 }  // namespace certfleet::dns

@@ -3,7 +3,8 @@
 // tests/dns/fakes.h and production uses LdnsResolver (ldns_resolver.h). The
 // system resolver is never consulted: callers always say which server.
 //
-//   ASSIGN_OR_RETURN(DnsAnswer a, resolver.Query("_acme-challenge.example.test.",
+//   ASSIGN_OR_RETURN(DnsAnswer a,
+//   resolver.Query("_acme-challenge.example.test.",
 //                                                RrType::kTXT, "127.0.0.1:53",
 //                                                ctx));
 //   for (const Rr& rr : a.answer) if (rr.type == RrType::kTXT) ...
@@ -66,8 +67,7 @@ class DnsResolver {
   // any rcode is a successful query; kUnavailable means no usable reply
   // (timeout, refused connection, malformed reply) and names the server;
   // kDeadlineExceeded/kCancelled come from `ctx`.
-  virtual absl::StatusOr<DnsAnswer> Query(const std::string& name,
-                                          RrType type,
+  virtual absl::StatusOr<DnsAnswer> Query(const std::string& name, RrType type,
                                           const std::string& server,
                                           const Context& ctx) = 0;
 };

@@ -38,8 +38,8 @@ ldns_rr* MakeTxtRr(const UpdateOp& op, uint32_t ttl) {
     const size_t n = std::min<size_t>(255, v.size() - pos);
     std::string chunk(1, static_cast<char>(n));
     chunk.append(v, pos, n);
-    ldns_rr_push_rdf(rr, ldns_rdf_new_frm_data(LDNS_RDF_TYPE_STR,
-                                               chunk.size(), chunk.data()));
+    ldns_rr_push_rdf(rr, ldns_rdf_new_frm_data(LDNS_RDF_TYPE_STR, chunk.size(),
+                                               chunk.data()));
     pos += n;
   } while (pos < v.size());
   return rr;
@@ -85,8 +85,8 @@ Rfc2136Provider::Rfc2136Provider(std::string name, Rfc2136Options options,
     : name_(std::move(name)),
       options_(std::move(options)),
       key_(std::move(key)),
-      batcher_([this](const std::string& zone,
-                      const std::vector<UpdateOp>& ops, absl::Time deadline) {
+      batcher_([this](const std::string& zone, const std::vector<UpdateOp>& ops,
+                      absl::Time deadline) {
         return SendUpdate(zone, ops, deadline);
       }) {}
 
@@ -119,9 +119,9 @@ absl::Status Rfc2136Provider::Submit(const std::string& zone,
   absl::Status s = batcher_.Submit(apex, std::move(ops), ctx);
   if (s.code() == absl::StatusCode::kDeadlineExceeded ||
       s.code() == absl::StatusCode::kCancelled) {
-    return Annotate(s, absl::StrCat("rfc2136 provider \"", name_,
-                                    "\": update of zone ", apex, " at ",
-                                    options_.server));
+    return Annotate(
+        s, absl::StrCat("rfc2136 provider \"", name_, "\": update of zone ",
+                        apex, " at ", options_.server));
   }
   return s;
 }
@@ -136,9 +136,9 @@ absl::Status Rfc2136Provider::SendUpdate(const std::string& zone,
   for (const UpdateOp& op : ops) {
     ldns_rr_list_push_rr(updates.get(), MakeTxtRr(op, options_.ttl));
   }
-  std::unique_ptr<ldns_pkt, PktDeleter> pkt(ldns_update_pkt_new(
-      ldns_dname_new_frm_str(zone.c_str()), LDNS_RR_CLASS_IN, nullptr,
-      updates.get(), nullptr));
+  std::unique_ptr<ldns_pkt, PktDeleter> pkt(
+      ldns_update_pkt_new(ldns_dname_new_frm_str(zone.c_str()),
+                          LDNS_RR_CLASS_IN, nullptr, updates.get(), nullptr));
   if (!pkt) return absl::InternalError(what + ": cannot build the UPDATE");
   ldns_pkt_set_rd(pkt.get(), false);  // Z bits in an UPDATE (§2.2)
   uint16_t id = 0;
@@ -153,21 +153,19 @@ absl::Status Rfc2136Provider::SendUpdate(const std::string& zone,
   free(data);
   ASSIGN_OR_RETURN(std::string request_mac, TsigSign(key_, absl::Now(), &wire));
   if (wire.size() > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        what, ": ", ops.size(), " records make a ", wire.size(),
-        "-byte UPDATE, more than a DNS message can hold"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": ", ops.size(), " records make a ", wire.size(),
+                     "-byte UPDATE, more than a DNS message can hold"));
   }
 
-  const absl::Time end =
-      std::min(deadline, absl::Now() + options_.timeout);
+  const absl::Time end = std::min(deadline, absl::Now() + options_.timeout);
   if (end <= absl::Now()) {
     return absl::DeadlineExceededError(what + ": deadline exceeded");
   }
   absl::StatusOr<std::string> reply =
       ExchangeTcp(options_.server, wire, end - absl::Now());
   if (!reply.ok()) return Annotate(reply.status(), what + " failed");
-  if (reply->size() < 12 || (*reply)[0] != wire[0] ||
-      (*reply)[1] != wire[1]) {
+  if (reply->size() < 12 || (*reply)[0] != wire[0] || (*reply)[1] != wire[1]) {
     return absl::UnavailableError(what + ": malformed reply");
   }
   const int rcode = static_cast<uint8_t>((*reply)[3]) & 0x0f;
@@ -185,16 +183,17 @@ absl::Status Rfc2136Provider::SendUpdate(const std::string& zone,
     case kRcodeServFail:
       return absl::UnavailableError(what + " failed: SERVFAIL");
     case kRcodeRefused:
-      return absl::FailedPreconditionError(absl::StrCat(
-          what, " rejected: REFUSED (the zone does not let key \"",
-          key_.name, "\" update these TXT records)"));
+      return absl::FailedPreconditionError(
+          absl::StrCat(what, " rejected: REFUSED (the zone does not let key \"",
+                       key_.name, "\" update these TXT records)"));
     case kRcodeNotZone:
       return absl::FailedPreconditionError(
           what + " rejected: NOTZONE (a record is outside the zone)");
     case kRcodeNotAuth:
       return absl::FailedPreconditionError(
-          what + " rejected: NOTAUTH (the server is not authoritative for "
-                 "the zone)");
+          what +
+          " rejected: NOTAUTH (the server is not authoritative for "
+          "the zone)");
     default:
       return absl::FailedPreconditionError(
           absl::StrCat(what, " rejected: ", RcodeName(rcode)));

@@ -171,8 +171,8 @@ absl::Status Dns01Solver::ForEachGroup(
   if (failures.empty()) return absl::OkStatus();
   return absl::Status(
       code, absl::StrCat("DNS-01 ", verb, " failed for ", failures.size(),
-                         " of ", groups.size(), " record groups: ",
-                         absl::StrJoin(failures, "; ")));
+                         " of ", groups.size(),
+                         " record groups: ", absl::StrJoin(failures, "; ")));
 }
 
 absl::Status Dns01Solver::Present(const std::vector<PlannedRecord>& records,

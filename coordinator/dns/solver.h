@@ -8,7 +8,8 @@
 //   ASSIGN_OR_RETURN(auto plan, solver.Plan(
 //       {{Dns01Solver::ChallengeFqdn("*.example.test"), value}}, ctx));
 //   RETURN_IF_ERROR(solver.Present(plan, ctx));
-//   ASSIGN_OR_RETURN(absl::Duration waited, solver.WaitForPropagation(plan, ctx));
+//   ASSIGN_OR_RETURN(absl::Duration waited, solver.WaitForPropagation(plan,
+//   ctx));
 //   ... answer the challenges ...
 //   Context cleanup_ctx = Context::Background().WithDeadline(
 //       clock.Now() + absl::Minutes(1));       // even after cancellation

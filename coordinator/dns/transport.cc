@@ -12,8 +12,8 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
-#include "coordinator/dns/dns_name.h"
 #include "common/status_macros.h"
+#include "coordinator/dns/dns_name.h"
 
 namespace certfleet::dns {
 namespace {
@@ -49,9 +49,9 @@ absl::Status NetError(const std::string& server, const char* what, int err) {
 }
 
 absl::Status TimeoutError(const std::string& server, absl::Duration timeout) {
-  return absl::UnavailableError(absl::StrCat(
-      server, ": no answer (timeout after ", absl::FormatDuration(timeout),
-      ")"));
+  return absl::UnavailableError(
+      absl::StrCat(server, ": no answer (timeout after ",
+                   absl::FormatDuration(timeout), ")"));
 }
 
 int MillisUntil(absl::Time deadline) {
@@ -182,8 +182,8 @@ absl::StatusOr<std::string> ExchangeTcp(const std::string& server,
     }
     in.append(buf, n);
     if (!have_length && in.size() == 2) {
-      want = 2 + ((static_cast<uint8_t>(in[0]) << 8) |
-                  static_cast<uint8_t>(in[1]));
+      want = 2 +
+             ((static_cast<uint8_t>(in[0]) << 8) | static_cast<uint8_t>(in[1]));
       have_length = true;
     }
   }

@@ -146,15 +146,24 @@ std::string TsigVariables(const TsigKey& key, uint64_t time_signed,
 
 std::string TsigErrorName(uint16_t error) {
   switch (error) {
-    case 0: return "NOERROR";
-    case kTsigBadSig: return "BADSIG";
-    case kTsigBadKey: return "BADKEY";
-    case kTsigBadTime: return "BADTIME";
-    case 19: return "BADMODE";
-    case 20: return "BADNAME";
-    case 21: return "BADALG";
-    case 22: return "BADTRUNC";
-    default: return absl::StrCat("TSIG error ", error);
+    case 0:
+      return "NOERROR";
+    case kTsigBadSig:
+      return "BADSIG";
+    case kTsigBadKey:
+      return "BADKEY";
+    case kTsigBadTime:
+      return "BADTIME";
+    case 19:
+      return "BADMODE";
+    case 20:
+      return "BADNAME";
+    case 21:
+      return "BADALG";
+    case 22:
+      return "BADTRUNC";
+    default:
+      return absl::StrCat("TSIG error ", error);
   }
 }
 
@@ -168,13 +177,12 @@ absl::StatusOr<TsigKey> TsigKey::Create(absl::string_view name,
   key.name = CanonicalName(name);
   key.algorithm = CanonicalName(algorithm);
   if (DigestFor(key.algorithm) == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "tsig_algorithm \"", algorithm,
-        "\" is not one of hmac-sha256, hmac-sha384, hmac-sha512"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("tsig_algorithm \"", algorithm,
+                     "\" is not one of hmac-sha256, hmac-sha384, hmac-sha512"));
   }
   if (secret_base64.empty() ||
-      !absl::Base64Unescape(secret_base64, &key.secret) ||
-      key.secret.empty()) {
+      !absl::Base64Unescape(secret_base64, &key.secret) || key.secret.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("tsig_secret for key \"", name, "\" is not base64"));
   }
@@ -228,8 +236,7 @@ TsigResult TsigVerifyResponse(const TsigKey& key, absl::string_view request_mac,
   TsigResult result;
   WireReader r(reply);
   r.set_pos(4);
-  const uint64_t qd = r.Read(2), an = r.Read(2), ns = r.Read(2),
-                 ar = r.Read(2);
+  const uint64_t qd = r.Read(2), an = r.Read(2), ns = r.Read(2), ar = r.Read(2);
   if (!r.ok() || ar == 0) {
     result.problem = "reply is not signed";
     return result;
@@ -289,15 +296,15 @@ TsigResult TsigVerifyResponse(const TsigKey& key, absl::string_view request_mac,
   unsigned_reply[11] = static_cast<char>(arcount & 0xff);
   digest += unsigned_reply;
   digest += TsigVariables(key, time_signed, fudge, error, other);
-  const std::string expected = Hmac(DigestFor(key.algorithm), key.secret,
-                                    digest);
+  const std::string expected =
+      Hmac(DigestFor(key.algorithm), key.secret, digest);
   if (mac.size() != expected.size() ||
       CRYPTO_memcmp(mac.data(), expected.data(), mac.size()) != 0) {
     result.problem = "reply's TSIG MAC does not verify";
     return result;
   }
-  const int64_t skew = absl::ToUnixSeconds(now) -
-                       static_cast<int64_t>(time_signed);
+  const int64_t skew =
+      absl::ToUnixSeconds(now) - static_cast<int64_t>(time_signed);
   if (std::llabs(skew) > fudge) {
     result.problem = absl::StrCat("reply's TSIG time is ", skew,
                                   " s off (fudge ", fudge, " s)");

@@ -54,10 +54,10 @@ absl::StatusOr<std::string> TsigSign(const TsigKey& key, absl::Time now,
 
 // What the TSIG record of a reply says.
 struct TsigResult {
-  bool present = false;    // the reply carries a TSIG RR at all
-  uint16_t error = 0;      // its TSIG error field (0 = NOERROR)
-  bool verified = false;   // MAC and time checked out (RFC 8945 §5.3)
-  std::string problem;     // why not verified, for error messages
+  bool present = false;   // the reply carries a TSIG RR at all
+  uint16_t error = 0;     // its TSIG error field (0 = NOERROR)
+  bool verified = false;  // MAC and time checked out (RFC 8945 §5.3)
+  std::string problem;    // why not verified, for error messages
 };
 
 // Checks the TSIG of a reply to a request whose MAC was `request_mac`

@@ -11,8 +11,10 @@
 //
 //   UpdateBatcher batcher([&](const std::string& zone,
 //                             const std::vector<UpdateOp>& ops,
-//                             absl::Time deadline) { return Send(zone, ops); });
-//   RETURN_IF_ERROR(batcher.Submit("example.test.", {{UpdateOp::kAdd, rec}}, ctx));
+//                             absl::Time deadline) { return Send(zone, ops);
+//                             });
+//   RETURN_IF_ERROR(batcher.Submit("example.test.", {{UpdateOp::kAdd, rec}},
+//   ctx));
 #ifndef CERTFLEET_COORDINATOR_DNS_UPDATE_BATCHER_H_
 #define CERTFLEET_COORDINATOR_DNS_UPDATE_BATCHER_H_
 

@@ -22,19 +22,20 @@ absl::StatusOr<std::string> ZoneFinder::FollowCname(const std::string& fqdn,
   std::vector<std::string> chain = {CanonicalName(fqdn)};
   for (int hop = 0;; ++hop) {
     const std::string& name = chain.back();
-    ASSIGN_OR_RETURN(DnsAnswer a, QueryFirstAvailable(resolver_, resolvers_,
-                                                      name, RrType::kCNAME,
-                                                      ctx));
+    ASSIGN_OR_RETURN(
+        DnsAnswer a,
+        QueryFirstAvailable(resolver_, resolvers_, name, RrType::kCNAME, ctx));
     if (a.rcode != kRcodeNoError && a.rcode != kRcodeNxDomain) {
-      return absl::UnavailableError(
-          absl::StrCat("looking up the CNAME of ", name, ": the resolver "
-                       "answered ", RcodeName(a.rcode)));
+      return absl::UnavailableError(absl::StrCat("looking up the CNAME of ",
+                                                 name,
+                                                 ": the resolver "
+                                                 "answered ",
+                                                 RcodeName(a.rcode)));
     }
-    const auto it = std::find_if(a.answer.begin(), a.answer.end(),
-                                 [&](const Rr& rr) {
-                                   return rr.type == RrType::kCNAME &&
-                                          rr.name == name;
-                                 });
+    const auto it =
+        std::find_if(a.answer.begin(), a.answer.end(), [&](const Rr& rr) {
+          return rr.type == RrType::kCNAME && rr.name == name;
+        });
     if (it == a.answer.end()) {
       // A negative answer carries the zone's SOA in its authority section
       // (RFC 2308 §3): remember the zone, which saves FindZone's SOA walk.
@@ -51,13 +52,13 @@ absl::StatusOr<std::string> ZoneFinder::FollowCname(const std::string& fqdn,
         std::find(chain.begin(), chain.end(), target) != chain.end();
     chain.push_back(target);
     if (loop) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "CNAME loop: ", absl::StrJoin(chain, " -> ")));
+      return absl::FailedPreconditionError(
+          absl::StrCat("CNAME loop: ", absl::StrJoin(chain, " -> ")));
     }
     if (hop + 1 >= options_.max_cname_hops) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "CNAME chain longer than ", options_.max_cname_hops,
-          " hops: ", absl::StrJoin(chain, " -> ")));
+      return absl::FailedPreconditionError(
+          absl::StrCat("CNAME chain longer than ", options_.max_cname_hops,
+                       " hops: ", absl::StrJoin(chain, " -> ")));
     }
   }
 }
@@ -94,12 +95,11 @@ absl::StatusOr<std::string> ZoneFinder::WalkToZone(
     }
     visited->push_back(name);
     ASSIGN_OR_RETURN(DnsAnswer a, QueryFirstAvailable(resolver_, resolvers_,
-                                                      name, RrType::kSOA,
-                                                      ctx));
+                                                      name, RrType::kSOA, ctx));
     if (a.rcode == kRcodeServFail) {
-      return absl::UnavailableError(absl::StrCat(
-          "looking up the zone of ", fqdn, ": SOA query for ", name,
-          " answered SERVFAIL"));
+      return absl::UnavailableError(absl::StrCat("looking up the zone of ",
+                                                 fqdn, ": SOA query for ", name,
+                                                 " answered SERVFAIL"));
     }
     // The SOA at the name itself: it is the apex.
     for (const Rr& rr : a.answer) {
@@ -131,10 +131,10 @@ void ZoneFinder::CacheZone(const std::vector<std::string>& names,
   // Still full: drop the entries closest to expiry. Rare, so a scan is fine.
   while (!cache_.empty() &&
          cache_.size() + names.size() + 1 > options_.max_cache_entries) {
-    auto oldest = std::min_element(
-        cache_.begin(), cache_.end(), [](const auto& a, const auto& b) {
-          return a.second.expires < b.second.expires;
-        });
+    auto oldest = std::min_element(cache_.begin(), cache_.end(),
+                                   [](const auto& a, const auto& b) {
+                                     return a.second.expires < b.second.expires;
+                                   });
     cache_.erase(oldest);
   }
   const absl::Time expires = now + options_.cache_ttl;

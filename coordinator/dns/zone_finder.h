@@ -10,7 +10,8 @@
 //
 //   ZoneFinder finder(resolver, {"127.0.0.1:53"}, clock);
 //   ASSIGN_OR_RETURN(std::string target,
-//                    finder.FollowCname("_acme-challenge.www.example.test.", ctx));
+//                    finder.FollowCname("_acme-challenge.www.example.test.",
+//                    ctx));
 //   ASSIGN_OR_RETURN(std::string zone, finder.FindZone(target, ctx));
 #ifndef CERTFLEET_COORDINATOR_DNS_ZONE_FINDER_H_
 #define CERTFLEET_COORDINATOR_DNS_ZONE_FINDER_H_
@@ -60,8 +61,8 @@ class ZoneFinder {
   absl::StatusOr<std::string> WalkToZone(const std::string& fqdn,
                                          std::vector<std::string>* visited,
                                          const Context& ctx);
-  void CacheZone(const std::vector<std::string>& names,
-                 const std::string& zone, absl::Time now);
+  void CacheZone(const std::vector<std::string>& names, const std::string& zone,
+                 absl::Time now);
 
   DnsResolver& resolver_;
   const std::vector<std::string> resolvers_;

@@ -59,20 +59,23 @@ absl::Status Issuer::EnsureAccount(store::Store& store, const crypto::Kek& kek,
   ASSIGN_OR_RETURN(std::optional<store::AccountRecord> rec,
                    store.GetAccount(name()));
   if (rec && rec->directory_url != config_.directory_url) {
-    CF_LOG_WARN("issuer %s: directory changed from %s to %s; creating a new "
-                "ACME account",
-                name(), rec->directory_url, config_.directory_url);
+    CF_LOG_WARN(
+        "issuer %s: directory changed from %s to %s; creating a new "
+        "ACME account",
+        name(), rec->directory_url, config_.directory_url);
     rec.reset();
   } else if (rec && rec->status == "deactivated") {
-    CF_LOG_WARN("issuer %s: stored account %s is deactivated; creating a new "
-                "ACME account",
-                name(), rec->account_url);
+    CF_LOG_WARN(
+        "issuer %s: stored account %s is deactivated; creating a new "
+        "ACME account",
+        name(), rec->account_url);
     rec.reset();
   }
 
   std::optional<crypto::PrivateKey> key;
   if (rec) {
-    absl::StatusOr<std::string> pem = kek.Open(rec->key_sealed, AccountKeyAad(name()));
+    absl::StatusOr<std::string> pem =
+        kek.Open(rec->key_sealed, AccountKeyAad(name()));
     if (!pem.ok()) return Annotate(pem.status(), where);
     absl::StatusOr<crypto::PrivateKey> k = crypto::PrivateKey::FromPem(*pem);
     if (!k.ok()) return Annotate(k.status(), where);

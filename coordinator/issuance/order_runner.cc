@@ -50,9 +50,9 @@ absl::StatusOr<crypto::PrivateKey> OpenKey(const crypto::Kek& kek,
 }
 
 // The order's certificate key: the one in memory, else the stored one.
-absl::StatusOr<crypto::PrivateKey> KeyOf(const crypto::Kek& kek,
-                                         const store::OrderRecord& rec,
-                                         std::optional<crypto::PrivateKey>& key) {
+absl::StatusOr<crypto::PrivateKey> KeyOf(
+    const crypto::Kek& kek, const store::OrderRecord& rec,
+    std::optional<crypto::PrivateKey>& key) {
   if (!key) {
     ASSIGN_OR_RETURN(crypto::PrivateKey k, OpenKey(kek, rec));
     key = std::move(k);
@@ -81,8 +81,7 @@ std::string VersionFingerprint(const store::VersionRecord& version) {
 
 OrderRunner::OrderRunner(store::Store& store, const crypto::Kek& kek,
                          dns::Dns01Solver& solver, Clock& clock,
-                         OrderRunnerOptions options,
-                         IssuanceObserver* observer)
+                         OrderRunnerOptions options, IssuanceObserver* observer)
     : store_(store),
       kek_(kek),
       solver_(solver),
@@ -98,8 +97,9 @@ absl::StatusOr<store::VersionRecord> OrderRunner::Run(
       ctx.WithDeadline(clock_.Now() + issuer.config().order_timeout);
   if (absl::Status s = issuer.order_slots().Acquire(order_ctx, clock_);
       !s.ok()) {
-    return Annotate(s, absl::StrCat(what, ": waiting for an order slot of issuer ",
-                                    issuer.name()));
+    return Annotate(s,
+                    absl::StrCat(what, ": waiting for an order slot of issuer ",
+                                 issuer.name()));
   }
   acme::SemaphoreGuard slot(&issuer.order_slots());
 
@@ -130,12 +130,13 @@ absl::StatusOr<store::VersionRecord> OrderRunner::Run(
       absl::Status s = cleaned ? store_.DeleteOrder(cert.name)
                                : PersistOrder(state, "abandoned");
       if (!s.ok()) {
-        CF_LOG_WARN("%s: cannot update order %s: %s", what,
-                    state.rec.order_url, s.ToString());
+        CF_LOG_WARN("%s: cannot update order %s: %s", what, state.rec.order_url,
+                    s.ToString());
       }
       if (observer_) observer_->OnOrderFinished(issuer.name(), "abandoned");
     }
-    return Annotate(error, absl::StrCat(what, " (order ", state.rec.order_url, ")"));
+    return Annotate(error,
+                    absl::StrCat(what, " (order ", state.rec.order_url, ")"));
   }
   if (observer_) observer_->OnOrderFinished(issuer.name(), "failed");
   return Annotate(error, what);
@@ -148,9 +149,10 @@ absl::StatusOr<store::VersionRecord> OrderRunner::Execute(
                    store_.GetOrder(cert.name));
   if (existing && (existing->spec_fingerprint != SpecFingerprint(cert) ||
                    existing->issuer != issuer.name())) {
-    CF_LOG_INFO("certificate %s: configuration changed since order %s was "
-                "placed; abandoning it",
-                cert.name, existing->order_url);
+    CF_LOG_INFO(
+        "certificate %s: configuration changed since order %s was "
+        "placed; abandoning it",
+        cert.name, existing->order_url);
     RETURN_IF_ERROR(Abandon(
         *existing, existing->issuer == issuer.name() ? &issuer : nullptr));
     existing.reset();
@@ -185,13 +187,14 @@ absl::StatusOr<store::VersionRecord> OrderRunner::Execute(
   ASSIGN_OR_RETURN(store::VersionRecord version,
                    Download(state, cert, issuer, ctx));
   if (!CleanUpRecords(state.rec)) {
-    CF_LOG_ERROR("certificate %s: DNS-01 records could not be removed and "
-                 "must be deleted by hand: %s",
-                 cert.name,
-                 absl::StrJoin(state.rec.dns_records, ", ",
-                               [](std::string* out, const store::DnsRecordRef& r) {
-                                 absl::StrAppend(out, r.fqdn, " TXT ", r.value);
-                               }));
+    CF_LOG_ERROR(
+        "certificate %s: DNS-01 records could not be removed and "
+        "must be deleted by hand: %s",
+        cert.name,
+        absl::StrJoin(state.rec.dns_records, ", ",
+                      [](std::string* out, const store::DnsRecordRef& r) {
+                        absl::StrAppend(out, r.fqdn, " TXT ", r.value);
+                      }));
   }
   ASSIGN_OR_RETURN(version.version, store_.AddVersion(version));
   Failpoint("order.stored");
@@ -209,8 +212,8 @@ absl::Status OrderRunner::Place(State& state,
   ASSIGN_OR_RETURN(
       state.order,
       issuer.client().NewOrder(
-          cert.names, {.replaces = replaces, .profile = issuer.config().profile},
-          ctx));
+          cert.names,
+          {.replaces = replaces, .profile = issuer.config().profile}, ctx));
   const absl::Time now = clock_.Now();
   state.rec.cert_name = cert.name;
   state.rec.issuer = issuer.name();
@@ -235,17 +238,16 @@ absl::Status OrderRunner::Resume(State& state, Issuer& issuer,
       issuer.client().GetOrder(state.rec.order_url, ctx);
   if (!order.ok()) {
     if (order.status().code() == absl::StatusCode::kNotFound) {
-      return absl::AbortedError(absl::StrCat(
-          "order ", state.rec.order_url, " no longer exists at the CA"));
+      return absl::AbortedError(absl::StrCat("order ", state.rec.order_url,
+                                             " no longer exists at the CA"));
     }
     return order.status();
   }
-  if (IsFinal(order->status) ||
-      (order->expires != absl::InfinitePast() &&
-       order->expires <= clock_.Now())) {
-    return absl::AbortedError(absl::StrCat("order ", state.rec.order_url,
-                                           " is ", order->status,
-                                           IsFinal(order->status) ? "" : " and expired"));
+  if (IsFinal(order->status) || (order->expires != absl::InfinitePast() &&
+                                 order->expires <= clock_.Now())) {
+    return absl::AbortedError(
+        absl::StrCat("order ", state.rec.order_url, " is ", order->status,
+                     IsFinal(order->status) ? "" : " and expired"));
   }
   if ((order->status == "processing" || order->status == "valid") &&
       state.rec.key_sealed.empty()) {
@@ -315,9 +317,9 @@ absl::Status OrderRunner::Validate(State& state, Issuer& issuer,
     RETURN_IF_ERROR(client.AnswerChallenge(url, ctx).status());
   }
   Failpoint("order.answered");
-  ASSIGN_OR_RETURN(state.order,
-                   client.PollOrder(state.order.url,
-                                    {"ready", "processing", "valid"}, ctx));
+  ASSIGN_OR_RETURN(
+      state.order,
+      client.PollOrder(state.order.url, {"ready", "processing", "valid"}, ctx));
   return absl::OkStatus();
 }
 
@@ -454,9 +456,9 @@ absl::Status OrderRunner::Abandon(const store::OrderRecord& order,
   store::OrderRecord rec = order;
   if (issuer != nullptr) DeactivatePending(rec, *issuer);
   if (!CleanUpRecords(rec)) {
-    return absl::UnavailableError(absl::StrCat(
-        "certificate ", rec.cert_name, ": cannot abandon order ",
-        rec.order_url, " until its DNS-01 records are removed"));
+    return absl::UnavailableError(
+        absl::StrCat("certificate ", rec.cert_name, ": cannot abandon order ",
+                     rec.order_url, " until its DNS-01 records are removed"));
   }
   return store_.DeleteOrder(rec.cert_name);
 }

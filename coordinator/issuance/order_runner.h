@@ -84,10 +84,9 @@ class OrderRunner : public CertificateOrders {
   // order when there is one. `replaces` is the ARI id of the version being
   // renewed (RFC 9773 §5), "" for a first issuance. The order is bounded by
   // the issuer's order_timeout and waits for one of its order slots.
-  absl::StatusOr<store::VersionRecord> Run(const config::CertificateConfig& cert,
-                                           Issuer& issuer,
-                                           const std::string& replaces,
-                                           const Context& ctx) override;
+  absl::StatusOr<store::VersionRecord> Run(
+      const config::CertificateConfig& cert, Issuer& issuer,
+      const std::string& replaces, const Context& ctx) override;
 
   // Gives up an in-flight order: deactivates its pending authorizations
   // when `issuer` (the order's issuer) is given, removes its DNS records,

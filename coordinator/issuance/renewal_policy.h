@@ -14,7 +14,8 @@
 // Randomness comes in as `u` ∈ [0, 1] so tests are exact.
 //
 //   Window w = LifetimeWindow(v.not_before, v.not_after, cert.renew_before);
-//   if (OutsideWindow(state.renew_at, w)) state.renew_at = ChooseInWindow(w, now, u);
+//   if (OutsideWindow(state.renew_at, w)) state.renew_at = ChooseInWindow(w,
+//   now, u);
 #ifndef CERTFLEET_COORDINATOR_ISSUANCE_RENEWAL_POLICY_H_
 #define CERTFLEET_COORDINATOR_ISSUANCE_RENEWAL_POLICY_H_
 

@@ -21,14 +21,14 @@ std::string Rfc3339(absl::Time t) {
 }  // namespace
 
 int PassReport::issued() const {
-  return static_cast<int>(std::count_if(
-      attempted.begin(), attempted.end(),
-      [](const Entry& e) { return e.result.ok(); }));
+  return static_cast<int>(
+      std::count_if(attempted.begin(), attempted.end(),
+                    [](const Entry& e) { return e.result.ok(); }));
 }
 
 int PassReport::failed() const {
-  return static_cast<int>(std::count_if(
-      attempted.begin(), attempted.end(), [](const Entry& e) {
+  return static_cast<int>(
+      std::count_if(attempted.begin(), attempted.end(), [](const Entry& e) {
         return !e.result.ok() &&
                e.result.code() != absl::StatusCode::kCancelled;
       }));
@@ -65,8 +65,9 @@ absl::Status Scheduler::SweepOrphanOrders(const Context&) {
   for (const store::OrderRecord& order : orders) {
     if (configured.count(order.cert_name)) continue;
     auto it = issuers_.find(order.issuer);
-    CF_LOG_INFO("certificate %s is no longer configured; abandoning its order %s",
-                order.cert_name, order.order_url);
+    CF_LOG_INFO(
+        "certificate %s is no longer configured; abandoning its order %s",
+        order.cert_name, order.order_url);
     absl::Status s =
         runner_.Abandon(order, it == issuers_.end() ? nullptr : it->second);
     if (!s.ok() && first_error.ok()) first_error = s;
@@ -91,7 +92,8 @@ absl::Time Scheduler::RenewAt(const config::CertificateConfig& cert,
     {
       absl::MutexLock lock(&mu_);
       auto it = next_ari_check_.find(cert.name);
-      check_at = it == next_ari_check_.end() ? absl::InfinitePast() : it->second;
+      check_at =
+          it == next_ari_check_.end() ? absl::InfinitePast() : it->second;
     }
     if (now >= check_at || state.renew_at == absl::InfiniteFuture()) {
       absl::StatusOr<acme::RenewalInfo> info =
@@ -106,23 +108,26 @@ absl::Time Scheduler::RenewAt(const config::CertificateConfig& cert,
         // to) expiry: keep the last tenth of the lifetime as margin.
         const absl::Time latest_sane =
             latest.not_after - (latest.not_after - latest.not_before) / 10;
-        issuance::RenewalWindow window{std::min(info->window_start, latest_sane),
-                                       std::min(info->window_end, latest_sane)};
+        issuance::RenewalWindow window{
+            std::min(info->window_start, latest_sane),
+            std::min(info->window_end, latest_sane)};
         if (issuance::OutsideWindow(state.renew_at, window)) {
           state.renew_at = issuance::ChooseInWindow(window, now, Uniform());
           state_changed = true;
-          CF_LOG_INFO("certificate %s: CA suggests renewal between %s and %s; "
-                      "chose %s",
-                      cert.name, Rfc3339(window.start),
-                      Rfc3339(window.end), Rfc3339(state.renew_at));
+          CF_LOG_INFO(
+              "certificate %s: CA suggests renewal between %s and %s; "
+              "chose %s",
+              cert.name, Rfc3339(window.start), Rfc3339(window.end),
+              Rfc3339(state.renew_at));
         }
         absl::MutexLock lock(&mu_);
         next_ari_check_[cert.name] = next_check;
         return state.renew_at;
       }
-      CF_LOG_WARN("certificate %s: renewal info unavailable (%s); using the "
-                  "lifetime rule",
-                  cert.name, info.status().ToString());
+      CF_LOG_WARN(
+          "certificate %s: renewal info unavailable (%s); using the "
+          "lifetime rule",
+          cert.name, info.status().ToString());
       absl::MutexLock lock(&mu_);
       next_ari_check_[cert.name] = now + absl::Hours(1);
     }
@@ -130,10 +135,11 @@ absl::Time Scheduler::RenewAt(const config::CertificateConfig& cert,
   std::optional<absl::Duration> renew_before = cert.renew_before;
   if (renew_before && *renew_before >= latest.not_after - latest.not_before) {
     // Renewing "as soon as issued" would reissue on every pass.
-    CF_LOG_WARN("certificate %s: renew_before %s is not shorter than the "
-                "certificate's lifetime %s; using a third of the lifetime",
-                cert.name, absl::FormatDuration(*renew_before),
-                absl::FormatDuration(latest.not_after - latest.not_before));
+    CF_LOG_WARN(
+        "certificate %s: renew_before %s is not shorter than the "
+        "certificate's lifetime %s; using a third of the lifetime",
+        cert.name, absl::FormatDuration(*renew_before),
+        absl::FormatDuration(latest.not_after - latest.not_before));
     renew_before.reset();
   }
   const issuance::RenewalWindow window = issuance::LifetimeWindow(
@@ -169,7 +175,8 @@ absl::StatusOr<std::optional<Scheduler::Job>> Scheduler::Evaluate(
     return Job{&cert, "resume", order->replaces, absl::InfinitePast()};
   }
   if (!latest) return Job{&cert, "missing", "", absl::InfinitePast()};
-  if (issuance::VersionFingerprint(*latest) != issuance::SpecFingerprint(cert)) {
+  if (issuance::VersionFingerprint(*latest) !=
+      issuance::SpecFingerprint(cert)) {
     return Job{&cert, "changed", "", absl::InfinitePast()};
   }
   if (latest->revoked_at != absl::InfinitePast()) {
@@ -181,15 +188,18 @@ absl::StatusOr<std::optional<Scheduler::Job>> Scheduler::Evaluate(
     state.updated_at = now;
     RETURN_IF_ERROR(store_.PutCertificateState(state));
   }
-  if (observer_) observer_->OnCertificate(cert.name, latest->not_after, renew_at);
+  if (observer_)
+    observer_->OnCertificate(cert.name, latest->not_after, renew_at);
   if (now >= renew_at) {
     // RFC 9773 §5: name the certificate being replaced; the ACME client
     // retries without it if the CA objects.
     std::string replaces;
     auto it = issuers_.find(cert.issuer);
     if (it != issuers_.end()) {
-      absl::StatusOr<acme::Directory> dir = it->second->client().GetDirectory(ctx);
-      if (dir.ok() && !dir->renewal_info.empty()) replaces = latest->ari_cert_id;
+      absl::StatusOr<acme::Directory> dir =
+          it->second->client().GetDirectory(ctx);
+      if (dir.ok() && !dir->renewal_info.empty())
+        replaces = latest->ari_cert_id;
     }
     return Job{&cert, "renew", replaces, latest->not_after};
   }
@@ -217,8 +227,9 @@ void Scheduler::Attempt(const Job& job, PassReport::Entry& entry,
   absl::StatusOr<std::optional<store::CertificateState>> stored =
       store_.GetCertificateState(cert.name);
   store::CertificateState state =
-      stored.ok() && stored->has_value() ? **stored
-                                         : store::CertificateState{.name = cert.name};
+      stored.ok() && stored->has_value()
+          ? **stored
+          : store::CertificateState{.name = cert.name};
   state.last_attempt_at = now;
   state.updated_at = now;
   if (result.ok()) {
@@ -232,8 +243,8 @@ void Scheduler::Attempt(const Job& job, PassReport::Entry& entry,
     // Exponential backoff with jitter, capped; a CA's Retry-After wins
     // when it is later.
     absl::Duration delay = options_.retry_initial;
-    for (int i = 1; i < state.consecutive_failures && delay < options_.retry_max;
-         ++i) {
+    for (int i = 1;
+         i < state.consecutive_failures && delay < options_.retry_max; ++i) {
       delay *= 2;
     }
     delay = std::min(delay, options_.retry_max) * (0.75 + 0.25 * Uniform());

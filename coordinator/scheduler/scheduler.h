@@ -11,9 +11,9 @@
 // retry_initial to retry_max, or the CA's Retry-After if later — and that
 // time is persisted, so a restart does not hammer a CA that said "later".
 //
-//   Scheduler scheduler(config.certificates, issuers, store, runner, clock, opts);
-//   ASSIGN_OR_RETURN(PassReport report, scheduler.RunPass(ctx));  // --once
-//   scheduler.Run(ctx);                                         // serve
+//   Scheduler scheduler(config.certificates, issuers, store, runner, clock,
+//   opts); ASSIGN_OR_RETURN(PassReport report, scheduler.RunPass(ctx));  //
+//   --once scheduler.Run(ctx);                                         // serve
 #ifndef CERTFLEET_COORDINATOR_SCHEDULER_SCHEDULER_H_
 #define CERTFLEET_COORDINATOR_SCHEDULER_SCHEDULER_H_
 
@@ -76,8 +76,9 @@ class Scheduler {
  public:
   Scheduler(std::vector<config::CertificateConfig> certificates,
             std::map<std::string, issuance::Issuer*> issuers,
-            store::Store& store, issuance::CertificateOrders& runner, Clock& clock,
-            SchedulerOptions options, SchedulerObserver* observer = nullptr);
+            store::Store& store, issuance::CertificateOrders& runner,
+            Clock& clock, SchedulerOptions options,
+            SchedulerObserver* observer = nullptr);
 
   // Abandons in-flight orders of certificates that are no longer configured
   // (their DNS records are removed, pending authorizations deactivated).

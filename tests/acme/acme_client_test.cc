@@ -27,7 +27,8 @@ constexpr char kOrderJson[] =
     R"("authorizations":["https://ca.test/authz/1"],)"
     R"("finalize":"https://ca.test/finalize/1"%s})";
 
-std::string OrderJson(const std::string& status, const std::string& extra = "") {
+std::string OrderJson(const std::string& status,
+                      const std::string& extra = "") {
   return absl::StrFormat(kOrderJson, status, extra);
 }
 
@@ -38,8 +39,9 @@ class AcmeClientTest : public ::testing::Test {
   void Reset(AcmeClientOptions options) {
     options.directory_url = "https://ca.test/dir";
     client_ = std::make_unique<AcmeClient>(options, transport_, clock_);
-    client_->SetAccountKey(*crypto::PrivateKey::Generate(crypto::KeyType::kEc256),
-                           "https://ca.test/acct/1");
+    client_->SetAccountKey(
+        *crypto::PrivateKey::Generate(crypto::KeyType::kEc256),
+        "https://ca.test/acct/1");
   }
 
   int Posts(const std::string& path) { return transport_.Count("POST", path); }
@@ -68,7 +70,8 @@ TEST_F(AcmeClientTest, NoncesComeFromResponsesNotFromNewNonce) {
     if (r.method != "POST") continue;
     ++posts_seen;
     EXPECT_THAT(ProtectedHeader(r.body), HasSubstr(R"("nonce":"nonce-)"));
-    EXPECT_THAT(ProtectedHeader(r.body), HasSubstr(R"("kid":"https://ca.test/acct/1")"));
+    EXPECT_THAT(ProtectedHeader(r.body),
+                HasSubstr(R"("kid":"https://ca.test/acct/1")"));
   }
   EXPECT_EQ(posts_seen, 5);
 }
@@ -79,7 +82,8 @@ TEST_F(AcmeClientTest, BadNonceIsRetriedWithTheFreshNonce) {
     return ++calls <= 2 ? ProblemResponse(400, "badNonce", "stale nonce")
                         : JsonResponse(200, OrderJson("ready"));
   });
-  ASSERT_OK_AND_ASSIGN(Order o, client_->GetOrder("https://ca.test/order/1", ctx_));
+  ASSERT_OK_AND_ASSIGN(Order o,
+                       client_->GetOrder("https://ca.test/order/1", ctx_));
   EXPECT_EQ(o.status, "ready");
   EXPECT_EQ(calls, 3);
   // No extra HEAD: the error responses carried the nonces.
@@ -89,15 +93,16 @@ TEST_F(AcmeClientTest, BadNonceIsRetriedWithTheFreshNonce) {
 
 TEST_F(AcmeClientTest, RateLimitedGoesUpWithItsRetryAfter) {
   transport_.On("/new-order", [](const HttpRequest&) {
-    HttpResponse r = ProblemResponse(429, "rateLimited",
-                                     "too many new orders recently");
+    HttpResponse r =
+        ProblemResponse(429, "rateLimited", "too many new orders recently");
     r.headers.emplace_back("retry-after", "3600");
     return r;
   });
   const absl::Time t0 = clock_.Now();
   absl::StatusOr<Order> o = client_->NewOrder({"a.test"}, {}, ctx_);
-  EXPECT_THAT(o, StatusIs(absl::StatusCode::kResourceExhausted,
-                          HasSubstr("rateLimited: too many new orders recently")));
+  EXPECT_THAT(o,
+              StatusIs(absl::StatusCode::kResourceExhausted,
+                       HasSubstr("rateLimited: too many new orders recently")));
   ASSERT_TRUE(RetryAfterOf(o.status()).has_value());
   EXPECT_EQ(*RetryAfterOf(o.status()), t0 + absl::Hours(1));
   // Not slept through inside the call, not repeated.
@@ -113,7 +118,9 @@ TEST_F(AcmeClientTest, ServiceUnavailableHonoursAShortRetryAfter) {
       r.headers.emplace_back("retry-after", "2");
       return r;
     }
-    return JsonResponse(200, R"({"status":"valid","identifier":{"type":"dns","value":"a.test"},"challenges":[]})");
+    return JsonResponse(
+        200,
+        R"({"status":"valid","identifier":{"type":"dns","value":"a.test"},"challenges":[]})");
   });
   ASSERT_OK(client_->GetAuthorization("https://ca.test/authz/1", ctx_));
   EXPECT_THAT(clock_.sleeps(), ElementsAre(absl::Seconds(2)));
@@ -176,9 +183,10 @@ TEST_F(AcmeClientTest, SubproblemsNameTheIdentifiers) {
         R"({"type":"urn:ietf:params:acme:error:rejectedIdentifier",)"
         R"("detail":"policy forbids it","identifier":{"type":"dns","value":"bad.test"}}]})");
   });
-  EXPECT_THAT(client_->NewOrder({"bad.test", "good.test"}, {}, ctx_),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("bad.test: rejectedIdentifier: policy forbids it")));
+  EXPECT_THAT(
+      client_->NewOrder({"bad.test", "good.test"}, {}, ctx_),
+      StatusIs(absl::StatusCode::kFailedPrecondition,
+               HasSubstr("bad.test: rejectedIdentifier: policy forbids it")));
 }
 
 class FailingTransport : public HttpTransport {
@@ -217,8 +225,9 @@ TEST_F(AcmeClientTest, LostResponsesAreRepeatedOnlyWhenSafe) {
   EXPECT_EQ(failing.failed_, 1);
   // A new order may have been created: not repeated, the caller decides.
   failing.fail_next_ = 1;
-  EXPECT_THAT(client.NewOrder({"a.test"}, {}, ctx_),
-              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("connection reset")));
+  EXPECT_THAT(
+      client.NewOrder({"a.test"}, {}, ctx_),
+      StatusIs(absl::StatusCode::kUnavailable, HasSubstr("connection reset")));
   EXPECT_EQ(transport_.Count("POST", "/new-order"), 0);
 }
 
@@ -227,8 +236,8 @@ TEST_F(AcmeClientTest, PollingStartsFastAndBacksOff) {
   transport_.On("/order/1", [&](const HttpRequest&) {
     return JsonResponse(200, OrderJson(++calls < 6 ? "pending" : "ready"));
   });
-  ASSERT_OK_AND_ASSIGN(Order o, client_->PollOrder("https://ca.test/order/1",
-                                                   {"ready"}, ctx_));
+  ASSERT_OK_AND_ASSIGN(
+      Order o, client_->PollOrder("https://ca.test/order/1", {"ready"}, ctx_));
   EXPECT_EQ(o.status, "ready");
   // A wait before every look, doubling.
   EXPECT_THAT(clock_.sleeps(),
@@ -242,8 +251,8 @@ TEST_F(AcmeClientTest, FirstPollWaitAdaptsToTheCa) {
   // orders the first look finds the order ready.
   absl::Time ready_at;
   transport_.On("/order/1", [&](const HttpRequest&) {
-    return JsonResponse(200,
-                        OrderJson(clock_.Now() >= ready_at ? "ready" : "pending"));
+    return JsonResponse(
+        200, OrderJson(clock_.Now() >= ready_at ? "ready" : "pending"));
   });
   std::vector<int> looks;
   for (int i = 0; i < 8; ++i) {
@@ -267,7 +276,8 @@ TEST_F(AcmeClientTest, FirstPollWaitAdaptsToTheCa) {
 TEST_F(AcmeClientTest, PollingHonoursRetryAfter) {
   int calls = 0;
   transport_.On("/order/1", [&](const HttpRequest&) {
-    HttpResponse r = JsonResponse(200, OrderJson(++calls < 3 ? "processing" : "valid"));
+    HttpResponse r =
+        JsonResponse(200, OrderJson(++calls < 3 ? "processing" : "valid"));
     r.headers.emplace_back("retry-after", "3");
     return r;
   });
@@ -301,9 +311,11 @@ TEST_F(AcmeClientTest, InvalidOrderReportsTheChallengeError) {
         R"("status":"invalid","error":{"type":"urn:ietf:params:acme:error:unauthorized",)"
         R"("detail":"Incorrect TXT record \"x\" found at _acme-challenge.a.test"}}]})");
   });
-  EXPECT_THAT(client_->PollOrder("https://ca.test/order/1", {"ready"}, ctx_),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("a.test (dns-01): unauthorized: Incorrect TXT record")));
+  EXPECT_THAT(
+      client_->PollOrder("https://ca.test/order/1", {"ready"}, ctx_),
+      StatusIs(
+          absl::StatusCode::kFailedPrecondition,
+          HasSubstr("a.test (dns-01): unauthorized: Incorrect TXT record")));
 }
 
 TEST_F(AcmeClientTest, RequestRateIsPacedByTheTokenBucket) {
@@ -350,21 +362,25 @@ TEST_F(AcmeClientTest, AlreadyReplacedFallsBackToAPlainOrder) {
     resp.headers.emplace_back("location", "https://ca.test/order/1");
     return resp;
   });
-  ASSERT_OK(client_->NewOrder({"a.test"}, {.replaces = "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE"}, ctx_));
+  ASSERT_OK(client_->NewOrder(
+      {"a.test"}, {.replaces = "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE"}, ctx_));
   EXPECT_EQ(payloads.size(), 2u);
 }
 
 TEST_F(AcmeClientTest, NewAccountSignsWithJwkThenKid) {
   transport_.On("/new-account", [](const HttpRequest&) {
-    HttpResponse r = JsonResponse(201, R"({"status":"valid","contact":["mailto:x@a.test"]})");
+    HttpResponse r = JsonResponse(
+        201, R"({"status":"valid","contact":["mailto:x@a.test"]})");
     r.headers.emplace_back("location", "https://ca.test/acct/7");
     return r;
   });
   transport_.On("/acct/7", [](const HttpRequest&) {
     return JsonResponse(200, R"({"status":"valid"})");
   });
-  client_->SetAccountKey(*crypto::PrivateKey::Generate(crypto::KeyType::kEc384));
-  ASSERT_OK_AND_ASSIGN(Account a, client_->NewAccount({.contacts = {"mailto:x@a.test"}}, ctx_));
+  client_->SetAccountKey(
+      *crypto::PrivateKey::Generate(crypto::KeyType::kEc384));
+  ASSERT_OK_AND_ASSIGN(
+      Account a, client_->NewAccount({.contacts = {"mailto:x@a.test"}}, ctx_));
   EXPECT_EQ(a.url, "https://ca.test/acct/7");
   EXPECT_EQ(client_->account_url(), "https://ca.test/acct/7");
   ASSERT_OK(client_->GetAccount(ctx_));
@@ -393,8 +409,9 @@ TEST(ProblemTest, RetryAfterFormats) {
 TEST(ProblemTest, NonJsonBodiesKeepAnExcerpt) {
   HttpResponse r{.status = 502, .body = "<html>Bad Gateway</html>"};
   absl::Status s = ProblemStatus("new-order", r, absl::Now());
-  EXPECT_THAT(s, StatusIs(absl::StatusCode::kUnavailable,
-                          HasSubstr("HTTP 502: error: <html>Bad Gateway</html>")));
+  EXPECT_THAT(s,
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr("HTTP 502: error: <html>Bad Gateway</html>")));
 }
 
 TEST(ResourcesTest, LinkTargets) {
@@ -402,27 +419,32 @@ TEST(ResourcesTest, LinkTargets) {
       R"(<https://ca.test/dir>;rel="index", <https://ca.test/cert/1/1>;rel="alternate")",
       R"(<https://ca.test/cert/1/2>; rel=alternate)",
       R"(<https://ca.test/other>;rel="up")"};
-  EXPECT_THAT(LinkTargets(headers, "alternate"),
-              ElementsAre("https://ca.test/cert/1/1", "https://ca.test/cert/1/2"));
-  EXPECT_THAT(LinkTargets(headers, "index"), ElementsAre("https://ca.test/dir"));
+  EXPECT_THAT(
+      LinkTargets(headers, "alternate"),
+      ElementsAre("https://ca.test/cert/1/1", "https://ca.test/cert/1/2"));
+  EXPECT_THAT(LinkTargets(headers, "index"),
+              ElementsAre("https://ca.test/dir"));
 }
 
 TEST(ResourcesTest, OrderWithoutFinalizeIsAnErrorNamingTheUrl) {
-  EXPECT_THAT(ParseOrder(R"({"status":"pending"})", "https://ca.test/order/9"),
-              StatusIs(absl::StatusCode::kUnavailable,
-                       HasSubstr("without \"finalize\" at https://ca.test/order/9")));
+  EXPECT_THAT(
+      ParseOrder(R"({"status":"pending"})", "https://ca.test/order/9"),
+      StatusIs(absl::StatusCode::kUnavailable,
+               HasSubstr("without \"finalize\" at https://ca.test/order/9")));
 }
 
 TEST(ResourcesTest, RenewalInfoWindow) {
   ASSERT_OK_AND_ASSIGN(
       RenewalInfo info,
-      ParseRenewalInfo(R"({"suggestedWindow":{"start":"2025-01-02T04:00:00Z",)"
-                       R"("end":"2025-01-03T04:00:00Z"},"explanationURL":"https://ca.test/why"})"));
+      ParseRenewalInfo(
+          R"({"suggestedWindow":{"start":"2025-01-02T04:00:00Z",)"
+          R"("end":"2025-01-03T04:00:00Z"},"explanationURL":"https://ca.test/why"})"));
   EXPECT_EQ(info.window_end - info.window_start, absl::Hours(24));
   EXPECT_EQ(info.explanation_url, "https://ca.test/why");
-  EXPECT_THAT(ParseRenewalInfo(R"({"suggestedWindow":{"start":"2025-01-03T04:00:00Z",)"
-                               R"("end":"2025-01-02T04:00:00Z"}})"),
-              StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(
+      ParseRenewalInfo(R"({"suggestedWindow":{"start":"2025-01-03T04:00:00Z",)"
+                       R"("end":"2025-01-02T04:00:00Z"}})"),
+      StatusIs(absl::StatusCode::kUnavailable));
 }
 
 }  // namespace

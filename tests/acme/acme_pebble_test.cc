@@ -19,10 +19,10 @@ using ::certfleet::testing::IssueWithoutDns;
 using ::certfleet::testing::MakeClient;
 using ::certfleet::testing::StartPebbleOrDie;
 using ::certfleet::testing::StatusIs;
-using ::testing::HasSubstr;
-using ::testing::SizeIs;
 using crypto::KeyType;
 using crypto::PrivateKey;
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
 
 Context Ctx() {
   return Context::Background().WithDeadline(absl::Now() + absl::Seconds(60));
@@ -41,8 +41,8 @@ class AcmePebbleTest : public ::testing::Test {
   static testing::PebbleClient NewAccount(KeyType type = KeyType::kEc256) {
     testing::PebbleClient c = MakeClient(*pebble_);
     c.client->SetAccountKey(*PrivateKey::Generate(type));
-    auto account = c.client->NewAccount({.contacts = {"mailto:ops@example.test"}},
-                                        Ctx());
+    auto account =
+        c.client->NewAccount({.contacts = {"mailto:ops@example.test"}}, Ctx());
     EXPECT_OK(account);
     return c;
   }
@@ -69,7 +69,8 @@ TEST_F(AcmePebbleTest, AccountsWithEveryJwsAlgorithm) {
         Account created,
         c.client->NewAccount({.contacts = {"mailto:a@example.test"}}, Ctx()));
     EXPECT_EQ(created.status, "valid");
-    EXPECT_THAT(created.contacts, ::testing::ElementsAre("mailto:a@example.test"));
+    EXPECT_THAT(created.contacts,
+                ::testing::ElementsAre("mailto:a@example.test"));
     // Lookup by key alone (onlyReturnExisting) finds the same account.
     testing::PebbleClient again = MakeClient(*pebble_);
     again.client->SetAccountKey(key);
@@ -83,9 +84,9 @@ TEST_F(AcmePebbleTest, AccountsWithEveryJwsAlgorithm) {
 TEST_F(AcmePebbleTest, FindAccountForUnknownKeyIsNotFound) {
   testing::PebbleClient c = MakeClient(*pebble_);
   c.client->SetAccountKey(*PrivateKey::Generate(KeyType::kEc256));
-  EXPECT_THAT(c.client->FindAccount(Ctx()),
-              StatusIs(absl::StatusCode::kNotFound,
-                       HasSubstr("accountDoesNotExist")));
+  EXPECT_THAT(
+      c.client->FindAccount(Ctx()),
+      StatusIs(absl::StatusCode::kNotFound, HasSubstr("accountDoesNotExist")));
 }
 
 TEST_F(AcmePebbleTest, OrderWithWildcardApexAndManyNames) {
@@ -114,14 +115,16 @@ TEST_F(AcmePebbleTest, OrderWithWildcardApexAndManyNames) {
 
   ASSERT_OK_AND_ASSIGN(testing::IssuedCert issued,
                        IssueWithoutDns(*c.client, names, KeyType::kEc384));
-  ASSERT_OK_AND_ASSIGN(std::vector<crypto::Certificate> chain,
-                       crypto::Certificate::ParsePemChain(issued.chains[0].pem));
+  ASSERT_OK_AND_ASSIGN(
+      std::vector<crypto::Certificate> chain,
+      crypto::Certificate::ParsePemChain(issued.chains[0].pem));
   ASSERT_GE(chain.size(), 2u);
   EXPECT_OK(crypto::CheckNamesCover(chain[0], names));
   EXPECT_OK(crypto::CheckKeyMatches(issued.key, chain[0]));
   EXPECT_OK(crypto::VerifyChain(
-      chain[0], std::vector<crypto::Certificate>(chain.begin() + 1, chain.end()),
-      {}, absl::Now()));
+      chain[0],
+      std::vector<crypto::Certificate>(chain.begin() + 1, chain.end()), {},
+      absl::Now()));
   EXPECT_EQ(issued.order.status, "valid");
 }
 
@@ -129,8 +132,9 @@ TEST_F(AcmePebbleTest, RsaAndEcCertificateKeys) {
   testing::PebbleClient c = NewAccount(KeyType::kRsa2048);
   for (KeyType type : {KeyType::kEc256, KeyType::kRsa2048, KeyType::kRsa3072}) {
     SCOPED_TRACE(crypto::KeyTypeName(type));
-    ASSERT_OK_AND_ASSIGN(testing::IssuedCert issued,
-                         IssueWithoutDns(*c.client, {"keys.example.test"}, type));
+    ASSERT_OK_AND_ASSIGN(
+        testing::IssuedCert issued,
+        IssueWithoutDns(*c.client, {"keys.example.test"}, type));
     auto leaf = crypto::Certificate::FromPem(issued.chains[0].pem);
     ASSERT_OK(leaf);
     EXPECT_OK(crypto::CheckKeyMatches(issued.key, *leaf));
@@ -160,28 +164,28 @@ TEST_F(AcmePebbleTest, DeactivatedAccountCannotOrder) {
   testing::PebbleClient c = NewAccount();
   ASSERT_OK_AND_ASSIGN(Account account, c.client->DeactivateAccount(Ctx()));
   EXPECT_EQ(account.status, "deactivated");
-  EXPECT_THAT(c.client->NewOrder({"gone.example.test"}, {}, Ctx()),
-              StatusIs(absl::StatusCode::kPermissionDenied,
-                       HasSubstr("unauthorized")));
+  EXPECT_THAT(
+      c.client->NewOrder({"gone.example.test"}, {}, Ctx()),
+      StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("unauthorized")));
 }
 
 TEST_F(AcmePebbleTest, RevocationByAccountAndByCertificateKey) {
   testing::PebbleClient c = NewAccount();
-  ASSERT_OK_AND_ASSIGN(testing::IssuedCert a,
-                       IssueWithoutDns(*c.client, {"revoke-a.example.test"},
-                                       KeyType::kEc256));
-  ASSERT_OK_AND_ASSIGN(testing::IssuedCert b,
-                       IssueWithoutDns(*c.client, {"revoke-b.example.test"},
-                                       KeyType::kEc256));
+  ASSERT_OK_AND_ASSIGN(
+      testing::IssuedCert a,
+      IssueWithoutDns(*c.client, {"revoke-a.example.test"}, KeyType::kEc256));
+  ASSERT_OK_AND_ASSIGN(
+      testing::IssuedCert b,
+      IssueWithoutDns(*c.client, {"revoke-b.example.test"}, KeyType::kEc256));
   auto leaf_a = *crypto::Certificate::FromPem(a.chains[0].pem);
   auto leaf_b = *crypto::Certificate::FromPem(b.chains[0].pem);
   EXPECT_EQ(*pebble_->CertStatus(leaf_a.SerialHex()), "Valid");
   // RFC 5280 reason 4: superseded.
   ASSERT_OK(c.client->Revoke(leaf_a.ToDer(), 4, nullptr, Ctx()));
   EXPECT_EQ(*pebble_->CertStatus(leaf_a.SerialHex()), "Revoked");
-  EXPECT_THAT(c.client->Revoke(leaf_a.ToDer(), 4, nullptr, Ctx()),
-              StatusIs(absl::StatusCode::kAlreadyExists,
-                       HasSubstr("alreadyRevoked")));
+  EXPECT_THAT(
+      c.client->Revoke(leaf_a.ToDer(), 4, nullptr, Ctx()),
+      StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("alreadyRevoked")));
   // Signed by the certificate's own key (jwk), not the account.
   ASSERT_OK(c.client->Revoke(leaf_b.ToDer(), 1, &b.key, Ctx()));
   EXPECT_EQ(*pebble_->CertStatus(leaf_b.SerialHex()), "Revoked");
@@ -228,8 +232,8 @@ TEST_F(AcmePebbleTest, NoRenewalInfoOnPebble) {
 TEST(AcmePebbleEabTest, ExternalAccountBindingIsRequiredAndChecked) {
   const std::string hmac =
       "zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W";
-  auto pebble = StartPebbleOrDie(
-      {.always_valid = true, .eab_keys = {{"kid-1", hmac}}});
+  auto pebble =
+      StartPebbleOrDie({.always_valid = true, .eab_keys = {{"kid-1", hmac}}});
   testing::PebbleClient c = MakeClient(*pebble);
   ASSERT_OK_AND_ASSIGN(Directory dir, c.client->GetDirectory(Ctx()));
   EXPECT_TRUE(dir.external_account_required);
@@ -241,9 +245,9 @@ TEST(AcmePebbleEabTest, ExternalAccountBindingIsRequiredAndChecked) {
   // A wrong MAC key is rejected by the CA.
   std::string wrong = hmac;
   wrong[0] = wrong[0] == 'A' ? 'B' : 'A';
-  EXPECT_THAT(c.client->NewAccount(
-                  {.eab_kid = "kid-1", .eab_hmac_key = wrong}, Ctx()),
-              StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(
+      c.client->NewAccount({.eab_kid = "kid-1", .eab_hmac_key = wrong}, Ctx()),
+      StatusIs(absl::StatusCode::kPermissionDenied));
   EXPECT_THAT(c.client->NewAccount(
                   {.eab_kid = "kid-unknown", .eab_hmac_key = hmac}, Ctx()),
               StatusIs(absl::StatusCode::kPermissionDenied));
@@ -268,7 +272,8 @@ TEST(AcmePebbleChainsTest, AlternateChainsAndPreferredIssuer) {
   std::set<std::string> top_issuers;
   std::string leaf_serial;
   for (const CertificateChain& chain : issued.chains) {
-    ASSERT_OK_AND_ASSIGN(auto certs, crypto::Certificate::ParsePemChain(chain.pem));
+    ASSERT_OK_AND_ASSIGN(auto certs,
+                         crypto::Certificate::ParsePemChain(chain.pem));
     if (leaf_serial.empty()) leaf_serial = certs[0].SerialHex();
     EXPECT_EQ(certs[0].SerialHex(), leaf_serial);
     top_issuers.insert(certs.back().IssuerCommonName());
@@ -290,14 +295,14 @@ TEST(AcmePebbleChainsTest, AlternateChainsAndPreferredIssuer) {
 }
 
 TEST(AcmePebbleNonceTest, OrdersSucceedWhenHalfTheNoncesAreRejected) {
-  auto pebble = StartPebbleOrDie({.always_valid = true,
-                                  .nonce_reject_percent = 50});
+  auto pebble =
+      StartPebbleOrDie({.always_valid = true, .nonce_reject_percent = 50});
   testing::PebbleClient c = MakeClient(*pebble);
   c.client->SetAccountKey(*PrivateKey::Generate(KeyType::kEc256));
   ASSERT_OK(c.client->NewAccount({}, Ctx()));
   for (int i = 0; i < 5; ++i) {
-    ASSERT_OK(IssueWithoutDns(*c.client, {absl::StrCat("n", i, ".example.test")},
-                              KeyType::kEc256));
+    ASSERT_OK(IssueWithoutDns(
+        *c.client, {absl::StrCat("n", i, ".example.test")}, KeyType::kEc256));
   }
   // 5 orders need ~35 exchanges without rejections; with half rejected,
   // the retries show up in the count.
@@ -327,7 +332,8 @@ TEST(AcmeTrustTest, WrongTrustBundleFailsVerificationWithAClearError) {
   // Another lab CA that did not sign Pebble's certificate.
   testing::TempDir other;
   ASSERT_OK(harness::MakeLoopbackTlsFiles(other.path()));
-  auto transport = CurlTransport::Create({.trust_bundle = other.File("ca.pem")});
+  auto transport =
+      CurlTransport::Create({.trust_bundle = other.File("ca.pem")});
   ASSERT_OK(transport);
   SystemClock clock;
   AcmeClient client({.directory_url = pebble->directory_url()}, **transport,
@@ -337,7 +343,8 @@ TEST(AcmeTrustTest, WrongTrustBundleFailsVerificationWithAClearError) {
                        HasSubstr("trust_bundle")));
   // And with the right bundle it works.
   auto good = CurlTransport::Create({.trust_bundle = pebble->ca_bundle_path()});
-  AcmeClient ok_client({.directory_url = pebble->directory_url()}, **good, clock);
+  AcmeClient ok_client({.directory_url = pebble->directory_url()}, **good,
+                       clock);
   EXPECT_OK(ok_client.GetDirectory(Ctx()));
 }
 

@@ -22,8 +22,8 @@ std::unique_ptr<harness::PebbleServer> StartPebbleOrDie(
 PebbleClient MakeClient(const harness::PebbleServer& pebble,
                         acme::AcmeClientOptions options) {
   PebbleClient c;
-  auto transport = acme::CurlTransport::Create(
-      {.trust_bundle = pebble.ca_bundle_path()});
+  auto transport =
+      acme::CurlTransport::Create({.trust_bundle = pebble.ca_bundle_path()});
   if (!transport.ok()) abort();
   c.transport = std::move(*transport);
   options.directory_url = pebble.directory_url();
@@ -32,12 +32,11 @@ PebbleClient MakeClient(const harness::PebbleServer& pebble,
   return c;
 }
 
-absl::StatusOr<IssuedCert> IssueWithoutDns(acme::AcmeClient& client,
-                                           const std::vector<std::string>& names,
-                                           crypto::KeyType key_type,
-                                           bool alternates) {
-  const Context ctx = Context::Background().WithDeadline(absl::Now() +
-                                                         absl::Seconds(60));
+absl::StatusOr<IssuedCert> IssueWithoutDns(
+    acme::AcmeClient& client, const std::vector<std::string>& names,
+    crypto::KeyType key_type, bool alternates) {
+  const Context ctx =
+      Context::Background().WithDeadline(absl::Now() + absl::Seconds(60));
   ASSIGN_OR_RETURN(acme::Order order, client.NewOrder(names, {}, ctx));
   for (const std::string& url : order.authorizations) {
     ASSIGN_OR_RETURN(acme::Authorization authz,
@@ -48,14 +47,16 @@ absl::StatusOr<IssuedCert> IssueWithoutDns(acme::AcmeClient& client,
     RETURN_IF_ERROR(client.AnswerChallenge(ch->url, ctx).status());
   }
   ASSIGN_OR_RETURN(order, client.PollOrder(order.url, {"ready"}, ctx));
-  ASSIGN_OR_RETURN(crypto::PrivateKey key, crypto::PrivateKey::Generate(key_type));
+  ASSIGN_OR_RETURN(crypto::PrivateKey key,
+                   crypto::PrivateKey::Generate(key_type));
   ASSIGN_OR_RETURN(std::string csr, crypto::BuildCsrDer(key, names));
   ASSIGN_OR_RETURN(order, client.Finalize(order, csr, ctx));
   if (order.status != "valid") {
     ASSIGN_OR_RETURN(order, client.PollOrder(order.url, {"valid"}, ctx));
   }
-  ASSIGN_OR_RETURN(std::vector<acme::CertificateChain> chains,
-                   client.DownloadCertificate(order.certificate, alternates, ctx));
+  ASSIGN_OR_RETURN(
+      std::vector<acme::CertificateChain> chains,
+      client.DownloadCertificate(order.certificate, alternates, ctx));
   return IssuedCert{order, chains, key};
 }
 

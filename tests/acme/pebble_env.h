@@ -35,10 +35,9 @@ struct IssuedCert {
   std::vector<acme::CertificateChain> chains;
   crypto::PrivateKey key;
 };
-absl::StatusOr<IssuedCert> IssueWithoutDns(acme::AcmeClient& client,
-                                           const std::vector<std::string>& names,
-                                           crypto::KeyType key_type,
-                                           bool alternates = false);
+absl::StatusOr<IssuedCert> IssueWithoutDns(
+    acme::AcmeClient& client, const std::vector<std::string>& names,
+    crypto::KeyType key_type, bool alternates = false);
 
 }  // namespace certfleet::testing
 

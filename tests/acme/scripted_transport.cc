@@ -9,10 +9,11 @@ ScriptedTransport::ScriptedTransport() {
   On("/dir", [](const acme::HttpRequest&) {
     const std::string b = kBase;
     return JsonResponse(
-        200, absl::StrCat(R"({"newNonce":")", b, R"(/new-nonce","newAccount":")",
-                          b, R"(/new-account","newOrder":")", b,
-                          R"(/new-order","revokeCert":")", b,
-                          R"(/revoke","keyChange":")", b, R"(/key-change"})"));
+        200,
+        absl::StrCat(R"({"newNonce":")", b, R"(/new-nonce","newAccount":")", b,
+                     R"(/new-account","newOrder":")", b,
+                     R"(/new-order","revokeCert":")", b,
+                     R"(/revoke","keyChange":")", b, R"(/key-change"})"));
   });
   On("/new-nonce", [](const acme::HttpRequest&) {
     return acme::HttpResponse{.status = 200};
@@ -73,9 +74,9 @@ acme::HttpResponse ProblemResponse(int status, const std::string& type,
   acme::HttpResponse r;
   r.status = status;
   r.headers.emplace_back("content-type", "application/problem+json");
-  r.body = absl::StrCat(R"({"type":"urn:ietf:params:acme:error:)", type,
-                        R"(","detail":")", detail, R"(","status":)", status,
-                        "}");
+  r.body =
+      absl::StrCat(R"({"type":"urn:ietf:params:acme:error:)", type,
+                   R"(","detail":")", detail, R"(","status":)", status, "}");
   return r;
 }
 

@@ -16,8 +16,8 @@ namespace certfleet::testing {
 
 class ScriptedTransport : public acme::HttpTransport {
  public:
-  using Handler =
-      std::function<absl::StatusOr<acme::HttpResponse>(const acme::HttpRequest&)>;
+  using Handler = std::function<absl::StatusOr<acme::HttpResponse>(
+      const acme::HttpRequest&)>;
   static constexpr char kBase[] = "https://ca.test";
 
   // Serves a directory at /dir pointing at /new-nonce, /new-account,

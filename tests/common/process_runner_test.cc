@@ -13,7 +13,8 @@ using ::testing::HasSubstr;
 TEST(SubprocessRunnerTest, CapturesOutputAndExitCode) {
   SubprocessRunner runner;
   ProcessSpec spec{.argv = {"/bin/sh", "-c", "echo out; echo err >&2; exit 3"}};
-  ASSERT_OK_AND_ASSIGN(ProcessResult r, runner.Run(spec, Context::Background()));
+  ASSERT_OK_AND_ASSIGN(ProcessResult r,
+                       runner.Run(spec, Context::Background()));
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_FALSE(r.success());
   EXPECT_EQ(r.stdout_data, "out\n");
@@ -24,7 +25,8 @@ TEST(SubprocessRunnerTest, CapturesOutputAndExitCode) {
 TEST(SubprocessRunnerTest, PassesArgvWithoutShell) {
   SubprocessRunner runner;
   ProcessSpec spec{.argv = {"/bin/echo", "a b", "$HOME;", "c"}};
-  ASSERT_OK_AND_ASSIGN(ProcessResult r, runner.Run(spec, Context::Background()));
+  ASSERT_OK_AND_ASSIGN(ProcessResult r,
+                       runner.Run(spec, Context::Background()));
   EXPECT_TRUE(r.success());
   EXPECT_EQ(r.stdout_data, "a b $HOME; c\n");
 }
@@ -34,7 +36,8 @@ TEST(SubprocessRunnerTest, FeedsStdinAndEnvironment) {
   ProcessSpec spec{.argv = {"/bin/sh", "-c", "cat; printf %s \"$CF_X\""},
                    .extra_env = {{"CF_X", "value"}},
                    .stdin_data = "input-"};
-  ASSERT_OK_AND_ASSIGN(ProcessResult r, runner.Run(spec, Context::Background()));
+  ASSERT_OK_AND_ASSIGN(ProcessResult r,
+                       runner.Run(spec, Context::Background()));
   EXPECT_EQ(r.stdout_data, "input-value");
 }
 
@@ -44,7 +47,8 @@ TEST(SubprocessRunnerTest, TimeoutKillsTheProcessGroup) {
   ProcessSpec spec{.argv = {"/bin/sh", "-c", "sleep 30 & sleep 30"},
                    .timeout = absl::Milliseconds(200)};
   const absl::Time start = absl::Now();
-  ASSERT_OK_AND_ASSIGN(ProcessResult r, runner.Run(spec, Context::Background()));
+  ASSERT_OK_AND_ASSIGN(ProcessResult r,
+                       runner.Run(spec, Context::Background()));
   EXPECT_TRUE(r.timed_out);
   EXPECT_FALSE(r.success());
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));
@@ -65,16 +69,17 @@ TEST(SubprocessRunnerTest, CancellationStopsTheProcess) {
 TEST(SubprocessRunnerTest, MissingProgramIsNotFound) {
   SubprocessRunner runner;
   ProcessSpec spec{.argv = {"/nonexistent/program"}};
-  EXPECT_THAT(runner.Run(spec, Context::Background()),
-              StatusIs(absl::StatusCode::kNotFound,
-                       HasSubstr("/nonexistent/program")));
+  EXPECT_THAT(
+      runner.Run(spec, Context::Background()),
+      StatusIs(absl::StatusCode::kNotFound, HasSubstr("/nonexistent/program")));
 }
 
 TEST(SubprocessRunnerTest, OutputIsCapped) {
   SubprocessRunner runner;
   ProcessSpec spec{.argv = {"/bin/sh", "-c", "head -c 100000 /dev/zero"},
                    .max_output_bytes = 1000};
-  ASSERT_OK_AND_ASSIGN(ProcessResult r, runner.Run(spec, Context::Background()));
+  ASSERT_OK_AND_ASSIGN(ProcessResult r,
+                       runner.Run(spec, Context::Background()));
   EXPECT_TRUE(r.success());
   EXPECT_EQ(r.stdout_data.size(), 1000u);
 }

@@ -14,8 +14,8 @@
 namespace certfleet::config {
 namespace {
 
-using testing::ErrorOfValidWith;
 using testing::ErrorOfStrictValidWith;
+using testing::ErrorOfValidWith;
 using testing::kValid;
 using testing::MemoryFilesystem;
 using testing::ParseText;

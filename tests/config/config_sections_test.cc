@@ -13,8 +13,8 @@
 namespace certfleet::config {
 namespace {
 
-using testing::ErrorOfValidWith;
 using testing::ErrorOfStrictValidWith;
+using testing::ErrorOfValidWith;
 using testing::MemoryFilesystem;
 using testing::ParseText;
 using testing::ValidWith;

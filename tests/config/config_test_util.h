@@ -95,8 +95,9 @@ inline std::string ErrorOfStrictValidWith(absl::string_view from,
   const std::string dns = "dns:\n  resolvers: [127.0.0.1:5353]\n";
   const size_t at = text.find(dns);
   EXPECT_NE(at, std::string::npos);
-  text.replace(at, dns.size(),
-               "dns: {resolvers: [127.0.0.1:5353],\n      follow_cname: false}\n");
+  text.replace(
+      at, dns.size(),
+      "dns: {resolvers: [127.0.0.1:5353],\n      follow_cname: false}\n");
   return ErrorOfText(text, {});
 }
 

@@ -4,10 +4,10 @@
 #include <string>
 
 #include "common/yaml/addresses.h"
-#include "coordinator/config/dns_names.h"
 #include "common/yaml/duration.h"
 #include "common/yaml/env_expand.h"
 #include "common/yaml/yaml_reader.h"
+#include "coordinator/config/dns_names.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
@@ -15,7 +15,8 @@
 namespace certfleet::config {
 namespace {
 
-using namespace ::certfleet::yaml;  // NOLINT: the generic parsers now in common/yaml
+using namespace ::certfleet::yaml;  // NOLINT: the generic parsers now in
+                                    // common/yaml
 using certfleet::testing::IsOk;
 using certfleet::testing::StatusIs;
 using ::testing::HasSubstr;

@@ -3,10 +3,9 @@
 // sees one order); bad configuration exits 2 naming the field; an unsafe
 // key-encryption key and an unreachable CA fail cleanly; /metrics serves;
 // SIGTERM stops it.
+#include <curl/curl.h>
 #include <signal.h>
 #include <sys/stat.h>
-
-#include <curl/curl.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -33,13 +32,13 @@ using ::certfleet::testing::TxtValues;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-ProcessResult RunCoordinator(std::vector<std::string> args,
-                             std::vector<std::pair<std::string, std::string>>
-                                 env = {}) {
+ProcessResult RunCoordinator(
+    std::vector<std::string> args,
+    std::vector<std::pair<std::string, std::string>> env = {}) {
   SubprocessRunner runner;
   args.insert(args.begin(), CERTFLEET_COORDINATOR_BINARY);
-  ProcessSpec spec{.argv = args, .extra_env = env,
-                   .timeout = absl::Seconds(120)};
+  ProcessSpec spec{
+      .argv = args, .extra_env = env, .timeout = absl::Seconds(120)};
   auto r = runner.Run(spec, Context::Background());
   EXPECT_OK(r);
   return r.ok() ? *r : ProcessResult{};
@@ -97,14 +96,15 @@ int PebbleOrdersFor(const TempDir& dir, const std::string& name) {
   auto store = OpenStore(dir);
   auto account = store->GetAccount("pebble");
   if (!kek.ok() || !account.ok() || !account->has_value()) return -1;
-  auto pem = kek->Open((*account)->key_sealed,
-                       issuance::AccountKeyAad("pebble"));
+  auto pem =
+      kek->Open((*account)->key_sealed, issuance::AccountKeyAad("pebble"));
   auto key = crypto::PrivateKey::FromPem(*pem);
   auto transport = acme::CurlTransport::Create(
       {.trust_bundle = SharedLab().pebble->ca_bundle_path()});
   SystemClock clock;
-  acme::AcmeClient client({.directory_url = SharedLab().pebble->directory_url()},
-                          **transport, clock);
+  acme::AcmeClient client(
+      {.directory_url = SharedLab().pebble->directory_url()}, **transport,
+      clock);
   client.SetAccountKey(*key, (*account)->account_url);
   const Context ctx =
       Context::Background().WithDeadline(absl::Now() + absl::Seconds(30));
@@ -133,8 +133,8 @@ TEST_P(CrashResumeTest, KilledCoordinatorResumesTheSameOrder) {
   ProcessResult killed = RunCoordinator({"serve", "--config", config, "--once"},
                                         {{"CERTFLEET_FAILPOINT", failpoint}});
   ASSERT_EQ(killed.term_signal, SIGKILL)
-      << "expected to die at " << failpoint << "; " << killed.Describe()
-      << "\n" << killed.stderr_data;
+      << "expected to die at " << failpoint << "; " << killed.Describe() << "\n"
+      << killed.stderr_data;
 
   std::string order_url;
   {
@@ -149,7 +149,8 @@ TEST_P(CrashResumeTest, KilledCoordinatorResumesTheSameOrder) {
     }
   }
 
-  ProcessResult resumed = RunCoordinator({"serve", "--config", config, "--once"});
+  ProcessResult resumed =
+      RunCoordinator({"serve", "--config", config, "--once"});
   ASSERT_EQ(resumed.exit_code, 0) << resumed.stdout_data << resumed.stderr_data;
   if (!order_url.empty()) {
     EXPECT_THAT(resumed.stderr_data, HasSubstr("resuming order " + order_url));
@@ -172,8 +173,8 @@ INSTANTIATE_TEST_SUITE_P(
     EveryStep, CrashResumeTest,
     ::testing::Values("order.persisted", "order.records-persisted",
                       "order.records-presented", "order.answered",
-                      "order.key-stored", "order.finalized",
-                      "order.downloaded", "order.stored"),
+                      "order.key-stored", "order.finalized", "order.downloaded",
+                      "order.stored"),
     [](const auto& info) {
       return absl::StrReplaceAll(info.param, {{".", "_"}, {"-", "_"}});
     });
@@ -205,7 +206,8 @@ TEST(CoordinatorBinaryTest, ValidConfigPassesCheckConfig) {
   const std::string config = WriteConfig(dir, {{"www", {"www.example.test"}}});
   ProcessResult r = RunCoordinator({"check-config", config});
   EXPECT_EQ(r.exit_code, 0) << r.stderr_data;
-  EXPECT_THAT(r.stdout_data, HasSubstr("valid (1 issuers, 1 DNS providers, 1 certificates)"));
+  EXPECT_THAT(r.stdout_data,
+              HasSubstr("valid (1 issuers, 1 DNS providers, 1 certificates)"));
 }
 
 TEST(CoordinatorBinaryTest, KeyEncryptionKeyReadableByOthersIsRefused) {
@@ -231,7 +233,8 @@ TEST(CoordinatorBinaryTest, UnreachableCaFailsCleanlyAndBacksOff) {
   EXPECT_THAT(r.stdout_data, HasSubstr("FAILED   www"));
   EXPECT_THAT(r.stdout_data, HasSubstr(absl::StrCat("127.0.0.1:", port)));
   // The failure and the next attempt time are persisted...
-  ProcessResult status = RunCoordinator({"status", "--config", config, "-o", "json"});
+  ProcessResult status =
+      RunCoordinator({"status", "--config", config, "-o", "json"});
   ASSERT_EQ(status.exit_code, 0) << status.stderr_data;
   auto json = nlohmann::json::parse(status.stdout_data);
   EXPECT_EQ(json["certificates"][0]["consecutive_failures"], 1);
@@ -262,10 +265,9 @@ std::string HttpGet(const std::string& url) {
 TEST(CoordinatorBinaryTest, ServeExposesMetricsAndStopsOnSigterm) {
   TempDir dir("serve");
   const int metrics_port = *harness::PickFreePort();
-  const std::string config =
-      WriteConfig(dir, {{"served", {"served.example.test"}}}, "",
-                  absl::StrCat("metrics:\n  listen: 127.0.0.1:", metrics_port,
-                               "\n"));
+  const std::string config = WriteConfig(
+      dir, {{"served", {"served.example.test"}}}, "",
+      absl::StrCat("metrics:\n  listen: 127.0.0.1:", metrics_port, "\n"));
   auto server = harness::ServerProcess::Start(
       {.name = "certfleet-coordinator",
        .argv = {CERTFLEET_COORDINATOR_BINARY, "serve", "--config", config},

@@ -24,11 +24,13 @@ Lab& SharedLab() {
     auto* l = new Lab;
     auto bind = harness::BindServer::Start(LabBindOptions());
     if (!bind.ok()) {
-      fprintf(stderr, "cannot start BIND9: %s\n", bind.status().ToString().c_str());
+      fprintf(stderr, "cannot start BIND9: %s\n",
+              bind.status().ToString().c_str());
       abort();
     }
     l->bind = std::move(*bind);
-    auto pebble = harness::PebbleServer::Start({.dns_server = l->bind->address()});
+    auto pebble =
+        harness::PebbleServer::Start({.dns_server = l->bind->address()});
     if (!pebble.ok()) {
       fprintf(stderr, "cannot start Pebble: %s\n",
               pebble.status().ToString().c_str());
@@ -74,11 +76,12 @@ config::DnsProviderConfig LabProvider(const harness::BindServer& bind,
 std::vector<std::string> TxtValues(const harness::BindServer& bind,
                                    const std::string& fqdn) {
   dns::LdnsResolver resolver({.recursion_desired = false});
-  auto answer = resolver.Query(fqdn, dns::RrType::kTXT, bind.address(),
-                               Context::Background().WithDeadline(
-                                   absl::Now() + absl::Seconds(5)));
+  auto answer = resolver.Query(
+      fqdn, dns::RrType::kTXT, bind.address(),
+      Context::Background().WithDeadline(absl::Now() + absl::Seconds(5)));
   std::vector<std::string> values;
-  if (!answer.ok()) return {"<query failed: " + answer.status().ToString() + ">"};
+  if (!answer.ok())
+    return {"<query failed: " + answer.status().ToString() + ">"};
   for (const dns::Rr& rr : answer->answer) {
     if (rr.type == dns::RrType::kTXT) values.push_back(rr.data);
   }

@@ -112,7 +112,8 @@ class OrderRunnerTest : public ::testing::Test {
   // Builds the runner with `provider` for the given zones; DNS questions go
   // to `dns` (default: the shared BIND9).
   void Build(std::shared_ptr<dns::DnsProvider> provider,
-             std::vector<std::string> zones = {"example.test", "validation.test"},
+             std::vector<std::string> zones = {"example.test",
+                                               "validation.test"},
              harness::BindServer* dns = nullptr,
              harness::PebbleServer* pebble = nullptr) {
     harness::BindServer& b = dns ? *dns : *SharedLab().bind;
@@ -129,9 +130,9 @@ class OrderRunnerTest : public ::testing::Test {
     runner_ = std::make_unique<OrderRunner>(*store_, *kek_, *solver_, clock_);
   }
 
-  config::CertificateConfig Cert(std::string name,
-                                 std::vector<std::string> names,
-                                 crypto::KeyType type = crypto::KeyType::kEc256) {
+  config::CertificateConfig Cert(
+      std::string name, std::vector<std::string> names,
+      crypto::KeyType type = crypto::KeyType::kEc256) {
     config::CertificateConfig c;
     c.name = std::move(name);
     c.names = std::move(names);
@@ -199,10 +200,9 @@ TEST_F(OrderRunnerTest, EveryKeyType) {
         crypto::KeyType::kRsa3072, crypto::KeyType::kRsa4096}) {
     SCOPED_TRACE(crypto::KeyTypeName(t));
     const std::string name = absl::StrCat("keys-", crypto::KeyTypeName(t));
-    ASSERT_OK_AND_ASSIGN(
-        store::VersionRecord v,
-        runner_->Run(Cert(name, {name + ".example.test"}, t), *issuer_, "",
-                     Ctx()));
+    ASSERT_OK_AND_ASSIGN(store::VersionRecord v,
+                         runner_->Run(Cert(name, {name + ".example.test"}, t),
+                                      *issuer_, "", Ctx()));
     EXPECT_EQ(v.key_type, crypto::KeyTypeName(t));
   }
 }
@@ -221,11 +221,13 @@ TEST_F(OrderRunnerTest, WrongTsigSecretFailsCleanly) {
   // No order left pending at the CA.
   const std::string url = OrderUrlIn(v.status());
   ASSERT_FALSE(url.empty()) << v.status();
-  ASSERT_OK_AND_ASSIGN(acme::Order order, issuer_->client().GetOrder(url, Ctx()));
+  ASSERT_OK_AND_ASSIGN(acme::Order order,
+                       issuer_->client().GetOrder(url, Ctx()));
   EXPECT_THAT(order.status, AnyOf("invalid", "deactivated"));
   // No record left behind, nothing in flight in the store.
-  EXPECT_THAT(TxtValues(*SharedLab().bind, "_acme-challenge.tsig.example.test."),
-              IsEmpty());
+  EXPECT_THAT(
+      TxtValues(*SharedLab().bind, "_acme-challenge.tsig.example.test."),
+      IsEmpty());
   EXPECT_EQ(*store_->GetOrder("tsig"), std::nullopt);
 }
 
@@ -236,11 +238,12 @@ TEST_F(OrderRunnerTest, ChallengeTheCaMarksInvalidReportsItsDetail) {
   ASSERT_OK(other);
   Build(BindProvider(**other, (*other)->tsig_secret()), {"example.test"},
         other->get());
-  absl::StatusOr<store::VersionRecord> v =
-      runner_->Run(Cert("invalid", {"invalid.example.test"}), *issuer_, "", Ctx());
-  EXPECT_THAT(v, StatusIs(absl::StatusCode::kFailedPrecondition,
-                          AllOf(HasSubstr("invalid.example.test (dns-01)"),
-                                HasSubstr("_acme-challenge.invalid.example.test"))));
+  absl::StatusOr<store::VersionRecord> v = runner_->Run(
+      Cert("invalid", {"invalid.example.test"}), *issuer_, "", Ctx());
+  EXPECT_THAT(
+      v, StatusIs(absl::StatusCode::kFailedPrecondition,
+                  AllOf(HasSubstr("invalid.example.test (dns-01)"),
+                        HasSubstr("_acme-challenge.invalid.example.test"))));
   EXPECT_THAT(TxtValues(**other, "_acme-challenge.invalid.example.test."),
               IsEmpty());
   EXPECT_EQ(*store_->GetOrder("invalid"), std::nullopt);
@@ -277,8 +280,9 @@ TEST_F(OrderRunnerTest, CancelledOrderStillRemovesItsRecords) {
   EXPECT_THAT(v, StatusIs(absl::StatusCode::kCancelled));
   ASSERT_EQ(provider->presented_.size(), 1u);
   EXPECT_FALSE(provider->cleanup_cancelled_);
-  EXPECT_THAT(TxtValues(*SharedLab().bind, "_acme-challenge.cancel.example.test."),
-              IsEmpty());
+  EXPECT_THAT(
+      TxtValues(*SharedLab().bind, "_acme-challenge.cancel.example.test."),
+      IsEmpty());
   // A shutdown is not a failure: the order is kept and resumes.
   ASSERT_OK_AND_ASSIGN(std::optional<store::OrderRecord> kept,
                        store_->GetOrder("cancel"));
@@ -301,7 +305,8 @@ TEST_F(OrderRunnerTest, ChangedSpecAbandonsTheOldOrder) {
                        runner_->Run(cert, *issuer_, "", Ctx()));
   EXPECT_NE(v.order_url, old_url);
   EXPECT_EQ(v.key_type, "ec384");
-  ASSERT_OK_AND_ASSIGN(acme::Order old, issuer_->client().GetOrder(old_url, Ctx()));
+  ASSERT_OK_AND_ASSIGN(acme::Order old,
+                       issuer_->client().GetOrder(old_url, Ctx()));
   EXPECT_THAT(old.status, AnyOf("invalid", "deactivated"));
 }
 
@@ -314,9 +319,9 @@ TEST_F(OrderRunnerTest, CnameDelegatedValidation) {
       store::VersionRecord v,
       runner_->Run(Cert("shop", {"shop.other.test"}), *issuer_, "", Ctx()));
   EXPECT_EQ(v.names, std::vector<std::string>{"shop.other.test"});
-  EXPECT_THAT(TxtValues(*SharedLab().bind,
-                        "_acme-challenge.shop.validation.test."),
-              IsEmpty());
+  EXPECT_THAT(
+      TxtValues(*SharedLab().bind, "_acme-challenge.shop.validation.test."),
+      IsEmpty());
 }
 
 TEST_F(OrderRunnerTest, NameNoProviderServesFailsNamingIt) {
@@ -336,8 +341,8 @@ TEST_F(OrderRunnerTest, CaUnreachableIsUnavailableAndLeavesNothing) {
   dead.directory_url = absl::StrCat("https://127.0.0.1:", port, "/dir");
   dead.order_timeout = absl::Seconds(5);
   auto issuer = *Issuer::Create(dead, clock_);
-  absl::StatusOr<store::VersionRecord> v = runner_->Run(
-      Cert("dead", {"dead.example.test"}), *issuer, "", Ctx());
+  absl::StatusOr<store::VersionRecord> v =
+      runner_->Run(Cert("dead", {"dead.example.test"}), *issuer, "", Ctx());
   EXPECT_THAT(v, StatusIs(AnyOf(absl::StatusCode::kUnavailable,
                                 absl::StatusCode::kDeadlineExceeded),
                           HasSubstr(absl::StrCat("127.0.0.1:", port))));

@@ -26,7 +26,8 @@ TEST(AriCertIdTest, Rfc9773Example) {
   IssuedCert leaf =
       ca.IssueLeaf({.serial_hex = "87654321", .authority_key_id = aki});
   ASSERT_EQ(leaf.cert.AuthorityKeyId(), aki);
-  ASSERT_EQ(leaf.cert.SerialDerContent(), std::string("\x00\x87\x65\x43\x21", 5));
+  ASSERT_EQ(leaf.cert.SerialDerContent(),
+            std::string("\x00\x87\x65\x43\x21", 5));
   ASSERT_OK_AND_ASSIGN(std::string id, AriCertId(leaf.cert));
   EXPECT_EQ(id, "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE");
 }

@@ -27,7 +27,8 @@ TEST_F(CertificateTest, PemAndDerRoundTrip) {
   const std::string pem = leaf.cert.ToPem();
   EXPECT_THAT(pem, ::testing::StartsWith("-----BEGIN CERTIFICATE-----\n"));
   ASSERT_OK_AND_ASSIGN(Certificate from_pem, Certificate::FromPem(pem));
-  ASSERT_OK_AND_ASSIGN(Certificate from_der, Certificate::FromDer(leaf.cert.ToDer()));
+  ASSERT_OK_AND_ASSIGN(Certificate from_der,
+                       Certificate::FromDer(leaf.cert.ToDer()));
   EXPECT_EQ(from_pem.ToDer(), leaf.cert.ToDer());
   EXPECT_EQ(from_der.ToDer(), leaf.cert.ToDer());
   EXPECT_EQ(from_der.Sha256Fingerprint(), HexEncode(Sha256(leaf.cert.ToDer())));
@@ -91,7 +92,8 @@ TEST_F(CertificateTest, ParsePemChainNamesTheMalformedCertificate) {
 TEST_F(CertificateTest, SerialWithHighBitSet) {
   IssuedCert leaf = ca_.IssueLeaf({.serial_hex = "87654321"});
   EXPECT_EQ(leaf.cert.SerialHex(), "87654321");
-  EXPECT_EQ(leaf.cert.SerialDerContent(), std::string("\x00\x87\x65\x43\x21", 5));
+  EXPECT_EQ(leaf.cert.SerialDerContent(),
+            std::string("\x00\x87\x65\x43\x21", 5));
 }
 
 TEST_F(CertificateTest, SerialWithoutHighBitAndOddLength) {
@@ -111,12 +113,14 @@ TEST_F(CertificateTest, LongSerialUsesLongFormLength) {
 TEST_F(CertificateTest, ValidityAndNames) {
   const absl::Time nb = absl::FromUnixSeconds(1'790'000'000);
   const absl::Time na = absl::FromUnixSeconds(1'797'776'000);
-  IssuedCert leaf = ca_.IssueLeaf({.dns_names = {"WWW.Example.Test", "*.example.test"},
-                                   .not_before = nb,
-                                   .not_after = na});
+  IssuedCert leaf =
+      ca_.IssueLeaf({.dns_names = {"WWW.Example.Test", "*.example.test"},
+                     .not_before = nb,
+                     .not_after = na});
   EXPECT_EQ(leaf.cert.NotBefore(), nb);
   EXPECT_EQ(leaf.cert.NotAfter(), na);
-  EXPECT_THAT(leaf.cert.DnsNames(), ElementsAre("www.example.test", "*.example.test"));
+  EXPECT_THAT(leaf.cert.DnsNames(),
+              ElementsAre("www.example.test", "*.example.test"));
   EXPECT_EQ(leaf.cert.SubjectCommonName(), "WWW.Example.Test");
   EXPECT_EQ(leaf.cert.IssuerCommonName(), "Cert Test Intermediate");
   EXPECT_EQ(leaf.cert.SubjectDn(), "CN=WWW.Example.Test");
@@ -133,7 +137,8 @@ TEST_F(CertificateTest, TimesAfter2049UseGeneralizedTime) {
 }
 
 TEST_F(CertificateTest, MissingCommonNameIsEmpty) {
-  IssuedCert leaf = ca_.IssueLeaf({.dns_names = {std::string(70, 'a') + ".test"}});
+  IssuedCert leaf =
+      ca_.IssueLeaf({.dns_names = {std::string(70, 'a') + ".test"}});
   EXPECT_EQ(leaf.cert.SubjectCommonName(), "");
   EXPECT_EQ(leaf.cert.SubjectDn(), "");
 }

@@ -44,7 +44,8 @@ ParsedCsr Parse(const std::string& der, EVP_PKEY* key) {
   STACK_OF(X509_EXTENSION)* exts = X509_REQ_get_extensions(req);
   for (int i = 0; i < sk_X509_EXTENSION_num(exts); ++i) {
     X509_EXTENSION* ext = sk_X509_EXTENSION_value(exts, i);
-    if (OBJ_obj2nid(X509_EXTENSION_get_object(ext)) != NID_subject_alt_name) continue;
+    if (OBJ_obj2nid(X509_EXTENSION_get_object(ext)) != NID_subject_alt_name)
+      continue;
     auto* names = static_cast<GENERAL_NAMES*>(X509V3_EXT_d2i(ext));
     for (int j = 0; j < sk_GENERAL_NAME_num(names); ++j) {
       const GENERAL_NAME* gn = sk_GENERAL_NAME_value(names, j);
@@ -69,8 +70,8 @@ TEST(CsrTest, CarriesEveryNameAndIsSignedByTheKey) {
   EXPECT_TRUE(csr.signature_ok);
   EXPECT_TRUE(csr.key_matches);
   EXPECT_EQ(csr.subject_cn, "example.test");
-  EXPECT_THAT(csr.dns_names,
-              ElementsAre("example.test", "*.example.test", "www.example.test"));
+  EXPECT_THAT(csr.dns_names, ElementsAre("example.test", "*.example.test",
+                                         "www.example.test"));
   EXPECT_EQ(csr.signature_nid, NID_ecdsa_with_SHA256);
 }
 
@@ -91,7 +92,8 @@ TEST(CsrTest, DigestFollowsTheKey) {
 TEST(CsrTest, LongFirstNameLeavesSubjectEmpty) {
   ASSERT_OK_AND_ASSIGN(PrivateKey key, PrivateKey::Generate(KeyType::kEc256));
   const std::string long_name = std::string(60, 'a') + ".example.test";  // 73
-  ASSERT_OK_AND_ASSIGN(std::string der, BuildCsrDer(key, {long_name, "b.test"}));
+  ASSERT_OK_AND_ASSIGN(std::string der,
+                       BuildCsrDer(key, {long_name, "b.test"}));
   ParsedCsr csr = Parse(der, key.raw());
   EXPECT_TRUE(csr.signature_ok);
   EXPECT_FALSE(csr.has_subject);

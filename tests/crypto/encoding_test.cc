@@ -15,8 +15,12 @@ using ::testing::HasSubstr;
 // RFC 4648 §10 test vectors.
 TEST(Base64Test, Rfc4648Vectors) {
   const std::pair<const char*, const char*> kCases[] = {
-      {"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},
-      {"foo", "Zm9v"},  {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="},
+      {"", ""},
+      {"f", "Zg=="},
+      {"fo", "Zm8="},
+      {"foo", "Zm9v"},
+      {"foob", "Zm9vYg=="},
+      {"fooba", "Zm9vYmE="},
       {"foobar", "Zm9vYmFy"},
   };
   for (const auto& [plain, encoded] : kCases) {
@@ -54,7 +58,8 @@ TEST(Base64UrlTest, RoundTripsAllByteValues) {
   for (int i = 0; i < 256; ++i) all.push_back(static_cast<char>(i));
   for (size_t len = 0; len <= all.size(); len += 37) {
     const std::string part = all.substr(0, len);
-    ASSERT_OK_AND_ASSIGN(std::string back, Base64UrlDecode(Base64UrlEncode(part)));
+    ASSERT_OK_AND_ASSIGN(std::string back,
+                         Base64UrlDecode(Base64UrlEncode(part)));
     EXPECT_EQ(back, part);
   }
 }
@@ -67,18 +72,22 @@ TEST(Base64UrlTest, RejectsStandardAlphabetAndJunk) {
               StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(Base64UrlDecode("ab c"),
               StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(Base64UrlDecode("abcde"),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("truncated")));
+  EXPECT_THAT(
+      Base64UrlDecode("abcde"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("truncated")));
   EXPECT_THAT(Base64UrlDecode("Zg=a"),
               StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(Base64UrlDecode("Zm8=="),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("padding")));
-  EXPECT_THAT(Base64UrlDecode("Zg==="),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("padding")));
+  EXPECT_THAT(
+      Base64UrlDecode("Zm8=="),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("padding")));
+  EXPECT_THAT(
+      Base64UrlDecode("Zg==="),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("padding")));
 }
 
 TEST(Base64Test, ToleratesWhitespaceAndNewlines) {
-  ASSERT_OK_AND_ASSIGN(std::string decoded, Base64Decode(" Zm9v\r\nYmFy\n\tZm9v\n"));
+  ASSERT_OK_AND_ASSIGN(std::string decoded,
+                       Base64Decode(" Zm9v\r\nYmFy\n\tZm9v\n"));
   EXPECT_EQ(decoded, "foobarfoo");
   ASSERT_OK_AND_ASSIGN(std::string unpadded, Base64Decode("Zm9vYg"));
   EXPECT_EQ(unpadded, "foob");

@@ -62,7 +62,8 @@ TEST(KekTest, EveryTamperedByteIsDetected) {
     std::string bad = sealed;
     bad[i] ^= 0x01;
     EXPECT_THAT(kek.Open(bad, "aad"),
-                StatusIs(absl::StatusCode::kDataLoss, HasSubstr("authentication failed")))
+                StatusIs(absl::StatusCode::kDataLoss,
+                         HasSubstr("authentication failed")))
         << "byte " << i;
   }
 }
@@ -83,11 +84,14 @@ TEST(KekTest, BadMagicOrShortInput) {
   std::string bad_magic = sealed;
   bad_magic[0] = 'X';
   EXPECT_THAT(kek.Open(bad_magic, "aad"),
-              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("not a sealed certfleet key")));
+              StatusIs(absl::StatusCode::kDataLoss,
+                       HasSubstr("not a sealed certfleet key")));
   EXPECT_THAT(kek.Open(sealed.substr(0, 39), "aad"),
-              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("not a sealed certfleet key")));
+              StatusIs(absl::StatusCode::kDataLoss,
+                       HasSubstr("not a sealed certfleet key")));
   EXPECT_THAT(kek.Open("-----BEGIN PRIVATE KEY-----", "aad"),
-              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("not a sealed certfleet key")));
+              StatusIs(absl::StatusCode::kDataLoss,
+                       HasSubstr("not a sealed certfleet key")));
 }
 
 TEST(KekLoadTest, CreatesWithMode0600AndReloadsTheSameKey) {
@@ -119,10 +123,13 @@ TEST(KekLoadTest, RefusesGroupOrOtherPermissions) {
               StatusIs(absl::StatusCode::kPermissionDenied,
                        "key-encryption key " + path +
                            " has mode 0644; it must not be readable by group "
-                           "or others (chmod 600 " + path + ")"));
-  ASSERT_EQ(chmod(path.c_str(), 0610), 0);  // Group execute only: still refused.
+                           "or others (chmod 600 " +
+                           path + ")"));
+  ASSERT_EQ(chmod(path.c_str(), 0610),
+            0);  // Group execute only: still refused.
   EXPECT_THAT(Kek::LoadOrCreate(path, fs),
-              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("has mode 0610")));
+              StatusIs(absl::StatusCode::kPermissionDenied,
+                       HasSubstr("has mode 0610")));
   ASSERT_EQ(chmod(path.c_str(), 0400), 0);
   ASSERT_OK_AND_ASSIGN(Kek kek, Kek::LoadOrCreate(path, fs));
   EXPECT_EQ(kek.KeyId(), TestKek('x').KeyId());
@@ -138,15 +145,17 @@ TEST(KekLoadTest, WrongSizeIsFailedPrecondition) {
                        HasSubstr("key-encryption key " + path +
                                  " is 31 bytes; it must be exactly 32")));
   certfleet::testing::WriteFileOrDie(path, "", 0600);
-  EXPECT_THAT(Kek::LoadOrCreate(path, fs),
-              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("is 0 bytes")));
+  EXPECT_THAT(
+      Kek::LoadOrCreate(path, fs),
+      StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("is 0 bytes")));
 }
 
 TEST(KekLoadTest, DirectoryIsFailedPrecondition) {
   TempDir dir("kek");
   LocalFilesystem fs;
   EXPECT_THAT(Kek::LoadOrCreate(dir.path(), fs),
-              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("is a directory")));
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("is a directory")));
 }
 
 }  // namespace

@@ -35,9 +35,9 @@ bool VerifyJws(EVP_PKEY* pkey, KeyType type, const std::string& input,
     ECDSA_SIG* ecdsa = ECDSA_SIG_new();
     BIGNUM* r = BN_bin2bn(reinterpret_cast<const unsigned char*>(sig.data()),
                           static_cast<int>(half), nullptr);
-    BIGNUM* s = BN_bin2bn(
-        reinterpret_cast<const unsigned char*>(sig.data()) + half,
-        static_cast<int>(half), nullptr);
+    BIGNUM* s =
+        BN_bin2bn(reinterpret_cast<const unsigned char*>(sig.data()) + half,
+                  static_cast<int>(half), nullptr);
     ECDSA_SIG_set0(ecdsa, r, s);
     unsigned char* buf = nullptr;
     const int len = i2d_ECDSA_SIG(ecdsa, &buf);
@@ -47,12 +47,13 @@ bool VerifyJws(EVP_PKEY* pkey, KeyType type, const std::string& input,
   }
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   const char* md = type == KeyType::kEc384 ? "SHA384" : "SHA256";
-  bool ok = EVP_DigestVerifyInit_ex(ctx, nullptr, md, nullptr, nullptr, pkey,
-                                    nullptr) == 1 &&
-            EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(der.data()),
-                             der.size(),
-                             reinterpret_cast<const unsigned char*>(input.data()),
-                             input.size()) == 1;
+  bool ok =
+      EVP_DigestVerifyInit_ex(ctx, nullptr, md, nullptr, nullptr, pkey,
+                              nullptr) == 1 &&
+      EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(der.data()),
+                       der.size(),
+                       reinterpret_cast<const unsigned char*>(input.data()),
+                       input.size()) == 1;
   EVP_MD_CTX_free(ctx);
   return ok;
 }
@@ -74,11 +75,21 @@ TEST_P(PrivateKeyTypeTest, GeneratePemRoundTripSignVerify) {
   const std::string input = "eyJhbGciOiJFUzI1NiJ9.eyJmb28iOiJiYXIifQ";
   ASSERT_OK_AND_ASSIGN(std::string sig, reloaded.SignJws(input));
   switch (type) {
-    case KeyType::kEc256: EXPECT_EQ(sig.size(), 64u); break;
-    case KeyType::kEc384: EXPECT_EQ(sig.size(), 96u); break;
-    case KeyType::kRsa2048: EXPECT_EQ(sig.size(), 256u); break;
-    case KeyType::kRsa3072: EXPECT_EQ(sig.size(), 384u); break;
-    case KeyType::kRsa4096: EXPECT_EQ(sig.size(), 512u); break;
+    case KeyType::kEc256:
+      EXPECT_EQ(sig.size(), 64u);
+      break;
+    case KeyType::kEc384:
+      EXPECT_EQ(sig.size(), 96u);
+      break;
+    case KeyType::kRsa2048:
+      EXPECT_EQ(sig.size(), 256u);
+      break;
+    case KeyType::kRsa3072:
+      EXPECT_EQ(sig.size(), 384u);
+      break;
+    case KeyType::kRsa4096:
+      EXPECT_EQ(sig.size(), 512u);
+      break;
   }
   EXPECT_TRUE(VerifyJws(key.raw(), type, input, sig));
   EXPECT_FALSE(VerifyJws(key.raw(), type, input + "x", sig));
@@ -95,7 +106,9 @@ INSTANTIATE_TEST_SUITE_P(AllTypes, PrivateKeyTypeTest,
                          ::testing::Values(KeyType::kEc256, KeyType::kEc384,
                                            KeyType::kRsa2048, KeyType::kRsa3072,
                                            KeyType::kRsa4096),
-                         [](const auto& info) { return KeyTypeName(info.param); });
+                         [](const auto& info) {
+                           return KeyTypeName(info.param);
+                         });
 
 TEST(PrivateKeyTest, JwsAlgorithm) {
   ASSERT_OK_AND_ASSIGN(PrivateKey ec256, PrivateKey::Generate(KeyType::kEc256));
@@ -120,16 +133,22 @@ TEST(PrivateKeyTest, EcJwkIsCanonicalAndMatchesThePoint) {
     ASSERT_OK_AND_ASSIGN(PrivateKey key, PrivateKey::Generate(type));
     const std::string jwk = key.PublicJwkJson();
     if (type == KeyType::kEc256) {
-      EXPECT_THAT(jwk, MatchesRegex(R"(\{"crv":"P-256","kty":"EC","x":"[-_A-Za-z0-9]{43}","y":"[-_A-Za-z0-9]{43}"\})"));
+      EXPECT_THAT(
+          jwk,
+          MatchesRegex(
+              R"(\{"crv":"P-256","kty":"EC","x":"[-_A-Za-z0-9]{43}","y":"[-_A-Za-z0-9]{43}"\})"));
     } else {
-      EXPECT_THAT(jwk, MatchesRegex(R"(\{"crv":"P-384","kty":"EC","x":"[-_A-Za-z0-9]{64}","y":"[-_A-Za-z0-9]{64}"\})"));
+      EXPECT_THAT(
+          jwk,
+          MatchesRegex(
+              R"(\{"crv":"P-384","kty":"EC","x":"[-_A-Za-z0-9]{64}","y":"[-_A-Za-z0-9]{64}"\})"));
     }
     const size_t x_at = jwk.find(R"("x":")") + 5;
     const size_t y_at = jwk.find(R"("y":")") + 5;
-    ASSERT_OK_AND_ASSIGN(std::string x,
-                         Base64UrlDecode(jwk.substr(x_at, jwk.find('"', x_at) - x_at)));
-    ASSERT_OK_AND_ASSIGN(std::string y,
-                         Base64UrlDecode(jwk.substr(y_at, jwk.find('"', y_at) - y_at)));
+    ASSERT_OK_AND_ASSIGN(std::string x, Base64UrlDecode(jwk.substr(
+                                            x_at, jwk.find('"', x_at) - x_at)));
+    ASSERT_OK_AND_ASSIGN(std::string y, Base64UrlDecode(jwk.substr(
+                                            y_at, jwk.find('"', y_at) - y_at)));
     EXPECT_EQ(absl::StrCat("\x04", x, y), UncompressedPoint(key.raw()));
   }
 }
@@ -137,8 +156,11 @@ TEST(PrivateKeyTest, EcJwkIsCanonicalAndMatchesThePoint) {
 TEST(PrivateKeyTest, RsaJwkIsCanonical) {
   ASSERT_OK_AND_ASSIGN(PrivateKey key, PrivateKey::Generate(KeyType::kRsa2048));
   const std::string jwk = key.PublicJwkJson();
-  EXPECT_THAT(jwk, MatchesRegex(R"(\{"e":"AQAB","kty":"RSA","n":"[-_A-Za-z0-9]{342}"\})"));
-  ASSERT_OK_AND_ASSIGN(std::string n, Base64UrlDecode(jwk.substr(jwk.find(R"("n":")") + 5, 342)));
+  EXPECT_THAT(
+      jwk,
+      MatchesRegex(R"(\{"e":"AQAB","kty":"RSA","n":"[-_A-Za-z0-9]{342}"\})"));
+  ASSERT_OK_AND_ASSIGN(std::string n, Base64UrlDecode(jwk.substr(
+                                          jwk.find(R"("n":")") + 5, 342)));
   EXPECT_EQ(n.size(), 256u);
   EXPECT_NE(n[0], '\0');
   EXPECT_EQ(key.JwkThumbprint(), Base64UrlEncode(Sha256(jwk)));
@@ -234,8 +256,8 @@ TEST(PrivateKeyTest, Rfc7638ThumbprintExample) {
 
 std::string TraditionalPem(EVP_PKEY* pkey) {
   BIO* bio = BIO_new(BIO_s_mem());
-  EXPECT_EQ(PEM_write_bio_PrivateKey_traditional(bio, pkey, nullptr, nullptr,
-                                                 0, nullptr, nullptr),
+  EXPECT_EQ(PEM_write_bio_PrivateKey_traditional(bio, pkey, nullptr, nullptr, 0,
+                                                 nullptr, nullptr),
             1);
   char* data = nullptr;
   const long len = BIO_get_mem_data(bio, &data);
@@ -326,10 +348,12 @@ TEST(PrivateKeyTest, ReadsTheKeyFromACombinedFile) {
 TEST(PrivateKeyTest, RefusesAPublicKey) {
   testing::TestCa ca = testing::TestCa::Create();
   for (KeyType type : {KeyType::kEc256, KeyType::kRsa2048}) {
-    testing::IssuedCert leaf = ca.IssueLeaf({.key = testing::GenerateKeyOrDie(type)});
+    testing::IssuedCert leaf =
+        ca.IssueLeaf({.key = testing::GenerateKeyOrDie(type)});
     // Re-parsed, so the certificate's key is decoded from its SPKI (the
     // issued X509 object still shares the private EVP_PKEY).
-    ASSERT_OK_AND_ASSIGN(Certificate parsed, Certificate::FromDer(leaf.cert.ToDer()));
+    ASSERT_OK_AND_ASSIGN(Certificate parsed,
+                         Certificate::FromDer(leaf.cert.ToDer()));
     EXPECT_THAT(PrivateKey::FromRaw(X509_get0_pubkey(parsed.raw())),
                 StatusIs(absl::StatusCode::kInvalidArgument,
                          HasSubstr(absl::StrCat(KeyTypeName(type),
@@ -363,7 +387,8 @@ TEST(PrivateKeyTest, ConcurrentSignaturesAllVerify) {
     for (std::thread& th : threads) th.join();
     for (int t = 0; t < kThreads; ++t) {
       for (int i = 0; i < kPerThread; ++i) {
-        EXPECT_TRUE(VerifyJws(key.raw(), type, absl::StrCat(t, ".", i), sigs[t][i]))
+        EXPECT_TRUE(
+            VerifyJws(key.raw(), type, absl::StrCat(t, ".", i), sigs[t][i]))
             << KeyTypeName(type) << " " << t << "." << i;
       }
     }

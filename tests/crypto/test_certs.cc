@@ -181,17 +181,17 @@ IssuedCert TestCa::IssueLeaf(const LeafOptions& options) const {
   std::string cn = options.common_name;
   if (cn.empty() && !options.dns_names.empty()) cn = options.dns_names.front();
   if (cn.size() > 64) cn.clear();  // RFC 5280 ub-common-name.
-  Certificate cert =
-      IssueCertificateOrDie({.common_name = cn,
-                             .dns_names = options.dns_names,
-                             .subject_key = &key,
-                             .issuer = &intermediate_,
-                             .issuer_key = &intermediate_key_,
-                             .not_before = options.not_before,
-                             .not_after = options.not_after,
-                             .serial_hex = options.serial_hex,
-                             .authority_key_id = options.authority_key_id,
-                             .omit_authority_key_id = options.omit_authority_key_id});
+  Certificate cert = IssueCertificateOrDie(
+      {.common_name = cn,
+       .dns_names = options.dns_names,
+       .subject_key = &key,
+       .issuer = &intermediate_,
+       .issuer_key = &intermediate_key_,
+       .not_before = options.not_before,
+       .not_after = options.not_after,
+       .serial_hex = options.serial_hex,
+       .authority_key_id = options.authority_key_id,
+       .omit_authority_key_id = options.omit_authority_key_id});
   return IssuedCert{std::move(cert), std::move(key)};
 }
 

@@ -59,7 +59,7 @@ struct CertSpec {
   bool is_ca = false;
   absl::Time not_before;
   absl::Time not_after;
-  std::string serial_hex;  // Random when empty.
+  std::string serial_hex;                       // Random when empty.
   std::optional<std::string> authority_key_id;  // Default: issuer's SKI.
   bool omit_authority_key_id = false;
 };

@@ -30,15 +30,14 @@ absl::StatusOr<harness::BindServer*> SharedBind() {
   absl::MutexLock lock(&mu);
   if (!shared) {
     auto started = harness::BindServer::Start({
-        .zones =
-            {{"example.test",
-              {"_acme-challenge.delegated CNAME "
-               "_acme-challenge.delegated.validation.test.",
-               "www A 127.0.0.1"}},
-             {"validation.test", {}},
-             {"stale.test",
-              {"@ NS ns2.stale.test.", "@ NS ns3.stale.test.",
-               "ns2 A 127.0.0.2", "ns3 A 127.0.0.3"}}},
+        .zones = {{"example.test",
+                   {"_acme-challenge.delegated CNAME "
+                    "_acme-challenge.delegated.validation.test.",
+                    "www A 127.0.0.1"}},
+                  {"validation.test", {}},
+                  {"stale.test",
+                   {"@ NS ns2.stale.test.", "@ NS ns3.stale.test.",
+                    "ns2 A 127.0.0.2", "ns3 A 127.0.0.3"}}},
         .extra_keys = {{"k384", "hmac-sha384"}, {"k512", "hmac-sha512"}},
     });
     if (!started.ok()) return started.status();
@@ -59,9 +58,9 @@ Rfc2136Options ProviderOptions(const harness::BindServer& bind,
 std::vector<std::string> TxtAt(const harness::BindServer& bind,
                                const std::string& fqdn) {
   LdnsResolver resolver({.recursion_desired = false});
-  auto a = resolver.Query(fqdn, RrType::kTXT, bind.address(),
-                          Context().WithDeadline(absl::Now() +
-                                                 absl::Seconds(5)));
+  auto a =
+      resolver.Query(fqdn, RrType::kTXT, bind.address(),
+                     Context().WithDeadline(absl::Now() + absl::Seconds(5)));
   EXPECT_TRUE(a.ok()) << a.status();
   std::vector<std::string> out;
   if (!a.ok()) return out;

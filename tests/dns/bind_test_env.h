@@ -38,9 +38,9 @@ std::vector<std::string> TxtAt(const harness::BindServer& bind,
 }  // namespace certfleet::dns::testing
 
 // Starts (or reuses) the shared BIND or fails the test with its error.
-#define CF_SHARED_BIND(var)                                                  \
-  auto var##_or = ::certfleet::dns::testing::SharedBind();                   \
-  ASSERT_TRUE(var##_or.ok()) << var##_or.status();                           \
+#define CF_SHARED_BIND(var)                                \
+  auto var##_or = ::certfleet::dns::testing::SharedBind(); \
+  ASSERT_TRUE(var##_or.ok()) << var##_or.status();         \
   ::certfleet::harness::BindServer& var = **var##_or
 
 #endif  // CERTFLEET_TESTS_DNS_BIND_TEST_ENV_H_

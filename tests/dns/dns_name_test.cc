@@ -42,15 +42,14 @@ TEST(DnsNameTest, ParsesNumericAddressesOnly) {
   EXPECT_EQ(v6->ip, "::1");
   EXPECT_EQ(JoinHostPort("::1", 53), "[::1]:53");
   EXPECT_EQ(JoinHostPort("127.0.0.2", 53), "127.0.0.2:53");
-  EXPECT_THAT(ParseHostPort("ns1.example.test:53"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("numeric IP")));
-  EXPECT_THAT(ParseHostPort("127.0.0.1"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("ip:port")));
+  EXPECT_THAT(
+      ParseHostPort("ns1.example.test:53"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("numeric IP")));
+  EXPECT_THAT(
+      ParseHostPort("127.0.0.1"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("ip:port")));
   EXPECT_THAT(ParseHostPort("127.0.0.1:0"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("port")));
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("port")));
 }
 
 }  // namespace

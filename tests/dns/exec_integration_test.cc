@@ -1,6 +1,5 @@
 // ExecProvider running real shell scripts through SubprocessRunner.
 #include "coordinator/dns/exec_provider.h"
-
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
@@ -28,12 +27,11 @@ TEST(ExecIntegrationTest, ScriptSeesArgumentsAndEnvironment) {
                  "extra=$HOOK_EXTRA\" >> \"$HOOK_LOG\"\n",
                  0755);
   SubprocessRunner runner;
-  ExecProvider provider(
-      "hook",
-      {.argv = {script, "--account", "a1"},
-       .timeout = absl::Seconds(10),
-       .env = {{"HOOK_LOG", log}, {"HOOK_EXTRA", "x"}}},
-      runner);
+  ExecProvider provider("hook",
+                        {.argv = {script, "--account", "a1"},
+                         .timeout = absl::Seconds(10),
+                         .env = {{"HOOK_LOG", log}, {"HOOK_EXTRA", "x"}}},
+                        runner);
   const TxtRecord r{"_acme-challenge.example.test.", "v1"};
   ASSERT_THAT(provider.Present("example.test.", {r}, Context()), IsOk());
   ASSERT_THAT(provider.CleanUp("example.test.", {r}, Context()), IsOk());

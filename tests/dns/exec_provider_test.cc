@@ -53,8 +53,8 @@ TEST(ExecProviderTest, RunsOncePerRecordWithArgumentsAndEnvironment) {
   const auto& env = runner.specs[1].extra_env;
   EXPECT_THAT(env, Contains(Pair("HOOK_TOKEN", "t")));
   EXPECT_THAT(env, Contains(Pair("CERTFLEET_ACTION", "present")));
-  EXPECT_THAT(env, Contains(Pair("CERTFLEET_FQDN",
-                                 "_acme-challenge.example.test.")));
+  EXPECT_THAT(
+      env, Contains(Pair("CERTFLEET_FQDN", "_acme-challenge.example.test.")));
   EXPECT_THAT(env, Contains(Pair("CERTFLEET_VALUE", "v2")));
   EXPECT_THAT(env, Contains(Pair("CERTFLEET_ZONE", "example.test.")));
 
@@ -64,23 +64,24 @@ TEST(ExecProviderTest, RunsOncePerRecordWithArgumentsAndEnvironment) {
 
 TEST(ExecProviderTest, NonZeroExitIsFailedPreconditionWithStderr) {
   ScriptedRunner runner;
-  runner.results.push_back(ProcessResult{
-      .exit_code = 3, .stderr_data = "api said: zone locked\n"});
+  runner.results.push_back(
+      ProcessResult{.exit_code = 3, .stderr_data = "api said: zone locked\n"});
   ExecProvider p("hook", {.argv = {"/bin/hook"}}, runner);
   EXPECT_THAT(
       p.Present("example.test.", kRecords, Context()),
-      StatusIs(absl::StatusCode::kFailedPrecondition,
-               AllOf(HasSubstr("exec provider \"hook\""),
-                     HasSubstr("/bin/hook present _acme-challenge.example.test. v1"),
-                     HasSubstr("exited with status 3"),
-                     HasSubstr("stderr: api said: zone locked"))));
+      StatusIs(
+          absl::StatusCode::kFailedPrecondition,
+          AllOf(HasSubstr("exec provider \"hook\""),
+                HasSubstr("/bin/hook present _acme-challenge.example.test. v1"),
+                HasSubstr("exited with status 3"),
+                HasSubstr("stderr: api said: zone locked"))));
   EXPECT_EQ(runner.specs.size(), 1u);  // stops at the first failure
 }
 
 TEST(ExecProviderTest, TimeoutIsUnavailable) {
   ScriptedRunner runner;
-  runner.results.push_back(ProcessResult{
-      .timed_out = true, .elapsed = absl::Seconds(5)});
+  runner.results.push_back(
+      ProcessResult{.timed_out = true, .elapsed = absl::Seconds(5)});
   ExecProvider p("hook", {.argv = {"/bin/hook"}}, runner);
   EXPECT_THAT(p.Present("example.test.", kRecords, Context()),
               StatusIs(absl::StatusCode::kUnavailable,
@@ -101,9 +102,10 @@ TEST(ExecProviderTest, CleanUpRunsEveryRecordAndReportsEachFailure) {
   runner.results.push_back(ProcessResult{.exit_code = 1, .stderr_data = "e1"});
   runner.results.push_back(ProcessResult{.exit_code = 2, .stderr_data = "e2"});
   ExecProvider p("hook", {.argv = {"/bin/hook"}}, runner);
-  EXPECT_THAT(p.CleanUp("example.test.", kRecords, Context()),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       AllOf(HasSubstr("stderr: e1"), HasSubstr("stderr: e2"))));
+  EXPECT_THAT(
+      p.CleanUp("example.test.", kRecords, Context()),
+      StatusIs(absl::StatusCode::kFailedPrecondition,
+               AllOf(HasSubstr("stderr: e1"), HasSubstr("stderr: e2"))));
   EXPECT_EQ(runner.specs.size(), 2u);
 }
 

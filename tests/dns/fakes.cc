@@ -87,9 +87,9 @@ absl::StatusOr<DnsAnswer> FakeDnsResolver::Query(const std::string& name,
   }
   absl::MutexLock lock(&mu_);
   if (down_.count(server)) {
-    return absl::UnavailableError(absl::StrCat(
-        "DNS query ", n, " ", RrTypeName(type), " at ", server,
-        ": no answer (timeout)"));
+    return absl::UnavailableError(absl::StrCat("DNS query ", n, " ",
+                                               RrTypeName(type), " at ", server,
+                                               ": no answer (timeout)"));
   }
   return Answer(n, type, server);
 }
@@ -149,10 +149,9 @@ std::vector<FakeDnsResolver::LoggedQuery> FakeDnsResolver::queries() const {
 int FakeDnsResolver::QueryCount(const std::string& name, RrType type) const {
   absl::MutexLock lock(&mu_);
   const std::string n = CanonicalName(name);
-  return static_cast<int>(
-      std::count_if(queries_.begin(), queries_.end(), [&](const LoggedQuery& q) {
-        return q.name == n && q.type == type;
-      }));
+  return static_cast<int>(std::count_if(
+      queries_.begin(), queries_.end(),
+      [&](const LoggedQuery& q) { return q.name == n && q.type == type; }));
 }
 
 absl::Status FakeDnsProvider::Present(const std::string& zone,

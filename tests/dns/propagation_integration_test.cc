@@ -1,6 +1,4 @@
 // PropagationChecker against real BIND9 servers.
-#include "coordinator/dns/propagation.h"
-
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -12,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "coordinator/dns/ldns_resolver.h"
+#include "coordinator/dns/propagation.h"
 #include "coordinator/dns/rfc2136_provider.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -28,7 +27,9 @@ using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-Context Ctx() { return Context().WithDeadline(absl::Now() + absl::Seconds(20)); }
+Context Ctx() {
+  return Context().WithDeadline(absl::Now() + absl::Seconds(20));
+}
 
 // A secondary that missed the update: answers every UDP query with one TXT
 // record holding `value` at the question's name. named cannot play this
@@ -71,7 +72,7 @@ class StaleResponder {
       if (end > static_cast<size_t>(n)) continue;
       std::string reply(buf, end);
       reply[2] = static_cast<char>(0x84);  // QR, AA
-      reply[3] = 0;                         // NOERROR
+      reply[3] = 0;                        // NOERROR
       reply.replace(6, 6, std::string("\x00\x01\x00\x00\x00\x00", 6));
       reply.append("\xc0\x0c\x00\x10\x00\x01\x00\x00\x00\x3c", 10);
       reply.push_back(0);
@@ -110,9 +111,8 @@ TEST(PropagationIntegrationTest, SucceedsOnTheFirstCheckAgainstBind) {
                              clock, &authoritative);
   auto nameservers = checker.FindNameservers("example.test.", Ctx());
   ASSERT_THAT(nameservers, IsOk());
-  EXPECT_THAT(*nameservers,
-              ::testing::ElementsAre(Nameserver{"ns1.example.test.",
-                                                bind.address()}));
+  EXPECT_THAT(*nameservers, ::testing::ElementsAre(Nameserver{
+                                "ns1.example.test.", bind.address()}));
   auto waited = checker.WaitForRecords({record}, Ctx());
   ASSERT_THAT(waited, IsOk());
   EXPECT_LT(*waited, absl::Milliseconds(500));  // no interval slept
@@ -133,8 +133,8 @@ TEST(PropagationIntegrationTest, TimeoutNamesTheStaleAndTheSilentServer) {
 
   SystemClock clock;
   LdnsResolver resolver;
-  LdnsResolver authoritative({.recursion_desired = false,
-                              .per_try_timeout = absl::Milliseconds(300)});
+  LdnsResolver authoritative(
+      {.recursion_desired = false, .per_try_timeout = absl::Milliseconds(300)});
   ZoneFinder finder(resolver, {bind.address()}, clock);
   PropagationChecker checker(resolver, finder,
                              {.resolvers = {bind.address()},

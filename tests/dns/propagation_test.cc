@@ -75,18 +75,18 @@ TEST_F(PropagationTest, SucceedsAtOnceWhenEveryServerHasTheValue) {
 TEST_F(PropagationTest, PollsEveryIntervalUntilTheLastServerHasIt) {
   dns_.AddRecord(FakeDns::Txt(kRecord.fqdn, kRecord.value));
   // ns2 lags: it serves the new value only from t+5s.
-  dns_.SetHandler([&](const std::string& name, RrType type,
-                      const std::string& server)
-                      -> std::optional<absl::StatusOr<DnsAnswer>> {
-    if (server != "127.0.0.2:53" || type != RrType::kTXT ||
-        clock_.Now() >= start_ + absl::Seconds(5)) {
-      return std::nullopt;
-    }
-    DnsAnswer a;
-    a.authoritative = true;
-    a.answer.push_back(FakeDns::Txt(name, "old-value"));
-    return a;
-  });
+  dns_.SetHandler(
+      [&](const std::string& name, RrType type, const std::string& server)
+          -> std::optional<absl::StatusOr<DnsAnswer>> {
+        if (server != "127.0.0.2:53" || type != RrType::kTXT ||
+            clock_.Now() >= start_ + absl::Seconds(5)) {
+          return std::nullopt;
+        }
+        DnsAnswer a;
+        a.authoritative = true;
+        a.answer.push_back(FakeDns::Txt(name, "old-value"));
+        return a;
+      });
   auto waited = checker_.WaitForRecords({kRecord}, Context());
   ASSERT_THAT(waited, IsOk());
   EXPECT_EQ(*waited, absl::Seconds(6));
@@ -102,15 +102,16 @@ TEST_F(PropagationTest, PollsEveryIntervalUntilTheLastServerHasIt) {
 TEST_F(PropagationTest, TimeoutNamesEachServerNotReadyAndWhatItAnswered) {
   dns_.AddRecord(FakeDns::Txt(kRecord.fqdn, kRecord.value));
   dns_.AddRecordAt("127.0.0.2:53", FakeDns::Txt("ignored.example.test.", "x"));
-  dns_.SetHandler([](const std::string& name, RrType type,
-                     const std::string& server)
-                      -> std::optional<absl::StatusOr<DnsAnswer>> {
-    if (server != "127.0.0.2:53" || type != RrType::kTXT) return std::nullopt;
-    DnsAnswer a;
-    a.authoritative = true;
-    a.answer.push_back(FakeDns::Txt(name, "old-value"));
-    return a;
-  });
+  dns_.SetHandler(
+      [](const std::string& name, RrType type, const std::string& server)
+          -> std::optional<absl::StatusOr<DnsAnswer>> {
+        if (server != "127.0.0.2:53" || type != RrType::kTXT)
+          return std::nullopt;
+        DnsAnswer a;
+        a.authoritative = true;
+        a.answer.push_back(FakeDns::Txt(name, "old-value"));
+        return a;
+      });
   dns_.SetServerDown("127.0.0.3:53", true);
   auto waited = checker_.WaitForRecords({kRecord}, Context());
   EXPECT_THAT(
@@ -139,22 +140,22 @@ TEST_F(PropagationTest, ShorterContextDeadlineWins) {
 TEST_F(PropagationTest, CancellationStopsTheWait) {
   auto cancel = std::make_shared<Cancellation>();
   cancel->Cancel();
-  EXPECT_THAT(checker_.WaitForRecords(
-                  {kRecord}, Context().WithCancellation(cancel)),
-              StatusIs(absl::StatusCode::kCancelled));
+  EXPECT_THAT(
+      checker_.WaitForRecords({kRecord}, Context().WithCancellation(cancel)),
+      StatusIs(absl::StatusCode::kCancelled));
 }
 
 TEST_F(PropagationTest, ResolvesNameServersWithoutGlue) {
   dns_.AddRecord(FakeDns::Txt(kRecord.fqdn, kRecord.value));
-  dns_.SetHandler([](const std::string& name, RrType type,
-                     const std::string&)
-                      -> std::optional<absl::StatusOr<DnsAnswer>> {
-    if (type != RrType::kNS) return std::nullopt;
-    DnsAnswer a;
-    a.authoritative = true;
-    a.answer.push_back(FakeDns::Ns(name, "ns1.example.test."));
-    return a;  // no additional section
-  });
+  dns_.SetHandler(
+      [](const std::string& name, RrType type,
+         const std::string&) -> std::optional<absl::StatusOr<DnsAnswer>> {
+        if (type != RrType::kNS) return std::nullopt;
+        DnsAnswer a;
+        a.authoritative = true;
+        a.answer.push_back(FakeDns::Ns(name, "ns1.example.test."));
+        return a;  // no additional section
+      });
   ASSERT_THAT(checker_.WaitForRecords({kRecord}, Context()), IsOk());
   EXPECT_EQ(dns_.QueryCount("ns1.example.test.", RrType::kA), 1);
   EXPECT_THAT(TxtQueryTimes("127.0.0.1:53"), ElementsAre(absl::ZeroDuration()));
@@ -163,12 +164,12 @@ TEST_F(PropagationTest, ResolvesNameServersWithoutGlue) {
 
 TEST_F(PropagationTest, ZoneWithoutNameServersTimesOutSayingSo) {
   dns_.AddZone("bare.test.");
-  EXPECT_THAT(checker_.WaitForRecords({{"_acme-challenge.bare.test.", "v"}},
-                                      Context()),
-              StatusIs(absl::StatusCode::kDeadlineExceeded,
-                       HasSubstr("_acme-challenge.bare.test. TXT \"v\": name "
-                                 "servers of zone bare.test. unknown: zone "
-                                 "bare.test. has no NS records")));
+  EXPECT_THAT(
+      checker_.WaitForRecords({{"_acme-challenge.bare.test.", "v"}}, Context()),
+      StatusIs(absl::StatusCode::kDeadlineExceeded,
+               HasSubstr("_acme-challenge.bare.test. TXT \"v\": name "
+                         "servers of zone bare.test. unknown: zone "
+                         "bare.test. has no NS records")));
 }
 
 TEST_F(PropagationTest, NameServersAreCachedAcrossCalls) {

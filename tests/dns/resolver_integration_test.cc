@@ -1,8 +1,7 @@
 // LdnsResolver against BIND9: answers, NXDOMAIN, truncation to TCP, and the
 // errors of a server that is not there.
-#include "coordinator/dns/ldns_resolver.h"
-
 #include "absl/strings/str_cat.h"
+#include "coordinator/dns/ldns_resolver.h"
 #include "coordinator/dns/rfc2136_provider.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -22,12 +21,15 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
 
-Context Ctx() { return Context().WithDeadline(absl::Now() + absl::Seconds(10)); }
+Context Ctx() {
+  return Context().WithDeadline(absl::Now() + absl::Seconds(10));
+}
 
 TEST(ResolverIntegrationTest, AnswersCarryRecordsAndFlags) {
   CF_SHARED_BIND(bind);
   LdnsResolver resolver({.recursion_desired = false});
-  auto soa = resolver.Query("Example.Test", RrType::kSOA, bind.address(), Ctx());
+  auto soa =
+      resolver.Query("Example.Test", RrType::kSOA, bind.address(), Ctx());
   ASSERT_THAT(soa, IsOk());
   EXPECT_EQ(soa->rcode, kRcodeNoError);
   EXPECT_TRUE(soa->authoritative);
@@ -45,10 +47,10 @@ TEST(ResolverIntegrationTest, AnswersCarryRecordsAndFlags) {
   auto cname = resolver.Query("_acme-challenge.delegated.example.test.",
                               RrType::kCNAME, bind.address(), Ctx());
   ASSERT_THAT(cname, IsOk());
-  EXPECT_THAT(cname->answer,
-              ElementsAre(Rr{"_acme-challenge.delegated.example.test.",
-                             RrType::kCNAME, 60,
-                             "_acme-challenge.delegated.validation.test."}));
+  EXPECT_THAT(
+      cname->answer,
+      ElementsAre(Rr{"_acme-challenge.delegated.example.test.", RrType::kCNAME,
+                     60, "_acme-challenge.delegated.validation.test."}));
 
   auto missing = resolver.Query("nothing.example.test.", RrType::kTXT,
                                 bind.address(), Ctx());
@@ -83,30 +85,28 @@ TEST(ResolverIntegrationTest, ClosedPortIsUnavailableNamingTheServer) {
   ASSERT_THAT(port, IsOk());
   const std::string server = absl::StrCat("127.0.0.1:", *port);
   LdnsResolver resolver;
-  EXPECT_THAT(resolver.Query("example.test.", RrType::kSOA, server, Ctx()),
-              StatusIs(absl::StatusCode::kUnavailable,
-                       AllOf(HasSubstr("DNS query example.test. SOA at " +
-                                       server),
-                             HasSubstr("no answer (connection refused)"),
-                             HasSubstr("after 2 tries"))));
+  EXPECT_THAT(
+      resolver.Query("example.test.", RrType::kSOA, server, Ctx()),
+      StatusIs(absl::StatusCode::kUnavailable,
+               AllOf(HasSubstr("DNS query example.test. SOA at " + server),
+                     HasSubstr("no answer (connection refused)"),
+                     HasSubstr("after 2 tries"))));
 }
 
 TEST(ResolverIntegrationTest, PassedDeadlineIsDeadlineExceeded) {
   CF_SHARED_BIND(bind);
   LdnsResolver resolver;
-  EXPECT_THAT(resolver.Query("example.test.", RrType::kSOA, bind.address(),
-                             Context().WithDeadline(absl::Now() -
-                                                    absl::Seconds(1))),
-              StatusIs(absl::StatusCode::kDeadlineExceeded,
-                       HasSubstr(bind.address())));
+  EXPECT_THAT(
+      resolver.Query("example.test.", RrType::kSOA, bind.address(),
+                     Context().WithDeadline(absl::Now() - absl::Seconds(1))),
+      StatusIs(absl::StatusCode::kDeadlineExceeded, HasSubstr(bind.address())));
 }
 
 TEST(ResolverIntegrationTest, HostNamesAreRefusedInsteadOfResolved) {
   LdnsResolver resolver;
-  EXPECT_THAT(resolver.Query("example.test.", RrType::kSOA, "localhost:53",
-                             Ctx()),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("numeric IP")));
+  EXPECT_THAT(
+      resolver.Query("example.test.", RrType::kSOA, "localhost:53", Ctx()),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("numeric IP")));
 }
 
 }  // namespace

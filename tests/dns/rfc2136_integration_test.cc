@@ -24,7 +24,9 @@ using ::testing::IsEmpty;
 
 constexpr char kZone[] = "example.test.";
 
-Context Ctx() { return Context().WithDeadline(absl::Now() + absl::Seconds(10)); }
+Context Ctx() {
+  return Context().WithDeadline(absl::Now() + absl::Seconds(10));
+}
 
 std::unique_ptr<Rfc2136Provider> MakeProvider(const Rfc2136Options& options) {
   auto p = Rfc2136Provider::Create("lab-bind", options);
@@ -36,10 +38,10 @@ TEST(Rfc2136IntegrationTest, PresentAddsBothValuesAtOneNameInOneUpdate) {
   CF_SHARED_BIND(bind);
   auto provider = MakeProvider(ProviderOptions(bind, bind.keys()[0]));
   const std::string name = "_acme-challenge.both.example.test.";
-  ASSERT_THAT(provider->Present(kZone, {{name, "wildcard-value"},
-                                        {name, "apex-value"}},
-                                Ctx()),
-              IsOk());
+  ASSERT_THAT(
+      provider->Present(kZone, {{name, "wildcard-value"}, {name, "apex-value"}},
+                        Ctx()),
+      IsOk());
   EXPECT_EQ(provider->updates_sent(), 1);
   EXPECT_THAT(TxtAt(bind, name), ElementsAre("apex-value", "wildcard-value"));
 }
@@ -99,13 +101,13 @@ TEST(Rfc2136IntegrationTest, WrongSecretIsPermissionDeniedAndWritesNothing) {
   const std::string name = "_acme-challenge.badsig.example.test.";
   EXPECT_THAT(
       provider->Present(kZone, {{name, "v"}}, Ctx()),
-      StatusIs(absl::StatusCode::kPermissionDenied,
-               AllOf(HasSubstr(absl::StrCat(
-                         "rfc2136 provider \"lab-bind\": update of zone "
-                         "example.test. at ",
-                         bind.address(),
-                         " rejected: NOTAUTH, TSIG error BADSIG")),
-                     HasSubstr("wrong secret or algorithm"))));
+      StatusIs(
+          absl::StatusCode::kPermissionDenied,
+          AllOf(HasSubstr(absl::StrCat(
+                    "rfc2136 provider \"lab-bind\": update of zone "
+                    "example.test. at ",
+                    bind.address(), " rejected: NOTAUTH, TSIG error BADSIG")),
+                HasSubstr("wrong secret or algorithm"))));
   EXPECT_THAT(TxtAt(bind, name), IsEmpty());
 }
 
@@ -125,21 +127,21 @@ TEST(Rfc2136IntegrationTest, UnknownKeyNameIsPermissionDeniedNamingIt) {
 TEST(Rfc2136IntegrationTest, ZoneTheServerDoesNotServeIsFailedPrecondition) {
   CF_SHARED_BIND(bind);
   auto provider = MakeProvider(ProviderOptions(bind, bind.keys()[0]));
-  EXPECT_THAT(provider->Present("elsewhere.test.",
-                                {{"_acme-challenge.elsewhere.test.", "v"}},
-                                Ctx()),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("update of zone elsewhere.test. at ")));
+  EXPECT_THAT(
+      provider->Present("elsewhere.test.",
+                        {{"_acme-challenge.elsewhere.test.", "v"}}, Ctx()),
+      StatusIs(absl::StatusCode::kFailedPrecondition,
+               HasSubstr("update of zone elsewhere.test. at ")));
 }
 
 TEST(Rfc2136IntegrationTest, RecordOutsideTheZoneIsInvalidArgument) {
   CF_SHARED_BIND(bind);
   auto provider = MakeProvider(ProviderOptions(bind, bind.keys()[0]));
-  EXPECT_THAT(provider->Present(kZone, {{"_acme-challenge.other.test.", "v"}},
-                                Ctx()),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("_acme-challenge.other.test. is not in zone "
-                                 "example.test.")));
+  EXPECT_THAT(
+      provider->Present(kZone, {{"_acme-challenge.other.test.", "v"}}, Ctx()),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("_acme-challenge.other.test. is not in zone "
+                         "example.test.")));
 }
 
 TEST(Rfc2136IntegrationTest, NothingListeningIsUnavailable) {
@@ -149,11 +151,11 @@ TEST(Rfc2136IntegrationTest, NothingListeningIsUnavailable) {
   Rfc2136Options options = ProviderOptions(bind, bind.keys()[0]);
   options.server = absl::StrCat("127.0.0.1:", *port);
   auto provider = MakeProvider(options);
-  EXPECT_THAT(provider->Present(kZone, {{"_acme-challenge.example.test.", "v"}},
-                                Ctx()),
-              StatusIs(absl::StatusCode::kUnavailable,
-                       AllOf(HasSubstr(options.server),
-                             HasSubstr("connection refused"))));
+  EXPECT_THAT(
+      provider->Present(kZone, {{"_acme-challenge.example.test.", "v"}}, Ctx()),
+      StatusIs(
+          absl::StatusCode::kUnavailable,
+          AllOf(HasSubstr(options.server), HasSubstr("connection refused"))));
 }
 
 TEST(Rfc2136IntegrationTest, ConcurrentCallsAreCoalescedIntoFewUpdates) {
@@ -175,9 +177,9 @@ TEST(Rfc2136IntegrationTest, ConcurrentCallsAreCoalescedIntoFewUpdates) {
   for (int i = 0; i < kCalls; ++i) EXPECT_THAT(results[i], IsOk()) << i;
   EXPECT_LT(provider->updates_sent(), kCalls);
   for (int i = 0; i < kCalls; ++i) {
-    EXPECT_THAT(
-        TxtAt(bind, absl::StrCat("_acme-challenge.h", i, ".batch.example.test.")),
-        ElementsAre(absl::StrCat("value-", i)));
+    EXPECT_THAT(TxtAt(bind, absl::StrCat("_acme-challenge.h", i,
+                                         ".batch.example.test.")),
+                ElementsAre(absl::StrCat("value-", i)));
   }
   RecordProperty("updates_sent", static_cast<int>(provider->updates_sent()));
 }

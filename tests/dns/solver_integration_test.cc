@@ -1,8 +1,7 @@
 // Dns01Solver and ZoneFinder end to end against BIND9.
-#include "coordinator/dns/solver.h"
-
 #include "coordinator/dns/ldns_resolver.h"
 #include "coordinator/dns/rfc2136_provider.h"
+#include "coordinator/dns/solver.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/dns/bind_test_env.h"
@@ -17,7 +16,9 @@ using ::certfleet::testing::IsOk;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
-Context Ctx() { return Context().WithDeadline(absl::Now() + absl::Seconds(20)); }
+Context Ctx() {
+  return Context().WithDeadline(absl::Now() + absl::Seconds(20));
+}
 
 class SolverIntegrationTest : public ::testing::Test {
  protected:
@@ -55,10 +56,10 @@ TEST_F(SolverIntegrationTest, CnameDelegationRoutesToTheValidationZone) {
       {{Dns01Solver::ChallengeFqdn("delegated.example.test"), "delegated-v"}},
       Ctx());
   ASSERT_THAT(plan, IsOk());
-  EXPECT_THAT(*plan, ElementsAre(PlannedRecord{
-                         "validation-bind", "validation.test.",
-                         "_acme-challenge.delegated.validation.test.",
-                         "delegated-v"}));
+  EXPECT_THAT(
+      *plan, ElementsAre(PlannedRecord{
+                 "validation-bind", "validation.test.",
+                 "_acme-challenge.delegated.validation.test.", "delegated-v"}));
   ASSERT_THAT(solver_->Present(*plan, Ctx()), IsOk());
   ASSERT_THAT(solver_->WaitForPropagation(*plan, Ctx()), IsOk());
   EXPECT_THAT(TxtAt(*bind_, "_acme-challenge.delegated.validation.test."),
@@ -84,10 +85,10 @@ TEST_F(SolverIntegrationTest, FindZoneWalksDeepNamesWithOneQuery) {
 }
 
 TEST_F(SolverIntegrationTest, WildcardAndApexShareANameAndCleanUpSeparately) {
-  auto plan = solver_->Plan(
-      {{Dns01Solver::ChallengeFqdn("*.example.test"), "wild"},
-       {Dns01Solver::ChallengeFqdn("example.test"), "apex"}},
-      Ctx());
+  auto plan =
+      solver_->Plan({{Dns01Solver::ChallengeFqdn("*.example.test"), "wild"},
+                     {Dns01Solver::ChallengeFqdn("example.test"), "apex"}},
+                    Ctx());
   ASSERT_THAT(plan, IsOk());
   ASSERT_EQ(plan->size(), 2u);
   ASSERT_THAT(solver_->Present(*plan, Ctx()), IsOk());

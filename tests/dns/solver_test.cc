@@ -29,15 +29,15 @@ class SolverTest : public ::testing::Test {
         main_(std::make_shared<FakeProvider>("main", &dns_)),
         validation_(std::make_shared<FakeProvider>("validation", &dns_)),
         sub_(std::make_shared<FakeProvider>("sub", &dns_)) {
-    for (const char* zone :
-         {"example.test.", "sub.example.test.", "validation.test.",
-          "unserved.test."}) {
+    for (const char* zone : {"example.test.", "sub.example.test.",
+                             "validation.test.", "unserved.test."}) {
       dns_.AddZone(zone);
       dns_.AddRecord(FakeDns::Ns(zone, std::string("ns1.") + zone));
       dns_.AddRecord(FakeDns::A(std::string("ns1.") + zone, "127.0.0.1"));
     }
-    dns_.AddRecord(FakeDns::Cname("_acme-challenge.delegated.example.test.",
-                                  "_acme-challenge.delegated.validation.test."));
+    dns_.AddRecord(
+        FakeDns::Cname("_acme-challenge.delegated.example.test.",
+                       "_acme-challenge.delegated.validation.test."));
     solver_ = std::make_unique<Dns01Solver>(
         std::vector<ProviderBinding>{{main_, {"example.test"}},
                                      {validation_, {"validation.test"}},
@@ -66,21 +66,20 @@ TEST_F(SolverTest, ChallengeFqdnStripsTheWildcard) {
 }
 
 TEST_F(SolverTest, PlanRoutesByZoneWithTheLongestMatch) {
-  auto plan = solver_->Plan(
-      {{Dns01Solver::ChallengeFqdn("*.example.test"), "w"},
-       {Dns01Solver::ChallengeFqdn("example.test"), "a"},
-       {Dns01Solver::ChallengeFqdn("www.sub.example.test"), "s"}},
-      ctx_);
+  auto plan =
+      solver_->Plan({{Dns01Solver::ChallengeFqdn("*.example.test"), "w"},
+                     {Dns01Solver::ChallengeFqdn("example.test"), "a"},
+                     {Dns01Solver::ChallengeFqdn("www.sub.example.test"), "s"}},
+                    ctx_);
   ASSERT_THAT(plan, IsOk());
   EXPECT_THAT(
       *plan,
-      ElementsAre(
-          PlannedRecord{"main", "example.test.",
-                        "_acme-challenge.example.test.", "w"},
-          PlannedRecord{"main", "example.test.",
-                        "_acme-challenge.example.test.", "a"},
-          PlannedRecord{"sub", "sub.example.test.",
-                        "_acme-challenge.www.sub.example.test.", "s"}));
+      ElementsAre(PlannedRecord{"main", "example.test.",
+                                "_acme-challenge.example.test.", "w"},
+                  PlannedRecord{"main", "example.test.",
+                                "_acme-challenge.example.test.", "a"},
+                  PlannedRecord{"sub", "sub.example.test.",
+                                "_acme-challenge.www.sub.example.test.", "s"}));
 }
 
 TEST_F(SolverTest, PlanFollowsCnameDelegationToTheValidationZone) {
@@ -94,8 +93,7 @@ TEST_F(SolverTest, PlanFollowsCnameDelegationToTheValidationZone) {
 
 TEST_F(SolverTest, PlanWithoutCnameFollowingKeepsTheName) {
   Dns01Solver solver({{main_, {"example.test"}}}, dns_,
-                     {.resolvers = {kResolver}, .follow_cname = false},
-                     clock_);
+                     {.resolvers = {kResolver}, .follow_cname = false}, clock_);
   auto plan = solver.Plan(
       {{Dns01Solver::ChallengeFqdn("delegated.example.test"), "d"}}, ctx_);
   ASSERT_THAT(plan, IsOk());
@@ -120,19 +118,17 @@ TEST_F(SolverTest, CnameLoopFailsThePlan) {
                                 "loop2.example.test."));
   dns_.AddRecord(FakeDns::Cname("loop2.example.test.",
                                 "_acme-challenge.loop.example.test."));
-  EXPECT_THAT(solver_->Plan({{"_acme-challenge.loop.example.test.", "v"}},
-                            ctx_),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("CNAME loop")));
+  EXPECT_THAT(
+      solver_->Plan({{"_acme-challenge.loop.example.test.", "v"}}, ctx_),
+      StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("CNAME loop")));
 }
 
 TEST_F(SolverTest, PresentMakesOneCallPerProviderAndZone) {
-  auto plan = solver_->Plan(
-      {{"_acme-challenge.example.test.", "w"},
-       {"_acme-challenge.example.test.", "a"},
-       {"_acme-challenge.www.example.test.", "b"},
-       {"_acme-challenge.delegated.example.test.", "d"}},
-      ctx_);
+  auto plan = solver_->Plan({{"_acme-challenge.example.test.", "w"},
+                             {"_acme-challenge.example.test.", "a"},
+                             {"_acme-challenge.www.example.test.", "b"},
+                             {"_acme-challenge.delegated.example.test.", "d"}},
+                            ctx_);
   ASSERT_THAT(plan, IsOk());
   ASSERT_THAT(solver_->Present(*plan, ctx_), IsOk());
   ASSERT_EQ(main_->calls().size(), 1u);
@@ -156,12 +152,13 @@ TEST_F(SolverTest, CleanUpAttemptsEveryGroupWhenOneFails) {
   ASSERT_THAT(solver_->Present(*plan, ctx_), IsOk());
   validation_->SetCleanUpError(absl::UnavailableError("api down"));
 
-  EXPECT_THAT(solver_->CleanUp(*plan, ctx_),
-              StatusIs(absl::StatusCode::kUnavailable,
-                       AllOf(HasSubstr("failed for 1 of 3 record groups"),
-                             HasSubstr("provider \"validation\" zone "
-                                       "validation.test. (1 records): api down"),
-                             Not(HasSubstr("provider \"main\"")))));
+  EXPECT_THAT(
+      solver_->CleanUp(*plan, ctx_),
+      StatusIs(absl::StatusCode::kUnavailable,
+               AllOf(HasSubstr("failed for 1 of 3 record groups"),
+                     HasSubstr("provider \"validation\" zone "
+                               "validation.test. (1 records): api down"),
+                     Not(HasSubstr("provider \"main\"")))));
   EXPECT_THAT(main_->records(), IsEmpty());
   EXPECT_THAT(sub_->records(), IsEmpty());
   EXPECT_EQ(validation_->records().size(), 1u);

@@ -20,7 +20,13 @@ std::string Message(uint8_t flags_hi) {
   std::string m("\x12\x34", 2);
   m.push_back(static_cast<char>(flags_hi));
   m.append("\x00\x00\x01\x00\x00\x00\x00\x00\x00", 9);
-  m.append("\x07" "example" "\x04" "test" "\x00", 14);
+  m.append(
+      "\x07"
+      "example"
+      "\x04"
+      "test"
+      "\x00",
+      14);
   m.append("\x00\x06\x00\x01", 4);
   return m;
 }
@@ -29,9 +35,17 @@ std::string Message(uint8_t flags_hi) {
 // cannot verify the request (RFC 8945 §5.3.2).
 std::string WithUnsignedTsigError(std::string m, uint16_t error) {
   m[11] = 1;  // ARCOUNT
-  m.append("\x09" "certfleet" "\x00", 11);
+  m.append(
+      "\x09"
+      "certfleet"
+      "\x00",
+      11);
   m.append("\x00\xfa\x00\xff\x00\x00\x00\x00", 8);  // TSIG ANY TTL 0
-  std::string rdata("\x0b" "hmac-sha256" "\x00", 13);
+  std::string rdata(
+      "\x0b"
+      "hmac-sha256"
+      "\x00",
+      13);
   rdata.append("\x00\x00\x6b\x49\xd2\x00", 6);  // time
   rdata.append("\x01\x2c", 2);                  // fudge 300
   rdata.append("\x00\x00", 2);                  // MAC size 0
@@ -45,7 +59,8 @@ std::string WithUnsignedTsigError(std::string m, uint16_t error) {
   return m;
 }
 
-TsigKey Key(const char* algorithm = "hmac-sha256", const char* secret = kSecret) {
+TsigKey Key(const char* algorithm = "hmac-sha256",
+            const char* secret = kSecret) {
   auto key = TsigKey::Create("certfleet", algorithm, secret);
   EXPECT_TRUE(key.ok()) << key.status();
   return *key;
@@ -146,9 +161,9 @@ TEST(TsigTest, CreateValidatesEachField) {
   EXPECT_THAT(TsigKey::Create("k", "hmac-sha256", "not base64!"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("tsig_secret for key \"k\"")));
-  EXPECT_THAT(TsigKey::Create("", "hmac-sha256", kSecret),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("tsig_key_name")));
+  EXPECT_THAT(
+      TsigKey::Create("", "hmac-sha256", kSecret),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("tsig_key_name")));
   auto key = TsigKey::Create("CertFleet", "HMAC-SHA384.", kSecret);
   ASSERT_TRUE(key.ok());
   EXPECT_EQ(key->name, "certfleet.");

@@ -106,7 +106,8 @@ TEST(UpdateBatcherTest, CallsQueuedBehindAnUpdateGoOutTogether) {
   const auto sent = sender.sent();
   ASSERT_EQ(sent.size(), 2u);
   ASSERT_EQ(sent[1].size(), 10u);
-  for (int i = 0; i < 10; ++i) EXPECT_EQ(sent[1][i], Add("v" + std::to_string(i)));
+  for (int i = 0; i < 10; ++i)
+    EXPECT_EQ(sent[1][i], Add("v" + std::to_string(i)));
   EXPECT_EQ(batcher.batches_sent(), 2);
 }
 
@@ -132,13 +133,14 @@ TEST(UpdateBatcherTest, EachCallerGetsTheResultOfItsOwnUpdate) {
 TEST(UpdateBatcherTest, QueuedCallerWhoseDeadlinePassesIsWithdrawn) {
   RecordingSender sender;
   UpdateBatcher batcher(SendWith(sender));
-  std::thread first([&] { (void)batcher.Submit(kZone, {Add("1")}, Context()); });
+  std::thread first(
+      [&] { (void)batcher.Submit(kZone, {Add("1")}, Context()); });
   sender.first_started_.WaitForNotification();
   const Context short_ctx =
       Context().WithDeadline(absl::Now() + absl::Milliseconds(30));
-  EXPECT_THAT(batcher.Submit(kZone, {Add("late")}, short_ctx),
-              StatusIs(absl::StatusCode::kDeadlineExceeded,
-                       HasSubstr("queued")));
+  EXPECT_THAT(
+      batcher.Submit(kZone, {Add("late")}, short_ctx),
+      StatusIs(absl::StatusCode::kDeadlineExceeded, HasSubstr("queued")));
   EXPECT_EQ(batcher.queued_ops(kZone), 0u);
   std::thread next([&] {
     EXPECT_THAT(batcher.Submit(kZone, {Add("next")}, Context()), IsOk());
@@ -156,12 +158,14 @@ TEST(UpdateBatcherTest, BatchesAreSplitAtTheSizeLimit) {
   RecordingSender sender;
   // Each op is ≈ 45 bytes: two fit in 100, three do not.
   UpdateBatcher batcher(SendWith(sender), 100);
-  std::thread first([&] { (void)batcher.Submit(kZone, {Add("1")}, Context()); });
+  std::thread first(
+      [&] { (void)batcher.Submit(kZone, {Add("1")}, Context()); });
   sender.first_started_.WaitForNotification();
   std::vector<std::thread> later;
   for (int i = 0; i < 4; ++i) {
-    later.emplace_back(
-        [&, i] { (void)batcher.Submit(kZone, {Add(std::to_string(i))}, Context()); });
+    later.emplace_back([&, i] {
+      (void)batcher.Submit(kZone, {Add(std::to_string(i))}, Context());
+    });
     WaitForQueued(batcher, i + 1);
   }
   sender.release_first_.Notify();
@@ -176,13 +180,14 @@ TEST(UpdateBatcherTest, BatchesAreSplitAtTheSizeLimit) {
 TEST(UpdateBatcherTest, ZonesDoNotWaitForEachOther) {
   RecordingSender sender;
   UpdateBatcher batcher(SendWith(sender));
-  std::thread first([&] { (void)batcher.Submit(kZone, {Add("1")}, Context()); });
+  std::thread first(
+      [&] { (void)batcher.Submit(kZone, {Add("1")}, Context()); });
   sender.first_started_.WaitForNotification();
   // The first UPDATE (example.test.) is still blocked; another zone is idle.
-  EXPECT_THAT(batcher.Submit("other.test.",
-                             {{UpdateOp::kAdd, {"x.other.test.", "v"}}},
-                             Context()),
-              IsOk());
+  EXPECT_THAT(
+      batcher.Submit("other.test.", {{UpdateOp::kAdd, {"x.other.test.", "v"}}},
+                     Context()),
+      IsOk());
   sender.release_first_.Notify();
   first.join();
   EXPECT_EQ(batcher.batches_sent(), 2);

@@ -12,8 +12,8 @@ namespace {
 using ::certfleet::testing::FakeClock;
 using ::certfleet::testing::IsOk;
 using ::certfleet::testing::StatusIs;
-using ::testing::HasSubstr;
 using ::testing::AllOf;
+using ::testing::HasSubstr;
 using FakeDns = ::certfleet::dns::testing::FakeDnsResolver;
 
 constexpr char kResolver[] = "127.0.0.1:53";
@@ -41,8 +41,8 @@ TEST_F(ZoneFinderTest, NameWithoutCnameIsItsOwnTarget) {
 TEST_F(ZoneFinderTest, FollowsAChainToItsEnd) {
   dns_.AddRecord(FakeDns::Cname("_acme-challenge.www.example.test.",
                                 "www.validation.test."));
-  dns_.AddRecord(FakeDns::Cname("www.validation.test.",
-                                "final.validation.test."));
+  dns_.AddRecord(
+      FakeDns::Cname("www.validation.test.", "final.validation.test."));
   auto t = finder_.FollowCname("_acme-challenge.www.example.test.", ctx_);
   ASSERT_THAT(t, IsOk());
   EXPECT_EQ(*t, "final.validation.test.");
@@ -51,8 +51,9 @@ TEST_F(ZoneFinderTest, FollowsAChainToItsEnd) {
 TEST_F(ZoneFinderTest, NegativeCnameAnswerRevealsTheZone) {
   // The CNAME lookup's NXDOMAIN carries the zone's SOA (RFC 2308 §3), so
   // finding the zone afterwards needs no SOA query.
-  ASSERT_THAT(finder_.FollowCname("_acme-challenge.deep.sub.example.test.", ctx_),
-              IsOk());
+  ASSERT_THAT(
+      finder_.FollowCname("_acme-challenge.deep.sub.example.test.", ctx_),
+      IsOk());
   auto zone = finder_.FindZone("_acme-challenge.deep.sub.example.test.", ctx_);
   ASSERT_THAT(zone, IsOk());
   EXPECT_EQ(*zone, "sub.example.test.");
@@ -70,9 +71,9 @@ TEST_F(ZoneFinderTest, CnameLoopIsAFailedPreconditionNamingTheChain) {
 
 TEST_F(ZoneFinderTest, ChainLongerThanEightHopsIsRejected) {
   for (int i = 0; i < 12; ++i) {
-    dns_.AddRecord(FakeDns::Cname("h" + std::to_string(i) + ".example.test.",
-                                  "h" + std::to_string(i + 1) +
-                                      ".example.test."));
+    dns_.AddRecord(
+        FakeDns::Cname("h" + std::to_string(i) + ".example.test.",
+                       "h" + std::to_string(i + 1) + ".example.test."));
   }
   EXPECT_THAT(finder_.FollowCname("h0.example.test.", ctx_),
               StatusIs(absl::StatusCode::kFailedPrecondition,
@@ -93,13 +94,14 @@ TEST_F(ZoneFinderTest, FindsApexFromTheAuthoritySoa) {
 
 TEST_F(ZoneFinderTest, WalksUpWhenAServerGivesNoZoneInformation) {
   // A resolver that answers a CNAME'd name with the CNAME only.
-  dns_.SetHandler([](const std::string& name, RrType,
-                     const std::string&) -> std::optional<absl::StatusOr<DnsAnswer>> {
-    if (name != "alias.example.test.") return std::nullopt;
-    DnsAnswer a;
-    a.answer.push_back(FakeDns::Cname(name, "elsewhere.validation.test."));
-    return a;
-  });
+  dns_.SetHandler(
+      [](const std::string& name, RrType,
+         const std::string&) -> std::optional<absl::StatusOr<DnsAnswer>> {
+        if (name != "alias.example.test.") return std::nullopt;
+        DnsAnswer a;
+        a.answer.push_back(FakeDns::Cname(name, "elsewhere.validation.test."));
+        return a;
+      });
   auto z = finder_.FindZone("alias.example.test.", ctx_);
   ASSERT_THAT(z, IsOk());
   EXPECT_EQ(*z, "example.test.");
@@ -126,9 +128,9 @@ TEST_F(ZoneFinderTest, CachesResultsUntilTheTtl) {
 TEST_F(ZoneFinderTest, CacheStaysBounded) {
   ZoneFinder small(dns_, {kResolver}, clock_, {.max_cache_entries = 10});
   for (int i = 0; i < 50; ++i) {
-    ASSERT_THAT(small.FindZone("h" + std::to_string(i) + ".example.test.",
-                               ctx_),
-                IsOk());
+    ASSERT_THAT(
+        small.FindZone("h" + std::to_string(i) + ".example.test.", ctx_),
+        IsOk());
   }
   EXPECT_LE(small.cache_size(), 10u);
 }
@@ -145,10 +147,10 @@ TEST_F(ZoneFinderTest, AllResolversDownIsUnavailableNamingThem) {
   dns_.SetServerDown("127.0.0.8:53", true);
   dns_.SetServerDown("127.0.0.9:53", true);
   ZoneFinder finder(dns_, {"127.0.0.8:53", "127.0.0.9:53"}, clock_);
-  EXPECT_THAT(finder.FindZone("x.example.test.", ctx_),
-              StatusIs(absl::StatusCode::kUnavailable,
-                       AllOf(HasSubstr("127.0.0.8:53"),
-                             HasSubstr("127.0.0.9:53"))));
+  EXPECT_THAT(
+      finder.FindZone("x.example.test.", ctx_),
+      StatusIs(absl::StatusCode::kUnavailable,
+               AllOf(HasSubstr("127.0.0.8:53"), HasSubstr("127.0.0.9:53"))));
 }
 
 TEST_F(ZoneFinderTest, NameInNoZoneIsAFailedPrecondition) {

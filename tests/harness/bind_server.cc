@@ -78,9 +78,9 @@ bool AnswersSoa(const std::string& ip, int port, const std::string& zone,
       unsigned char buf[4096];
       const ssize_t n = recv(fd, buf, sizeof buf, 0);
       ok = n >= 12 && buf[0] == (id >> 8) && buf[1] == (id & 0xff) &&
-           (buf[2] & 0x80) &&        // QR
-           (buf[2] & 0x04) &&        // AA
-           (buf[3] & 0x0f) == 0 &&   // NOERROR
+           (buf[2] & 0x80) &&              // QR
+           (buf[2] & 0x04) &&              // AA
+           (buf[3] & 0x0f) == 0 &&         // NOERROR
            ((buf[6] << 8) | buf[7]) >= 1;  // ANCOUNT
     }
   }
@@ -106,8 +106,8 @@ absl::StatusOr<std::unique_ptr<BindServer>> BindServer::Start(
     o.port = *port;
   }
   const char* tmp = getenv("TMPDIR");
-  std::string templ = absl::StrCat(tmp && *tmp ? tmp : "/tmp",
-                                   "/certfleet-bind-XXXXXX");
+  std::string templ =
+      absl::StrCat(tmp && *tmp ? tmp : "/tmp", "/certfleet-bind-XXXXXX");
   if (mkdtemp(templ.data()) == nullptr) {
     return absl::InternalError(
         absl::StrCat("mkdtemp ", templ, ": ", strerror(errno)));
@@ -125,11 +125,10 @@ absl::StatusOr<std::unique_ptr<BindServer>> BindServer::Start(
   if (absl::Status s = server->WriteConfig(); !s.ok()) return s;
 
   const std::string conf = server->dir_ + "/named.conf";
-  auto process = ServerProcess::Start(
-      {.name = "named",
-       .argv = {*named, "-g", "-4", "-c", conf},
-       .log_path = server->dir_ + "/named.log",
-       .working_dir = server->dir_});
+  auto process = ServerProcess::Start({.name = "named",
+                                       .argv = {*named, "-g", "-4", "-c", conf},
+                                       .log_path = server->dir_ + "/named.log",
+                                       .working_dir = server->dir_});
   if (!process.ok()) return process.status();
   server->process_ = std::move(*process);
   if (absl::Status s = server->WaitUntilServing(); !s.ok()) return s;
@@ -140,15 +139,24 @@ absl::Status BindServer::WriteConfig() {
   const BindOptions& o = options_;
   std::string conf = absl::StrCat(
       "options {\n"
-      "  directory \"", dir_, "\";\n"
-      "  pid-file \"", dir_, "/named.pid\";\n"
-      "  session-keyfile \"", dir_, "/session.key\";\n"
-      "  managed-keys-directory \"", dir_, "\";\n"
-      "  listen-on port ", o.port, " { 127.0.0.1; };\n"
+      "  directory \"",
+      dir_,
+      "\";\n"
+      "  pid-file \"",
+      dir_,
+      "/named.pid\";\n"
+      "  session-keyfile \"",
+      dir_,
+      "/session.key\";\n"
+      "  managed-keys-directory \"",
+      dir_,
+      "\";\n"
+      "  listen-on port ",
+      o.port,
+      " { 127.0.0.1; };\n"
       "  listen-on-v6 { none; };\n",
-      o.resolve_cnames
-          ? "  recursion yes;\n  allow-recursion { 127.0.0.1; };\n"
-          : "  recursion no;\n",
+      o.resolve_cnames ? "  recursion yes;\n  allow-recursion { 127.0.0.1; };\n"
+                       : "  recursion no;\n",
       "  dnssec-validation no;\n"
       "  notify no;\n"
       "  allow-query { any; };\n"
@@ -157,19 +165,18 @@ absl::Status BindServer::WriteConfig() {
       "controls { };\n");
   std::string grants;
   for (const BindKey& k : keys_) {
-    absl::StrAppend(&conf, "key \"", k.name, "\" {\n  algorithm ",
-                    k.algorithm, ";\n  secret \"", k.secret, "\";\n};\n");
+    absl::StrAppend(&conf, "key \"", k.name, "\" {\n  algorithm ", k.algorithm,
+                    ";\n  secret \"", k.secret, "\";\n};\n");
     absl::StrAppend(&grants, " grant ", k.name, " zonesub TXT;");
   }
   for (const BindZone& zone : o.zones) {
     const std::string apex = Absolute(zone.name);
     // A fresh copy at every start: updates leave a journal behind.
     const std::string file = absl::StrCat(dir_, "/", apex, "zone");
-    std::string data = absl::StrCat(
-        "$ORIGIN ", apex, "\n$TTL 60\n",
-        "@ IN SOA ns1.", apex, " hostmaster.", apex, " 1 3600 600 86400 1\n",
-        "@ IN NS ns1.", apex, "\n",
-        "ns1 IN A 127.0.0.1\n");
+    std::string data =
+        absl::StrCat("$ORIGIN ", apex, "\n$TTL 60\n", "@ IN SOA ns1.", apex,
+                     " hostmaster.", apex, " 1 3600 600 86400 1\n",
+                     "@ IN NS ns1.", apex, "\n", "ns1 IN A 127.0.0.1\n");
     for (const std::string& line : zone.extra_records) {
       absl::StrAppend(&data, line, "\n");
     }
@@ -202,11 +209,10 @@ absl::Status BindServer::WaitUntilServing() {
   const absl::Time deadline = absl::Now() + absl::Seconds(15);
   uint16_t id = static_cast<uint16_t>(getpid());
   for (const BindZone& zone : options_.zones) {
-    while (!AnswersSoa("127.0.0.1", options_.port,
-                       Absolute(zone.name), ++id)) {
+    while (!AnswersSoa("127.0.0.1", options_.port, Absolute(zone.name), ++id)) {
       if (!process_->Running()) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "named exited during start-up; log:\n", LogTail()));
+        return absl::FailedPreconditionError(
+            absl::StrCat("named exited during start-up; log:\n", LogTail()));
       }
       if (absl::Now() > deadline) {
         return absl::DeadlineExceededError(

@@ -26,7 +26,8 @@ namespace certfleet::harness {
 struct BindZone {
   std::string name;  // "example.test" (no trailing dot needed)
   // Zone-file lines appended after the defaults, relative to the zone:
-  // "_acme-challenge.delegated CNAME _acme-challenge.delegated.validation.test."
+  // "_acme-challenge.delegated CNAME
+  // _acme-challenge.delegated.validation.test."
   std::vector<std::string> extra_records;
 };
 

@@ -35,10 +35,10 @@ absl::Status MakeLoopbackTlsFiles(const std::string& dir) {
   auto run = [](std::vector<std::string> argv) -> absl::Status {
     return RunTool(argv).status();
   };
-  absl::Status s = run({"openssl", "req", "-x509", "-newkey", "ec",
-                        "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                        "-keyout", ca_key, "-out", ca, "-days", "2",
-                        "-subj", "/CN=certfleet test lab CA"});
+  absl::Status s =
+      run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+           "ec_paramgen_curve:P-256", "-nodes", "-keyout", ca_key, "-out", ca,
+           "-days", "2", "-subj", "/CN=certfleet test lab CA"});
   if (!s.ok()) return s;
   s = WriteText(ext,
                 "basicConstraints=CA:FALSE\n"
@@ -51,8 +51,8 @@ absl::Status MakeLoopbackTlsFiles(const std::string& dir) {
            "-subj", "/CN=localhost"});
   if (!s.ok()) return s;
   return run({"openssl", "x509", "-req", "-in", csr, "-CA", ca, "-CAkey",
-              ca_key, "-CAcreateserial", "-out", cert, "-days", "2",
-              "-extfile", ext});
+              ca_key, "-CAcreateserial", "-out", cert, "-days", "2", "-extfile",
+              ext});
 }
 
 absl::StatusOr<std::string> HttpsGet(const std::string& url,
@@ -113,13 +113,13 @@ absl::StatusOr<std::unique_ptr<PebbleServer>> PebbleServer::Start(
   }
   const std::string config = absl::StrCat(
       "{\n  \"pebble\": {\n"
-      "    \"listenAddress\": \"127.0.0.1:", ports[0], "\",\n",
+      "    \"listenAddress\": \"127.0.0.1:",
+      ports[0], "\",\n",
       "    \"managementListenAddress\": \"127.0.0.1:", ports[1], "\",\n",
       "    \"certificate\": \"", dir, "/server.pem\",\n",
       "    \"privateKey\": \"", dir, "/server-key.pem\",\n",
-      "    \"httpPort\": ", ports[2], ",\n",
-      "    \"tlsPort\": ", ports[3], ",\n",
-      "    \"ocspResponderURL\": \"\",\n",
+      "    \"httpPort\": ", ports[2], ",\n", "    \"tlsPort\": ", ports[3],
+      ",\n", "    \"ocspResponderURL\": \"\",\n",
       "    \"externalAccountBindingRequired\": ",
       options.eab_keys.empty() ? "false" : "true", eab_json, "\n  }\n}\n");
   if (absl::Status s = WriteText(dir + "/pebble-config.json", config);

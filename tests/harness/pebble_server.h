@@ -25,13 +25,13 @@ struct PebbleOptions {
   // the lab). Empty: Pebble's default resolver, which tests must not use
   // unless always_valid is set.
   std::string dns_server;
-  bool no_sleep = true;              // PEBBLE_VA_NOSLEEP
-  bool always_valid = false;         // PEBBLE_VA_ALWAYS_VALID
-  int nonce_reject_percent = 0;      // PEBBLE_WFE_NONCEREJECT
-  int authz_reuse_percent = 0;       // PEBBLE_AUTHZREUSE
-  int alternate_roots = 0;           // PEBBLE_ALTERNATE_ROOTS
-  int chain_length = 0;              // PEBBLE_CHAIN_LENGTH (0 = default)
-  int orders_per_page = 0;           // PEBBLE_WFE_ORDERS_PER_PAGE (0 = default)
+  bool no_sleep = true;          // PEBBLE_VA_NOSLEEP
+  bool always_valid = false;     // PEBBLE_VA_ALWAYS_VALID
+  int nonce_reject_percent = 0;  // PEBBLE_WFE_NONCEREJECT
+  int authz_reuse_percent = 0;   // PEBBLE_AUTHZREUSE
+  int alternate_roots = 0;       // PEBBLE_ALTERNATE_ROOTS
+  int chain_length = 0;          // PEBBLE_CHAIN_LENGTH (0 = default)
+  int orders_per_page = 0;       // PEBBLE_WFE_ORDERS_PER_PAGE (0 = default)
   // When non-empty, Pebble requires External Account Binding with these
   // kid → base64url HMAC key pairs.
   std::map<std::string, std::string> eab_keys;

@@ -88,8 +88,9 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
   sigset_t mask;
   sigemptyset(&mask);
   posix_spawnattr_setsigmask(&attr, &mask);
-  posix_spawnattr_setflags(
-      &attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP |
+                                      POSIX_SPAWN_SETSIGDEF |
+                                      POSIX_SPAWN_SETSIGMASK);
 
   std::vector<std::string> env;
   for (char** e = environ; e && *e; ++e) {
@@ -108,8 +109,8 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
   argv.push_back(nullptr);
 
   pid_t pid = -1;
-  int rc = posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(),
-                        envp.data());
+  int rc =
+      posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   close(log_fd);
@@ -117,7 +118,8 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
     return absl::FailedPreconditionError(absl::StrCat(
         "cannot start ", spec.name, " (", spec.argv[0], "): ", strerror(rc)));
   }
-  return std::unique_ptr<ServerProcess>(new ServerProcess(std::move(spec), pid));
+  return std::unique_ptr<ServerProcess>(
+      new ServerProcess(std::move(spec), pid));
 }
 
 ServerProcess::~ServerProcess() { Stop(); }

@@ -39,9 +39,9 @@ TEST(LifetimeWindowTest, DefaultIsAThirdBeforeExpiryWithADayOfJitter) {
 TEST(LifetimeWindowTest, JitterIsATenthOfRenewBeforeAtMostADay) {
   EXPECT_THAT(LifetimeWindow(kNotBefore, kNotAfter, 10 * kDay),
               IsWindow(kNotAfter - 11 * kDay, kNotAfter - 10 * kDay));
-  EXPECT_THAT(LifetimeWindow(kNotBefore, kNotAfter, 5 * kDay),
-              IsWindow(kNotAfter - 5 * kDay - absl::Hours(12),
-                       kNotAfter - 5 * kDay));
+  EXPECT_THAT(
+      LifetimeWindow(kNotBefore, kNotAfter, 5 * kDay),
+      IsWindow(kNotAfter - 5 * kDay - absl::Hours(12), kNotAfter - 5 * kDay));
   EXPECT_THAT(LifetimeWindow(kNotBefore, kNotAfter, 20 * kDay),
               IsWindow(kNotAfter - 21 * kDay, kNotAfter - 20 * kDay));
   // Short-lived (6 d): a third is 2 d, a tenth of that 4.8 h.
@@ -58,9 +58,9 @@ TEST(LifetimeWindowTest, RenewBeforeLongerThanLifetimeMeansAtIssuance) {
   EXPECT_THAT(LifetimeWindow(kNotBefore, kNotAfter, 100 * kDay),
               IsWindow(kNotBefore, kNotBefore));
   // The jitter does not reach back before not_before either.
-  EXPECT_THAT(LifetimeWindow(kNotBefore, kNotAfter,
-                             90 * kDay - absl::Hours(12)),
-              IsWindow(kNotBefore, kNotBefore + absl::Hours(12)));
+  EXPECT_THAT(
+      LifetimeWindow(kNotBefore, kNotAfter, 90 * kDay - absl::Hours(12)),
+      IsWindow(kNotBefore, kNotBefore + absl::Hours(12)));
 }
 
 TEST(LifetimeWindowTest, RenewalIsNeverLaterThanPromised) {

@@ -70,7 +70,8 @@ int main(int argc, char** argv) {
   certfleet::harness::BindOptions bind_options;
   for (const std::string& z : zones) bind_options.zones.push_back({.name = z});
   auto bind = certfleet::harness::BindServer::Start(bind_options);
-  if (!bind.ok()) return Fail(absl::StrCat("BIND9: ", bind.status().ToString()));
+  if (!bind.ok())
+    return Fail(absl::StrCat("BIND9: ", bind.status().ToString()));
   auto pebble = certfleet::harness::PebbleServer::Start(
       {.dns_server = (*bind)->address()});
   if (!pebble.ok()) {
@@ -83,16 +84,16 @@ int main(int argc, char** argv) {
       !WriteFile(dir + "/tsig.secret", (*bind)->tsig_secret() + "\n", 0600)) {
     return Fail(absl::StrCat("cannot write into ", dir));
   }
-  const std::string env = absl::StrCat(
-      "CERTFLEET_LAB_ACME_PORT=", (*pebble)->port(), "\n",
-      "CERTFLEET_LAB_DNS_PORT=", (*bind)->port(), "\n",
-      "CERTFLEET_LAB_ACME_URL=", (*pebble)->directory_url(), "\n",
-      "CERTFLEET_LAB_PID=", getpid(), "\n");
+  const std::string env =
+      absl::StrCat("CERTFLEET_LAB_ACME_PORT=", (*pebble)->port(), "\n",
+                   "CERTFLEET_LAB_DNS_PORT=", (*bind)->port(), "\n",
+                   "CERTFLEET_LAB_ACME_URL=", (*pebble)->directory_url(), "\n",
+                   "CERTFLEET_LAB_PID=", getpid(), "\n");
   if (!WriteFile(dir + "/lab.env", env, 0644)) {
     return Fail(absl::StrCat("cannot write ", dir, "/lab.env"));
   }
-  printf("lab ready: Pebble %s, BIND9 %s (zones:", (*pebble)->directory_url().c_str(),
-         (*bind)->address().c_str());
+  printf("lab ready: Pebble %s, BIND9 %s (zones:",
+         (*pebble)->directory_url().c_str(), (*bind)->address().c_str());
   for (const std::string& z : zones) printf(" %s", z.c_str());
   printf(")\n");
   fflush(stdout);

@@ -177,9 +177,9 @@ TEST(MetricsServerTest, RejectsMalformedAddressesAndNullRegistry) {
   EXPECT_THAT(MetricsServer::Start("127.0.0.1:70000", &registry),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("port \"70000\" is not 0-65535")));
-  EXPECT_THAT(MetricsServer::Start("127.0.0.1:http", &registry),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("port \"http\"")));
+  EXPECT_THAT(
+      MetricsServer::Start("127.0.0.1:http", &registry),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("port \"http\"")));
   EXPECT_THAT(MetricsServer::Start("::1:9464", &registry),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("must be in brackets")));

@@ -31,8 +31,8 @@ TEST(RegistryTest, SameRegistrationReturnsTheSameFamily) {
   EXPECT_EQ(&registry.Counter("c_total", "C.", {"a"}), first);
   // A trailing +Inf is the same histogram as without it.
   HistogramFamily& h = registry.Histogram("h", "H.", {}, {1, 2});
-  EXPECT_EQ(&registry.Histogram("h", "H.", {},
-                                {1, 2, std::numeric_limits<double>::infinity()}),
+  EXPECT_EQ(&registry.Histogram(
+                "h", "H.", {}, {1, 2, std::numeric_limits<double>::infinity()}),
             &h);
   EXPECT_EQ(first->WithLabels({"x"}), second->WithLabels({"x"}));
 }
@@ -40,21 +40,23 @@ TEST(RegistryTest, SameRegistrationReturnsTheSameFamily) {
 TEST(RegistryTest, ConflictingRegistrationIsAlreadyExists) {
   Registry registry;
   ASSERT_OK(registry.RegisterCounter("m", "Help.", {"a"}).status());
-  EXPECT_THAT(registry.RegisterGauge("m", "Help.", {"a"}),
-              StatusIs(absl::StatusCode::kAlreadyExists,
-                       HasSubstr("metric \"m\" is already registered as counter "
-                                 "with labels [a] and help \"Help.\"; now "
-                                 "requested as gauge")));
-  EXPECT_THAT(registry.RegisterCounter("m", "Help.", {"a", "b"}),
-              StatusIs(absl::StatusCode::kAlreadyExists,
-                       HasSubstr("now requested as counter with labels [a, b]")));
+  EXPECT_THAT(
+      registry.RegisterGauge("m", "Help.", {"a"}),
+      StatusIs(absl::StatusCode::kAlreadyExists,
+               HasSubstr("metric \"m\" is already registered as counter "
+                         "with labels [a] and help \"Help.\"; now "
+                         "requested as gauge")));
+  EXPECT_THAT(
+      registry.RegisterCounter("m", "Help.", {"a", "b"}),
+      StatusIs(absl::StatusCode::kAlreadyExists,
+               HasSubstr("now requested as counter with labels [a, b]")));
   EXPECT_THAT(registry.RegisterCounter("m", "Other help.", {"a"}),
               StatusIs(absl::StatusCode::kAlreadyExists,
                        HasSubstr("help \"Other help.\"")));
   ASSERT_OK(registry.RegisterHistogram("h", "H.", {}, {1, 2}).status());
-  EXPECT_THAT(registry.RegisterHistogram("h", "H.", {}, {1, 3}),
-              StatusIs(absl::StatusCode::kAlreadyExists,
-                       HasSubstr("buckets [1, 2]")));
+  EXPECT_THAT(
+      registry.RegisterHistogram("h", "H.", {}, {1, 3}),
+      StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("buckets [1, 2]")));
 }
 
 TEST(RegistryTest, HistogramSeriesNamesCannotClash) {
@@ -67,9 +69,9 @@ TEST(RegistryTest, HistogramSeriesNamesCannotClash) {
   EXPECT_THAT(registry.RegisterGauge("lat_bucket", "G.", {}),
               StatusIs(absl::StatusCode::kAlreadyExists));
   ASSERT_OK(registry.RegisterGauge("size_sum", "S.", {}).status());
-  EXPECT_THAT(registry.RegisterHistogram("size", "S.", {}, {1}),
-              StatusIs(absl::StatusCode::kAlreadyExists,
-                       HasSubstr("\"size_sum\"")));
+  EXPECT_THAT(
+      registry.RegisterHistogram("size", "S.", {}, {1}),
+      StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("\"size_sum\"")));
 }
 
 TEST(RegistryTest, InvalidNamesAreRejected) {
@@ -83,12 +85,12 @@ TEST(RegistryTest, InvalidNamesAreRejected) {
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("metric \"ok\": invalid label name "
                                  "\"__reserved\"")));
-  EXPECT_THAT(registry.RegisterGauge("ok", "B.", {"has-dash"}),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("\"has-dash\"")));
-  EXPECT_THAT(registry.RegisterGauge("ok", "B.", {"a", "a"}),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("appears twice")));
+  EXPECT_THAT(
+      registry.RegisterGauge("ok", "B.", {"has-dash"}),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("\"has-dash\"")));
+  EXPECT_THAT(
+      registry.RegisterGauge("ok", "B.", {"a", "a"}),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("appears twice")));
   EXPECT_THAT(registry.RegisterHistogram("h", "H.", {"le"}, {1}),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("\"le\" is reserved")));

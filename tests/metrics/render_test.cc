@@ -33,23 +33,24 @@ TEST(RenderTest, CountersGaugesAndHistogramsWithLabels) {
   pebble->Observe(5);
   pebble->Observe(100);
 
-  EXPECT_EQ(registry.Render(),
-            "# HELP certfleet_certificate_expiry_seconds Expiry (Unix time).\n"
-            "# TYPE certfleet_certificate_expiry_seconds gauge\n"
-            "certfleet_certificate_expiry_seconds{certificate=\"www\"} 1700000000\n"
-            "# HELP certfleet_issue_seconds Issuance latency.\n"
-            "# TYPE certfleet_issue_seconds histogram\n"
-            "certfleet_issue_seconds_bucket{issuer=\"pebble\",le=\"0.125\"} 2\n"
-            "certfleet_issue_seconds_bucket{issuer=\"pebble\",le=\"1\"} 2\n"
-            "certfleet_issue_seconds_bucket{issuer=\"pebble\",le=\"10\"} 3\n"
-            "certfleet_issue_seconds_bucket{issuer=\"pebble\",le=\"+Inf\"} 4\n"
-            "certfleet_issue_seconds_sum{issuer=\"pebble\"} 105.1875\n"
-            "certfleet_issue_seconds_count{issuer=\"pebble\"} 4\n"
-            "# HELP certfleet_orders_total ACME orders placed.\n"
-            "# TYPE certfleet_orders_total counter\n"
-            "certfleet_orders_total{issuer=\"le\",result=\"error\"} 1\n"
-            "certfleet_orders_total{issuer=\"pebble\",result=\"error\"} 0.5\n"
-            "certfleet_orders_total{issuer=\"pebble\",result=\"ok\"} 3\n");
+  EXPECT_EQ(
+      registry.Render(),
+      "# HELP certfleet_certificate_expiry_seconds Expiry (Unix time).\n"
+      "# TYPE certfleet_certificate_expiry_seconds gauge\n"
+      "certfleet_certificate_expiry_seconds{certificate=\"www\"} 1700000000\n"
+      "# HELP certfleet_issue_seconds Issuance latency.\n"
+      "# TYPE certfleet_issue_seconds histogram\n"
+      "certfleet_issue_seconds_bucket{issuer=\"pebble\",le=\"0.125\"} 2\n"
+      "certfleet_issue_seconds_bucket{issuer=\"pebble\",le=\"1\"} 2\n"
+      "certfleet_issue_seconds_bucket{issuer=\"pebble\",le=\"10\"} 3\n"
+      "certfleet_issue_seconds_bucket{issuer=\"pebble\",le=\"+Inf\"} 4\n"
+      "certfleet_issue_seconds_sum{issuer=\"pebble\"} 105.1875\n"
+      "certfleet_issue_seconds_count{issuer=\"pebble\"} 4\n"
+      "# HELP certfleet_orders_total ACME orders placed.\n"
+      "# TYPE certfleet_orders_total counter\n"
+      "certfleet_orders_total{issuer=\"le\",result=\"error\"} 1\n"
+      "certfleet_orders_total{issuer=\"pebble\",result=\"error\"} 0.5\n"
+      "certfleet_orders_total{issuer=\"pebble\",result=\"ok\"} 3\n");
 }
 
 TEST(RenderTest, UnlabeledFamiliesReportZeroFromRegistration) {
@@ -175,8 +176,9 @@ TEST(RenderTest, FractionalIncrementsAreExactDoubleSums) {
   EXPECT_EQ(counter->Value(), 0.1 + 0.2);
   counter->Increment(1e-9);
   EXPECT_EQ(counter->Value(), 0.1 + 0.2 + 1e-9);
-  EXPECT_THAT(registry.Render(),
-              ::testing::HasSubstr("certfleet_seconds_total 0.30000000100000007\n"));
+  EXPECT_THAT(
+      registry.Render(),
+      ::testing::HasSubstr("certfleet_seconds_total 0.30000000100000007\n"));
 }
 
 TEST(RenderTest, GaugeAddGoesBothWays) {

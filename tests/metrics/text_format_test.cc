@@ -42,7 +42,8 @@ TEST(FormatSampleValueTest, FractionsUseTheShortestRoundTrip) {
 
 TEST(FormatSampleValueTest, SpecialValuesAreSpelledAsPrometheusExpects) {
   EXPECT_EQ(FormatSampleValue(std::numeric_limits<double>::infinity()), "+Inf");
-  EXPECT_EQ(FormatSampleValue(-std::numeric_limits<double>::infinity()), "-Inf");
+  EXPECT_EQ(FormatSampleValue(-std::numeric_limits<double>::infinity()),
+            "-Inf");
   EXPECT_EQ(FormatSampleValue(std::nan("")), "NaN");
 }
 
@@ -70,8 +71,8 @@ TEST(AppendLabelsTest, RendersNamesValuesAndExtraLabel) {
 }
 
 TEST(NamesTest, AcceptsValidMetricNames) {
-  for (const char* name : {"a", "_x", ":x", "certfleet_orders_total",
-                           "job:rate5m:sum", "A9_:"}) {
+  for (const char* name :
+       {"a", "_x", ":x", "certfleet_orders_total", "job:rate5m:sum", "A9_:"}) {
     EXPECT_THAT(ValidateMetricName(name), IsOk()) << name;
   }
 }
@@ -83,9 +84,9 @@ TEST(NamesTest, RejectsInvalidMetricNames) {
                          HasSubstr("[a-zA-Z_:][a-zA-Z0-9_:]*")))
         << name;
   }
-  EXPECT_THAT(ValidateMetricName("bad-name"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("\"bad-name\"")));
+  EXPECT_THAT(
+      ValidateMetricName("bad-name"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("\"bad-name\"")));
 }
 
 TEST(NamesTest, LabelNamesAllowNoColonAndNoReservedPrefix) {
@@ -94,20 +95,22 @@ TEST(NamesTest, LabelNamesAllowNoColonAndNoReservedPrefix) {
   EXPECT_THAT(ValidateLabelName("a:b"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("[a-zA-Z_][a-zA-Z0-9_]*")));
-  EXPECT_THAT(ValidateLabelName("9lives"),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("9lives")));
+  EXPECT_THAT(
+      ValidateLabelName("9lives"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("9lives")));
   EXPECT_THAT(ValidateLabelName(""),
               StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(ValidateLabelName("__name__"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("reserved")));
+  EXPECT_THAT(
+      ValidateLabelName("__name__"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("reserved")));
 }
 
 TEST(NamesTest, LabelNameListRejectsDuplicates) {
   EXPECT_THAT(ValidateLabelNames("m", {"a", "b"}), IsOk());
-  EXPECT_THAT(ValidateLabelNames("m", {"a", "b", "a"}),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("metric \"m\": label name \"a\" appears twice")));
+  EXPECT_THAT(
+      ValidateLabelNames("m", {"a", "b", "a"}),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("metric \"m\": label name \"a\" appears twice")));
   EXPECT_THAT(ValidateLabelNames("m", {"ok", "__x"}),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("metric \"m\": invalid label name \"__x\"")));

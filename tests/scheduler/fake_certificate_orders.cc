@@ -86,9 +86,8 @@ absl::StatusOr<store::VersionRecord> FakeCertificateOrders::Run(
     max_in_flight_ = std::max(max_in_flight_, in_flight_);
     // Cancellation has no way to wake this mutex: re-check it every few
     // milliseconds of real time.
-    auto released = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return !held_;
-    };
+    auto released = [this]()
+                        ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !held_; };
     while (!released() && !ctx.IsCancelled()) {
       mu_.AwaitWithTimeout(absl::Condition(&released), absl::Milliseconds(5));
     }

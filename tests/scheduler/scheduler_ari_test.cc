@@ -107,7 +107,8 @@ TEST_F(SchedulerAriTest, FollowsSuggestedWindowAndNamesTheReplacedVersion) {
   EXPECT_EQ(renew.attempted[0].reason, "renew");
   EXPECT_EQ(renew.attempted[0].version, 2);
   ASSERT_THAT(orders_.runs(), SizeIs(2));
-  EXPECT_EQ(orders_.runs()[1].replaces, FakeCertificateOrders::AriCertId("web", 1));
+  EXPECT_EQ(orders_.runs()[1].replaces,
+            FakeCertificateOrders::AriCertId("web", 1));
 
   // Version 2 is asked about at once, although the last check of version 1
   // was less than 6 hours ago.
@@ -116,8 +117,9 @@ TEST_F(SchedulerAriTest, FollowsSuggestedWindowAndNamesTheReplacedVersion) {
   const absl::Time w3_end = r2 + 51 * kDay;
   SetAnswer({.start = w3_start, .end = w3_end});
   ASSERT_OK(scheduler->RunPass(ctx_));
-  EXPECT_EQ(ca_->Count("GET", absl::StrCat(kRenewalInfoPath,
-                                           FakeCertificateOrders::AriCertId("web", 2))),
+  EXPECT_EQ(ca_->Count("GET", absl::StrCat(
+                                  kRenewalInfoPath,
+                                  FakeCertificateOrders::AriCertId("web", 2))),
             1);
   EXPECT_EQ(RenewalInfoRequests("ari-ca"), before + 1);
   EXPECT_THAT(State("web").renew_at, AllOf(Ge(w3_start), Le(w3_end)));
@@ -191,7 +193,7 @@ TEST_F(SchedulerAriTest, RestartKeepsThePersistedTimeInsideTheWindow) {
   auto restarted = MakeScheduler({Cert("web", "ari-ca")}, other_seed);
   ASSERT_OK(restarted->RunPass(ctx_));
   EXPECT_EQ(RenewalInfoRequests("ari-ca"), 2);  // a restart asks once more
-  EXPECT_EQ(State("web").renew_at, chosen);  // but does not re-roll
+  EXPECT_EQ(State("web").renew_at, chosen);     // but does not re-roll
 }
 
 TEST_F(SchedulerAriTest, LongRetryAfterIsCappedAtADay) {

@@ -31,16 +31,17 @@ class SchedulerBackoffTest : public SchedulerTest {
   }
 };
 
-TEST_F(SchedulerBackoffTest, FailuresBackOffExponentiallyUpToMaxThenSuccessResets) {
+TEST_F(SchedulerBackoffTest,
+       FailuresBackOffExponentiallyUpToMaxThenSuccessResets) {
   const absl::Status unavailable = absl::UnavailableError(
       "certificate web: ACME new-order: HTTP 503: serverInternal: try later");
   orders_.Script("web", std::vector<absl::Status>(5, unavailable));
   auto scheduler = MakeScheduler({Cert("web")}, BackoffOptions());
 
   // Base delays 1, 2, 4, then capped at 5 minutes; each × [0.75, 1].
-  const std::vector<absl::Duration> bases = {
-      absl::Minutes(1), absl::Minutes(2), absl::Minutes(4), absl::Minutes(5),
-      absl::Minutes(5)};
+  const std::vector<absl::Duration> bases = {absl::Minutes(1), absl::Minutes(2),
+                                             absl::Minutes(4), absl::Minutes(5),
+                                             absl::Minutes(5)};
   for (size_t i = 0; i < bases.size(); ++i) {
     SCOPED_TRACE(absl::StrCat("failure ", i + 1));
     const absl::Time now = clock_.Now();
@@ -89,10 +90,11 @@ TEST_F(SchedulerBackoffTest, ManyFailuresStayCappedAtRetryMax) {
   options.retry_max = absl::Hours(6);
   // A certificate that has failed for a long time: doubling 1 min 60 times
   // must not overflow past the cap.
-  store::CertificateState old{.name = "web", .consecutive_failures = 60,
-                              .last_error = "earlier"};
+  store::CertificateState old{
+      .name = "web", .consecutive_failures = 60, .last_error = "earlier"};
   ASSERT_OK(store_.PutCertificateState(old));
-  orders_.Script("web", {absl::FailedPreconditionError("CAA forbids issuance")});
+  orders_.Script("web",
+                 {absl::FailedPreconditionError("CAA forbids issuance")});
   auto scheduler = MakeScheduler({Cert("web")}, options);
 
   ASSERT_OK(scheduler->RunPass(ctx_));
@@ -100,9 +102,8 @@ TEST_F(SchedulerBackoffTest, ManyFailuresStayCappedAtRetryMax) {
   ASSERT_TRUE(state.has_value());
   EXPECT_EQ(state->consecutive_failures, 61);
   EXPECT_EQ(state->last_error, "CAA forbids issuance");
-  EXPECT_THAT(state->next_attempt_at,
-              AllOf(Ge(start_ + absl::Hours(6) * 0.75),
-                    Le(start_ + absl::Hours(6))));
+  EXPECT_THAT(state->next_attempt_at, AllOf(Ge(start_ + absl::Hours(6) * 0.75),
+                                            Le(start_ + absl::Hours(6))));
 }
 
 TEST_F(SchedulerBackoffTest, LaterRetryAfterWinsAndSurvivesRestart) {
@@ -143,9 +144,9 @@ TEST_F(SchedulerBackoffTest, EarlierRetryAfterDoesNotShortenBackoff) {
   orders_.Script("web", {unavailable});
   auto scheduler = MakeScheduler({Cert("web")}, BackoffOptions());
   ASSERT_OK(scheduler->RunPass(ctx_));
-  EXPECT_THAT(State("web").next_attempt_at,
-              AllOf(Ge(start_ + absl::Seconds(45)),
-                    Le(start_ + absl::Minutes(1))));
+  EXPECT_THAT(
+      State("web").next_attempt_at,
+      AllOf(Ge(start_ + absl::Seconds(45)), Le(start_ + absl::Minutes(1))));
 }
 
 TEST_F(SchedulerBackoffTest, CancelledRunIsNotAFailure) {
@@ -183,7 +184,8 @@ TEST_F(SchedulerBackoffTest, CancelledContextStartsNothingAndRecordsNothing) {
   ASSERT_OK_AND_ASSIGN(PassReport report, scheduler->RunPass(cancelled));
   ASSERT_THAT(report.attempted, SizeIs(2));
   for (const PassReport::Entry& e : report.attempted) {
-    EXPECT_THAT(e.result, StatusIs(absl::StatusCode::kCancelled)) << e.certificate;
+    EXPECT_THAT(e.result, StatusIs(absl::StatusCode::kCancelled))
+        << e.certificate;
   }
   EXPECT_THAT(orders_.runs(), IsEmpty());
   EXPECT_FALSE(StateOf("web").has_value());

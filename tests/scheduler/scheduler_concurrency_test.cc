@@ -92,7 +92,8 @@ TEST_F(SchedulerConcurrencyTest, MissingAndResumeFirstThenEarliestExpiry) {
   auto scheduler = MakeScheduler({late, soon, missing, mid, resume}, options);
   ASSERT_OK_AND_ASSIGN(PassReport report, scheduler->RunPass(ctx_));
 
-  EXPECT_THAT(RunOrder(), ElementsAre("missing", "resume", "soon", "mid", "late"));
+  EXPECT_THAT(RunOrder(),
+              ElementsAre("missing", "resume", "soon", "mid", "late"));
   ASSERT_THAT(report.attempted, SizeIs(5));
   std::vector<std::string> reasons;
   for (const auto& e : report.attempted) {

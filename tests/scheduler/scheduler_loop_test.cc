@@ -64,7 +64,8 @@ class SchedulerLoopTest : public SchedulerTestBase {
   std::thread loop_;
 };
 
-TEST_F(SchedulerLoopTest, SleepsUntilNextDueAtMostCheckIntervalAndStopsOnCancel) {
+TEST_F(SchedulerLoopTest,
+       SleepsUntilNextDueAtMostCheckIntervalAndStopsOnCancel) {
   // A previous failure said: not before 2 minutes from now.
   ASSERT_OK(store_.PutCertificateState(
       {.name = "web", .next_attempt_at = start_ + absl::Minutes(2)}));
@@ -102,7 +103,8 @@ TEST_F(SchedulerLoopTest, SleepsUntilNextDueAtMostCheckIntervalAndStopsOnCancel)
 
 TEST_F(SchedulerLoopTest, WakesForARenewalSoonerThanCheckInterval) {
   config::CertificateConfig web = Cert("web");
-  // Lifetime window [not_after − 31 d, not_after − 30 d] contains start + 5 min.
+  // Lifetime window [not_after − 31 d, not_after − 30 d] contains start + 5
+  // min.
   StoreVersion(web, start_ + 30 * kDay + absl::Minutes(5));
   ASSERT_OK(store_.PutCertificateState(
       {.name = "web", .renew_at = start_ + absl::Minutes(5)}));
@@ -196,7 +198,8 @@ TEST_F(SchedulerSweepTest, AbandonsOrdersOfCertificatesNoLongerConfigured) {
   EXPECT_EQ(abandons[1].certificate, "gone-too");
   EXPECT_EQ(abandons[1].issuer, nullptr);
 
-  ASSERT_OK_AND_ASSIGN(std::vector<store::OrderRecord> left, store_.ListOrders());
+  ASSERT_OK_AND_ASSIGN(std::vector<store::OrderRecord> left,
+                       store_.ListOrders());
   ASSERT_THAT(left, SizeIs(1));
   EXPECT_EQ(left[0].cert_name, "web");
 }

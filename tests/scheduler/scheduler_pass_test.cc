@@ -113,7 +113,7 @@ TEST_F(SchedulerPassTest, RenewsWhenRenewAtComesAndDrawsAgainForNewVersion) {
   const absl::Time v2_not_after = renew_at + 90 * kDay;
   EXPECT_EQ(Latest("web").not_after, v2_not_after);
   EXPECT_THAT(State("web").renew_at, AllOf(Ge(v2_not_after - 31 * kDay),
-                                              Le(v2_not_after - 30 * kDay)));
+                                           Le(v2_not_after - 30 * kDay)));
 }
 
 TEST_F(SchedulerPassTest, ExplicitRenewBeforeMovesTheWindow) {
@@ -193,9 +193,9 @@ TEST_F(SchedulerPassTest, ChangedSpecIsReissued) {
 
   auto scheduler = MakeScheduler({names, key, issuer, reordered});
   ASSERT_OK_AND_ASSIGN(PassReport report, scheduler->RunPass(ctx_));
-  EXPECT_THAT(report.attempted,
-              ElementsAre(Attempt("names", "changed"), Attempt("key", "changed"),
-                          Attempt("issuer", "changed")));
+  EXPECT_THAT(report.attempted, ElementsAre(Attempt("names", "changed"),
+                                            Attempt("key", "changed"),
+                                            Attempt("issuer", "changed")));
   EXPECT_EQ(report.not_due, 1);
   // The three run concurrently: look each up by name.
   ASSERT_THAT(orders_.runs(), SizeIs(3));
@@ -258,9 +258,10 @@ TEST_F(SchedulerPassTest, UnknownIssuerFailsWithoutRunning) {
   auto scheduler = MakeScheduler({Cert("web", "nowhere")});
   ASSERT_OK_AND_ASSIGN(PassReport report, scheduler->RunPass(ctx_));
   ASSERT_THAT(report.attempted, SizeIs(1));
-  EXPECT_THAT(report.attempted[0].result,
-              certfleet::testing::StatusIs(absl::StatusCode::kFailedPrecondition,
-                                           ::testing::HasSubstr("nowhere")));
+  EXPECT_THAT(
+      report.attempted[0].result,
+      certfleet::testing::StatusIs(absl::StatusCode::kFailedPrecondition,
+                                   ::testing::HasSubstr("nowhere")));
   EXPECT_EQ(report.failed(), 1);
   EXPECT_THAT(orders_.runs(), IsEmpty());
   EXPECT_EQ(State("web").consecutive_failures, 1);

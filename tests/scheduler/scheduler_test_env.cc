@@ -1,7 +1,7 @@
 #include "tests/scheduler/scheduler_test_env.h"
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "common/crypto/key_type.h"
 
 namespace certfleet::scheduler::testing {
@@ -24,14 +24,13 @@ ScriptedTransport& SchedulerTestBase::AddIssuer(const std::string& name,
   if (ari) {
     t->On("/dir", [](const acme::HttpRequest&) {
       const std::string b = ScriptedTransport::kBase;
-      return JsonResponse(
-          200,
-          absl::StrCat(R"({"newNonce":")", b, R"(/new-nonce","newAccount":")",
-                       b, R"(/new-account","newOrder":")", b,
-                       R"(/new-order","revokeCert":")", b,
-                       R"(/revoke","keyChange":")", b,
-                       R"(/key-change","renewalInfo":")", b,
-                       R"(/renewal-info/"})"));
+      return JsonResponse(200, absl::StrCat(R"({"newNonce":")", b,
+                                            R"(/new-nonce","newAccount":")", b,
+                                            R"(/new-account","newOrder":")", b,
+                                            R"(/new-order","revokeCert":")", b,
+                                            R"(/revoke","keyChange":")", b,
+                                            R"(/key-change","renewalInfo":")",
+                                            b, R"(/renewal-info/"})"));
     });
   }
   config::IssuerConfig c;

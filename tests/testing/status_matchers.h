@@ -51,10 +51,10 @@ MATCHER_P2(StatusIs, code, message_matcher,
 #define ASSERT_OK(expr) ASSERT_THAT(expr, ::certfleet::testing::IsOk())
 #define EXPECT_OK(expr) EXPECT_THAT(expr, ::certfleet::testing::IsOk())
 
-#define ASSERT_OK_AND_ASSIGN(lhs, rexpr)                                   \
-  auto CF_TEST_CONCAT_(cf_statusor_, __LINE__) = (rexpr);                  \
-  ASSERT_TRUE(CF_TEST_CONCAT_(cf_statusor_, __LINE__).ok())                \
-      << CF_TEST_CONCAT_(cf_statusor_, __LINE__).status();                 \
+#define ASSERT_OK_AND_ASSIGN(lhs, rexpr)                    \
+  auto CF_TEST_CONCAT_(cf_statusor_, __LINE__) = (rexpr);   \
+  ASSERT_TRUE(CF_TEST_CONCAT_(cf_statusor_, __LINE__).ok()) \
+      << CF_TEST_CONCAT_(cf_statusor_, __LINE__).status();  \
   lhs = std::move(CF_TEST_CONCAT_(cf_statusor_, __LINE__)).value()
 
 #endif  // CERTFLEET_TESTS_TESTING_STATUS_MATCHERS_H_
