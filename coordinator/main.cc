@@ -4,6 +4,8 @@
 //   certfleet-coordinator serve --config FILE [--once] [-o json]
 //   certfleet-coordinator check-config FILE
 //   certfleet-coordinator status --config FILE [-o json]
+//   certfleet-coordinator token create --config FILE --labels k=v[,k=v...]
+//       [--ttl 2h] [--description TEXT] [-o json]
 //
 // Exit status: 0 success; 1 a runtime failure (with --once: a certificate
 // could not be issued); 2 a usage or configuration error.
@@ -20,6 +22,7 @@
 #include "common/log.h"
 #include "coordinator/app/coordinator.h"
 #include "coordinator/app/status_report.h"
+#include "coordinator/app/token_command.h"
 #include "coordinator/config/config.h"
 #include "coordinator/store/sqlite_store.h"
 #include "nlohmann/json.hpp"
@@ -40,6 +43,10 @@ constexpr char kUsage[] =
     "      validate FILE and exit (0 valid, 2 invalid)\n"
     "  certfleet-coordinator status --config FILE [-o table|json]\n"
     "      print every certificate's newest version and state from the store\n"
+    "  certfleet-coordinator token create --config FILE --labels k=v[,k=v...]\n"
+    "      [--ttl DURATION] [--description TEXT] [-o table|json]\n"
+    "      make a single-use bootstrap token for a new agent; also writes\n"
+    "      the internal CA certificate to <store dir>/internal-ca.pem\n"
     "common flags: --log-level debug|info|warning|error\n";
 
 struct Args {
@@ -231,6 +238,11 @@ int Status(const Args& args) {
 
 int main(int argc, char** argv) {
   using namespace certfleet;
+  // `token` has its own flags (token_command.h).
+  if (argc >= 2 && std::string(argv[1]) == "token") {
+    return app::RunTokenCommand(
+        std::vector<std::string>(argv + 2, argv + argc));
+  }
   Args args = ParseArgs(argc, argv);
   if (args.command == "version" || args.command == "--version") {
     printf("certfleet-coordinator 0.1.0\n");

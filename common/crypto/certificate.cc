@@ -1,5 +1,6 @@
 #include "common/crypto/certificate.h"
 
+#include <arpa/inet.h>
 #include <openssl/asn1.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -224,6 +225,44 @@ std::vector<std::string> Certificate::DnsNames() const {
     std::string name(reinterpret_cast<const char*>(ASN1_STRING_get0_data(dns)),
                      static_cast<size_t>(ASN1_STRING_length(dns)));
     out.push_back(absl::AsciiStrToLower(name));
+  }
+  GENERAL_NAMES_free(names);
+  return out;
+}
+
+std::vector<std::string> Certificate::UriNames() const {
+  std::vector<std::string> out;
+  auto* names = static_cast<GENERAL_NAMES*>(
+      X509_get_ext_d2i(x509_.get(), NID_subject_alt_name, nullptr, nullptr));
+  if (names == nullptr) return out;
+  for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
+    const GENERAL_NAME* gn = sk_GENERAL_NAME_value(names, i);
+    if (gn->type != GEN_URI) continue;
+    const ASN1_IA5STRING* uri = gn->d.uniformResourceIdentifier;
+    out.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(uri)),
+                     static_cast<size_t>(ASN1_STRING_length(uri)));
+  }
+  GENERAL_NAMES_free(names);
+  return out;
+}
+
+std::vector<std::string> Certificate::IpAddresses() const {
+  std::vector<std::string> out;
+  auto* names = static_cast<GENERAL_NAMES*>(
+      X509_get_ext_d2i(x509_.get(), NID_subject_alt_name, nullptr, nullptr));
+  if (names == nullptr) return out;
+  for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
+    const GENERAL_NAME* gn = sk_GENERAL_NAME_value(names, i);
+    if (gn->type != GEN_IPADD) continue;
+    const ASN1_OCTET_STRING* ip = gn->d.iPAddress;
+    const int len = ASN1_STRING_length(ip);
+    char text[INET6_ADDRSTRLEN] = {0};
+    const int family = len == 4 ? AF_INET : len == 16 ? AF_INET6 : -1;
+    if (family < 0 || inet_ntop(family, ASN1_STRING_get0_data(ip), text,
+                                sizeof text) == nullptr) {
+      continue;  // not an address (a name constraint's address/mask form)
+    }
+    out.emplace_back(text);
   }
   GENERAL_NAMES_free(names);
   return out;

@@ -63,6 +63,14 @@ class Certificate {
   // subjectAltName dNSName entries in certificate order, lower-cased.
   std::vector<std::string> DnsNames() const;
 
+  // subjectAltName uniformResourceIdentifier entries in certificate order,
+  // as written ("spiffe://certfleet/agent/agt-0a1b2c3d4e5f").
+  std::vector<std::string> UriNames() const;
+
+  // subjectAltName iPAddress entries in certificate order, in text form
+  // ("127.0.0.1", "::1").
+  std::vector<std::string> IpAddresses() const;
+
   // The first commonName of the subject / issuer; "" when absent.
   std::string SubjectCommonName() const;
   std::string IssuerCommonName() const;

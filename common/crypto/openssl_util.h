@@ -17,7 +17,9 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/crypto/key_type.h"
 
 namespace certfleet::crypto::internal {
 
@@ -53,6 +55,11 @@ BioPtr MemBio(absl::string_view data);
 // Big-endian magnitude of `bn` left-padded with zeros to `width` bytes
 // (width 0: minimal length, at least one byte).
 std::string BignumBytes(const BIGNUM* bn, int width = 0);
+
+// The KeyType of `pkey` (public or private); kInvalidArgument naming the
+// curve, size or algorithm when it is none of the KeyType choices
+// (defined in private_key.cc).
+absl::StatusOr<KeyType> KeyTypeOf(EVP_PKEY* pkey);
 
 }  // namespace certfleet::crypto::internal
 

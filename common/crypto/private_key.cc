@@ -189,6 +189,12 @@ absl::StatusOr<PrivateKey> PrivateKey::FromPem(absl::string_view pem) {
   return FromRaw(owned.get());
 }
 
+namespace internal {
+absl::StatusOr<KeyType> KeyTypeOf(EVP_PKEY* pkey) {
+  return DeriveKeyType(pkey);
+}
+}  // namespace internal
+
 absl::StatusOr<PrivateKey> PrivateKey::FromRaw(EVP_PKEY* pkey) {
   if (pkey == nullptr) return absl::InvalidArgumentError("null EVP_PKEY");
   ASSIGN_OR_RETURN(KeyType type, DeriveKeyType(pkey));

@@ -80,13 +80,15 @@ void ParseCertificates(ParseContext& ctx, const Field& field,
                        bool follow_cname, std::vector<CertificateConfig>* out) {
   Reader& r = ctx.reader;
   std::map<std::string, Field> first_by_name;
+  std::vector<std::vector<Field>> target_fields;  // parallel to *out
   for (const Field& item : r.List(field)) {
     if (!item.present()) {
       r.Error(item, "empty list element");
       continue;
     }
-    const Mapping m = r.Map(item, {"name", "names", "key_type", "issuer",
-                                   "renew_before", "preferred_chain"});
+    const Mapping m =
+        r.Map(item, {"name", "names", "key_type", "issuer", "renew_before",
+                     "preferred_chain", "targets"});
     if (!item.node.IsMap()) continue;
     CertificateConfig cert;
     const Field name = m.Get("name");
@@ -113,6 +115,8 @@ void ParseCertificates(ParseContext& ctx, const Field& field,
       cert.renew_before = renew_before;
     }
     r.String(m.Get("preferred_chain"), &cert.preferred_chain);
+    std::vector<Field> targets;
+    ParseTargets(ctx, m.Get("targets"), &cert.targets, &targets);
 
     if (!named) continue;
     auto [first, inserted] = first_by_name.emplace(cert.name, name);
@@ -123,7 +127,9 @@ void ParseCertificates(ParseContext& ctx, const Field& field,
       continue;
     }
     out->push_back(std::move(cert));
+    target_fields.push_back(std::move(targets));
   }
+  CheckTargetConflicts(ctx, *out, target_fields);
 }
 
 }  // namespace certfleet::config::internal

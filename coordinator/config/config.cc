@@ -42,9 +42,10 @@ void ParseDocument(const YAML::Node& doc, internal::ParseContext& ctx,
                                       DescribeNodeType(doc)));
     return;
   }
-  const Mapping root = r.Map(
-      r.Root(doc), {"store", "key_encryption_key_file", "metrics", "scheduler",
-                    "dns", "issuers", "dns_providers", "certificates"});
+  const Mapping root =
+      r.Map(r.Root(doc),
+            {"store", "key_encryption_key_file", "metrics", "scheduler", "dns",
+             "issuers", "dns_providers", "certificates", "agents"});
   internal::ParseStore(ctx, root.Get("store"), &cfg->store);
   internal::ParseKeyEncryptionKeyFile(ctx, root.Get("key_encryption_key_file"),
                                       &cfg->key_encryption_key_file);
@@ -58,6 +59,7 @@ void ParseDocument(const YAML::Node& doc, internal::ParseContext& ctx,
   internal::ParseCertificates(ctx, root.Get("certificates"), cfg->issuers,
                               cfg->dns_providers, cfg->dns.follow_cname,
                               &cfg->certificates);
+  internal::ParseAgents(ctx, root.Get("agents"), &cfg->agents);
 }
 
 absl::StatusOr<CoordinatorConfig> Parse(absl::string_view yaml_text,

@@ -16,6 +16,7 @@
 #define CERTFLEET_COORDINATOR_CONFIG_CONFIG_H_
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -125,6 +126,15 @@ struct DnsConfig {
   bool follow_cname = true;
 };
 
+// Which agents' target receives a certificate: every agent carrying all of
+// `agent_labels` (none = every agent) that declares a target named `target`
+// in its own configuration.
+struct TargetSelector {
+  std::map<std::string, std::string> agent_labels;
+  // Letters, digits, ".", "_" and "-".
+  std::string target;
+};
+
 // One certificate certfleet keeps issued.
 struct CertificateConfig {
   std::string name;
@@ -137,6 +147,9 @@ struct CertificateConfig {
   std::optional<absl::Duration> renew_before;
   // Overrides the issuer's preferred_chain when not empty.
   std::string preferred_chain;
+  // Where it is delivered. Loading guarantees that no two certificates have
+  // identical selectors for one target, nor one a subset of the other.
+  std::vector<TargetSelector> targets;
 };
 
 struct StoreConfig {
@@ -163,6 +176,22 @@ struct SchedulerConfig {
   absl::Duration retry_max = absl::Hours(6);
 };
 
+// The agent service: enrollment and the agents' streams (gRPC over mTLS
+// under the coordinator's internal CA).
+struct AgentsConfig {
+  // "ip:port" the agent service listens on; "" = no agent service.
+  std::string listen;
+  // DNS names and IP addresses in the coordinator's serving certificate, as
+  // agents dial it. Defaults to the listen IP (required when that is a
+  // wildcard address such as 0.0.0.0).
+  std::vector<std::string> server_names;
+  // Lifetime of an agent identity certificate (at least 10m); agents renew
+  // it over their stream when a third of it is left.
+  absl::Duration identity_lifetime = absl::Hours(24);
+  // `certfleet-coordinator token create` without --ttl.
+  absl::Duration default_token_ttl = absl::Hours(1);
+};
+
 // The DNS provider zone a certificate name falls in (see FindZone).
 struct ZoneMatch {
   const DnsProviderConfig* provider = nullptr;
@@ -182,6 +211,7 @@ struct CoordinatorConfig {
   std::vector<IssuerConfig> issuers;
   std::vector<DnsProviderConfig> dns_providers;
   std::vector<CertificateConfig> certificates;
+  AgentsConfig agents;
 
   // The issuer called `name`, or nullptr.
   const IssuerConfig* FindIssuer(absl::string_view name) const;

@@ -81,6 +81,22 @@ void ParseCertificates(ParseContext& ctx, const Field& field,
                        const std::vector<DnsProviderConfig>& providers,
                        bool follow_cname, std::vector<CertificateConfig>* out);
 
+// agents.cc: the agents section.
+void ParseAgents(ParseContext& ctx, const Field& field, AgentsConfig* out);
+
+// agents.cc: one certificate's `targets` list; `where` gets the field of
+// each selector kept (for CheckTargetConflicts).
+void ParseTargets(ParseContext& ctx, const Field& field,
+                  std::vector<TargetSelector>* out, std::vector<Field>* where);
+
+// agents.cc: reports, at the later one, a selector of a certificate that can
+// pick the same agent target as a selector of an earlier certificate: same
+// target name, and labels identical or one a subset of the other. `where`
+// holds each certificate's selector fields, parallel to `certificates`.
+void CheckTargetConflicts(ParseContext& ctx,
+                          const std::vector<CertificateConfig>& certificates,
+                          const std::vector<std::vector<Field>>& where);
+
 }  // namespace certfleet::config::internal
 
 #endif  // CERTFLEET_COORDINATOR_CONFIG_SECTIONS_H_

@@ -90,4 +90,29 @@ absl::StatusOr<std::vector<DnsRecordRef>> DecodeDnsRecords(
   return out;
 }
 
+absl::StatusOr<std::string> EncodeStringMap(
+    const std::map<std::string, std::string>& map) {
+  json object = json::object();
+  for (const auto& [key, value] : map) object[key] = value;
+  return Dump(object);
+}
+
+absl::StatusOr<std::map<std::string, std::string>> DecodeStringMap(
+    absl::string_view text) {
+  json value = json::parse(text.begin(), text.end(), nullptr,
+                           /*allow_exceptions=*/false);
+  if (value.is_discarded() || !value.is_object()) {
+    return absl::DataLossError(absl::StrCat("not a JSON object: ", text));
+  }
+  std::map<std::string, std::string> out;
+  for (const auto& [key, item] : value.items()) {
+    if (!item.is_string()) {
+      return absl::DataLossError(
+          absl::StrCat("not a JSON object of strings: ", text));
+    }
+    out.emplace(key, item.get<std::string>());
+  }
+  return out;
+}
+
 }  // namespace certfleet::store

@@ -1,13 +1,14 @@
-// JSON encoding of the list-valued columns of the SQLite store (names,
-// contacts, dns_records), so an operator reading the database with the
-// sqlite3 CLI sees ["a.example.","b.example."] rather than an opaque blob.
-// nlohmann/json stays inside json_columns.cc.
+// JSON encoding of the list- and map-valued columns of the SQLite store
+// (names, contacts, dns_records, labels), so an operator reading the database
+// with the sqlite3 CLI sees ["a.example.","b.example."] rather than an opaque
+// blob. nlohmann/json stays inside json_columns.cc.
 //
 //   ASSIGN_OR_RETURN(std::string names_json, EncodeStringList(v.names));
 //   ASSIGN_OR_RETURN(v.names, DecodeStringList(run.ColumnText(3)));
 #ifndef CERTFLEET_COORDINATOR_STORE_JSON_COLUMNS_H_
 #define CERTFLEET_COORDINATOR_STORE_JSON_COLUMNS_H_
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,13 @@ absl::StatusOr<std::vector<std::string>> DecodeStringList(
 absl::StatusOr<std::string> EncodeDnsRecords(
     const std::vector<DnsRecordRef>& records);
 absl::StatusOr<std::vector<DnsRecordRef>> DecodeDnsRecords(
+    absl::string_view json);
+
+// {"k":"v",…}, keys sorted. Same errors as above; decoding refuses anything
+// but an object of strings.
+absl::StatusOr<std::string> EncodeStringMap(
+    const std::map<std::string, std::string>& map);
+absl::StatusOr<std::map<std::string, std::string>> DecodeStringMap(
     absl::string_view json);
 
 }  // namespace certfleet::store

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "coordinator/store/json_columns.h"
+#include "coordinator/store/store_errors.h"
 
 namespace certfleet::store {
 namespace {
@@ -151,6 +152,95 @@ absl::Status InMemoryStore::DeleteOrder(const std::string& cert_name) {
 absl::StatusOr<std::vector<OrderRecord>> InMemoryStore::ListOrders() {
   absl::MutexLock lock(&mu_);
   return Values(orders_);
+}
+
+absl::Status InMemoryStore::PutAgent(const AgentRecord& agent) {
+  RETURN_IF_ERROR(CheckUtf8(EncodeStringMap(agent.labels).status(),
+                            absl::StrCat("put agent ", agent.id), "labels"));
+  absl::MutexLock lock(&mu_);
+  agents_[agent.id] = agent;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<AgentRecord>> InMemoryStore::GetAgent(
+    const std::string& id) {
+  absl::MutexLock lock(&mu_);
+  return Find(agents_, id);
+}
+
+absl::StatusOr<std::vector<AgentRecord>> InMemoryStore::ListAgents() {
+  absl::MutexLock lock(&mu_);
+  return Values(agents_);
+}
+
+absl::Status InMemoryStore::PutToken(const TokenRecord& token) {
+  RETURN_IF_ERROR(CheckUtf8(EncodeStringMap(token.labels).status(),
+                            absl::StrCat("put token ", token.id), "labels"));
+  absl::MutexLock lock(&mu_);
+  tokens_[token.id] = token;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<TokenRecord>> InMemoryStore::GetToken(
+    const std::string& id) {
+  absl::MutexLock lock(&mu_);
+  return Find(tokens_, id);
+}
+
+absl::StatusOr<std::vector<TokenRecord>> InMemoryStore::ListTokens() {
+  absl::MutexLock lock(&mu_);
+  return Values(tokens_);
+}
+
+absl::Status InMemoryStore::ConsumeToken(const std::string& id,
+                                         const std::string& agent_id,
+                                         absl::Time now) {
+  RETURN_IF_ERROR(CheckConsumeTime(id, now));
+  absl::MutexLock lock(&mu_);
+  auto it = tokens_.find(id);
+  if (it == tokens_.end()) return ConsumeTokenNotFound(id);
+  TokenRecord& token = it->second;
+  if (token.used_at != absl::InfinitePast()) {
+    return TokenAlreadyUsed(id, token.used_by, token.used_at);
+  }
+  token.used_at = now;
+  token.used_by = agent_id;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<InternalCaRecord>> InMemoryStore::GetInternalCa() {
+  absl::MutexLock lock(&mu_);
+  return internal_ca_;
+}
+
+absl::StatusOr<InternalCaRecord> InMemoryStore::CreateInternalCaIfAbsent(
+    const InternalCaRecord& ca) {
+  absl::MutexLock lock(&mu_);
+  if (!internal_ca_.has_value()) internal_ca_ = ca;
+  return *internal_ca_;
+}
+
+absl::Status InMemoryStore::PutTargetState(const TargetStateRecord& state) {
+  absl::MutexLock lock(&mu_);
+  target_states_[{state.agent_id, state.target}] = state;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<TargetStateRecord>> InMemoryStore::ListTargetStates(
+    const std::string& agent_id) {
+  absl::MutexLock lock(&mu_);
+  std::vector<TargetStateRecord> out;
+  for (auto it = target_states_.lower_bound({agent_id, ""});
+       it != target_states_.end() && it->first.first == agent_id; ++it) {
+    out.push_back(it->second);
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<TargetStateRecord>>
+InMemoryStore::ListAllTargetStates() {
+  absl::MutexLock lock(&mu_);
+  return Values(target_states_);
 }
 
 }  // namespace certfleet::store

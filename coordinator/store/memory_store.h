@@ -1,7 +1,8 @@
 // A Store kept in memory, for unit tests of the modules above the store. It
 // honours the whole contract of store.h (thread safety, atomic methods,
-// version numbering, AddVersion deleting the order) with one mutex; nothing
-// survives the object.
+// version numbering, AddVersion deleting the order, ConsumeToken's
+// compare-and-set, a write-once internal CA) with one mutex; nothing survives
+// the object.
 //
 //   InMemoryStore store;
 //   IssuanceEngine engine(&store, ...);
@@ -9,7 +10,9 @@
 #define CERTFLEET_COORDINATOR_STORE_MEMORY_STORE_H_
 
 #include <map>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -50,6 +53,27 @@ class InMemoryStore : public Store {
   absl::Status DeleteOrder(const std::string& cert_name) override;
   absl::StatusOr<std::vector<OrderRecord>> ListOrders() override;
 
+  absl::Status PutAgent(const AgentRecord& agent) override;
+  absl::StatusOr<std::optional<AgentRecord>> GetAgent(
+      const std::string& id) override;
+  absl::StatusOr<std::vector<AgentRecord>> ListAgents() override;
+
+  absl::Status PutToken(const TokenRecord& token) override;
+  absl::StatusOr<std::optional<TokenRecord>> GetToken(
+      const std::string& id) override;
+  absl::StatusOr<std::vector<TokenRecord>> ListTokens() override;
+  absl::Status ConsumeToken(const std::string& id, const std::string& agent_id,
+                            absl::Time now) override;
+
+  absl::StatusOr<std::optional<InternalCaRecord>> GetInternalCa() override;
+  absl::StatusOr<InternalCaRecord> CreateInternalCaIfAbsent(
+      const InternalCaRecord& ca) override;
+
+  absl::Status PutTargetState(const TargetStateRecord& state) override;
+  absl::StatusOr<std::vector<TargetStateRecord>> ListTargetStates(
+      const std::string& agent_id) override;
+  absl::StatusOr<std::vector<TargetStateRecord>> ListAllTargetStates() override;
+
  private:
   absl::Mutex mu_;
   // Ordered maps: the List methods return records sorted by key, like the
@@ -60,6 +84,12 @@ class InMemoryStore : public Store {
   std::map<std::string, std::map<int64_t, VersionRecord>> versions_
       ABSL_GUARDED_BY(mu_);
   std::map<std::string, OrderRecord> orders_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, AgentRecord> agents_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, TokenRecord> tokens_ ABSL_GUARDED_BY(mu_);
+  std::optional<InternalCaRecord> internal_ca_ ABSL_GUARDED_BY(mu_);
+  // (agent_id, target) → state.
+  std::map<std::pair<std::string, std::string>, TargetStateRecord>
+      target_states_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace certfleet::store

@@ -70,8 +70,57 @@ CREATE TABLE orders (
 ) WITHOUT ROWID;
 )sql";
 
+// The fleet: enrolled agents, bootstrap tokens (only the secret's hash), the
+// internal CA (one row, id 1), and each agent target's desired and reported
+// state. Labels are JSON objects. used_at is INT64_MIN while a token is
+// unused, which lets ConsumeToken be one conditional UPDATE.
+constexpr char kCreateFleetTables[] = R"sql(
+CREATE TABLE agents (
+  id                 TEXT NOT NULL PRIMARY KEY,
+  hostname           TEXT NOT NULL,
+  labels             TEXT NOT NULL,  -- JSON object of strings
+  enrolled_at        INTEGER NOT NULL,
+  last_seen_at       INTEGER NOT NULL,
+  identity_serial    TEXT NOT NULL,
+  identity_not_after INTEGER NOT NULL,
+  token_id           TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE bootstrap_tokens (
+  id          TEXT NOT NULL PRIMARY KEY,
+  secret_hash BLOB NOT NULL,
+  labels      TEXT NOT NULL,  -- JSON object of strings
+  created_at  INTEGER NOT NULL,
+  expires_at  INTEGER NOT NULL,
+  used_at     INTEGER NOT NULL,
+  used_by     TEXT NOT NULL,
+  description TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE internal_ca (
+  id         INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+  cert_pem   TEXT NOT NULL,
+  key_sealed BLOB NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE target_states (
+  agent_id             TEXT NOT NULL,
+  target               TEXT NOT NULL,
+  certificate          TEXT NOT NULL,
+  desired_version_id   TEXT NOT NULL,
+  installed_version_id TEXT NOT NULL,
+  serial               TEXT NOT NULL,
+  not_after            INTEGER NOT NULL,
+  healthy              INTEGER NOT NULL CHECK (healthy IN (0, 1)),
+  detail               TEXT NOT NULL,
+  last_error           TEXT NOT NULL,
+  updated_at           INTEGER NOT NULL,
+  PRIMARY KEY (agent_id, target)
+) WITHOUT ROWID;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "create accounts, certificate_state, versions, orders", kCreateTables},
+    {2, "create agents, bootstrap_tokens, internal_ca, target_states",
+     kCreateFleetTables},
 };
 
 absl::Status NewerSchemaError(const std::string& path, int64_t current,

@@ -203,17 +203,24 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
   RETURN_IF_ERROR(ApplyMigrations(db.get(), path));
   ASSIGN_OR_RETURN(std::unique_ptr<Statements> statements,
                    PrepareStatements(db.get()));
-  return std::unique_ptr<SqliteStore>(
-      new SqliteStore(path, db.release(), std::move(statements)));
+  ASSIGN_OR_RETURN(FleetStatementsPtr fleet_statements,
+                   PrepareFleetStatements(db.get()));
+  return std::unique_ptr<SqliteStore>(new SqliteStore(
+      path, db.release(), std::move(statements), std::move(fleet_statements)));
 }
 
 SqliteStore::SqliteStore(std::string path, sqlite3* db,
-                         std::unique_ptr<Statements> statements)
-    : path_(std::move(path)), db_(db), stmts_(std::move(statements)) {}
+                         std::unique_ptr<Statements> statements,
+                         FleetStatementsPtr fleet_statements)
+    : path_(std::move(path)),
+      db_(db),
+      stmts_(std::move(statements)),
+      fleet_(std::move(fleet_statements)) {}
 
 SqliteStore::~SqliteStore() {
   absl::MutexLock lock(&mu_);
   stmts_.reset();  // finalize before closing
+  fleet_.reset();
   sqlite3_close_v2(db_);
 }
 

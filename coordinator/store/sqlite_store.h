@@ -79,14 +79,44 @@ class SqliteStore : public Store {
   absl::Status DeleteOrder(const std::string& cert_name) override;
   absl::StatusOr<std::vector<OrderRecord>> ListOrders() override;
 
+  absl::Status PutAgent(const AgentRecord& agent) override;
+  absl::StatusOr<std::optional<AgentRecord>> GetAgent(
+      const std::string& id) override;
+  absl::StatusOr<std::vector<AgentRecord>> ListAgents() override;
+
+  absl::Status PutToken(const TokenRecord& token) override;
+  absl::StatusOr<std::optional<TokenRecord>> GetToken(
+      const std::string& id) override;
+  absl::StatusOr<std::vector<TokenRecord>> ListTokens() override;
+  absl::Status ConsumeToken(const std::string& id, const std::string& agent_id,
+                            absl::Time now) override;
+
+  absl::StatusOr<std::optional<InternalCaRecord>> GetInternalCa() override;
+  absl::StatusOr<InternalCaRecord> CreateInternalCaIfAbsent(
+      const InternalCaRecord& ca) override;
+
+  absl::Status PutTargetState(const TargetStateRecord& state) override;
+  absl::StatusOr<std::vector<TargetStateRecord>> ListTargetStates(
+      const std::string& agent_id) override;
+  absl::StatusOr<std::vector<TargetStateRecord>> ListAllTargetStates() override;
+
  private:
   struct Statements;  // the cached prepared statements (sqlite_store.cc)
+  // Those of the fleet methods (sqlite_fleet_store.cc).
+  struct FleetStatements;
+  struct FleetStatementsDeleter {
+    void operator()(FleetStatements* s) const;
+  };
+  using FleetStatementsPtr =
+      std::unique_ptr<FleetStatements, FleetStatementsDeleter>;
 
-  // Compiles every statement the methods use, once, at Open.
+  // Compile every statement the methods use, once, at Open.
   static absl::StatusOr<std::unique_ptr<Statements>> PrepareStatements(
       sqlite3* db);
+  static absl::StatusOr<FleetStatementsPtr> PrepareFleetStatements(sqlite3* db);
   SqliteStore(std::string path, sqlite3* db,
-              std::unique_ptr<Statements> statements);
+              std::unique_ptr<Statements> statements,
+              FleetStatementsPtr fleet_statements);
   void RollbackLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::string path_;
@@ -94,6 +124,7 @@ class SqliteStore : public Store {
   // One connection, used by one thread at a time.
   sqlite3* const db_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<Statements> stmts_ ABSL_GUARDED_BY(mu_);
+  FleetStatementsPtr fleet_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace certfleet::store

@@ -11,8 +11,13 @@
 // - Times round-trip at nanosecond precision, absl::InfinitePast() and
 //   absl::InfiniteFuture() included; byte strings (key_sealed) round-trip
 //   exactly, NUL bytes included.
-// - The list fields (names, contacts, dns_records) must be valid UTF-8; a
-//   write carrying anything else fails with kInvalidArgument naming the field.
+// - The list and map fields (names, contacts, dns_records, labels) must be
+//   valid UTF-8; a write carrying anything else fails with kInvalidArgument
+//   naming the field.
+// - ConsumeToken is a compare-and-set: of two coordinators redeeming the same
+//   bootstrap token at once, exactly one succeeds.
+// - The internal CA is written once (CreateInternalCaIfAbsent) and never
+//   replaced by the store.
 // - Private keys arrive already sealed (AES-256-GCM, crypto/kek.h); the store
 //   never sees plaintext keys.
 //
@@ -22,6 +27,7 @@
 #define CERTFLEET_COORDINATOR_STORE_STORE_H_
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -126,6 +132,66 @@ struct OrderRecord {
   bool operator==(const OrderRecord&) const = default;
 };
 
+// An enrolled agent (coordinator/fleet/enrollment.h).
+struct AgentRecord {
+  std::string id;  // "agt-" + 12 hex (key)
+  std::string hostname;
+  // The labels granted by its bootstrap token; assignments select on them.
+  std::map<std::string, std::string> labels;
+  absl::Time enrolled_at = absl::UnixEpoch();
+  absl::Time last_seen_at = absl::UnixEpoch();
+  // The current identity certificate (lower-case hex serial).
+  std::string identity_serial;
+  absl::Time identity_not_after = absl::UnixEpoch();
+  // The bootstrap token it enrolled with.
+  std::string token_id;
+
+  bool operator==(const AgentRecord&) const = default;
+};
+
+// A single-use bootstrap token (coordinator/fleet/tokens.h). Only a hash of
+// the secret is stored: a copy of the database does not enroll agents.
+struct TokenRecord {
+  std::string id;           // 16 hex (key)
+  std::string secret_hash;  // SHA-256 of the secret, 32 raw bytes
+  std::map<std::string, std::string> labels;
+  absl::Time created_at = absl::UnixEpoch();
+  absl::Time expires_at = absl::UnixEpoch();
+  // absl::InfinitePast() while unused.
+  absl::Time used_at = absl::InfinitePast();
+  std::string used_by;  // agent id
+  std::string description;
+
+  bool operator==(const TokenRecord&) const = default;
+};
+
+// The coordinator's internal CA, which signs agent identities and the
+// coordinator's own serving certificate. One per store.
+struct InternalCaRecord {
+  std::string cert_pem;
+  std::string key_sealed;  // PEM, sealed with the KEK
+  absl::Time created_at = absl::UnixEpoch();
+
+  bool operator==(const InternalCaRecord&) const = default;
+};
+
+// What one target of one agent should serve and what it reports serving.
+struct TargetStateRecord {
+  std::string agent_id;     // key, with target
+  std::string target;       // target name in the agent's own configuration
+  std::string certificate;  // certificate name in the coordinator's config
+  std::string desired_version_id;    // "<certificate>/<n>"; "" = none yet
+  std::string installed_version_id;  // as the agent last reported
+  std::string serial;                // of the installed certificate
+  absl::Time not_after = absl::UnixEpoch();
+  bool healthy = false;
+  std::string detail;      // last health detail
+  std::string last_error;  // last failed delivery, "" after a success
+  absl::Time updated_at = absl::UnixEpoch();
+
+  bool operator==(const TargetStateRecord&) const = default;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -171,6 +237,47 @@ class Store {
   virtual absl::Status DeleteOrder(const std::string& cert_name) = 0;
   // Sorted by cert_name.
   virtual absl::StatusOr<std::vector<OrderRecord>> ListOrders() = 0;
+
+  // --- Agents ---
+  // Insert or replace.
+  virtual absl::Status PutAgent(const AgentRecord& agent) = 0;
+  virtual absl::StatusOr<std::optional<AgentRecord>> GetAgent(
+      const std::string& id) = 0;
+  // Sorted by id.
+  virtual absl::StatusOr<std::vector<AgentRecord>> ListAgents() = 0;
+
+  // --- Bootstrap tokens ---
+  // Insert or replace.
+  virtual absl::Status PutToken(const TokenRecord& token) = 0;
+  virtual absl::StatusOr<std::optional<TokenRecord>> GetToken(
+      const std::string& id) = 0;
+  // Sorted by id.
+  virtual absl::StatusOr<std::vector<TokenRecord>> ListTokens() = 0;
+  // Atomically marks the token used by `agent_id` at `now`, only if it is
+  // unused. kFailedPrecondition "token <id> was already used by <agent> at
+  // <time>" when it was; kNotFound when there is no such token. Expiry is the
+  // caller's business.
+  virtual absl::Status ConsumeToken(const std::string& id,
+                                    const std::string& agent_id,
+                                    absl::Time now) = 0;
+
+  // --- Internal CA ---
+  virtual absl::StatusOr<std::optional<InternalCaRecord>> GetInternalCa() = 0;
+  // Stores `ca` unless a CA is already stored, and returns the one stored
+  // afterwards: `ca`, or the existing one when another process got there
+  // first (the caller must then use that one).
+  virtual absl::StatusOr<InternalCaRecord> CreateInternalCaIfAbsent(
+      const InternalCaRecord& ca) = 0;
+
+  // --- Target states ---
+  // Insert or replace (key: agent_id, target).
+  virtual absl::Status PutTargetState(const TargetStateRecord& state) = 0;
+  // The agent's targets, sorted by target.
+  virtual absl::StatusOr<std::vector<TargetStateRecord>> ListTargetStates(
+      const std::string& agent_id) = 0;
+  // Every agent's, sorted by agent_id, then target.
+  virtual absl::StatusOr<std::vector<TargetStateRecord>>
+  ListAllTargetStates() = 0;
 };
 
 }  // namespace certfleet::store

@@ -306,6 +306,15 @@ TEST(ConfigTest, ShippedExampleLoads) {
   for (const CertificateConfig& cert : c.certificates) {
     EXPECT_EQ(cert.issuer, "pebble");
   }
+  ASSERT_EQ(c.certificates[0].targets.size(), 1u);
+  EXPECT_EQ(c.certificates[0].targets[0].agent_labels,
+            (std::map<std::string, std::string>{{"role", "web"}}));
+  EXPECT_EQ(c.certificates[0].targets[0].target, "nginx");
+  EXPECT_TRUE(c.certificates[1].targets.empty());
+  EXPECT_EQ(c.agents.listen, "127.0.0.1:7443");
+  EXPECT_THAT(c.agents.server_names, ElementsAre("127.0.0.1"));
+  EXPECT_EQ(c.agents.identity_lifetime, absl::Hours(24));
+  EXPECT_EQ(c.agents.default_token_ttl, absl::Hours(1));
 }
 
 }  // namespace

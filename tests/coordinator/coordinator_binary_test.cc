@@ -2,14 +2,18 @@
 // SIGKILL at every step of a real order it resumes the same order (Pebble
 // sees one order); bad configuration exits 2 naming the field; an unsafe
 // key-encryption key and an unreachable CA fail cleanly; /metrics serves;
-// SIGTERM stops it.
+// SIGTERM stops it; `token create` prints a fresh token and the CA file, and
+// refuses bad labels with exit 2.
 #include <curl/curl.h>
 #include <signal.h>
 #include <sys/stat.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "common/crypto/certificate.h"
 #include "common/crypto/kek.h"
 #include "common/process_runner.h"
 #include "coordinator/acme/curl_transport.h"
@@ -301,6 +305,90 @@ TEST(CoordinatorBinaryTest, ServeExposesMetricsAndStopsOnSigterm) {
   }
   EXPECT_TRUE(exited) << "still running 5 s after SIGTERM:\n"
                       << (*server)->LogTail();
+}
+
+// A configuration without the lab: token create touches only the store and
+// the key-encryption key.
+std::string WriteOfflineConfig(const TempDir& dir) {
+  const std::string path = dir.File("coordinator.yaml");
+  testing::WriteFileOrDie(
+      path, absl::StrCat("store:\n  path: ", dir.File("coordinator.db"), "\n",
+                         "key_encryption_key_file: ", dir.File("kek"), "\n",
+                         "dns:\n  resolvers: [127.0.0.1:5353]\n",
+                         "agents:\n  token_ttl: 2h\n"));
+  return path;
+}
+
+TEST(CoordinatorBinaryTest, TokenCreatePrintsAFreshTokenAndTheCaFile) {
+  TempDir dir("token");
+  const std::string config = WriteOfflineConfig(dir);
+  ProcessResult first =
+      RunCoordinator({"token", "create", "--config", config, "--labels",
+                      "role=web,env=prod", "--description", "rack 7"});
+  ASSERT_EQ(first.exit_code, 0) << first.Describe();
+  const std::vector<std::string> lines =
+      absl::StrSplit(first.stdout_data, '\n');
+  ASSERT_GE(lines.size(), 4u) << first.stdout_data;
+  EXPECT_THAT(lines[0], ::testing::MatchesRegex(
+                            "cft1\\.[0-9a-f]{16}\\.[A-Za-z0-9_-]{43}"));
+  EXPECT_THAT(lines[1], ::testing::MatchesRegex("expires +[0-9T:-]+Z.*"));
+  EXPECT_THAT(lines[2], ::testing::MatchesRegex("labels +env=prod,role=web"));
+  const std::string ca_file = dir.File("internal-ca.pem");
+  EXPECT_THAT(lines[3], HasSubstr(ca_file));
+  const std::string ca_pem = testing::ReadFileOrDie(ca_file);
+  auto ca = crypto::Certificate::FromPem(ca_pem);
+  ASSERT_OK(ca);
+  EXPECT_TRUE(ca->IsCa());
+
+  ProcessResult second =
+      RunCoordinator({"token", "create", "--config", config, "--labels",
+                      "role=web", "--ttl", "30m", "-o", "json"});
+  ASSERT_EQ(second.exit_code, 0) << second.Describe();
+  auto json = nlohmann::json::parse(second.stdout_data);
+  EXPECT_NE(json["token"].get<std::string>(), lines[0]);
+  EXPECT_EQ(json["labels"], nlohmann::json({{"role", "web"}}));
+  EXPECT_EQ(json["ca_file"], ca_file);
+  // The CA was made once: the second run wrote the same certificate.
+  EXPECT_EQ(testing::ReadFileOrDie(ca_file), ca_pem);
+
+  // Both are stored, as hashes, with the asked lifetimes.
+  auto store = OpenStore(dir);
+  ASSERT_NE(store, nullptr);
+  auto tokens = store->ListTokens();
+  ASSERT_OK(tokens);
+  ASSERT_EQ(tokens->size(), 2u);
+  for (const store::TokenRecord& t : *tokens) {
+    EXPECT_EQ(t.secret_hash.size(), 32u);
+    EXPECT_FALSE(absl::StrContains(first.stdout_data, t.secret_hash));
+    const absl::Duration ttl = t.expires_at - t.created_at;
+    EXPECT_TRUE(ttl == absl::Hours(2) || ttl == absl::Minutes(30)) << ttl;
+  }
+}
+
+TEST(CoordinatorBinaryTest, TokenCreateWithInvalidLabelsExitsTwo) {
+  TempDir dir("token-bad");
+  const std::string config = WriteOfflineConfig(dir);
+  const std::pair<std::string, std::string> cases[] = {
+      {"role", "--labels: \"role\" is not a label (write key=value)"},
+      {"role=web,role=api", "--labels: label role is given twice"},
+      {"role=we b", "--labels: label role: value \"we b\" is not valid"},
+      {"", "--labels is required"},
+  };
+  for (const auto& [labels, message] : cases) {
+    SCOPED_TRACE(labels);
+    ProcessResult r = RunCoordinator(
+        {"token", "create", "--config", config, "--labels", labels});
+    EXPECT_EQ(r.exit_code, 2) << r.Describe();
+    EXPECT_THAT(r.stderr_data, HasSubstr(message));
+    EXPECT_THAT(r.stdout_data, IsEmpty());
+  }
+  ProcessResult ttl = RunCoordinator({"token", "create", "--config", config,
+                                      "--labels", "role=web", "--ttl", "30"});
+  EXPECT_EQ(ttl.exit_code, 2);
+  EXPECT_THAT(ttl.stderr_data, HasSubstr("--ttl: \"30\" is not a duration"));
+  // Nothing was created for a refused command.
+  EXPECT_NE(access(dir.File("coordinator.db").c_str(), F_OK), 0);
+  EXPECT_NE(access(dir.File("internal-ca.pem").c_str(), F_OK), 0);
 }
 
 }  // namespace

@@ -33,8 +33,10 @@ TEST(MigrationsTest, FreshDatabaseGetsEveryTableAndRecord) {
   RawSqlite db(":memory:");
   EXPECT_THAT(CurrentSchemaVersion(db.get()), IsOkAndHolds(0));
   ASSERT_OK(ApplyMigrations(db.get(), "mem.db"));
-  for (const char* table : {"schema_migrations", "accounts",
-                            "certificate_state", "versions", "orders"}) {
+  for (const char* table :
+       {"schema_migrations", "accounts", "certificate_state", "versions",
+        "orders", "agents", "bootstrap_tokens", "internal_ca",
+        "target_states"}) {
     EXPECT_EQ(TableCount(db, table), 1) << table;
   }
   EXPECT_THAT(CurrentSchemaVersion(db.get()),

@@ -1,4 +1,5 @@
 // PrintTo for the store's record types (declared in store_contract_test.h).
+#include <map>
 #include <ostream>
 #include <sstream>
 #include <string>
@@ -30,6 +31,15 @@ class Fields {
       quoted.push_back("\"" + absl::CHexEscape(v) + "\"");
     }
     return Raw(name, "[" + absl::StrJoin(quoted, ", ") + "]");
+  }
+  Fields& Map(const char* name,
+              const std::map<std::string, std::string>& values) {
+    std::vector<std::string> pairs;
+    for (const auto& [k, v] : values) {
+      pairs.push_back("\"" + absl::CHexEscape(k) + "\": \"" +
+                      absl::CHexEscape(v) + "\"");
+    }
+    return Raw(name, "{" + absl::StrJoin(pairs, ", ") + "}");
   }
   Fields& Raw(const char* name, const std::string& value) {
     *os_ << (first_ ? "" : ", ") << name << "=" << value;
@@ -116,6 +126,52 @@ void PrintTo(const OrderRecord& r, std::ostream* os) {
       .Raw("dns_records", records)
       .Str("replaces", r.replaces)
       .Time("created_at", r.created_at)
+      .Time("updated_at", r.updated_at);
+}
+
+void PrintTo(const AgentRecord& r, std::ostream* os) {
+  Fields(os)
+      .Str("id", r.id)
+      .Str("hostname", r.hostname)
+      .Map("labels", r.labels)
+      .Time("enrolled_at", r.enrolled_at)
+      .Time("last_seen_at", r.last_seen_at)
+      .Str("identity_serial", r.identity_serial)
+      .Time("identity_not_after", r.identity_not_after)
+      .Str("token_id", r.token_id);
+}
+
+void PrintTo(const TokenRecord& r, std::ostream* os) {
+  Fields(os)
+      .Str("id", r.id)
+      .Str("secret_hash", r.secret_hash)
+      .Map("labels", r.labels)
+      .Time("created_at", r.created_at)
+      .Time("expires_at", r.expires_at)
+      .Time("used_at", r.used_at)
+      .Str("used_by", r.used_by)
+      .Str("description", r.description);
+}
+
+void PrintTo(const InternalCaRecord& r, std::ostream* os) {
+  Fields(os)
+      .Str("cert_pem", r.cert_pem)
+      .Str("key_sealed", r.key_sealed)
+      .Time("created_at", r.created_at);
+}
+
+void PrintTo(const TargetStateRecord& r, std::ostream* os) {
+  Fields(os)
+      .Str("agent_id", r.agent_id)
+      .Str("target", r.target)
+      .Str("certificate", r.certificate)
+      .Str("desired_version_id", r.desired_version_id)
+      .Str("installed_version_id", r.installed_version_id)
+      .Str("serial", r.serial)
+      .Time("not_after", r.not_after)
+      .Raw("healthy", r.healthy ? "true" : "false")
+      .Str("detail", r.detail)
+      .Str("last_error", r.last_error)
       .Time("updated_at", r.updated_at);
 }
 

@@ -1,0 +1,225 @@
+#include "coordinator/app/token_command.h"
+
+#include <cstdio>
+#include <memory>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/crypto/kek.h"
+#include "common/log.h"
+#include "common/status_macros.h"
+#include "common/yaml/duration.h"
+#include "coordinator/config/labels.h"
+#include "coordinator/fleet/tokens.h"
+#include "coordinator/store/sqlite_store.h"
+#include "nlohmann/json.hpp"
+
+namespace certfleet::app {
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+constexpr char kUsage[] =
+    "usage: certfleet-coordinator token create --config FILE "
+    "--labels k=v[,k=v...] [--ttl DURATION] [--description TEXT] "
+    "[-o table|json]\n";
+
+std::string UtcTime(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
+}
+
+std::string DirName(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+}  // namespace
+
+absl::StatusOr<TokenCreateArgs> ParseTokenCreateArgs(
+    const std::vector<std::string>& args) {
+  if (args.empty()) {
+    return absl::InvalidArgumentError("token: no subcommand given (create)");
+  }
+  if (args[0] != "create") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("token: unknown subcommand \"", args[0],
+                     "\" (this build has: create)"));
+  }
+  TokenCreateArgs out;
+  bool have_labels = false;
+  for (size_t i = 1; i < args.size(); ++i) {
+    std::string flag = args[i];
+    std::optional<std::string> inline_value;
+    if (absl::StartsWith(flag, "--") && flag.find('=') != std::string::npos) {
+      inline_value = flag.substr(flag.find('=') + 1);
+      flag = flag.substr(0, flag.find('='));
+    }
+    // The flag's value: after "=", or the next argument.
+    std::string v;
+    auto value = [&]() -> absl::Status {
+      if (inline_value.has_value()) {
+        v = *inline_value;
+      } else if (i + 1 < args.size()) {
+        v = args[++i];
+      } else {
+        return absl::InvalidArgumentError(absl::StrCat(flag, " needs a value"));
+      }
+      return absl::OkStatus();
+    };
+    if (flag == "--config" || flag == "-c") {
+      RETURN_IF_ERROR(value());
+      out.config_path = v;
+    } else if (flag == "--labels") {
+      RETURN_IF_ERROR(value());
+      out.labels = v;
+      have_labels = true;
+    } else if (flag == "--ttl") {
+      RETURN_IF_ERROR(value());
+      absl::StatusOr<absl::Duration> ttl = yaml::ParseConfigDuration(v);
+      if (!ttl.ok()) return Annotate(ttl.status(), "--ttl");
+      if (*ttl <= absl::ZeroDuration()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--ttl: must be positive, got \"", v, "\""));
+      }
+      out.ttl = *ttl;
+    } else if (flag == "--description") {
+      RETURN_IF_ERROR(value());
+      out.description = v;
+    } else if (flag == "-o" || flag == "--output") {
+      RETURN_IF_ERROR(value());
+      if (v != "json" && v != "table") {
+        return absl::InvalidArgumentError(
+            absl::StrCat("-o: \"", v, "\" is not one of table, json"));
+      }
+      out.json = v == "json";
+    } else if (flag == "--log-level") {
+      RETURN_IF_ERROR(value());
+      LogLevel level;
+      if (!ParseLogLevel(v, &level)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--log-level: \"", v,
+                         "\" is not one of debug, info, warning, error"));
+      }
+      SetLogLevel(level);
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("token create: unknown argument \"", args[i], "\""));
+    }
+  }
+  if (out.config_path.empty()) {
+    return absl::InvalidArgumentError(
+        "token create: no configuration file given (--config FILE)");
+  }
+  // Required, so an empty shell variable cannot silently make a token that
+  // grants no labels.
+  if (!have_labels || absl::StripAsciiWhitespace(out.labels).empty()) {
+    return absl::InvalidArgumentError(
+        "token create: --labels is required (k=v[,k=v...]: the labels the "
+        "new agent will have)");
+  }
+  return out;
+}
+
+std::string InternalCaFilePath(const config::CoordinatorConfig& config) {
+  return absl::StrCat(DirName(config.store.sqlite_path), "/internal-ca.pem");
+}
+
+absl::Status WriteInternalCaFile(const config::CoordinatorConfig& config,
+                                 const fleet::InternalCa& ca, Filesystem& fs) {
+  const std::string path = InternalCaFilePath(config);
+  return Annotate(fs.WriteFileAtomic(path, ca.ca_pem(), 0644),
+                  absl::StrCat("write the internal CA certificate to ", path));
+}
+
+absl::StatusOr<CreatedToken> CreateToken(
+    const config::CoordinatorConfig& config,
+    const std::map<std::string, std::string>& labels, absl::Duration ttl,
+    const std::string& description, Filesystem& fs, Clock& clock) {
+  ASSIGN_OR_RETURN(crypto::Kek kek, crypto::Kek::LoadOrCreate(
+                                        config.key_encryption_key_file, fs));
+  store::SqliteOptions options;
+  options.sync = config.store.sqlite_sync == "full"
+                     ? store::SqliteOptions::Sync::kFull
+                     : store::SqliteOptions::Sync::kNormal;
+  ASSIGN_OR_RETURN(std::unique_ptr<store::SqliteStore> store,
+                   store::SqliteStore::Open(config.store.sqlite_path, options));
+  ASSIGN_OR_RETURN(std::unique_ptr<fleet::InternalCa> ca,
+                   fleet::InternalCa::LoadOrCreate(*store, kek, clock));
+  RETURN_IF_ERROR(WriteInternalCaFile(config, *ca, fs));
+  fleet::BootstrapTokens tokens(*store, clock);
+  ASSIGN_OR_RETURN(std::string token, tokens.Create(labels, ttl, description));
+  ASSIGN_OR_RETURN(fleet::BootstrapTokens::Parsed parsed,
+                   fleet::BootstrapTokens::Parse(token));
+  ASSIGN_OR_RETURN(std::optional<store::TokenRecord> record,
+                   store->GetToken(parsed.id));
+  if (!record.has_value()) {
+    return absl::InternalError(absl::StrCat(
+        "bootstrap token ", parsed.id, " is missing right after it was made"));
+  }
+  return CreatedToken{.token = token,
+                      .id = parsed.id,
+                      .expires_at = record->expires_at,
+                      .labels = record->labels,
+                      .ca_file = InternalCaFilePath(config)};
+}
+
+std::string FormatCreatedToken(const CreatedToken& created, bool json) {
+  if (json) {
+    nlohmann::json labels = nlohmann::json::object();
+    for (const auto& [key, value] : created.labels) labels[key] = value;
+    const nlohmann::json out = {{"token", created.token},
+                                {"expires_at", UtcTime(created.expires_at)},
+                                {"labels", labels},
+                                {"ca_file", created.ca_file}};
+    return out.dump(2) + "\n";
+  }
+  return absl::StrCat(
+      created.token, "\n",                                           //
+      "expires   ", UtcTime(created.expires_at), " (single use)\n",  //
+      "labels    ", config::FormatLabels(created.labels), "\n",      //
+      "CA file   ", created.ca_file, " (the agents' coordinator_ca)\n");
+}
+
+int RunTokenCommand(const std::vector<std::string>& args) {
+  absl::StatusOr<TokenCreateArgs> parsed = ParseTokenCreateArgs(args);
+  if (!parsed.ok()) {
+    fprintf(stderr, "certfleet-coordinator: %s\n%s",
+            std::string(parsed.status().message()).c_str(), kUsage);
+    return kExitUsage;
+  }
+  absl::StatusOr<config::Labels> labels =
+      config::ParseLabelList(parsed->labels);
+  if (!labels.ok()) {
+    fprintf(stderr, "certfleet-coordinator: token create: --labels: %s\n",
+            std::string(labels.status().message()).c_str());
+    return kExitUsage;
+  }
+  LocalFilesystem fs;
+  absl::StatusOr<config::CoordinatorConfig> cfg =
+      config::LoadConfig(parsed->config_path, fs);
+  if (!cfg.ok()) {
+    // One "FILE:LINE:COLUMN: field: problem" line each, as check-config.
+    fprintf(stderr, "%s\n", std::string(cfg.status().message()).c_str());
+    return kExitUsage;
+  }
+  SystemClock clock;
+  absl::StatusOr<CreatedToken> created = CreateToken(
+      *cfg, *labels, parsed->ttl.value_or(cfg->agents.default_token_ttl),
+      parsed->description, fs, clock);
+  if (!created.ok()) {
+    fprintf(stderr, "certfleet-coordinator: token create: %s\n",
+            created.status().ToString().c_str());
+    return kExitFailure;
+  }
+  const std::string out = FormatCreatedToken(*created, parsed->json);
+  fwrite(out.data(), 1, out.size(), stdout);
+  return kExitOk;
+}
+
+}  // namespace certfleet::app

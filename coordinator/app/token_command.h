@@ -1,0 +1,82 @@
+// `certfleet-coordinator token create`: makes a bootstrap token for a new
+// agent, straight on the store (no running coordinator needed; SQLite WAL
+// lets it run beside `serve`). It also creates the internal CA when the
+// store has none yet and writes its certificate next to the store, as
+// <store dir>/internal-ca.pem, for the agents' `coordinator_ca`.
+//
+//   certfleet-coordinator token create --config FILE --labels role=web
+//       [--ttl 2h] [--description TEXT] [-o json]
+//
+// Output: the token alone on the first line (scripts read it), then its
+// expiry, labels and the CA file; with -o json one object
+// {"token", "expires_at", "labels", "ca_file"}.
+//
+//   return app::RunTokenCommand({argv + 2, argv + argc});  // after "token"
+#ifndef CERTFLEET_COORDINATOR_APP_TOKEN_COMMAND_H_
+#define CERTFLEET_COORDINATOR_APP_TOKEN_COMMAND_H_
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "common/filesystem.h"
+#include "coordinator/config/config.h"
+#include "coordinator/fleet/internal_ca.h"
+
+namespace certfleet::app {
+
+// The arguments of `token create`, as given.
+struct TokenCreateArgs {
+  std::string config_path;
+  std::string labels;                 // "k=v,k=v"
+  std::optional<absl::Duration> ttl;  // unset: agents.token_ttl
+  std::string description;
+  bool json = false;
+};
+
+// Parses the arguments after "token": "create" and its flags. kInvalidArgument
+// naming the problem (unknown subcommand or flag, missing value, --labels or
+// --config missing, a --ttl that is not a positive duration).
+absl::StatusOr<TokenCreateArgs> ParseTokenCreateArgs(
+    const std::vector<std::string>& args);
+
+// What `token create` made.
+struct CreatedToken {
+  std::string token;
+  std::string id;
+  absl::Time expires_at;
+  std::map<std::string, std::string> labels;
+  std::string ca_file;
+};
+
+// "<store dir>/internal-ca.pem".
+std::string InternalCaFilePath(const config::CoordinatorConfig& config);
+
+// Writes the CA certificate to InternalCaFilePath (atomically, mode 0644:
+// it is public).
+absl::Status WriteInternalCaFile(const config::CoordinatorConfig& config,
+                                 const fleet::InternalCa& ca, Filesystem& fs);
+
+// Opens the KEK and the store named by `config`, loads or creates the
+// internal CA, writes the CA file and creates the token.
+absl::StatusOr<CreatedToken> CreateToken(
+    const config::CoordinatorConfig& config,
+    const std::map<std::string, std::string>& labels, absl::Duration ttl,
+    const std::string& description, Filesystem& fs, Clock& clock);
+
+// The command's standard output.
+std::string FormatCreatedToken(const CreatedToken& created, bool json);
+
+// The whole command, given the arguments after "token". Returns the exit
+// status: 0 done; 1 a runtime failure (store, KEK); 2 a usage or
+// configuration error, named on stderr.
+int RunTokenCommand(const std::vector<std::string>& args);
+
+}  // namespace certfleet::app
+
+#endif  // CERTFLEET_COORDINATOR_APP_TOKEN_COMMAND_H_

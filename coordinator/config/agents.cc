@@ -1,0 +1,233 @@
+// The agent service section and the certificates' target selectors
+// (declared in sections.h).
+#include <arpa/inet.h>
+
+#include <cstring>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/yaml/addresses.h"
+#include "common/yaml/duration.h"
+#include "coordinator/config/dns_names.h"
+#include "coordinator/config/labels.h"
+#include "coordinator/config/sections.h"
+
+namespace certfleet::config::internal {
+namespace {
+
+// Below this, agents would spend their time renewing.
+constexpr absl::Duration kMinIdentityLifetime = absl::Minutes(10);
+constexpr size_t kMaxTargetName = 64;
+
+bool IsIpLiteral(const std::string& text) {
+  unsigned char buf[16];
+  return inet_pton(AF_INET, text.c_str(), buf) == 1 ||
+         inet_pton(AF_INET6, text.c_str(), buf) == 1;
+}
+
+bool IsWildcardIp(const std::string& ip) {
+  unsigned char buf[16] = {0};
+  const unsigned char zeros[16] = {0};
+  if (inet_pton(AF_INET, ip.c_str(), buf) == 1)
+    return memcmp(buf, zeros, 4) == 0;
+  if (inet_pton(AF_INET6, ip.c_str(), buf) == 1) {
+    return memcmp(buf, zeros, 16) == 0;
+  }
+  return false;
+}
+
+bool IsTargetName(absl::string_view name) {
+  if (name.empty() || name.size() > kMaxTargetName) return false;
+  for (char c : name) {
+    if (!absl::ascii_isalnum(c) && c != '.' && c != '_' && c != '-') {
+      return false;
+    }
+  }
+  return true;
+}
+
+void ParseServerNames(ParseContext& ctx, const Field& field,
+                      std::vector<std::string>* out) {
+  Reader& r = ctx.reader;
+  if (field.node.IsSequence() && field.node.size() == 0) {
+    r.Error(field, "must list at least one name (or leave it out)");
+  }
+  for (const auto& [element, text] : r.Strings(field)) {
+    if (IsIpLiteral(text)) {
+      if (IsWildcardIp(text)) {
+        r.Error(element, absl::StrCat("\"", text,
+                                      "\" is a wildcard address; agents "
+                                      "cannot dial it"));
+        continue;
+      }
+      out->push_back(text);
+      continue;
+    }
+    absl::StatusOr<std::string> name = NormalizeCertificateName(text);
+    if (!name.ok()) {
+      r.Error(element, absl::StrCat("not an IP address nor a DNS name: ",
+                                    name.status().message()));
+      continue;
+    }
+    if (absl::StartsWith(*name, "*")) {
+      r.Error(element, absl::StrCat("\"", text,
+                                    "\": a server name cannot be a wildcard"));
+      continue;
+    }
+    out->push_back(*std::move(name));
+  }
+}
+
+std::string Describe(const Labels& labels) {
+  return labels.empty()
+             ? "every agent"
+             : absl::StrCat("agents labelled ", FormatLabels(labels));
+}
+
+}  // namespace
+
+void ParseAgents(ParseContext& ctx, const Field& field, AgentsConfig* out) {
+  Reader& r = ctx.reader;
+  const Mapping m = r.Map(
+      field, {"listen", "server_names", "identity_lifetime", "token_ttl"});
+  const Field listen = m.Get("listen");
+  std::string text;
+  std::optional<IpPort> endpoint;
+  if (r.String(listen, &text) && !text.empty()) {
+    absl::StatusOr<IpPort> parsed = ParseIpPort(text, std::nullopt);
+    if (parsed.ok()) {
+      endpoint = *parsed;
+      out->listen = parsed->ToString();
+    } else {
+      r.Error(listen, parsed.status().message());
+    }
+  }
+  const Field names = m.Get("server_names");
+  if (names.present()) {
+    if (text.empty()) {  // absent or "" (an invalid one is reported above)
+      r.Error(names,
+              "set agents.listen too: without it there is no agent service "
+              "to name");
+    }
+    ParseServerNames(ctx, names, &out->server_names);
+  } else if (endpoint.has_value()) {
+    if (IsWildcardIp(endpoint->ip)) {
+      r.Error(names,
+              absl::StrCat("required when listen is a wildcard address (",
+                           endpoint->ip,
+                           "): list the IP addresses or DNS names "
+                           "agents dial"));
+    } else {
+      out->server_names.push_back(endpoint->ip);
+    }
+  }
+  const Field lifetime = m.Get("identity_lifetime");
+  if (r.PositiveDuration(lifetime, &out->identity_lifetime) &&
+      out->identity_lifetime < kMinIdentityLifetime) {
+    r.Error(lifetime, absl::StrCat(FormatConfigDuration(out->identity_lifetime),
+                                   " is shorter than the minimum, ",
+                                   FormatConfigDuration(kMinIdentityLifetime)));
+  }
+  r.PositiveDuration(m.Get("token_ttl"), &out->default_token_ttl);
+}
+
+void ParseTargets(ParseContext& ctx, const Field& field,
+                  std::vector<TargetSelector>* out, std::vector<Field>* where) {
+  Reader& r = ctx.reader;
+  for (const Field& item : r.List(field)) {
+    if (!item.present()) {
+      r.Error(item, "empty list element");
+      continue;
+    }
+    const Mapping m = r.Map(item, {"agents", "target"});
+    if (!item.node.IsMap()) continue;
+    TargetSelector selector;
+    bool ok = true;
+    const Field target = m.Get("target");
+    if (!r.Required(target) || !r.String(target, &selector.target)) {
+      ok = false;
+    } else if (!IsTargetName(selector.target)) {
+      r.Error(target, absl::StrCat("\"", selector.target,
+                                   "\" is not a valid target name (1-64 "
+                                   "letters, digits, \".\", \"_\" and \"-\")"));
+      ok = false;
+    }
+    const Field agents = m.Get("agents");
+    if (agents.present() && !agents.node.IsMap()) {
+      r.Error(agents, absl::StrCat("expected a mapping of labels, got ",
+                                   DescribeNodeType(agents.node)));
+      ok = false;
+    } else if (agents.present()) {
+      for (auto it = agents.node.begin(); it != agents.node.end(); ++it) {
+        const YAML::Node key = it->first;
+        Field value;
+        value.node.reset(it->second);
+        value.path =
+            absl::StrCat(agents.path, ".", key.IsScalar() ? key.Scalar() : "?");
+        value.mark = it->second.IsNull() ? key.Mark() : it->second.Mark();
+        std::string label_value;
+        if (!key.IsScalar()) {
+          r.Error(Field{key, value.path, key.Mark()},
+                  "a label key must be a string");
+          ok = false;
+          continue;
+        }
+        if (!value.present()) {
+          r.Error(value, "a label value must not be empty");
+          ok = false;
+          continue;
+        }
+        if (!r.String(value, &label_value)) {
+          ok = false;
+          continue;
+        }
+        if (absl::Status s = CheckLabel(key.Scalar(), label_value); !s.ok()) {
+          r.Error(value, s.message());
+          ok = false;
+          continue;
+        }
+        selector.agent_labels.emplace(key.Scalar(), std::move(label_value));
+      }
+    }
+    if (!ok) continue;
+    out->push_back(std::move(selector));
+    where->push_back(item);
+  }
+}
+
+void CheckTargetConflicts(ParseContext& ctx,
+                          const std::vector<CertificateConfig>& certificates,
+                          const std::vector<std::vector<Field>>& where) {
+  for (size_t b = 0; b < certificates.size(); ++b) {
+    for (size_t j = 0; j < certificates[b].targets.size(); ++j) {
+      const TargetSelector& later = certificates[b].targets[j];
+      // Compare with every earlier certificate; the first conflict is enough.
+      bool reported = false;
+      for (size_t a = 0; a < b && !reported; ++a) {
+        for (size_t i = 0; i < certificates[a].targets.size(); ++i) {
+          const TargetSelector& earlier = certificates[a].targets[i];
+          if (earlier.target != later.target) continue;
+          // An agent matching the larger selector matches both.
+          if (!LabelsMatch(earlier.agent_labels, later.agent_labels) &&
+              !LabelsMatch(later.agent_labels, earlier.agent_labels)) {
+            continue;
+          }
+          ctx.reader.Error(
+              where[b][j],
+              absl::StrCat("target \"", later.target, "\" on ",
+                           Describe(later.agent_labels),
+                           " is also selected by certificate \"",
+                           certificates[a].name, "\" (", where[a][i].path,
+                           " at ", Where(ctx, where[a][i]), ", ",
+                           Describe(earlier.agent_labels),
+                           "); a target can receive only one certificate"));
+          reported = true;
+          break;
+        }
+      }
+    }
+  }
+}
+
+}  // namespace certfleet::config::internal

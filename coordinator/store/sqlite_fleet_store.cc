@@ -1,0 +1,218 @@
+// SqliteStore's fleet methods: agents, bootstrap tokens, the internal CA and
+// target states (declared in sqlite_store.h; tables from migration 2).
+#include <sqlite3.h>
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "coordinator/store/json_columns.h"
+#include "coordinator/store/sqlite_fleet_records.h"
+#include "coordinator/store/sqlite_statement.h"
+#include "coordinator/store/sqlite_store.h"
+#include "coordinator/store/store_errors.h"
+
+namespace certfleet::store {
+
+struct SqliteStore::FleetStatements {
+  StatementPtr put_agent, get_agent, list_agents;
+  StatementPtr put_token, get_token, list_tokens, consume_token, token_use;
+  StatementPtr insert_ca, get_ca;
+  StatementPtr put_target, list_targets, list_all_targets;
+};
+
+void SqliteStore::FleetStatementsDeleter::operator()(FleetStatements* s) const {
+  delete s;
+}
+
+namespace {
+
+std::string Values(int n) {
+  std::string out = "VALUES (";
+  for (int i = 0; i < n; ++i) out.append(i == 0 ? "?" : ", ?");
+  return out + ")";
+}
+
+// The labels column of a write, or kInvalidArgument naming the operation.
+absl::StatusOr<std::string> EncodedLabels(
+    const std::map<std::string, std::string>& labels, OpName op) {
+  absl::StatusOr<std::string> json = EncodeStringMap(labels);
+  if (!json.ok()) {
+    return Annotate(json.status(), absl::StrCat("store: ", op(), ": labels"));
+  }
+  return json;
+}
+
+}  // namespace
+
+absl::StatusOr<SqliteStore::FleetStatementsPtr>
+SqliteStore::PrepareFleetStatements(sqlite3* db) {
+  FleetStatementsPtr s(new FleetStatements);
+  const std::pair<StatementPtr*, std::string> sql[] = {
+      {&s->put_agent, absl::StrCat("INSERT OR REPLACE INTO agents (",
+                                   kAgentColumns, ") ", Values(8))},
+      {&s->get_agent,
+       absl::StrCat("SELECT ", kAgentColumns, " FROM agents WHERE id = ?")},
+      {&s->list_agents,
+       absl::StrCat("SELECT ", kAgentColumns, " FROM agents ORDER BY id")},
+      {&s->put_token, absl::StrCat("INSERT OR REPLACE INTO bootstrap_tokens (",
+                                   kTokenColumns, ") ", Values(8))},
+      {&s->get_token, absl::StrCat("SELECT ", kTokenColumns,
+                                   " FROM bootstrap_tokens WHERE id = ?")},
+      {&s->list_tokens, absl::StrCat("SELECT ", kTokenColumns,
+                                     " FROM bootstrap_tokens ORDER BY id")},
+      // The compare-and-set: one statement, so it is atomic across
+      // connections and processes.
+      {&s->consume_token,
+       "UPDATE bootstrap_tokens SET used_at = ?, used_by = ? "
+       "WHERE id = ? AND used_at = ?"},
+      {&s->token_use,
+       "SELECT used_by, used_at FROM bootstrap_tokens WHERE id = ?"},
+      {&s->insert_ca,
+       absl::StrCat("INSERT OR IGNORE INTO internal_ca (id, ",
+                    kInternalCaColumns, ") VALUES (1, ?, ?, ?)")},
+      {&s->get_ca, absl::StrCat("SELECT ", kInternalCaColumns,
+                                " FROM internal_ca WHERE id = 1")},
+      {&s->put_target, absl::StrCat("INSERT OR REPLACE INTO target_states (",
+                                    kTargetStateColumns, ") ", Values(11))},
+      {&s->list_targets,
+       absl::StrCat("SELECT ", kTargetStateColumns,
+                    " FROM target_states WHERE agent_id = ? ORDER BY target")},
+      {&s->list_all_targets,
+       absl::StrCat("SELECT ", kTargetStateColumns,
+                    " FROM target_states ORDER BY agent_id, target")},
+  };
+  for (const auto& [target, text] : sql) {
+    ASSIGN_OR_RETURN(*target, Prepare(db, text));
+  }
+  return s;
+}
+
+absl::Status SqliteStore::PutAgent(const AgentRecord& agent) {
+  auto op = [&] { return absl::StrCat("put agent ", agent.id); };
+  ASSIGN_OR_RETURN(std::string labels, EncodedLabels(agent.labels, op));
+  absl::MutexLock lock(&mu_);
+  StatementRun run(fleet_->put_agent.get());
+  BindAgent(run, agent, labels);
+  return Execute(db_, run, op);
+}
+
+absl::StatusOr<std::optional<AgentRecord>> SqliteStore::GetAgent(
+    const std::string& id) {
+  absl::MutexLock lock(&mu_);
+  StatementRun run(fleet_->get_agent.get());
+  run.Text(id);
+  return QueryOne(db_, run, &ReadAgent,
+                  [&] { return absl::StrCat("get agent ", id); });
+}
+
+absl::StatusOr<std::vector<AgentRecord>> SqliteStore::ListAgents() {
+  absl::MutexLock lock(&mu_);
+  StatementRun run(fleet_->list_agents.get());
+  return QueryAll(db_, run, &ReadAgent,
+                  [] { return std::string("list agents"); });
+}
+
+absl::Status SqliteStore::PutToken(const TokenRecord& token) {
+  auto op = [&] { return absl::StrCat("put token ", token.id); };
+  ASSIGN_OR_RETURN(std::string labels, EncodedLabels(token.labels, op));
+  absl::MutexLock lock(&mu_);
+  StatementRun run(fleet_->put_token.get());
+  BindToken(run, token, labels);
+  return Execute(db_, run, op);
+}
+
+absl::StatusOr<std::optional<TokenRecord>> SqliteStore::GetToken(
+    const std::string& id) {
+  absl::MutexLock lock(&mu_);
+  StatementRun run(fleet_->get_token.get());
+  run.Text(id);
+  return QueryOne(db_, run, &ReadToken,
+                  [&] { return absl::StrCat("get token ", id); });
+}
+
+absl::StatusOr<std::vector<TokenRecord>> SqliteStore::ListTokens() {
+  absl::MutexLock lock(&mu_);
+  StatementRun run(fleet_->list_tokens.get());
+  return QueryAll(db_, run, &ReadToken,
+                  [] { return std::string("list tokens"); });
+}
+
+absl::Status SqliteStore::ConsumeToken(const std::string& id,
+                                       const std::string& agent_id,
+                                       absl::Time now) {
+  auto op = [&] { return absl::StrCat("consume token ", id); };
+  RETURN_IF_ERROR(CheckConsumeTime(id, now));
+  absl::MutexLock lock(&mu_);
+  {
+    StatementRun run(fleet_->consume_token.get());
+    run.Time(now).Text(agent_id).Text(id).Time(absl::InfinitePast());
+    RETURN_IF_ERROR(Execute(db_, run, op));
+    if (sqlite3_changes(db_) == 1) return absl::OkStatus();
+  }
+  // Nothing changed: say why. A used token never becomes unused again, so
+  // this read cannot contradict the UPDATE.
+  StatementRun run(fleet_->token_use.get());
+  run.Text(id);
+  const int rc = run.Step();
+  if (rc == SQLITE_DONE) return ConsumeTokenNotFound(id);
+  if (rc != SQLITE_ROW) return SqliteError(rc, db_, op());
+  return TokenAlreadyUsed(id, run.ColumnText(0), run.ColumnTime(1));
+}
+
+absl::StatusOr<std::optional<InternalCaRecord>> SqliteStore::GetInternalCa() {
+  absl::MutexLock lock(&mu_);
+  StatementRun run(fleet_->get_ca.get());
+  return QueryOne(db_, run, &ReadInternalCa,
+                  [] { return std::string("get internal CA"); });
+}
+
+absl::StatusOr<InternalCaRecord> SqliteStore::CreateInternalCaIfAbsent(
+    const InternalCaRecord& ca) {
+  auto op = [] { return std::string("create internal CA"); };
+  absl::MutexLock lock(&mu_);
+  {
+    StatementRun insert(fleet_->insert_ca.get());
+    BindInternalCa(insert, ca);
+    RETURN_IF_ERROR(Execute(db_, insert, op));
+  }
+  // The row is never changed once written, so what we read now is what every
+  // other coordinator reads too.
+  StatementRun get(fleet_->get_ca.get());
+  ASSIGN_OR_RETURN(std::optional<InternalCaRecord> stored,
+                   QueryOne(db_, get, &ReadInternalCa, op));
+  if (!stored.has_value()) {
+    return absl::InternalError(
+        "store: create internal CA: the row is missing right after insert");
+  }
+  return *std::move(stored);
+}
+
+absl::Status SqliteStore::PutTargetState(const TargetStateRecord& state) {
+  absl::MutexLock lock(&mu_);
+  StatementRun run(fleet_->put_target.get());
+  BindTargetState(run, state);
+  return Execute(db_, run, [&] {
+    return absl::StrCat("put target state ", state.agent_id, "/", state.target);
+  });
+}
+
+absl::StatusOr<std::vector<TargetStateRecord>> SqliteStore::ListTargetStates(
+    const std::string& agent_id) {
+  absl::MutexLock lock(&mu_);
+  StatementRun run(fleet_->list_targets.get());
+  run.Text(agent_id);
+  return QueryAll(db_, run, &ReadTargetState, [&] {
+    return absl::StrCat("list target states of ", agent_id);
+  });
+}
+
+absl::StatusOr<std::vector<TargetStateRecord>>
+SqliteStore::ListAllTargetStates() {
+  absl::MutexLock lock(&mu_);
+  StatementRun run(fleet_->list_all_targets.get());
+  return QueryAll(db_, run, &ReadTargetState,
+                  [] { return std::string("list all target states"); });
+}
+
+}  // namespace certfleet::store

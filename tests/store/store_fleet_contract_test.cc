@@ -1,0 +1,239 @@
+// The fleet part of the Store contract (store.h): agents, bootstrap tokens
+// with their compare-and-set, the write-once internal CA and target states,
+// run against every backend that instantiates StoreContractTest.
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "tests/store/status_or_matchers.h"
+#include "tests/store/store_contract_test.h"
+#include "tests/testing/status_matchers.h"
+
+namespace certfleet::store {
+namespace {
+
+using ::certfleet::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Optional;
+
+const absl::Time kT1 = absl::FromUnixNanos(1'700'000'000'123'456'789);
+const absl::Time kT2 = absl::FromUnixNanos(1'700'086'400'987'654'321);
+// 2023-11-14T22:13:20Z, whole seconds so messages can be asserted exactly.
+const absl::Time kUse = absl::FromUnixSeconds(1'700'000'000);
+
+// Every byte value, NUL first: hashes and sealed keys are arbitrary bytes.
+std::string AllBytes() {
+  std::string bytes;
+  for (int i = 0; i < 256; ++i) bytes.push_back(static_cast<char>(i));
+  return bytes;
+}
+
+AgentRecord FullAgent(const std::string& id) {
+  return {.id = id,
+          .hostname = "edge-1.example.test",
+          .labels = {{"pool", "edge-eu"}, {"env", "prod"}, {"zone", "zürich"}},
+          .enrolled_at = kT1,
+          .last_seen_at = kT2,
+          .identity_serial = "0a1b2c3d",
+          .identity_not_after = absl::InfiniteFuture(),
+          .token_id = "0123456789abcdef"};
+}
+
+TokenRecord FullToken(const std::string& id) {
+  return {.id = id,
+          .secret_hash = AllBytes(),
+          .labels = {{"role", "web"}, {"env", "prod"}},
+          .created_at = kT1,
+          .expires_at = kT2,
+          .description = "rack 7, \"quoted\""};
+}
+
+TargetStateRecord FullTargetState(const std::string& agent_id,
+                                  const std::string& target) {
+  return {.agent_id = agent_id,
+          .target = target,
+          .certificate = "wildcard-example",
+          .desired_version_id = "wildcard-example/3",
+          .installed_version_id = "wildcard-example/2",
+          .serial = "ff00",
+          .not_after = kT2,
+          .healthy = true,
+          .detail = "TLS handshake presented serial ff00",
+          .last_error = "reload: exit status 1",
+          .updated_at = kT1};
+}
+
+TEST_P(StoreContractTest, FleetGetsOfMissingKeysAreNullopt) {
+  EXPECT_THAT(store_->GetAgent("agt-1"), IsOkAndHolds(std::nullopt));
+  EXPECT_THAT(store_->GetToken("0123"), IsOkAndHolds(std::nullopt));
+  EXPECT_THAT(store_->GetInternalCa(), IsOkAndHolds(std::nullopt));
+  EXPECT_THAT(store_->ListAgents(), IsOkAndHolds(IsEmpty()));
+  EXPECT_THAT(store_->ListTokens(), IsOkAndHolds(IsEmpty()));
+  EXPECT_THAT(store_->ListTargetStates("agt-1"), IsOkAndHolds(IsEmpty()));
+  EXPECT_THAT(store_->ListAllTargetStates(), IsOkAndHolds(IsEmpty()));
+}
+
+TEST_P(StoreContractTest, AgentRoundTripsEveryFieldAndReplaces) {
+  ASSERT_OK(store_->PutAgent(FullAgent("agt-1")));
+  EXPECT_THAT(store_->GetAgent("agt-1"),
+              IsOkAndHolds(Optional(FullAgent("agt-1"))));
+  AgentRecord changed = FullAgent("agt-1");
+  changed.labels = {};
+  changed.identity_serial = "ff";
+  changed.last_seen_at = absl::InfinitePast();
+  ASSERT_OK(store_->PutAgent(changed));
+  EXPECT_THAT(store_->GetAgent("agt-1"), IsOkAndHolds(Optional(changed)));
+  EXPECT_THAT(store_->GetAgent("agt-2"), IsOkAndHolds(std::nullopt));
+}
+
+TEST_P(StoreContractTest, ListAgentsIsSortedById) {
+  for (const char* id : {"agt-c", "agt-a", "agt-b"}) {
+    ASSERT_OK(store_->PutAgent(FullAgent(id)));
+  }
+  EXPECT_THAT(store_->ListAgents(),
+              IsOkAndHolds(ElementsAre(FullAgent("agt-a"), FullAgent("agt-b"),
+                                       FullAgent("agt-c"))));
+}
+
+TEST_P(StoreContractTest, TokenRoundTripsEveryFieldAndListIsSortedById) {
+  const TokenRecord sparse = {.id = "00aa"};  // unused: used_at InfinitePast
+  ASSERT_OK(store_->PutToken(FullToken("ffee")));
+  ASSERT_OK(store_->PutToken(sparse));
+  EXPECT_THAT(store_->GetToken("ffee"),
+              IsOkAndHolds(Optional(FullToken("ffee"))));
+  EXPECT_THAT(store_->GetToken("00aa"), IsOkAndHolds(Optional(sparse)));
+  EXPECT_THAT(store_->ListTokens(),
+              IsOkAndHolds(ElementsAre(sparse, FullToken("ffee"))));
+}
+
+TEST_P(StoreContractTest, ConsumeTokenSucceedsOnceAndNamesTheFirstUse) {
+  ASSERT_OK(store_->PutToken(FullToken("0123456789abcdef")));
+  ASSERT_OK(store_->ConsumeToken("0123456789abcdef", "agt-first", kUse));
+  TokenRecord used = FullToken("0123456789abcdef");
+  used.used_at = kUse;
+  used.used_by = "agt-first";
+  EXPECT_THAT(store_->GetToken("0123456789abcdef"),
+              IsOkAndHolds(Optional(used)));
+
+  EXPECT_THAT(
+      store_->ConsumeToken("0123456789abcdef", "agt-second",
+                           kUse + absl::Minutes(1)),
+      StatusIs(absl::StatusCode::kFailedPrecondition,
+               "store: token 0123456789abcdef was already used by agt-first "
+               "at 2023-11-14T22:13:20Z"));
+  // The failed attempt changed nothing.
+  EXPECT_THAT(store_->GetToken("0123456789abcdef"),
+              IsOkAndHolds(Optional(used)));
+}
+
+TEST_P(StoreContractTest, ConsumeTokenOfMissingTokenIsNotFound) {
+  ASSERT_OK(store_->PutToken(FullToken("aaaa")));
+  EXPECT_THAT(store_->ConsumeToken("bbbb", "agt-1", kUse),
+              StatusIs(absl::StatusCode::kNotFound,
+                       "store: consume token bbbb: no such token"));
+  EXPECT_THAT(store_->GetToken("bbbb"), IsOkAndHolds(std::nullopt));
+}
+
+TEST_P(StoreContractTest, ConsumeTokenAtAnInfiniteTimeIsRefused) {
+  ASSERT_OK(store_->PutToken(FullToken("aaaa")));
+  EXPECT_THAT(store_->ConsumeToken("aaaa", "agt-1", absl::InfinitePast()),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("must be finite")));
+  EXPECT_THAT(store_->GetToken("aaaa"),
+              IsOkAndHolds(Optional(FullToken("aaaa"))));
+}
+
+TEST_P(StoreContractTest, ConcurrentConsumeTokenHasExactlyOneWinner) {
+  constexpr int kThreads = 8;
+  ASSERT_OK(store_->PutToken(FullToken("race")));
+  std::atomic<int> winners{0};
+  std::vector<std::string> outcomes(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      absl::Status s =
+          store_->ConsumeToken("race", absl::StrCat("agt-", t), kUse);
+      if (s.ok()) {
+        ++winners;
+        outcomes[t] = "won";
+      } else {
+        EXPECT_THAT(s, StatusIs(absl::StatusCode::kFailedPrecondition,
+                                HasSubstr("was already used by agt-")));
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(winners.load(), 1);
+  ASSERT_OK_AND_ASSIGN(std::optional<TokenRecord> token,
+                       store_->GetToken("race"));
+  ASSERT_TRUE(token.has_value());
+  for (int t = 0; t < kThreads; ++t) {
+    if (outcomes[t] == "won") {
+      EXPECT_EQ(token->used_by, absl::StrCat("agt-", t));
+    }
+  }
+}
+
+TEST_P(StoreContractTest, InternalCaIsWrittenOnce) {
+  const InternalCaRecord first = {.cert_pem = "-----BEGIN CERTIFICATE-----\n",
+                                  .key_sealed = AllBytes(),
+                                  .created_at = kT1};
+  const InternalCaRecord second = {
+      .cert_pem = "another", .key_sealed = "other", .created_at = kT2};
+  EXPECT_THAT(store_->CreateInternalCaIfAbsent(first), IsOkAndHolds(first));
+  // A second creator (another coordinator starting at the same time) gets
+  // the first one back and must use it.
+  EXPECT_THAT(store_->CreateInternalCaIfAbsent(second), IsOkAndHolds(first));
+  EXPECT_THAT(store_->GetInternalCa(), IsOkAndHolds(Optional(first)));
+}
+
+TEST_P(StoreContractTest, TargetStatesAreKeyedByAgentAndTarget) {
+  ASSERT_OK(store_->PutTargetState(FullTargetState("agt-b", "nginx")));
+  ASSERT_OK(store_->PutTargetState(FullTargetState("agt-a", "nginx")));
+  ASSERT_OK(store_->PutTargetState(FullTargetState("agt-a", "haproxy")));
+  const TargetStateRecord sparse = {.agent_id = "agt-a", .target = "envoy"};
+  ASSERT_OK(store_->PutTargetState(sparse));
+
+  EXPECT_THAT(
+      store_->ListTargetStates("agt-a"),
+      IsOkAndHolds(ElementsAre(sparse, FullTargetState("agt-a", "haproxy"),
+                               FullTargetState("agt-a", "nginx"))));
+  EXPECT_THAT(store_->ListTargetStates("agt-b"),
+              IsOkAndHolds(ElementsAre(FullTargetState("agt-b", "nginx"))));
+  EXPECT_THAT(store_->ListTargetStates("agt"), IsOkAndHolds(IsEmpty()));
+
+  TargetStateRecord changed = FullTargetState("agt-a", "nginx");
+  changed.installed_version_id = changed.desired_version_id;
+  changed.healthy = false;
+  changed.last_error = "";
+  ASSERT_OK(store_->PutTargetState(changed));
+  EXPECT_THAT(
+      store_->ListAllTargetStates(),
+      IsOkAndHolds(ElementsAre(sparse, FullTargetState("agt-a", "haproxy"),
+                               changed, FullTargetState("agt-b", "nginx"))));
+}
+
+TEST_P(StoreContractTest, LabelsThatAreNotUtf8AreInvalidArgument) {
+  AgentRecord agent = FullAgent("agt-1");
+  agent.labels["pool"] = "\xff\xfe";
+  EXPECT_THAT(store_->PutAgent(agent),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("store: put agent agt-1: labels")));
+  EXPECT_THAT(store_->GetAgent("agt-1"), IsOkAndHolds(std::nullopt));
+
+  TokenRecord token = FullToken("abcd");
+  token.labels["\xc3"] = "web";  // a truncated UTF-8 key
+  EXPECT_THAT(store_->PutToken(token),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("store: put token abcd: labels")));
+  EXPECT_THAT(store_->GetToken("abcd"), IsOkAndHolds(std::nullopt));
+}
+
+}  // namespace
+}  // namespace certfleet::store
