@@ -198,6 +198,7 @@ absl::StatusOr<store::VersionRecord> OrderRunner::Execute(
   }
   ASSIGN_OR_RETURN(version.version, store_.AddVersion(version));
   Failpoint("order.stored");
+  if (observer_) observer_->OnVersionStored(cert.name, version.version);
   CF_LOG_INFO("certificate %s: stored version %d (serial %s, not after %s)",
               cert.name, version.version, version.serial_hex,
               absl::FormatTime(absl::RFC3339_sec, version.not_after,

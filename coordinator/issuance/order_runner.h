@@ -46,6 +46,11 @@ class IssuanceObserver {
                                absl::string_view outcome) = 0;
   virtual void OnPropagation(absl::Duration waited) = 0;
   virtual void OnDnsCleanupFailed(const std::string& cert_name) = 0;
+  // A new version is stored (agents can be sent it).
+  virtual void OnVersionStored(const std::string& cert_name, int64_t version) {
+    (void)cert_name;
+    (void)version;
+  }
 };
 
 struct OrderRunnerOptions {

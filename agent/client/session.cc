@@ -1,0 +1,292 @@
+#include "agent/client/session.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/str_cat.h"
+#include "certfleet/v1/agent.grpc.pb.h"
+#include "common/crypto/certificate.h"
+#include "common/crypto/csr.h"
+#include "common/log.h"
+
+namespace certfleet::agent {
+namespace {
+
+absl::Time FromProto(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+}
+
+void ToProto(absl::Time t, google::protobuf::Timestamp* out) {
+  if (t == absl::InfinitePast() || t == absl::InfiniteFuture()) return;
+  const int64_t s = absl::ToUnixSeconds(t);
+  out->set_seconds(s);
+  out->set_nanos(static_cast<int32_t>(
+      absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(s))));
+}
+
+// Renew when two thirds of the identity's lifetime have passed.
+absl::Time RenewAt(const Identity& id) {
+  return id.not_before + (id.not_after - id.not_before) * 2 / 3;
+}
+
+}  // namespace
+
+AgentSession::AgentSession(SessionOptions options, IdentityStore& identities,
+                           TargetManager& targets, Clock& clock,
+                           SessionObserver* observer)
+    : options_(std::move(options)),
+      identities_(identities),
+      targets_(targets),
+      clock_(clock),
+      observer_(observer),
+      worker_([this] { Worker(); }) {}
+
+AgentSession::~AgentSession() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  worker_.join();
+}
+
+void AgentSession::Send(const v1::AgentMessage& message) {
+  absl::MutexLock lock(&write_mu_);
+  if (writer_ == nullptr) return;  // reported in the next Inventory
+  writer_->Write(message);
+}
+
+void AgentSession::SendInventory() {
+  v1::AgentMessage msg;
+  for (const TargetStatus& t : targets_.Inventory()) {
+    v1::TargetState* s = msg.mutable_inventory()->add_targets();
+    s->set_name(t.name);
+    s->set_version_id(t.version_id);
+    s->set_serial(t.serial);
+    ToProto(t.not_after, s->mutable_not_after());
+    s->set_healthy(t.healthy);
+    s->set_health_detail(t.health_detail);
+  }
+  Send(msg);
+}
+
+void AgentSession::Run(const Context& ctx) {
+  run_ctx_ = ctx;
+  Backoff backoff(options_.reconnect);
+  size_t next = 0;
+  while (!ctx.IsCancelled()) {
+    absl::StatusOr<Identity> identity = identities_.Load();
+    if (!identity.ok()) {
+      CF_LOG_ERROR("%s", identity.status().ToString());
+      (void)clock_.SleepFor(backoff.Next(), ctx);
+      continue;
+    }
+    const std::string& address =
+        options_.coordinators[next++ % options_.coordinators.size()];
+    const absl::Time started = clock_.Now();
+    absl::Status ended = ServeOnce(address, *identity, ctx);
+    if (ctx.IsCancelled()) break;
+    // A stream that lived a while was healthy: start backing off afresh.
+    if (clock_.Now() - started > absl::Minutes(1)) backoff.Reset();
+    const absl::Duration wait = backoff.Next();
+    CF_LOG_WARN("coordinator %s: %s; reconnecting in %s", address,
+                ended.ToString(), absl::FormatDuration(wait));
+    if (observer_) observer_->OnDisconnected(address, ended.ToString());
+    (void)clock_.SleepFor(wait, ctx);
+  }
+}
+
+absl::Status AgentSession::ServeOnce(const std::string& address,
+                                     const Identity& identity,
+                                     const Context& ctx) {
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = identity.ca_pem;
+  ssl.pem_private_key = identity.key_pem;
+  ssl.pem_cert_chain = identity.cert_pem;
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS,
+              static_cast<int>(absl::ToInt64Milliseconds(options_.keepalive)));
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  auto channel =
+      grpc::CreateCustomChannel(address, grpc::SslCredentials(ssl), args);
+  auto stub = v1::AgentService::NewStub(channel);
+  grpc::ClientContext context;
+  std::unique_ptr<Stream> stream = stub->Connect(&context);
+  {
+    absl::MutexLock lock(&write_mu_);
+    writer_ = stream.get();
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    context_ = &context;
+    connected_ = true;
+    identity_ = identity;
+  }
+  // Cancel the blocking Read when the agent shuts down.
+  std::thread canceller([&] {
+    if (ctx.cancellation() != nullptr) {
+      while (!ctx.cancellation()->WaitUntil(absl::Now() + absl::Seconds(1))) {
+        absl::MutexLock lock(&mu_);
+        if (context_ != &context) return;
+      }
+      absl::MutexLock lock(&mu_);
+      if (context_ == &context) context.TryCancel();
+    }
+  });
+
+  v1::AgentMessage hello;
+  hello.mutable_hello()->set_agent_version(options_.agent_version);
+  hello.mutable_hello()->set_hostname(options_.hostname);
+  Send(hello);
+  SendInventory();
+
+  v1::CoordinatorMessage in;
+  bool connected = false;
+  while (stream->Read(&in)) {
+    switch (in.message_case()) {
+      case v1::CoordinatorMessage::kWelcome:
+        connected = true;
+        CF_LOG_INFO("connected to coordinator %s as %s", address,
+                    in.welcome().agent_id());
+        if (observer_) observer_->OnConnected(address);
+        break;
+      case v1::CoordinatorMessage::kBundle: {
+        const v1::DesiredBundle& b = in.bundle();
+        Job job{{.target = b.target(),
+                 .version_id = b.version_id(),
+                 .certificate = b.certificate(),
+                 .leaf_pem = b.leaf_pem(),
+                 .chain_pem = b.chain_pem(),
+                 .key_pem = b.key_pem(),
+                 .not_after = FromProto(b.not_after())},
+                b.nonce()};
+        absl::MutexLock lock(&mu_);
+        // A newer bundle for a target replaces one still waiting.
+        std::erase_if(jobs_, [&](const Job& j) {
+          return j.bundle.target == job.bundle.target;
+        });
+        jobs_.push_back(std::move(job));
+        break;
+      }
+      case v1::CoordinatorMessage::kIdentity:
+        HandleIdentity(in.identity().certificate_pem(), in.identity().ca_pem());
+        break;
+      default:
+        break;
+    }
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    context_ = nullptr;
+    connected_ = false;
+  }
+  {
+    absl::MutexLock lock(&write_mu_);
+    writer_ = nullptr;
+  }
+  canceller.join();
+  grpc::Status status = stream->Finish();
+  if (status.ok()) return absl::UnavailableError("the coordinator ended the stream");
+  (void)connected;
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                      status.error_message());
+}
+
+void AgentSession::Worker() {
+  while (true) {
+    std::optional<Job> job;
+    {
+      absl::MutexLock lock(&mu_);
+      // Wake for a job, for shutdown, or when the identity is due for
+      // renewal — nothing else runs periodically.
+      absl::Time wake = absl::InfiniteFuture();
+      if (identity_ && !renewal_key_) wake = RenewAt(*identity_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stopping_ || !jobs_.empty();
+      };
+      mu_.AwaitWithDeadline(absl::Condition(&ready), wake);
+      if (stopping_) return;
+      if (!jobs_.empty()) {
+        job = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
+    }
+    if (!job) {
+      MaybeRenewIdentity();
+      continue;
+    }
+    InstallOutcome outcome = targets_.Install(job->bundle, run_ctx_);
+    v1::AgentMessage msg;
+    v1::DeliveryResult* r = msg.mutable_result();
+    r->set_target(job->bundle.target);
+    r->set_version_id(job->bundle.version_id);
+    r->set_nonce(job->nonce);
+    r->set_ok(outcome.ok);
+    r->set_failed_step(outcome.failed_step);
+    r->set_error(outcome.error);
+    r->set_rolled_back(outcome.rolled_back);
+    Send(msg);
+    SendInventory();
+  }
+}
+
+void AgentSession::MaybeRenewIdentity() {
+  std::string hostname = options_.hostname.empty() ? "agent" : options_.hostname;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!identity_ || !connected_) return;
+    if (clock_.Now() < RenewAt(*identity_)) return;
+    // One request at a time; ask again if no answer came within a minute.
+    if (renewal_key_ && clock_.Now() - renewal_requested_at_ < absl::Minutes(1)) {
+      return;
+    }
+  }
+  absl::StatusOr<crypto::PrivateKey> key =
+      crypto::PrivateKey::Generate(crypto::KeyType::kEc256);
+  if (!key.ok()) return;
+  absl::StatusOr<std::string> csr = crypto::BuildCsrDer(*key, {hostname});
+  if (!csr.ok()) return;
+  {
+    absl::MutexLock lock(&mu_);
+    renewal_key_ = *key;
+    renewal_requested_at_ = clock_.Now();
+  }
+  v1::AgentMessage msg;
+  msg.mutable_renew_identity()->set_csr_der(*csr);
+  Send(msg);
+  CF_LOG_INFO("identity certificate due for renewal: asked the coordinator");
+}
+
+void AgentSession::HandleIdentity(const std::string& cert_pem,
+                                  const std::string& ca_pem) {
+  Identity next;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!renewal_key_ || !identity_) return;
+    next = *identity_;
+    absl::StatusOr<std::string> key_pem = renewal_key_->ToPem();
+    if (!key_pem.ok()) return;
+    next.key_pem = *key_pem;
+  }
+  next.cert_pem = cert_pem;
+  if (!ca_pem.empty()) next.ca_pem = ca_pem;
+  if (absl::Status s = identities_.Save(next); !s.ok()) {
+    CF_LOG_ERROR("cannot store the renewed identity: %s", s.ToString());
+    return;
+  }
+  absl::StatusOr<Identity> saved = identities_.Load();
+  absl::MutexLock lock(&mu_);
+  renewal_key_.reset();
+  if (!saved.ok()) {
+    CF_LOG_ERROR("renewed identity does not load: %s", saved.status().ToString());
+    return;
+  }
+  identity_ = *saved;
+  CF_LOG_INFO("identity renewed, valid until %s; reconnecting with it",
+              absl::FormatTime(absl::RFC3339_sec, saved->not_after,
+                               absl::UTCTimeZone()));
+  // The channel keeps its old credentials: reconnect to use the new ones.
+  if (context_ != nullptr) context_->TryCancel();
+}
+
+}  // namespace certfleet::agent

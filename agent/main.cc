@@ -1,0 +1,246 @@
+// certfleet-agent: runs on every server or load balancer. Receives the
+// certificates assigned to its targets from the coordinator, installs them
+// atomically, reloads the service, checks that the new certificate is
+// served, and rolls back on any failure.
+//
+//   certfleet-agent enroll --config FILE --token TOKEN
+//   certfleet-agent run --config FILE
+//   certfleet-agent check-config FILE
+//   certfleet-agent status --config FILE
+//
+// Exit status: 0 success, 1 a runtime failure, 2 a usage or configuration
+// error.
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "agent/client/enroll.h"
+#include "agent/client/identity.h"
+#include "agent/client/session.h"
+#include "agent/config/agent_config.h"
+#include "agent/install/health_checker.h"
+#include "agent/install/target_manager.h"
+#include "common/clock.h"
+#include "common/filesystem.h"
+#include "common/log.h"
+#include "common/metrics/http_server.h"
+#include "common/metrics/registry.h"
+#include "common/process_runner.h"
+
+namespace certfleet::agent {
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+constexpr char kUsage[] =
+    "usage:\n"
+    "  certfleet-agent enroll --config FILE --token TOKEN\n"
+    "      exchange a bootstrap token (from `certfleet-coordinator token\n"
+    "      create`) for this host's identity\n"
+    "  certfleet-agent run --config FILE\n"
+    "      serve: keep the stream to the coordinator open and install what\n"
+    "      it sends\n"
+    "  certfleet-agent check-config FILE\n"
+    "      validate FILE and exit (0 valid, 2 invalid)\n"
+    "  certfleet-agent status --config FILE\n"
+    "      print what each target serves\n"
+    "common flags: --log-level debug|info|warning|error\n";
+
+struct Args {
+  std::string command, config, token, error;
+};
+
+Args ParseArgs(int argc, char** argv) {
+  Args a;
+  if (argc < 2) {
+    a.error = "no command given";
+    return a;
+  }
+  a.command = argv[1];
+  for (int i = 2; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        a.error = absl::StrCat(arg, " needs a value");
+        return "";
+      }
+      return argv[++i];
+    };
+    if (arg == "--config" || arg == "-c") {
+      a.config = value();
+    } else if (arg == "--token") {
+      a.token = value();
+    } else if (arg == "--log-level") {
+      LogLevel level;
+      const std::string v = value();
+      if (!ParseLogLevel(v, &level)) {
+        a.error = absl::StrCat("--log-level: \"", v, "\" is not one of debug, "
+                               "info, warning, error");
+      } else {
+        SetLogLevel(level);
+      }
+    } else if (a.command == "check-config" && a.config.empty() &&
+               arg[0] != '-') {
+      a.config = arg;
+    } else if (a.error.empty()) {
+      a.error = absl::StrCat("unknown argument \"", arg, "\"");
+    }
+  }
+  if (a.error.empty() && a.config.empty()) {
+    a.error = "no configuration file given (--config FILE)";
+  }
+  if (a.error.empty() && a.command == "enroll" && a.token.empty()) {
+    a.error = "enroll needs --token TOKEN";
+  }
+  return a;
+}
+
+std::string Hostname() {
+  char buf[256] = {0};
+  gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+int Fail(const absl::Status& s) {
+  fprintf(stderr, "certfleet-agent: %s\n", s.ToString().c_str());
+  return kExitFailure;
+}
+
+int EnrollCommand(const AgentConfig& cfg, const std::string& token) {
+  LocalFilesystem fs;
+  absl::StatusOr<std::string> ca = fs.ReadFile(cfg.coordinator_ca);
+  if (!ca.ok()) return Fail(ca.status());
+  absl::StatusOr<Identity> identity =
+      Enroll({.coordinators = cfg.coordinators,
+              .coordinator_ca_pem = *ca,
+              .token = token,
+              .hostname = Hostname(),
+              .labels = cfg.labels});
+  if (!identity.ok()) return Fail(identity.status());
+  IdentityStore store(cfg.identity_dir, fs);
+  if (absl::Status s = store.Save(*identity); !s.ok()) return Fail(s);
+  printf("enrolled as %s; identity valid until %s, stored in %s\n",
+         identity->agent_id.c_str(),
+         absl::FormatTime(absl::RFC3339_sec, identity->not_after,
+                          absl::UTCTimeZone())
+             .c_str(),
+         cfg.identity_dir.c_str());
+  return kExitOk;
+}
+
+int RunCommand(const AgentConfig& cfg) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  auto cancel = std::make_shared<Cancellation>();
+  std::thread([cancel, set]() mutable {
+    int sig = 0;
+    sigwait(&set, &sig);
+    CF_LOG_INFO("received signal %d; stopping", sig);
+    cancel->Cancel();
+  }).detach();
+
+  SystemClock clock;
+  LocalFilesystem fs;
+  SubprocessRunner processes;
+  metrics::Registry registry;
+  std::unique_ptr<metrics::MetricsServer> metrics_server;
+  if (!cfg.metrics_listen.empty()) {
+    absl::StatusOr<std::unique_ptr<metrics::MetricsServer>> server =
+        metrics::MetricsServer::Start(cfg.metrics_listen, &registry);
+    if (!server.ok()) return Fail(server.status());
+    metrics_server = std::move(*server);
+  }
+  RealHealthChecker health(processes);
+  absl::StatusOr<std::unique_ptr<TargetManager>> targets =
+      TargetManager::Create(cfg, processes, clock, health, &registry);
+  if (!targets.ok()) return Fail(targets.status());
+  const Context ctx = Context::Background().WithCancellation(cancel);
+  // Finish or undo whatever a previous run left half done, before talking
+  // to anyone; then check what is served, so the first inventory is true.
+  if (absl::Status s = (*targets)->Recover(ctx); !s.ok()) {
+    CF_LOG_WARN("recovering interrupted installs: %s", s.ToString());
+  }
+  for (const std::string& name : (*targets)->TargetNames()) {
+    if (absl::Status s = (*targets)->CheckHealth(name, ctx); !s.ok()) {
+      CF_LOG_WARN("target %s: %s", name, s.ToString());
+    }
+  }
+  IdentityStore identities(cfg.identity_dir, fs);
+  if (absl::StatusOr<Identity> id = identities.Load(); !id.ok()) {
+    return Fail(id.status());
+  }
+  AgentSession session({.coordinators = cfg.coordinators,
+                        .reconnect = {.initial = cfg.reconnect_initial,
+                                      .max = cfg.reconnect_max,
+                                      .jitter = 0.5},
+                        .hostname = Hostname()},
+                       identities, **targets, clock);
+  session.Run(ctx);
+  return kExitOk;
+}
+
+int StatusCommand(const AgentConfig& cfg) {
+  // Reads the target directories only: works while `run` holds them.
+  printf("%-20s %-28s %-20s %s\n", "TARGET", "VERSION", "SERIAL", "NOT AFTER");
+  for (const TargetStatus& t : ReadInventory(cfg)) {
+    printf("%-20s %-28s %-20s %s\n", t.name.c_str(),
+           t.version_id.empty() ? "-" : t.version_id.c_str(),
+           t.serial.empty() ? "-" : t.serial.c_str(),
+           t.not_after == absl::InfinitePast()
+               ? "-"
+               : absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t.not_after,
+                                  absl::UTCTimeZone())
+                     .c_str());
+  }
+  return kExitOk;
+}
+
+}  // namespace
+}  // namespace certfleet::agent
+
+int main(int argc, char** argv) {
+  using namespace certfleet;
+  using namespace certfleet::agent;
+  Args args = ParseArgs(argc, argv);
+  if (args.command == "version" || args.command == "--version") {
+    printf("certfleet-agent 0.1.0\n");
+    return kExitOk;
+  }
+  if (args.command == "help" || args.command == "--help" ||
+      args.command == "-h") {
+    printf("%s", kUsage);
+    return kExitOk;
+  }
+  if (!args.error.empty()) {
+    fprintf(stderr, "certfleet-agent: %s\n%s", args.error.c_str(), kUsage);
+    return kExitUsage;
+  }
+  LocalFilesystem fs;
+  absl::StatusOr<AgentConfig> cfg = LoadAgentConfig(args.config, fs);
+  if (!cfg.ok()) {
+    fprintf(stderr, "%s\n", std::string(cfg.status().message()).c_str());
+    return kExitUsage;
+  }
+  if (args.command == "check-config") {
+    printf("%s: valid (%zu targets, %zu coordinators)\n", args.config.c_str(),
+           cfg->targets.size(), cfg->coordinators.size());
+    return kExitOk;
+  }
+  if (args.command == "enroll") return EnrollCommand(*cfg, args.token);
+  if (args.command == "run") return RunCommand(*cfg);
+  if (args.command == "status") return StatusCommand(*cfg);
+  fprintf(stderr, "certfleet-agent: unknown command \"%s\"\n%s",
+          args.command.c_str(), kUsage);
+  return kExitUsage;
+}

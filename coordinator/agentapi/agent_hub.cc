@@ -1,0 +1,334 @@
+#include "coordinator/agentapi/agent_hub.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "coordinator/issuance/issuer.h"
+
+namespace certfleet::agentapi {
+namespace {
+
+absl::Time FromProto(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+}
+
+void ToProto(absl::Time t, google::protobuf::Timestamp* out) {
+  const int64_t s = absl::ToUnixSeconds(t);
+  out->set_seconds(s);
+  out->set_nanos(static_cast<int32_t>(
+      absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(s))));
+}
+
+}  // namespace
+
+std::string VersionId(const std::string& certificate, int64_t version) {
+  return absl::StrCat(certificate, "/", version);
+}
+
+AgentHub::AgentHub(store::Store& store, const crypto::Kek& kek,
+                   const fleet::Assignments& assignments,
+                   fleet::EnrollmentService& enrollment, std::string ca_pem,
+                   Clock& clock, HubObserver* observer)
+    : store_(store),
+      kek_(kek),
+      assignments_(assignments),
+      enrollment_(enrollment),
+      ca_pem_(std::move(ca_pem)),
+      clock_(clock),
+      observer_(observer),
+      thread_([this] { Run(); }) {}
+
+AgentHub::~AgentHub() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  thread_.join();
+}
+
+void AgentHub::Post(std::function<void()> task) {
+  absl::MutexLock lock(&mu_);
+  tasks_.push_back(std::move(task));
+}
+
+void AgentHub::Run() {
+  while (true) {
+    std::function<void()> task;
+    {
+      absl::MutexLock lock(&mu_);
+      busy_ = false;
+      mu_.Await(absl::Condition(
+          +[](AgentHub* h) ABSL_EXCLUSIVE_LOCKS_REQUIRED(h->mu_) {
+            return h->stopping_ || !h->tasks_.empty();
+          },
+          this));
+      if (tasks_.empty()) return;  // stopping
+      task = std::move(tasks_.front());
+      tasks_.pop_front();
+      busy_ = true;
+    }
+    task();
+  }
+}
+
+void AgentHub::Flush() {
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(
+      +[](AgentHub* h) ABSL_EXCLUSIVE_LOCKS_REQUIRED(h->mu_) {
+        return h->tasks_.empty() && !h->busy_;
+      },
+      this));
+}
+
+size_t AgentHub::connected() const {
+  absl::MutexLock lock(&mu_);
+  return connected_;
+}
+
+void AgentHub::Attach(const std::string& agent_id,
+                      std::shared_ptr<AgentChannel> channel) {
+  Post([this, agent_id, channel = std::move(channel)]() mutable {
+    absl::StatusOr<std::optional<store::AgentRecord>> record =
+        store_.GetAgent(agent_id);
+    if (!record.ok() || !record->has_value()) {
+      CF_LOG_WARN("agent %s: stream refused: %s", agent_id,
+                  record.ok() ? "not enrolled" : record.status().ToString());
+      channel->Close(absl::StrCat("agent ", agent_id, " is not enrolled"));
+      return;
+    }
+    auto it = agents_.find(agent_id);
+    if (it != agents_.end()) {
+      CF_LOG_INFO("agent %s: new stream replaces the previous one", agent_id);
+      it->second.channel->Close("replaced by a newer stream of the same agent");
+      agents_.erase(it);
+    }
+    Agent& agent = agents_[agent_id];
+    agent.channel = std::move(channel);
+    agent.labels = (*record)->labels;
+    absl::StatusOr<std::vector<store::TargetStateRecord>> states =
+        store_.ListTargetStates(agent_id);
+    if (states.ok()) {
+      for (store::TargetStateRecord& s : *states) {
+        agent.states[s.target] = std::move(s);
+      }
+    }
+    store::AgentRecord updated = **record;
+    updated.last_seen_at = clock_.Now();
+    if (absl::Status s = store_.PutAgent(updated); !s.ok()) {
+      CF_LOG_WARN("agent %s: cannot record last seen: %s", agent_id,
+                  s.ToString());
+    }
+    v1::CoordinatorMessage welcome;
+    welcome.mutable_welcome()->set_agent_id(agent_id);
+    agent.channel->Send(welcome);
+    {
+      absl::MutexLock lock(&mu_);
+      connected_ = agents_.size();
+    }
+    if (observer_) observer_->OnConnectedAgents(agents_.size());
+    CF_LOG_INFO("agent %s (%s): connected", agent_id, (*record)->hostname);
+  });
+}
+
+void AgentHub::Detach(const std::string& agent_id,
+                      const AgentChannel* channel) {
+  Post([this, agent_id, channel] {
+    auto it = agents_.find(agent_id);
+    if (it == agents_.end() || it->second.channel.get() != channel) return;
+    agents_.erase(it);
+    {
+      absl::MutexLock lock(&mu_);
+      connected_ = agents_.size();
+    }
+    if (observer_) observer_->OnConnectedAgents(agents_.size());
+    CF_LOG_INFO("agent %s: disconnected", agent_id);
+  });
+}
+
+void AgentHub::OnMessage(const std::string& agent_id,
+                         v1::AgentMessage message) {
+  Post([this, agent_id, message = std::move(message)] {
+    auto it = agents_.find(agent_id);
+    if (it == agents_.end()) return;
+    Agent& agent = it->second;
+    switch (message.message_case()) {
+      case v1::AgentMessage::kHello:
+        CF_LOG_DEBUG("agent %s: hello from %s (agent %s)", agent_id,
+                     message.hello().hostname(),
+                     message.hello().agent_version());
+        break;
+      case v1::AgentMessage::kInventory:
+        HandleInventory(agent_id, agent, message.inventory());
+        break;
+      case v1::AgentMessage::kResult:
+        HandleResult(agent_id, agent, message.result());
+        break;
+      case v1::AgentMessage::kHealth:
+        SaveTargetState(agent_id, agent, message.health().target(),
+                        [&](store::TargetStateRecord& s) {
+                          s.healthy = message.health().healthy();
+                          s.detail = message.health().detail();
+                        });
+        break;
+      case v1::AgentMessage::kRenewIdentity:
+        HandleRenewal(agent_id, agent, message.renew_identity());
+        break;
+      default:
+        break;
+    }
+  });
+}
+
+void AgentHub::NotifyVersion(const std::string& certificate) {
+  Post([this, certificate] {
+    latest_.erase(certificate);
+    for (auto& [id, agent] : agents_) Reconcile(id, agent);
+  });
+}
+
+const AgentHub::BundleContent* AgentHub::Latest(const std::string& certificate) {
+  auto it = latest_.find(certificate);
+  if (it != latest_.end()) return &it->second;
+  absl::StatusOr<std::optional<store::VersionRecord>> v =
+      store_.LatestVersion(certificate);
+  if (!v.ok() || !v->has_value()) return nullptr;
+  absl::StatusOr<std::string> key = kek_.Open(
+      (*v)->key_sealed, issuance::CertificateKeyAad(certificate));
+  if (!key.ok()) {
+    CF_LOG_ERROR("certificate %s version %d: cannot open its key: %s",
+                 certificate, (*v)->version, key.status().ToString());
+    return nullptr;
+  }
+  BundleContent content{VersionId(certificate, (*v)->version), (*v)->leaf_pem,
+                        (*v)->chain_pem, *std::move(key), (*v)->not_after};
+  return &latest_.emplace(certificate, std::move(content)).first->second;
+}
+
+void AgentHub::Reconcile(const std::string& agent_id, Agent& agent) {
+  const std::vector<std::string> targets(agent.targets.begin(),
+                                         agent.targets.end());
+  for (const fleet::Assignments::Assignment& a :
+       assignments_.For(agent.labels, targets)) {
+    const BundleContent* content = Latest(a.certificate);
+    if (content == nullptr) continue;  // not issued yet
+    const std::string& version = content->version_id;
+    auto installed = agent.installed.find(a.target);
+    if (installed != agent.installed.end() && installed->second == version) {
+      continue;
+    }
+    auto pending = agent.pending.find(a.target);
+    if (pending != agent.pending.end() &&
+        pending->second.version_id == version) {
+      continue;
+    }
+    auto rejected = agent.rejected.find(a.target);
+    if (rejected != agent.rejected.end() && rejected->second == version) {
+      continue;
+    }
+    v1::CoordinatorMessage msg;
+    v1::DesiredBundle* b = msg.mutable_bundle();
+    b->set_target(a.target);
+    b->set_version_id(version);
+    b->set_certificate(a.certificate);
+    b->set_leaf_pem(content->leaf_pem);
+    b->set_chain_pem(content->chain_pem);
+    b->set_key_pem(content->key_pem);
+    ToProto(content->not_after, b->mutable_not_after());
+    const std::string nonce = absl::StrCat(next_nonce_++);
+    b->set_nonce(nonce);
+    agent.pending[a.target] = {version, nonce};
+    agent.channel->Send(msg);
+    if (observer_) observer_->OnBundleSent(a.target);
+    SaveTargetState(agent_id, agent, a.target,
+                    [&](store::TargetStateRecord& s) {
+                      s.certificate = a.certificate;
+                      s.desired_version_id = version;
+                    });
+    CF_LOG_INFO("agent %s: sent %s to target %s", agent_id, version, a.target);
+  }
+}
+
+void AgentHub::HandleInventory(const std::string& agent_id, Agent& agent,
+                               const v1::Inventory& inventory) {
+  agent.targets.clear();
+  for (const v1::TargetState& t : inventory.targets()) {
+    agent.targets.insert(t.name());
+    if (t.version_id().empty()) {
+      agent.installed.erase(t.name());
+    } else {
+      agent.installed[t.name()] = t.version_id();
+    }
+    SaveTargetState(agent_id, agent, t.name(), [&](store::TargetStateRecord& s) {
+      s.installed_version_id = t.version_id();
+      s.serial = t.serial();
+      s.not_after = t.has_not_after() ? FromProto(t.not_after())
+                                      : absl::InfinitePast();
+      s.healthy = t.healthy();
+      s.detail = t.health_detail();
+    });
+  }
+  Reconcile(agent_id, agent);
+}
+
+void AgentHub::HandleResult(const std::string& agent_id, Agent& agent,
+                            const v1::DeliveryResult& result) {
+  auto pending = agent.pending.find(result.target());
+  if (pending != agent.pending.end() && pending->second.nonce == result.nonce()) {
+    agent.pending.erase(pending);
+  }
+  if (result.ok()) {
+    agent.installed[result.target()] = result.version_id();
+    agent.rejected.erase(result.target());
+    CF_LOG_INFO("agent %s: target %s serves %s", agent_id, result.target(),
+                result.version_id());
+  } else {
+    agent.rejected[result.target()] = result.version_id();
+    CF_LOG_WARN("agent %s: target %s rejected %s at %s: %s%s", agent_id,
+                result.target(), result.version_id(), result.failed_step(),
+                result.error(),
+                result.rolled_back() ? " (rolled back)" : "");
+  }
+  SaveTargetState(agent_id, agent, result.target(),
+                  [&](store::TargetStateRecord& s) {
+                    if (result.ok()) {
+                      s.installed_version_id = result.version_id();
+                      s.healthy = true;
+                      s.last_error.clear();
+                    } else {
+                      s.last_error = absl::StrCat(result.failed_step(), ": ",
+                                                  result.error());
+                    }
+                  });
+  if (observer_) observer_->OnDeliveryResult(result);
+}
+
+void AgentHub::HandleRenewal(const std::string& agent_id, Agent& agent,
+                             const v1::IdentityRenewal& renewal) {
+  absl::StatusOr<std::string> cert =
+      enrollment_.RenewIdentity(agent_id, renewal.csr_der());
+  if (!cert.ok()) {
+    CF_LOG_WARN("agent %s: identity renewal refused: %s", agent_id,
+                cert.status().ToString());
+    return;
+  }
+  v1::CoordinatorMessage msg;
+  msg.mutable_identity()->set_certificate_pem(*cert);
+  msg.mutable_identity()->set_ca_pem(ca_pem_);
+  agent.channel->Send(msg);
+  CF_LOG_INFO("agent %s: identity renewed", agent_id);
+}
+
+void AgentHub::SaveTargetState(
+    const std::string& agent_id, Agent& agent, const std::string& target,
+    const std::function<void(store::TargetStateRecord&)>& update) {
+  store::TargetStateRecord& s = agent.states[target];
+  s.agent_id = agent_id;
+  s.target = target;
+  update(s);
+  s.updated_at = clock_.Now();
+  if (absl::Status st = store_.PutTargetState(s); !st.ok()) {
+    CF_LOG_WARN("agent %s: cannot record target %s: %s", agent_id, target,
+                st.ToString());
+  }
+}
+
+}  // namespace certfleet::agentapi
