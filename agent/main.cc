@@ -171,9 +171,10 @@ int RunCommand(const AgentConfig& cfg) {
   if (absl::Status s = (*targets)->Recover(ctx); !s.ok()) {
     CF_LOG_WARN("recovering interrupted installs: %s", s.ToString());
   }
-  for (const std::string& name : (*targets)->TargetNames()) {
-    if (absl::Status s = (*targets)->CheckHealth(name, ctx); !s.ok()) {
-      CF_LOG_WARN("target %s: %s", name, s.ToString());
+  for (const TargetStatus& t : (*targets)->Inventory()) {
+    if (t.version_id.empty()) continue;  // nothing served yet
+    if (absl::Status s = (*targets)->CheckHealth(t.name, ctx); !s.ok()) {
+      CF_LOG_WARN("target %s: %s", t.name, s.ToString());
     }
   }
   IdentityStore identities(cfg.identity_dir, fs);

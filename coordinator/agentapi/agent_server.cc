@@ -191,7 +191,6 @@ class EnrollmentImpl final : public v1::Enrollment::CallbackService {
     response->set_certificate_pem(result->certificate_pem);
     response->set_ca_pem(result->ca_pem);
     for (const auto& [k, v] : result->labels) (*response->mutable_labels())[k] = v;
-    CF_LOG_INFO("agent %s enrolled (%s)", result->agent_id, request->hostname());
     reactor->Finish(grpc::Status::OK);
     return reactor;
   }

@@ -6,16 +6,72 @@
 #include "coordinator/dns/exec_provider.h"
 #include "coordinator/dns/ldns_resolver.h"
 #include "coordinator/dns/rfc2136_provider.h"
+#include "coordinator/app/token_command.h"
 #include "coordinator/store/sqlite_store.h"
 
 namespace certfleet::app {
+
+// Issuance events go to the metrics, and new versions to the agents.
+class IssuanceFanout : public issuance::IssuanceObserver {
+ public:
+  IssuanceFanout(CoordinatorMetrics& metrics, agentapi::AgentHub* hub)
+      : metrics_(metrics), hub_(hub) {}
+  void OnOrderFinished(const std::string& issuer,
+                       absl::string_view outcome) override {
+    metrics_.OnOrderFinished(issuer, outcome);
+  }
+  void OnPropagation(absl::Duration waited) override {
+    metrics_.OnPropagation(waited);
+  }
+  void OnDnsCleanupFailed(const std::string& cert_name) override {
+    metrics_.OnDnsCleanupFailed(cert_name);
+  }
+  void OnVersionStored(const std::string& cert_name,
+                       int64_t version) override {
+    if (hub_) hub_->NotifyVersion(cert_name);
+    (void)version;
+  }
+
+ private:
+  CoordinatorMetrics& metrics_;
+  agentapi::AgentHub* const hub_;
+};
 
 Coordinator::Coordinator(const config::CoordinatorConfig& config, Clock& clock)
     : config_(config), clock_(clock), metrics_(registry_) {}
 
 Coordinator::~Coordinator() {
-  // The metrics server reads the registry: stop it first.
+  // The metrics server reads the registry: stop it first; then the agent
+  // streams, before the hub they report to.
   metrics_server_.reset();
+  agent_server_.reset();
+  hub_.reset();
+}
+
+absl::Status Coordinator::StartAgentService() {
+  ASSIGN_OR_RETURN(internal_ca_,
+                   fleet::InternalCa::LoadOrCreate(*store_, *kek_, clock_));
+  // Agents need the CA to trust this coordinator when they enroll.
+  RETURN_IF_ERROR(WriteInternalCaFile(config_, *internal_ca_, fs_));
+  tokens_ = std::make_unique<fleet::BootstrapTokens>(*store_, clock_);
+  enrollment_ = std::make_unique<fleet::EnrollmentService>(
+      *store_, *internal_ca_, *tokens_, clock_,
+      fleet::EnrollmentOptions{.identity_lifetime =
+                                   config_.agents.identity_lifetime});
+  assignments_ = std::make_unique<fleet::Assignments>(config_.certificates);
+  hub_ = std::make_unique<agentapi::AgentHub>(
+      *store_, *kek_, *assignments_, *enrollment_, internal_ca_->ca_pem(),
+      clock_, &metrics_);
+  ASSIGN_OR_RETURN(agent_server_,
+                   agentapi::AgentServer::Start(
+                       {.listen = config_.agents.listen,
+                        .server_names = config_.agents.server_names},
+                       *internal_ca_, *enrollment_, *hub_));
+  return absl::OkStatus();
+}
+
+int Coordinator::agent_port() const {
+  return agent_server_ ? agent_server_->port() : 0;
 }
 
 absl::StatusOr<std::unique_ptr<Coordinator>> Coordinator::Create(
@@ -91,9 +147,16 @@ absl::StatusOr<std::unique_ptr<Coordinator>> Coordinator::Create(
           .propagation_timeout = config.dns.propagation_timeout,
           .follow_cname = config.dns.follow_cname},
       clock, c->authoritative_resolver_.get());
+  if (!config.agents.listen.empty()) {
+    if (absl::Status s = c->StartAgentService(); !s.ok()) {
+      return Annotate(s, "agent service");
+    }
+  }
+  c->issuance_observer_ =
+      std::make_unique<IssuanceFanout>(c->metrics_, c->hub_.get());
   c->runner_ = std::make_unique<issuance::OrderRunner>(
       *c->store_, *c->kek_, *c->solver_, clock, issuance::OrderRunnerOptions{},
-      &c->metrics_);
+      c->issuance_observer_.get());
   c->scheduler_ = std::make_unique<scheduler::Scheduler>(
       config.certificates, std::move(issuers), *c->store_, *c->runner_, clock,
       scheduler::SchedulerOptions{

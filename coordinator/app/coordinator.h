@@ -18,10 +18,16 @@
 #include "common/metrics/http_server.h"
 #include "common/metrics/registry.h"
 #include "common/process_runner.h"
+#include "coordinator/agentapi/agent_hub.h"
+#include "coordinator/agentapi/agent_server.h"
 #include "coordinator/app/coordinator_metrics.h"
 #include "coordinator/config/config.h"
 #include "coordinator/dns/resolver.h"
 #include "coordinator/dns/solver.h"
+#include "coordinator/fleet/assignments.h"
+#include "coordinator/fleet/enrollment.h"
+#include "coordinator/fleet/internal_ca.h"
+#include "coordinator/fleet/tokens.h"
 #include "coordinator/issuance/issuer.h"
 #include "coordinator/issuance/order_runner.h"
 #include "coordinator/scheduler/scheduler.h"
@@ -56,6 +62,10 @@ class Coordinator {
   int metrics_port() const;
   // ACME HTTP exchanges so far, all issuers together.
   uint64_t acme_exchanges() const;
+  // The agent service's port, 0 when not serving agents.
+  int agent_port() const;
+  // The hub (null when not serving agents), for tests and benchmarks.
+  agentapi::AgentHub* hub() { return hub_.get(); }
 
  private:
   Coordinator(const config::CoordinatorConfig& config, Clock& clock);
@@ -76,6 +86,17 @@ class Coordinator {
   std::unique_ptr<dns::Dns01Solver> solver_;
   std::unique_ptr<issuance::OrderRunner> runner_;
   std::unique_ptr<scheduler::Scheduler> scheduler_;
+  // The agent service (when agents.listen is set).
+  std::unique_ptr<fleet::InternalCa> internal_ca_;
+  std::unique_ptr<fleet::BootstrapTokens> tokens_;
+  std::unique_ptr<fleet::EnrollmentService> enrollment_;
+  std::unique_ptr<fleet::Assignments> assignments_;
+  std::unique_ptr<agentapi::AgentHub> hub_;
+  std::unique_ptr<agentapi::AgentServer> agent_server_;
+  // Forwards issuance events to the metrics and to the hub.
+  std::unique_ptr<issuance::IssuanceObserver> issuance_observer_;
+
+  absl::Status StartAgentService();
 };
 
 }  // namespace certfleet::app

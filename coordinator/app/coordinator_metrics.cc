@@ -61,7 +61,33 @@ CoordinatorMetrics::CoordinatorMetrics(metrics::Registry& registry)
       renew_at_(registry.Gauge(
           "certfleet_certificate_renew_at_timestamp_seconds",
           "Planned renewal time (Unix time) of each certificate.",
-          {"certificate"})) {}
+          {"certificate"})),
+      agents_connected_(registry
+                            .Gauge("certfleet_agents_connected",
+                                   "Agents with an open stream to this "
+                                   "coordinator.",
+                                   {})
+                            .WithLabels({})),
+      bundles_sent_(registry.Counter(
+          "certfleet_agent_bundles_sent_total",
+          "Certificate bundles sent to agents, by target name.", {"target"})),
+      deliveries_(registry.Counter(
+          "certfleet_agent_deliveries_total",
+          "Delivery results reported by agents (installed and healthy, or "
+          "rejected and rolled back).",
+          {"result"})) {}
+
+void CoordinatorMetrics::OnConnectedAgents(size_t count) {
+  agents_connected_->Set(static_cast<double>(count));
+}
+
+void CoordinatorMetrics::OnBundleSent(const std::string& target) {
+  bundles_sent_.WithLabels({target})->Increment();
+}
+
+void CoordinatorMetrics::OnDeliveryResult(const v1::DeliveryResult& result) {
+  deliveries_.WithLabels({result.ok() ? "installed" : "rejected"})->Increment();
+}
 
 std::unique_ptr<acme::AcmeObserver> CoordinatorMetrics::ForIssuer(
     const std::string& issuer) {

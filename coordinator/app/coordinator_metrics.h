@@ -8,6 +8,9 @@
 //   certfleet_dns_cleanup_failures_total{certificate}
 //   certfleet_certificate_not_after_timestamp_seconds{certificate}
 //   certfleet_certificate_renew_at_timestamp_seconds{certificate}
+//   certfleet_agents_connected
+//   certfleet_agent_bundles_sent_total{target}
+//   certfleet_agent_deliveries_total{result}          installed|rejected
 #ifndef CERTFLEET_COORDINATOR_APP_COORDINATOR_METRICS_H_
 #define CERTFLEET_COORDINATOR_APP_COORDINATOR_METRICS_H_
 
@@ -16,13 +19,15 @@
 
 #include "common/metrics/registry.h"
 #include "coordinator/acme/acme_client.h"
+#include "coordinator/agentapi/agent_hub.h"
 #include "coordinator/issuance/order_runner.h"
 #include "coordinator/scheduler/scheduler.h"
 
 namespace certfleet::app {
 
 class CoordinatorMetrics : public issuance::IssuanceObserver,
-                           public scheduler::SchedulerObserver {
+                           public scheduler::SchedulerObserver,
+                           public agentapi::HubObserver {
  public:
   explicit CoordinatorMetrics(metrics::Registry& registry);
 
@@ -35,6 +40,9 @@ class CoordinatorMetrics : public issuance::IssuanceObserver,
   void OnDnsCleanupFailed(const std::string& cert_name) override;
   void OnCertificate(const std::string& name, absl::Time not_after,
                      absl::Time renew_at) override;
+  void OnConnectedAgents(size_t count) override;
+  void OnBundleSent(const std::string& target) override;
+  void OnDeliveryResult(const v1::DeliveryResult& result) override;
 
  private:
   metrics::CounterFamily& acme_requests_;
@@ -44,6 +52,9 @@ class CoordinatorMetrics : public issuance::IssuanceObserver,
   metrics::CounterFamily& cleanup_failures_;
   metrics::GaugeFamily& not_after_;
   metrics::GaugeFamily& renew_at_;
+  metrics::Gauge* agents_connected_;
+  metrics::CounterFamily& bundles_sent_;
+  metrics::CounterFamily& deliveries_;
 };
 
 }  // namespace certfleet::app
