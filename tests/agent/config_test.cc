@@ -2,6 +2,7 @@
 // invalid ones ("FILE:LINE:COLUMN: FIELD_PATH: what is wrong").
 #include <unistd.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
@@ -387,6 +388,57 @@ TEST_F(AgentConfigTest, LoadReadsTheFileAndResolvesRelativePaths) {
               StatusIs(absl::StatusCode::kNotFound,
                        HasSubstr("configuration file: open " +
                                  tmp_.File("missing.yaml"))));
+}
+
+// The example in deploy/examples, parsed with the environment the demo
+// gives its first agent.
+TEST(AgentConfigExampleTest, ShippedExampleParses) {
+  certfleet::testing::TempDir demo("agent-example");
+  certfleet::testing::WriteFileOrDie(
+      demo.File("internal-ca.pem"),
+      "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", 0644);
+  const std::map<std::string, std::string> env = {
+      {"CERTFLEET_COORDINATOR_PORT", "7443"},
+      {"CERTFLEET_DEMO_DIR", demo.path()},
+      {"CERTFLEET_AGENT_DIR", demo.File("agent-1")},
+      {"CERTFLEET_NGINX_PORT", "8443"},
+      {"CERTFLEET_NGINX_CONF", "/tmp/nginx-1/nginx.conf"},
+      {"CERTFLEET_NGINX_PREFIX", "/tmp/nginx-1/"},
+      {"CERTFLEET_NGINX_LOG", "/tmp/nginx-1/error.log"}};
+  const std::string path =
+      std::string(CERTFLEET_SOURCE_DIR) + "/deploy/examples/agent.yaml";
+  LocalFilesystem fs;
+  ASSERT_OK_AND_ASSIGN(std::string text, fs.ReadFile(path));
+  absl::StatusOr<AgentConfig> parsed = ParseAgentConfig(
+      text, path, fs,
+      [&](const std::string& name) -> std::optional<std::string> {
+        auto it = env.find(name);
+        if (it == env.end()) return std::nullopt;
+        return it->second;
+      });
+  if (!parsed.ok() &&
+      absl::StrContains(parsed.status().message(), "/usr/sbin/nginx")) {
+    GTEST_SKIP() << "nginx is not installed: " << parsed.status();
+  }
+  ASSERT_OK(parsed);
+  EXPECT_THAT(parsed->coordinators, ElementsAre("127.0.0.1:7443"));
+  EXPECT_EQ(parsed->coordinator_ca, demo.File("internal-ca.pem"));
+  EXPECT_EQ(parsed->identity_dir, demo.File("agent-1/identity"));
+  EXPECT_THAT(parsed->labels, ElementsAre(Pair("role", "web")));
+  ASSERT_EQ(parsed->targets.size(), 1u);
+  const TargetSpec& nginx = parsed->targets[0];
+  EXPECT_EQ(nginx.name, "nginx");
+  EXPECT_EQ(nginx.directory, demo.File("agent-1/nginx"));
+  EXPECT_THAT(nginx.require_names, ElementsAre("*.example.test"));
+  EXPECT_THAT(nginx.reload_command,
+              ElementsAre("/usr/sbin/nginx", "-c", "/tmp/nginx-1/nginx.conf",
+                          "-p", "/tmp/nginx-1/", "-e",
+                          "/tmp/nginx-1/error.log", "-s", "reload"));
+  ASSERT_EQ(nginx.health.size(), 1u);
+  EXPECT_EQ(nginx.health[0].kind, HealthCheckSpec::Kind::kTls);
+  EXPECT_EQ(nginx.health[0].address, "127.0.0.1:8443");
+  EXPECT_EQ(nginx.health[0].server_name, "www.example.test");
+  EXPECT_EQ(nginx.keep_versions, 3);
 }
 
 }  // namespace
