@@ -72,7 +72,12 @@ InstallOutcome TargetInstaller::Install(const Bundle& bundle,
     }
     return InstallOutcome{.ok = true};
   }
-  const std::string restore = *current;
+  std::string restore = *current;
+  if (restore.empty()) {
+    absl::StatusOr<std::string> adopted = AdoptExisting();
+    if (!adopted.ok()) return Reject("write", adopted.status().message());
+    restore = *adopted;
+  }
 
   absl::StatusOr<std::vector<RenderedFile>> files =
       RenderFiles(spec_, *verified, deps_.fs);

@@ -78,6 +78,15 @@ class TargetInstaller {
 
   absl::Status RecoverLocked(const Context& ctx)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(install_mu_);
+  // Before the first install into a directory that has no `current` yet:
+  // the files a service already reads at the stable paths (placed there by
+  // hand, certbot or a config-management tool) become version "adopted",
+  // `current` points at it, and the stable paths become links to the same
+  // bytes. So a first install that fails rolls back to what the host served
+  // before, instead of to nothing. Returns the version now current ("" when
+  // there was nothing to adopt). target_adoption.cc.
+  absl::StatusOr<std::string> AdoptExisting()
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(install_mu_);
   InstallOutcome Reject(absl::string_view step, absl::string_view error);
   // Writes `j` as the journal; on success it becomes journal_.
   absl::Status SaveJournal(const Journal& j)

@@ -428,6 +428,44 @@ TEST_F(CrashTest, HaproxyServesTheCombinedFile) {
   EXPECT_EQ(*serial, kSerialA);
 }
 
+// A host that served files before certfleet: killed while the first install
+// keeps them as version "adopted", the target still serves them, and after
+// recovery the install goes through.
+class AdoptionKillTest : public CrashTest,
+                         public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(AdoptionKillTest, KeepsServingTheFilesFoundThere) {
+  LocalFilesystem fs;
+  const std::string a = tmp_.File("A");
+  const std::string leaf = fs.ReadFile(a + "/leaf.pem").value();
+  const std::string chain = fs.ReadFile(a + "/chain.pem").value();
+  std::filesystem::create_directories(tmp_.File("web"));
+  WriteFileOrDie(tmp_.File("web/key.pem"), fs.ReadFile(a + "/key.pem").value(),
+                 0600);
+  WriteFileOrDie(tmp_.File("web/cert.pem"), leaf);
+  WriteFileOrDie(tmp_.File("web/fullchain.pem"), leaf + chain);
+  const int status =
+      RunDriver({"--bundle", tmp_.File("B"), "--count", "1", "--target", "web"},
+                GetParam());
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+      << "failpoint " << GetParam() << " not reached (status " << status
+      << ")\n"
+      << LogTail();
+  EXPECT_EQ(CheckTarget("web", "after the kill"), kSerialA);
+  ASSERT_EQ(RunDriver({"--recover-only"}), 0) << LogTail();
+  EXPECT_EQ(CheckTarget("web", "recovered"), kSerialA);
+  CheckSettled("web", "recovered");
+  ASSERT_EQ(RunDriver({"--bundle", tmp_.File("B"), "--count", "1", "--target",
+                       "web"}),
+            0)
+      << LogTail();
+  EXPECT_EQ(CheckTarget("web", "installed"), kSerialB);
+}
+
+INSTANTIATE_TEST_SUITE_P(Points, AdoptionKillTest,
+                         ::testing::Values("agent.adopt.written",
+                                           "agent.adopt.swapped"));
+
 struct FailpointCase {
   const char* failpoint;
   bool fail_health_of_b;

@@ -1,9 +1,15 @@
 // Failures after the swap: the previous version goes back, is reloaded and
 // checked, and the outcome names the step and the error. Also metrics and
 // concurrent installs on different targets.
+#include <sys/stat.h>
+
+#include <filesystem>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/blocking_counter.h"
+#include "common/filesystem.h"
+#include "tests/testing/temp_dir.h"
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -129,6 +135,64 @@ TEST_F(InstallFixture, AFailingFirstInstallLeavesNothingServed) {
   EXPECT_EQ(status.health_detail, "nothing is served");
   // No reload was run for the rollback: there is nothing to reload onto.
   EXPECT_EQ(runner_.runs(), 1);
+}
+
+// A host that served files before certfleet (by hand, certbot): the first
+// install keeps them as version "adopted" and rolls back to them.
+TEST_F(InstallFixture, AFailingFirstInstallRollsBackToTheFilesFoundThere) {
+  const Bundle before = WwwBundle(0, "0b00");
+  std::filesystem::create_directories(Dir());
+  ::certfleet::testing::WriteFileOrDie(Path("cert.pem"), before.leaf_pem,
+                                       0644);
+  ::certfleet::testing::WriteFileOrDie(Path("key.pem"), before.key_pem, 0640);
+  auto manager = NewManager();
+  int reloads = 0;
+  runner_.SetHandler([&reloads](const ProcessSpec&) {
+    return ++reloads == 1 ? Exit(1, "nginx: [emerg] no such file\n")
+                          : Exit(0);
+  });
+  const InstallOutcome outcome =
+      manager->Install(WwwBundle(1, "0a01"), Context());
+  EXPECT_FALSE(outcome.ok);
+  EXPECT_EQ(outcome.failed_step, "reload");
+  EXPECT_THAT(outcome.error, HasSubstr("rolled back to adopted"));
+  EXPECT_TRUE(outcome.rolled_back);
+
+  EXPECT_EQ(Current(), "adopted");
+  EXPECT_EQ(LinkTarget("cert.pem"), "current/cert.pem");
+  EXPECT_EQ(LinkTarget("key.pem"), "current/key.pem");
+  EXPECT_EQ(ServedSerialWithMatchingKey(), "0b00");
+  LocalFilesystem fs;
+  absl::StatusOr<std::string> key = fs.ReadFile(Path("key.pem"));
+  ASSERT_OK(key);
+  EXPECT_EQ(*key, before.key_pem);
+  struct stat st;
+  ASSERT_EQ(stat(Path("key.pem").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+  // The rollback's health checks expected the adopted certificate.
+  EXPECT_EQ(checker_.serials().back(), "0b00");
+  const TargetStatus status = manager->Inventory()[0];
+  EXPECT_EQ(status.version_id, "adopted");
+  EXPECT_EQ(status.serial, "0b00");
+  EXPECT_TRUE(status.healthy);
+}
+
+TEST_F(InstallFixture, TheAdoptedFilesAreThePreviousVersionThenPruned) {
+  const Bundle before = WwwBundle(0, "0b00");
+  std::filesystem::create_directories(Dir());
+  ::certfleet::testing::WriteFileOrDie(Path("cert.pem"), before.leaf_pem,
+                                       0644);
+  auto manager = NewManager();
+  ASSERT_TRUE(manager->Install(WwwBundle(1, "0a01"), Context()).ok);
+  EXPECT_EQ(ServedSerialWithMatchingKey(), "0a01");
+  EXPECT_EQ(ReadJournalOrDie().previous, "adopted");
+  EXPECT_THAT(Versions(), ElementsAre("adopted", "www_2f1"));
+  for (int n = 2; n <= 4; ++n) {
+    ASSERT_TRUE(
+        manager->Install(WwwBundle(n, absl::StrCat("0a0", n)), Context()).ok);
+  }
+  // keep_versions 3: serving, previous and one more.
+  EXPECT_THAT(Versions(), ElementsAre("www_2f2", "www_2f3", "www_2f4"));
 }
 
 TEST_F(InstallFixture, ARollbackThatFailsTooIsReported) {
