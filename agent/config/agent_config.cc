@@ -62,7 +62,8 @@ std::string CoordinatorAddress(Reader& r, const Field& field,
 
 bool IsLabelText(absl::string_view text, bool is_key) {
   if (text.size() > kMaxLabelLength) return false;
-  if (text.empty()) return !is_key;
+  // An empty value could never be granted by a token.
+  if (text.empty()) return false;
   if (!absl::ascii_isalnum(text.front())) return false;
   for (char c : text) {
     if (!absl::ascii_isalnum(c) && c != '.' && c != '_' && c != '-' &&

@@ -50,7 +50,8 @@ struct FileSpec {
   // Unset: the target's mode, else 0600 for files holding the key (key,
   // combined, pkcs12) and 0644 for the others.
   std::optional<mode_t> mode;
-  // pkcs12 only (required there): absolute path of a file, private to its
+  // pkcs12 only (required there): path of a file (relative to the
+  // configuration's directory, absolute after loading), private to its
   // owner, whose first line is the password.
   std::string password_file;
 };
@@ -69,9 +70,11 @@ struct HealthCheckSpec {
   // tls: "ip:port" to connect to (an IP literal: the agent never resolves).
   std::string address;
   // tls: the SNI name sent; defaults to the target's first non-wildcard
-  // required name, "" = no SNI.
+  // required name ("" = no SNI, only when there is none; an explicit empty
+  // value is refused).
   std::string server_name;
-  // http: an http:// or https:// URL fetched with GET.
+  // http: an http:// or https:// URL fetched with GET. A host name in it is
+  // resolved by the system resolver (use an IP literal to avoid that).
   std::string url;
   // http: the status the response must have.
   int expect_status = 200;

@@ -31,8 +31,8 @@ struct VerifiedBundle {
 };
 
 // Parses the bundle and checks, in order: the key matches the leaf, the
-// leaf chains to the last intermediate (VerifyChain at `now`), the leaf
-// covers every name in spec.require_names, and it is valid at `now`.
+// leaf is valid at `now`, it chains to the last intermediate (VerifyChain at
+// `now`), and it covers every name in spec.require_names.
 // kInvalidArgument when a part does not parse; kFailedPrecondition when a
 // check fails; each message starts with what was checked ("key: ...",
 // "chain: ...", "names: ...", "validity: ...").

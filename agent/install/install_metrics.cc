@@ -13,7 +13,8 @@ InstallMetrics::InstallMetrics(metrics::Registry* registry) {
                                 {"target", "result"});
   rollbacks_ = &registry->Counter(
       "certfleet_agent_rollbacks_total",
-      "Failed installs undone by swapping the previous version back.",
+      "Rollbacks started after a failed install (the previous version put "
+      "back, or nothing served when there was none).",
       {"target"});
   health_failures_ = &registry->Counter(
       "certfleet_agent_health_failures_total",

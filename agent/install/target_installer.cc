@@ -59,19 +59,21 @@ InstallOutcome TargetInstaller::Install(const Bundle& bundle,
                   s.ToString());
     }
   }
-  absl::StatusOr<VerifiedBundle> verified =
-      VerifyBundle(bundle, spec_, deps_.clock.Now());
-  if (!verified.ok()) return Reject("verify", verified.status().message());
   const std::string name = TargetDirectory::VersionDirName(bundle.version_id);
   absl::StatusOr<std::string> current = dir_.Current();
   if (!current.ok()) return Reject("swap", current.status().message());
   if (*current == name) {
-    // Already serving: nothing to do, and nothing to count.
+    // Already serving: nothing to do, and nothing to count (checked before
+    // verifying, so a re-sent version that has since expired is not
+    // reported as refused while it is what the service serves).
     if (journal_.serving != name || journal_.phase != Journal::Phase::kIdle) {
       SaveIdle(name, journal_.previous);
     }
     return InstallOutcome{.ok = true};
   }
+  absl::StatusOr<VerifiedBundle> verified =
+      VerifyBundle(bundle, spec_, deps_.clock.Now());
+  if (!verified.ok()) return Reject("verify", verified.status().message());
   std::string restore = *current;
   if (restore.empty()) {
     absl::StatusOr<std::string> adopted = AdoptExisting();

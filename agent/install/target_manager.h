@@ -11,8 +11,9 @@
 // instant leaves each target serving a matching key and certificate (old or
 // new), and Recover() completes or reverts the interrupted install.
 //
-// Installs are serialized per target; different targets install
-// concurrently. Paths and commands come only from the configuration.
+// Installs are serialized per target; the manager lets different targets
+// install concurrently (the stream client, AgentSession, installs one
+// bundle at a time). Paths and commands come only from the configuration.
 //
 //   SubprocessRunner runner;
 //   SystemClock clock;

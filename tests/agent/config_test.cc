@@ -169,6 +169,14 @@ TEST_F(AgentConfigTest, AnUnknownFormatNamesFileLineColumnAndField) {
                           "key, cert, chain, fullchain, combined, pkcs12")));
 }
 
+// A token can never grant an empty label value, so enrollment would fail.
+TEST_F(AgentConfigTest, AnEmptyLabelValueIsRefused) {
+  EXPECT_THAT(ParseValidWith({{"env: prod", "env: \"\""}}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("agent.yaml:8:8: labels.env: \"\" is not "
+                                 "a valid label value")));
+}
+
 TEST_F(AgentConfigTest, ReportsEveryProblemAtOnceInFileOrder) {
   absl::StatusOr<AgentConfig> cfg = ParseValidWith({
       {"Coordinator-1.example.test:7443", "coordinator-1"},

@@ -265,6 +265,19 @@ TEST_F(InstallFixture, TheVersionAlreadyServedIsANoOp) {
       1);
 }
 
+// Re-sent after it expired (an agent reconnecting late): what is served is
+// not refused, since nothing would change.
+TEST_F(InstallFixture, TheVersionAlreadyServedIsANoOpEvenAfterItExpired) {
+  auto manager = NewManager();
+  const Bundle bundle = WwwBundle(1, "0a01");
+  ASSERT_TRUE(manager->Install(bundle, Context()).ok);
+  clock_.SetTime(bundle.not_after + absl::Hours(1));
+  EXPECT_TRUE(manager->Install(bundle, Context()).ok);
+  EXPECT_EQ(Metric("certfleet_agent_installs_total{target=\"www\","
+                   "result=\"rejected\"}"),
+            -1);
+}
+
 TEST_F(InstallFixture, PrunesToKeepVersionsButNeverServingOrPrevious) {
   auto manager = NewManager();
   for (int n = 1; n <= 5; ++n) {
