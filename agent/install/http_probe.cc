@@ -34,6 +34,12 @@ std::string Describe(httplib::Error error, long verify_result) {
     case httplib::Error::SSLLoadingCerts:
       return "could not load the trusted CA certificates";
     case httplib::Error::SSLServerVerification:
+      // The chain verified, so it was the host-name check that failed
+      // (cpp-httplib does it after OpenSSL's chain verification).
+      if (verify_result == X509_V_OK) {
+        return "the server certificate does not name the URL's host (an "
+               "IP address in the URL is never in certfleet's certificates)";
+      }
       return absl::StrCat("server certificate not trusted: ",
                           X509_verify_cert_error_string(verify_result));
     default:
