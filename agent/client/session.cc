@@ -28,6 +28,9 @@ absl::Time RenewAt(const Identity& id) {
   return id.not_before + (id.not_after - id.not_before) * 2 / 3;
 }
 
+// A renewal request with no answer is repeated after this long.
+constexpr absl::Duration kRenewalRetry = absl::Minutes(1);
+
 }  // namespace
 
 AgentSession::AgentSession(SessionOptions options, IdentityStore& identities,
@@ -70,6 +73,16 @@ void AgentSession::SendInventory() {
 
 void AgentSession::Run(const Context& ctx) {
   run_ctx_ = ctx;
+  // Cancels the open stream's blocking Read when the agent shuts down. One
+  // thread for the whole run: a stream's end never waits for it.
+  std::thread canceller;
+  if (ctx.cancellation() != nullptr) {
+    canceller = std::thread([this, cancellation = ctx.cancellation()] {
+      cancellation->WaitUntil(absl::InfiniteFuture());
+      absl::MutexLock lock(&mu_);
+      if (context_ != nullptr) context_->TryCancel();
+    });
+  }
   Backoff backoff(options_.reconnect);
   size_t next = 0;
   while (!ctx.IsCancelled()) {
@@ -92,6 +105,8 @@ void AgentSession::Run(const Context& ctx) {
     if (observer_) observer_->OnDisconnected(address, ended.ToString());
     (void)clock_.SleepFor(wait, ctx);
   }
+  // The loop ends only once cancelled, so the canceller has returned.
+  if (canceller.joinable()) canceller.join();
 }
 
 absl::Status AgentSession::ServeOnce(const std::string& address,
@@ -121,18 +136,9 @@ absl::Status AgentSession::ServeOnce(const std::string& address,
     context_ = &context;
     connected_ = true;
     identity_ = identity;
+    // Cancelled before the canceller (Run) could see this stream.
+    if (ctx.IsCancelled()) context.TryCancel();
   }
-  // Cancel the blocking Read when the agent shuts down.
-  std::thread canceller([&] {
-    if (ctx.cancellation() != nullptr) {
-      while (!ctx.cancellation()->WaitUntil(absl::Now() + absl::Seconds(1))) {
-        absl::MutexLock lock(&mu_);
-        if (context_ != &context) return;
-      }
-      absl::MutexLock lock(&mu_);
-      if (context_ == &context) context.TryCancel();
-    }
-  });
 
   v1::AgentMessage hello;
   hello.mutable_hello()->set_agent_version(options_.agent_version);
@@ -179,12 +185,14 @@ absl::Status AgentSession::ServeOnce(const std::string& address,
     absl::MutexLock lock(&mu_);
     context_ = nullptr;
     connected_ = false;
+    // Bundles not started yet wait for the coordinator: nothing on the host
+    // changes while it is unreachable (it sends them again on reconnect).
+    jobs_.clear();
   }
   {
     absl::MutexLock lock(&write_mu_);
     writer_ = nullptr;
   }
-  canceller.join();
   grpc::Status status = stream->Finish();
   if (status.ok()) return absl::UnavailableError("the coordinator ended the stream");
   (void)connected;
@@ -198,13 +206,17 @@ void AgentSession::Worker() {
     {
       absl::MutexLock lock(&mu_);
       // Wake for a job, for shutdown, or when the identity is due for
-      // renewal — nothing else runs periodically.
-      absl::Time wake = absl::InfiniteFuture();
-      if (identity_ && !renewal_key_) wake = RenewAt(*identity_);
-      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stopping_ || !jobs_.empty();
+      // renewal — nothing else runs periodically. That time moves when a
+      // stream opens or a renewal is asked for or answered: wake then too.
+      const absl::Time check = NextIdentityCheck();
+      auto ready = [this, check]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stopping_ || !jobs_.empty() || NextIdentityCheck() != check;
       };
-      mu_.AwaitWithDeadline(absl::Condition(&ready), wake);
+      // `check` is on clock_'s time line; the wait is in real time.
+      const absl::Time deadline = check == absl::InfiniteFuture()
+                                      ? check
+                                      : absl::Now() + (check - clock_.Now());
+      mu_.AwaitWithDeadline(absl::Condition(&ready), deadline);
       if (stopping_) return;
       if (!jobs_.empty()) {
         job = std::move(jobs_.front());
@@ -230,6 +242,12 @@ void AgentSession::Worker() {
   }
 }
 
+absl::Time AgentSession::NextIdentityCheck() const {
+  if (!identity_ || !connected_) return absl::InfiniteFuture();
+  if (renewal_key_) return renewal_requested_at_ + kRenewalRetry;
+  return RenewAt(*identity_);
+}
+
 void AgentSession::MaybeRenewIdentity() {
   std::string hostname = options_.hostname.empty() ? "agent" : options_.hostname;
   {
@@ -237,7 +255,7 @@ void AgentSession::MaybeRenewIdentity() {
     if (!identity_ || !connected_) return;
     if (clock_.Now() < RenewAt(*identity_)) return;
     // One request at a time; ask again if no answer came within a minute.
-    if (renewal_key_ && clock_.Now() - renewal_requested_at_ < absl::Minutes(1)) {
+    if (renewal_key_ && clock_.Now() - renewal_requested_at_ < kRenewalRetry) {
       return;
     }
   }

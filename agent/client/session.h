@@ -85,6 +85,10 @@ class AgentSession {
   // Writes to the current stream, if any (any thread).
   void Send(const v1::AgentMessage& message);
   void HandleIdentity(const std::string& cert_pem, const std::string& ca_pem);
+  // When (clock_ time) the worker next looks at the identity: its renewal
+  // time, or when an unanswered request is repeated; never while
+  // disconnected.
+  absl::Time NextIdentityCheck() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void MaybeRenewIdentity();
 
   const SessionOptions options_;

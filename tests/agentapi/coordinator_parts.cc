@@ -1,0 +1,177 @@
+#include "tests/agentapi/coordinator_parts.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+#include "coordinator/issuance/issuer.h"
+
+namespace certfleet::agentapi::testing {
+namespace {
+
+template <typename T>
+T OrDie(absl::StatusOr<T> v, const char* what) {
+  if (!v.ok()) {
+    fprintf(stderr, "%s: %s\n", what, v.status().ToString().c_str());
+    abort();
+  }
+  return *std::move(v);
+}
+
+std::unique_ptr<fleet::InternalCa> NewCa(store::Store& store,
+                                         const crypto::Kek& kek,
+                                         Clock& clock) {
+  return OrDie(fleet::InternalCa::LoadOrCreate(store, kek, clock),
+               "internal CA");
+}
+
+}  // namespace
+
+absl::Status RecordingStore::PutTargetState(
+    const store::TargetStateRecord& state) {
+  {
+    absl::MutexLock lock(&mu_);
+    writes_.push_back(state);
+  }
+  return InMemoryStore::PutTargetState(state);
+}
+
+std::vector<store::TargetStateRecord> RecordingStore::target_state_writes()
+    const {
+  absl::MutexLock lock(&mu_);
+  return writes_;
+}
+
+std::optional<store::TargetStateRecord> RecordingStore::TargetState(
+    const std::string& agent_id, const std::string& target) {
+  absl::StatusOr<std::vector<store::TargetStateRecord>> all =
+      ListTargetStates(agent_id);
+  if (!all.ok()) return std::nullopt;
+  for (const store::TargetStateRecord& s : *all) {
+    if (s.target == target) return s;
+  }
+  return std::nullopt;
+}
+
+void RecordingHubObserver::OnConnectedAgents(size_t) {}
+
+void RecordingHubObserver::OnBundleSent(const std::string&) {
+  absl::MutexLock lock(&mu_);
+  ++bundles_sent_;
+}
+
+void RecordingHubObserver::OnDeliveryResult(const v1::DeliveryResult& result) {
+  absl::MutexLock lock(&mu_);
+  results_.push_back(result);
+}
+
+int RecordingHubObserver::bundles_sent() const {
+  absl::MutexLock lock(&mu_);
+  return bundles_sent_;
+}
+
+std::vector<v1::DeliveryResult> RecordingHubObserver::results() const {
+  absl::MutexLock lock(&mu_);
+  return results_;
+}
+
+config::CertificateConfig WebCertificate() {
+  config::CertificateConfig c;
+  c.name = "web";
+  c.names = {"www.example.test"};
+  c.issuer = "test";
+  c.targets = {{.agent_labels = {{"role", "web"}}, .target = "www"}};
+  return c;
+}
+
+const crypto::testing::TestCa& VersionIssuer() {
+  static const auto* ca = new crypto::testing::TestCa(
+      crypto::testing::TestCa::Create("Agentapi Test"));
+  return *ca;
+}
+
+CoordinatorParts::CoordinatorParts(Clock& clock_in,
+                                   std::vector<config::CertificateConfig> certs,
+                                   absl::Duration identity_lifetime)
+    : clock(clock_in),
+      kek(crypto::Kek::FromBytes(std::string(crypto::Kek::kKeySize, 'k'))),
+      ca(NewCa(store, kek, clock)),
+      tokens(store, clock),
+      enrollment(std::make_unique<fleet::EnrollmentService>(
+          store, *ca, tokens, clock,
+          fleet::EnrollmentOptions{.identity_lifetime = identity_lifetime})),
+      certificates(std::move(certs)),
+      assignments(certificates) {
+  RestartHub();
+}
+
+CoordinatorParts::~CoordinatorParts() { hub.reset(); }
+
+void CoordinatorParts::RestartHub() {
+  hub.reset();
+  hub = std::make_unique<AgentHub>(store, kek, assignments, *enrollment,
+                                   ca->ca_pem(), clock, &observer);
+}
+
+StoredVersion CoordinatorParts::AddVersion(const std::string& certificate,
+                                           const std::string& serial_hex,
+                                           absl::Time now) {
+  const crypto::testing::IssuedCert leaf = VersionIssuer().IssueLeaf(
+      {.dns_names = {"www.example.test"},
+       .not_before = now - absl::Hours(1),
+       .not_after = now + absl::Hours(24 * 30),
+       .serial_hex = serial_hex});
+  StoredVersion out;
+  out.serial = leaf.cert.SerialHex();
+  out.leaf_pem = leaf.cert.ToPem();
+  out.chain_pem = VersionIssuer().intermediate().ToPem();
+  out.key_pem = OrDie(leaf.key.ToPem(), "key PEM");
+  out.not_after = leaf.cert.NotAfter();
+  store::VersionRecord v;
+  v.cert_name = certificate;
+  v.issuer = "test";
+  v.names = {"www.example.test"};
+  v.key_type = "ec256";
+  v.serial_hex = out.serial;
+  v.not_before = leaf.cert.NotBefore();
+  v.not_after = out.not_after;
+  v.leaf_pem = out.leaf_pem;
+  v.chain_pem = out.chain_pem;
+  v.key_sealed =
+      OrDie(kek.Seal(out.key_pem, issuance::CertificateKeyAad(certificate)),
+            "seal");
+  v.created_at = now;
+  out.version = OrDie(store.AddVersion(v), "AddVersion");
+  out.version_id = VersionId(certificate, out.version);
+  return out;
+}
+
+std::string CoordinatorParts::NewToken(
+    const std::map<std::string, std::string>& labels) {
+  return OrDie(tokens.Create(labels, absl::Hours(1), "agentapi test"),
+               "token");
+}
+
+void CoordinatorParts::PutAgent(
+    const std::string& id, const std::map<std::string, std::string>& labels) {
+  const absl::Status s = store.PutAgent({.id = id,
+                                         .hostname = id + ".example.test",
+                                         .labels = labels,
+                                         .enrolled_at = clock.Now(),
+                                         .last_seen_at = clock.Now()});
+  if (!s.ok()) {
+    fprintf(stderr, "PutAgent: %s\n", s.ToString().c_str());
+    abort();
+  }
+}
+
+bool WaitFor(const std::function<bool()>& condition, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (!condition()) {
+    if (absl::Now() >= deadline) return false;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  return true;
+}
+
+}  // namespace certfleet::agentapi::testing

@@ -1,0 +1,125 @@
+// The coordinator's side of the agent channel for tests, assembled the way
+// Coordinator::StartAgentService assembles it (internal CA, bootstrap
+// tokens, enrollment, assignments, hub) over an in-memory store that also
+// logs every target state written, plus recorders for what the hub reports
+// and a helper that stores certificate versions issued by a test CA.
+//
+//   FakeClock clock(absl::Now());
+//   CoordinatorParts c(clock, {WebCertificate()});
+//   StoredVersion v1 = c.AddVersion("web", "1a01", absl::Now());
+//   c.hub->NotifyVersion("web");
+//   ASSERT_TRUE(WaitFor([&] { return c.observer.bundles_sent() == 1; }));
+#ifndef CERTFLEET_TESTS_AGENTAPI_COORDINATOR_PARTS_H_
+#define CERTFLEET_TESTS_AGENTAPI_COORDINATOR_PARTS_H_
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "certfleet/v1/agent.pb.h"
+#include "common/clock.h"
+#include "common/crypto/kek.h"
+#include "coordinator/agentapi/agent_hub.h"
+#include "coordinator/config/config.h"
+#include "coordinator/fleet/assignments.h"
+#include "coordinator/fleet/enrollment.h"
+#include "coordinator/fleet/internal_ca.h"
+#include "coordinator/fleet/tokens.h"
+#include "coordinator/store/memory_store.h"
+#include "tests/crypto/test_certs.h"
+
+namespace certfleet::agentapi::testing {
+
+// An InMemoryStore that also keeps every target state written, in order:
+// lets a test find the write of one particular message (an inventory after
+// a delivery result) without racing the hub thread.
+class RecordingStore : public store::InMemoryStore {
+ public:
+  absl::Status PutTargetState(const store::TargetStateRecord& state) override;
+  std::vector<store::TargetStateRecord> target_state_writes() const;
+  // The stored state of (agent, target), if any.
+  std::optional<store::TargetStateRecord> TargetState(
+      const std::string& agent_id, const std::string& target);
+
+ private:
+  mutable absl::Mutex mu_;
+  std::vector<store::TargetStateRecord> writes_ ABSL_GUARDED_BY(mu_);
+};
+
+// Records what the hub reports (called on the hub thread).
+class RecordingHubObserver : public HubObserver {
+ public:
+  void OnConnectedAgents(size_t count) override;
+  void OnBundleSent(const std::string& target) override;
+  void OnDeliveryResult(const v1::DeliveryResult& result) override;
+
+  int bundles_sent() const;
+  std::vector<v1::DeliveryResult> results() const;
+
+ private:
+  mutable absl::Mutex mu_;
+  int bundles_sent_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<v1::DeliveryResult> results_ ABSL_GUARDED_BY(mu_);
+};
+
+// A version as stored, with its plaintext key (what a bundle must carry).
+struct StoredVersion {
+  int64_t version = 0;
+  std::string version_id;  // "<certificate>/<version>"
+  std::string serial;      // lower-case hex
+  std::string leaf_pem, chain_pem, key_pem;
+  absl::Time not_after;
+};
+
+// Certificate "web" for www.example.test, delivered to target "www" of
+// agents labelled role=web.
+config::CertificateConfig WebCertificate();
+
+// The issuer of every stored version: a test CA shared by the binary.
+const crypto::testing::TestCa& VersionIssuer();
+
+class CoordinatorParts {
+ public:
+  // Aborts the test binary when the internal CA cannot be created.
+  CoordinatorParts(Clock& clock, std::vector<config::CertificateConfig> certs,
+                   absl::Duration identity_lifetime = absl::Hours(24));
+  ~CoordinatorParts();
+
+  // Stores a new version of `certificate` (leaf for www.example.test,
+  // serial `serial_hex`, valid from now-1h to now+30d; key sealed as the
+  // issuance module seals it). Aborts on failure.
+  StoredVersion AddVersion(const std::string& certificate,
+                           const std::string& serial_hex, absl::Time now);
+  // Replaces the hub with a fresh one over the same store (a restarted
+  // coordinator).
+  void RestartHub();
+  // A bootstrap token granting `labels`, valid for an hour. Aborts on failure.
+  std::string NewToken(const std::map<std::string, std::string>& labels);
+  // Puts an enrolled agent record straight into the store.
+  void PutAgent(const std::string& id,
+                const std::map<std::string, std::string>& labels);
+
+  Clock& clock;
+  RecordingStore store;
+  const crypto::Kek kek;
+  std::unique_ptr<fleet::InternalCa> ca;
+  fleet::BootstrapTokens tokens;
+  std::unique_ptr<fleet::EnrollmentService> enrollment;
+  const std::vector<config::CertificateConfig> certificates;
+  fleet::Assignments assignments;
+  RecordingHubObserver observer;
+  std::unique_ptr<AgentHub> hub;
+};
+
+// Polls `condition` every few milliseconds until it holds or `timeout`
+// (real time) has passed; returns whether it held.
+bool WaitFor(const std::function<bool()>& condition,
+             absl::Duration timeout = absl::Seconds(10));
+
+}  // namespace certfleet::agentapi::testing
+
+#endif  // CERTFLEET_TESTS_AGENTAPI_COORDINATOR_PARTS_H_

@@ -1,0 +1,160 @@
+// The fixture of the end-to-end agent channel tests: the coordinator's side
+// (CoordinatorParts + an in-process AgentServer on 127.0.0.1) and a real
+// agent (Enroll, IdentityStore, TargetManager over a temporary directory,
+// AgentSession) whose reload command and health checks are fakes, so an
+// install needs no web server. Also a raw AgentService stream and a raw
+// Enroll call with chosen client credentials, for what the real agent never
+// sends.
+//
+//   TEST_F(AgentApiE2eTest, X) {
+//     c_.AddVersion("web", "1a01", absl::Now());
+//     ASSERT_OK(EnrollAgent({{"role", "web"}}).status());
+//     StartAgent();
+//     ASSERT_TRUE(WaitFor([&] {
+//       return WwwState() && WwwState()->installed_version_id == "web/1";
+//     }));
+//   }
+#ifndef CERTFLEET_TESTS_AGENTAPI_E2E_FIXTURE_H_
+#define CERTFLEET_TESTS_AGENTAPI_E2E_FIXTURE_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "agent/client/identity.h"
+#include "agent/client/session.h"
+#include "agent/config/agent_config.h"
+#include "agent/install/target_manager.h"
+#include "certfleet/v1/agent.grpc.pb.h"
+#include "common/clock.h"
+#include "common/context.h"
+#include "common/filesystem.h"
+#include "coordinator/agentapi/agent_server.h"
+#include "gtest/gtest.h"
+#include "tests/agent/agent_fakes.h"
+#include "tests/agentapi/coordinator_parts.h"
+#include "tests/testing/fake_clock.h"
+#include "tests/testing/temp_dir.h"
+
+namespace certfleet::agentapi::testing {
+
+// Connections the agent's session reports.
+class RecordingSessionObserver : public agent::SessionObserver {
+ public:
+  void OnConnected(const std::string& coordinator) override;
+  void OnDisconnected(const std::string& coordinator,
+                      const std::string& why) override;
+  int connects() const;
+  // Why each stream (or attempt) ended, in order.
+  std::vector<std::string> disconnects() const;
+
+ private:
+  mutable absl::Mutex mu_;
+  int connects_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<std::string> disconnects_ ABSL_GUARDED_BY(mu_);
+};
+
+// Client credentials for the raw helpers: TLS trusting `ca_pem`, presenting
+// `cert_pem` with `key_pem` unless they are empty.
+struct RawCredentials {
+  std::string ca_pem;
+  std::string key_pem;
+  std::string cert_pem;
+};
+
+// One AgentService.Connect stream; every call gives up after 20 s so a
+// broken test fails instead of hanging.
+class RawStream {
+ public:
+  RawStream(const std::string& address, const RawCredentials& credentials);
+  bool Write(const v1::AgentMessage& message);
+  // The next message; nullopt once the stream has ended.
+  std::optional<v1::CoordinatorMessage> Read();
+  // How the stream ended (after Read gave nullopt).
+  grpc::Status Finish();
+
+ private:
+  grpc::ClientContext context_;
+  std::unique_ptr<v1::AgentService::Stub> stub_;
+  std::unique_ptr<
+      grpc::ClientReaderWriter<v1::AgentMessage, v1::CoordinatorMessage>>
+      stream_;
+};
+
+// Enrollment.Enroll with `token` and a fresh CSR over a channel with
+// `credentials`; the gRPC status.
+grpc::Status RawEnroll(const std::string& address,
+                       const RawCredentials& credentials,
+                       const std::string& token);
+
+// Hello, then an inventory saying target www serves nothing.
+v1::AgentMessage HelloMessage();
+v1::AgentMessage EmptyWwwInventory();
+
+class AgentApiE2eTest : public ::testing::Test {
+ protected:
+  AgentApiE2eTest();
+  ~AgentApiE2eTest() override;
+  void SetUp() override { StartServer(); }
+
+  // Starts the AgentServer on 127.0.0.1:`port` (0 = any); aborts the test
+  // on failure.
+  void StartServer(int port = 0);
+  // Shuts it down, cancelling open streams at once.
+  void StopServer();
+  std::string Address() const;
+
+  // Creates a token granting `labels`, enrolls with the real client
+  // (claiming the same labels) and stores the identity for the session.
+  absl::StatusOr<agent::Identity> EnrollAgent(
+      const std::map<std::string, std::string>& labels);
+  // The real Enroll with `token` (hostname web-1, claiming `labels`).
+  absl::StatusOr<agent::Identity> EnrollWith(
+      const std::string& token,
+      const std::map<std::string, std::string>& labels);
+  // The TargetManager and the AgentSession (Run on its own thread).
+  void StartAgent();
+  void StopAgent();
+
+  // The coordinator's record of target www of the enrolled agent.
+  std::optional<store::TargetStateRecord> WwwState();
+  // The serial behind www/cert.pem when www/key.pem matches it ("" when
+  // unreadable, "mismatch" when the key belongs to another certificate).
+  std::string ServedSerial() const;
+  // Every path under the target directory → file content or link target.
+  std::map<std::string, std::string> Snapshot() const;
+
+  // Coordinator side. Its clock starts at the real time (TLS peers check
+  // certificates against the real clock) and moves only when a test says.
+  ::certfleet::testing::FakeClock clock_;
+  CoordinatorParts c_;
+  std::unique_ptr<AgentServer> server_;
+  int port_ = 0;
+
+  // Agent side.
+  ::certfleet::testing::TempDir tmp_{"agentapi"};
+  LocalFilesystem fs_;
+  agent::AgentConfig config_;
+  agent::testing::FakeProcessRunner runner_;
+  agent::testing::FakeHealthChecker checker_;
+  // The install pipeline's clock: grace and health retries pass at once.
+  ::certfleet::testing::FakeClock install_clock_;
+  SystemClock session_clock_;
+  agent::IdentityStore identities_;
+  std::string agent_id_;
+  RecordingSessionObserver session_observer_;
+  std::unique_ptr<agent::TargetManager> targets_;
+  std::unique_ptr<agent::AgentSession> session_;
+  std::shared_ptr<Cancellation> cancel_;
+  std::thread session_thread_;
+};
+
+}  // namespace certfleet::agentapi::testing
+
+#endif  // CERTFLEET_TESTS_AGENTAPI_E2E_FIXTURE_H_
