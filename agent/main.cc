@@ -22,6 +22,7 @@
 #include "agent/client/enroll.h"
 #include "agent/client/identity.h"
 #include "agent/client/session.h"
+#include "agent/client/session_metrics.h"
 #include "agent/config/agent_config.h"
 #include "agent/install/health_checker.h"
 #include "agent/install/target_manager.h"
@@ -181,12 +182,13 @@ int RunCommand(const AgentConfig& cfg) {
   if (absl::StatusOr<Identity> id = identities.Load(); !id.ok()) {
     return Fail(id.status());
   }
+  SessionMetrics session_metrics(&registry);
   AgentSession session({.coordinators = cfg.coordinators,
                         .reconnect = {.initial = cfg.reconnect_initial,
                                       .max = cfg.reconnect_max,
                                       .jitter = 0.5},
                         .hostname = Hostname()},
-                       identities, **targets, clock);
+                       identities, **targets, clock, &session_metrics);
   session.Run(ctx);
   return kExitOk;
 }

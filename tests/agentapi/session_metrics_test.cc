@@ -1,0 +1,34 @@
+// The agent's connection metrics, as Prometheus renders them.
+#include "agent/client/session_metrics.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace certfleet::agent {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+TEST(SessionMetricsTest, ConnectedGaugeAndDisconnectsByCoordinator) {
+  metrics::Registry registry;
+  SessionMetrics metrics(&registry);
+  EXPECT_THAT(registry.Render(),
+              HasSubstr("certfleet_agent_coordinator_connected 0\n"));
+  metrics.OnConnected("10.0.0.1:7443");
+  EXPECT_THAT(registry.Render(),
+              HasSubstr("certfleet_agent_coordinator_connected 1\n"));
+  metrics.OnDisconnected("10.0.0.1:7443", "UNAVAILABLE: connection reset");
+  metrics.OnDisconnected("10.0.0.1:7443", "UNAVAILABLE: refused");
+  metrics.OnDisconnected("10.0.0.2:7443", "UNAVAILABLE: refused");
+  const std::string text = registry.Render();
+  EXPECT_THAT(text, HasSubstr("certfleet_agent_coordinator_connected 0\n"));
+  EXPECT_THAT(text, HasSubstr("certfleet_agent_coordinator_disconnects_total{"
+                              "coordinator=\"10.0.0.1:7443\"} 2\n"));
+  EXPECT_THAT(text, HasSubstr("certfleet_agent_coordinator_disconnects_total{"
+                              "coordinator=\"10.0.0.2:7443\"} 1\n"));
+  EXPECT_THAT(text, Not(HasSubstr("connection reset")));
+}
+
+}  // namespace
+}  // namespace certfleet::agent
