@@ -83,7 +83,8 @@ Args ParseArgs(int argc, char** argv) {
       LogLevel level;
       const std::string v = value();
       if (!ParseLogLevel(v, &level)) {
-        a.error = absl::StrCat("--log-level: \"", v, "\" is not one of debug, "
+        a.error = absl::StrCat("--log-level: \"", v,
+                               "\" is not one of debug, "
                                "info, warning, error");
       } else {
         SetLogLevel(level);
@@ -119,12 +120,11 @@ int EnrollCommand(const AgentConfig& cfg, const std::string& token) {
   LocalFilesystem fs;
   absl::StatusOr<std::string> ca = fs.ReadFile(cfg.coordinator_ca);
   if (!ca.ok()) return Fail(ca.status());
-  absl::StatusOr<Identity> identity =
-      Enroll({.coordinators = cfg.coordinators,
-              .coordinator_ca_pem = *ca,
-              .token = token,
-              .hostname = Hostname(),
-              .labels = cfg.labels});
+  absl::StatusOr<Identity> identity = Enroll({.coordinators = cfg.coordinators,
+                                              .coordinator_ca_pem = *ca,
+                                              .token = token,
+                                              .hostname = Hostname(),
+                                              .labels = cfg.labels});
   if (!identity.ok()) return Fail(identity.status());
   IdentityStore store(cfg.identity_dir, fs);
   if (absl::Status s = store.Save(*identity); !s.ok()) return Fail(s);

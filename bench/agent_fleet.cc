@@ -41,15 +41,11 @@ absl::Status AgentFleet::WriteConfig(size_t index) {
   std::string yaml = absl::StrCat(
       "coordinators: [\"", options_.coordinator, "\"]\n",
       "coordinator_ca: ", options_.dir, "/coordinator-ca.pem\n",
-      "identity_dir: ", dir, "/identity\n",
-      "targets:\n",
-      "  - name: site\n",
-      "    directory: ", dir, "/site\n",
-      "    files:\n",
+      "identity_dir: ", dir, "/identity\n", "targets:\n", "  - name: site\n",
+      "    directory: ", dir, "/site\n", "    files:\n",
       "      - {path: fullchain.pem, format: fullchain}\n",
       "      - {path: privkey.pem, format: key}\n",
-      "    reload: {command: [/bin/true], timeout: 10s}\n",
-      "    grace: 0s\n");
+      "    reload: {command: [/bin/true], timeout: 10s}\n", "    grace: 0s\n");
   if (options_.health_check) {
     absl::StrAppend(&yaml,
                     "    health:\n"
@@ -80,18 +76,18 @@ absl::Status AgentFleet::Enroll(const std::vector<std::string>& tokens,
       if (i >= tokens.size()) return;
       const size_t index = first + i;
       const std::string dir = AgentDir(index);
-      absl::StatusOr<MeasuredRun> run = RunMeasured(
-          {.argv = {options_.agent_binary, "enroll", "--config",
-                    configs_[index], "--token", tokens[i]},
-           .env = options_.env,
-           .stdout_path = dir + "/enroll.out",
-           .stderr_path = dir + "/enroll.err",
-           .timeout = absl::Seconds(60)});
+      absl::StatusOr<MeasuredRun> run =
+          RunMeasured({.argv = {options_.agent_binary, "enroll", "--config",
+                                configs_[index], "--token", tokens[i]},
+                       .env = options_.env,
+                       .stdout_path = dir + "/enroll.out",
+                       .stderr_path = dir + "/enroll.err",
+                       .timeout = absl::Seconds(60)});
       absl::Status s = run.status();
       if (s.ok() && run->exit_code != 0) {
-        s = absl::InternalError(absl::StrCat(
-            "agent ", index, ": enroll exited ", run->exit_code, ": ",
-            FileTail(dir + "/enroll.err", 600)));
+        s = absl::InternalError(
+            absl::StrCat("agent ", index, ": enroll exited ", run->exit_code,
+                         ": ", FileTail(dir + "/enroll.err", 600)));
       }
       if (!s.ok()) {
         absl::MutexLock lock(&mu);

@@ -26,9 +26,9 @@ namespace certfleet::bench {
 
 struct AgentFleetOptions {
   std::string agent_binary;
-  std::string dir;          // agent i lives in dir/agent-<i>
-  std::string coordinator;  // "127.0.0.1:port"
-  std::string ca_pem;       // the coordinator's internal CA
+  std::string dir;           // agent i lives in dir/agent-<i>
+  std::string coordinator;   // "127.0.0.1:port"
+  std::string ca_pem;        // the coordinator's internal CA
   bool health_check = true;  // a `command: [/bin/true]` health check
   // Extra environment for every agent process (MALLOC_ARENA_MAX=2, ...).
   std::vector<std::pair<std::string, std::string>> env;

@@ -83,11 +83,12 @@ absl::Status RunRounds(FleetCoordinator& coord, const ScenarioOptions& o,
 }
 
 void PrintMemory(const FanoutResult& r) {
-  printf("  coordinator RSS: %ld kB with 0 agents, %ld kB with %d connected "
-         "→ %.1f kB per agent (after malloc_trim: %ld → %ld kB, %.1f kB per "
-         "agent); %ld threads\n",
-         r.rss0_kb, r.rssn_kb, r.agents, r.kb_per_agent, r.rss0_trim_kb,
-         r.rssn_trim_kb, r.kb_per_agent_trim, r.coordinator_threads);
+  printf(
+      "  coordinator RSS: %ld kB with 0 agents, %ld kB with %d connected "
+      "→ %.1f kB per agent (after malloc_trim: %ld → %ld kB, %.1f kB per "
+      "agent); %ld threads\n",
+      r.rss0_kb, r.rssn_kb, r.agents, r.kb_per_agent, r.rss0_trim_kb,
+      r.rssn_trim_kb, r.kb_per_agent_trim, r.coordinator_threads);
 }
 
 }  // namespace
@@ -146,14 +147,15 @@ absl::StatusOr<FootprintResult> RunFootprint(const ScenarioOptions& o) {
                     .involuntary_switches = after.involuntary_switches -
                                             before.involuntary_switches,
                     .wakeups_by_thread = WakeupsByThread(before, after)};
-  printf("  VmRSS %ld kB (anon %ld, file %ld), VmHWM %ld kB, PSS %ld kB, "
-         "%ld threads\n"
-         "  over %.0f s: CPU %.0f ms, %ld voluntary + %ld involuntary "
-         "context switches\n"
-         "  wake-ups by thread: %s\n",
-         r.rss_kb, r.anon_kb, r.file_kb, r.hwm_kb, r.pss_kb, r.threads,
-         r.idle_s, r.cpu_ms, r.voluntary_switches, r.involuntary_switches,
-         r.wakeups_by_thread.c_str());
+  printf(
+      "  VmRSS %ld kB (anon %ld, file %ld), VmHWM %ld kB, PSS %ld kB, "
+      "%ld threads\n"
+      "  over %.0f s: CPU %.0f ms, %ld voluntary + %ld involuntary "
+      "context switches\n"
+      "  wake-ups by thread: %s\n",
+      r.rss_kb, r.anon_kb, r.file_kb, r.hwm_kb, r.pss_kb, r.threads, r.idle_s,
+      r.cpu_ms, r.voluntary_switches, r.involuntary_switches,
+      r.wakeups_by_thread.c_str());
   fflush(stdout);
   return r;
 }
@@ -207,10 +209,10 @@ absl::StatusOr<FanoutResult> RunFanout(const ScenarioOptions& o,
   if (simulated) {
     ASSIGN_OR_RETURN(
         loadgen.pid,
-        SpawnChild({.argv = {o.loadgen_binary, "--address", coord->address(),
-                             "--ca", tmp.File("ca.pem"), "--identities",
-                             ids_path},
-                    .output_path = tmp.File("loadgen.log")}));
+        SpawnChild(
+            {.argv = {o.loadgen_binary, "--address", coord->address(), "--ca",
+                      tmp.File("ca.pem"), "--identities", ids_path},
+             .output_path = tmp.File("loadgen.log")}));
   } else {
     RETURN_IF_ERROR(fleet.StartAll());
   }
@@ -228,11 +230,11 @@ absl::StatusOr<FanoutResult> RunFanout(const ScenarioOptions& o,
                        FileTail(tmp.File("loadgen.log"), 1500)));
     }
     if (absl::Now() > deadline) {
-      return Annotate(ok.status(),
-                      absl::StrCat(coord->connected(), " connected; ",
-                                   simulated
-                                       ? FileTail(tmp.File("loadgen.log"), 800)
-                                       : "agent 0: " + fleet.LogTail(0)));
+      return Annotate(
+          ok.status(),
+          absl::StrCat(coord->connected(), " connected; ",
+                       simulated ? FileTail(tmp.File("loadgen.log"), 800)
+                                 : "agent 0: " + fleet.LogTail(0)));
     }
   }
   r.connect_s = absl::ToDoubleSeconds(absl::Now() - connect_start);

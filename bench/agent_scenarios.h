@@ -27,8 +27,8 @@ namespace certfleet::bench {
 
 // The targets from the issue.
 inline constexpr double kTargetAgentRssMb = 24;
-inline constexpr double kTargetRealFanoutS = 2;      // N = 200
-inline constexpr double kTargetSimFanoutS = 10;      // N = 5,000
+inline constexpr double kTargetRealFanoutS = 2;  // N = 200
+inline constexpr double kTargetSimFanoutS = 10;  // N = 5,000
 inline constexpr double kTargetKbPerAgent = 64;
 
 struct ScenarioOptions {

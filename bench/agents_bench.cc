@@ -129,10 +129,14 @@ bool ParseArgs(int argc, char** argv, Args& a, std::string& error) {
 }
 
 nlohmann::json ToJson(const FootprintResult& r) {
-  return {{"idle_s", r.idle_s},       {"rss_kb", r.rss_kb},
-          {"hwm_kb", r.hwm_kb},       {"anon_kb", r.anon_kb},
-          {"file_kb", r.file_kb},     {"pss_kb", r.pss_kb},
-          {"threads", r.threads},     {"cpu_ms", r.cpu_ms},
+  return {{"idle_s", r.idle_s},
+          {"rss_kb", r.rss_kb},
+          {"hwm_kb", r.hwm_kb},
+          {"anon_kb", r.anon_kb},
+          {"file_kb", r.file_kb},
+          {"pss_kb", r.pss_kb},
+          {"threads", r.threads},
+          {"cpu_ms", r.cpu_ms},
           {"voluntary_switches", r.voluntary_switches},
           {"involuntary_switches", r.involuntary_switches},
           {"wakeups_by_thread", r.wakeups_by_thread}};
@@ -216,8 +220,7 @@ void PrintSummary(const nlohmann::json& all) {
     printf("%-34s %-32s %-22s %s\n",
            absl::StrCat("agent footprint (idle ", f["idle_s"].get<int>(), " s)")
                .c_str(),
-           "VmRSS / VmHWM",
-           absl::StrFormat("%.1f / %.1f MB", rss, hwm).c_str(),
+           "VmRSS / VmHWM", absl::StrFormat("%.1f / %.1f MB", rss, hwm).c_str(),
            absl::StrCat("<= 24 MB: ", Verdict(hwm, kTargetAgentRssMb)).c_str());
     printf("%-34s %-32s %-22s\n", "", "private (RssAnon) / PSS",
            absl::StrFormat("%.1f / %.1f MB", f["anon_kb"].get<double>() / 1024,
@@ -250,15 +253,14 @@ void PrintSummary(const nlohmann::json& all) {
            absl::StrFormat("<= %.0f s: %s", target, Verdict(median, target))
                .c_str());
     printf("%-34s %-32s %-22s\n", "", "rounds (s)", rounds.c_str());
-    printf("%-34s %-32s %-22s %s\n", "", "coordinator RSS per agent",
-           absl::StrFormat("%.1f kB (trim %.1f)",
-                           r["kb_per_agent"].get<double>(),
-                           r["kb_per_agent_trim"].get<double>())
-               .c_str(),
-           absl::StrCat("<= 64 KB: ",
-                        Verdict(r["kb_per_agent"].get<double>(),
-                                kTargetKbPerAgent))
-               .c_str());
+    printf(
+        "%-34s %-32s %-22s %s\n", "", "coordinator RSS per agent",
+        absl::StrFormat("%.1f kB (trim %.1f)", r["kb_per_agent"].get<double>(),
+                        r["kb_per_agent_trim"].get<double>())
+            .c_str(),
+        absl::StrCat("<= 64 KB: ", Verdict(r["kb_per_agent"].get<double>(),
+                                           kTargetKbPerAgent))
+            .c_str());
     printf("%-34s %-32s %-22s\n", "", "connect + first install",
            absl::StrFormat("%.1f s", r["connect_s"].get<double>()).c_str());
     printf("%-34s %-32s %-22s\n", "", "rejected deliveries",

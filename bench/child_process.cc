@@ -56,8 +56,8 @@ absl::StatusOr<pid_t> SpawnChild(const ChildSpec& spec) {
   argv.push_back(nullptr);
 
   pid_t pid = 0;
-  const int rc = posix_spawn(&pid, argv[0], &actions, &attr, argv.data(),
-                             envp.data());
+  const int rc =
+      posix_spawn(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) {
@@ -78,9 +78,9 @@ absl::StatusOr<int> WaitChild(pid_t pid, absl::Duration timeout) {
           absl::StrCat("process ", pid, ": ", strerror(errno)));
     }
     if (absl::Now() > deadline) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          "process ", pid, " still running after ",
-          absl::FormatDuration(timeout)));
+      return absl::DeadlineExceededError(
+          absl::StrCat("process ", pid, " still running after ",
+                       absl::FormatDuration(timeout)));
     }
     absl::SleepFor(absl::Milliseconds(5));
   }
@@ -95,7 +95,7 @@ int StopChildren(const std::vector<pid_t>& pids, absl::Duration grace) {
       int status = 0;
       const pid_t r = waitpid(*it, &status, WNOHANG);
       it = (r == *it || (r < 0 && errno == ECHILD)) ? running.erase(it)
-                                                     : std::next(it);
+                                                    : std::next(it);
     }
     if (!running.empty()) absl::SleepFor(absl::Milliseconds(20));
   }

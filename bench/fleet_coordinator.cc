@@ -33,8 +33,8 @@ absl::StatusOr<std::unique_ptr<FleetCoordinator>> FleetCoordinator::Start(
                    crypto::Kek::LoadOrCreate(dir + "/kek", fs));
   c->kek_.emplace(std::move(kek));
   ASSIGN_OR_RETURN(c->store_, store::SqliteStore::Open(dir + "/store.db"));
-  ASSIGN_OR_RETURN(c->ca_, fleet::InternalCa::LoadOrCreate(*c->store_, *c->kek_,
-                                                           c->clock_));
+  ASSIGN_OR_RETURN(
+      c->ca_, fleet::InternalCa::LoadOrCreate(*c->store_, *c->kek_, c->clock_));
   c->tokens_ = std::make_unique<fleet::BootstrapTokens>(*c->store_, c->clock_);
   c->enrollment_ = std::make_unique<fleet::EnrollmentService>(
       *c->store_, *c->ca_, *c->tokens_, c->clock_,
@@ -47,8 +47,8 @@ absl::StatusOr<std::unique_ptr<FleetCoordinator>> FleetCoordinator::Start(
   c->assignments_ = std::make_unique<fleet::Assignments>(
       std::vector<config::CertificateConfig>{cert});
   c->hub_ = std::make_unique<agentapi::AgentHub>(
-      *c->store_, *c->kek_, *c->assignments_, *c->enrollment_,
-      c->ca_->ca_pem(), c->clock_, &c->counter_);
+      *c->store_, *c->kek_, *c->assignments_, *c->enrollment_, c->ca_->ca_pem(),
+      c->clock_, &c->counter_);
   ASSIGN_OR_RETURN(c->server_,
                    agentapi::AgentServer::Start(
                        {.listen = "127.0.0.1:0", .server_names = {"127.0.0.1"}},
@@ -120,8 +120,10 @@ absl::StatusOr<absl::Time> FleetCoordinator::WaitForOk(
   if (!counter_.mu.AwaitWithTimeout(absl::Condition(&done), timeout)) {
     const Counter::Tally& t = counter_.by_version[version_id];
     return absl::DeadlineExceededError(absl::StrCat(
-        version_id, ": ", t.ok, " of ", n, " agents reported it installed "
-        "within ", absl::FormatDuration(timeout), " (", t.failed, " failed",
+        version_id, ": ", t.ok, " of ", n,
+        " agents reported it installed "
+        "within ",
+        absl::FormatDuration(timeout), " (", t.failed, " failed",
         t.first_error.empty() ? "" : ", first: " + t.first_error, ")"));
   }
   return counter_.by_version[version_id].last_ok;
@@ -139,9 +141,9 @@ absl::Status FleetCoordinator::WaitConnected(size_t n, absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   while (hub_->connected() < n) {
     if (absl::Now() > deadline) {
-      return absl::DeadlineExceededError(
-          absl::StrCat(hub_->connected(), " of ", n, " agents connected within ",
-                       absl::FormatDuration(timeout)));
+      return absl::DeadlineExceededError(absl::StrCat(
+          hub_->connected(), " of ", n, " agents connected within ",
+          absl::FormatDuration(timeout)));
     }
     absl::SleepFor(absl::Milliseconds(20));
   }

@@ -47,8 +47,7 @@ long Number(const std::map<std::string, std::string>& fields,
 absl::StatusOr<ProcSample> SampleProcess(pid_t pid) {
   if (pid == 0) pid = getpid();
   const std::string dir = absl::StrCat("/proc/", pid);
-  const std::map<std::string, std::string> status =
-      ReadStatus(dir + "/status");
+  const std::map<std::string, std::string> status = ReadStatus(dir + "/status");
   if (status.empty()) {
     return absl::NotFoundError(absl::StrCat("process ", pid, " is gone"));
   }
@@ -69,11 +68,11 @@ absl::StatusOr<ProcSample> SampleProcess(pid_t pid) {
       const std::map<std::string, std::string> t =
           ReadStatus(absl::StrCat(dir, "/task/", tid, "/status"));
       if (t.empty()) continue;  // the thread just ended
-      ThreadSample ts{.tid = static_cast<pid_t>(tid),
-                      .comm = t.count("Name") ? t.at("Name") : "?",
-                      .voluntary_switches = Number(t, "voluntary_ctxt_switches"),
-                      .involuntary_switches =
-                          Number(t, "nonvoluntary_ctxt_switches")};
+      ThreadSample ts{
+          .tid = static_cast<pid_t>(tid),
+          .comm = t.count("Name") ? t.at("Name") : "?",
+          .voluntary_switches = Number(t, "voluntary_ctxt_switches"),
+          .involuntary_switches = Number(t, "nonvoluntary_ctxt_switches")};
       s.voluntary_switches += ts.voluntary_switches;
       s.involuntary_switches += ts.involuntary_switches;
       s.per_thread.push_back(std::move(ts));

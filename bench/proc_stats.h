@@ -31,14 +31,14 @@ struct ThreadSample {
 };
 
 struct ProcSample {
-  long rss_kb = 0;        // VmRSS
-  long hwm_kb = 0;        // VmHWM (peak RSS)
-  long rss_anon_kb = 0;   // RssAnon: private, not shared with other processes
-  long rss_file_kb = 0;   // RssFile: mapped files (shared libraries)
+  long rss_kb = 0;       // VmRSS
+  long hwm_kb = 0;       // VmHWM (peak RSS)
+  long rss_anon_kb = 0;  // RssAnon: private, not shared with other processes
+  long rss_file_kb = 0;  // RssFile: mapped files (shared libraries)
   // Proportional set size (/proc/PID/smaps_rollup): shared pages divided
   // among the processes that map them; 0 when unreadable.
   long pss_kb = 0;
-  double cpu_ms = 0;      // utime + stime of every thread, /proc/PID/stat
+  double cpu_ms = 0;  // utime + stime of every thread, /proc/PID/stat
   long threads = 0;
   // Summed over /proc/PID/task/*/status (the process's own line counts
   // only its main thread).

@@ -140,10 +140,10 @@ class SimAgentPool::Stream
   }
 
   void OnDone(const grpc::Status& status) override {
-    pool_.OnEnded(welcomed_, status.ok()
-                                 ? "stream ended by the coordinator"
-                                 : absl::StrCat("stream failed: ",
-                                                status.error_message()));
+    pool_.OnEnded(
+        welcomed_,
+        status.ok() ? "stream ended by the coordinator"
+                    : absl::StrCat("stream failed: ", status.error_message()));
     absl::MutexLock lock(&mu_);
     done_ = true;
   }
@@ -220,14 +220,15 @@ absl::Status SimAgentPool::WaitConnected(absl::Duration timeout) {
   while (welcomed_.load() < options_.identities.size()) {
     if (ended_.load() > 0) {
       return absl::UnavailableError(
-          absl::StrCat(ended_.load(), " streams ended before all connected; "
-                       "first: ", first_error()));
+          absl::StrCat(ended_.load(),
+                       " streams ended before all connected; "
+                       "first: ",
+                       first_error()));
     }
     if (absl::Now() > deadline) {
-      return absl::DeadlineExceededError(
-          absl::StrCat(welcomed_.load(), " of ", options_.identities.size(),
-                       " streams welcomed within ",
-                       absl::FormatDuration(timeout)));
+      return absl::DeadlineExceededError(absl::StrCat(
+          welcomed_.load(), " of ", options_.identities.size(),
+          " streams welcomed within ", absl::FormatDuration(timeout)));
     }
     absl::SleepFor(absl::Milliseconds(20));
   }

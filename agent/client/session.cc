@@ -194,7 +194,8 @@ absl::Status AgentSession::ServeOnce(const std::string& address,
     writer_ = nullptr;
   }
   grpc::Status status = stream->Finish();
-  if (status.ok()) return absl::UnavailableError("the coordinator ended the stream");
+  if (status.ok())
+    return absl::UnavailableError("the coordinator ended the stream");
   (void)connected;
   return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
                       status.error_message());
@@ -249,7 +250,8 @@ absl::Time AgentSession::NextIdentityCheck() const {
 }
 
 void AgentSession::MaybeRenewIdentity() {
-  std::string hostname = options_.hostname.empty() ? "agent" : options_.hostname;
+  std::string hostname =
+      options_.hostname.empty() ? "agent" : options_.hostname;
   {
     absl::MutexLock lock(&mu_);
     if (!identity_ || !connected_) return;
@@ -296,7 +298,8 @@ void AgentSession::HandleIdentity(const std::string& cert_pem,
   absl::MutexLock lock(&mu_);
   renewal_key_.reset();
   if (!saved.ok()) {
-    CF_LOG_ERROR("renewed identity does not load: %s", saved.status().ToString());
+    CF_LOG_ERROR("renewed identity does not load: %s",
+                 saved.status().ToString());
     return;
   }
   identity_ = *saved;

@@ -41,9 +41,8 @@ namespace certfleet::agent {
 
 struct SessionOptions {
   std::vector<std::string> coordinators;  // "host:port", tried in turn
-  BackoffPolicy reconnect = {.initial = absl::Seconds(1),
-                             .max = absl::Seconds(60),
-                             .jitter = 0.5};
+  BackoffPolicy reconnect = {
+      .initial = absl::Seconds(1), .max = absl::Seconds(60), .jitter = 0.5};
   // HTTP/2 keepalive ping interval: notices a dead connection.
   absl::Duration keepalive = absl::Seconds(30);
   std::string hostname;

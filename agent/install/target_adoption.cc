@@ -74,9 +74,10 @@ absl::StatusOr<std::string> TargetInstaller::AdoptExisting() {
         info.leaf_pem = chain->front().ToPem();
       }
     }
-    files.push_back(RenderedFile{.path = spec.path,
-                                 .content = *std::move(content),
-                                 .mode = static_cast<mode_t>(st.st_mode & 07777)});
+    files.push_back(
+        RenderedFile{.path = spec.path,
+                     .content = *std::move(content),
+                     .mode = static_cast<mode_t>(st.st_mode & 07777)});
   }
   if (files.empty()) return std::string();
   CF_LOG_INFO(
@@ -87,11 +88,11 @@ absl::StatusOr<std::string> TargetInstaller::AdoptExisting() {
   files.push_back(RenderedFile{.path = kVersionInfoFileName,
                                .content = EncodeVersionInfo(info),
                                .mode = 0644});
-  RETURN_IF_ERROR(dir_.WriteVersion(kAdoptedVersion, files, spec_.uid,
-                                    spec_.gid));
+  RETURN_IF_ERROR(
+      dir_.WriteVersion(kAdoptedVersion, files, spec_.uid, spec_.gid));
   Failpoint("agent.adopt.written");
-  RETURN_IF_ERROR(SaveJournal(Journal{.serving = kAdoptedVersion,
-                                      .phase = Journal::Phase::kIdle}));
+  RETURN_IF_ERROR(SaveJournal(
+      Journal{.serving = kAdoptedVersion, .phase = Journal::Phase::kIdle}));
   RETURN_IF_ERROR(dir_.SwapCurrent(kAdoptedVersion));
   Failpoint("agent.adopt.swapped");
   RETURN_IF_ERROR(dir_.EnsureStableLinks(stable_paths_));

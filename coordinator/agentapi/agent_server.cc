@@ -27,7 +27,8 @@ std::string VerifiedAgentId(const grpc::CallbackServerContext* context) {
   absl::StatusOr<crypto::Certificate> cert = crypto::Certificate::FromPem(
       absl::string_view(pem[0].data(), pem[0].size()));
   if (!cert.ok()) return "";
-  absl::StatusOr<std::string> id = fleet::InternalCa::AgentIdFromCertificate(*cert);
+  absl::StatusOr<std::string> id =
+      fleet::InternalCa::AgentIdFromCertificate(*cert);
   return id.ok() ? *id : "";
 }
 
@@ -193,7 +194,8 @@ class EnrollmentImpl final : public v1::Enrollment::CallbackService {
     response->set_agent_id(result->agent_id);
     response->set_certificate_pem(result->certificate_pem);
     response->set_ca_pem(result->ca_pem);
-    for (const auto& [k, v] : result->labels) (*response->mutable_labels())[k] = v;
+    for (const auto& [k, v] : result->labels)
+      (*response->mutable_labels())[k] = v;
     reactor->Finish(grpc::Status::OK);
     return reactor;
   }
@@ -227,9 +229,10 @@ absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Start(
   builder.RegisterService(server->enrollment_service_.get());
   builder.RegisterService(server->agent_service_.get());
   // Agents ping to keep their stream alive across idle NATs; accept it.
-  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
-                             static_cast<int>(absl::ToInt64Milliseconds(
-                                 options.min_client_ping_interval)));
+  builder.AddChannelArgument(
+      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+      static_cast<int>(
+          absl::ToInt64Milliseconds(options.min_client_ping_interval)));
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   // Memory per connected agent (bench/run_agents.sh): the TLS frame
@@ -241,9 +244,9 @@ absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Start(
   builder.AddChannelArgument(GRPC_ARG_TSI_MAX_FRAME_SIZE, 4096);
   server->server_ = builder.BuildAndStart();
   if (!server->server_ || server->port_ == 0) {
-    return absl::UnavailableError(absl::StrCat(
-        "agent service cannot listen on ", options.listen,
-        " (address in use, or not an address of this host?)"));
+    return absl::UnavailableError(
+        absl::StrCat("agent service cannot listen on ", options.listen,
+                     " (address in use, or not an address of this host?)"));
   }
   CF_LOG_INFO("agent service listening on %s (port %d)", options.listen,
               server->port_);

@@ -440,8 +440,8 @@ TEST(AgentConfigExampleTest, ShippedExampleParses) {
   EXPECT_THAT(nginx.require_names, ElementsAre("*.example.test"));
   EXPECT_THAT(nginx.reload_command,
               ElementsAre("/usr/sbin/nginx", "-c", "/tmp/nginx-1/nginx.conf",
-                          "-p", "/tmp/nginx-1/", "-e",
-                          "/tmp/nginx-1/error.log", "-s", "reload"));
+                          "-p", "/tmp/nginx-1/", "-e", "/tmp/nginx-1/error.log",
+                          "-s", "reload"));
   ASSERT_EQ(nginx.health.size(), 1u);
   EXPECT_EQ(nginx.health[0].kind, HealthCheckSpec::Kind::kTls);
   EXPECT_EQ(nginx.health[0].address, "127.0.0.1:8443");

@@ -8,13 +8,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/blocking_counter.h"
-#include "common/filesystem.h"
-#include "tests/testing/temp_dir.h"
 #include "absl/synchronization/notification.h"
+#include "common/filesystem.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/agent/install_fixture.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
 
 namespace certfleet::agent::testing {
 namespace {
@@ -142,14 +142,12 @@ TEST_F(InstallFixture, AFailingFirstInstallLeavesNothingServed) {
 TEST_F(InstallFixture, AFailingFirstInstallRollsBackToTheFilesFoundThere) {
   const Bundle before = WwwBundle(0, "0b00");
   std::filesystem::create_directories(Dir());
-  ::certfleet::testing::WriteFileOrDie(Path("cert.pem"), before.leaf_pem,
-                                       0644);
+  ::certfleet::testing::WriteFileOrDie(Path("cert.pem"), before.leaf_pem, 0644);
   ::certfleet::testing::WriteFileOrDie(Path("key.pem"), before.key_pem, 0640);
   auto manager = NewManager();
   int reloads = 0;
   runner_.SetHandler([&reloads](const ProcessSpec&) {
-    return ++reloads == 1 ? Exit(1, "nginx: [emerg] no such file\n")
-                          : Exit(0);
+    return ++reloads == 1 ? Exit(1, "nginx: [emerg] no such file\n") : Exit(0);
   });
   const InstallOutcome outcome =
       manager->Install(WwwBundle(1, "0a01"), Context());
@@ -180,8 +178,7 @@ TEST_F(InstallFixture, AFailingFirstInstallRollsBackToTheFilesFoundThere) {
 TEST_F(InstallFixture, TheAdoptedFilesAreThePreviousVersionThenPruned) {
   const Bundle before = WwwBundle(0, "0b00");
   std::filesystem::create_directories(Dir());
-  ::certfleet::testing::WriteFileOrDie(Path("cert.pem"), before.leaf_pem,
-                                       0644);
+  ::certfleet::testing::WriteFileOrDie(Path("cert.pem"), before.leaf_pem, 0644);
   auto manager = NewManager();
   ASSERT_TRUE(manager->Install(WwwBundle(1, "0a01"), Context()).ok);
   EXPECT_EQ(ServedSerialWithMatchingKey(), "0a01");

@@ -47,8 +47,8 @@ TargetStatus RealAgent::Status(const std::string& target) const {
 }
 
 const crypto::testing::TestCa& Ca() {
-  static const auto* ca = new crypto::testing::TestCa(
-      crypto::testing::TestCa::Create("Agent Web"));
+  static const auto* ca =
+      new crypto::testing::TestCa(crypto::testing::TestCa::Create("Agent Web"));
   return *ca;
 }
 
@@ -82,8 +82,7 @@ void WriteCombinedPlaceholder(const Bundle& bundle, const std::string& path) {
                  0600);
 }
 
-Bundle NextBundle(const std::string& target,
-                  const std::string& serial_prefix) {
+Bundle NextBundle(const std::string& target, const std::string& serial_prefix) {
   static std::atomic<int> next{1};
   const int n = next.fetch_add(1);
   return WwwBundle(target, absl::StrCat(target, "/", n),
@@ -98,8 +97,7 @@ std::string Serial(const Bundle& bundle) {
 
 std::string YamlString(const std::string& text) {
   return absl::StrCat(
-      "\"", absl::StrReplaceAll(text, {{"\\", "\\\\"}, {"\"", "\\\""}}),
-      "\"");
+      "\"", absl::StrReplaceAll(text, {{"\\", "\\\\"}, {"\"", "\\\""}}), "\"");
 }
 
 std::string YamlList(const std::vector<std::string>& items) {
@@ -123,11 +121,10 @@ std::string AgentYaml(const std::string& dir, const std::string& targets_yaml) {
 absl::StatusOr<AgentConfig> ParseConfig(const std::string& yaml,
                                         const std::string& dir) {
   LocalFilesystem fs;
-  return ParseAgentConfig(
-      yaml, dir + "/agent.yaml", fs,
-      [](const std::string&) -> std::optional<std::string> {
-        return std::nullopt;
-      });
+  return ParseAgentConfig(yaml, dir + "/agent.yaml", fs,
+                          [](const std::string&) -> std::optional<std::string> {
+                            return std::nullopt;
+                          });
 }
 
 std::string Describe(const InstallOutcome& outcome) {
@@ -189,11 +186,9 @@ absl::StatusOr<std::string> MatchingSerial(const std::string& key_path,
   if (certs->empty()) {
     return absl::FailedPreconditionError(cert_path + ": no certificate");
   }
-  if (absl::Status s = crypto::CheckKeyMatches(*key, certs->front());
-      !s.ok()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(key_path, " does not match ", cert_path, ": ",
-                     s.message()));
+  if (absl::Status s = crypto::CheckKeyMatches(*key, certs->front()); !s.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        key_path, " does not match ", cert_path, ": ", s.message()));
   }
   return certs->front().SerialHex();
 }

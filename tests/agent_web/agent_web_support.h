@@ -4,7 +4,8 @@
 // holds on disk and what a server serves over TLS.
 //
 //   ASSERT_OK_AND_ASSIGN(AgentConfig config,
-//                        ParseConfig(AgentYaml(tmp.path(), targets), tmp.path()));
+//                        ParseConfig(AgentYaml(tmp.path(), targets),
+//                        tmp.path()));
 //   RealAgent agent;
 //   ASSERT_OK(agent.Start(config));
 //   Bundle b = NextBundle("www");

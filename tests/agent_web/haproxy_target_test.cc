@@ -40,17 +40,23 @@ std::string TargetsYaml(const HaproxyLab& lab) {
   return absl::StrCat(
       "targets:\n"
       "  - name: lb\n"
-      "    directory: ", YamlString(lab.lb_dir), "\n"
+      "    directory: ",
+      YamlString(lab.lb_dir),
+      "\n"
       "    require_names: [\"www.example.test\"]\n"
       "    files:\n"
       "      - {path: www.pem, format: combined}\n"
       "    reload:\n"
-      "      command: ", YamlList(lab.haproxy->ReloadCommand()), "\n"
+      "      command: ",
+      YamlList(lab.haproxy->ReloadCommand()),
+      "\n"
       "      timeout: 20s\n"
       // The reload script returns once the new worker serves.
       "    grace: 0s\n"
       "    health:\n"
-      "      - tls: {address: ", YamlString(lab.haproxy->address()), "}\n"
+      "      - tls: {address: ",
+      YamlString(lab.haproxy->address()),
+      "}\n"
       "    health_timeout: 5s\n"
       "    keep_versions: 2\n");
 }

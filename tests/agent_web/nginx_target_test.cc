@@ -65,13 +65,17 @@ std::string TargetsYaml(const NginxLab& lab) {
   return absl::StrCat(
       "targets:\n"
       "  - name: www\n"
-      "    directory: ", YamlString(lab.www_dir), "\n"
+      "    directory: ",
+      YamlString(lab.www_dir),
+      "\n"
       "    require_names: [\"www.example.test\"]\n"
       "    files:\n"
       "      - {path: fullchain.pem, format: fullchain}\n"
       "      - {path: key.pem, format: key}\n"
       "    reload:\n"
-      "      command: ", YamlList(lab.nginx->ReloadCommand()), "\n"
+      "      command: ",
+      YamlList(lab.nginx->ReloadCommand()),
+      "\n"
       "      timeout: 20s\n"
       // The first handshake with the new certificate comes ≈ 30–90 ms after
       // `nginx -s reload`, and the old worker accepts for ≈ 100 ms more
@@ -79,20 +83,30 @@ std::string TargetsYaml(const NginxLab& lab) {
       // (it is retried every 250 ms anyway).
       "    grace: 250ms\n"
       "    health:\n"
-      "      - tls: {address: ", YamlString(lab.nginx->address()), "}\n"
-      "      - http: {url: ", YamlString(healthz), ", expect_status: 200}\n"
-      "      - command: ", YamlList({"/bin/sh", "-c", kRefuseScript}), "\n"
+      "      - tls: {address: ",
+      YamlString(lab.nginx->address()),
+      "}\n"
+      "      - http: {url: ",
+      YamlString(healthz),
+      ", expect_status: 200}\n"
+      "      - command: ",
+      YamlList({"/bin/sh", "-c", kRefuseScript}),
+      "\n"
       // A failing gate costs all of it.
       "    health_timeout: 2s\n"
       "    keep_versions: 2\n"
       "  - name: api\n"
-      "    directory: ", YamlString(lab.api_dir), "\n"
+      "    directory: ",
+      YamlString(lab.api_dir),
+      "\n"
       "    files:\n"
       "      - {path: fullchain.pem, format: fullchain}\n"
       "      - {path: key.pem, format: key}\n"
       "    grace: 0s\n"
       "    health:\n"
-      "      - http: {url: ", YamlString(healthz), ", expect_status: 204}\n"
+      "      - http: {url: ",
+      YamlString(healthz),
+      ", expect_status: 204}\n"
       "    health_timeout: 600ms\n");
 }
 
@@ -204,10 +218,10 @@ TEST_F(NginxTargetTest, InstallReloadsNginxWhichServesTheNewCertificate) {
   ASSERT_EQ(stat(Www("key.pem").c_str(), &key_stat), 0);
   EXPECT_EQ(key_stat.st_mode & 07777, 0600u);
   // keep_versions: 2 = the serving one and the previous one.
-  EXPECT_THAT(VersionDirs(lab_->www_dir),
-              UnorderedElementsAre(
-                  TargetDirectory::VersionDirName(base.version_id),
-                  TargetDirectory::VersionDirName(next.version_id)));
+  EXPECT_THAT(
+      VersionDirs(lab_->www_dir),
+      UnorderedElementsAre(TargetDirectory::VersionDirName(base.version_id),
+                           TargetDirectory::VersionDirName(next.version_id)));
   const TargetStatus status = InventoryOf("www");
   EXPECT_EQ(status.version_id, next.version_id);
   EXPECT_EQ(status.serial, Serial(next));
@@ -267,8 +281,7 @@ TEST_F(NginxTargetTest, FailedHealthCheckRollsBackAndNginxServesTheOldAgain) {
   // nginx did load the refused certificate; the rollback reloaded it back.
   ASSERT_NO_FATAL_FAILURE(ExpectServing(base));
   EXPECT_TRUE(InventoryOf("www").healthy) << InventoryOf("www").health_detail;
-  EXPECT_EQ(Metric("certfleet_agent_health_failures_total{target=\"www\"}"),
-            1);
+  EXPECT_EQ(Metric("certfleet_agent_health_failures_total{target=\"www\"}"), 1);
   EXPECT_EQ(Metric("certfleet_agent_rollbacks_total{target=\"www\"}"), 1);
 }
 
@@ -287,9 +300,9 @@ TEST_F(NginxTargetTest, RollbackCompletesAfterTheCallersDeadlineExpired) {
 
   EXPECT_FALSE(outcome.ok);
   EXPECT_EQ(outcome.failed_step, "health");
-  EXPECT_THAT(outcome.error, AllOf(HasSubstr("rolled back to " +
-                                             base.version_id),
-                                   Not(HasSubstr("after the rollback"))));
+  EXPECT_THAT(outcome.error,
+              AllOf(HasSubstr("rolled back to " + base.version_id),
+                    Not(HasSubstr("after the rollback"))));
   EXPECT_TRUE(outcome.rolled_back);
   EXPECT_GT(absl::Now(), ctx.deadline());
   ASSERT_NO_FATAL_FAILURE(ExpectServing(base));

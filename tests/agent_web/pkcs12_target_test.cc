@@ -36,23 +36,23 @@ class Pkcs12TargetTest : public ::testing::Test {
     WriteFileOrDie(tmp_.File("wrong.pass"), "correct horse\n", 0600);
     absl::StatusOr<AgentConfig> config = ParseConfig(
         AgentYaml(tmp_.path(),
-                  absl::StrCat(
-                      "targets:\n"
-                      "  - name: keystore\n"
-                      "    directory: ", YamlString(Dir()), "\n"
-                      "    require_names: [\"www.example.test\"]\n"
-                      "    files:\n"
-                      "      - path: www.p12\n"
-                      "        format: pkcs12\n"
-                      "        password_file: p12.pass\n"
-                      "    grace: 0s\n")),
+                  absl::StrCat("targets:\n"
+                               "  - name: keystore\n"
+                               "    directory: ",
+                               YamlString(Dir()),
+                               "\n"
+                               "    require_names: [\"www.example.test\"]\n"
+                               "    files:\n"
+                               "      - path: www.p12\n"
+                               "        format: pkcs12\n"
+                               "        password_file: p12.pass\n"
+                               "    grace: 0s\n")),
         tmp_.path());
     ASSERT_OK(config.status());
     config_ = *std::move(config);
     ASSERT_EQ(config_.targets.size(), 1u);
     // Resolved against agent.yaml's directory.
-    ASSERT_EQ(config_.targets[0].files[0].password_file,
-              tmp_.File("p12.pass"));
+    ASSERT_EQ(config_.targets[0].files[0].password_file, tmp_.File("p12.pass"));
     ASSERT_OK(agent_.Start(config_));
     absl::StatusOr<std::string> openssl = harness::FindProgram("openssl");
     ASSERT_OK(openssl.status());
@@ -66,11 +66,11 @@ class Pkcs12TargetTest : public ::testing::Test {
   // the agent's own process runner.
   ProcessResult OpenP12(const std::string& password_file,
                         const std::vector<std::string>& args) {
-    std::vector<std::string> argv = {openssl_, "pkcs12", "-in", P12(),
-                                     "-passin", "file:" + password_file};
+    std::vector<std::string> argv = {
+        openssl_, "pkcs12", "-in", P12(), "-passin", "file:" + password_file};
     argv.insert(argv.end(), args.begin(), args.end());
-    absl::StatusOr<ProcessResult> result =
-        agent_.runner.Run({.argv = argv, .timeout = absl::Seconds(20)}, Deadline());
+    absl::StatusOr<ProcessResult> result = agent_.runner.Run(
+        {.argv = argv, .timeout = absl::Seconds(20)}, Deadline());
     EXPECT_OK(result.status());
     return result.value_or(ProcessResult{});
   }

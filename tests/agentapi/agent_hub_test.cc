@@ -132,8 +132,8 @@ class AgentHubTest : public ::testing::Test {
 
 TEST_F(AgentHubTest, StreamOfAgentNotEnrolledIsClosed) {
   std::shared_ptr<FakeChannel> ch = Attach("agt-00000000dead");
-  EXPECT_THAT(ch->closed(), Optional(std::string(
-                                "agent agt-00000000dead is not enrolled")));
+  EXPECT_THAT(ch->closed(),
+              Optional(std::string("agent agt-00000000dead is not enrolled")));
   EXPECT_THAT(ch->sent(), IsEmpty());
   EXPECT_EQ(c_.hub->connected(), 0u);
 }
@@ -292,9 +292,9 @@ TEST_F(AgentHubTest, SecondStreamReplacesTheFirst) {
   AddVersion("1a01");
   std::shared_ptr<FakeChannel> first = Attach(kWebAgent);
   std::shared_ptr<FakeChannel> second = Attach(kWebAgent);
-  EXPECT_THAT(first->closed(),
-              Optional(std::string(
-                  "replaced by a newer stream of the same agent")));
+  EXPECT_THAT(
+      first->closed(),
+      Optional(std::string("replaced by a newer stream of the same agent")));
   EXPECT_EQ(second->closed(), std::nullopt);
   ASSERT_THAT(second->sent(), SizeIs(1));
   EXPECT_TRUE(second->sent()[0].has_welcome());
@@ -336,8 +336,8 @@ TEST_F(AgentHubTest, VersionWhoseKeyDoesNotOpenIsNotSent) {
                        c_.store.GetVersion("web", 1));
   ASSERT_TRUE(v.has_value());
   // Sealed for another certificate: opening it for "web" fails.
-  ASSERT_OK_AND_ASSIGN(v->key_sealed,
-                       c_.kek.Seal(good.key_pem, "certfleet:certificate-key:x"));
+  ASSERT_OK_AND_ASSIGN(
+      v->key_sealed, c_.kek.Seal(good.key_pem, "certfleet:certificate-key:x"));
   ASSERT_OK(c_.store.AddVersion(*v).status());
 
   std::shared_ptr<FakeChannel> ch = Attach(kWebAgent);

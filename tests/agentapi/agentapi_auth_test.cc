@@ -92,9 +92,9 @@ TEST_F(AgentAuthTest, IdentityOfAnAgentNotEnrolledIsRefused) {
       std::string cert_pem,
       c_.ca->SignAgentCsr(csr, "agt-00000000dead", absl::Hours(1)));
   ASSERT_OK_AND_ASSIGN(std::string key_pem, key.ToPem());
-  RawStream stream(Address(), {.ca_pem = c_.ca->ca_pem(),
-                               .key_pem = key_pem,
-                               .cert_pem = cert_pem});
+  RawStream stream(
+      Address(),
+      {.ca_pem = c_.ca->ca_pem(), .key_pem = key_pem, .cert_pem = cert_pem});
   stream.Write(HelloMessage());
   EXPECT_FALSE(stream.Read().has_value());  // no welcome
   const grpc::Status status = stream.Finish();
@@ -122,11 +122,11 @@ TEST_F(AgentAuthTest, UsedExpiredAndOverreachingTokensAreRefused) {
                        HasSubstr("label role=admin is not granted")));
 
   clock_.Advance(absl::Hours(2));  // tokens live an hour
-  EXPECT_THAT(EnrollWith(other, {{"role", "web"}}),
-              StatusIs(absl::StatusCode::kPermissionDenied,
-                       HasSubstr(absl::StrCat("bootstrap token ",
-                                              other.substr(5, 16),
-                                              " expired at"))));
+  EXPECT_THAT(
+      EnrollWith(other, {{"role", "web"}}),
+      StatusIs(absl::StatusCode::kPermissionDenied,
+               HasSubstr(absl::StrCat("bootstrap token ", other.substr(5, 16),
+                                      " expired at"))));
 
   ASSERT_OK_AND_ASSIGN(auto agents, c_.store.ListAgents());
   ASSERT_EQ(agents.size(), 1u);
@@ -149,7 +149,8 @@ TEST_F(AgentAuthTest, AgentRenewsItsIdentityOverTheStreamAndReconnects) {
   ASSERT_TRUE(WaitFor([&] {
     renewed = identities_.Load();
     return renewed.ok() && Serial(renewed->cert_pem) != old_serial;
-  })) << "identity on disk still has serial " << old_serial;
+  })) << "identity on disk still has serial "
+      << old_serial;
   EXPECT_EQ(renewed->agent_id, old.agent_id);
   EXPECT_NE(renewed->key_pem, old.key_pem);  // a fresh key, matching (Load)
   EXPECT_EQ(renewed->ca_pem, c_.ca->ca_pem());
@@ -161,8 +162,7 @@ TEST_F(AgentAuthTest, AgentRenewsItsIdentityOverTheStreamAndReconnects) {
 
   // It dropped the stream that used the old identity and came back.
   ASSERT_TRUE(WaitFor([&] { return session_observer_.connects() == 2; }));
-  EXPECT_THAT(session_observer_.disconnects().front(),
-              HasSubstr("CANCELLED"));
+  EXPECT_THAT(session_observer_.disconnects().front(), HasSubstr("CANCELLED"));
   c_.hub->Flush();
   EXPECT_EQ(c_.hub->connected(), 1u);
   StopAgent();
@@ -247,8 +247,9 @@ TEST_F(AgentAuthTest, ReplacedStreamWhoseWriteFailsStillFinishes) {
   });
   if (!stopped.WaitForNotificationWithTimeout(absl::Seconds(10))) {
     // The server can never be destroyed now: end the binary loudly.
-    fprintf(stderr, "AgentServer::Shutdown hangs on a stream that never "
-                    "finished\n");
+    fprintf(stderr,
+            "AgentServer::Shutdown hangs on a stream that never "
+            "finished\n");
     abort();
   }
   stopper.join();

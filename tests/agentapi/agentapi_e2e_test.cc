@@ -21,11 +21,11 @@ using ::testing::StartsWith;
 
 std::string Describe(const std::optional<store::TargetStateRecord>& s) {
   if (!s) return "no target state";
-  return absl::StrCat("certificate=", s->certificate, " desired=",
-                      s->desired_version_id, " installed=",
-                      s->installed_version_id, " serial=", s->serial,
-                      " healthy=", s->healthy, " detail=", s->detail,
-                      " last_error=", s->last_error);
+  return absl::StrCat("certificate=", s->certificate,
+                      " desired=", s->desired_version_id,
+                      " installed=", s->installed_version_id,
+                      " serial=", s->serial, " healthy=", s->healthy,
+                      " detail=", s->detail, " last_error=", s->last_error);
 }
 
 class AgentDeliveryTest : public AgentApiE2eTest {
@@ -96,8 +96,9 @@ TEST_F(AgentDeliveryTest, NewVersionIsDeliveredAndARejectionIsNotResent) {
   std::atomic<bool> fail_reload{true};
   runner_.SetHandler([&](const ProcessSpec&) {
     return fail_reload.exchange(false)
-               ? agent::testing::Exit(1, "nginx: [emerg] cannot load "
-                                         "certificate fullchain.pem")
+               ? agent::testing::Exit(1,
+                                      "nginx: [emerg] cannot load "
+                                      "certificate fullchain.pem")
                : agent::testing::Exit(0);
   });
   const StoredVersion v3 = c_.AddVersion("web", "1a03", absl::Now());

@@ -19,8 +19,7 @@ T OrDie(absl::StatusOr<T> v, const char* what) {
 }
 
 std::unique_ptr<fleet::InternalCa> NewCa(store::Store& store,
-                                         const crypto::Kek& kek,
-                                         Clock& clock) {
+                                         const crypto::Kek& kek, Clock& clock) {
   return OrDie(fleet::InternalCa::LoadOrCreate(store, kek, clock),
                "internal CA");
 }
@@ -116,11 +115,11 @@ void CoordinatorParts::RestartHub() {
 StoredVersion CoordinatorParts::AddVersion(const std::string& certificate,
                                            const std::string& serial_hex,
                                            absl::Time now) {
-  const crypto::testing::IssuedCert leaf = VersionIssuer().IssueLeaf(
-      {.dns_names = {"www.example.test"},
-       .not_before = now - absl::Hours(1),
-       .not_after = now + absl::Hours(24 * 30),
-       .serial_hex = serial_hex});
+  const crypto::testing::IssuedCert leaf =
+      VersionIssuer().IssueLeaf({.dns_names = {"www.example.test"},
+                                 .not_before = now - absl::Hours(1),
+                                 .not_after = now + absl::Hours(24 * 30),
+                                 .serial_hex = serial_hex});
   StoredVersion out;
   out.serial = leaf.cert.SerialHex();
   out.leaf_pem = leaf.cert.ToPem();
@@ -137,9 +136,8 @@ StoredVersion CoordinatorParts::AddVersion(const std::string& certificate,
   v.not_after = out.not_after;
   v.leaf_pem = out.leaf_pem;
   v.chain_pem = out.chain_pem;
-  v.key_sealed =
-      OrDie(kek.Seal(out.key_pem, issuance::CertificateKeyAad(certificate)),
-            "seal");
+  v.key_sealed = OrDie(
+      kek.Seal(out.key_pem, issuance::CertificateKeyAad(certificate)), "seal");
   v.created_at = now;
   out.version = OrDie(store.AddVersion(v), "AddVersion");
   out.version_id = VersionId(certificate, out.version);
@@ -148,8 +146,7 @@ StoredVersion CoordinatorParts::AddVersion(const std::string& certificate,
 
 std::string CoordinatorParts::NewToken(
     const std::map<std::string, std::string>& labels) {
-  return OrDie(tokens.Create(labels, absl::Hours(1), "agentapi test"),
-               "token");
+  return OrDie(tokens.Create(labels, absl::Hours(1), "agentapi test"), "token");
 }
 
 void CoordinatorParts::PutAgent(

@@ -13,8 +13,7 @@
 namespace certfleet::agentapi::testing {
 namespace {
 
-std::shared_ptr<grpc::ChannelCredentials> Credentials(
-    const RawCredentials& c) {
+std::shared_ptr<grpc::ChannelCredentials> Credentials(const RawCredentials& c) {
   grpc::SslCredentialsOptions ssl;
   ssl.pem_root_certs = c.ca_pem;
   ssl.pem_private_key = c.key_pem;
@@ -135,10 +134,10 @@ AgentApiE2eTest::~AgentApiE2eTest() {
 }
 
 void AgentApiE2eTest::StartServer(int port) {
-  absl::StatusOr<std::unique_ptr<AgentServer>> server = AgentServer::Start(
-      {.listen = absl::StrCat("127.0.0.1:", port),
-       .server_names = {"127.0.0.1"}},
-      *c_.ca, *c_.enrollment, *c_.hub);
+  absl::StatusOr<std::unique_ptr<AgentServer>> server =
+      AgentServer::Start({.listen = absl::StrCat("127.0.0.1:", port),
+                          .server_names = {"127.0.0.1"}},
+                         *c_.ca, *c_.enrollment, *c_.hub);
   ASSERT_TRUE(server.ok()) << server.status();
   server_ = *std::move(server);
   port_ = server_->port();
@@ -181,12 +180,11 @@ void AgentApiE2eTest::StartAgent() {
   ASSERT_TRUE(targets.ok()) << targets.status();
   targets_ = *std::move(targets);
   session_ = std::make_unique<agent::AgentSession>(
-      agent::SessionOptions{
-          .coordinators = {Address()},
-          .reconnect = {.initial = absl::Milliseconds(20),
-                        .max = absl::Milliseconds(200),
-                        .jitter = 0.5},
-          .hostname = "web-1"},
+      agent::SessionOptions{.coordinators = {Address()},
+                            .reconnect = {.initial = absl::Milliseconds(20),
+                                          .max = absl::Milliseconds(200),
+                                          .jitter = 0.5},
+                            .hostname = "web-1"},
       identities_, *targets_, session_clock_, &session_observer_);
   cancel_ = std::make_shared<Cancellation>();
   const Context ctx = Context::Background().WithCancellation(cancel_);
@@ -224,8 +222,7 @@ std::map<std::string, std::string> AgentApiE2eTest::Snapshot() const {
   const std::string dir = config_.targets[0].directory;
   std::map<std::string, std::string> out;
   std::error_code ec;
-  for (const auto& e :
-       std::filesystem::recursive_directory_iterator(dir, ec)) {
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir, ec)) {
     const std::string rel = e.path().string().substr(dir.size());
     if (e.is_symlink()) {
       out[rel] = "-> " + std::filesystem::read_symlink(e.path(), ec).string();

@@ -137,8 +137,8 @@ int main(int argc, char** argv) {
     if (absl::Status s = WritePlaceholder(d); !s.ok()) {
       return Fail(absl::StrCat("nginx placeholder in ", d, ": ", s.ToString()));
     }
-    nginx_options.push_back({.cert_path = d + "/fullchain.pem",
-                             .key_path = d + "/privkey.pem"});
+    nginx_options.push_back(
+        {.cert_path = d + "/fullchain.pem", .key_path = d + "/privkey.pem"});
   }
   std::vector<std::unique_ptr<certfleet::harness::NginxServer>> nginx;
   if (!nginx_options.empty()) {
