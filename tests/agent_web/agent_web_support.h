@@ -32,7 +32,9 @@
 #include "common/context.h"
 #include "common/metrics/registry.h"
 #include "common/process_runner.h"
+#include "gtest/gtest.h"
 #include "tests/crypto/test_certs.h"
+#include "tests/testing/status_matchers.h"
 
 namespace certfleet::agent::web_testing {
 
@@ -135,6 +137,63 @@ std::string CurrentLinkFor(const std::string& version_id);
 
 // The complete version directories of the target in `dir`, sorted.
 std::vector<std::string> VersionDirs(const std::string& dir);
+
+// A suite sharing one lab (a web server and the parsed agent.yaml) across
+// its tests, each with its own RealAgent over the lab's config and a fresh
+// "base" version served before it starts. `Lab` provides
+//   static absl::StatusOr<std::unique_ptr<Lab>> Start();
+//   AgentConfig config;
+//   std::string address() const;      // the TLS listener the probe uses
+// and the suite names the target its base installs go to.
+template <class Lab>
+class SharedLabTest : public ::testing::Test {
+ protected:
+  explicit SharedLabTest(std::string base_target)
+      : base_target_(std::move(base_target)) {}
+
+  static void SetUpTestSuite() {
+    absl::StatusOr<std::unique_ptr<Lab>> lab = Lab::Start();
+    if (!lab.ok()) {
+      SetupError() = lab.status().ToString();
+      return;
+    }
+    lab_ = lab->release();
+  }
+  static void TearDownTestSuite() {
+    delete lab_;
+    lab_ = nullptr;
+  }
+  static std::string& SetupError() {
+    static std::string* error = new std::string("not set up");
+    return *error;
+  }
+
+  void SetUp() override {
+    ASSERT_NE(lab_, nullptr) << SetupError();
+    ASSERT_OK(agent_.Start(lab_->config));
+  }
+
+  std::string Address() const { return lab_->address(); }
+  double Metric(const std::string& series) const {
+    return agent_.Metric(series);
+  }
+  TargetManager& manager() { return *agent_.manager; }
+
+  // Installs a fresh bundle into the base target and waits until the server
+  // serves it: the version a failed install rolls back to.
+  void InstallBase(Bundle* base) {
+    *base = NextBundle(base_target_);
+    const InstallOutcome outcome = manager().Install(*base, Deadline());
+    ASSERT_TRUE(outcome.ok) << Describe(outcome);
+    ASSERT_OK(WaitUntilServed(Address(), Serial(*base)));
+  }
+
+  static inline Lab* lab_ = nullptr;
+  RealAgent agent_;
+
+ private:
+  const std::string base_target_;
+};
 
 }  // namespace certfleet::agent::web_testing
 

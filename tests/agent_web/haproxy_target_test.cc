@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/crypto/certificate.h"
+#include "common/status_macros.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/agent_web/agent_web_support.h"
@@ -30,6 +31,10 @@ using ::testing::HasSubstr;
 
 // HAProxy serving target lb's stable link, and the parsed agent.yaml.
 struct HaproxyLab {
+  // HAProxy serving a placeholder combined file, then the parsed agent.yaml.
+  static absl::StatusOr<std::unique_ptr<HaproxyLab>> Start();
+  std::string address() const { return haproxy->address(); }
+
   TempDir tmp{"agent-web-haproxy"};
   std::string lb_dir = tmp.File("lb");
   std::unique_ptr<HaproxyServer> haproxy;
@@ -61,64 +66,25 @@ std::string TargetsYaml(const HaproxyLab& lab) {
       "    keep_versions: 2\n");
 }
 
-class HaproxyTargetTest : public ::testing::Test {
+absl::StatusOr<std::unique_ptr<HaproxyLab>> HaproxyLab::Start() {
+  auto lab = std::make_unique<HaproxyLab>();
+  std::filesystem::create_directories(lab->lb_dir);
+  WriteCombinedPlaceholder(WwwBundle("lb", "placeholder", "0a00"),
+                           lab->lb_dir + "/www.pem");
+  ASSIGN_OR_RETURN(
+      lab->haproxy,
+      HaproxyServer::Start({.combined_pem_path = lab->lb_dir + "/www.pem"}));
+  ASSIGN_OR_RETURN(lab->config,
+                   ParseConfig(AgentYaml(lab->tmp.path(), TargetsYaml(*lab)),
+                               lab->tmp.path()));
+  return lab;
+}
+
+class HaproxyTargetTest : public SharedLabTest<HaproxyLab> {
  protected:
-  static void SetUpTestSuite() {
-    auto lab = std::make_unique<HaproxyLab>();
-    std::filesystem::create_directories(lab->lb_dir);
-    WriteCombinedPlaceholder(WwwBundle("lb", "placeholder", "0a00"),
-                             lab->lb_dir + "/www.pem");
-    absl::StatusOr<std::unique_ptr<HaproxyServer>> haproxy =
-        HaproxyServer::Start({.combined_pem_path = lab->lb_dir + "/www.pem"});
-    if (!haproxy.ok()) {
-      SetupError() = haproxy.status().ToString();
-      return;
-    }
-    lab->haproxy = *std::move(haproxy);
-    absl::StatusOr<AgentConfig> config = ParseConfig(
-        AgentYaml(lab->tmp.path(), TargetsYaml(*lab)), lab->tmp.path());
-    if (!config.ok()) {
-      SetupError() = config.status().ToString();
-      return;
-    }
-    lab->config = *std::move(config);
-    lab_ = lab.release();
-  }
-
-  static void TearDownTestSuite() {
-    delete lab_;
-    lab_ = nullptr;
-  }
-
-  static std::string& SetupError() {
-    static std::string* error = new std::string("not set up");
-    return *error;
-  }
-
-  void SetUp() override {
-    ASSERT_NE(lab_, nullptr) << SetupError();
-    ASSERT_OK(agent_.Start(lab_->config));
-  }
-
-  std::string Address() const { return lab_->haproxy->address(); }
+  HaproxyTargetTest() : SharedLabTest("lb") {}
   std::string Combined() const { return lab_->lb_dir + "/www.pem"; }
-  double Metric(const std::string& series) const {
-    return agent_.Metric(series);
-  }
-  TargetManager& manager() { return *agent_.manager; }
-
-  void InstallBase(Bundle* base) {
-    *base = NextBundle("lb");
-    const InstallOutcome outcome = manager().Install(*base, Deadline());
-    ASSERT_TRUE(outcome.ok) << Describe(outcome);
-    ASSERT_OK(WaitUntilServed(Address(), Serial(*base)));
-  }
-
-  static HaproxyLab* lab_;
-  RealAgent agent_;
 };
-
-HaproxyLab* HaproxyTargetTest::lab_ = nullptr;
 
 TEST_F(HaproxyTargetTest, InstallReloadsHaproxyWhichServesTheNewCombinedFile) {
   Bundle base;

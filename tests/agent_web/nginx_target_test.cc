@@ -19,6 +19,7 @@
 #include "absl/time/time.h"
 #include "agent/install/target_directory.h"
 #include "agent/install/target_manager.h"
+#include "common/status_macros.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/agent_web/agent_web_support.h"
@@ -52,6 +53,10 @@ constexpr char kRefuseScript[] =
 //  - api: no service behind it, no reload, an http check expecting 204 from
 //    nginx's /healthz (which answers 200).
 struct NginxLab {
+  // nginx serving placeholder files of www, then the parsed agent.yaml.
+  static absl::StatusOr<std::unique_ptr<NginxLab>> Start();
+  std::string address() const { return nginx->address(); }
+
   TempDir tmp{"agent-web-nginx"};
   std::string www_dir = tmp.File("www");
   std::string api_dir = tmp.File("api");
@@ -110,69 +115,32 @@ std::string TargetsYaml(const NginxLab& lab) {
       "    health_timeout: 600ms\n");
 }
 
-class NginxTargetTest : public ::testing::Test {
+absl::StatusOr<std::unique_ptr<NginxLab>> NginxLab::Start() {
+  auto lab = std::make_unique<NginxLab>();
+  std::filesystem::create_directories(lab->www_dir);
+  // What nginx serves before the agent's first install: regular files
+  // where the agent will put its stable links.
+  WritePlaceholders(WwwBundle("www", "placeholder", "0a00"),
+                    lab->www_dir + "/fullchain.pem", lab->www_dir + "/key.pem");
+  ASSIGN_OR_RETURN(
+      lab->nginx,
+      NginxServer::Start({.cert_path = lab->www_dir + "/fullchain.pem",
+                          .key_path = lab->www_dir + "/key.pem",
+                          .http_port = -1}));
+  ASSIGN_OR_RETURN(lab->config,
+                   ParseConfig(AgentYaml(lab->tmp.path(), TargetsYaml(*lab)),
+                               lab->tmp.path()));
+  return lab;
+}
+
+class NginxTargetTest : public SharedLabTest<NginxLab> {
  protected:
-  static void SetUpTestSuite() {
-    auto lab = std::make_unique<NginxLab>();
-    std::filesystem::create_directories(lab->www_dir);
-    // What nginx serves before the agent's first install: regular files
-    // where the agent will put its stable links.
-    WritePlaceholders(WwwBundle("www", "placeholder", "0a00"),
-                      lab->www_dir + "/fullchain.pem",
-                      lab->www_dir + "/key.pem");
-    absl::StatusOr<std::unique_ptr<NginxServer>> nginx =
-        NginxServer::Start({.cert_path = lab->www_dir + "/fullchain.pem",
-                            .key_path = lab->www_dir + "/key.pem",
-                            .http_port = -1});
-    if (!nginx.ok()) {
-      SetupError() = nginx.status().ToString();
-      return;
-    }
-    lab->nginx = *std::move(nginx);
-    absl::StatusOr<AgentConfig> config = ParseConfig(
-        AgentYaml(lab->tmp.path(), TargetsYaml(*lab)), lab->tmp.path());
-    if (!config.ok()) {
-      SetupError() = config.status().ToString();
-      return;
-    }
-    lab->config = *std::move(config);
-    lab_ = lab.release();
-  }
-
-  static void TearDownTestSuite() {
-    delete lab_;
-    lab_ = nullptr;
-  }
-
-  static std::string& SetupError() {
-    static std::string* error = new std::string("not set up");
-    return *error;
-  }
-
-  void SetUp() override {
-    ASSERT_NE(lab_, nullptr) << SetupError();
-    ASSERT_OK(agent_.Start(lab_->config));
-  }
-
-  std::string Address() const { return lab_->nginx->address(); }
+  NginxTargetTest() : SharedLabTest("www") {}
   std::string Www(const std::string& rel) const {
     return lab_->www_dir + "/" + rel;
   }
-  double Metric(const std::string& series) const {
-    return agent_.Metric(series);
-  }
-  TargetManager& manager() { return *agent_.manager; }
   TargetStatus InventoryOf(const std::string& target) const {
     return agent_.Status(target);
-  }
-
-  // Installs a fresh bundle into www and waits until nginx serves it: the
-  // version a failed install rolls back to.
-  void InstallBase(Bundle* base) {
-    *base = NextBundle("www");
-    const InstallOutcome outcome = manager().Install(*base, Deadline());
-    ASSERT_TRUE(outcome.ok) << Describe(outcome);
-    ASSERT_OK(WaitUntilServed(Address(), Serial(*base)));
   }
 
   // After a failed install: nginx, the files on disk, `current` and the
@@ -188,12 +156,7 @@ class NginxTargetTest : public ::testing::Test {
     EXPECT_EQ(status.version_id, base.version_id);
     EXPECT_EQ(status.serial, Serial(base));
   }
-
-  static NginxLab* lab_;
-  RealAgent agent_;
 };
-
-NginxLab* NginxTargetTest::lab_ = nullptr;
 
 TEST_F(NginxTargetTest, InstallReloadsNginxWhichServesTheNewCertificate) {
   Bundle base;
