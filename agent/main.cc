@@ -26,6 +26,7 @@
 #include "agent/client/session_metrics.h"
 #include "agent/config/agent_config.h"
 #include "agent/install/health_checker.h"
+#include "agent/install/health_monitor.h"
 #include "agent/install/target_manager.h"
 #include "common/clock.h"
 #include "common/filesystem.h"
@@ -190,7 +191,13 @@ int RunCommand(const AgentConfig& cfg) {
                                       .jitter = 0.5},
                         .hostname = Hostname()},
                        identities, **targets, clock, &session_metrics);
+  HealthMonitor monitor(
+      cfg, **targets, clock,
+      [&session](const HealthChange& c) { session.ReportHealth(c); });
+  std::thread monitor_thread;
+  if (monitor.active()) monitor_thread = std::thread([&] { monitor.Run(ctx); });
   session.Run(ctx);
+  if (monitor_thread.joinable()) monitor_thread.join();
   return kExitOk;
 }
 

@@ -57,6 +57,15 @@ void AgentSession::Send(const v1::AgentMessage& message) {
   writer_->Write(message);
 }
 
+void AgentSession::ReportHealth(const HealthChange& change) {
+  v1::AgentMessage msg;
+  v1::HealthReport* r = msg.mutable_health();
+  r->set_target(change.target);
+  r->set_healthy(change.healthy);
+  r->set_detail(change.detail);
+  Send(msg);
+}
+
 void AgentSession::SendInventory() {
   v1::AgentMessage msg;
   for (const TargetStatus& t : targets_.Inventory()) {

@@ -21,6 +21,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "agent/client/identity.h"
+#include "agent/install/health_monitor.h"
 #include "agent/install/target_manager.h"
 #include "common/backoff.h"
 #include "common/clock.h"
@@ -67,6 +68,10 @@ class AgentSession {
 
   // Serves until `ctx` is cancelled.
   void Run(const Context& ctx);
+
+  // Tells the coordinator a target's health changed between installs (any
+  // thread). Dropped while disconnected: the next Inventory carries it.
+  void ReportHealth(const HealthChange& change);
 
  private:
   using Stream = grpc::ClientReaderWriterInterface<v1::AgentMessage,

@@ -112,6 +112,10 @@ struct TargetSpec {
   std::vector<HealthCheckSpec> health;
   // Health checks are retried until they pass or this much time has gone.
   absl::Duration health_timeout = absl::Seconds(15);
+  // Between installs, the health checks run this often against what is
+  // served and a change is reported to the coordinator (HealthReport);
+  // zero = only at start and during installs.
+  absl::Duration health_interval = absl::ZeroDuration();
   // Version directories kept, including the serving and the previous one.
   int keep_versions = 3;
 

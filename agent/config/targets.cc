@@ -13,11 +13,14 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "agent/config/sections.h"
+#include "common/yaml/duration.h"
 
 namespace certfleet::agent::internal {
 namespace {
 
 constexpr int kMinKeepVersions = 2;  // the serving one and the previous one
+// Checks between installs more often than this are load, not safety.
+constexpr absl::Duration kMinHealthInterval = absl::Seconds(10);
 constexpr int kMaxKeepVersions = 100;
 
 // `text` as an absolute directory without "." / ".." parts, duplicate or
@@ -127,6 +130,18 @@ void ParseTarget(ParseContext& ctx, const Mapping& m, TargetSpec* out) {
   ReadNonNegativeDuration(ctx, m.Get("grace"), &out->grace);
   ParseHealthChecks(ctx, m.Get("health"), out);
   r.PositiveDuration(m.Get("health_timeout"), &out->health_timeout);
+  const Field interval = m.Get("health_interval");
+  if (r.PositiveDuration(interval, &out->health_interval)) {
+    if (out->health_interval < kMinHealthInterval) {
+      r.Error(interval,
+              absl::StrCat("must be at least ",
+                           yaml::FormatConfigDuration(kMinHealthInterval),
+                           " (or absent: no checks between "
+                           "installs)"));
+    } else if (out->health.empty()) {
+      r.Error(interval, "needs health checks to run (give `health`)");
+    }
+  }
   r.Int(m.Get("keep_versions"), kMinKeepVersions, kMaxKeepVersions,
         &out->keep_versions);
 }
@@ -147,7 +162,7 @@ void ParseTargets(ParseContext& ctx, const Field& field,
     const Mapping m =
         r.Map(item, {"name", "directory", "require_names", "files", "owner",
                      "group", "mode", "reload", "grace", "health",
-                     "health_timeout", "keep_versions"});
+                     "health_timeout", "health_interval", "keep_versions"});
     if (!item.node.IsMap()) continue;
     TargetSpec target;
     ParseTarget(ctx, m, &target);

@@ -177,6 +177,20 @@ TEST_F(AgentConfigTest, AnEmptyLabelValueIsRefused) {
                                  "a valid label value")));
 }
 
+TEST_F(AgentConfigTest, HealthIntervalIsOptionalAndBounded) {
+  ASSERT_OK_AND_ASSIGN(
+      AgentConfig cfg,
+      ParseValidWith({{"    keep_versions: 5\n",
+                       "    keep_versions: 5\n    health_interval: 5m\n"}}));
+  EXPECT_EQ(cfg.targets[0].health_interval, absl::Minutes(5));
+  EXPECT_EQ(cfg.targets[1].health_interval, absl::ZeroDuration());
+  EXPECT_THAT(
+      ParseValidWith({{"    keep_versions: 5\n",
+                       "    keep_versions: 5\n    health_interval: 5s\n"}}),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("targets[0].health_interval: must be at least 10s")));
+}
+
 TEST_F(AgentConfigTest, ReportsEveryProblemAtOnceInFileOrder) {
   absl::StatusOr<AgentConfig> cfg = ParseValidWith({
       {"Coordinator-1.example.test:7443", "coordinator-1"},

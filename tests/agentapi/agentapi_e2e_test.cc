@@ -76,6 +76,25 @@ TEST_F(AgentDeliveryTest, EnrolledAgentInstallsNewestVersionAndIsRecorded) {
   EXPECT_EQ(c_.hub->connected(), 1u);
 }
 
+// A health change between installs (HealthMonitor) reaches the store.
+TEST_F(AgentDeliveryTest, HealthReportsBetweenInstallsAreRecorded) {
+  const StoredVersion v1 = c_.AddVersion("web", "1a01", absl::Now());
+  ASSERT_OK_AND_ASSIGN(agent::Identity id, EnrollAgent({{"role", "web"}}));
+  StartAgent();
+  ASSERT_TRUE(WaitInstalled("web/1", v1.serial)) << Describe(WwwState());
+  ASSERT_TRUE(WwwState()->healthy);
+  session_->ReportHealth({.target = "www",
+                          .healthy = false,
+                          .detail = "tls 127.0.0.1:8443: serves serial 0b00"});
+  ASSERT_TRUE(WaitFor([&] { return WwwState() && !WwwState()->healthy; }))
+      << Describe(WwwState());
+  EXPECT_EQ(WwwState()->detail, "tls 127.0.0.1:8443: serves serial 0b00");
+  EXPECT_EQ(WwwState()->installed_version_id, "web/1");
+  session_->ReportHealth({.target = "www", .healthy = true});
+  ASSERT_TRUE(WaitFor([&] { return WwwState() && WwwState()->healthy; }))
+      << Describe(WwwState());
+}
+
 TEST_F(AgentDeliveryTest, NewVersionIsDeliveredAndARejectionIsNotResent) {
   const StoredVersion v1 = c_.AddVersion("web", "1a01", absl::Now());
   ASSERT_OK(EnrollAgent({{"role", "web"}}).status());
