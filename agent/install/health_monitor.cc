@@ -15,11 +15,16 @@ HealthMonitor::HealthMonitor(const AgentConfig& config, TargetManager& manager,
     interval_[t.name] = t.health_interval;
     next_due_[t.name] = now + t.health_interval;
   }
-  for (const TargetStatus& s : manager_.Inventory()) {
-    if (interval_.count(s.name) == 0) continue;
-    last_[s.name] =
-        Last{.healthy = s.healthy, .detail = s.healthy ? "" : s.health_detail};
+}
+
+HealthMonitor::Last HealthMonitor::Known(const std::string& target) const {
+  for (const TargetStatus& t : manager_.Inventory()) {
+    if (t.name == target) {
+      return Last{.healthy = t.healthy,
+                  .detail = t.healthy ? "" : t.health_detail};
+    }
   }
+  return Last{};
 }
 
 absl::Time HealthMonitor::RunDue(const Context& ctx) {
@@ -27,22 +32,23 @@ absl::Time HealthMonitor::RunDue(const Context& ctx) {
   for (auto& [target, due] : next_due_) {
     if (ctx.IsCancelled()) return next;
     if (clock_.Now() >= due) {
+      // Compared with what the manager knew before this round — set by the
+      // last install, rollback or round — so a change is reported once.
+      const Last before = Known(target);
       // CheckHealth records the result for the inventory too; it waits for
       // an install of the target in progress, and fails "nothing is
       // served" for a target that has no version yet.
-      const absl::Status s = manager_.CheckHealth(target, ctx);
-      const Last now{.healthy = s.ok(),
-                     .detail = s.ok() ? "" : std::string(s.message())};
-      Last& last = last_[target];
-      if (now.healthy != last.healthy || now.detail != last.detail) {
-        if (now.healthy) {
+      manager_.CheckHealth(target, ctx).IgnoreError();  // seen just below
+      const Last after = Known(target);
+      if (after.healthy != before.healthy || after.detail != before.detail) {
+        if (after.healthy) {
           CF_LOG_INFO("target %s: healthy again", target);
         } else {
-          CF_LOG_WARN("target %s: unhealthy: %s", target, now.detail);
+          CF_LOG_WARN("target %s: unhealthy: %s", target, after.detail);
         }
-        last = now;
-        on_change_(HealthChange{
-            .target = target, .healthy = now.healthy, .detail = now.detail});
+        on_change_(HealthChange{.target = target,
+                                .healthy = after.healthy,
+                                .detail = after.detail});
       }
       due = clock_.Now() + interval_[target];
     }

@@ -37,7 +37,8 @@ class HealthMonitor {
 
   // `manager` and `clock` must outlive the monitor. The first round of each
   // target is due one interval after construction; a change is relative to
-  // the health the manager knew then.
+  // the health the manager knew before the round (after an install, the
+  // install's result).
   HealthMonitor(const AgentConfig& config, TargetManager& manager, Clock& clock,
                 Callback on_change);
 
@@ -61,7 +62,9 @@ class HealthMonitor {
   const Callback on_change_;
   std::map<std::string, absl::Duration> interval_;
   std::map<std::string, absl::Time> next_due_;
-  std::map<std::string, Last> last_;
+
+  // The health the manager reports for `target` now.
+  Last Known(const std::string& target) const;
 };
 
 }  // namespace certfleet::agent

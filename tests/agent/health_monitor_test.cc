@@ -72,6 +72,18 @@ TEST_F(HealthMonitorTest, ReportsOnlyChangesAtTheInterval) {
   EXPECT_TRUE(manager->Inventory()[0].healthy);
 }
 
+// An install between rounds already told the coordinator (its delivery
+// result): the next round, healthy, has nothing to add.
+TEST_F(HealthMonitorTest, AnInstallBetweenRoundsIsNotReportedAgain) {
+  auto manager = NewManager();
+  auto monitor = NewMonitor(*manager);
+  ASSERT_TRUE(manager->Install(WwwBundle(1, "0a01"), Context()).ok);
+  clock_.SetTime(clock_.Now() + absl::Minutes(1));
+  monitor->RunDue(Context());
+  EXPECT_EQ(checker_.serials().back(), "0a01");
+  EXPECT_THAT(Changes(), IsEmpty());
+}
+
 TEST_F(HealthMonitorTest, TargetsWithoutAnIntervalAreLeftAlone) {
   config_.targets[0].health_interval = absl::ZeroDuration();
   auto manager = NewManager();
