@@ -109,8 +109,17 @@ void AgentSession::Run(const Context& ctx) {
     // A stream that lived a while was healthy: start backing off afresh.
     if (clock_.Now() - started > absl::Minutes(1)) backoff.Reset();
     const absl::Duration wait = backoff.Next();
-    CF_LOG_WARN("coordinator %s: %s; reconnecting in %s", address,
-                ended.ToString(), absl::FormatDuration(wait));
+    if (absl::IsPermissionDenied(ended)) {
+      // Retrying is still right (a store restored from a backup may know
+      // it again), but only a person can fix this.
+      CF_LOG_ERROR(
+          "coordinator %s: %s; this agent's identity is refused: enroll it "
+          "again with a new token (certfleet-agent enroll); retrying in %s",
+          address, ended.ToString(), absl::FormatDuration(wait));
+    } else {
+      CF_LOG_WARN("coordinator %s: %s; reconnecting in %s", address,
+                  ended.ToString(), absl::FormatDuration(wait));
+    }
     if (observer_) observer_->OnDisconnected(address, ended.ToString());
     (void)clock_.SleepFor(wait, ctx);
   }

@@ -92,13 +92,16 @@ void AgentHub::Attach(const std::string& agent_id,
     if (!record.ok() || !record->has_value()) {
       CF_LOG_WARN("agent %s: stream refused: %s", agent_id,
                   record.ok() ? "not enrolled" : record.status().ToString());
-      channel->Close(absl::StrCat("agent ", agent_id, " is not enrolled"));
+      // Not retryable: the agent must enroll again.
+      channel->Close(absl::PermissionDeniedError(
+          absl::StrCat("agent ", agent_id, " is not enrolled")));
       return;
     }
     auto it = agents_.find(agent_id);
     if (it != agents_.end()) {
       CF_LOG_INFO("agent %s: new stream replaces the previous one", agent_id);
-      it->second.channel->Close("replaced by a newer stream of the same agent");
+      it->second.channel->Close(
+          absl::AbortedError("replaced by a newer stream of the same agent"));
       agents_.erase(it);
     }
     Agent& agent = agents_[agent_id];
@@ -185,14 +188,15 @@ void AgentHub::NotifyVersion(const std::string& certificate) {
   });
 }
 
-const AgentHub::BundleContent* AgentHub::Latest(const std::string& certificate) {
+const AgentHub::BundleContent* AgentHub::Latest(
+    const std::string& certificate) {
   auto it = latest_.find(certificate);
   if (it != latest_.end()) return &it->second;
   absl::StatusOr<std::optional<store::VersionRecord>> v =
       store_.LatestVersion(certificate);
   if (!v.ok() || !v->has_value()) return nullptr;
-  absl::StatusOr<std::string> key = kek_.Open(
-      (*v)->key_sealed, issuance::CertificateKeyAad(certificate));
+  absl::StatusOr<std::string> key =
+      kek_.Open((*v)->key_sealed, issuance::CertificateKeyAad(certificate));
   if (!key.ok()) {
     CF_LOG_ERROR("certificate %s version %d: cannot open its key: %s",
                  certificate, (*v)->version, key.status().ToString());
@@ -257,14 +261,15 @@ void AgentHub::HandleInventory(const std::string& agent_id, Agent& agent,
     } else {
       agent.installed[t.name()] = t.version_id();
     }
-    SaveTargetState(agent_id, agent, t.name(), [&](store::TargetStateRecord& s) {
-      s.installed_version_id = t.version_id();
-      s.serial = t.serial();
-      s.not_after = t.has_not_after() ? FromProto(t.not_after())
-                                      : absl::InfinitePast();
-      s.healthy = t.healthy();
-      s.detail = t.health_detail();
-    });
+    SaveTargetState(agent_id, agent, t.name(),
+                    [&](store::TargetStateRecord& s) {
+                      s.installed_version_id = t.version_id();
+                      s.serial = t.serial();
+                      s.not_after = t.has_not_after() ? FromProto(t.not_after())
+                                                      : absl::InfinitePast();
+                      s.healthy = t.healthy();
+                      s.detail = t.health_detail();
+                    });
   }
   Reconcile(agent_id, agent);
 }
@@ -272,7 +277,8 @@ void AgentHub::HandleInventory(const std::string& agent_id, Agent& agent,
 void AgentHub::HandleResult(const std::string& agent_id, Agent& agent,
                             const v1::DeliveryResult& result) {
   auto pending = agent.pending.find(result.target());
-  if (pending != agent.pending.end() && pending->second.nonce == result.nonce()) {
+  if (pending != agent.pending.end() &&
+      pending->second.nonce == result.nonce()) {
     agent.pending.erase(pending);
   }
   if (result.ok()) {
@@ -284,20 +290,19 @@ void AgentHub::HandleResult(const std::string& agent_id, Agent& agent,
     agent.rejected[result.target()] = result.version_id();
     CF_LOG_WARN("agent %s: target %s rejected %s at %s: %s%s", agent_id,
                 result.target(), result.version_id(), result.failed_step(),
-                result.error(),
-                result.rolled_back() ? " (rolled back)" : "");
+                result.error(), result.rolled_back() ? " (rolled back)" : "");
   }
-  SaveTargetState(agent_id, agent, result.target(),
-                  [&](store::TargetStateRecord& s) {
-                    if (result.ok()) {
-                      s.installed_version_id = result.version_id();
-                      s.healthy = true;
-                      s.last_error.clear();
-                    } else {
-                      s.last_error = absl::StrCat(result.failed_step(), ": ",
-                                                  result.error());
-                    }
-                  });
+  SaveTargetState(
+      agent_id, agent, result.target(), [&](store::TargetStateRecord& s) {
+        if (result.ok()) {
+          s.installed_version_id = result.version_id();
+          s.healthy = true;
+          s.last_error.clear();
+        } else {
+          s.last_error =
+              absl::StrCat(result.failed_step(), ": ", result.error());
+        }
+      });
   if (observer_) observer_->OnDeliveryResult(result);
 }
 

@@ -40,8 +40,10 @@ class AgentChannel {
  public:
   virtual ~AgentChannel() = default;
   virtual void Send(const v1::CoordinatorMessage& message) = 0;
-  // Ends the stream (e.g. replaced by a newer one from the same agent).
-  virtual void Close(const std::string& reason) = 0;
+  // Ends the stream with `why` as its status: OK for a normal end, else
+  // the code and message the agent sees (e.g. ABORTED when replaced by a
+  // newer stream of the same agent, PERMISSION_DENIED when not enrolled).
+  virtual void Close(const absl::Status& why) = 0;
 };
 
 // Told what the hub does, for metrics and tests. Called on the hub thread.
@@ -88,11 +90,11 @@ class AgentHub {
   struct Agent {
     std::shared_ptr<AgentChannel> channel;
     std::map<std::string, std::string> labels;
-    std::set<std::string> targets;                  // reported
-    std::map<std::string, std::string> installed;   // target → version id
-    std::map<std::string, Pending> pending;         // sent, not answered
+    std::set<std::string> targets;                 // reported
+    std::map<std::string, std::string> installed;  // target → version id
+    std::map<std::string, Pending> pending;        // sent, not answered
     // A version this agent rejected is not sent again on this stream.
-    std::map<std::string, std::string> rejected;    // target → version id
+    std::map<std::string, std::string> rejected;  // target → version id
     std::map<std::string, store::TargetStateRecord> states;  // as stored
   };
   struct BundleContent {
@@ -114,9 +116,9 @@ class AgentHub {
   void HandleRenewal(const std::string& agent_id, Agent& agent,
                      const v1::IdentityRenewal& renewal);
   // Applies `update` to the agent's record of `target` and stores it.
-  void SaveTargetState(const std::string& agent_id, Agent& agent,
-                       const std::string& target,
-                       const std::function<void(store::TargetStateRecord&)>& update);
+  void SaveTargetState(
+      const std::string& agent_id, Agent& agent, const std::string& target,
+      const std::function<void(store::TargetStateRecord&)>& update);
 
   store::Store& store_;
   const crypto::Kek& kek_;

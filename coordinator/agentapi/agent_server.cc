@@ -44,9 +44,9 @@ class AgentStream
       absl::MutexLock lock(&mu_);
       if (stream_) stream_->Send(message);
     }
-    void Close(const std::string& reason) override {
+    void Close(const absl::Status& why) override {
       absl::MutexLock lock(&mu_);
-      if (stream_) stream_->Close(reason);
+      if (stream_) stream_->Close(why);
     }
     // The reactor is going away: later calls do nothing.
     void Orphan() {
@@ -70,7 +70,7 @@ class AgentStream
   void OnReadDone(bool ok) override {
     if (!ok) {
       // The agent closed its side (or the stream broke).
-      Close("");
+      Close(absl::OkStatus());
       return;
     }
     hub_.OnMessage(agent_id_, std::move(in_));
@@ -96,7 +96,7 @@ class AgentStream
     }
   }
 
-  void OnCancel() override { Close("cancelled"); }
+  void OnCancel() override { Close(absl::CancelledError("cancelled")); }
 
   void OnDone() override {
     channel_->Orphan();
@@ -117,11 +117,12 @@ class AgentStream
 
   // Finishes once queued writes are out (a replaced stream still gets its
   // explanation).
-  void Close(const std::string& reason) {
+  void Close(const absl::Status& why) {
     absl::MutexLock lock(&mu_);
     if (finished_ || finish_pending_) return;
-    status_ = reason.empty() ? grpc::Status::OK
-                             : grpc::Status(grpc::StatusCode::ABORTED, reason);
+    // absl and gRPC share the canonical status codes.
+    status_ = grpc::Status(static_cast<grpc::StatusCode>(why.code()),
+                           std::string(why.message()));
     finish_pending_ = true;
     if (!writing_) FinishLocked();
   }

@@ -37,9 +37,14 @@ class FakeChannel : public AgentChannel {
     absl::MutexLock lock(&mu_);
     sent_.push_back(message);
   }
-  void Close(const std::string& reason) override {
+  void Close(const absl::Status& why) override {
     absl::MutexLock lock(&mu_);
-    closed_ = reason;
+    closed_ = std::string(why.message());
+    closed_code_ = why.code();
+  }
+  absl::StatusCode closed_code() const {
+    absl::MutexLock lock(&mu_);
+    return closed_code_;
   }
   std::vector<v1::CoordinatorMessage> sent() const {
     absl::MutexLock lock(&mu_);
@@ -61,6 +66,7 @@ class FakeChannel : public AgentChannel {
   mutable absl::Mutex mu_;
   std::vector<v1::CoordinatorMessage> sent_ ABSL_GUARDED_BY(mu_);
   std::optional<std::string> closed_ ABSL_GUARDED_BY(mu_);
+  absl::StatusCode closed_code_ ABSL_GUARDED_BY(mu_) = absl::StatusCode::kOk;
 };
 
 struct Served {
@@ -136,6 +142,7 @@ TEST_F(AgentHubTest, StreamOfAgentNotEnrolledIsClosed) {
               Optional(std::string("agent agt-00000000dead is not enrolled")));
   EXPECT_THAT(ch->sent(), IsEmpty());
   EXPECT_EQ(c_.hub->connected(), 0u);
+  EXPECT_EQ(ch->closed_code(), absl::StatusCode::kPermissionDenied);
 }
 
 TEST_F(AgentHubTest, AttachWelcomesAndRecordsLastSeen) {

@@ -98,7 +98,8 @@ TEST_F(AgentAuthTest, IdentityOfAnAgentNotEnrolledIsRefused) {
   stream.Write(HelloMessage());
   EXPECT_FALSE(stream.Read().has_value());  // no welcome
   const grpc::Status status = stream.Finish();
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::ABORTED)
+  // Not retryable: the agent must enroll again.
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED)
       << status.error_message();
   EXPECT_EQ(status.error_message(), "agent agt-00000000dead is not enrolled");
   c_.hub->Flush();
