@@ -77,7 +77,9 @@ void ParseNames(ParseContext& ctx, const Field& field,
 void ParseCertificates(ParseContext& ctx, const Field& field,
                        const std::vector<IssuerConfig>& issuers,
                        const std::vector<DnsProviderConfig>& providers,
-                       bool follow_cname, std::vector<CertificateConfig>* out) {
+                       bool follow_cname,
+                       const rollout::RolloutPolicy& default_rollout,
+                       std::vector<CertificateConfig>* out) {
   Reader& r = ctx.reader;
   std::map<std::string, Field> first_by_name;
   std::vector<std::vector<Field>> target_fields;  // parallel to *out
@@ -88,7 +90,7 @@ void ParseCertificates(ParseContext& ctx, const Field& field,
     }
     const Mapping m =
         r.Map(item, {"name", "names", "key_type", "issuer", "renew_before",
-                     "preferred_chain", "targets"});
+                     "preferred_chain", "targets", "rollout"});
     if (!item.node.IsMap()) continue;
     CertificateConfig cert;
     const Field name = m.Get("name");
@@ -117,6 +119,7 @@ void ParseCertificates(ParseContext& ctx, const Field& field,
     r.String(m.Get("preferred_chain"), &cert.preferred_chain);
     std::vector<Field> targets;
     ParseTargets(ctx, m.Get("targets"), &cert.targets, &targets);
+    ParseRollout(ctx, m.Get("rollout"), default_rollout, &cert.rollout);
 
     if (!named) continue;
     auto [first, inserted] = first_by_name.emplace(cert.name, name);

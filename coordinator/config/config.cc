@@ -45,20 +45,23 @@ void ParseDocument(const YAML::Node& doc, internal::ParseContext& ctx,
   const Mapping root =
       r.Map(r.Root(doc),
             {"store", "key_encryption_key_file", "metrics", "scheduler", "dns",
-             "issuers", "dns_providers", "certificates", "agents"});
+             "issuers", "dns_providers", "rollout", "certificates", "agents"});
   internal::ParseStore(ctx, root.Get("store"), &cfg->store);
   internal::ParseKeyEncryptionKeyFile(ctx, root.Get("key_encryption_key_file"),
                                       &cfg->key_encryption_key_file);
   internal::ParseMetrics(ctx, root.Get("metrics"), &cfg->metrics);
   internal::ParseScheduler(ctx, root.Get("scheduler"), &cfg->scheduler);
   internal::ParseDns(ctx, root.Get("dns"), &cfg->dns);
-  // Order matters: certificates are checked against issuers and zones.
+  // Order matters: certificates are checked against issuers and zones, and
+  // their rollout overrides the top-level one.
+  internal::ParseRollout(ctx, root.Get("rollout"), rollout::RolloutPolicy(),
+                         &cfg->rollout);
   internal::ParseIssuers(ctx, root.Get("issuers"), &cfg->issuers);
   internal::ParseDnsProviders(ctx, root.Get("dns_providers"),
                               &cfg->dns_providers);
   internal::ParseCertificates(ctx, root.Get("certificates"), cfg->issuers,
                               cfg->dns_providers, cfg->dns.follow_cname,
-                              &cfg->certificates);
+                              cfg->rollout, &cfg->certificates);
   internal::ParseAgents(ctx, root.Get("agents"), &cfg->agents);
 }
 

@@ -27,6 +27,7 @@
 #include "absl/time/time.h"
 #include "common/crypto/key_type.h"
 #include "common/filesystem.h"
+#include "coordinator/rollout/policy.h"
 
 namespace certfleet::config {
 
@@ -150,6 +151,9 @@ struct CertificateConfig {
   // Where it is delivered. Loading guarantees that no two certificates have
   // identical selectors for one target, nor one a subset of the other.
   std::vector<TargetSelector> targets;
+  // How a new version reaches the targets: the file's top-level `rollout`
+  // with this certificate's own `rollout` fields laid over it.
+  ::certfleet::rollout::RolloutPolicy rollout;
 };
 
 struct StoreConfig {
@@ -212,6 +216,9 @@ struct CoordinatorConfig {
   std::vector<DnsProviderConfig> dns_providers;
   std::vector<CertificateConfig> certificates;
   AgentsConfig agents;
+  // The top-level `rollout`: the policy of every certificate that does not
+  // override it (already merged into each CertificateConfig::rollout).
+  ::certfleet::rollout::RolloutPolicy rollout;
 
   // The issuer called `name`, or nullptr.
   const IssuerConfig* FindIssuer(absl::string_view name) const;

@@ -71,15 +71,25 @@ void ParseIssuers(ParseContext& ctx, const Field& field,
 void ParseDnsProviders(ParseContext& ctx, const Field& field,
                        std::vector<DnsProviderConfig>* out);
 
+// rollout.cc: a `rollout` mapping over `base` — RolloutPolicy's defaults
+// for the top-level section, the top-level policy for a certificate's
+// override. Fields present replace base's; `*out` starts as `base`.
+void ParseRollout(ParseContext& ctx, const Field& field,
+                  const rollout::RolloutPolicy& base,
+                  rollout::RolloutPolicy* out);
+
 // certificates.cc; also checks each certificate against the issuers and the
-// providers' zones already read.
+// providers' zones already read. `default_rollout` is what each
+// certificate's `rollout` overrides.
 // With `follow_cname`, a name outside every provider zone is accepted: its
 // _acme-challenge may be a CNAME into a configured zone (delegated
 // validation), which only the order can find out.
 void ParseCertificates(ParseContext& ctx, const Field& field,
                        const std::vector<IssuerConfig>& issuers,
                        const std::vector<DnsProviderConfig>& providers,
-                       bool follow_cname, std::vector<CertificateConfig>* out);
+                       bool follow_cname,
+                       const rollout::RolloutPolicy& default_rollout,
+                       std::vector<CertificateConfig>* out);
 
 // agents.cc: the agents section.
 void ParseAgents(ParseContext& ctx, const Field& field, AgentsConfig* out);

@@ -315,6 +315,16 @@ TEST(ConfigTest, ShippedExampleLoads) {
   EXPECT_THAT(c.agents.server_names, ElementsAre("127.0.0.1"));
   EXPECT_EQ(c.agents.identity_lifetime, absl::Hours(24));
   EXPECT_EQ(c.agents.default_token_ttl, absl::Hours(1));
+  // The example's rollout section spells out the defaults.
+  for (const rollout::RolloutPolicy* p :
+       {&c.rollout, &c.certificates[0].rollout, &c.certificates[2].rollout}) {
+    EXPECT_EQ(p->waves.size(), 4u);
+    EXPECT_EQ(p->waves.front(), rollout::Quantity::Count(1));
+    EXPECT_EQ(p->max_unavailable, rollout::Quantity::Percent(25));
+    EXPECT_EQ(p->bake_time, absl::Minutes(5));
+    EXPECT_TRUE(p->windows.empty());
+    EXPECT_EQ(p->urgent_within, absl::Hours(7 * 24));
+  }
 }
 
 }  // namespace
