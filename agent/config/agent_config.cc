@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "agent/config/sections.h"
+#include "common/crypto/certificate.h"
 #include "common/yaml/addresses.h"
 #include "common/yaml/diagnostics.h"
 #include "common/yaml/duration.h"
@@ -156,8 +157,24 @@ void ParseDocument(const YAML::Node& doc, ParseContext& ctx, AgentConfig* cfg) {
     std::string address = CoordinatorAddress(r, element, text);
     if (!address.empty()) cfg->coordinators.push_back(std::move(address));
   }
-  internal::ReadExistingFile(ctx, root.Get("coordinator_ca"),
-                             /*required=*/true, &cfg->coordinator_ca);
+  const Field coordinator_ca = root.Get("coordinator_ca");
+  if (internal::ReadExistingFile(ctx, coordinator_ca, /*required=*/true,
+                                 &cfg->coordinator_ca)) {
+    // Caught here rather than at the first enrollment, hours later.
+    absl::StatusOr<std::string> pem = ctx.fs.ReadFile(cfg->coordinator_ca);
+    absl::StatusOr<std::vector<crypto::Certificate>> certs =
+        pem.ok()
+            ? crypto::Certificate::ParsePemChain(*pem)
+            : absl::StatusOr<std::vector<crypto::Certificate>>(pem.status());
+    if (!certs.ok() || certs->empty()) {
+      r.Error(
+          coordinator_ca,
+          absl::StrCat(
+              "\"", cfg->coordinator_ca, "\" holds no PEM certificate (",
+              certs.ok() ? "none found" : std::string(certs.status().message()),
+              "); it is the coordinator's internal-ca.pem"));
+    }
+  }
   internal::ReadPath(ctx, root.Get("identity_dir"), /*required=*/true,
                      &cfg->identity_dir);
   ParseLabels(r, root.Get("labels"), &cfg->labels);

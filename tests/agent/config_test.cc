@@ -9,6 +9,7 @@
 #include "agent/config/agent_config.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/crypto/test_certs.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -62,10 +63,17 @@ constexpr char kValid[] =
     /* 35 */ "      - {path: haproxy.pem, format: combined}\n";
 // clang-format on
 
+// A real CA certificate: coordinator_ca must hold one.
+const std::string& CaPem() {
+  static const std::string* pem =
+      new std::string(crypto::testing::TestCa::Create().RootPem());
+  return *pem;
+}
+
 class AgentConfigTest : public ::testing::Test {
  protected:
   AgentConfigTest() {
-    WriteFileOrDie(tmp_.File("ca.pem"), "-----BEGIN CERTIFICATE-----\n");
+    WriteFileOrDie(tmp_.File("ca.pem"), CaPem());
     WriteFileOrDie(tmp_.File("p12.pass"), "secret\n", 0600);
     source_ = tmp_.File("agent.yaml");
   }
@@ -392,6 +400,14 @@ TEST_F(AgentConfigTest, FileLevelProblems) {
               StatusIs(absl::StatusCode::kInvalidArgument,
                        At("4:17", "coordinator_ca: \"" + tmp_.File("none.pem") +
                                       "\" does not exist")));
+  WriteFileOrDie(tmp_.File("junk.pem"), "not a certificate\n");
+  EXPECT_THAT(ParseValidWith({{"coordinator_ca: ${T}/ca.pem",
+                               "coordinator_ca: ${T}/junk.pem"}}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       At("4:17", "coordinator_ca: \"" + tmp_.File("junk.pem") +
+                                      "\" holds no PEM certificate (no "
+                                      "CERTIFICATE block in PEM text); it "
+                                      "is the coordinator's internal-ca.pem")));
   EXPECT_THAT(ParseValidWith({{"coordinator_ca: ${T}/ca.pem",
                                "coordinator_ca: ${NOPE}/ca.pem"}}),
               StatusIs(absl::StatusCode::kInvalidArgument,
@@ -416,9 +432,8 @@ TEST_F(AgentConfigTest, LoadReadsTheFileAndResolvesRelativePaths) {
 // gives its first agent.
 TEST(AgentConfigExampleTest, ShippedExampleParses) {
   certfleet::testing::TempDir demo("agent-example");
-  certfleet::testing::WriteFileOrDie(
-      demo.File("internal-ca.pem"),
-      "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", 0644);
+  certfleet::testing::WriteFileOrDie(demo.File("internal-ca.pem"), CaPem(),
+                                     0644);
   const std::map<std::string, std::string> env = {
       {"CERTFLEET_COORDINATOR_PORT", "7443"},
       {"CERTFLEET_DEMO_DIR", demo.path()},
