@@ -294,6 +294,7 @@ void AgentHub::HandleResult(const std::string& agent_id, Agent& agent,
   }
   SaveTargetState(
       agent_id, agent, result.target(), [&](store::TargetStateRecord& s) {
+        s.last_error_version_id = result.ok() ? "" : result.version_id();
         if (result.ok()) {
           s.installed_version_id = result.version_id();
           s.healthy = true;

@@ -5,7 +5,8 @@
 // it round-trips through JSON exactly (times at nanosecond precision).
 //
 //   std::string json = RolloutStateToJson(controller.state());
-//   store.PutRollout(cert, json);                      // after each step
+//   record.state_json = json;                  // after each step, with the
+//   ASSIGN_OR_RETURN(record.revision, store.SaveRollout(record));  // last read
 //   ...
 //   ASSIGN_OR_RETURN(RolloutState state, RolloutStateFromJson(json));
 //   RolloutController resumed(std::move(state));

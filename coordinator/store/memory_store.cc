@@ -1,5 +1,7 @@
 #include "coordinator/store/memory_store.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "coordinator/store/json_columns.h"
@@ -241,6 +243,121 @@ absl::StatusOr<std::vector<TargetStateRecord>>
 InMemoryStore::ListAllTargetStates() {
   absl::MutexLock lock(&mu_);
   return Values(target_states_);
+}
+
+RolloutRecord* InMemoryStore::FindRolloutLocked(const std::string& id) {
+  for (RolloutRecord& r : rollouts_) {
+    if (r.id == id) return &r;
+  }
+  return nullptr;
+}
+
+absl::StatusOr<RolloutRecord> InMemoryStore::CreateRollout(
+    const RolloutRecord& rollout) {
+  RETURN_IF_ERROR(CheckNewRollout(rollout));
+  absl::MutexLock lock(&mu_);
+  if (FindRolloutLocked(rollout.id) != nullptr) {
+    return RolloutIdTaken(rollout.id);
+  }
+  if (!rollout.finished) {
+    for (const RolloutRecord& r : rollouts_) {
+      if (r.certificate == rollout.certificate && !r.finished) {
+        return RolloutAlreadyActive(rollout.id, r);
+      }
+    }
+  }
+  RolloutRecord stored = rollout;
+  stored.revision = 1;
+  rollouts_.push_back(stored);
+  return stored;
+}
+
+absl::StatusOr<int64_t> InMemoryStore::SaveRollout(
+    const RolloutRecord& rollout) {
+  absl::MutexLock lock(&mu_);
+  RolloutRecord* stored = FindRolloutLocked(rollout.id);
+  if (stored == nullptr || stored->revision != rollout.revision ||
+      stored->finished) {
+    return SaveRolloutRefused(
+        rollout, stored == nullptr ? std::nullopt
+                                   : std::optional<RolloutRecord>(*stored));
+  }
+  stored->phase = rollout.phase;
+  stored->updated_at = rollout.updated_at;
+  stored->finished = rollout.finished;
+  stored->state_json = rollout.state_json;
+  return ++stored->revision;
+}
+
+absl::StatusOr<std::optional<RolloutRecord>> InMemoryStore::GetRollout(
+    const std::string& id) {
+  absl::MutexLock lock(&mu_);
+  const RolloutRecord* r = FindRolloutLocked(id);
+  if (r == nullptr) return std::nullopt;
+  return *r;
+}
+
+absl::StatusOr<std::optional<RolloutRecord>> InMemoryStore::ActiveRollout(
+    const std::string& certificate) {
+  absl::MutexLock lock(&mu_);
+  for (const RolloutRecord& r : rollouts_) {
+    if (r.certificate == certificate && !r.finished) return r;
+  }
+  return std::nullopt;
+}
+
+absl::StatusOr<std::vector<RolloutRecord>> InMemoryStore::ListRollouts(
+    const RolloutFilter& filter) {
+  RETURN_IF_ERROR(CheckLimit("list rollouts", filter.limit));
+  absl::MutexLock lock(&mu_);
+  std::vector<RolloutRecord> out;
+  // Newest created first, then a stable sort by time keeps that order among
+  // equal created_at.
+  for (auto r = rollouts_.rbegin(); r != rollouts_.rend(); ++r) {
+    if (!filter.certificate.empty() && r->certificate != filter.certificate) {
+      continue;
+    }
+    if (filter.unfinished_only && r->finished) continue;
+    out.push_back(*r);
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const RolloutRecord& a, const RolloutRecord& b) {
+                     return a.created_at > b.created_at;
+                   });
+  if (filter.limit > 0 && out.size() > static_cast<size_t>(filter.limit)) {
+    out.resize(filter.limit);
+  }
+  return out;
+}
+
+absl::StatusOr<int64_t> InMemoryStore::AppendAudit(const AuditRecord& record) {
+  RETURN_IF_ERROR(CheckAuditRecord(record));
+  absl::MutexLock lock(&mu_);
+  AuditRecord stored = record;
+  stored.id = static_cast<int64_t>(audit_.size()) + 1;
+  audit_.push_back(stored);
+  return stored.id;
+}
+
+absl::StatusOr<std::vector<AuditRecord>> InMemoryStore::ListAudit(
+    const AuditFilter& filter) {
+  RETURN_IF_ERROR(CheckLimit("list audit records", filter.limit));
+  absl::MutexLock lock(&mu_);
+  std::vector<AuditRecord> out;
+  for (auto a = audit_.rbegin(); a != audit_.rend(); ++a) {
+    if (a->at < filter.since) continue;
+    if (!filter.certificate.empty() && a->certificate != filter.certificate) {
+      continue;
+    }
+    out.push_back(*a);
+  }
+  std::stable_sort(
+      out.begin(), out.end(),
+      [](const AuditRecord& a, const AuditRecord& b) { return a.at > b.at; });
+  if (filter.limit > 0 && out.size() > static_cast<size_t>(filter.limit)) {
+    out.resize(filter.limit);
+  }
+  return out;
 }
 
 }  // namespace certfleet::store

@@ -1,8 +1,9 @@
 // A Store kept in memory, for unit tests of the modules above the store. It
 // honours the whole contract of store.h (thread safety, atomic methods,
 // version numbering, AddVersion deleting the order, ConsumeToken's
-// compare-and-set, a write-once internal CA) with one mutex; nothing survives
-// the object.
+// compare-and-set, a write-once internal CA, one unfinished rollout per
+// certificate, SaveRollout's compare-and-set on the revision, an append-only
+// audit log) with one mutex; nothing survives the object.
 //
 //   InMemoryStore store;
 //   IssuanceEngine engine(&store, ...);
@@ -13,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -74,7 +76,25 @@ class InMemoryStore : public Store {
       const std::string& agent_id) override;
   absl::StatusOr<std::vector<TargetStateRecord>> ListAllTargetStates() override;
 
+  absl::StatusOr<RolloutRecord> CreateRollout(
+      const RolloutRecord& rollout) override;
+  absl::StatusOr<int64_t> SaveRollout(const RolloutRecord& rollout) override;
+  absl::StatusOr<std::optional<RolloutRecord>> GetRollout(
+      const std::string& id) override;
+  absl::StatusOr<std::optional<RolloutRecord>> ActiveRollout(
+      const std::string& certificate) override;
+  absl::StatusOr<std::vector<RolloutRecord>> ListRollouts(
+      const RolloutFilter& filter) override;
+
+  absl::StatusOr<int64_t> AppendAudit(const AuditRecord& record) override;
+  absl::StatusOr<std::vector<AuditRecord>> ListAudit(
+      const AuditFilter& filter) override;
+
  private:
+  // The rollout with this id; null when there is none.
+  RolloutRecord* FindRolloutLocked(const std::string& id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   absl::Mutex mu_;
   // Ordered maps: the List methods return records sorted by key, like the
   // SQLite store.
@@ -90,6 +110,10 @@ class InMemoryStore : public Store {
   // (agent_id, target) → state.
   std::map<std::pair<std::string, std::string>, TargetStateRecord>
       target_states_ ABSL_GUARDED_BY(mu_);
+  // In creation order, which breaks ties of created_at like SQLite's rowid.
+  std::vector<RolloutRecord> rollouts_ ABSL_GUARDED_BY(mu_);
+  // In append order: audit_[i].id == i + 1.
+  std::vector<AuditRecord> audit_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace certfleet::store

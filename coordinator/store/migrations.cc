@@ -117,10 +117,60 @@ CREATE TABLE target_states (
 ) WITHOUT ROWID;
 )sql";
 
+// Rollouts and the audit log (issue 4), and the version a failed delivery
+// concerned. rollouts keeps its rowid: its state_json grows with the fleet
+// (a record per target), too large for WITHOUT ROWID. The partial unique
+// index is what holds "one unfinished rollout per certificate" even against
+// another coordinator writing the same file; revision makes SaveRollout a
+// compare-and-set. The audit log's triggers make append-only hold for the
+// sqlite3 CLI too, short of dropping them. ADD COLUMN with a default keeps
+// every existing target_states row, with "" for the new column.
+constexpr char kCreateRolloutTables[] = R"sql(
+CREATE TABLE rollouts (
+  id           TEXT NOT NULL PRIMARY KEY,
+  certificate  TEXT NOT NULL,
+  kind         TEXT NOT NULL CHECK (kind IN ('rollout', 'rollback')),
+  from_version TEXT NOT NULL,
+  to_version   TEXT NOT NULL,
+  phase        TEXT NOT NULL,
+  created_at   INTEGER NOT NULL,
+  updated_at   INTEGER NOT NULL,
+  finished     INTEGER NOT NULL CHECK (finished IN (0, 1)),
+  revision     INTEGER NOT NULL CHECK (revision >= 1),
+  state_json   TEXT NOT NULL
+);
+CREATE INDEX rollouts_by_certificate ON rollouts (certificate, created_at);
+CREATE UNIQUE INDEX rollouts_one_unfinished ON rollouts (certificate)
+  WHERE finished = 0;
+CREATE TABLE audit_log (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  at          INTEGER NOT NULL,
+  actor       TEXT NOT NULL,
+  action      TEXT NOT NULL,
+  certificate TEXT NOT NULL,
+  detail      TEXT NOT NULL,
+  result      TEXT NOT NULL
+);
+CREATE INDEX audit_log_by_time ON audit_log (at);
+CREATE INDEX audit_log_by_certificate ON audit_log (certificate, at);
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN
+  SELECT RAISE(ABORT, 'audit_log is append-only');
+END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN
+  SELECT RAISE(ABORT, 'audit_log is append-only');
+END;
+ALTER TABLE target_states
+  ADD COLUMN last_error_version_id TEXT NOT NULL DEFAULT '';
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "create accounts, certificate_state, versions, orders", kCreateTables},
     {2, "create agents, bootstrap_tokens, internal_ca, target_states",
      kCreateFleetTables},
+    {3, "create rollouts, audit_log; add target_states.last_error_version_id",
+     kCreateRolloutTables},
 };
 
 absl::Status NewerSchemaError(const std::string& path, int64_t current,

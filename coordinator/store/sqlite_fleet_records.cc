@@ -19,7 +19,7 @@ const char kInternalCaColumns[] = "cert_pem, key_sealed, created_at";
 const char kTargetStateColumns[] =
     "agent_id, target, certificate, desired_version_id, "
     "installed_version_id, serial, not_after, healthy, detail, last_error, "
-    "updated_at";
+    "last_error_version_id, updated_at";
 
 namespace {
 
@@ -80,7 +80,8 @@ absl::StatusOr<TargetStateRecord> ReadTargetState(const StatementRun& row) {
   s.healthy = row.ColumnInt(7) != 0;
   s.detail = row.ColumnText(8);
   s.last_error = row.ColumnText(9);
-  s.updated_at = row.ColumnTime(10);
+  s.last_error_version_id = row.ColumnText(10);
+  s.updated_at = row.ColumnTime(11);
   return s;
 }
 
@@ -123,6 +124,7 @@ void BindTargetState(StatementRun& run, const TargetStateRecord& s) {
       .Int(s.healthy ? 1 : 0)
       .Text(s.detail)
       .Text(s.last_error)
+      .Text(s.last_error_version_id)
       .Time(s.updated_at);
 }
 

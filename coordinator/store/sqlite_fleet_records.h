@@ -22,7 +22,7 @@ namespace certfleet::store {
 extern const char kAgentColumns[];        // 8 columns
 extern const char kTokenColumns[];        // 8 columns
 extern const char kInternalCaColumns[];   // 3 columns (without the id)
-extern const char kTargetStateColumns[];  // 11 columns
+extern const char kTargetStateColumns[];  // 12 columns
 
 // Read the current row of a SELECT of the matching column list. kDataLoss
 // (naming the column) when the labels column does not parse.

@@ -1,5 +1,6 @@
 // SqliteStore's fleet methods: agents, bootstrap tokens, the internal CA and
-// target states (declared in sqlite_store.h; tables from migration 2).
+// target states (declared in sqlite_store.h; tables from migration 2,
+// target_states.last_error_version_id from 3).
 #include <sqlite3.h>
 
 #include <utility>
@@ -74,7 +75,7 @@ SqliteStore::PrepareFleetStatements(sqlite3* db) {
       {&s->get_ca, absl::StrCat("SELECT ", kInternalCaColumns,
                                 " FROM internal_ca WHERE id = 1")},
       {&s->put_target, absl::StrCat("INSERT OR REPLACE INTO target_states (",
-                                    kTargetStateColumns, ") ", Values(11))},
+                                    kTargetStateColumns, ") ", Values(12))},
       {&s->list_targets,
        absl::StrCat("SELECT ", kTargetStateColumns,
                     " FROM target_states WHERE agent_id = ? ORDER BY target")},

@@ -205,22 +205,28 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
                    PrepareStatements(db.get()));
   ASSIGN_OR_RETURN(FleetStatementsPtr fleet_statements,
                    PrepareFleetStatements(db.get()));
+  ASSIGN_OR_RETURN(RolloutStatementsPtr rollout_statements,
+                   PrepareRolloutStatements(db.get()));
   return std::unique_ptr<SqliteStore>(new SqliteStore(
-      path, db.release(), std::move(statements), std::move(fleet_statements)));
+      path, db.release(), std::move(statements), std::move(fleet_statements),
+      std::move(rollout_statements)));
 }
 
 SqliteStore::SqliteStore(std::string path, sqlite3* db,
                          std::unique_ptr<Statements> statements,
-                         FleetStatementsPtr fleet_statements)
+                         FleetStatementsPtr fleet_statements,
+                         RolloutStatementsPtr rollout_statements)
     : path_(std::move(path)),
       db_(db),
       stmts_(std::move(statements)),
-      fleet_(std::move(fleet_statements)) {}
+      fleet_(std::move(fleet_statements)),
+      rollouts_(std::move(rollout_statements)) {}
 
 SqliteStore::~SqliteStore() {
   absl::MutexLock lock(&mu_);
   stmts_.reset();  // finalize before closing
   fleet_.reset();
+  rollouts_.reset();
   sqlite3_close_v2(db_);
 }
 

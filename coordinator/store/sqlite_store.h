@@ -100,6 +100,20 @@ class SqliteStore : public Store {
       const std::string& agent_id) override;
   absl::StatusOr<std::vector<TargetStateRecord>> ListAllTargetStates() override;
 
+  absl::StatusOr<RolloutRecord> CreateRollout(
+      const RolloutRecord& rollout) override;
+  absl::StatusOr<int64_t> SaveRollout(const RolloutRecord& rollout) override;
+  absl::StatusOr<std::optional<RolloutRecord>> GetRollout(
+      const std::string& id) override;
+  absl::StatusOr<std::optional<RolloutRecord>> ActiveRollout(
+      const std::string& certificate) override;
+  absl::StatusOr<std::vector<RolloutRecord>> ListRollouts(
+      const RolloutFilter& filter) override;
+
+  absl::StatusOr<int64_t> AppendAudit(const AuditRecord& record) override;
+  absl::StatusOr<std::vector<AuditRecord>> ListAudit(
+      const AuditFilter& filter) override;
+
  private:
   struct Statements;  // the cached prepared statements (sqlite_store.cc)
   // Those of the fleet methods (sqlite_fleet_store.cc).
@@ -109,14 +123,24 @@ class SqliteStore : public Store {
   };
   using FleetStatementsPtr =
       std::unique_ptr<FleetStatements, FleetStatementsDeleter>;
+  // Those of the rollout and audit methods (sqlite_rollout_store.cc).
+  struct RolloutStatements;
+  struct RolloutStatementsDeleter {
+    void operator()(RolloutStatements* s) const;
+  };
+  using RolloutStatementsPtr =
+      std::unique_ptr<RolloutStatements, RolloutStatementsDeleter>;
 
   // Compile every statement the methods use, once, at Open.
   static absl::StatusOr<std::unique_ptr<Statements>> PrepareStatements(
       sqlite3* db);
   static absl::StatusOr<FleetStatementsPtr> PrepareFleetStatements(sqlite3* db);
+  static absl::StatusOr<RolloutStatementsPtr> PrepareRolloutStatements(
+      sqlite3* db);
   SqliteStore(std::string path, sqlite3* db,
               std::unique_ptr<Statements> statements,
-              FleetStatementsPtr fleet_statements);
+              FleetStatementsPtr fleet_statements,
+              RolloutStatementsPtr rollout_statements);
   void RollbackLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::string path_;
@@ -125,6 +149,7 @@ class SqliteStore : public Store {
   sqlite3* const db_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<Statements> stmts_ ABSL_GUARDED_BY(mu_);
   FleetStatementsPtr fleet_ ABSL_GUARDED_BY(mu_);
+  RolloutStatementsPtr rollouts_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace certfleet::store

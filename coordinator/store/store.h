@@ -20,6 +20,12 @@
 //   replaced by the store.
 // - Private keys arrive already sealed (AES-256-GCM, crypto/kek.h); the store
 //   never sees plaintext keys.
+// - At most one unfinished rollout per certificate; a finished rollout never
+//   changes again. SaveRollout is a compare-and-set on the rollout's
+//   revision, so of two coordinators saving the same revision exactly one
+//   succeeds (the other gets kAborted and must re-read).
+// - The audit log is append-only: records are never changed or removed by
+//   the store.
 //
 //   ASSIGN_OR_RETURN(std::unique_ptr<Store> store, SqliteStore::Open(path));
 //   ASSIGN_OR_RETURN(std::optional<OrderRecord> order, store->GetOrder("web"));
@@ -187,9 +193,68 @@ struct TargetStateRecord {
   bool healthy = false;
   std::string detail;      // last health detail
   std::string last_error;  // last failed delivery, "" after a success
+  // The version that delivery concerned ("<certificate>/<n>"), so a rollout
+  // can tell a failure of its own version from an older one; "" with
+  // last_error.
+  std::string last_error_version_id;
   absl::Time updated_at = absl::UnixEpoch();
 
   bool operator==(const TargetStateRecord&) const = default;
+};
+
+// One rollout (or rollback) of a certificate to a version
+// (coordinator/rollout/controller.h). The controller's whole state is the
+// JSON blob; the other fields repeat what status listings need without
+// parsing it.
+struct RolloutRecord {
+  // Key, chosen by the caller: "ro-" + 12 hex of crypto::RandomBytes(6), as
+  // enrollment names agents. The store only requires it to be non-empty
+  // and unused.
+  std::string id;
+  std::string certificate;   // certificate name in the config
+  std::string kind;          // "rollout" or "rollback" (RolloutKindName)
+  std::string from_version;  // "<certificate>/<n>"; "" = nothing served before
+  std::string to_version;    // "<certificate>/<n>"
+  std::string phase;         // rollout::PhaseName of the state
+  absl::Time created_at = absl::UnixEpoch();
+  absl::Time updated_at = absl::UnixEpoch();
+  // Complete, rolled back or aborted (rollout::IsFinished): the rollout no
+  // longer counts as the certificate's active one and never changes again.
+  bool finished = false;
+  std::string state_json;  // rollout::RolloutStateToJson
+  // Assigned by the store: 1 at CreateRollout, +1 at every SaveRollout. The
+  // revision a caller last read is the one it passes to SaveRollout.
+  int64_t revision = 0;
+
+  bool operator==(const RolloutRecord&) const = default;
+};
+
+// Which rollouts ListRollouts returns.
+struct RolloutFilter {
+  std::string certificate;       // "" = every certificate
+  bool unfinished_only = false;  // only active rollouts (to resume them)
+  int limit = 0;                 // at most this many; 0 = no limit
+};
+
+// One administrative action, who took it and how it ended. Append-only.
+struct AuditRecord {
+  // Assigned by AppendAudit: increasing in append order, never reused.
+  int64_t id = 0;
+  absl::Time at = absl::UnixEpoch();
+  std::string actor;        // "admin:alice", "coordinator", "scheduler"
+  std::string action;       // "rollout.pause", "token.create", …
+  std::string certificate;  // "" when the action concerns none
+  std::string detail;       // free text: arguments, versions, reasons
+  std::string result;       // "ok", or the error the action ended with
+
+  bool operator==(const AuditRecord&) const = default;
+};
+
+// Which audit records ListAudit returns.
+struct AuditFilter {
+  absl::Time since = absl::InfinitePast();  // records at or after this time
+  std::string certificate;                  // "" = every record
+  int limit = 0;                            // at most this many; 0 = no limit
 };
 
 class Store {
@@ -278,6 +343,41 @@ class Store {
   // Every agent's, sorted by agent_id, then target.
   virtual absl::StatusOr<std::vector<TargetStateRecord>>
   ListAllTargetStates() = 0;
+
+  // --- Rollouts ---
+  // Stores a new rollout with revision 1 and returns it as stored
+  // (`rollout.revision` is ignored). kInvalidArgument when the id or the
+  // certificate is empty or the kind is neither "rollout" nor "rollback";
+  // kAlreadyExists when the id is taken; kFailedPrecondition "certificate
+  // <c> already has an unfinished rollout <id> (<phase>)" when `rollout` is
+  // unfinished and the certificate has an unfinished one.
+  virtual absl::StatusOr<RolloutRecord> CreateRollout(
+      const RolloutRecord& rollout) = 0;
+  // Writes phase, updated_at, finished and state_json of `rollout.id` if its
+  // stored revision is still `rollout.revision`, and returns the new
+  // revision (the other fields never change and are ignored). kNotFound
+  // when there is no such rollout; kAborted when the revision differs
+  // (someone else saved it since it was read: re-read, re-apply, retry);
+  // kFailedPrecondition when it is finished.
+  virtual absl::StatusOr<int64_t> SaveRollout(const RolloutRecord& rollout) = 0;
+  virtual absl::StatusOr<std::optional<RolloutRecord>> GetRollout(
+      const std::string& id) = 0;
+  // The certificate's unfinished rollout, if any.
+  virtual absl::StatusOr<std::optional<RolloutRecord>> ActiveRollout(
+      const std::string& certificate) = 0;
+  // Newest first: by created_at, then by creation order.
+  // kInvalidArgument when the limit is negative.
+  virtual absl::StatusOr<std::vector<RolloutRecord>> ListRollouts(
+      const RolloutFilter& filter) = 0;
+
+  // --- Audit log ---
+  // Appends `record` and returns its id (`record.id` is ignored).
+  // kInvalidArgument when the actor, the action or the result is empty.
+  virtual absl::StatusOr<int64_t> AppendAudit(const AuditRecord& record) = 0;
+  // Newest first: by `at`, then by id. kInvalidArgument when the limit is
+  // negative.
+  virtual absl::StatusOr<std::vector<AuditRecord>> ListAudit(
+      const AuditFilter& filter) = 0;
 };
 
 }  // namespace certfleet::store

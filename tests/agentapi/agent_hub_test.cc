@@ -238,6 +238,7 @@ TEST_F(AgentHubTest, RejectedVersionIsRecordedAndNotResentOnTheSameStream) {
   ASSERT_TRUE(s.has_value());
   EXPECT_EQ(s->last_error,
             "reload: exit 1: nginx: [emerg] cannot load certificate");
+  EXPECT_EQ(s->last_error_version_id, "web/1");
   EXPECT_EQ(s->installed_version_id, "");
   EXPECT_EQ(s->desired_version_id, "web/1");
 
@@ -271,6 +272,7 @@ TEST_F(AgentHubTest, NewerVersionIsSentAfterARejection) {
   ASSERT_TRUE(s.has_value());
   EXPECT_EQ(s->installed_version_id, "web/2");
   EXPECT_EQ(s->last_error, "");  // cleared by the success
+  EXPECT_EQ(s->last_error_version_id, "");
 }
 
 TEST_F(AgentHubTest, NotifyVersionReachesOnlyAgentsTheCertificateSelects) {

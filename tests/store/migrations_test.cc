@@ -35,8 +35,8 @@ TEST(MigrationsTest, FreshDatabaseGetsEveryTableAndRecord) {
   ASSERT_OK(ApplyMigrations(db.get(), "mem.db"));
   for (const char* table :
        {"schema_migrations", "accounts", "certificate_state", "versions",
-        "orders", "agents", "bootstrap_tokens", "internal_ca",
-        "target_states"}) {
+        "orders", "agents", "bootstrap_tokens", "internal_ca", "target_states",
+        "rollouts", "audit_log"}) {
     EXPECT_EQ(TableCount(db, table), 1) << table;
   }
   EXPECT_THAT(CurrentSchemaVersion(db.get()),

@@ -172,7 +172,34 @@ void PrintTo(const TargetStateRecord& r, std::ostream* os) {
       .Raw("healthy", r.healthy ? "true" : "false")
       .Str("detail", r.detail)
       .Str("last_error", r.last_error)
+      .Str("last_error_version_id", r.last_error_version_id)
       .Time("updated_at", r.updated_at);
+}
+
+void PrintTo(const RolloutRecord& r, std::ostream* os) {
+  Fields(os)
+      .Str("id", r.id)
+      .Str("certificate", r.certificate)
+      .Str("kind", r.kind)
+      .Str("from_version", r.from_version)
+      .Str("to_version", r.to_version)
+      .Str("phase", r.phase)
+      .Time("created_at", r.created_at)
+      .Time("updated_at", r.updated_at)
+      .Raw("finished", r.finished ? "true" : "false")
+      .Str("state_json", r.state_json)
+      .Raw("revision", std::to_string(r.revision));
+}
+
+void PrintTo(const AuditRecord& r, std::ostream* os) {
+  Fields(os)
+      .Raw("id", std::to_string(r.id))
+      .Time("at", r.at)
+      .Str("actor", r.actor)
+      .Str("action", r.action)
+      .Str("certificate", r.certificate)
+      .Str("detail", r.detail)
+      .Str("result", r.result);
 }
 
 }  // namespace certfleet::store

@@ -6,11 +6,12 @@
 //       Sqlite, StoreContractTest,
 //       ::testing::Values(StoreFactory([] { return MakeSqliteStore(); })));
 //
-// The tests live in store_contract_test.cc and store_fleet_contract_test.cc
-// (CMake target certfleet_store_contract_test, an OBJECT library so the linker
-// keeps them); link it into the backend's test binary, and register that binary
-// with gtest_discover_tests(... NO_PRETTY_VALUES): gtest prints a std::function
-// parameter as raw bytes, which would put pointers into the ctest names.
+// The tests live in store_contract_test.cc, store_fleet_contract_test.cc and
+// store_rollout_contract_test.cc (CMake target certfleet_store_contract_test,
+// an OBJECT library so the linker keeps them); link it into the backend's test
+// binary, and register that binary with gtest_discover_tests(...
+// NO_PRETTY_VALUES): gtest prints a std::function parameter as raw bytes, which
+// would put pointers into the ctest names.
 #ifndef CERTFLEET_TESTS_STORE_STORE_CONTRACT_TEST_H_
 #define CERTFLEET_TESTS_STORE_STORE_CONTRACT_TEST_H_
 
@@ -37,6 +38,8 @@ void PrintTo(const AgentRecord& r, std::ostream* os);
 void PrintTo(const TokenRecord& r, std::ostream* os);
 void PrintTo(const InternalCaRecord& r, std::ostream* os);
 void PrintTo(const TargetStateRecord& r, std::ostream* os);
+void PrintTo(const RolloutRecord& r, std::ostream* os);
+void PrintTo(const AuditRecord& r, std::ostream* os);
 
 class StoreContractTest : public ::testing::TestWithParam<StoreFactory> {
  protected:

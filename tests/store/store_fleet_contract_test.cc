@@ -66,6 +66,7 @@ TargetStateRecord FullTargetState(const std::string& agent_id,
           .healthy = true,
           .detail = "TLS handshake presented serial ff00",
           .last_error = "reload: exit status 1",
+          .last_error_version_id = "wildcard-example/3",
           .updated_at = kT1};
 }
 
@@ -212,6 +213,7 @@ TEST_P(StoreContractTest, TargetStatesAreKeyedByAgentAndTarget) {
   changed.installed_version_id = changed.desired_version_id;
   changed.healthy = false;
   changed.last_error = "";
+  changed.last_error_version_id = "";
   ASSERT_OK(store_->PutTargetState(changed));
   EXPECT_THAT(
       store_->ListAllTargetStates(),
