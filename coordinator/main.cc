@@ -6,6 +6,8 @@
 //   certfleet-coordinator status --config FILE [-o json]
 //   certfleet-coordinator token create --config FILE --labels k=v[,k=v...]
 //       [--ttl 2h] [--description TEXT] [-o json]
+//   certfleet-coordinator admin-identity create --config FILE --name NAME
+//       [--ttl 720h] --out FILE
 //
 // Exit status: 0 success; 1 a runtime failure (with --once: a certificate
 // could not be issued); 2 a usage or configuration error.
@@ -21,6 +23,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "coordinator/app/admin_identity_command.h"
 #include "coordinator/app/coordinator.h"
 #include "coordinator/app/status_report.h"
 #include "coordinator/app/token_command.h"
@@ -48,6 +51,10 @@ constexpr char kUsage[] =
     "      [--ttl DURATION] [--description TEXT] [-o table|json]\n"
     "      make a single-use bootstrap token for a new agent; also writes\n"
     "      the internal CA certificate to <store dir>/internal-ca.pem\n"
+    "  certfleet-coordinator admin-identity create --config FILE --name NAME\n"
+    "      [--ttl DURATION] --out FILE\n"
+    "      issue an admin identity for certfleetctl (key, certificate and\n"
+    "      internal CA in one PEM file, mode 0600; never overwritten)\n"
     "common flags: --log-level debug|info|warning|error\n";
 
 struct Args {
@@ -246,6 +253,10 @@ int main(int argc, char** argv) {
   // `token` has its own flags (token_command.h).
   if (argc >= 2 && std::string(argv[1]) == "token") {
     return app::RunTokenCommand(
+        std::vector<std::string>(argv + 2, argv + argc));
+  }
+  if (argc >= 2 && std::string(argv[1]) == "admin-identity") {
+    return app::RunAdminIdentityCommand(
         std::vector<std::string>(argv + 2, argv + argc));
   }
   Args args = ParseArgs(argc, argv);

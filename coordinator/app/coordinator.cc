@@ -3,10 +3,10 @@
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "common/status_macros.h"
+#include "coordinator/app/token_command.h"
 #include "coordinator/dns/exec_provider.h"
 #include "coordinator/dns/ldns_resolver.h"
 #include "coordinator/dns/rfc2136_provider.h"
-#include "coordinator/app/token_command.h"
 #include "coordinator/store/sqlite_store.h"
 
 namespace certfleet::app {
@@ -26,8 +26,7 @@ class IssuanceFanout : public issuance::IssuanceObserver {
   void OnDnsCleanupFailed(const std::string& cert_name) override {
     metrics_.OnDnsCleanupFailed(cert_name);
   }
-  void OnVersionStored(const std::string& cert_name,
-                       int64_t version) override {
+  void OnVersionStored(const std::string& cert_name, int64_t version) override {
     if (hub_) hub_->NotifyVersion(cert_name);
     (void)version;
   }
@@ -44,16 +43,21 @@ Coordinator::~Coordinator() {
   // The metrics server reads the registry: stop it first; then the agent
   // streams, before the hub they report to.
   metrics_server_.reset();
+  admin_server_.reset();
   agent_server_.reset();
   hub_.reset();
 }
 
-absl::Status Coordinator::StartAgentService() {
+absl::Status Coordinator::LoadInternalCa() {
   ASSIGN_OR_RETURN(internal_ca_,
                    fleet::InternalCa::LoadOrCreate(*store_, *kek_, clock_));
   // Agents need the CA to trust this coordinator when they enroll.
   RETURN_IF_ERROR(WriteInternalCaFile(config_, *internal_ca_, fs_));
   tokens_ = std::make_unique<fleet::BootstrapTokens>(*store_, clock_);
+  return absl::OkStatus();
+}
+
+absl::Status Coordinator::StartAgentService() {
   enrollment_ = std::make_unique<fleet::EnrollmentService>(
       *store_, *internal_ca_, *tokens_, clock_,
       fleet::EnrollmentOptions{.identity_lifetime =
@@ -68,6 +72,27 @@ absl::Status Coordinator::StartAgentService() {
                         .server_names = config_.agents.server_names},
                        *internal_ca_, *enrollment_, *hub_));
   return absl::OkStatus();
+}
+
+absl::Status Coordinator::StartAdminService() {
+  std::function<size_t()> connected;
+  if (hub_) connected = [hub = hub_.get()] { return hub->connected(); };
+  admin_backend_ = std::make_unique<adminapi::AdminBackend>(
+      *store_, *tokens_, clock_,
+      adminapi::AdminBackendOptions{
+          .certificates = config_.certificates,
+          .default_token_ttl = config_.agents.default_token_ttl},
+      std::move(connected));
+  ASSIGN_OR_RETURN(
+      admin_server_,
+      adminapi::AdminServer::Start({.listen = config_.admin.listen,
+                                    .server_names = config_.admin.server_names},
+                                   *internal_ca_, *admin_backend_));
+  return absl::OkStatus();
+}
+
+int Coordinator::admin_port() const {
+  return admin_server_ ? admin_server_->port() : 0;
 }
 
 int Coordinator::agent_port() const {
@@ -147,9 +172,19 @@ absl::StatusOr<std::unique_ptr<Coordinator>> Coordinator::Create(
           .propagation_timeout = config.dns.propagation_timeout,
           .follow_cname = config.dns.follow_cname},
       clock, c->authoritative_resolver_.get());
+  if (!config.agents.listen.empty() || !config.admin.listen.empty()) {
+    if (absl::Status s = c->LoadInternalCa(); !s.ok()) {
+      return Annotate(s, "internal CA");
+    }
+  }
   if (!config.agents.listen.empty()) {
     if (absl::Status s = c->StartAgentService(); !s.ok()) {
       return Annotate(s, "agent service");
+    }
+  }
+  if (!config.admin.listen.empty()) {
+    if (absl::Status s = c->StartAdminService(); !s.ok()) {
+      return Annotate(s, "admin API");
     }
   }
   c->issuance_observer_ =

@@ -18,6 +18,8 @@
 #include "common/metrics/http_server.h"
 #include "common/metrics/registry.h"
 #include "common/process_runner.h"
+#include "coordinator/adminapi/admin_backend.h"
+#include "coordinator/adminapi/admin_server.h"
 #include "coordinator/agentapi/agent_hub.h"
 #include "coordinator/agentapi/agent_server.h"
 #include "coordinator/app/coordinator_metrics.h"
@@ -64,6 +66,8 @@ class Coordinator {
   uint64_t acme_exchanges() const;
   // The agent service's port, 0 when not serving agents.
   int agent_port() const;
+  // The admin API's port, 0 when not serving it.
+  int admin_port() const;
   // The hub (null when not serving agents), for tests and benchmarks.
   agentapi::AgentHub* hub() { return hub_.get(); }
 
@@ -86,17 +90,24 @@ class Coordinator {
   std::unique_ptr<dns::Dns01Solver> solver_;
   std::unique_ptr<issuance::OrderRunner> runner_;
   std::unique_ptr<scheduler::Scheduler> scheduler_;
-  // The agent service (when agents.listen is set).
+  // The internal CA and the tokens: for the agent service and the admin
+  // API (when either is configured).
   std::unique_ptr<fleet::InternalCa> internal_ca_;
   std::unique_ptr<fleet::BootstrapTokens> tokens_;
+  // The agent service (when agents.listen is set).
   std::unique_ptr<fleet::EnrollmentService> enrollment_;
   std::unique_ptr<fleet::Assignments> assignments_;
   std::unique_ptr<agentapi::AgentHub> hub_;
   std::unique_ptr<agentapi::AgentServer> agent_server_;
+  // The admin API (when admin.listen is set).
+  std::unique_ptr<adminapi::AdminBackend> admin_backend_;
+  std::unique_ptr<adminapi::AdminServer> admin_server_;
   // Forwards issuance events to the metrics and to the hub.
   std::unique_ptr<issuance::IssuanceObserver> issuance_observer_;
 
+  absl::Status LoadInternalCa();
   absl::Status StartAgentService();
+  absl::Status StartAdminService();
 };
 
 }  // namespace certfleet::app

@@ -26,6 +26,24 @@ bool IsIpLiteral(const std::string& text) {
          inet_pton(AF_INET6, text.c_str(), buf) == 1;
 }
 
+bool IsTargetName(absl::string_view name) {
+  if (name.empty() || name.size() > kMaxTargetName) return false;
+  for (char c : name) {
+    if (!absl::ascii_isalnum(c) && c != '.' && c != '_' && c != '-') {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string Describe(const Labels& labels) {
+  return labels.empty()
+             ? "every agent"
+             : absl::StrCat("agents labelled ", FormatLabels(labels));
+}
+
+}  // namespace
+
 bool IsWildcardIp(const std::string& ip) {
   unsigned char buf[16] = {0};
   const unsigned char zeros[16] = {0};
@@ -37,17 +55,7 @@ bool IsWildcardIp(const std::string& ip) {
   return false;
 }
 
-bool IsTargetName(absl::string_view name) {
-  if (name.empty() || name.size() > kMaxTargetName) return false;
-  for (char c : name) {
-    if (!absl::ascii_isalnum(c) && c != '.' && c != '_' && c != '-') {
-      return false;
-    }
-  }
-  return true;
-}
-
-void ParseServerNames(ParseContext& ctx, const Field& field,
+void ParseServerNames(ParseContext& ctx, const Field& field, const char* who,
                       std::vector<std::string>* out) {
   Reader& r = ctx.reader;
   if (field.node.IsSequence() && field.node.size() == 0) {
@@ -56,9 +64,8 @@ void ParseServerNames(ParseContext& ctx, const Field& field,
   for (const auto& [element, text] : r.Strings(field)) {
     if (IsIpLiteral(text)) {
       if (IsWildcardIp(text)) {
-        r.Error(element, absl::StrCat("\"", text,
-                                      "\" is a wildcard address; agents "
-                                      "cannot dial it"));
+        r.Error(element, absl::StrCat("\"", text, "\" is a wildcard address; ",
+                                      who, " cannot dial it"));
         continue;
       }
       out->push_back(text);
@@ -78,14 +85,6 @@ void ParseServerNames(ParseContext& ctx, const Field& field,
     out->push_back(*std::move(name));
   }
 }
-
-std::string Describe(const Labels& labels) {
-  return labels.empty()
-             ? "every agent"
-             : absl::StrCat("agents labelled ", FormatLabels(labels));
-}
-
-}  // namespace
 
 void ParseAgents(ParseContext& ctx, const Field& field, AgentsConfig* out) {
   Reader& r = ctx.reader;
@@ -110,7 +109,7 @@ void ParseAgents(ParseContext& ctx, const Field& field, AgentsConfig* out) {
               "set agents.listen too: without it there is no agent service "
               "to name");
     }
-    ParseServerNames(ctx, names, &out->server_names);
+    ParseServerNames(ctx, names, "agents", &out->server_names);
   } else if (endpoint.has_value()) {
     if (IsWildcardIp(endpoint->ip)) {
       r.Error(names,

@@ -45,7 +45,8 @@ void ParseDocument(const YAML::Node& doc, internal::ParseContext& ctx,
   const Mapping root =
       r.Map(r.Root(doc),
             {"store", "key_encryption_key_file", "metrics", "scheduler", "dns",
-             "issuers", "dns_providers", "rollout", "certificates", "agents"});
+             "issuers", "dns_providers", "rollout", "certificates", "agents",
+             "admin"});
   internal::ParseStore(ctx, root.Get("store"), &cfg->store);
   internal::ParseKeyEncryptionKeyFile(ctx, root.Get("key_encryption_key_file"),
                                       &cfg->key_encryption_key_file);
@@ -63,6 +64,7 @@ void ParseDocument(const YAML::Node& doc, internal::ParseContext& ctx,
                               cfg->dns_providers, cfg->dns.follow_cname,
                               cfg->rollout, &cfg->certificates);
   internal::ParseAgents(ctx, root.Get("agents"), &cfg->agents);
+  internal::ParseAdmin(ctx, root.Get("admin"), &cfg->admin);
 }
 
 absl::StatusOr<CoordinatorConfig> Parse(absl::string_view yaml_text,

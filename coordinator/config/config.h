@@ -196,6 +196,18 @@ struct AgentsConfig {
   absl::Duration default_token_ttl = absl::Hours(1);
 };
 
+// The admin API (coordinator/adminapi, used by certfleetctl): gRPC over
+// mTLS, callers need an admin identity from the internal CA.
+struct AdminConfig {
+  // "ip:port" the admin API listens on; "" = no admin API. Usually a
+  // loopback address: 127.0.0.1:7444.
+  std::string listen;
+  // DNS names and IP addresses in the admin API's serving certificate, as
+  // certfleetctl dials it. Defaults to the listen IP (required when that is
+  // a wildcard address).
+  std::vector<std::string> server_names;
+};
+
 // The DNS provider zone a certificate name falls in (see FindZone).
 struct ZoneMatch {
   const DnsProviderConfig* provider = nullptr;
@@ -216,6 +228,7 @@ struct CoordinatorConfig {
   std::vector<DnsProviderConfig> dns_providers;
   std::vector<CertificateConfig> certificates;
   AgentsConfig agents;
+  AdminConfig admin;
   // The top-level `rollout`: the policy of every certificate that does not
   // override it (already merged into each CertificateConfig::rollout).
   ::certfleet::rollout::RolloutPolicy rollout;

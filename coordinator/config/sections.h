@@ -94,6 +94,18 @@ void ParseCertificates(ParseContext& ctx, const Field& field,
 // agents.cc: the agents section.
 void ParseAgents(ParseContext& ctx, const Field& field, AgentsConfig* out);
 
+// agents.cc: a `server_names` list (IP addresses and DNS names, no
+// wildcards); `who` names the clients that dial them ("agents"), for the
+// message about a wildcard address.
+void ParseServerNames(ParseContext& ctx, const Field& field, const char* who,
+                      std::vector<std::string>* out);
+
+// agents.cc: whether `ip` is 0.0.0.0 or ::.
+bool IsWildcardIp(const std::string& ip);
+
+// admin.cc: the admin section.
+void ParseAdmin(ParseContext& ctx, const Field& field, AdminConfig* out);
+
 // agents.cc: one certificate's `targets` list; `where` gets the field of
 // each selector kept (for CheckTargetConflicts).
 void ParseTargets(ParseContext& ctx, const Field& field,

@@ -27,6 +27,7 @@ using crypto::PrivateKey;
 // 10 years of 365 days; the CA is not rotated automatically.
 constexpr absl::Duration kCaLifetime = absl::Hours(24 * 365 * 10);
 constexpr size_t kMaxAgentId = 64;
+constexpr size_t kMaxAdminName = 32;
 // RFC 5280 Appendix A: ub-common-name.
 constexpr size_t kMaxCommonName = 64;
 
@@ -68,6 +69,16 @@ bool IsValidAgentId(absl::string_view id) {
   if (id.empty() || id.size() > kMaxAgentId) return false;
   for (char c : id) {
     if (!absl::ascii_isalnum(c) && c != '.' && c != '_' && c != '-') {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool IsValidAdminName(absl::string_view name) {
+  if (name.empty() || name.size() > kMaxAdminName) return false;
+  for (char c : name) {
+    if (!absl::ascii_islower(c) && !absl::ascii_isdigit(c) && c != '-') {
       return false;
     }
   }
@@ -156,6 +167,34 @@ absl::StatusOr<std::string> InternalCa::SignAgentCsr(
   return issued.ToPem();
 }
 
+absl::StatusOr<std::string> InternalCa::IssueAdminIdentity(
+    const std::string& name, const crypto::PublicKey& public_key,
+    absl::Duration lifetime) {
+  if (!IsValidAdminName(name)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", name,
+                     "\" is not a valid admin name (1-32 lower-case letters, "
+                     "digits and \"-\")"));
+  }
+  if (lifetime <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("admin identity lifetime ", absl::FormatDuration(lifetime),
+                     " is not positive"));
+  }
+  const absl::Time now = clock_.Now();
+  const CertificateSpec spec{
+      .common_name = name,
+      .uris = {absl::StrCat(kAdminUriPrefix, name)},
+      .not_before = now - kClockSkewAllowance,
+      .not_after = std::min(now + lifetime, cert_.NotAfter()),
+      .key_usage = {.digital_signature = true},
+      .extended_key_usage = {ExtendedKeyUsage::kClientAuth}};
+  absl::MutexLock lock(&sign_mu_);
+  ASSIGN_OR_RETURN(Certificate issued,
+                   crypto::IssueCertificate(spec, public_key, cert_, key_));
+  return issued.ToPem();
+}
+
 absl::StatusOr<InternalCa::ServerIdentity> InternalCa::IssueServerIdentity(
     const std::vector<std::string>& names, absl::Duration lifetime) {
   if (names.empty()) {
@@ -225,6 +264,39 @@ absl::StatusOr<std::string> InternalCa::AgentIdFromCertificate(
                                "\""));
   }
   return ids.front();
+}
+
+absl::StatusOr<std::string> InternalCa::AdminNameFromCertificate(
+    const Certificate& cert) {
+  const std::vector<std::string> uris = cert.UriNames();
+  for (const std::string& uri : uris) {
+    if (absl::StartsWith(uri, kAgentUriPrefix)) {
+      return absl::PermissionDeniedError(
+          "agent identities cannot use the admin API");
+    }
+  }
+  auto refuse = [&](absl::string_view why) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("certificate ", cert.SubjectDn(), " (serial ",
+                     cert.SerialHex(), ") is not an admin identity: ", why));
+  };
+  if (uris.size() > 1) {
+    return refuse(absl::StrCat("it has ", uris.size(), " URIs (",
+                               absl::StrJoin(uris, ", "), "); one is allowed"));
+  }
+  if (uris.empty() || !absl::StartsWith(uris.front(), kAdminUriPrefix)) {
+    return refuse(absl::StrCat("it has no ", kAdminUriPrefix, "<name> URI"));
+  }
+  const std::string name = uris.front().substr(sizeof(kAdminUriPrefix) - 1);
+  if (!IsValidAdminName(name)) {
+    return refuse(absl::StrCat("\"", name, "\" is not a valid admin name"));
+  }
+  if (cert.SubjectCommonName() != name) {
+    return refuse(absl::StrCat("its URI names admin ", name,
+                               " but its CN is \"", cert.SubjectCommonName(),
+                               "\""));
+  }
+  return name;
 }
 
 }  // namespace certfleet::fleet

@@ -16,6 +16,9 @@
 //                                     absl::Hours(24)));
 //   ASSIGN_OR_RETURN(auto identity,
 //                    ca->IssueServerIdentity({"127.0.0.1"}, absl::Hours(24)));
+//   ASSIGN_OR_RETURN(std::string admin_pem,
+//                    ca->IssueAdminIdentity("alice", public_key,
+//                                           absl::Hours(720)));
 #ifndef CERTFLEET_COORDINATOR_FLEET_INTERNAL_CA_H_
 #define CERTFLEET_COORDINATOR_FLEET_INTERNAL_CA_H_
 
@@ -31,6 +34,7 @@
 #include "common/crypto/certificate.h"
 #include "common/crypto/kek.h"
 #include "common/crypto/private_key.h"
+#include "common/crypto/public_key.h"
 #include "coordinator/store/store.h"
 
 namespace certfleet::fleet {
@@ -41,12 +45,19 @@ inline constexpr char kInternalCaKeyAad[] = "certfleet:internal-ca";
 // The URI SAN every agent identity carries: "spiffe://certfleet/agent/<id>".
 inline constexpr char kAgentUriPrefix[] = "spiffe://certfleet/agent/";
 
+// The URI SAN every admin identity carries: "spiffe://certfleet/admin/<name>".
+// Only these may call the admin API (coordinator/adminapi).
+inline constexpr char kAdminUriPrefix[] = "spiffe://certfleet/admin/";
+
 // Certificates start this long before they are signed, so a peer whose clock
 // is a little behind already accepts them.
 inline constexpr absl::Duration kClockSkewAllowance = absl::Minutes(5);
 
 // Agent ids: 1–64 letters, digits, ".", "_" and "-" (they go into a URI).
 bool IsValidAgentId(absl::string_view id);
+
+// Admin names: 1–32 lower-case letters, digits and "-" ([a-z0-9-]{1,32}).
+bool IsValidAdminName(absl::string_view name);
 
 class InternalCa {
  public:
@@ -74,6 +85,14 @@ class InternalCa {
                                            const std::string& agent_id,
                                            absl::Duration lifetime);
 
+  // An admin identity certificate (PEM) for `public_key`: CN=<name>, URI
+  // SAN spiffe://certfleet/admin/<name>, EKU clientAuth, keyUsage
+  // digitalSignature, valid from now - 5 min for `lifetime` (never beyond
+  // the CA's own expiry). kInvalidArgument for a bad name or lifetime.
+  absl::StatusOr<std::string> IssueAdminIdentity(
+      const std::string& name, const crypto::PublicKey& public_key,
+      absl::Duration lifetime);
+
   // The coordinator's serving certificate and its fresh EC P-256 key (both
   // PEM; the key PKCS#8). cert_pem holds the leaf only: agents trust the CA
   // directly.
@@ -93,6 +112,14 @@ class InternalCa {
   // for the coordinator's own serving certificate. Does not check the
   // signature: the TLS layer has done that against ca_pem().
   static absl::StatusOr<std::string> AgentIdFromCertificate(
+      const crypto::Certificate& cert);
+
+  // The admin name a verified client certificate speaks for: from its
+  // spiffe://certfleet/admin/<name> URI, which must be its only URI and
+  // agree with the CN. kPermissionDenied otherwise; for an agent identity
+  // the message is "agent identities cannot use the admin API". Like
+  // AgentIdFromCertificate, does not check the signature.
+  static absl::StatusOr<std::string> AdminNameFromCertificate(
       const crypto::Certificate& cert);
 
  private:

@@ -1,0 +1,209 @@
+#include "coordinator/adminapi/admin_backend.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "common/status_macros.h"
+#include "coordinator/adminapi/admin_views.h"
+#include "coordinator/config/labels.h"
+
+namespace certfleet::adminapi {
+
+AdminBackend::AdminBackend(store::Store& store, fleet::BootstrapTokens& tokens,
+                           Clock& clock, AdminBackendOptions options,
+                           std::function<size_t()> connected_agents)
+    : store_(store),
+      tokens_(tokens),
+      clock_(clock),
+      options_(std::move(options)),
+      connected_agents_(std::move(connected_agents)) {}
+
+const config::CertificateConfig* AdminBackend::FindConfigured(
+    const std::string& name) const {
+  for (const config::CertificateConfig& c : options_.certificates) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+absl::StatusOr<v1::CertificateSummary> AdminBackend::Summarize(
+    const std::string& name, const config::CertificateConfig* configured) {
+  v1::CertificateSummary summary;
+  summary.set_name(name);
+  summary.set_configured(configured != nullptr);
+  if (configured != nullptr) {
+    summary.set_issuer(configured->issuer);
+    for (const std::string& n : configured->names) summary.add_names(n);
+  }
+  ASSIGN_OR_RETURN(std::optional<store::VersionRecord> latest,
+                   store_.LatestVersion(name));
+  ASSIGN_OR_RETURN(std::optional<store::CertificateState> state,
+                   store_.GetCertificateState(name));
+  ASSIGN_OR_RETURN(std::optional<store::OrderRecord> order,
+                   store_.GetOrder(name));
+  FillSummary(latest, state, order.has_value(), &summary);
+  return summary;
+}
+
+absl::StatusOr<v1::GetStatusResponse> AdminBackend::GetStatus(
+    const std::string& caller) {
+  ASSIGN_OR_RETURN(v1::ListCertificatesResponse certs, ListCertificates());
+  ASSIGN_OR_RETURN(std::vector<store::AgentRecord> agents, store_.ListAgents());
+  const absl::Time now = clock_.Now();
+  v1::GetStatusResponse out;
+  out.set_version(options_.version);
+  out.set_caller(caller);
+  SetTimestamp(now, out.mutable_now());
+  for (const v1::CertificateSummary& c : certs.certificates()) {
+    if (!c.configured()) continue;
+    out.set_certificates(out.certificates() + 1);
+    if (c.latest_version() > 0) {
+      out.set_certificates_issued(out.certificates_issued() + 1);
+      if (FromTimestamp(c.not_after()) <= now) {
+        out.set_certificates_expired(out.certificates_expired() + 1);
+      }
+    }
+    if (c.consecutive_failures() > 0) {
+      out.set_certificates_failing(out.certificates_failing() + 1);
+    }
+  }
+  out.set_agents(static_cast<int32_t>(agents.size()));
+  out.set_agent_service(connected_agents_ != nullptr);
+  if (connected_agents_) {
+    out.set_agents_connected(static_cast<int32_t>(connected_agents_()));
+  }
+  return out;
+}
+
+absl::StatusOr<v1::ListCertificatesResponse> AdminBackend::ListCertificates() {
+  std::map<std::string, const config::CertificateConfig*> names;
+  for (const config::CertificateConfig& c : options_.certificates) {
+    names[c.name] = &c;
+  }
+  // Certificates removed from the configuration keep their versions.
+  ASSIGN_OR_RETURN(std::vector<store::CertificateState> states,
+                   store_.ListCertificateStates());
+  for (const store::CertificateState& s : states)
+    names.emplace(s.name, nullptr);
+  v1::ListCertificatesResponse out;
+  for (const auto& [name, configured] : names) {
+    ASSIGN_OR_RETURN(v1::CertificateSummary summary,
+                     Summarize(name, configured));
+    if (configured == nullptr && summary.latest_version() == 0) continue;
+    *out.add_certificates() = std::move(summary);
+  }
+  return out;
+}
+
+absl::StatusOr<v1::GetCertificateResponse> AdminBackend::GetCertificate(
+    const v1::GetCertificateRequest& request) {
+  if (request.name().empty()) {
+    return absl::InvalidArgumentError("GetCertificate: name is empty");
+  }
+  const config::CertificateConfig* configured = FindConfigured(request.name());
+  ASSIGN_OR_RETURN(std::vector<store::VersionRecord> versions,
+                   store_.ListVersions(request.name()));
+  if (configured == nullptr && versions.empty()) {
+    return absl::NotFoundError(
+        absl::StrCat("no certificate ", request.name(),
+                     " (not in the configuration, and no versions stored)"));
+  }
+  v1::GetCertificateResponse out;
+  ASSIGN_OR_RETURN(*out.mutable_certificate(),
+                   Summarize(request.name(), configured));
+  // The store lists them newest first already; do not depend on it.
+  std::sort(versions.begin(), versions.end(),
+            [](const store::VersionRecord& a, const store::VersionRecord& b) {
+              return a.version > b.version;
+            });
+  for (const store::VersionRecord& v : versions) {
+    *out.add_versions() = VersionToProto(v);
+  }
+  return out;
+}
+
+absl::StatusOr<v1::AgentInfo> AdminBackend::DescribeAgent(
+    const store::AgentRecord& agent) {
+  ASSIGN_OR_RETURN(std::vector<store::TargetStateRecord> targets,
+                   store_.ListTargetStates(agent.id));
+  return AgentToProto(agent, targets);
+}
+
+absl::StatusOr<v1::ListAgentsResponse> AdminBackend::ListAgents() {
+  ASSIGN_OR_RETURN(std::vector<store::AgentRecord> agents, store_.ListAgents());
+  // One read of every target state rather than one per agent.
+  ASSIGN_OR_RETURN(std::vector<store::TargetStateRecord> all,
+                   store_.ListAllTargetStates());
+  std::map<std::string, std::vector<store::TargetStateRecord>> by_agent;
+  for (store::TargetStateRecord& t : all) {
+    by_agent[t.agent_id].push_back(std::move(t));
+  }
+  v1::ListAgentsResponse out;
+  for (const store::AgentRecord& agent : agents) {
+    *out.add_agents() = AgentToProto(agent, by_agent[agent.id]);
+  }
+  return out;
+}
+
+absl::StatusOr<v1::GetAgentResponse> AdminBackend::GetAgent(
+    const v1::GetAgentRequest& request) {
+  if (request.id().empty()) {
+    return absl::InvalidArgumentError("GetAgent: id is empty");
+  }
+  ASSIGN_OR_RETURN(std::optional<store::AgentRecord> agent,
+                   store_.GetAgent(request.id()));
+  if (!agent.has_value()) {
+    return absl::NotFoundError(absl::StrCat("no agent ", request.id()));
+  }
+  v1::GetAgentResponse out;
+  ASSIGN_OR_RETURN(*out.mutable_agent(), DescribeAgent(*agent));
+  return out;
+}
+
+absl::StatusOr<v1::CreateTokenResponse> AdminBackend::CreateToken(
+    const v1::CreateTokenRequest& request, const std::string& caller) {
+  // Required, as for `certfleet-coordinator token create`: a token granting
+  // no labels is almost always a mistake.
+  if (request.labels().empty()) {
+    return absl::InvalidArgumentError(
+        "CreateToken: labels are required (the labels the new agent will "
+        "have)");
+  }
+  absl::Duration ttl = options_.default_token_ttl;
+  if (request.has_ttl()) {
+    ttl = FromDuration(request.ttl());
+    if (ttl <= absl::ZeroDuration()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("CreateToken: ttl must be positive, got ",
+                       absl::FormatDuration(ttl)));
+    }
+  }
+  const std::map<std::string, std::string> labels(request.labels().begin(),
+                                                  request.labels().end());
+  ASSIGN_OR_RETURN(std::string token,
+                   tokens_.Create(labels, ttl, request.description()));
+  ASSIGN_OR_RETURN(fleet::BootstrapTokens::Parsed parsed,
+                   fleet::BootstrapTokens::Parse(token));
+  ASSIGN_OR_RETURN(std::optional<store::TokenRecord> record,
+                   store_.GetToken(parsed.id));
+  if (!record.has_value()) {
+    return absl::InternalError(absl::StrCat(
+        "bootstrap token ", parsed.id, " is missing right after it was made"));
+  }
+  CF_LOG_INFO("admin %s created bootstrap token %s (labels %s, expires %s)",
+              caller, parsed.id, config::FormatLabels(labels),
+              absl::FormatTime(record->expires_at));
+  v1::CreateTokenResponse out;
+  out.set_token(token);
+  out.set_id(parsed.id);
+  SetTimestamp(record->expires_at, out.mutable_expires_at());
+  for (const auto& [key, value] : record->labels) {
+    (*out.mutable_labels())[key] = value;
+  }
+  return out;
+}
+
+}  // namespace certfleet::adminapi

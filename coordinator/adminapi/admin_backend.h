@@ -1,0 +1,82 @@
+// What the admin API answers, below gRPC: reads the coordinator's store and
+// configuration into the certfleet.v1 admin messages, and creates
+// bootstrap tokens. The gRPC service (admin_service.h) checks the caller
+// and calls this; tests call it directly too.
+//
+//   AdminBackend backend(store, tokens, clock,
+//                        {.certificates = config.certificates,
+//                         .default_token_ttl =
+//                         config.agents.default_token_ttl},
+//                        [&hub] { return hub.connected(); });
+//   ASSIGN_OR_RETURN(v1::ListCertificatesResponse certs,
+//                    backend.ListCertificates());
+#ifndef CERTFLEET_COORDINATOR_ADMINAPI_ADMIN_BACKEND_H_
+#define CERTFLEET_COORDINATOR_ADMINAPI_ADMIN_BACKEND_H_
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "certfleet/v1/admin.pb.h"
+#include "common/clock.h"
+#include "coordinator/config/config.h"
+#include "coordinator/fleet/tokens.h"
+#include "coordinator/store/store.h"
+
+namespace certfleet::adminapi {
+
+struct AdminBackendOptions {
+  // The configured certificates (their names and issuers).
+  std::vector<config::CertificateConfig> certificates;
+  // CreateToken without a ttl.
+  absl::Duration default_token_ttl = absl::Hours(1);
+  // Reported by GetStatus.
+  std::string version = "0.1.0";
+};
+
+class AdminBackend {
+ public:
+  // `connected_agents` counts the agents holding a stream right now; empty
+  // when this coordinator runs no agent service. All references must
+  // outlive the backend. Safe for concurrent use (the store is).
+  AdminBackend(store::Store& store, fleet::BootstrapTokens& tokens,
+               Clock& clock, AdminBackendOptions options,
+               std::function<size_t()> connected_agents = nullptr);
+
+  // Every method fails only with the store's errors, except where said.
+  absl::StatusOr<v1::GetStatusResponse> GetStatus(const std::string& caller);
+  // Configured certificates, and those still holding versions in the store
+  // although no longer configured (configured = false); sorted by name.
+  absl::StatusOr<v1::ListCertificatesResponse> ListCertificates();
+  // kInvalidArgument for an empty name; kNotFound "no certificate <name>"
+  // when it is neither configured nor has versions.
+  absl::StatusOr<v1::GetCertificateResponse> GetCertificate(
+      const v1::GetCertificateRequest& request);
+  absl::StatusOr<v1::ListAgentsResponse> ListAgents();
+  // kInvalidArgument for an empty id; kNotFound "no agent <id>".
+  absl::StatusOr<v1::GetAgentResponse> GetAgent(
+      const v1::GetAgentRequest& request);
+  // kInvalidArgument when labels are missing or invalid, or the ttl is not
+  // positive. Logs who made which token (its id, never the secret).
+  absl::StatusOr<v1::CreateTokenResponse> CreateToken(
+      const v1::CreateTokenRequest& request, const std::string& caller);
+
+ private:
+  const config::CertificateConfig* FindConfigured(
+      const std::string& name) const;
+  absl::StatusOr<v1::CertificateSummary> Summarize(
+      const std::string& name, const config::CertificateConfig* configured);
+  absl::StatusOr<v1::AgentInfo> DescribeAgent(const store::AgentRecord& agent);
+
+  store::Store& store_;
+  fleet::BootstrapTokens& tokens_;
+  Clock& clock_;
+  const AdminBackendOptions options_;
+  const std::function<size_t()> connected_agents_;
+};
+
+}  // namespace certfleet::adminapi
+
+#endif  // CERTFLEET_COORDINATOR_ADMINAPI_ADMIN_BACKEND_H_

@@ -1,0 +1,127 @@
+#include "coordinator/adminapi/admin_server.h"
+
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/security/server_credentials.h>
+
+#include "absl/strings/str_cat.h"
+#include "certfleet/v1/admin.grpc.pb.h"
+#include "common/log.h"
+#include "coordinator/adminapi/admin_auth.h"
+
+namespace certfleet::adminapi {
+namespace {
+
+class AdminServiceImpl final : public v1::AdminService::Service {
+ public:
+  explicit AdminServiceImpl(AdminBackend& backend) : backend_(backend) {}
+
+  grpc::Status GetStatus(grpc::ServerContext* context,
+                         const v1::GetStatusRequest*,
+                         v1::GetStatusResponse* response) override {
+    return Answer(
+        context, "GetStatus", response,
+        [&](const std::string& caller) { return backend_.GetStatus(caller); });
+  }
+  grpc::Status ListCertificates(
+      grpc::ServerContext* context, const v1::ListCertificatesRequest*,
+      v1::ListCertificatesResponse* response) override {
+    return Answer(
+        context, "ListCertificates", response,
+        [&](const std::string&) { return backend_.ListCertificates(); });
+  }
+  grpc::Status GetCertificate(grpc::ServerContext* context,
+                              const v1::GetCertificateRequest* request,
+                              v1::GetCertificateResponse* response) override {
+    return Answer(context, "GetCertificate", response, [&](const std::string&) {
+      return backend_.GetCertificate(*request);
+    });
+  }
+  grpc::Status ListAgents(grpc::ServerContext* context,
+                          const v1::ListAgentsRequest*,
+                          v1::ListAgentsResponse* response) override {
+    return Answer(context, "ListAgents", response,
+                  [&](const std::string&) { return backend_.ListAgents(); });
+  }
+  grpc::Status GetAgent(grpc::ServerContext* context,
+                        const v1::GetAgentRequest* request,
+                        v1::GetAgentResponse* response) override {
+    return Answer(context, "GetAgent", response, [&](const std::string&) {
+      return backend_.GetAgent(*request);
+    });
+  }
+  grpc::Status CreateToken(grpc::ServerContext* context,
+                           const v1::CreateTokenRequest* request,
+                           v1::CreateTokenResponse* response) override {
+    return Answer(context, "CreateToken", response,
+                  [&](const std::string& caller) {
+                    return backend_.CreateToken(*request, caller);
+                  });
+  }
+
+ private:
+  // Every call: the caller must be an admin identity; then the backend.
+  template <typename Response, typename Call>
+  grpc::Status Answer(grpc::ServerContext* context, const char* method,
+                      Response* response, Call call) {
+    absl::StatusOr<std::string> caller = AdminCaller(context->auth_context());
+    if (!caller.ok()) {
+      CF_LOG_WARN("admin API: %s from %s refused: %s", method, context->peer(),
+                  caller.status().ToString());
+      return ToGrpcStatus(caller.status());
+    }
+    absl::StatusOr<Response> result = call(*caller);
+    if (!result.ok()) {
+      CF_LOG_INFO("admin API: %s by %s failed: %s", method, *caller,
+                  result.status().ToString());
+      return ToGrpcStatus(result.status());
+    }
+    *response = *std::move(result);
+    return grpc::Status::OK;
+  }
+
+  AdminBackend& backend_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<AdminServer>> AdminServer::Start(
+    AdminServerOptions options, fleet::InternalCa& ca, AdminBackend& backend) {
+  absl::StatusOr<fleet::InternalCa::ServerIdentity> identity =
+      ca.IssueServerIdentity(options.server_names,
+                             options.server_certificate_lifetime);
+  if (!identity.ok()) return identity.status();
+
+  // Unlike the agent listener (enrollment comes without a certificate),
+  // every client here must present one from the internal CA.
+  grpc::SslServerCredentialsOptions ssl(
+      GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  ssl.pem_root_certs = ca.ca_pem();
+  ssl.pem_key_cert_pairs.push_back({identity->key_pem, identity->cert_pem});
+
+  std::unique_ptr<AdminServer> server(new AdminServer());
+  server->service_ = std::make_unique<AdminServiceImpl>(backend);
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.listen, grpc::SslServerCredentials(ssl),
+                           &server->port_);
+  builder.RegisterService(server->service_.get());
+  server->server_ = builder.BuildAndStart();
+  if (!server->server_ || server->port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("admin API cannot listen on ", options.listen,
+                     " (address in use, or not an address of this host?)"));
+  }
+  CF_LOG_INFO("admin API listening on %s (port %d)", options.listen,
+              server->port_);
+  return server;
+}
+
+AdminServer::~AdminServer() { Shutdown(absl::ZeroDuration()); }
+
+void AdminServer::Shutdown(absl::Duration grace) {
+  if (!server_) return;
+  server_->Shutdown(std::chrono::system_clock::now() +
+                    absl::ToChronoMilliseconds(grace));
+  server_.reset();
+}
+
+}  // namespace certfleet::adminapi

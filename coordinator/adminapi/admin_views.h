@@ -1,0 +1,41 @@
+// Conversions from the store's records to the certfleet.v1 admin messages.
+// Times that mean "never" or "not decided" (absl::InfinitePast/Future, the
+// Unix epoch of a field never written) are left unset.
+//
+//   v1::CertificateVersion v = VersionToProto(record);
+#ifndef CERTFLEET_COORDINATOR_ADMINAPI_ADMIN_VIEWS_H_
+#define CERTFLEET_COORDINATOR_ADMINAPI_ADMIN_VIEWS_H_
+
+#include <optional>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "certfleet/v1/admin.pb.h"
+#include "coordinator/store/store.h"
+#include "google/protobuf/duration.pb.h"
+#include "google/protobuf/timestamp.pb.h"
+
+namespace certfleet::adminapi {
+
+// Sets `out` to `t`, or clears it when `t` is infinite or the Unix epoch.
+void SetTimestamp(absl::Time t, google::protobuf::Timestamp* out);
+// The time in `ts`; absl::InfinitePast() when it is unset (all zero).
+absl::Time FromTimestamp(const google::protobuf::Timestamp& ts);
+void SetDuration(absl::Duration d, google::protobuf::Duration* out);
+absl::Duration FromDuration(const google::protobuf::Duration& d);
+
+v1::CertificateVersion VersionToProto(const store::VersionRecord& v);
+
+// The newest version's fields over `summary` (names replace the configured
+// ones), and the scheduling state's and in-flight order's.
+void FillSummary(const std::optional<store::VersionRecord>& latest,
+                 const std::optional<store::CertificateState>& state,
+                 bool order_in_flight, v1::CertificateSummary* summary);
+
+v1::AgentInfo AgentToProto(
+    const store::AgentRecord& agent,
+    const std::vector<store::TargetStateRecord>& targets);
+
+}  // namespace certfleet::adminapi
+
+#endif  // CERTFLEET_COORDINATOR_ADMINAPI_ADMIN_VIEWS_H_

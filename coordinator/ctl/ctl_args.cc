@@ -1,0 +1,227 @@
+#include "coordinator/ctl/ctl_args.h"
+
+#include <cstdlib>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/status_macros.h"
+#include "common/yaml/duration.h"
+#include "coordinator/config/labels.h"
+
+namespace certfleet::ctl {
+namespace {
+
+constexpr char kUsage[] =
+    "usage: certfleetctl [--coordinator HOST:PORT] [--identity FILE]\n"
+    "                    [-o table|json] [--timeout DURATION] COMMAND\n"
+    "commands:\n"
+    "  status                      the coordinator at a glance\n"
+    "  certs list                  every certificate, newest version, state\n"
+    "  certs show CERT             one certificate and its versions\n"
+    "  versions CERT               the versions of CERT, newest first\n"
+    "  agents list                 every enrolled agent and its targets\n"
+    "  agents show ID              one agent and its targets\n"
+    "  token create --labels k=v[,k=v...] [--ttl DURATION] "
+    "[--description TEXT]\n"
+    "                              a bootstrap token for a new agent\n"
+    "  help, version\n"
+    "--coordinator defaults to $CERTFLEET_COORDINATOR, --identity to\n"
+    "$CERTFLEET_IDENTITY (made by `certfleet-coordinator admin-identity "
+    "create`).\n"
+    "exit status: 0 ok; 1 failure (unreachable, server error); 2 usage "
+    "error;\n"
+    "             3 refused (not an admin identity)\n";
+
+absl::Status Extra(const std::vector<std::string>& words, size_t expected) {
+  if (words.size() <= expected) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unexpected argument \"", words[expected], "\" after \"",
+      absl::StrJoin(words.begin(), words.begin() + expected, " "), "\""));
+}
+
+// The command named by the positional words, and its operand.
+absl::Status ReadCommand(const std::vector<std::string>& words, CtlArgs* out) {
+  if (words.empty()) {
+    return absl::InvalidArgumentError("no command given");
+  }
+  const std::string& first = words[0];
+  const std::string second = words.size() > 1 ? words[1] : "";
+  auto operand = [&](const char* what) -> absl::Status {
+    if (words.size() < 3) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(first, " ", second, ": which ", what, "?"));
+    }
+    out->name = words[2];
+    return Extra(words, 3);
+  };
+  if (first == "help" || first == "--help" || first == "-h") {
+    out->command = Command::kHelp;
+    return absl::OkStatus();
+  }
+  if (first == "version" || first == "--version") {
+    out->command = Command::kVersion;
+    return Extra(words, 1);
+  }
+  if (first == "status") {
+    out->command = Command::kStatus;
+    return Extra(words, 1);
+  }
+  if (first == "versions") {
+    out->command = Command::kVersions;
+    if (words.size() < 2) {
+      return absl::InvalidArgumentError("versions: which certificate?");
+    }
+    out->name = words[1];
+    return Extra(words, 2);
+  }
+  if (first == "certs" && second == "list") {
+    out->command = Command::kCertsList;
+    return Extra(words, 2);
+  }
+  if (first == "certs" && second == "show") {
+    out->command = Command::kCertsShow;
+    return operand("certificate");
+  }
+  if (first == "agents" && second == "list") {
+    out->command = Command::kAgentsList;
+    return Extra(words, 2);
+  }
+  if (first == "agents" && second == "show") {
+    out->command = Command::kAgentsShow;
+    return operand("agent id");
+  }
+  if (first == "token" && second == "create") {
+    out->command = Command::kTokenCreate;
+    return Extra(words, 2);
+  }
+  if (first == "certs" || first == "agents" || first == "token") {
+    const char* choices = first == "token" ? "create" : "list, show";
+    return absl::InvalidArgumentError(
+        second.empty()
+            ? absl::StrCat(first, ": which subcommand? (", choices, ")")
+            : absl::StrCat(first, ": unknown subcommand \"", second, "\" (",
+                           choices, ")"));
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown command \"", first, "\""));
+}
+
+}  // namespace
+
+EnvLookup EnvironmentLookup() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* v = std::getenv(name.c_str());
+    if (v == nullptr) return std::nullopt;
+    return std::string(v);
+  };
+}
+
+const char* CtlUsage() { return kUsage; }
+
+absl::StatusOr<CtlArgs> ParseCtlArgs(const std::vector<std::string>& args,
+                                     const EnvLookup& env) {
+  CtlArgs out;
+  std::vector<std::string> words;
+  bool have_labels = false;
+  std::string labels_text;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string flag = args[i];
+    std::optional<std::string> inline_value;
+    if (absl::StartsWith(flag, "--") && flag.find('=') != std::string::npos) {
+      inline_value = flag.substr(flag.find('=') + 1);
+      flag = flag.substr(0, flag.find('='));
+    }
+    std::string v;
+    auto value = [&]() -> absl::Status {
+      if (inline_value.has_value()) {
+        v = *inline_value;
+      } else if (i + 1 < args.size()) {
+        v = args[++i];
+      } else {
+        return absl::InvalidArgumentError(absl::StrCat(flag, " needs a value"));
+      }
+      return absl::OkStatus();
+    };
+    if (flag == "--coordinator") {
+      RETURN_IF_ERROR(value());
+      out.coordinator = v;
+    } else if (flag == "--identity") {
+      RETURN_IF_ERROR(value());
+      out.identity = v;
+    } else if (flag == "-o" || flag == "--output") {
+      RETURN_IF_ERROR(value());
+      if (v != "json" && v != "table") {
+        return absl::InvalidArgumentError(
+            absl::StrCat("-o: \"", v, "\" is not one of table, json"));
+      }
+      out.json = v == "json";
+    } else if (flag == "--timeout" || flag == "--ttl") {
+      RETURN_IF_ERROR(value());
+      absl::StatusOr<absl::Duration> d = yaml::ParseConfigDuration(v);
+      if (!d.ok()) return Annotate(d.status(), flag);
+      if (*d <= absl::ZeroDuration()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(flag, ": must be positive, got \"", v, "\""));
+      }
+      if (flag == "--ttl") {
+        out.ttl = *d;
+      } else {
+        out.timeout = *d;
+      }
+    } else if (flag == "--labels") {
+      RETURN_IF_ERROR(value());
+      labels_text = v;
+      have_labels = true;
+    } else if (flag == "--description") {
+      RETURN_IF_ERROR(value());
+      out.description = v;
+    } else if (absl::StartsWith(flag, "-") && flag != "-h" &&
+               flag != "--help" && flag != "--version") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown flag \"", args[i], "\""));
+    } else {
+      words.push_back(args[i]);
+    }
+  }
+  RETURN_IF_ERROR(ReadCommand(words, &out));
+  const bool token = out.command == Command::kTokenCreate;
+  if (!token && (have_labels || out.ttl || !out.description.empty())) {
+    return absl::InvalidArgumentError(
+        "--labels, --ttl and --description belong to `token create`");
+  }
+  if (token) {
+    // Required, so an empty shell variable cannot silently make a token
+    // that grants no labels.
+    if (!have_labels || labels_text.empty()) {
+      return absl::InvalidArgumentError(
+          "token create: --labels is required (k=v[,k=v...]: the labels "
+          "the new agent will have)");
+    }
+    absl::StatusOr<config::Labels> labels = config::ParseLabelList(labels_text);
+    if (!labels.ok()) return Annotate(labels.status(), "--labels");
+    out.labels = *std::move(labels);
+  }
+  if (out.command == Command::kHelp || out.command == Command::kVersion) {
+    return out;
+  }
+  if (out.coordinator.empty()) {
+    out.coordinator = env("CERTFLEET_COORDINATOR").value_or("");
+  }
+  if (out.identity.empty()) {
+    out.identity = env("CERTFLEET_IDENTITY").value_or("");
+  }
+  if (out.coordinator.empty()) {
+    return absl::InvalidArgumentError(
+        "no coordinator given (--coordinator HOST:PORT or "
+        "$CERTFLEET_COORDINATOR: the coordinator's admin.listen)");
+  }
+  if (out.identity.empty()) {
+    return absl::InvalidArgumentError(
+        "no admin identity given (--identity FILE or $CERTFLEET_IDENTITY: "
+        "made by `certfleet-coordinator admin-identity create`)");
+  }
+  return out;
+}
+
+}  // namespace certfleet::ctl

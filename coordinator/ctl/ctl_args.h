@@ -1,0 +1,74 @@
+// certfleetctl's command line: global flags (anywhere on the line) and one
+// command with its own arguments.
+//
+//   certfleetctl [--coordinator HOST:PORT] [--identity FILE] [-o table|json]
+//                [--timeout 10s] COMMAND [ARGS]
+//   commands: status | certs list | certs show CERT | versions CERT |
+//             agents list | agents show ID |
+//             token create --labels k=v[,k=v...] [--ttl D] [--description T]
+//
+// --coordinator and --identity default to $CERTFLEET_COORDINATOR and
+// $CERTFLEET_IDENTITY.
+//
+//   absl::StatusOr<CtlArgs> args = ParseCtlArgs({argv + 1, argv + argc},
+//                                               EnvironmentLookup());
+#ifndef CERTFLEET_COORDINATOR_CTL_CTL_ARGS_H_
+#define CERTFLEET_COORDINATOR_CTL_CTL_ARGS_H_
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace certfleet::ctl {
+
+enum class Command {
+  kHelp,
+  kVersion,
+  kStatus,
+  kCertsList,
+  kCertsShow,
+  kVersions,
+  kAgentsList,
+  kAgentsShow,
+  kTokenCreate,
+};
+
+struct CtlArgs {
+  Command command = Command::kHelp;
+  std::string coordinator;  // "host:port"
+  std::string identity;     // PEM file: key, certificate, internal CA
+  bool json = false;
+  // Per call, connection included.
+  absl::Duration timeout = absl::Seconds(10);
+  // certs show / versions: the certificate; agents show: the agent id.
+  std::string name;
+  // token create
+  std::map<std::string, std::string> labels;
+  std::optional<absl::Duration> ttl;
+  std::string description;
+};
+
+// Looks an environment variable up; nullopt when unset.
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+
+// The process environment.
+EnvLookup EnvironmentLookup();
+
+// The arguments after the program name. kInvalidArgument naming the
+// problem: an unknown command or flag, a missing or extra argument, a bad
+// -o, --ttl or --labels, --coordinator or --identity unset (flag and
+// environment) for a command that calls the coordinator.
+absl::StatusOr<CtlArgs> ParseCtlArgs(const std::vector<std::string>& args,
+                                     const EnvLookup& env);
+
+// The usage text printed by `help` and after a usage error.
+const char* CtlUsage();
+
+}  // namespace certfleet::ctl
+
+#endif  // CERTFLEET_COORDINATOR_CTL_CTL_ARGS_H_

@@ -1,0 +1,48 @@
+// certfleetctl's output: aligned tables and key/value blocks for people,
+// one JSON document for scripts (-o json). Times are UTC, RFC 3339
+// ("2025-03-01T12:00:00Z"); an unset time is "-" in tables and null in JSON.
+// Every function returns the whole text, ending with a newline.
+//
+//   std::string out = FormatCertificates(response, absl::Now(), args.json);
+#ifndef CERTFLEET_COORDINATOR_CTL_CTL_FORMAT_H_
+#define CERTFLEET_COORDINATOR_CTL_CTL_FORMAT_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "certfleet/v1/admin.pb.h"
+
+namespace certfleet::ctl {
+
+// Rows of cells, each column padded to its widest cell plus two spaces
+// (the first row is the header).
+std::string AlignColumns(const std::vector<std::vector<std::string>>& rows);
+
+// A certificate's state in a few words: "ok, renews <time>", "not issued
+// yet", "EXPIRED", "failing (3x), next try <time>", "order in flight",
+// "not configured".
+std::string CertificateState(const v1::CertificateSummary& c, absl::Time now);
+
+// `status`; `coordinator` is the address dialled.
+std::string FormatStatus(const v1::GetStatusResponse& status,
+                         const std::string& coordinator, bool json);
+// `certs list`.
+std::string FormatCertificates(const v1::ListCertificatesResponse& certs,
+                               absl::Time now, bool json);
+// `certs show CERT`: the certificate, then its versions.
+std::string FormatCertificate(const v1::GetCertificateResponse& cert,
+                              absl::Time now, bool json);
+// `versions CERT`: the versions only.
+std::string FormatVersions(const v1::GetCertificateResponse& cert,
+                           absl::Time now, bool json);
+// `agents list`.
+std::string FormatAgents(const v1::ListAgentsResponse& agents, bool json);
+// `agents show ID`: the agent, then its targets.
+std::string FormatAgent(const v1::GetAgentResponse& agent, bool json);
+// `token create`: the token alone on the first line (scripts read it).
+std::string FormatToken(const v1::CreateTokenResponse& token, bool json);
+
+}  // namespace certfleet::ctl
+
+#endif  // CERTFLEET_COORDINATOR_CTL_CTL_FORMAT_H_

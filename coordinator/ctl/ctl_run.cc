@@ -1,0 +1,123 @@
+#include "coordinator/ctl/ctl_run.h"
+
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "coordinator/ctl/admin_client.h"
+#include "coordinator/ctl/ctl_format.h"
+
+namespace certfleet::ctl {
+namespace {
+
+constexpr char kVersion[] = "certfleetctl 0.1.0\n";
+
+void Print(const std::string& text) {
+  fwrite(text.data(), 1, text.size(), stdout);
+}
+
+// The call of `args.command`, formatted.
+absl::StatusOr<std::string> Call(const CtlArgs& args, AdminClient& client) {
+  const absl::Time now = absl::Now();
+  switch (args.command) {
+    case Command::kStatus: {
+      absl::StatusOr<v1::GetStatusResponse> r = client.GetStatus();
+      if (!r.ok()) return r.status();
+      return FormatStatus(*r, args.coordinator, args.json);
+    }
+    case Command::kCertsList: {
+      absl::StatusOr<v1::ListCertificatesResponse> r =
+          client.ListCertificates();
+      if (!r.ok()) return r.status();
+      return FormatCertificates(*r, now, args.json);
+    }
+    case Command::kCertsShow:
+    case Command::kVersions: {
+      absl::StatusOr<v1::GetCertificateResponse> r =
+          client.GetCertificate(args.name);
+      if (!r.ok()) return r.status();
+      return args.command == Command::kCertsShow
+                 ? FormatCertificate(*r, now, args.json)
+                 : FormatVersions(*r, now, args.json);
+    }
+    case Command::kAgentsList: {
+      absl::StatusOr<v1::ListAgentsResponse> r = client.ListAgents();
+      if (!r.ok()) return r.status();
+      return FormatAgents(*r, args.json);
+    }
+    case Command::kAgentsShow: {
+      absl::StatusOr<v1::GetAgentResponse> r = client.GetAgent(args.name);
+      if (!r.ok()) return r.status();
+      return FormatAgent(*r, args.json);
+    }
+    case Command::kTokenCreate: {
+      absl::StatusOr<v1::CreateTokenResponse> r =
+          client.CreateToken(args.labels, args.ttl, args.description);
+      if (!r.ok()) return r.status();
+      return FormatToken(*r, args.json);
+    }
+    case Command::kHelp:
+    case Command::kVersion:
+      break;
+  }
+  return absl::InternalError("no call for this command");
+}
+
+}  // namespace
+
+int ExitCodeFor(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kOk:
+      return kExitOk;
+    case absl::StatusCode::kPermissionDenied:
+    case absl::StatusCode::kUnauthenticated:
+      return kExitRefused;
+    default:
+      return kExitFailure;
+  }
+}
+
+int RunCtl(const std::vector<std::string>& argv, const EnvLookup& env,
+           Filesystem& fs) {
+  absl::StatusOr<CtlArgs> args = ParseCtlArgs(argv, env);
+  if (!args.ok()) {
+    fprintf(stderr, "certfleetctl: %s\n%s",
+            std::string(args.status().message()).c_str(), CtlUsage());
+    return kExitUsage;
+  }
+  if (args->command == Command::kHelp) {
+    Print(CtlUsage());
+    return kExitOk;
+  }
+  if (args->command == Command::kVersion) {
+    Print(kVersion);
+    return kExitOk;
+  }
+  absl::StatusOr<std::string> pem = fs.ReadFile(args->identity);
+  absl::StatusOr<AdminIdentity> identity =
+      pem.ok() ? ParseAdminIdentity(*pem) : pem.status();
+  if (!identity.ok()) {
+    fprintf(stderr,
+            "certfleetctl: identity file %s: %s (make one with "
+            "`certfleet-coordinator admin-identity create`)\n",
+            args->identity.c_str(),
+            std::string(identity.status().message()).c_str());
+    return kExitUsage;
+  }
+  std::unique_ptr<AdminClient> client =
+      AdminClient::Connect(args->coordinator, *identity, args->timeout);
+  absl::StatusOr<std::string> out = Call(*args, *client);
+  if (!out.ok()) {
+    const int code = ExitCodeFor(out.status());
+    fprintf(stderr, "certfleetctl: %s%s\n",
+            std::string(out.status().message()).c_str(),
+            code == kExitRefused
+                ? " (refused: use an admin identity from "
+                  "`certfleet-coordinator admin-identity create`)"
+                : "");
+    return code;
+  }
+  Print(*out);
+  return kExitOk;
+}
+
+}  // namespace certfleet::ctl

@@ -1,0 +1,179 @@
+// certfleetctl's formatting of the coordinator's status, agents and tokens.
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "coordinator/ctl/ctl_format.h"
+#include "coordinator/ctl/format_util.h"
+
+namespace certfleet::ctl {
+namespace {
+
+using internal::LabelsJson;
+using internal::LabelsText;
+using internal::OrDash;
+using internal::TimeJson;
+using internal::TimeText;
+
+nlohmann::json TargetJson(const v1::AgentTarget& t) {
+  return {{"target", t.target()},
+          {"certificate", t.certificate()},
+          {"desired_version", t.desired_version()},
+          {"installed_version", t.installed_version()},
+          {"serial", t.serial()},
+          {"not_after", TimeJson(t.not_after())},
+          {"healthy", t.healthy()},
+          {"health_detail", t.health_detail()},
+          {"last_error", t.last_error()},
+          {"updated_at", TimeJson(t.updated_at())}};
+}
+
+nlohmann::json AgentJson(const v1::AgentInfo& a) {
+  nlohmann::json targets = nlohmann::json::array();
+  for (const v1::AgentTarget& t : a.targets()) targets.push_back(TargetJson(t));
+  return {{"id", a.id()},
+          {"hostname", a.hostname()},
+          {"labels", LabelsJson(a.labels())},
+          {"enrolled_at", TimeJson(a.enrolled_at())},
+          {"last_seen", TimeJson(a.last_seen())},
+          {"identity_serial", a.identity_serial()},
+          {"identity_not_after", TimeJson(a.identity_not_after())},
+          {"targets", targets}};
+}
+
+// "installed web/2, healthy", "installing web/3 (has web/2), unhealthy".
+std::string TargetState(const v1::AgentTarget& t) {
+  std::string out;
+  if (t.installed_version().empty()) {
+    out = t.desired_version().empty()
+              ? "nothing to install"
+              : absl::StrCat("installing ", t.desired_version());
+  } else if (!t.desired_version().empty() &&
+             t.desired_version() != t.installed_version()) {
+    out = absl::StrCat("installing ", t.desired_version(), " (has ",
+                       t.installed_version(), ")");
+  } else {
+    out = absl::StrCat("installed ", t.installed_version());
+  }
+  if (!t.installed_version().empty()) {
+    absl::StrAppend(&out, t.healthy() ? ", healthy" : ", UNHEALTHY");
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string FormatStatus(const v1::GetStatusResponse& s,
+                         const std::string& coordinator, bool json) {
+  if (json) {
+    nlohmann::json out = {{"coordinator", coordinator},
+                          {"version", s.version()},
+                          {"caller", s.caller()},
+                          {"now", TimeJson(s.now())},
+                          {"certificates",
+                           {{"configured", s.certificates()},
+                            {"issued", s.certificates_issued()},
+                            {"failing", s.certificates_failing()},
+                            {"expired", s.certificates_expired()}}},
+                          {"agents",
+                           {{"enrolled", s.agents()},
+                            {"agent_service", s.agent_service()},
+                            {"connected", s.agents_connected()}}}};
+    return out.dump(2) + "\n";
+  }
+  const std::string connected =
+      s.agent_service() ? absl::StrCat(s.agents_connected(), " connected")
+                        : "no agent service on this coordinator";
+  return AlignColumns({
+      {"coordinator",
+       absl::StrCat(coordinator, " (certfleet ", s.version(), ")")},
+      {"you are", absl::StrCat("admin ", s.caller())},
+      {"time", TimeText(s.now())},
+      {"certificates",
+       absl::StrCat(s.certificates(), " configured, ", s.certificates_issued(),
+                    " issued, ", s.certificates_failing(), " failing, ",
+                    s.certificates_expired(), " expired")},
+      {"agents", absl::StrCat(s.agents(), " enrolled, ", connected)},
+  });
+}
+
+std::string FormatAgents(const v1::ListAgentsResponse& agents, bool json) {
+  if (json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const v1::AgentInfo& a : agents.agents()) out.push_back(AgentJson(a));
+    return nlohmann::json{{"agents", out}}.dump(2) + "\n";
+  }
+  if (agents.agents().empty()) {
+    return "no agents enrolled (certfleetctl token create makes a token for "
+           "one)\n";
+  }
+  std::vector<std::vector<std::string>> cells = {
+      {"AGENT", "HOSTNAME", "LABELS", "LAST SEEN", "IDENTITY EXPIRES",
+       "TARGETS"}};
+  for (const v1::AgentInfo& a : agents.agents()) {
+    std::vector<std::string> targets;
+    for (const v1::AgentTarget& t : a.targets()) {
+      targets.push_back(absl::StrCat(
+          t.target(), ":", OrDash(t.installed_version()),
+          t.installed_version().empty() ? "" : (t.healthy() ? ":ok" : ":BAD")));
+    }
+    cells.push_back({a.id(), OrDash(a.hostname()), LabelsText(a.labels()),
+                     TimeText(a.last_seen()), TimeText(a.identity_not_after()),
+                     targets.empty() ? "-" : absl::StrJoin(targets, " ")});
+  }
+  return AlignColumns(cells);
+}
+
+std::string FormatAgent(const v1::GetAgentResponse& response, bool json) {
+  const v1::AgentInfo& a = response.agent();
+  if (json) return AgentJson(a).dump(2) + "\n";
+  std::string out = AlignColumns({
+      {"agent", a.id()},
+      {"hostname", OrDash(a.hostname())},
+      {"labels", LabelsText(a.labels())},
+      {"enrolled", TimeText(a.enrolled_at())},
+      {"last seen", TimeText(a.last_seen())},
+      {"identity",
+       absl::StrCat("serial ", OrDash(a.identity_serial()), ", expires ",
+                    TimeText(a.identity_not_after()))},
+  });
+  if (a.targets().empty()) {
+    absl::StrAppend(&out, "\nno targets reported yet\n");
+    return out;
+  }
+  std::vector<std::vector<std::string>> cells = {
+      {"TARGET", "CERTIFICATE", "STATE", "SERIAL", "NOT AFTER", "UPDATED"}};
+  std::string errors;
+  for (const v1::AgentTarget& t : a.targets()) {
+    cells.push_back({t.target(), OrDash(t.certificate()), TargetState(t),
+                     OrDash(t.serial()), TimeText(t.not_after()),
+                     TimeText(t.updated_at())});
+    if (!t.last_error().empty()) {
+      absl::StrAppend(&errors, t.target(), ": last error: ", t.last_error(),
+                      "\n");
+    }
+    if (!t.healthy() && !t.health_detail().empty()) {
+      absl::StrAppend(&errors, t.target(), ": health: ", t.health_detail(),
+                      "\n");
+    }
+  }
+  absl::StrAppend(&out, "\n", AlignColumns(cells));
+  if (!errors.empty()) absl::StrAppend(&out, "\n", errors);
+  return out;
+}
+
+std::string FormatToken(const v1::CreateTokenResponse& token, bool json) {
+  if (json) {
+    return nlohmann::json{{"token", token.token()},
+                          {"id", token.id()},
+                          {"expires_at", TimeJson(token.expires_at())},
+                          {"labels", LabelsJson(token.labels())}}
+               .dump(2) +
+           "\n";
+  }
+  return absl::StrCat(token.token(), "\n",                         //
+                      "id        ", token.id(), "\n",              //
+                      "expires   ", TimeText(token.expires_at()),  //
+                      " (single use)\n",                           //
+                      "labels    ", LabelsText(token.labels()), "\n");
+}
+
+}  // namespace certfleet::ctl

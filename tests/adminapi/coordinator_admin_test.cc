@@ -1,0 +1,109 @@
+// The admin path end to end with the real binaries: `certfleet-coordinator
+// admin-identity create` writes a private identity file (and refuses to
+// overwrite it or take a bad name), `certfleet-coordinator serve` with
+// admin.listen serves the admin API, and certfleetctl talks to it.
+#include <sys/stat.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/crypto/certificate.h"
+#include "common/process_runner.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/harness/server_process.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
+
+namespace certfleet {
+namespace {
+
+using ::testing::HasSubstr;
+
+ProcessResult RunProgram(std::vector<std::string> argv) {
+  SubprocessRunner runner;
+  absl::StatusOr<ProcessResult> r =
+      runner.Run({.argv = std::move(argv), .timeout = absl::Seconds(60)},
+                 Context::Background());
+  EXPECT_OK(r);
+  return r.ok() ? *r : ProcessResult{};
+}
+
+// A coordinator whose only issuer cannot be reached (nothing is issued;
+// the admin API does not need it).
+std::string WriteConfig(const testing::TempDir& dir, int admin_port) {
+  const std::string path = dir.File("coordinator.yaml");
+  testing::WriteFileOrDie(
+      path, absl::StrCat("store:\n  path: ", dir.File("coordinator.db"), "\n",
+                         "key_encryption_key_file: ", dir.File("kek"), "\n",
+                         "dns:\n  resolvers: [127.0.0.1:9]\n",
+                         "scheduler:\n  retry_initial: 10m\n",
+                         "issuers:\n  - name: nowhere\n",
+                         "    directory: https://127.0.0.1:9/dir\n",
+                         "dns_providers:\n  - name: lab\n    type: rfc2136\n",
+                         "    zones: [example.test]\n",
+                         "    rfc2136:\n      server: 127.0.0.1:9\n",
+                         "      tsig_key_name: k\n",
+                         "      tsig_secret: c2VjcmV0LXNlY3JldA==\n",
+                         "certificates:\n  - name: www\n",
+                         "    names: [www.example.test]\n    issuer: nowhere\n",
+                         "admin:\n  listen: 127.0.0.1:", admin_port, "\n"));
+  return path;
+}
+
+TEST(CoordinatorAdminTest, IdentityFileThenCtlAgainstServe) {
+  testing::TempDir dir("coordadmin");
+  ASSERT_OK_AND_ASSIGN(int port, harness::PickFreePort());
+  const std::string config = WriteConfig(dir, port);
+  const std::string identity = dir.File("alice.pem");
+
+  ProcessResult r = RunProgram({CERTFLEET_COORDINATOR_BINARY, "admin-identity",
+                                "create", "--config", config, "--name", "alice",
+                                "--ttl", "2h", "--out", identity});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe() << r.stderr_data;
+  EXPECT_THAT(
+      r.stdout_data,
+      HasSubstr(absl::StrCat("admin identity alice written to ", identity)));
+  struct stat st;
+  ASSERT_EQ(stat(identity.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600);
+  ASSERT_OK_AND_ASSIGN(
+      std::vector<crypto::Certificate> certs,
+      crypto::Certificate::ParsePemChain(testing::ReadFileOrDie(identity)));
+  ASSERT_EQ(certs.size(), 2u);  // the identity, then the internal CA
+  EXPECT_EQ(certs[0].UriNames(),
+            std::vector<std::string>{"spiffe://certfleet/admin/alice"});
+  EXPECT_LE(certs[0].NotAfter(), absl::Now() + absl::Hours(2));
+  EXPECT_TRUE(certs[1].IsCa());
+
+  // Never overwritten; a bad name is a usage error.
+  r = RunProgram({CERTFLEET_COORDINATOR_BINARY, "admin-identity", "create",
+                  "--config", config, "--name", "alice", "--out", identity});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.stderr_data, HasSubstr("already exists"));
+  r = RunProgram({CERTFLEET_COORDINATOR_BINARY, "admin-identity", "create",
+                  "--config", config, "--name", "Alice!", "--out",
+                  dir.File("x.pem")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.stderr_data, HasSubstr("is not a valid admin name"));
+
+  ASSERT_OK_AND_ASSIGN(
+      std::unique_ptr<harness::ServerProcess> serve,
+      harness::ServerProcess::Start(
+          {.name = "certfleet-coordinator",
+           .argv = {CERTFLEET_COORDINATOR_BINARY, "serve", "--config", config},
+           .log_path = dir.File("serve.log")}));
+  ASSERT_OK(harness::WaitForTcpPort(port, absl::Seconds(20), serve.get()));
+  const std::string address = absl::StrCat("127.0.0.1:", port);
+  r = RunProgram({CERTFLEETCTL_BINARY, "--coordinator", address, "--identity",
+                  identity, "status"});
+  ASSERT_EQ(r.exit_code, 0) << r.stderr_data << serve->LogTail();
+  EXPECT_THAT(r.stdout_data, HasSubstr("admin alice"));
+  EXPECT_THAT(r.stdout_data, HasSubstr("1 configured, 0 issued"));
+  EXPECT_THAT(r.stdout_data, HasSubstr("no agent service"));
+  r = RunProgram({CERTFLEETCTL_BINARY, "--coordinator", address, "--identity",
+                  identity, "certs", "list"});
+  ASSERT_EQ(r.exit_code, 0) << r.stderr_data;
+  EXPECT_THAT(r.stdout_data, HasSubstr("www "));
+}
+
+}  // namespace
+}  // namespace certfleet

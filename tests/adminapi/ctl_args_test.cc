@@ -1,0 +1,168 @@
+// certfleetctl's argument parsing (every rule, with its message) and the
+// admin section of coordinator.yaml.
+#include "coordinator/ctl/ctl_args.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "coordinator/config/config.h"
+#include "coordinator/ctl/admin_client.h"
+#include "coordinator/ctl/ctl_run.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/config/config_test_util.h"
+#include "tests/testing/status_matchers.h"
+
+namespace certfleet::ctl {
+namespace {
+
+using ::certfleet::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+EnvLookup Env(std::map<std::string, std::string> vars) {
+  return [vars](const std::string& name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+const EnvLookup kFullEnv = Env({{"CERTFLEET_COORDINATOR", "127.0.0.1:7444"},
+                                {"CERTFLEET_IDENTITY", "/id.pem"}});
+
+TEST(CtlArgsTest, CommandsAndGlobalFlagsAnywhere) {
+  ASSERT_OK_AND_ASSIGN(
+      CtlArgs a,
+      ParseCtlArgs({"certs", "show", "web", "-o", "json"}, kFullEnv));
+  EXPECT_EQ(a.command, Command::kCertsShow);
+  EXPECT_EQ(a.name, "web");
+  EXPECT_TRUE(a.json);
+  EXPECT_EQ(a.coordinator, "127.0.0.1:7444");
+  EXPECT_EQ(a.identity, "/id.pem");
+
+  ASSERT_OK_AND_ASSIGN(
+      a, ParseCtlArgs({"--coordinator=10.0.0.1:1", "--identity", "/x.pem",
+                       "versions", "api", "--timeout", "3s"},
+                      kFullEnv));
+  EXPECT_EQ(a.command, Command::kVersions);
+  EXPECT_EQ(a.coordinator, "10.0.0.1:1");
+  EXPECT_EQ(a.identity, "/x.pem");
+  EXPECT_EQ(a.timeout, absl::Seconds(3));
+
+  ASSERT_OK_AND_ASSIGN(
+      a, ParseCtlArgs({"token", "create", "--labels", "role=web,pool=a",
+                       "--ttl", "2h", "--description", "rack 7"},
+                      kFullEnv));
+  EXPECT_EQ(a.command, Command::kTokenCreate);
+  EXPECT_EQ(a.labels.at("pool"), "a");
+  EXPECT_EQ(a.ttl, absl::Hours(2));
+  EXPECT_EQ(a.description, "rack 7");
+
+  // help and version need no coordinator.
+  ASSERT_OK_AND_ASSIGN(a, ParseCtlArgs({"help"}, Env({})));
+  EXPECT_EQ(a.command, Command::kHelp);
+}
+
+TEST(CtlArgsTest, ProblemsAreNamed) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{}, "no command given"},
+      {{"frob"}, "unknown command \"frob\""},
+      {{"certs"}, "certs: which subcommand? (list, show)"},
+      {{"agents", "kill"}, "agents: unknown subcommand \"kill\""},
+      {{"certs", "show"}, "certs show: which certificate?"},
+      {{"agents", "show"}, "agents show: which agent id?"},
+      {{"versions"}, "versions: which certificate?"},
+      {{"status", "now"}, "unexpected argument \"now\" after \"status\""},
+      {{"-o", "yaml", "status"}, "-o: \"yaml\" is not one of table, json"},
+      {{"status", "--frob"}, "unknown flag \"--frob\""},
+      {{"status", "--timeout"}, "--timeout needs a value"},
+      {{"status", "--timeout", "0s"}, "--timeout: must be positive"},
+      {{"status", "--labels", "a=b"}, "belong to `token create`"},
+      {{"token", "create"}, "--labels is required"},
+      {{"token", "create", "--labels", "x"}, "--labels"},
+  };
+  for (const auto& [args, message] : cases) {
+    EXPECT_THAT(
+        ParseCtlArgs(args, kFullEnv),
+        StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(message)))
+        << absl::StrJoin(args, " ");
+  }
+  EXPECT_THAT(ParseCtlArgs({"status"}, Env({{"CERTFLEET_IDENTITY", "/i"}})),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("no coordinator given")));
+  EXPECT_THAT(ParseCtlArgs({"status"}, Env({{"CERTFLEET_COORDINATOR", "h:1"}})),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("no admin identity given")));
+}
+
+TEST(CtlArgsTest, ExitCodes) {
+  EXPECT_EQ(ExitCodeFor(absl::OkStatus()), 0);
+  EXPECT_EQ(ExitCodeFor(absl::PermissionDeniedError("x")), 3);
+  EXPECT_EQ(ExitCodeFor(absl::UnauthenticatedError("x")), 3);
+  EXPECT_EQ(ExitCodeFor(absl::UnavailableError("x")), 1);
+  EXPECT_EQ(ExitCodeFor(absl::NotFoundError("x")), 1);
+}
+
+TEST(CtlArgsTest, IdentityFileParts) {
+  const std::string key =
+      "-----BEGIN PRIVATE KEY-----\nAAA\n-----END PRIVATE KEY-----\n";
+  const std::string cert =
+      "-----BEGIN CERTIFICATE-----\nBBB\n-----END CERTIFICATE-----\n";
+  const std::string ca =
+      "-----BEGIN CERTIFICATE-----\nCCC\n-----END CERTIFICATE-----\n";
+  ASSERT_OK_AND_ASSIGN(AdminIdentity id, ParseAdminIdentity(key + cert + ca));
+  EXPECT_EQ(id.key_pem, key);
+  EXPECT_EQ(id.cert_pem, cert);
+  EXPECT_EQ(id.ca_pem, ca);
+  EXPECT_THAT(ParseAdminIdentity(cert + ca),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("no PRIVATE KEY block")));
+  EXPECT_THAT(ParseAdminIdentity(key),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("no CERTIFICATE block")));
+  EXPECT_THAT(ParseAdminIdentity(key + cert),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("no CA certificate")));
+}
+
+absl::StatusOr<config::CoordinatorConfig> ParseAdmin(const std::string& admin) {
+  config::testing::MemoryFilesystem fs;
+  return config::testing::ParseText(
+      absl::StrCat(config::testing::kValid, "admin:\n", admin), fs);
+}
+
+TEST(AdminConfigTest, SectionAndDefaults) {
+  config::testing::MemoryFilesystem fs;
+  ASSERT_OK_AND_ASSIGN(config::CoordinatorConfig c,
+                       config::testing::ParseText(config::testing::kValid, fs));
+  EXPECT_EQ(c.admin.listen, "");
+  ASSERT_OK_AND_ASSIGN(c, ParseAdmin("  listen: 127.0.0.1:7444\n"));
+  EXPECT_EQ(c.admin.listen, "127.0.0.1:7444");
+  EXPECT_THAT(c.admin.server_names, ElementsAre("127.0.0.1"));
+  ASSERT_OK_AND_ASSIGN(
+      c, ParseAdmin("  listen: 0.0.0.0:7444\n"
+                    "  server_names: [Coord.Example.Test, 192.0.2.1]\n"));
+  EXPECT_THAT(c.admin.server_names,
+              ElementsAre("coord.example.test", "192.0.2.1"));
+}
+
+TEST(AdminConfigTest, Problems) {
+  EXPECT_THAT(ParseAdmin("  listen: 0.0.0.0:7444\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("admin.server_names: required when listen "
+                                 "is a wildcard address (0.0.0.0)")));
+  EXPECT_THAT(ParseAdmin("  server_names: [a.example.test]\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("set admin.listen too")));
+  EXPECT_THAT(ParseAdmin("  listen: 127.0.0.1:7444\n"
+                         "  server_names: [\"::\"]\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("wildcard address; certfleetctl cannot "
+                                 "dial it")));
+  EXPECT_THAT(
+      ParseAdmin("  listen: 127.0.0.1:7444\n  port: 1\n"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("admin.port")));
+}
+
+}  // namespace
+}  // namespace certfleet::ctl
