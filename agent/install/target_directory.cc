@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "agent/install/state_files.h"
 #include "common/filesystem.h"
 #include "common/status_macros.h"
@@ -298,7 +299,16 @@ absl::Status TargetDirectory::Lock() {
   const std::string path = absl::StrCat(directory_, "/", kLockFile);
   const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return ErrnoStatus(errno, "open", path);
-  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+  // A process spawned by an agent that was just killed holds the lock (an
+  // inherited descriptor) from fork until its exec closes it: give such a
+  // leftover a moment. Another agent holds it for good.
+  const absl::Time give_up = absl::Now() + absl::Seconds(1);
+  int locked = flock(fd, LOCK_EX | LOCK_NB);
+  while (locked != 0 && errno == EWOULDBLOCK && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(20));
+    locked = flock(fd, LOCK_EX | LOCK_NB);
+  }
+  if (locked != 0) {
     const int err = errno;
     close(fd);
     if (err == EWOULDBLOCK) {

@@ -89,7 +89,8 @@ class TargetDirectory {
 
   // Takes an exclusive lock (flock) on <directory>/.certfleet-lock, held
   // until this object goes away, so two agents never install into the same
-  // target. kFailedPrecondition when another process holds it.
+  // target. kFailedPrecondition when another process still holds it after
+  // a second (a killed agent's child may hold it briefly until its exec).
   absl::Status Lock();
 
   ~TargetDirectory();

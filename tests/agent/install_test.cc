@@ -1,10 +1,15 @@
 // The forward path of an install: verification before the disk, layout,
 // formats, modes, ownership, no-op reinstall, pruning, inventory.
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <openssl/pkcs12.h>
 #include <openssl/x509.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <filesystem>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "agent/install/target_directory.h"
@@ -354,6 +359,26 @@ TEST_F(InstallFixture, ASecondManagerOnTheSameDirectoryIsRefused) {
   EXPECT_THAT(second, ::certfleet::testing::StatusIs(
                           absl::StatusCode::kFailedPrecondition,
                           HasSubstr("in use by another certfleet agent")));
+}
+
+// What a killed agent's child holds between its fork and its exec: let go
+// of within a moment, so the restarted agent waits instead of failing.
+TEST_F(InstallFixture, ALockReleasedWithinASecondIsWaitedFor) {
+  std::filesystem::create_directories(Dir());
+  const int fd =
+      open(Path(".certfleet-lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(flock(fd, LOCK_EX | LOCK_NB), 0);
+  std::thread release([fd] {
+    absl::SleepFor(absl::Milliseconds(200));
+    close(fd);
+  });
+  const absl::Time start = absl::Now();
+  absl::StatusOr<std::unique_ptr<TargetManager>> manager =
+      TargetManager::Create(config_, runner_, clock_, checker_, nullptr);
+  release.join();
+  EXPECT_TRUE(manager.ok()) << manager.status();
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(150));
 }
 
 TEST_F(InstallFixture, APasswordFileThatVanishedFailsTheWriteStep) {
