@@ -206,4 +206,98 @@ absl::StatusOr<v1::CreateTokenResponse> AdminBackend::CreateToken(
   return out;
 }
 
+absl::StatusOr<v1::RenewCertificateResponse> AdminBackend::RenewCertificate(
+    const v1::RenewCertificateRequest& request, const std::string& caller) {
+  const std::string& name = request.name();
+  if (name.empty()) {
+    return absl::InvalidArgumentError("RenewCertificate: name is empty");
+  }
+  ASSIGN_OR_RETURN(std::optional<store::VersionRecord> latest,
+                   store_.LatestVersion(name));
+  if (FindConfigured(name) == nullptr) {
+    if (!latest.has_value()) {
+      return absl::NotFoundError(
+          absl::StrCat("no certificate ", name, " (not in the configuration)"));
+    }
+    // The scheduler only looks at configured certificates.
+    return absl::FailedPreconditionError(
+        absl::StrCat("certificate ", name,
+                     " is no longer in the configuration; only configured "
+                     "certificates are renewed"));
+  }
+  ASSIGN_OR_RETURN(std::optional<store::CertificateState> stored,
+                   store_.GetCertificateState(name));
+  ASSIGN_OR_RETURN(std::optional<store::OrderRecord> order,
+                   store_.GetOrder(name));
+  const absl::Time now = clock_.Now();
+  store::CertificateState state =
+      stored.value_or(store::CertificateState{.name = name});
+  v1::RenewCertificateResponse out;
+  out.set_certificate(name);
+  out.set_current_version(latest.has_value() ? latest->version : 0);
+  SetTimestamp(now, out.mutable_requested_at());
+  out.set_order_in_flight(order.has_value());
+  SetTimestamp(state.renew_at, out.mutable_previous_renew_at());
+  // An operator's request overrides the failure backoff (a CA that still
+  // rate-limits says so again, and the backoff resumes where it was:
+  // consecutive_failures is kept).
+  state.renew_at = absl::InfinitePast();
+  state.next_attempt_at = absl::InfinitePast();
+  state.updated_at = now;
+  RETURN_IF_ERROR(store_.PutCertificateState(state));
+  CF_LOG_INFO("admin %s requested renewal of certificate %s", caller, name);
+  if (options_.wake_scheduler) options_.wake_scheduler();
+  return out;
+}
+
+absl::StatusOr<v1::ListAuditResponse> AdminBackend::ListAudit(
+    const v1::ListAuditRequest& request) {
+  if (request.limit() < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "ListAudit: limit must not be negative, got ", request.limit()));
+  }
+  const int limit = request.limit() == 0 ? kDefaultAuditLimit : request.limit();
+  store::AuditFilter filter{.certificate = request.certificate(),
+                            // One more tells whether there are more.
+                            .limit = limit + 1};
+  if (request.has_since()) filter.since = FromTimestamp(request.since());
+  ASSIGN_OR_RETURN(std::vector<store::AuditRecord> records,
+                   store_.ListAudit(filter));
+  v1::ListAuditResponse out;
+  out.set_truncated(records.size() > static_cast<size_t>(limit));
+  if (out.truncated()) records.resize(limit);
+  for (const store::AuditRecord& r : records) {
+    v1::AuditEvent* e = out.add_events();
+    e->set_id(r.id);
+    SetTimestamp(r.at, e->mutable_at());
+    e->set_actor(r.actor);
+    e->set_action(r.action);
+    e->set_certificate(r.certificate);
+    e->set_detail(r.detail);
+    e->set_result(r.result);
+  }
+  return out;
+}
+
+absl::Status AdminBackend::RecordAudit(const std::string& caller,
+                                       const AuditAction& action,
+                                       const absl::Status& result) {
+  store::AuditRecord record{.at = clock_.Now(),
+                            .actor = AdminActor(caller),
+                            .action = action.action,
+                            .certificate = action.certificate,
+                            .detail = action.detail,
+                            .result = AuditResult(result)};
+  absl::StatusOr<int64_t> id = store_.AppendAudit(record);
+  if (!id.ok()) {
+    CF_LOG_ERROR(
+        "audit log: cannot record %s by %s (certificate \"%s\", %s, result "
+        "%s): %s",
+        record.action, record.actor, record.certificate, record.detail,
+        record.result, id.status().ToString());
+    return id.status();
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace certfleet::adminapi

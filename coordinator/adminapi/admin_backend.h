@@ -1,7 +1,9 @@
 // What the admin API answers, below gRPC: reads the coordinator's store and
-// configuration into the certfleet.v1 admin messages, and creates
-// bootstrap tokens. The gRPC service (admin_service.h) checks the caller
-// and calls this; tests call it directly too.
+// configuration into the certfleet.v1 admin messages, creates bootstrap
+// tokens, requests renewals, and writes and reads the audit log. The gRPC
+// service (admin_server.h) checks the caller, calls this, and records each
+// mutating call with RecordAudit (admin_audit.h); tests call it directly
+// too.
 //
 //   AdminBackend backend(store, tokens, clock,
 //                        {.certificates = config.certificates,
@@ -21,6 +23,7 @@
 #include "absl/time/time.h"
 #include "certfleet/v1/admin.pb.h"
 #include "common/clock.h"
+#include "coordinator/adminapi/admin_audit.h"
 #include "coordinator/config/config.h"
 #include "coordinator/fleet/tokens.h"
 #include "coordinator/store/store.h"
@@ -34,7 +37,13 @@ struct AdminBackendOptions {
   absl::Duration default_token_ttl = absl::Hours(1);
   // Reported by GetStatus.
   std::string version = "0.1.0";
+  // Called after RenewCertificate stored a request, so the scheduler looks
+  // at once instead of at its next check (Scheduler::Wake). May be empty.
+  std::function<void()> wake_scheduler;
 };
+
+// ListAudit without a limit returns at most this many records.
+inline constexpr int kDefaultAuditLimit = 1000;
 
 class AdminBackend {
  public:
@@ -62,6 +71,23 @@ class AdminBackend {
   // positive. Logs who made which token (its id, never the secret).
   absl::StatusOr<v1::CreateTokenResponse> CreateToken(
       const v1::CreateTokenRequest& request, const std::string& caller);
+  // Marks the certificate due now for the scheduler (store::CertificateState
+  // renew_at = InfinitePast, which the scheduler reads as "renewal
+  // requested" until a new version is issued) and clears any failure
+  // backoff, then wakes the scheduler. kInvalidArgument for an empty name;
+  // kNotFound "no certificate <name>" when it is neither configured nor has
+  // versions; kFailedPrecondition when it is no longer configured.
+  absl::StatusOr<v1::RenewCertificateResponse> RenewCertificate(
+      const v1::RenewCertificateRequest& request, const std::string& caller);
+  // Newest first. kInvalidArgument for a negative limit.
+  absl::StatusOr<v1::ListAuditResponse> ListAudit(
+      const v1::ListAuditRequest& request);
+  // Appends the audit record of a call by admin `caller` that ended with
+  // `result`, at the clock's now. A record that cannot be written is logged
+  // at error level with its content (the action has already happened) and
+  // its error returned.
+  absl::Status RecordAudit(const std::string& caller, const AuditAction& action,
+                           const absl::Status& result);
 
  private:
   const config::CertificateConfig* FindConfigured(

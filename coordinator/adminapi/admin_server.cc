@@ -3,9 +3,12 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/security/server_credentials.h>
 
+#include <optional>
+
 #include "absl/strings/str_cat.h"
 #include "certfleet/v1/admin.grpc.pb.h"
 #include "common/log.h"
+#include "coordinator/adminapi/admin_audit.h"
 #include "coordinator/adminapi/admin_auth.h"
 
 namespace certfleet::adminapi {
@@ -16,60 +19,85 @@ class AdminServiceImpl final : public v1::AdminService::Service {
   explicit AdminServiceImpl(AdminBackend& backend) : backend_(backend) {}
 
   grpc::Status GetStatus(grpc::ServerContext* context,
-                         const v1::GetStatusRequest*,
+                         const v1::GetStatusRequest* request,
                          v1::GetStatusResponse* response) override {
     return Answer(
-        context, "GetStatus", response,
+        context, "GetStatus", *request, response,
         [&](const std::string& caller) { return backend_.GetStatus(caller); });
   }
   grpc::Status ListCertificates(
-      grpc::ServerContext* context, const v1::ListCertificatesRequest*,
+      grpc::ServerContext* context, const v1::ListCertificatesRequest* request,
       v1::ListCertificatesResponse* response) override {
     return Answer(
-        context, "ListCertificates", response,
+        context, "ListCertificates", *request, response,
         [&](const std::string&) { return backend_.ListCertificates(); });
   }
   grpc::Status GetCertificate(grpc::ServerContext* context,
                               const v1::GetCertificateRequest* request,
                               v1::GetCertificateResponse* response) override {
-    return Answer(context, "GetCertificate", response, [&](const std::string&) {
-      return backend_.GetCertificate(*request);
-    });
+    return Answer(
+        context, "GetCertificate", *request, response,
+        [&](const std::string&) { return backend_.GetCertificate(*request); });
   }
   grpc::Status ListAgents(grpc::ServerContext* context,
-                          const v1::ListAgentsRequest*,
+                          const v1::ListAgentsRequest* request,
                           v1::ListAgentsResponse* response) override {
-    return Answer(context, "ListAgents", response,
+    return Answer(context, "ListAgents", *request, response,
                   [&](const std::string&) { return backend_.ListAgents(); });
   }
   grpc::Status GetAgent(grpc::ServerContext* context,
                         const v1::GetAgentRequest* request,
                         v1::GetAgentResponse* response) override {
-    return Answer(context, "GetAgent", response, [&](const std::string&) {
-      return backend_.GetAgent(*request);
-    });
+    return Answer(
+        context, "GetAgent", *request, response,
+        [&](const std::string&) { return backend_.GetAgent(*request); });
   }
   grpc::Status CreateToken(grpc::ServerContext* context,
                            const v1::CreateTokenRequest* request,
                            v1::CreateTokenResponse* response) override {
-    return Answer(context, "CreateToken", response,
+    return Answer(context, "CreateToken", *request, response,
                   [&](const std::string& caller) {
                     return backend_.CreateToken(*request, caller);
                   });
   }
+  grpc::Status RenewCertificate(
+      grpc::ServerContext* context, const v1::RenewCertificateRequest* request,
+      v1::RenewCertificateResponse* response) override {
+    return Answer(context, "RenewCertificate", *request, response,
+                  [&](const std::string& caller) {
+                    return backend_.RenewCertificate(*request, caller);
+                  });
+  }
+  grpc::Status ListAudit(grpc::ServerContext* context,
+                         const v1::ListAuditRequest* request,
+                         v1::ListAuditResponse* response) override {
+    return Answer(
+        context, "ListAudit", *request, response,
+        [&](const std::string&) { return backend_.ListAudit(*request); });
+  }
 
  private:
   // Every call: the caller must be an admin identity; then the backend.
-  template <typename Response, typename Call>
+  // A call that changes something (AuditOf, admin_audit.h: every request
+  // type must have one) is audited with its result, failures included.
+  // Refused callers are logged, not audited: they never reach an action.
+  template <typename Request, typename Response, typename Call>
   grpc::Status Answer(grpc::ServerContext* context, const char* method,
-                      Response* response, Call call) {
+                      const Request& request, Response* response, Call call) {
     absl::StatusOr<std::string> caller = AdminCaller(context->auth_context());
     if (!caller.ok()) {
       CF_LOG_WARN("admin API: %s from %s refused: %s", method, context->peer(),
                   caller.status().ToString());
       return ToGrpcStatus(caller.status());
     }
+    std::optional<AuditAction> audit = AuditOf(request);
     absl::StatusOr<Response> result = call(*caller);
+    if (audit.has_value()) {
+      if (result.ok()) AddOutcome(*result, *audit);
+      // A lost record is logged by RecordAudit; the action stands either
+      // way, so the caller still gets its answer.
+      (void)backend_.RecordAudit(*caller, *audit, result.status());
+    }
     if (!result.ok()) {
       CF_LOG_INFO("admin API: %s by %s failed: %s", method, *caller,
                   result.status().ToString());

@@ -62,6 +62,8 @@ void FillSummary(const std::optional<store::VersionRecord>& latest,
   }
   if (state.has_value()) {
     SetTimestamp(state->renew_at, summary->mutable_renew_at());
+    // AdminBackend::RenewCertificate's mark, kept until a new version.
+    summary->set_renewal_requested(state->renew_at == absl::InfinitePast());
     SetTimestamp(state->next_attempt_at, summary->mutable_next_attempt_at());
     summary->set_consecutive_failures(state->consecutive_failures);
     summary->set_last_error(state->last_error);

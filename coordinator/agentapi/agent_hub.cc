@@ -1,5 +1,6 @@
 #include "coordinator/agentapi/agent_hub.h"
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "coordinator/issuance/issuer.h"
@@ -22,6 +23,19 @@ void ToProto(absl::Time t, google::protobuf::Timestamp* out) {
 
 std::string VersionId(const std::string& certificate, int64_t version) {
   return absl::StrCat(certificate, "/", version);
+}
+
+absl::StatusOr<std::pair<std::string, int64_t>> ParseVersionId(
+    absl::string_view version_id) {
+  const size_t slash = version_id.rfind('/');
+  int64_t n = 0;
+  if (slash == absl::string_view::npos || slash == 0 ||
+      !absl::SimpleAtoi(version_id.substr(slash + 1), &n) || n < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("version id \"", version_id,
+                     "\" is not <certificate>/<version number>"));
+  }
+  return std::make_pair(std::string(version_id.substr(0, slash)), n);
 }
 
 AgentHub::AgentHub(store::Store& store, const crypto::Kek& kek,
@@ -84,6 +98,31 @@ size_t AgentHub::connected() const {
   return connected_;
 }
 
+std::set<std::string> AgentHub::ConnectedAgents() const {
+  absl::MutexLock lock(&mu_);
+  return connected_ids_;
+}
+
+void AgentHub::UpdateConnected() {
+  {
+    absl::MutexLock lock(&mu_);
+    connected_ = agents_.size();
+    connected_ids_.clear();
+    for (const auto& [id, agent] : agents_) connected_ids_.insert(id);
+  }
+  if (observer_) observer_->OnConnectedAgents(agents_.size());
+}
+
+void AgentHub::ReportArrived() {
+  if (report_listener_) report_listener_();
+}
+
+void AgentHub::SetReportListener(std::function<void()> listener) {
+  Post([this, listener = std::move(listener)]() mutable {
+    report_listener_ = std::move(listener);
+  });
+}
+
 void AgentHub::Attach(const std::string& agent_id,
                       std::shared_ptr<AgentChannel> channel) {
   Post([this, agent_id, channel = std::move(channel)]() mutable {
@@ -123,11 +162,7 @@ void AgentHub::Attach(const std::string& agent_id,
     v1::CoordinatorMessage welcome;
     welcome.mutable_welcome()->set_agent_id(agent_id);
     agent.channel->Send(welcome);
-    {
-      absl::MutexLock lock(&mu_);
-      connected_ = agents_.size();
-    }
-    if (observer_) observer_->OnConnectedAgents(agents_.size());
+    UpdateConnected();
     CF_LOG_INFO("agent %s (%s): connected", agent_id, (*record)->hostname);
   });
 }
@@ -138,11 +173,7 @@ void AgentHub::Detach(const std::string& agent_id,
     auto it = agents_.find(agent_id);
     if (it == agents_.end() || it->second.channel.get() != channel) return;
     agents_.erase(it);
-    {
-      absl::MutexLock lock(&mu_);
-      connected_ = agents_.size();
-    }
-    if (observer_) observer_->OnConnectedAgents(agents_.size());
+    UpdateConnected();
     CF_LOG_INFO("agent %s: disconnected", agent_id);
   });
 }
@@ -161,9 +192,11 @@ void AgentHub::OnMessage(const std::string& agent_id,
         break;
       case v1::AgentMessage::kInventory:
         HandleInventory(agent_id, agent, message.inventory());
+        ReportArrived();
         break;
       case v1::AgentMessage::kResult:
         HandleResult(agent_id, agent, message.result());
+        ReportArrived();
         break;
       case v1::AgentMessage::kHealth:
         SaveTargetState(agent_id, agent, message.health().target(),
@@ -171,6 +204,7 @@ void AgentHub::OnMessage(const std::string& agent_id,
                           s.healthy = message.health().healthy();
                           s.detail = message.health().detail();
                         });
+        ReportArrived();
         break;
       case v1::AgentMessage::kRenewIdentity:
         HandleRenewal(agent_id, agent, message.renew_identity());
@@ -183,28 +217,9 @@ void AgentHub::OnMessage(const std::string& agent_id,
 
 void AgentHub::NotifyVersion(const std::string& certificate) {
   Post([this, certificate] {
-    latest_.erase(certificate);
+    newest_.erase(certificate);
     for (auto& [id, agent] : agents_) Reconcile(id, agent);
   });
-}
-
-const AgentHub::BundleContent* AgentHub::Latest(
-    const std::string& certificate) {
-  auto it = latest_.find(certificate);
-  if (it != latest_.end()) return &it->second;
-  absl::StatusOr<std::optional<store::VersionRecord>> v =
-      store_.LatestVersion(certificate);
-  if (!v.ok() || !v->has_value()) return nullptr;
-  absl::StatusOr<std::string> key =
-      kek_.Open((*v)->key_sealed, issuance::CertificateKeyAad(certificate));
-  if (!key.ok()) {
-    CF_LOG_ERROR("certificate %s version %d: cannot open its key: %s",
-                 certificate, (*v)->version, key.status().ToString());
-    return nullptr;
-  }
-  BundleContent content{VersionId(certificate, (*v)->version), (*v)->leaf_pem,
-                        (*v)->chain_pem, *std::move(key), (*v)->not_after};
-  return &latest_.emplace(certificate, std::move(content)).first->second;
 }
 
 void AgentHub::Reconcile(const std::string& agent_id, Agent& agent) {
@@ -212,11 +227,12 @@ void AgentHub::Reconcile(const std::string& agent_id, Agent& agent) {
                                          agent.targets.end());
   for (const fleet::Assignments::Assignment& a :
        assignments_.For(agent.labels, targets)) {
-    const BundleContent* content = Latest(a.certificate);
-    if (content == nullptr) continue;  // not issued yet
-    const std::string& version = content->version_id;
+    const std::string version = DesiredVersion(agent, a.target, a.certificate);
+    if (version.empty()) continue;  // not issued yet, or held where it is
+    const bool resend = resend_.erase({agent_id, a.target}) > 0;
     auto installed = agent.installed.find(a.target);
-    if (installed != agent.installed.end() && installed->second == version) {
+    if (!resend && installed != agent.installed.end() &&
+        installed->second == version) {
       continue;
     }
     auto pending = agent.pending.find(a.target);
@@ -228,6 +244,8 @@ void AgentHub::Reconcile(const std::string& agent_id, Agent& agent) {
     if (rejected != agent.rejected.end() && rejected->second == version) {
       continue;
     }
+    const BundleContent* content = Content(version);
+    if (content == nullptr) continue;  // logged by Content
     v1::CoordinatorMessage msg;
     v1::DesiredBundle* b = msg.mutable_bundle();
     b->set_target(a.target);

@@ -1,8 +1,14 @@
 // The coordinator's view of its connected agents: which stream belongs to
 // which agent, what each agent serves, and what it should serve. It sends
-// every target the bundle of the newest version of the certificate assigned
-// to it, when the agent connects and whenever a new version is stored, and
-// records what agents report.
+// every target the bundle of its desired version, when the agent connects
+// and whenever that changes, and records what agents report.
+//
+// A target's desired version: the newest version of the certificate
+// assigned to it — unless the certificate is held (under rollout control,
+// HoldCertificate): then it is the version set for that target with
+// SetDesired (persisted as TargetStateRecord::desired_version_id, so it
+// survives restarts), else the hold's fallback version ("" = nothing is
+// sent: the target keeps what it serves).
 //
 // All state is owned by one hub thread: stream callbacks and the scheduler
 // only post work to it, so no gRPC callback ever blocks on the store or on
@@ -12,6 +18,8 @@
 //   hub.Attach(agent_id, channel);            // from the stream reactor
 //   hub.OnMessage(agent_id, message);         // each message read
 //   hub.NotifyVersion("wildcard-example");    // after a version is stored
+//   hub.HoldCertificate("web", "");           // a rollout decides now
+//   hub.SetDesired("agt-0a1b2c3d4e5f", "www", "web/3", /*resend=*/false);
 #ifndef CERTFLEET_COORDINATOR_AGENTAPI_AGENT_HUB_H_
 #define CERTFLEET_COORDINATOR_AGENTAPI_AGENT_HUB_H_
 
@@ -22,8 +30,11 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "certfleet/v1/agent.pb.h"
 #include "common/clock.h"
@@ -75,8 +86,33 @@ class AgentHub {
   void Detach(const std::string& agent_id, const AgentChannel* channel);
   void OnMessage(const std::string& agent_id, v1::AgentMessage message);
   // A new version of `certificate` was stored: deliver it to every
-  // connected agent with a target assigned to it.
+  // connected agent with a target assigned to it (unless the certificate is
+  // held).
   void NotifyVersion(const std::string& certificate);
+
+  // Puts `certificate` under rollout control: its targets receive only what
+  // SetDesired chose for them; a target without such a choice receives
+  // `fallback_version_id` ("" = nothing: it keeps what it serves). Replaces
+  // an earlier hold's fallback.
+  void HoldCertificate(const std::string& certificate,
+                       const std::string& fallback_version_id);
+  // Ends the hold: every target of `certificate` is sent the newest version
+  // again (at once for connected agents).
+  void ReleaseCertificate(const std::string& certificate);
+  // While the certificate of `version_id` ("<certificate>/<n>") is held,
+  // `target` of `agent_id` should serve it: recorded as the target's
+  // desired_version_id and sent now when the agent is connected, when it
+  // reconnects otherwise. `resend` sends it even when the hub believes the
+  // target already serves it (a revert after a failure, when what the
+  // target serves is in doubt; agents treat a re-sent version as a no-op).
+  void SetDesired(const std::string& agent_id, const std::string& target,
+                  const std::string& version_id, bool resend = false);
+  // Called (on the hub thread; it must not block) after an agent reported
+  // a delivery result, its health or its inventory — to wake a rollout.
+  // Set before agents attach.
+  void SetReportListener(std::function<void()> listener);
+  // The agents holding a stream now. Thread-safe.
+  std::set<std::string> ConnectedAgents() const;
 
   // Waits until every posted task ran (tests, benchmarks).
   void Flush();
@@ -107,8 +143,16 @@ class AgentHub {
   void Run();
   // Sends every bundle `agent_id` lacks (hub thread).
   void Reconcile(const std::string& agent_id, Agent& agent);
-  // The newest version of `certificate`, decrypted once per version.
-  const BundleContent* Latest(const std::string& certificate);
+  // What `target` of `agent` should serve ("" = nothing to send).
+  std::string DesiredVersion(const Agent& agent, const std::string& target,
+                             const std::string& certificate);
+  // The newest version id of `certificate`; "" when none.
+  std::string Newest(const std::string& certificate);
+  // The bundle of `version_id`, decrypted once per version; nullptr when it
+  // does not exist or its key does not open.
+  const BundleContent* Content(const std::string& version_id);
+  void ReportArrived();
+  void UpdateConnected();
   void HandleInventory(const std::string& agent_id, Agent& agent,
                        const v1::Inventory& inventory);
   void HandleResult(const std::string& agent_id, Agent& agent,
@@ -130,12 +174,19 @@ class AgentHub {
 
   // Owned by the hub thread.
   std::map<std::string, Agent> agents_;
-  std::map<std::string, BundleContent> latest_;  // certificate → newest
+  std::map<std::string, std::string> newest_;     // certificate → version id
+  std::map<std::string, BundleContent> content_;  // version id → bundle
+  // Held certificate → fallback version id ("" = send nothing).
+  std::map<std::string, std::string> held_;
+  // (agent, target) to send its desired version even if installed.
+  std::set<std::pair<std::string, std::string>> resend_;
+  std::function<void()> report_listener_;
   uint64_t next_nonce_ = 1;
 
   mutable absl::Mutex mu_;
   std::deque<std::function<void()>> tasks_ ABSL_GUARDED_BY(mu_);
   size_t connected_ ABSL_GUARDED_BY(mu_) = 0;
+  std::set<std::string> connected_ids_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool busy_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
@@ -143,6 +194,10 @@ class AgentHub {
 
 // "<certificate>/<version>": the version id agents see.
 std::string VersionId(const std::string& certificate, int64_t version);
+// The parts of a version id; kInvalidArgument when it is not
+// "<certificate>/<n>" with n ≥ 1.
+absl::StatusOr<std::pair<std::string, int64_t>> ParseVersionId(
+    absl::string_view version_id);
 
 }  // namespace certfleet::agentapi
 

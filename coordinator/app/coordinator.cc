@@ -11,11 +11,13 @@
 
 namespace certfleet::app {
 
-// Issuance events go to the metrics, and new versions to the agents.
+// Issuance events go to the metrics, and new versions to the agents
+// (through the rollout runner, which delivers a first version directly and
+// rolls out the others in waves).
 class IssuanceFanout : public issuance::IssuanceObserver {
  public:
-  IssuanceFanout(CoordinatorMetrics& metrics, agentapi::AgentHub* hub)
-      : metrics_(metrics), hub_(hub) {}
+  IssuanceFanout(CoordinatorMetrics& metrics, rollouts::RolloutRunner* runner)
+      : metrics_(metrics), runner_(runner) {}
   void OnOrderFinished(const std::string& issuer,
                        absl::string_view outcome) override {
     metrics_.OnOrderFinished(issuer, outcome);
@@ -27,13 +29,17 @@ class IssuanceFanout : public issuance::IssuanceObserver {
     metrics_.OnDnsCleanupFailed(cert_name);
   }
   void OnVersionStored(const std::string& cert_name, int64_t version) override {
-    if (hub_) hub_->NotifyVersion(cert_name);
-    (void)version;
+    if (runner_ == nullptr) return;
+    if (absl::Status s = runner_->OnVersionStored(cert_name, version);
+        !s.ok()) {
+      CF_LOG_WARN("certificate %s version %d: not delivered: %s", cert_name,
+                  version, s.ToString());
+    }
   }
 
  private:
   CoordinatorMetrics& metrics_;
-  agentapi::AgentHub* const hub_;
+  rollouts::RolloutRunner* const runner_;
 };
 
 Coordinator::Coordinator(const config::CoordinatorConfig& config, Clock& clock)
@@ -45,7 +51,11 @@ Coordinator::~Coordinator() {
   metrics_server_.reset();
   admin_server_.reset();
   agent_server_.reset();
+  // The hub may still poke the runner: stop its thread, drop it after the
+  // hub.
+  if (rollouts_) rollouts_->Stop();
   hub_.reset();
+  rollouts_.reset();
 }
 
 absl::Status Coordinator::LoadInternalCa() {
@@ -66,6 +76,14 @@ absl::Status Coordinator::StartAgentService() {
   hub_ = std::make_unique<agentapi::AgentHub>(
       *store_, *kek_, *assignments_, *enrollment_, internal_ca_->ca_pem(),
       clock_, &metrics_);
+  rollouts_ = std::make_unique<rollouts::RolloutRunner>(
+      *store_, *hub_, config_.certificates, *assignments_, clock_);
+  // Before agents connect: held certificates must be held from the start.
+  if (absl::Status s = rollouts_->Resume(); !s.ok()) {
+    return Annotate(s, "resuming rollouts");
+  }
+  hub_->SetReportListener([runner = rollouts_.get()] { runner->Poke(); });
+  rollouts_->Start();
   ASSIGN_OR_RETURN(agent_server_,
                    agentapi::AgentServer::Start(
                        {.listen = config_.agents.listen,
@@ -81,7 +99,8 @@ absl::Status Coordinator::StartAdminService() {
       *store_, *tokens_, clock_,
       adminapi::AdminBackendOptions{
           .certificates = config_.certificates,
-          .default_token_ttl = config_.agents.default_token_ttl},
+          .default_token_ttl = config_.agents.default_token_ttl,
+          .wake_scheduler = [s = scheduler_.get()] { s->Wake(); }},
       std::move(connected));
   ASSIGN_OR_RETURN(
       admin_server_,
@@ -182,13 +201,8 @@ absl::StatusOr<std::unique_ptr<Coordinator>> Coordinator::Create(
       return Annotate(s, "agent service");
     }
   }
-  if (!config.admin.listen.empty()) {
-    if (absl::Status s = c->StartAdminService(); !s.ok()) {
-      return Annotate(s, "admin API");
-    }
-  }
   c->issuance_observer_ =
-      std::make_unique<IssuanceFanout>(c->metrics_, c->hub_.get());
+      std::make_unique<IssuanceFanout>(c->metrics_, c->rollouts_.get());
   c->runner_ = std::make_unique<issuance::OrderRunner>(
       *c->store_, *c->kek_, *c->solver_, clock, issuance::OrderRunnerOptions{},
       c->issuance_observer_.get());
@@ -200,6 +214,12 @@ absl::StatusOr<std::unique_ptr<Coordinator>> Coordinator::Create(
           .retry_initial = config.scheduler.retry_initial,
           .retry_max = config.scheduler.retry_max},
       &c->metrics_);
+  // After the scheduler: `certfleetctl renew` wakes it.
+  if (!config.admin.listen.empty()) {
+    if (absl::Status s = c->StartAdminService(); !s.ok()) {
+      return Annotate(s, "admin API");
+    }
+  }
   return c;
 }
 

@@ -32,6 +32,7 @@
 #include "coordinator/fleet/tokens.h"
 #include "coordinator/issuance/issuer.h"
 #include "coordinator/issuance/order_runner.h"
+#include "coordinator/rollouts/rollout_runner.h"
 #include "coordinator/scheduler/scheduler.h"
 #include "coordinator/store/store.h"
 
@@ -70,6 +71,8 @@ class Coordinator {
   int admin_port() const;
   // The hub (null when not serving agents), for tests and benchmarks.
   agentapi::AgentHub* hub() { return hub_.get(); }
+  // The rollout runner (null when not serving agents).
+  rollouts::RolloutRunner* rollouts() { return rollouts_.get(); }
 
  private:
   Coordinator(const config::CoordinatorConfig& config, Clock& clock);
@@ -98,6 +101,8 @@ class Coordinator {
   std::unique_ptr<fleet::EnrollmentService> enrollment_;
   std::unique_ptr<fleet::Assignments> assignments_;
   std::unique_ptr<agentapi::AgentHub> hub_;
+  // New versions reach agents through it (rollouts in waves).
+  std::unique_ptr<rollouts::RolloutRunner> rollouts_;
   std::unique_ptr<agentapi::AgentServer> agent_server_;
   // The admin API (when admin.listen is set).
   std::unique_ptr<adminapi::AdminBackend> admin_backend_;

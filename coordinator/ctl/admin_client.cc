@@ -141,6 +141,27 @@ absl::StatusOr<v1::CreateTokenResponse> AdminClient::CreateToken(
   CERTFLEET_ADMIN_CALL(CreateToken, request, v1::CreateTokenResponse);
 }
 
+absl::StatusOr<v1::RenewCertificateResponse> AdminClient::RenewCertificate(
+    const std::string& name) {
+  v1::RenewCertificateRequest request;
+  request.set_name(name);
+  CERTFLEET_ADMIN_CALL(RenewCertificate, request, v1::RenewCertificateResponse);
+}
+
+absl::StatusOr<v1::ListAuditResponse> AdminClient::ListAudit(
+    absl::Time since, const std::string& certificate, int limit) {
+  v1::ListAuditRequest request;
+  if (since != absl::InfinitePast()) {
+    const int64_t seconds = absl::ToUnixSeconds(since);
+    request.mutable_since()->set_seconds(seconds);
+    request.mutable_since()->set_nanos(static_cast<int32_t>(
+        absl::ToInt64Nanoseconds(since - absl::FromUnixSeconds(seconds))));
+  }
+  request.set_certificate(certificate);
+  request.set_limit(limit);
+  CERTFLEET_ADMIN_CALL(ListAudit, request, v1::ListAuditResponse);
+}
+
 #undef CERTFLEET_ADMIN_CALL
 
 }  // namespace certfleet::ctl

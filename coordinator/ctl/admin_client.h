@@ -58,6 +58,12 @@ class AdminClient {
   absl::StatusOr<v1::CreateTokenResponse> CreateToken(
       const std::map<std::string, std::string>& labels,
       std::optional<absl::Duration> ttl, const std::string& description);
+  absl::StatusOr<v1::RenewCertificateResponse> RenewCertificate(
+      const std::string& name);
+  // `since` InfinitePast: from the beginning; `certificate` "": all;
+  // `limit` 0: the coordinator's default.
+  absl::StatusOr<v1::ListAuditResponse> ListAudit(
+      absl::Time since, const std::string& certificate, int limit);
 
  private:
   const std::string coordinator_;

@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/status_macros.h"
@@ -25,6 +26,10 @@ constexpr char kUsage[] =
     "  token create --labels k=v[,k=v...] [--ttl DURATION] "
     "[--description TEXT]\n"
     "                              a bootstrap token for a new agent\n"
+    "  renew CERT                  renew CERT now (a new version)\n"
+    "  audit [--since 24h|RFC3339] [--cert NAME] [--limit N]\n"
+    "                              the audit log of admin actions, newest "
+    "first\n"
     "  help, version\n"
     "--coordinator defaults to $CERTFLEET_COORDINATOR, --identity to\n"
     "$CERTFLEET_IDENTITY (made by `certfleet-coordinator admin-identity "
@@ -75,6 +80,18 @@ absl::Status ReadCommand(const std::vector<std::string>& words, CtlArgs* out) {
     out->name = words[1];
     return Extra(words, 2);
   }
+  if (first == "renew") {
+    out->command = Command::kRenew;
+    if (words.size() < 2) {
+      return absl::InvalidArgumentError("renew: which certificate?");
+    }
+    out->name = words[1];
+    return Extra(words, 2);
+  }
+  if (first == "audit") {
+    out->command = Command::kAudit;
+    return Extra(words, 1);
+  }
   if (first == "certs" && second == "list") {
     out->command = Command::kCertsList;
     return Extra(words, 2);
@@ -107,6 +124,27 @@ absl::Status ReadCommand(const std::vector<std::string>& words, CtlArgs* out) {
       absl::StrCat("unknown command \"", first, "\""));
 }
 
+// --since: an RFC 3339 time, or a duration before now ("24h", "7d").
+absl::Status ParseSince(const std::string& text, CtlArgs* out) {
+  absl::Time t;
+  std::string error;
+  if (absl::ParseTime(absl::RFC3339_full, text, &t, &error)) {
+    out->since_time = t;
+    out->since_ago.reset();
+    return absl::OkStatus();
+  }
+  absl::StatusOr<absl::Duration> d = yaml::ParseConfigDuration(text);
+  if (!d.ok() || *d <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--since: \"", text,
+        "\" is neither an RFC 3339 time (2025-03-01T12:00:00Z) nor a "
+        "positive duration (24h, 7d)"));
+  }
+  out->since_ago = *d;
+  out->since_time.reset();
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 EnvLookup EnvironmentLookup() {
@@ -124,6 +162,7 @@ absl::StatusOr<CtlArgs> ParseCtlArgs(const std::vector<std::string>& args,
   CtlArgs out;
   std::vector<std::string> words;
   bool have_labels = false;
+  bool have_limit = false;
   std::string labels_text;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string flag = args[i];
@@ -176,6 +215,22 @@ absl::StatusOr<CtlArgs> ParseCtlArgs(const std::vector<std::string>& args,
     } else if (flag == "--description") {
       RETURN_IF_ERROR(value());
       out.description = v;
+    } else if (flag == "--since") {
+      RETURN_IF_ERROR(value());
+      RETURN_IF_ERROR(ParseSince(v, &out));
+    } else if (flag == "--cert") {
+      RETURN_IF_ERROR(value());
+      if (v.empty()) {
+        return absl::InvalidArgumentError("--cert: the certificate is empty");
+      }
+      out.cert = v;
+    } else if (flag == "--limit") {
+      RETURN_IF_ERROR(value());
+      if (!absl::SimpleAtoi(v, &out.limit) || out.limit <= 0) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--limit: \"", v, "\" is not a positive whole number"));
+      }
+      have_limit = true;
     } else if (absl::StartsWith(flag, "-") && flag != "-h" &&
                flag != "--help" && flag != "--version") {
       return absl::InvalidArgumentError(
@@ -189,6 +244,11 @@ absl::StatusOr<CtlArgs> ParseCtlArgs(const std::vector<std::string>& args,
   if (!token && (have_labels || out.ttl || !out.description.empty())) {
     return absl::InvalidArgumentError(
         "--labels, --ttl and --description belong to `token create`");
+  }
+  if (out.command != Command::kAudit &&
+      (out.since_time || out.since_ago || !out.cert.empty() || have_limit)) {
+    return absl::InvalidArgumentError(
+        "--since, --cert and --limit belong to `audit`");
   }
   if (token) {
     // Required, so an empty shell variable cannot silently make a token

@@ -5,7 +5,9 @@
 //                [--timeout 10s] COMMAND [ARGS]
 //   commands: status | certs list | certs show CERT | versions CERT |
 //             agents list | agents show ID |
-//             token create --labels k=v[,k=v...] [--ttl D] [--description T]
+//             token create --labels k=v[,k=v...] [--ttl D] [--description T] |
+//             renew CERT |
+//             audit [--since 24h|RFC3339] [--cert NAME] [--limit N]
 //
 // --coordinator and --identity default to $CERTFLEET_COORDINATOR and
 // $CERTFLEET_IDENTITY.
@@ -36,6 +38,8 @@ enum class Command {
   kAgentsList,
   kAgentsShow,
   kTokenCreate,
+  kRenew,
+  kAudit,
 };
 
 struct CtlArgs {
@@ -45,12 +49,20 @@ struct CtlArgs {
   bool json = false;
   // Per call, connection included.
   absl::Duration timeout = absl::Seconds(10);
-  // certs show / versions: the certificate; agents show: the agent id.
+  // certs show / versions / renew: the certificate; agents show: the agent
+  // id.
   std::string name;
   // token create
   std::map<std::string, std::string> labels;
   std::optional<absl::Duration> ttl;
   std::string description;
+  // audit: records since a time (--since RFC3339) or since that long before
+  // now (--since 24h); about one certificate (--cert); at most --limit
+  // (0: the coordinator's default).
+  std::optional<absl::Time> since_time;
+  std::optional<absl::Duration> since_ago;
+  std::string cert;
+  int limit = 0;
 };
 
 // Looks an environment variable up; nullopt when unset.
@@ -61,8 +73,9 @@ EnvLookup EnvironmentLookup();
 
 // The arguments after the program name. kInvalidArgument naming the
 // problem: an unknown command or flag, a missing or extra argument, a bad
-// -o, --ttl or --labels, --coordinator or --identity unset (flag and
-// environment) for a command that calls the coordinator.
+// -o, --ttl, --labels, --since or --limit, a flag of another command,
+// --coordinator or --identity unset (flag and environment) for a command
+// that calls the coordinator.
 absl::StatusOr<CtlArgs> ParseCtlArgs(const std::vector<std::string>& args,
                                      const EnvLookup& env);
 

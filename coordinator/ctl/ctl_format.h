@@ -21,7 +21,7 @@ std::string AlignColumns(const std::vector<std::vector<std::string>>& rows);
 
 // A certificate's state in a few words: "ok, renews <time>", "not issued
 // yet", "EXPIRED", "failing (3x), next try <time>", "order in flight",
-// "not configured".
+// "renewal requested", "not configured".
 std::string CertificateState(const v1::CertificateSummary& c, absl::Time now);
 
 // `status`; `coordinator` is the address dialled.
@@ -42,6 +42,11 @@ std::string FormatAgents(const v1::ListAgentsResponse& agents, bool json);
 std::string FormatAgent(const v1::GetAgentResponse& agent, bool json);
 // `token create`: the token alone on the first line (scripts read it).
 std::string FormatToken(const v1::CreateTokenResponse& token, bool json);
+// `renew CERT`: what was requested and what it will replace.
+std::string FormatRenew(const v1::RenewCertificateResponse& renew, bool json);
+// `audit`: TIME ACTOR ACTION CERTIFICATE RESULT DETAIL, newest first, and a
+// note when older records were left out.
+std::string FormatAudit(const v1::ListAuditResponse& audit, bool json);
 
 }  // namespace certfleet::ctl
 

@@ -55,6 +55,21 @@ absl::StatusOr<std::string> Call(const CtlArgs& args, AdminClient& client) {
       if (!r.ok()) return r.status();
       return FormatToken(*r, args.json);
     }
+    case Command::kRenew: {
+      absl::StatusOr<v1::RenewCertificateResponse> r =
+          client.RenewCertificate(args.name);
+      if (!r.ok()) return r.status();
+      return FormatRenew(*r, args.json);
+    }
+    case Command::kAudit: {
+      absl::Time since = absl::InfinitePast();
+      if (args.since_time) since = *args.since_time;
+      if (args.since_ago) since = now - *args.since_ago;
+      absl::StatusOr<v1::ListAuditResponse> r =
+          client.ListAudit(since, args.cert, args.limit);
+      if (!r.ok()) return r.status();
+      return FormatAudit(*r, args.json);
+    }
     case Command::kHelp:
     case Command::kVersion:
       break;

@@ -31,6 +31,7 @@ nlohmann::json SummaryJson(const v1::CertificateSummary& c, absl::Time now) {
       {"last_error", c.last_error()},
       {"next_attempt_at", TimeJson(c.next_attempt_at())},
       {"order_in_flight", c.order_in_flight()},
+      {"renewal_requested", c.renewal_requested()},
       {"state", CertificateState(c, now)}};
 }
 
@@ -92,6 +93,7 @@ std::string VersionsTable(const v1::GetCertificateResponse& cert,
 std::string CertificateState(const v1::CertificateSummary& c, absl::Time now) {
   if (!c.configured()) return "not configured";
   if (c.order_in_flight()) return "order in flight";
+  if (c.renewal_requested()) return "renewal requested";
   if (c.consecutive_failures() > 0) {
     return absl::StrCat("failing (", c.consecutive_failures(), "x), next try ",
                         TimeText(c.next_attempt_at()));

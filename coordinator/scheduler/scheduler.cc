@@ -4,6 +4,7 @@
 #include <atomic>
 #include <set>
 #include <thread>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
@@ -183,13 +184,20 @@ absl::StatusOr<std::optional<Scheduler::Job>> Scheduler::Evaluate(
     return Job{&cert, "revoked", "", absl::InfinitePast()};
   }
   bool changed = false;
-  const absl::Time renew_at = RenewAt(cert, *latest, state, changed, ctx);
+  // An operator's request (certfleetctl renew) is not a planned time: it
+  // must not be redrawn into the renewal window.
+  const bool requested = state.renew_at == absl::InfinitePast();
+  const absl::Time renew_at =
+      requested ? state.renew_at : RenewAt(cert, *latest, state, changed, ctx);
   if (changed) {
     state.updated_at = now;
     RETURN_IF_ERROR(store_.PutCertificateState(state));
   }
-  if (observer_)
-    observer_->OnCertificate(cert.name, latest->not_after, renew_at);
+  if (observer_) {
+    // A requested renewal is due now (InfinitePast is no time for a gauge).
+    observer_->OnCertificate(cert.name, latest->not_after,
+                             requested ? now : renew_at);
+  }
   if (now >= renew_at) {
     // RFC 9773 §5: name the certificate being replaced; the ACME client
     // retries without it if the CA objects.
@@ -201,6 +209,8 @@ absl::StatusOr<std::optional<Scheduler::Job>> Scheduler::Evaluate(
       if (dir.ok() && !dir->renewal_info.empty())
         replaces = latest->ari_cert_id;
     }
+    if (requested)
+      return Job{&cert, "requested", replaces, absl::InfinitePast()};
     return Job{&cert, "renew", replaces, latest->not_after};
   }
   ++report.not_due;
@@ -297,7 +307,23 @@ absl::StatusOr<PassReport> Scheduler::RunPass(const Context& ctx) {
   return report;
 }
 
+void Scheduler::Wake() {
+  absl::MutexLock lock(&mu_);
+  wake_pending_ = true;
+  if (nap_) nap_->Cancel();
+}
+
 void Scheduler::Run(const Context& ctx) {
+  // A sleep ends on Wake() or on `ctx`'s cancellation; a Context carries one
+  // Cancellation, so a watcher forwards the latter as a Wake(). It always
+  // ends: Run returns only once `ctx` is cancelled.
+  std::thread watcher;
+  if (const Cancellation* outer = ctx.cancellation()) {
+    watcher = std::thread([this, outer] {
+      outer->WaitUntil(absl::InfiniteFuture());
+      Wake();
+    });
+  }
   while (!ctx.IsCancelled()) {
     absl::StatusOr<PassReport> report = RunPass(ctx);
     const absl::Time now = clock_.Now();
@@ -314,8 +340,18 @@ void Scheduler::Run(const Context& ctx) {
     } else {
       wake = std::min(wake, report->next_due);
     }
-    (void)clock_.SleepUntil(wake, ctx);
+    std::shared_ptr<Cancellation> nap;
+    {
+      absl::MutexLock lock(&mu_);
+      if (std::exchange(wake_pending_, false)) continue;
+      nap = nap_ = std::make_shared<Cancellation>();
+    }
+    (void)clock_.SleepUntil(wake, ctx.WithCancellation(nap));
+    absl::MutexLock lock(&mu_);
+    nap_.reset();
+    wake_pending_ = false;
   }
+  if (watcher.joinable()) watcher.join();
 }
 
 }  // namespace certfleet::scheduler

@@ -5,8 +5,10 @@
 //
 // A certificate is due when it has no version, when its configuration
 // (names, key type, issuer) no longer matches its newest version, when its
-// newest version was revoked, when an order of it is in flight, or when its
-// renewal time has come (renewal_policy.h; ARI when the CA offers it). A
+// newest version was revoked, when an order of it is in flight, when its
+// renewal time has come (renewal_policy.h; ARI when the CA offers it), or
+// when an operator asked for it (renew_at = InfinitePast, set by
+// `certfleetctl renew`; kept until a new version is issued). A
 // failed attempt pushes the next one back — exponential backoff from
 // retry_initial to retry_max, or the CA's Retry-After if later — and that
 // time is persisted, so a restart does not hammer a CA that said "later".
@@ -19,6 +21,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -56,7 +59,8 @@ class SchedulerObserver {
 struct PassReport {
   struct Entry {
     std::string certificate;
-    std::string reason;  // "missing", "renew", "resume", "changed", "revoked"
+    // "missing", "renew", "resume", "changed", "revoked", "requested"
+    std::string reason;
     absl::Status result;
     int64_t version = 0;  // when issued
   };
@@ -89,8 +93,13 @@ class Scheduler {
   absl::StatusOr<PassReport> RunPass(const Context& ctx);
 
   // Passes until `ctx` is cancelled, sleeping in between until the next due
-  // time (at most check_interval).
+  // time (at most check_interval) or until Wake().
   void Run(const Context& ctx);
+
+  // Ends Run's current sleep, or makes Run pass once more right after the
+  // pass in progress, so a change made to the store from outside (a renewal
+  // request) is seen at once. Thread-safe; no effect without Run.
+  void Wake();
 
  private:
   struct Job {
@@ -125,6 +134,9 @@ class Scheduler {
   // When ARI may be asked again, per certificate (not persisted: a restart
   // asks once more, which is cheap and allowed).
   std::map<std::string, absl::Time> next_ari_check_ ABSL_GUARDED_BY(mu_);
+  // Wake() before Run's next sleep; the sleep in progress, if any.
+  bool wake_pending_ ABSL_GUARDED_BY(mu_) = false;
+  std::shared_ptr<Cancellation> nap_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace certfleet::scheduler

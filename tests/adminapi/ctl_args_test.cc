@@ -95,6 +95,47 @@ TEST(CtlArgsTest, ProblemsAreNamed) {
                        HasSubstr("no admin identity given")));
 }
 
+TEST(CtlArgsTest, RenewAndAudit) {
+  ASSERT_OK_AND_ASSIGN(CtlArgs a, ParseCtlArgs({"renew", "web"}, kFullEnv));
+  EXPECT_EQ(a.command, Command::kRenew);
+  EXPECT_EQ(a.name, "web");
+
+  ASSERT_OK_AND_ASSIGN(a, ParseCtlArgs({"audit"}, kFullEnv));
+  EXPECT_EQ(a.command, Command::kAudit);
+  EXPECT_FALSE(a.since_time.has_value());
+  EXPECT_FALSE(a.since_ago.has_value());
+  EXPECT_EQ(a.limit, 0);
+
+  ASSERT_OK_AND_ASSIGN(a, ParseCtlArgs({"audit", "--since", "24h", "--cert",
+                                        "web", "--limit=5", "-o", "json"},
+                                       kFullEnv));
+  EXPECT_EQ(a.since_ago, absl::Hours(24));
+  EXPECT_EQ(a.cert, "web");
+  EXPECT_EQ(a.limit, 5);
+  EXPECT_TRUE(a.json);
+  ASSERT_OK_AND_ASSIGN(
+      a, ParseCtlArgs({"audit", "--since", "2025-03-01T12:00:00Z"}, kFullEnv));
+  EXPECT_EQ(a.since_time,
+            absl::FromCivil(absl::CivilSecond(2025, 3, 1, 12, 0, 0),
+                            absl::UTCTimeZone()));
+
+  EXPECT_THAT(ParseCtlArgs({"renew"}, kFullEnv),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("renew: which certificate?")));
+  EXPECT_THAT(ParseCtlArgs({"renew", "web", "api"}, kFullEnv),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("unexpected argument \"api\"")));
+  EXPECT_THAT(ParseCtlArgs({"audit", "--since", "yesterday"}, kFullEnv),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("--since: \"yesterday\" is neither")));
+  EXPECT_THAT(ParseCtlArgs({"audit", "--limit", "0"}, kFullEnv),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("--limit: \"0\" is not a positive")));
+  EXPECT_THAT(ParseCtlArgs({"status", "--cert", "web"}, kFullEnv),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("belong to `audit`")));
+}
+
 TEST(CtlArgsTest, ExitCodes) {
   EXPECT_EQ(ExitCodeFor(absl::OkStatus()), 0);
   EXPECT_EQ(ExitCodeFor(absl::PermissionDeniedError("x")), 3);

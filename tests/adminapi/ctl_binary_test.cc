@@ -137,6 +137,79 @@ TEST_F(CtlBinaryTest, TokenCreatePrintsTheTokenFirst) {
   EXPECT_EQ(record.expires_at, clock_.Now() + absl::Minutes(30));
 }
 
+TEST_F(CtlBinaryTest, RenewRequestsAndAuditShowsIt) {
+  ProcessResult r = Ctl({"renew", "web"});
+  ASSERT_EQ(r.exit_code, 0) << r.stderr_data;
+  EXPECT_THAT(r.stdout_data, StartsWith("renewal of web requested at "));
+  EXPECT_THAT(r.stdout_data, HasSubstr("a new version will replace web/2"));
+  ASSERT_OK_AND_ASSIGN(auto state, c_.store.GetCertificateState("web"));
+  ASSERT_TRUE(state.has_value());
+  EXPECT_EQ(state->renew_at, absl::InfinitePast());
+  r = Ctl({"certs", "list"});
+  EXPECT_THAT(r.stdout_data, HasSubstr("renewal requested"));
+
+  r = Ctl({"renew", "api", "-o", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.stderr_data;
+  nlohmann::json j = nlohmann::json::parse(r.stdout_data);
+  EXPECT_EQ(j["certificate"], "api");
+  EXPECT_EQ(j["current_version"], 0);
+
+  r = Ctl({"renew", "nope"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.stderr_data,
+              HasSubstr(absl::StrCat("coordinator ", Address(),
+                                     ": RenewCertificate: no certificate "
+                                     "nope")));
+
+  r = Ctl({"audit"});
+  ASSERT_EQ(r.exit_code, 0) << r.stderr_data;
+  const std::vector<std::string> lines = absl::StrSplit(r.stdout_data, '\n');
+  ASSERT_GE(lines.size(), 4u);
+  EXPECT_THAT(lines[0],
+              MatchesRegex("TIME +ACTOR +ACTION +CERTIFICATE +RESULT +DETAIL"));
+  EXPECT_THAT(lines[1], HasSubstr("admin:alice  certificate.renew  nope"));
+  EXPECT_THAT(lines[1], HasSubstr("NOT_FOUND: no certificate nope"));
+  EXPECT_THAT(lines[3], HasSubstr("certificate.renew  web"));
+  EXPECT_THAT(lines[3], HasSubstr("ok"));
+  EXPECT_THAT(lines[3], HasSubstr("renew now, replacing version 2"));
+  EXPECT_EQ(lines[0].find("RESULT"), lines[3].find("ok"));
+
+  r = Ctl({"audit", "--cert", "web", "--since", "1h", "-o", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.stderr_data;
+  j = nlohmann::json::parse(r.stdout_data);
+  ASSERT_EQ(j["events"].size(), 1u);
+  EXPECT_EQ(j["events"][0]["actor"], "admin:alice");
+  EXPECT_EQ(j["events"][0]["action"], "certificate.renew");
+  EXPECT_EQ(j["events"][0]["result"], "ok");
+  EXPECT_EQ(j["truncated"], false);
+
+  r = Ctl({"audit", "--limit", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.stderr_data;
+  EXPECT_THAT(r.stdout_data, HasSubstr("(older records not shown"));
+
+  // Records since a time after them all: none.
+  r = Ctl({"audit", "--since", "2999-01-01T00:00:00Z"});
+  ASSERT_EQ(r.exit_code, 0) << r.stderr_data;
+  EXPECT_EQ(r.stdout_data, "no audit records\n");
+}
+
+TEST_F(CtlBinaryTest, RenewAndAuditWithAnAgentIdentityExitThree) {
+  const std::string agent = dir_.File("agent.pem");
+  ::certfleet::testing::WriteFileOrDie(
+      agent, IdentityFile(AgentIdentityFor("agt-000000000001")));
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"renew", "web"}, {"audit"}}) {
+    std::vector<std::string> full = {"--identity", agent};
+    full.insert(full.end(), args.begin(), args.end());
+    const ProcessResult r = Ctl(full);
+    EXPECT_EQ(r.exit_code, 3) << absl::StrJoin(args, " ") << r.stderr_data;
+    EXPECT_THAT(r.stderr_data,
+                HasSubstr("agent identities cannot use the admin API"));
+  }
+  ASSERT_OK_AND_ASSIGN(auto audit, c_.store.ListAudit({}));
+  EXPECT_TRUE(audit.empty());
+}
+
 TEST_F(CtlBinaryTest, UsageErrorsExitTwo) {
   for (const std::vector<std::string>& args :
        std::vector<std::vector<std::string>>{
@@ -146,7 +219,10 @@ TEST_F(CtlBinaryTest, UsageErrorsExitTwo) {
            {"-o", "yaml", "status"},
            {"token", "create"},
            {"token", "create", "--labels", "novalue"},
-           {"status", "--labels", "a=b"}}) {
+           {"status", "--labels", "a=b"},
+           {"renew"},
+           {"audit", "--since", "soon"},
+           {"audit", "--limit", "-3"}}) {
     const ProcessResult r = Ctl(args);
     EXPECT_EQ(r.exit_code, 2)
         << absl::StrJoin(args, " ") << ": " << r.stderr_data;

@@ -125,6 +125,62 @@ TEST_F(SchedulerLoopTest, WakesForARenewalSoonerThanCheckInterval) {
   EXPECT_TRUE(StopLoop());
 }
 
+TEST_F(SchedulerLoopTest, WakeEndsTheSleepAndARequestedRenewalIsOrdered) {
+  config::CertificateConfig web = Cert("web");
+  // Renewal planned in 20 days; the loop sleeps a check interval.
+  StoreVersion(web, start_ + 50 * kDay);
+  ASSERT_OK(store_.PutCertificateState(
+      {.name = "web", .renew_at = start_ + 20 * kDay}));
+  SchedulerOptions options = Options();
+  options.check_interval = absl::Minutes(10);
+  auto scheduler = MakeScheduler({web}, options);
+  StartLoop(*scheduler);
+  absl::Cleanup stop = [this] { StopLoopIfRunning(); };
+  ASSERT_TRUE(WaitForSleep(1));
+  EXPECT_THAT(orders_.runs(), IsEmpty());
+
+  // What AdminBackend::RenewCertificate does: renew_at = InfinitePast (not
+  // redrawn into the window), then Wake. No time passes.
+  ASSERT_OK(store_.PutCertificateState(
+      {.name = "web", .renew_at = absl::InfinitePast()}));
+  scheduler->Wake();
+  ASSERT_TRUE(WaitForSleep(2));
+  ASSERT_THAT(orders_.runs(), SizeIs(1));
+  EXPECT_EQ(orders_.runs()[0].started, start_);
+  EXPECT_EQ(Latest("web").version, 2);
+  // The new version got a planned renewal time again.
+  EXPECT_GT(State("web").renew_at, start_);
+  EXPECT_LT(State("web").renew_at, absl::InfiniteFuture());
+  EXPECT_TRUE(StopLoop());
+}
+
+// Counts the passes that looked at a certificate with a version.
+class PassCounter : public SchedulerObserver {
+ public:
+  void OnCertificate(const std::string&, absl::Time, absl::Time) override {
+    ++calls;
+  }
+  std::atomic<int> calls{0};
+};
+
+TEST_F(SchedulerLoopTest, WakeDuringAPassMakesAnotherPassBeforeSleeping) {
+  config::CertificateConfig web = Cert("web");
+  StoreVersion(web, start_ + 50 * kDay);
+  ASSERT_OK(store_.PutCertificateState(
+      {.name = "web", .renew_at = start_ + 20 * kDay}));
+  PassCounter passes;
+  auto scheduler = MakeScheduler({web}, Options(), &passes);
+  // A wake that comes while no sleep is in progress is not lost.
+  scheduler->Wake();
+  StartLoop(*scheduler);
+  absl::Cleanup stop = [this] { StopLoopIfRunning(); };
+  ASSERT_TRUE(WaitForSleep(1));
+  EXPECT_EQ(passes.calls.load(), 2);
+  EXPECT_THAT(clock_.sleeps(), SizeIs(1));
+  EXPECT_THAT(orders_.runs(), IsEmpty());
+  EXPECT_TRUE(StopLoop());
+}
+
 // Delegates to an InMemoryStore; reads of scheduling state can be made to
 // fail (a broken database).
 class BrokenStateStore : public store::InMemoryStore {

@@ -296,5 +296,27 @@ TEST_F(SchedulerPassTest, ObserverHearsExpiryAndRenewalTime) {
   EXPECT_EQ(seen["web"].second, State("web").renew_at);
 }
 
+TEST_F(SchedulerPassTest, RequestedRenewalIsOrderedUntilItSucceeds) {
+  config::CertificateConfig web = Cert("web");
+  StoreVersion(web, start_ + 50 * kDay);
+  // certfleetctl renew: renew_at = InfinitePast, backoff lifted.
+  ASSERT_OK(store_.PutCertificateState(
+      {.name = "web", .renew_at = absl::InfinitePast()}));
+  orders_.Script("web", {absl::UnavailableError("CA down")});
+  auto scheduler = MakeScheduler({web});
+  ASSERT_OK_AND_ASSIGN(PassReport failed, scheduler->RunPass(ctx_));
+  ASSERT_THAT(failed.attempted, ElementsAre(Attempt("web", "requested")));
+  // The request survives the failure (and a restart: it is in the store).
+  EXPECT_EQ(State("web").renew_at, absl::InfinitePast());
+  EXPECT_EQ(State("web").consecutive_failures, 1);
+
+  clock_.SetTime(State("web").next_attempt_at);
+  ASSERT_OK_AND_ASSIGN(PassReport retried, scheduler->RunPass(ctx_));
+  ASSERT_THAT(retried.attempted, ElementsAre(Attempt("web", "requested")));
+  EXPECT_OK(retried.attempted[0].result);
+  EXPECT_EQ(Latest("web").version, 2);
+  EXPECT_EQ(State("web").renew_at, absl::InfiniteFuture());  // drawn next
+}
+
 }  // namespace
 }  // namespace certfleet::scheduler::testing

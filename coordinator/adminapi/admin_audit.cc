@@ -1,0 +1,79 @@
+#include "coordinator/adminapi/admin_audit.h"
+
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "coordinator/config/labels.h"
+
+namespace certfleet::adminapi {
+
+std::string AdminActor(const std::string& name) {
+  return absl::StrCat("admin:", name);
+}
+
+std::string AuditResult(const absl::Status& status) {
+  return status.ok() ? "ok" : status.ToString();
+}
+
+std::optional<AuditAction> AuditOf(const v1::GetStatusRequest&) {
+  return std::nullopt;
+}
+std::optional<AuditAction> AuditOf(const v1::ListCertificatesRequest&) {
+  return std::nullopt;
+}
+std::optional<AuditAction> AuditOf(const v1::GetCertificateRequest&) {
+  return std::nullopt;
+}
+std::optional<AuditAction> AuditOf(const v1::ListAgentsRequest&) {
+  return std::nullopt;
+}
+std::optional<AuditAction> AuditOf(const v1::GetAgentRequest&) {
+  return std::nullopt;
+}
+std::optional<AuditAction> AuditOf(const v1::ListAuditRequest&) {
+  return std::nullopt;
+}
+
+std::optional<AuditAction> AuditOf(const v1::CreateTokenRequest& request) {
+  const std::map<std::string, std::string> labels(request.labels().begin(),
+                                                  request.labels().end());
+  std::string detail = absl::StrCat(
+      "labels ", labels.empty() ? "(none)" : config::FormatLabels(labels));
+  if (request.has_ttl()) {
+    absl::StrAppend(
+        &detail, ", ttl ",
+        absl::FormatDuration(absl::Seconds(request.ttl().seconds()) +
+                             absl::Nanoseconds(request.ttl().nanos())));
+  } else {
+    absl::StrAppend(&detail, ", default ttl");
+  }
+  if (!request.description().empty()) {
+    absl::StrAppend(&detail, ", description \"", request.description(), "\"");
+  }
+  return AuditAction{.action = "token.create", .detail = std::move(detail)};
+}
+
+std::optional<AuditAction> AuditOf(const v1::RenewCertificateRequest& request) {
+  return AuditAction{.action = "certificate.renew",
+                     .certificate = request.name(),
+                     .detail = "renew now"};
+}
+
+void AddOutcome(const v1::CreateTokenResponse& response, AuditAction& action) {
+  absl::StrAppend(&action.detail, ", token id ", response.id());
+}
+
+void AddOutcome(const v1::RenewCertificateResponse& response,
+                AuditAction& action) {
+  if (response.order_in_flight()) {
+    absl::StrAppend(&action.detail, ", an order was already in flight");
+  } else if (response.current_version() > 0) {
+    absl::StrAppend(&action.detail, ", replacing version ",
+                    response.current_version());
+  } else {
+    absl::StrAppend(&action.detail, ", no version issued yet");
+  }
+}
+
+}  // namespace certfleet::adminapi

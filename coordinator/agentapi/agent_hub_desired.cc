@@ -1,0 +1,121 @@
+// AgentHub: what each target should serve — the newest version, or under
+// rollout control (HoldCertificate) what SetDesired chose — and the bundle
+// contents of versions, decrypted once each. Split from agent_hub.cc.
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "coordinator/agentapi/agent_hub.h"
+#include "coordinator/issuance/issuer.h"
+
+namespace certfleet::agentapi {
+
+void AgentHub::HoldCertificate(const std::string& certificate,
+                               const std::string& fallback_version_id) {
+  Post([this, certificate, fallback_version_id] {
+    held_[certificate] = fallback_version_id;
+    // A fallback may now be due somewhere; nothing else changes.
+    for (auto& [id, agent] : agents_) Reconcile(id, agent);
+  });
+}
+
+void AgentHub::ReleaseCertificate(const std::string& certificate) {
+  Post([this, certificate] {
+    if (held_.erase(certificate) == 0) return;
+    newest_.erase(certificate);
+    for (auto& [id, agent] : agents_) Reconcile(id, agent);
+  });
+}
+
+void AgentHub::SetDesired(const std::string& agent_id,
+                          const std::string& target,
+                          const std::string& version_id, bool resend) {
+  Post([this, agent_id, target, version_id, resend] {
+    absl::StatusOr<std::pair<std::string, int64_t>> parsed =
+        ParseVersionId(version_id);
+    if (!parsed.ok()) {
+      CF_LOG_ERROR("agent %s target %s: desired version not set: %s", agent_id,
+                   target, parsed.status().ToString());
+      return;
+    }
+    const std::string& certificate = parsed->first;
+    auto update = [&](store::TargetStateRecord& s) {
+      s.certificate = certificate;
+      s.desired_version_id = version_id;
+    };
+    auto it = agents_.find(agent_id);
+    if (it != agents_.end()) {
+      SaveTargetState(agent_id, it->second, target, update);
+      if (resend) resend_.insert({agent_id, target});
+      Reconcile(agent_id, it->second);
+      return;
+    }
+    // Offline: recorded, and sent when it reconnects (Attach loads it).
+    store::TargetStateRecord s{.agent_id = agent_id, .target = target};
+    absl::StatusOr<std::vector<store::TargetStateRecord>> states =
+        store_.ListTargetStates(agent_id);
+    if (!states.ok()) {
+      CF_LOG_WARN("agent %s: cannot read target %s to set %s: %s", agent_id,
+                  target, version_id, states.status().ToString());
+      return;
+    }
+    for (const store::TargetStateRecord& existing : *states) {
+      if (existing.target == target) s = existing;
+    }
+    update(s);
+    s.updated_at = clock_.Now();
+    if (absl::Status st = store_.PutTargetState(s); !st.ok()) {
+      CF_LOG_WARN("agent %s: cannot record target %s: %s", agent_id, target,
+                  st.ToString());
+    }
+  });
+}
+
+std::string AgentHub::Newest(const std::string& certificate) {
+  auto it = newest_.find(certificate);
+  if (it != newest_.end()) return it->second;
+  absl::StatusOr<std::optional<store::VersionRecord>> v =
+      store_.LatestVersion(certificate);
+  if (!v.ok() || !v->has_value()) return "";
+  return newest_[certificate] = VersionId(certificate, (*v)->version);
+}
+
+const AgentHub::BundleContent* AgentHub::Content(
+    const std::string& version_id) {
+  auto it = content_.find(version_id);
+  if (it != content_.end()) return &it->second;
+  absl::StatusOr<std::pair<std::string, int64_t>> parsed =
+      ParseVersionId(version_id);
+  if (!parsed.ok()) return nullptr;
+  const auto& [certificate, number] = *parsed;
+  absl::StatusOr<std::optional<store::VersionRecord>> v =
+      store_.GetVersion(certificate, number);
+  if (!v.ok() || !v->has_value()) {
+    CF_LOG_ERROR("version %s: cannot be read: %s", version_id,
+                 v.ok() ? "no such version" : v.status().ToString());
+    return nullptr;
+  }
+  absl::StatusOr<std::string> key =
+      kek_.Open((*v)->key_sealed, issuance::CertificateKeyAad(certificate));
+  if (!key.ok()) {
+    CF_LOG_ERROR("certificate %s version %d: cannot open its key: %s",
+                 certificate, number, key.status().ToString());
+    return nullptr;
+  }
+  BundleContent content{version_id, (*v)->leaf_pem, (*v)->chain_pem,
+                        *std::move(key), (*v)->not_after};
+  return &content_.emplace(version_id, std::move(content)).first->second;
+}
+
+std::string AgentHub::DesiredVersion(const Agent& agent,
+                                     const std::string& target,
+                                     const std::string& certificate) {
+  auto held = held_.find(certificate);
+  if (held == held_.end()) return Newest(certificate);
+  auto state = agent.states.find(target);
+  if (state != agent.states.end() && state->second.certificate == certificate &&
+      !state->second.desired_version_id.empty()) {
+    return state->second.desired_version_id;
+  }
+  return held->second;
+}
+
+}  // namespace certfleet::agentapi

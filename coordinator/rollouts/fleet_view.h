@@ -1,0 +1,42 @@
+// What the rollout controller sees of one certificate's fleet, read from the
+// store (target states, agent labels, versions) and the hub (who is
+// connected), and which version that fleet serves most.
+//
+//   ASSIGN_OR_RETURN(rollout::FleetSnapshot fleet,
+//                    BuildFleetSnapshot(store, assignments, "web", policy,
+//                                       hub.ConnectedAgents()));
+//   std::string from = MostServedVersion(fleet, "web", /*below=*/3);
+#ifndef CERTFLEET_COORDINATOR_ROLLOUTS_FLEET_VIEW_H_
+#define CERTFLEET_COORDINATOR_ROLLOUTS_FLEET_VIEW_H_
+
+#include <cstdint>
+#include <set>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "coordinator/fleet/assignments.h"
+#include "coordinator/rollout/fleet_snapshot.h"
+#include "coordinator/rollout/policy.h"
+#include "coordinator/store/store.h"
+
+namespace certfleet::rollouts {
+
+// Every stored target state of an enrolled agent that `certificate` is
+// assigned to (by the agent's labels and the target's name), with its pool
+// (the agent's value of policy.pool_label), whether the agent is in
+// `connected`, and what it last reported (updated_at as last_report_at).
+// earliest_served_not_after is the earliest not_after of the certificate's
+// versions the hosts serve. The store's errors, annotated.
+absl::StatusOr<rollout::FleetSnapshot> BuildFleetSnapshot(
+    store::Store& store, const fleet::Assignments& assignments,
+    const std::string& certificate, const rollout::RolloutPolicy& policy,
+    const std::set<std::string>& connected);
+
+// The version of `certificate` served by the most hosts among those numbered
+// below `below` (ties: the newer); "" when no host serves one.
+std::string MostServedVersion(const rollout::FleetSnapshot& fleet,
+                              const std::string& certificate, int64_t below);
+
+}  // namespace certfleet::rollouts
+
+#endif  // CERTFLEET_COORDINATOR_ROLLOUTS_FLEET_VIEW_H_

@@ -1,0 +1,326 @@
+#include "coordinator/rollouts/rollout_runner.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/crypto/encoding.h"
+#include "common/log.h"
+#include "common/status_macros.h"
+#include "coordinator/rollouts/fleet_view.h"
+
+namespace certfleet::rollouts {
+namespace {
+
+constexpr char kActor[] = "coordinator";
+// Saves lost to another writer are redone from a fresh read this often.
+constexpr int kSaveAttempts = 3;
+
+rollout::VersionInfo InfoOf(const store::VersionRecord& v) {
+  return {.id = agentapi::VersionId(v.cert_name, v.version),
+          .not_before = v.not_before,
+          .not_after = v.not_after,
+          .revoked_at = v.revoked_at,
+          .revocation_reason = v.revocation_reason};
+}
+
+}  // namespace
+
+RolloutRunner::RolloutRunner(
+    store::Store& store, agentapi::AgentHub& hub,
+    const std::vector<config::CertificateConfig>& certificates,
+    const fleet::Assignments& assignments, Clock& clock,
+    RolloutRunnerOptions options)
+    : store_(store),
+      hub_(hub),
+      assignments_(assignments),
+      clock_(clock),
+      options_(options) {
+  for (const config::CertificateConfig& c : certificates) {
+    policies_[c.name] = c.rollout;
+  }
+}
+
+RolloutRunner::~RolloutRunner() { Stop(); }
+
+const rollout::RolloutPolicy& RolloutRunner::PolicyFor(
+    const std::string& certificate) {
+  auto it = policies_.find(certificate);
+  return it == policies_.end() ? default_policy_ : it->second;
+}
+
+void RolloutRunner::Start() {
+  absl::MutexLock lock(&mu_);
+  if (thread_.joinable() || stopping_) return;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void RolloutRunner::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+    if (wake_) wake_->Cancel();
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void RolloutRunner::Poke() {
+  absl::MutexLock lock(&mu_);
+  if (wake_) wake_->Cancel();
+}
+
+void RolloutRunner::Loop() {
+  while (true) {
+    std::shared_ptr<Cancellation> wake = std::make_shared<Cancellation>();
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) return;
+      // A poke from now on (even during the step) ends the next sleep.
+      wake_ = wake;
+    }
+    if (absl::Status s = StepAll(); !s.ok()) {
+      CF_LOG_WARN("rollouts: step failed: %s", s.ToString());
+    }
+    (void)clock_.SleepFor(options_.interval,
+                          Context::Background().WithCancellation(wake));
+  }
+}
+
+absl::Status RolloutRunner::Resume() {
+  for (const auto& [certificate, policy] : policies_) {
+    ASSIGN_OR_RETURN(
+        std::vector<store::RolloutRecord> latest,
+        store_.ListRollouts({.certificate = certificate, .limit = 1}));
+    if (latest.empty()) continue;
+    ASSIGN_OR_RETURN(rollout::RolloutState state,
+                     rollout::RolloutStateFromJson(latest[0].state_json));
+    RETURN_IF_ERROR(UpdateHold(state));
+  }
+  // A rollout that cannot step now is retried by the thread; it is no
+  // reason to refuse to start.
+  if (absl::Status s = StepAll(); !s.ok()) {
+    CF_LOG_WARN("rollouts: first step after the start failed: %s",
+                s.ToString());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RolloutRunner::StepAll() {
+  absl::MutexLock step(&step_mu_);
+  ASSIGN_OR_RETURN(std::vector<store::RolloutRecord> active,
+                   store_.ListRollouts({.unfinished_only = true}));
+  absl::Status first;
+  for (store::RolloutRecord& record : active) {
+    const std::string id = record.id;
+    if (absl::Status s = StepRollout(std::move(record)); !s.ok()) {
+      CF_LOG_WARN("rollout %s: step failed: %s", id, s.ToString());
+      if (first.ok()) first = Annotate(s, absl::StrCat("rollout ", id));
+    }
+  }
+  return first;
+}
+
+absl::Status RolloutRunner::OnVersionStored(const std::string& certificate,
+                                            int64_t version) {
+  absl::MutexLock step(&step_mu_);
+  const std::string to = agentapi::VersionId(certificate, version);
+  const absl::Time now = clock_.Now();
+  // Nothing moves on its own while this is decided.
+  hub_.HoldCertificate(certificate, "");
+
+  const rollout::RolloutPolicy& policy = PolicyFor(certificate);
+  ASSIGN_OR_RETURN(rollout::FleetSnapshot fleet,
+                   BuildFleetSnapshot(store_, assignments_, certificate, policy,
+                                      hub_.ConnectedAgents()));
+  ASSIGN_OR_RETURN(std::optional<store::RolloutRecord> active,
+                   store_.ActiveRollout(certificate));
+  if (active.has_value()) RETURN_IF_ERROR(Supersede(*active, to));
+
+  const std::string from = MostServedVersion(fleet, certificate, version);
+  if (from.empty()) {
+    CF_LOG_INFO(
+        "certificate %s: %s is its first version served: delivered "
+        "to every target at once",
+        certificate, to);
+    hub_.ReleaseCertificate(certificate);
+    hub_.NotifyVersion(certificate);
+    return absl::OkStatus();
+  }
+
+  ASSIGN_OR_RETURN(std::optional<store::VersionRecord> v,
+                   store_.GetVersion(certificate, version));
+  if (!v.has_value()) {
+    hub_.HoldCertificate(certificate, from);
+    return absl::NotFoundError(absl::StrCat(
+        "certificate ", certificate, ": version ", to, " is not in the store"));
+  }
+  absl::StatusOr<rollout::RolloutController> controller =
+      rollout::RolloutController::Start({.certificate = certificate,
+                                         .kind = rollout::RolloutKind::kRollout,
+                                         .from_version = from,
+                                         .to = InfoOf(*v),
+                                         .requested_by = kActor},
+                                        now);
+  if (!controller.ok()) {
+    // The fleet keeps serving `from`; hosts that never served anything
+    // receive it too.
+    hub_.HoldCertificate(certificate, from);
+    Audit(certificate, "rollout.refused", absl::StrCat(from, " -> ", to),
+          std::string(controller.status().message()), now);
+    return controller.status();
+  }
+  const rollout::RolloutState& state = controller->state();
+  store::RolloutRecord record{
+      .id = absl::StrCat("ro-", crypto::HexEncode(crypto::RandomBytes(6))),
+      .certificate = certificate,
+      .kind = std::string(rollout::RolloutKindName(state.kind)),
+      .from_version = from,
+      .to_version = to,
+      .phase = std::string(rollout::PhaseName(state.phase)),
+      .created_at = now,
+      .updated_at = now,
+      .finished = false,
+      .state_json = rollout::RolloutStateToJson(state)};
+  ASSIGN_OR_RETURN(record, store_.CreateRollout(record));
+  Audit(certificate, "rollout.created",
+        absl::StrCat(record.id, ": ", from, " -> ", to), "ok", now);
+  CF_LOG_INFO("certificate %s: rollout %s of %s (from %s) created", certificate,
+              record.id, to, from);
+  return StepRollout(std::move(record));
+}
+
+absl::Status RolloutRunner::Supersede(store::RolloutRecord active,
+                                      const std::string& superseded_by) {
+  for (int attempt = 0; attempt < kSaveAttempts; ++attempt) {
+    ASSIGN_OR_RETURN(rollout::RolloutController c,
+                     rollout::RolloutController::Restore(active.state_json));
+    ASSIGN_OR_RETURN(rollout::StepResult r, c.Abort(clock_.Now(), kActor));
+    absl::Status saved = Save(active, c.state());
+    if (saved.ok()) {
+      AuditEvents(active.certificate, r.events,
+                  absl::StrCat(" (rollout ", active.id, " superseded by ",
+                               superseded_by, ")"));
+      return absl::OkStatus();
+    }
+    if (saved.code() != absl::StatusCode::kAborted) return saved;
+    ASSIGN_OR_RETURN(std::optional<store::RolloutRecord> fresh,
+                     store_.GetRollout(active.id));
+    if (!fresh.has_value() || fresh->finished) return absl::OkStatus();
+    active = *std::move(fresh);
+  }
+  return absl::AbortedError(
+      absl::StrCat("rollout ", active.id, ": saved by another writer ",
+                   kSaveAttempts, " times in a row; not aborted"));
+}
+
+absl::Status RolloutRunner::StepRollout(store::RolloutRecord record) {
+  for (int attempt = 0; attempt < kSaveAttempts; ++attempt) {
+    ASSIGN_OR_RETURN(rollout::RolloutController c,
+                     rollout::RolloutController::Restore(record.state_json));
+    const rollout::RolloutPolicy& policy = PolicyFor(record.certificate);
+    ASSIGN_OR_RETURN(
+        rollout::FleetSnapshot fleet,
+        BuildFleetSnapshot(store_, assignments_, record.certificate, policy,
+                           hub_.ConnectedAgents()));
+    rollout::StepResult r = c.Step(policy, fleet, clock_.Now());
+    // Deliveries before the state that assumes them (controller.h).
+    Deliver(r.deliveries);
+    if (!r.state_changed) {
+      AuditEvents(record.certificate, r.events);
+      return absl::OkStatus();
+    }
+    absl::Status saved = Save(record, c.state());
+    if (saved.ok()) {
+      AuditEvents(record.certificate, r.events);
+      if (rollout::IsFinished(c.state().phase) ||
+          c.state().phase == rollout::Phase::kHalted) {
+        RETURN_IF_ERROR(UpdateHold(c.state()));
+      }
+      return absl::OkStatus();
+    }
+    if (saved.code() != absl::StatusCode::kAborted) return saved;
+    // Another writer (an admin action) saved it since it was read: redo the
+    // step on its state; the deliveries above are idempotent.
+    ASSIGN_OR_RETURN(std::optional<store::RolloutRecord> fresh,
+                     store_.GetRollout(record.id));
+    if (!fresh.has_value() || fresh->finished) return absl::OkStatus();
+    record = *std::move(fresh);
+  }
+  return absl::AbortedError(
+      absl::StrCat("rollout ", record.id, ": saved by another writer ",
+                   kSaveAttempts, " times in a row; step not saved"));
+}
+
+absl::Status RolloutRunner::Save(store::RolloutRecord& record,
+                                 const rollout::RolloutState& state) {
+  record.phase = std::string(rollout::PhaseName(state.phase));
+  record.updated_at = clock_.Now();
+  record.finished = rollout::IsFinished(state.phase);
+  record.state_json = rollout::RolloutStateToJson(state);
+  ASSIGN_OR_RETURN(record.revision, store_.SaveRollout(record));
+  return absl::OkStatus();
+}
+
+absl::Status RolloutRunner::UpdateHold(const rollout::RolloutState& state) {
+  if (!rollout::IsFinished(state.phase)) {
+    // The controller decides for every target; joiners wait for a wave
+    // (and a halted rollout has sent its moved hosts back).
+    hub_.HoldCertificate(
+        state.certificate,
+        state.phase == rollout::Phase::kHalted ? state.from_version : "");
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(std::optional<store::VersionRecord> newest,
+                   store_.LatestVersion(state.certificate));
+  const bool on_newest =
+      newest.has_value() &&
+      state.to_version ==
+          agentapi::VersionId(state.certificate, newest->version);
+  if (state.phase == rollout::Phase::kComplete && on_newest) {
+    hub_.ReleaseCertificate(state.certificate);
+    return absl::OkStatus();
+  }
+  // Rolled back or aborted (or complete on an older version): targets stay
+  // where the rollout left them, and a new target gets what the fleet
+  // serves — never the version that was refused.
+  hub_.HoldCertificate(state.certificate,
+                       state.phase == rollout::Phase::kComplete
+                           ? state.to_version
+                           : state.from_version);
+  return absl::OkStatus();
+}
+
+void RolloutRunner::Deliver(
+    const std::vector<rollout::DeliverAction>& deliveries) {
+  for (const rollout::DeliverAction& d : deliveries) {
+    hub_.SetDesired(d.agent_id, d.target, d.version_id, /*resend=*/d.revert);
+  }
+  // Recorded as desired before the state that assumes them is saved.
+  if (!deliveries.empty()) hub_.Flush();
+}
+
+void RolloutRunner::AuditEvents(
+    const std::string& certificate,
+    const std::vector<rollout::RolloutEvent>& events,
+    const std::string& suffix) {
+  for (const rollout::RolloutEvent& e : events) {
+    Audit(certificate, absl::StrCat("rollout.", rollout::EventKindName(e.kind)),
+          absl::StrCat(e.message, suffix), "ok", e.at);
+  }
+}
+
+void RolloutRunner::Audit(const std::string& certificate,
+                          const std::string& action, const std::string& detail,
+                          const std::string& result, absl::Time at) {
+  absl::StatusOr<int64_t> id = store_.AppendAudit({.at = at,
+                                                   .actor = kActor,
+                                                   .action = action,
+                                                   .certificate = certificate,
+                                                   .detail = detail,
+                                                   .result = result});
+  if (!id.ok()) {
+    CF_LOG_WARN("certificate %s: audit record %s not written: %s", certificate,
+                action, id.status().ToString());
+  }
+}
+
+}  // namespace certfleet::rollouts

@@ -1,0 +1,126 @@
+// Wires rollouts into the coordinator: a new version of a certificate that
+// some target already serves an earlier version of reaches the fleet
+// through a RolloutController's waves instead of all at once (a first
+// version, which nobody serves, is delivered to everyone directly: there is
+// no one to protect). The runner creates the rollout in the store, puts the
+// certificate under the hub's rollout control (HoldCertificate), and steps
+// every unfinished rollout periodically and whenever agents report: it
+// builds a FleetSnapshot, carries out the deliveries through the hub
+// (SetDesired), persists the state (SaveRollout, compare-and-set on the
+// revision) and appends each event to the audit log ("rollout.<event>",
+// actor "coordinator"). A newer version supersedes an active rollout: the
+// old one is aborted (audited with the reason) and a new one starts.
+//
+//   RolloutRunner runner(store, hub, config.certificates, assignments, clock);
+//   RETURN_IF_ERROR(runner.Resume());   // before agents connect
+//   hub.SetReportListener([&] { runner.Poke(); });
+//   runner.Start();                     // the periodic thread
+//   ...
+//   runner.OnVersionStored("web", 3);   // from the issuance observer
+#ifndef CERTFLEET_COORDINATOR_ROLLOUTS_ROLLOUT_RUNNER_H_
+#define CERTFLEET_COORDINATOR_ROLLOUTS_ROLLOUT_RUNNER_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "common/context.h"
+#include "coordinator/agentapi/agent_hub.h"
+#include "coordinator/config/config.h"
+#include "coordinator/fleet/assignments.h"
+#include "coordinator/rollout/controller.h"
+#include "coordinator/store/store.h"
+
+namespace certfleet::rollouts {
+
+struct RolloutRunnerOptions {
+  // How often the thread steps the unfinished rollouts (on the Clock) when
+  // no agent report pokes it sooner.
+  absl::Duration interval = absl::Seconds(2);
+};
+
+class RolloutRunner {
+ public:
+  // The certificates' rollout policies are copied; `assignments` must
+  // outlive the runner.
+  RolloutRunner(store::Store& store, agentapi::AgentHub& hub,
+                const std::vector<config::CertificateConfig>& certificates,
+                const fleet::Assignments& assignments, Clock& clock,
+                RolloutRunnerOptions options = {});
+  // Stops the thread.
+  ~RolloutRunner();
+
+  // After a (re)start, before agents connect: puts every certificate whose
+  // latest rollout is unfinished — or ended without completing on the
+  // newest version — under the hub's rollout control, then steps the
+  // unfinished ones once (a failed step is logged and retried by the
+  // thread). The store's errors; kDataLoss for an unreadable rollout state.
+  absl::Status Resume();
+  // Starts the thread that calls StepAll every `interval` and when poked.
+  void Start();
+  // Stops that thread (idempotent).
+  void Stop();
+  // Wakes the thread for a step now (called on the hub thread: returns at
+  // once).
+  void Poke();
+
+  // Version `version` of `certificate` was stored: delivered directly when
+  // no target serves an earlier version, else rolled out (superseding an
+  // active rollout). kFailedPrecondition when the version cannot be served
+  // (expired, revoked; audited as "rollout.refused", and the fleet stays
+  // where it is); the store's errors.
+  absl::Status OnVersionStored(const std::string& certificate, int64_t version);
+  // Steps every unfinished rollout once; the first error (every rollout is
+  // still stepped).
+  absl::Status StepAll();
+
+ private:
+  const rollout::RolloutPolicy& PolicyFor(const std::string& certificate);
+  // One step of `record`, retried from a fresh read when another writer
+  // saved it first (kAborted).
+  absl::Status StepRollout(store::RolloutRecord record);
+  // Aborts `active` because `superseded_by` arrived.
+  absl::Status Supersede(store::RolloutRecord active,
+                         const std::string& superseded_by);
+  // Writes `state` over `record` (compare-and-set on its revision).
+  absl::Status Save(store::RolloutRecord& record,
+                    const rollout::RolloutState& state);
+  // Tells the hub who decides what the certificate's targets serve now.
+  absl::Status UpdateHold(const rollout::RolloutState& state);
+  void Deliver(const std::vector<rollout::DeliverAction>& deliveries);
+  void AuditEvents(const std::string& certificate,
+                   const std::vector<rollout::RolloutEvent>& events,
+                   const std::string& suffix = "");
+  void Audit(const std::string& certificate, const std::string& action,
+             const std::string& detail, const std::string& result,
+             absl::Time at);
+  void Loop();
+
+  store::Store& store_;
+  agentapi::AgentHub& hub_;
+  const fleet::Assignments& assignments_;
+  Clock& clock_;
+  const RolloutRunnerOptions options_;
+  std::map<std::string, rollout::RolloutPolicy> policies_;
+  const rollout::RolloutPolicy default_policy_;
+
+  // One step at a time: the thread, OnVersionStored and tests.
+  absl::Mutex step_mu_;
+
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // Cancelled by Poke and Stop to end the thread's sleep early.
+  std::shared_ptr<Cancellation> wake_ ABSL_GUARDED_BY(mu_);
+  std::thread thread_;
+};
+
+}  // namespace certfleet::rollouts
+
+#endif  // CERTFLEET_COORDINATOR_ROLLOUTS_ROLLOUT_RUNNER_H_
