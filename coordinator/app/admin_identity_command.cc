@@ -10,6 +10,7 @@
 #include "common/crypto/kek.h"
 #include "common/crypto/private_key.h"
 #include "common/crypto/public_key.h"
+#include "common/flag_reader.h"
 #include "common/status_macros.h"
 #include "common/yaml/duration.h"
 #include "coordinator/fleet/internal_ca.h"
@@ -44,22 +45,12 @@ absl::StatusOr<AdminIdentityArgs> ParseAdminIdentityArgs(
                      "\" (this build has: create)"));
   }
   AdminIdentityArgs out;
-  for (size_t i = 1; i < args.size(); ++i) {
-    std::string flag = args[i];
-    std::optional<std::string> inline_value;
-    if (absl::StartsWith(flag, "--") && flag.find('=') != std::string::npos) {
-      inline_value = flag.substr(flag.find('=') + 1);
-      flag = flag.substr(0, flag.find('='));
-    }
+  FlagReader flags(args, /*first=*/1);
+  while (flags.Next()) {
+    const std::string& flag = flags.flag();
     std::string v;
     auto value = [&]() -> absl::Status {
-      if (inline_value.has_value()) {
-        v = *inline_value;
-      } else if (i + 1 < args.size()) {
-        v = args[++i];
-      } else {
-        return absl::InvalidArgumentError(absl::StrCat(flag, " needs a value"));
-      }
+      ASSIGN_OR_RETURN(v, flags.Value());
       return absl::OkStatus();
     };
     if (flag == "--config" || flag == "-c") {
@@ -81,8 +72,7 @@ absl::StatusOr<AdminIdentityArgs> ParseAdminIdentityArgs(
       }
       out.ttl = *ttl;
     } else {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "admin-identity create: unknown argument \"", args[i], "\""));
+      return flags.Unknown("admin-identity create");
     }
   }
   if (out.config_path.empty()) {

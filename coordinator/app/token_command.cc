@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/crypto/kek.h"
+#include "common/flag_reader.h"
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "common/yaml/duration.h"
@@ -53,23 +54,12 @@ absl::StatusOr<TokenCreateArgs> ParseTokenCreateArgs(
   }
   TokenCreateArgs out;
   bool have_labels = false;
-  for (size_t i = 1; i < args.size(); ++i) {
-    std::string flag = args[i];
-    std::optional<std::string> inline_value;
-    if (absl::StartsWith(flag, "--") && flag.find('=') != std::string::npos) {
-      inline_value = flag.substr(flag.find('=') + 1);
-      flag = flag.substr(0, flag.find('='));
-    }
-    // The flag's value: after "=", or the next argument.
+  FlagReader flags(args, /*first=*/1);
+  while (flags.Next()) {
+    const std::string& flag = flags.flag();
     std::string v;
     auto value = [&]() -> absl::Status {
-      if (inline_value.has_value()) {
-        v = *inline_value;
-      } else if (i + 1 < args.size()) {
-        v = args[++i];
-      } else {
-        return absl::InvalidArgumentError(absl::StrCat(flag, " needs a value"));
-      }
+      ASSIGN_OR_RETURN(v, flags.Value());
       return absl::OkStatus();
     };
     if (flag == "--config" || flag == "-c") {
@@ -108,8 +98,7 @@ absl::StatusOr<TokenCreateArgs> ParseTokenCreateArgs(
       }
       SetLogLevel(level);
     } else {
-      return absl::InvalidArgumentError(
-          absl::StrCat("token create: unknown argument \"", args[i], "\""));
+      return flags.Unknown("token create");
     }
   }
   if (out.config_path.empty()) {
