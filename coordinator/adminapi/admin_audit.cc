@@ -60,6 +60,46 @@ std::optional<AuditAction> AuditOf(const v1::RenewCertificateRequest& request) {
                      .detail = "renew now"};
 }
 
+std::optional<AuditAction> AuditOf(const v1::GetRolloutRequest&) {
+  return std::nullopt;
+}
+
+std::optional<AuditAction> AuditOf(const v1::PauseRolloutRequest& request) {
+  return AuditAction{.action = "rollout.pause",
+                     .certificate = request.certificate(),
+                     .detail = "pause the active rollout"};
+}
+
+std::optional<AuditAction> AuditOf(const v1::ResumeRolloutRequest& request) {
+  return AuditAction{.action = "rollout.resume",
+                     .certificate = request.certificate(),
+                     .detail = "resume the active rollout"};
+}
+
+std::optional<AuditAction> AuditOf(const v1::AbortRolloutRequest& request) {
+  return AuditAction{.action = "rollout.abort",
+                     .certificate = request.certificate(),
+                     .detail = "abort the active rollout"};
+}
+
+std::optional<AuditAction> AuditOf(const v1::RollbackRequest& request) {
+  std::string detail =
+      request.to_version() > 0
+          ? absl::StrCat("roll back to ", request.certificate(), "/",
+                         request.to_version())
+          : std::string("roll back to the previous version");
+  if (request.expedite()) absl::StrAppend(&detail, ", expedited");
+  return AuditAction{.action = "rollout.rollback",
+                     .certificate = request.certificate(),
+                     .detail = std::move(detail)};
+}
+
+void AddOutcome(const v1::GetRolloutResponse& response, AuditAction& action) {
+  const v1::RolloutInfo& r = response.rollout();
+  absl::StrAppend(&action.detail, ": rollout ", r.id(), " (", r.from_version(),
+                  " -> ", r.to_version(), ") now ", r.phase());
+}
+
 void AddOutcome(const v1::CreateTokenResponse& response, AuditAction& action) {
   absl::StrAppend(&action.detail, ", token id ", response.id());
 }

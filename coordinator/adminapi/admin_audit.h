@@ -40,18 +40,29 @@ std::optional<AuditAction> AuditOf(const v1::GetCertificateRequest&);
 std::optional<AuditAction> AuditOf(const v1::ListAgentsRequest&);
 std::optional<AuditAction> AuditOf(const v1::GetAgentRequest&);
 std::optional<AuditAction> AuditOf(const v1::ListAuditRequest&);
+std::optional<AuditAction> AuditOf(const v1::GetRolloutRequest&);
 
 // "token.create": labels, ttl and description (the token itself is a
 // secret and never appears).
 std::optional<AuditAction> AuditOf(const v1::CreateTokenRequest& request);
 // "certificate.renew" of the named certificate.
 std::optional<AuditAction> AuditOf(const v1::RenewCertificateRequest& request);
+// "rollout.pause", "rollout.resume", "rollout.abort" of the certificate's
+// active rollout.
+std::optional<AuditAction> AuditOf(const v1::PauseRolloutRequest& request);
+std::optional<AuditAction> AuditOf(const v1::ResumeRolloutRequest& request);
+std::optional<AuditAction> AuditOf(const v1::AbortRolloutRequest& request);
+// "rollout.rollback": the target version (or "the previous version") and
+// whether expedited.
+std::optional<AuditAction> AuditOf(const v1::RollbackRequest& request);
 
 // Adds to `action` what only a successful answer knows: the token's id
 // (safe to log), the version being replaced. Nothing for other answers.
 void AddOutcome(const v1::CreateTokenResponse& response, AuditAction& action);
 void AddOutcome(const v1::RenewCertificateResponse& response,
                 AuditAction& action);
+// The rollout acted on: its id, versions and phase after the action.
+void AddOutcome(const v1::GetRolloutResponse& response, AuditAction& action);
 template <typename Response>
 void AddOutcome(const Response&, AuditAction&) {}
 

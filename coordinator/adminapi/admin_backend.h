@@ -15,6 +15,7 @@
 #ifndef CERTFLEET_COORDINATOR_ADMINAPI_ADMIN_BACKEND_H_
 #define CERTFLEET_COORDINATOR_ADMINAPI_ADMIN_BACKEND_H_
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -30,6 +31,23 @@
 
 namespace certfleet::adminapi {
 
+// What an operator may do to a certificate's active rollout.
+enum class RolloutCommand { kPause, kResume, kAbort };
+
+// Carries out `command` on the active rollout of `certificate` for `actor`
+// ("admin:alice") and returns the rollout as saved (the coordinator wires
+// rollouts::RolloutRunner::Act here).
+using RolloutCommandFn = std::function<absl::StatusOr<store::RolloutRecord>(
+    RolloutCommand command, const std::string& certificate,
+    const std::string& actor)>;
+
+// Starts a rollback of `certificate` to version `to_version` (0: the
+// previous one) for `actor` and returns it as saved (the coordinator wires
+// rollouts::RolloutRunner::Rollback here).
+using RollbackFn = std::function<absl::StatusOr<store::RolloutRecord>(
+    const std::string& certificate, int64_t to_version, bool expedite,
+    const std::string& actor)>;
+
 struct AdminBackendOptions {
   // The configured certificates (their names and issuers).
   std::vector<config::CertificateConfig> certificates;
@@ -40,6 +58,11 @@ struct AdminBackendOptions {
   // Called after RenewCertificate stored a request, so the scheduler looks
   // at once instead of at its next check (Scheduler::Wake). May be empty.
   std::function<void()> wake_scheduler;
+  // Pause/resume/abort of rollouts; empty when this coordinator runs no
+  // rollouts (then those calls are kUnimplemented).
+  RolloutCommandFn rollout_command;
+  // Rollback; empty when this coordinator runs no rollouts.
+  RollbackFn rollback;
 };
 
 // ListAudit without a limit returns at most this many records.
@@ -82,6 +105,24 @@ class AdminBackend {
   // Newest first. kInvalidArgument for a negative limit.
   absl::StatusOr<v1::ListAuditResponse> ListAudit(
       const v1::ListAuditRequest& request);
+  // The active rollout of the certificate, or its latest one
+  // (admin_rollouts.cc). kInvalidArgument for an empty name; kNotFound "no
+  // rollout of <cert>" when it never had one; kDataLoss for an unreadable
+  // state.
+  absl::StatusOr<v1::GetRolloutResponse> GetRollout(
+      const v1::GetRolloutRequest& request);
+  // options.rollout_command for admin `caller` (actor "admin:<caller>"),
+  // then the rollout as saved. kInvalidArgument for an empty name;
+  // kUnimplemented without rollouts; the command's errors.
+  absl::StatusOr<v1::GetRolloutResponse> CommandRollout(
+      RolloutCommand command, const std::string& certificate,
+      const std::string& caller);
+
+  // options.rollback for admin `caller`. kInvalidArgument for an empty name
+  // or a negative version; kUnimplemented without rollouts; its errors.
+  absl::StatusOr<v1::GetRolloutResponse> Rollback(
+      const v1::RollbackRequest& request, const std::string& caller);
+
   // Appends the audit record of a call by admin `caller` that ended with
   // `result`, at the clock's now. A record that cannot be written is logged
   // at error level with its content (the action has already happened) and
@@ -95,6 +136,8 @@ class AdminBackend {
   absl::StatusOr<v1::CertificateSummary> Summarize(
       const std::string& name, const config::CertificateConfig* configured);
   absl::StatusOr<v1::AgentInfo> DescribeAgent(const store::AgentRecord& agent);
+  absl::StatusOr<v1::GetRolloutResponse> RolloutToProto(
+      const store::RolloutRecord& record);
 
   store::Store& store_;
   fleet::BootstrapTokens& tokens_;

@@ -75,6 +75,49 @@ class AdminServiceImpl final : public v1::AdminService::Service {
         context, "ListAudit", *request, response,
         [&](const std::string&) { return backend_.ListAudit(*request); });
   }
+  grpc::Status GetRollout(grpc::ServerContext* context,
+                          const v1::GetRolloutRequest* request,
+                          v1::GetRolloutResponse* response) override {
+    return Answer(
+        context, "GetRollout", *request, response,
+        [&](const std::string&) { return backend_.GetRollout(*request); });
+  }
+  grpc::Status PauseRollout(grpc::ServerContext* context,
+                            const v1::PauseRolloutRequest* request,
+                            v1::GetRolloutResponse* response) override {
+    return Answer(context, "PauseRollout", *request, response,
+                  [&](const std::string& caller) {
+                    return backend_.CommandRollout(
+                        RolloutCommand::kPause, request->certificate(), caller);
+                  });
+  }
+  grpc::Status ResumeRollout(grpc::ServerContext* context,
+                             const v1::ResumeRolloutRequest* request,
+                             v1::GetRolloutResponse* response) override {
+    return Answer(context, "ResumeRollout", *request, response,
+                  [&](const std::string& caller) {
+                    return backend_.CommandRollout(RolloutCommand::kResume,
+                                                   request->certificate(),
+                                                   caller);
+                  });
+  }
+  grpc::Status AbortRollout(grpc::ServerContext* context,
+                            const v1::AbortRolloutRequest* request,
+                            v1::GetRolloutResponse* response) override {
+    return Answer(context, "AbortRollout", *request, response,
+                  [&](const std::string& caller) {
+                    return backend_.CommandRollout(
+                        RolloutCommand::kAbort, request->certificate(), caller);
+                  });
+  }
+  grpc::Status Rollback(grpc::ServerContext* context,
+                        const v1::RollbackRequest* request,
+                        v1::GetRolloutResponse* response) override {
+    return Answer(context, "Rollback", *request, response,
+                  [&](const std::string& caller) {
+                    return backend_.Rollback(*request, caller);
+                  });
+  }
 
  private:
   // Every call: the caller must be an admin identity; then the backend.

@@ -92,6 +92,34 @@ absl::Status Coordinator::StartAgentService() {
   return absl::OkStatus();
 }
 
+namespace {
+
+// The admin API's rollout actions, carried out by `runner`; none without a
+// runner (no agent service).
+adminapi::RolloutCommandFn RolloutCommandOf(rollouts::RolloutRunner* runner) {
+  if (runner == nullptr) return nullptr;
+  return [runner](adminapi::RolloutCommand command,
+                  const std::string& certificate, const std::string& actor) {
+    rollouts::OperatorAction action = rollouts::OperatorAction::kPause;
+    if (command == adminapi::RolloutCommand::kResume) {
+      action = rollouts::OperatorAction::kResume;
+    } else if (command == adminapi::RolloutCommand::kAbort) {
+      action = rollouts::OperatorAction::kAbort;
+    }
+    return runner->Act(certificate, action, actor);
+  };
+}
+
+adminapi::RollbackFn RollbackOf(rollouts::RolloutRunner* runner) {
+  if (runner == nullptr) return nullptr;
+  return [runner](const std::string& certificate, int64_t to_version,
+                  bool expedite, const std::string& actor) {
+    return runner->Rollback(certificate, to_version, expedite, actor);
+  };
+}
+
+}  // namespace
+
 absl::Status Coordinator::StartAdminService() {
   std::function<size_t()> connected;
   if (hub_) connected = [hub = hub_.get()] { return hub->connected(); };
@@ -100,7 +128,9 @@ absl::Status Coordinator::StartAdminService() {
       adminapi::AdminBackendOptions{
           .certificates = config_.certificates,
           .default_token_ttl = config_.agents.default_token_ttl,
-          .wake_scheduler = [s = scheduler_.get()] { s->Wake(); }},
+          .wake_scheduler = [s = scheduler_.get()] { s->Wake(); },
+          .rollout_command = RolloutCommandOf(rollouts_.get()),
+          .rollback = RollbackOf(rollouts_.get())},
       std::move(connected));
   ASSIGN_OR_RETURN(
       admin_server_,

@@ -162,6 +162,43 @@ absl::StatusOr<v1::ListAuditResponse> AdminClient::ListAudit(
   CERTFLEET_ADMIN_CALL(ListAudit, request, v1::ListAuditResponse);
 }
 
+absl::StatusOr<v1::GetRolloutResponse> AdminClient::GetRollout(
+    const std::string& certificate) {
+  v1::GetRolloutRequest request;
+  request.set_certificate(certificate);
+  CERTFLEET_ADMIN_CALL(GetRollout, request, v1::GetRolloutResponse);
+}
+
+absl::StatusOr<v1::GetRolloutResponse> AdminClient::PauseRollout(
+    const std::string& certificate) {
+  v1::PauseRolloutRequest request;
+  request.set_certificate(certificate);
+  CERTFLEET_ADMIN_CALL(PauseRollout, request, v1::GetRolloutResponse);
+}
+
+absl::StatusOr<v1::GetRolloutResponse> AdminClient::ResumeRollout(
+    const std::string& certificate) {
+  v1::ResumeRolloutRequest request;
+  request.set_certificate(certificate);
+  CERTFLEET_ADMIN_CALL(ResumeRollout, request, v1::GetRolloutResponse);
+}
+
+absl::StatusOr<v1::GetRolloutResponse> AdminClient::AbortRollout(
+    const std::string& certificate) {
+  v1::AbortRolloutRequest request;
+  request.set_certificate(certificate);
+  CERTFLEET_ADMIN_CALL(AbortRollout, request, v1::GetRolloutResponse);
+}
+
+absl::StatusOr<v1::GetRolloutResponse> AdminClient::Rollback(
+    const std::string& certificate, int64_t to_version, bool expedite) {
+  v1::RollbackRequest request;
+  request.set_certificate(certificate);
+  request.set_to_version(to_version);
+  request.set_expedite(expedite);
+  CERTFLEET_ADMIN_CALL(Rollback, request, v1::GetRolloutResponse);
+}
+
 #undef CERTFLEET_ADMIN_CALL
 
 }  // namespace certfleet::ctl

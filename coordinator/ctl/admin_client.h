@@ -62,6 +62,18 @@ class AdminClient {
       const std::string& name);
   // `since` InfinitePast: from the beginning; `certificate` "": all;
   // `limit` 0: the coordinator's default.
+  // GetRollout, PauseRollout, ResumeRollout, AbortRollout of `certificate`.
+  absl::StatusOr<v1::GetRolloutResponse> GetRollout(
+      const std::string& certificate);
+  absl::StatusOr<v1::GetRolloutResponse> PauseRollout(
+      const std::string& certificate);
+  absl::StatusOr<v1::GetRolloutResponse> ResumeRollout(
+      const std::string& certificate);
+  absl::StatusOr<v1::GetRolloutResponse> AbortRollout(
+      const std::string& certificate);
+  // Rollback of `certificate` to `to_version` (0: the previous one).
+  absl::StatusOr<v1::GetRolloutResponse> Rollback(
+      const std::string& certificate, int64_t to_version, bool expedite);
   absl::StatusOr<v1::ListAuditResponse> ListAudit(
       absl::Time since, const std::string& certificate, int limit);
 

@@ -27,6 +27,13 @@ constexpr char kUsage[] =
     "[--description TEXT]\n"
     "                              a bootstrap token for a new agent\n"
     "  renew CERT                  renew CERT now (a new version)\n"
+    "  rollout status CERT         CERT's active (or latest) rollout, per "
+    "wave\n"
+    "  rollout pause|resume|abort CERT\n"
+    "                              act on CERT's active rollout\n"
+    "  rollback CERT [--to VERSION] [--expedite]\n"
+    "                              roll CERT back to VERSION (default: the "
+    "previous one)\n"
     "  audit [--since 24h|RFC3339] [--cert NAME] [--limit N]\n"
     "                              the audit log of admin actions, newest "
     "first\n"
@@ -88,6 +95,14 @@ absl::Status ReadCommand(const std::vector<std::string>& words, CtlArgs* out) {
     out->name = words[1];
     return Extra(words, 2);
   }
+  if (first == "rollback") {
+    out->command = Command::kRollback;
+    if (words.size() < 2) {
+      return absl::InvalidArgumentError("rollback: which certificate?");
+    }
+    out->name = words[1];
+    return Extra(words, 2);
+  }
   if (first == "audit") {
     out->command = Command::kAudit;
     return Extra(words, 1);
@@ -112,8 +127,24 @@ absl::Status ReadCommand(const std::vector<std::string>& words, CtlArgs* out) {
     out->command = Command::kTokenCreate;
     return Extra(words, 2);
   }
-  if (first == "certs" || first == "agents" || first == "token") {
-    const char* choices = first == "token" ? "create" : "list, show";
+  if (first == "rollout") {
+    static const std::pair<const char*, Command> kRolloutCommands[] = {
+        {"status", Command::kRolloutStatus},
+        {"pause", Command::kRolloutPause},
+        {"resume", Command::kRolloutResume},
+        {"abort", Command::kRolloutAbort}};
+    for (const auto& [word, command] : kRolloutCommands) {
+      if (second == word) {
+        out->command = command;
+        return operand("certificate");
+      }
+    }
+  }
+  if (first == "certs" || first == "agents" || first == "token" ||
+      first == "rollout") {
+    const char* choices = first == "token"     ? "create"
+                          : first == "rollout" ? "status, pause, resume, abort"
+                                               : "list, show";
     return absl::InvalidArgumentError(
         second.empty()
             ? absl::StrCat(first, ": which subcommand? (", choices, ")")
@@ -164,6 +195,7 @@ absl::StatusOr<CtlArgs> ParseCtlArgs(const std::vector<std::string>& args,
   bool have_labels = false;
   bool have_limit = false;
   std::string labels_text;
+  std::optional<std::string> to_text;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string flag = args[i];
     std::optional<std::string> inline_value;
@@ -215,6 +247,12 @@ absl::StatusOr<CtlArgs> ParseCtlArgs(const std::vector<std::string>& args,
     } else if (flag == "--description") {
       RETURN_IF_ERROR(value());
       out.description = v;
+    } else if (flag == "--to") {
+      RETURN_IF_ERROR(value());
+      // "3" or "web/3" (the certificate is checked once it is known).
+      to_text = v;
+    } else if (flag == "--expedite") {
+      out.expedite = true;
     } else if (flag == "--since") {
       RETURN_IF_ERROR(value());
       RETURN_IF_ERROR(ParseSince(v, &out));
@@ -249,6 +287,20 @@ absl::StatusOr<CtlArgs> ParseCtlArgs(const std::vector<std::string>& args,
       (out.since_time || out.since_ago || !out.cert.empty() || have_limit)) {
     return absl::InvalidArgumentError(
         "--since, --cert and --limit belong to `audit`");
+  }
+  if (out.command != Command::kRollback && (to_text || out.expedite)) {
+    return absl::InvalidArgumentError(
+        "--to and --expedite belong to `rollback`");
+  }
+  if (to_text.has_value()) {
+    std::string number = *to_text;
+    const std::string prefix = absl::StrCat(out.name, "/");
+    if (absl::StartsWith(number, prefix)) number = number.substr(prefix.size());
+    if (!absl::SimpleAtoi(number, &out.to_version) || out.to_version < 1) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--to: \"", *to_text, "\" is not a version of ",
+                       out.name, " (a number such as 3, or ", prefix, "3)"));
+    }
   }
   if (token) {
     // Required, so an empty shell variable cannot silently make a token

@@ -6,7 +6,8 @@
 //   commands: status | certs list | certs show CERT | versions CERT |
 //             agents list | agents show ID |
 //             token create --labels k=v[,k=v...] [--ttl D] [--description T] |
-//             renew CERT |
+//             renew CERT | rollout status|pause|resume|abort CERT |
+//             rollback CERT [--to VERSION] [--expedite] |
 //             audit [--since 24h|RFC3339] [--cert NAME] [--limit N]
 //
 // --coordinator and --identity default to $CERTFLEET_COORDINATOR and
@@ -17,6 +18,7 @@
 #ifndef CERTFLEET_COORDINATOR_CTL_CTL_ARGS_H_
 #define CERTFLEET_COORDINATOR_CTL_CTL_ARGS_H_
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
@@ -40,6 +42,11 @@ enum class Command {
   kTokenCreate,
   kRenew,
   kAudit,
+  kRolloutStatus,
+  kRolloutPause,
+  kRolloutResume,
+  kRolloutAbort,
+  kRollback,
 };
 
 struct CtlArgs {
@@ -49,13 +56,16 @@ struct CtlArgs {
   bool json = false;
   // Per call, connection included.
   absl::Duration timeout = absl::Seconds(10);
-  // certs show / versions / renew: the certificate; agents show: the agent
-  // id.
+  // certs show / versions / renew / rollout ...: the certificate; agents show:
+  // the agent id.
   std::string name;
   // token create
   std::map<std::string, std::string> labels;
   std::optional<absl::Duration> ttl;
   std::string description;
+  // rollback: the version number (--to N or CERT/N; 0: the previous one).
+  int64_t to_version = 0;
+  bool expedite = false;
   // audit: records since a time (--since RFC3339) or since that long before
   // now (--since 24h); about one certificate (--cert); at most --limit
   // (0: the coordinator's default).

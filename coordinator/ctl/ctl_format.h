@@ -47,6 +47,12 @@ std::string FormatRenew(const v1::RenewCertificateResponse& renew, bool json);
 // `audit`: TIME ACTOR ACTION CERTIFICATE RESULT DETAIL, newest first, and a
 // note when older records were left out.
 std::string FormatAudit(const v1::ListAuditResponse& audit, bool json);
+// `rollout status CERT` and the answer of pause/resume/abort: the rollout
+// (phase, wave k of n, versions, halt reason, window wait, offline hosts),
+// hosts counted by state, then one table per wave (AGENT TARGET POOL STATE
+// ONLINE FAILURE; queued and unchanged hosts last). JSON: the RolloutInfo
+// fields.
+std::string FormatRollout(const v1::GetRolloutResponse& rollout, bool json);
 
 }  // namespace certfleet::ctl
 

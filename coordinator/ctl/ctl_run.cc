@@ -70,6 +70,26 @@ absl::StatusOr<std::string> Call(const CtlArgs& args, AdminClient& client) {
       if (!r.ok()) return r.status();
       return FormatAudit(*r, args.json);
     }
+    case Command::kRolloutStatus:
+    case Command::kRolloutPause:
+    case Command::kRolloutResume:
+    case Command::kRolloutAbort: {
+      absl::StatusOr<v1::GetRolloutResponse> r =
+          args.command == Command::kRolloutStatus ? client.GetRollout(args.name)
+          : args.command == Command::kRolloutPause
+              ? client.PauseRollout(args.name)
+          : args.command == Command::kRolloutResume
+              ? client.ResumeRollout(args.name)
+              : client.AbortRollout(args.name);
+      if (!r.ok()) return r.status();
+      return FormatRollout(*r, args.json);
+    }
+    case Command::kRollback: {
+      absl::StatusOr<v1::GetRolloutResponse> r =
+          client.Rollback(args.name, args.to_version, args.expedite);
+      if (!r.ok()) return r.status();
+      return FormatRollout(*r, args.json);
+    }
     case Command::kHelp:
     case Command::kVersion:
       break;

@@ -10,6 +10,14 @@
 
 namespace certfleet::rollouts {
 
+rollout::VersionInfo VersionInfoOf(const store::VersionRecord& v) {
+  return {.id = agentapi::VersionId(v.cert_name, v.version),
+          .not_before = v.not_before,
+          .not_after = v.not_after,
+          .revoked_at = v.revoked_at,
+          .revocation_reason = v.revocation_reason};
+}
+
 absl::StatusOr<rollout::FleetSnapshot> BuildFleetSnapshot(
     store::Store& store, const fleet::Assignments& assignments,
     const std::string& certificate, const rollout::RolloutPolicy& policy,

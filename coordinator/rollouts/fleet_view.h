@@ -15,11 +15,15 @@
 
 #include "absl/status/statusor.h"
 #include "coordinator/fleet/assignments.h"
+#include "coordinator/rollout/controller.h"
 #include "coordinator/rollout/fleet_snapshot.h"
 #include "coordinator/rollout/policy.h"
 #include "coordinator/store/store.h"
 
 namespace certfleet::rollouts {
+
+// What the controller needs to know of a stored version.
+rollout::VersionInfo VersionInfoOf(const store::VersionRecord& v);
 
 // Every stored target state of an enrolled agent that `certificate` is
 // assigned to (by the agent's labels and the target's name), with its pool

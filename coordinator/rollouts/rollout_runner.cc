@@ -15,14 +15,6 @@ constexpr char kActor[] = "coordinator";
 // Saves lost to another writer are redone from a fresh read this often.
 constexpr int kSaveAttempts = 3;
 
-rollout::VersionInfo InfoOf(const store::VersionRecord& v) {
-  return {.id = agentapi::VersionId(v.cert_name, v.version),
-          .not_before = v.not_before,
-          .not_after = v.not_after,
-          .revoked_at = v.revoked_at,
-          .revocation_reason = v.revocation_reason};
-}
-
 }  // namespace
 
 RolloutRunner::RolloutRunner(
@@ -157,7 +149,7 @@ absl::Status RolloutRunner::OnVersionStored(const std::string& certificate,
       rollout::RolloutController::Start({.certificate = certificate,
                                          .kind = rollout::RolloutKind::kRollout,
                                          .from_version = from,
-                                         .to = InfoOf(*v),
+                                         .to = VersionInfoOf(*v),
                                          .requested_by = kActor},
                                         now);
   if (!controller.ok()) {
@@ -168,7 +160,15 @@ absl::Status RolloutRunner::OnVersionStored(const std::string& certificate,
           std::string(controller.status().message()), now);
     return controller.status();
   }
-  const rollout::RolloutState& state = controller->state();
+  return CreateAndStep(*controller, now).status();
+}
+
+absl::StatusOr<store::RolloutRecord> RolloutRunner::CreateAndStep(
+    const rollout::RolloutController& controller, absl::Time now) {
+  const rollout::RolloutState& state = controller.state();
+  const std::string& certificate = state.certificate;
+  const std::string& from = state.from_version;
+  const std::string& to = state.to_version;
   store::RolloutRecord record{
       .id = absl::StrCat("ro-", crypto::HexEncode(crypto::RandomBytes(6))),
       .certificate = certificate,
@@ -182,10 +182,18 @@ absl::Status RolloutRunner::OnVersionStored(const std::string& certificate,
       .state_json = rollout::RolloutStateToJson(state)};
   ASSIGN_OR_RETURN(record, store_.CreateRollout(record));
   Audit(certificate, "rollout.created",
-        absl::StrCat(record.id, ": ", from, " -> ", to), "ok", now);
-  CF_LOG_INFO("certificate %s: rollout %s of %s (from %s) created", certificate,
-              record.id, to, from);
-  return StepRollout(std::move(record));
+        absl::StrCat(record.id, ": ", from, " -> ", to), "ok", now,
+        state.requested_by);
+  CF_LOG_INFO("certificate %s: %s %s of %s (from %s) created", certificate,
+              rollout::RolloutKindName(state.kind), record.id, to, from);
+  const std::string id = record.id;
+  RETURN_IF_ERROR(StepRollout(std::move(record)));
+  ASSIGN_OR_RETURN(std::optional<store::RolloutRecord> stepped,
+                   store_.GetRollout(id));
+  if (!stepped.has_value()) {
+    return absl::InternalError(absl::StrCat("rollout ", id, " vanished"));
+  }
+  return *std::move(stepped);
 }
 
 absl::Status RolloutRunner::Supersede(store::RolloutRecord active,
@@ -250,6 +258,52 @@ absl::Status RolloutRunner::StepRollout(store::RolloutRecord record) {
                    kSaveAttempts, " times in a row; step not saved"));
 }
 
+absl::StatusOr<store::RolloutRecord> RolloutRunner::Act(
+    const std::string& certificate, OperatorAction action,
+    const std::string& actor) {
+  absl::MutexLock step(&step_mu_);
+  for (int attempt = 0; attempt < kSaveAttempts; ++attempt) {
+    ASSIGN_OR_RETURN(std::optional<store::RolloutRecord> active,
+                     store_.ActiveRollout(certificate));
+    if (!active.has_value()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("no rollout of ", certificate, " is in progress"));
+    }
+    ASSIGN_OR_RETURN(rollout::RolloutController c,
+                     rollout::RolloutController::Restore(active->state_json));
+    const absl::Time now = clock_.Now();
+    absl::StatusOr<rollout::StepResult> r;
+    switch (action) {
+      case OperatorAction::kPause:
+        r = c.Pause(now, actor);
+        break;
+      case OperatorAction::kResume:
+        r = c.Resume(now, actor);
+        break;
+      case OperatorAction::kAbort:
+        r = c.Abort(now, actor);
+        break;
+    }
+    if (!r.ok()) {
+      return Annotate(r.status(), absl::StrCat("rollout ", active->id));
+    }
+    // The operator actions deliver nothing (controller.h); kept in case
+    // that changes, before the state that assumes them.
+    Deliver(r->deliveries);
+    absl::Status saved = Save(*active, c.state());
+    if (saved.code() == absl::StatusCode::kAborted) continue;  // a step won
+    RETURN_IF_ERROR(saved);
+    AuditEvents(certificate, r->events,
+                absl::StrCat(" (rollout ", active->id, ")"), actor);
+    RETURN_IF_ERROR(UpdateHold(c.state()));
+    Poke();
+    return *std::move(active);
+  }
+  return absl::AbortedError(absl::StrCat(
+      "certificate ", certificate, ": its rollout was saved by another writer ",
+      kSaveAttempts, " times in a row; try again"));
+}
+
 absl::Status RolloutRunner::Save(store::RolloutRecord& record,
                                  const rollout::RolloutState& state) {
   record.phase = std::string(rollout::PhaseName(state.phase));
@@ -300,19 +354,20 @@ void RolloutRunner::Deliver(
 
 void RolloutRunner::AuditEvents(
     const std::string& certificate,
-    const std::vector<rollout::RolloutEvent>& events,
-    const std::string& suffix) {
+    const std::vector<rollout::RolloutEvent>& events, const std::string& suffix,
+    const std::string& actor) {
   for (const rollout::RolloutEvent& e : events) {
     Audit(certificate, absl::StrCat("rollout.", rollout::EventKindName(e.kind)),
-          absl::StrCat(e.message, suffix), "ok", e.at);
+          absl::StrCat(e.message, suffix), "ok", e.at, actor);
   }
 }
 
 void RolloutRunner::Audit(const std::string& certificate,
                           const std::string& action, const std::string& detail,
-                          const std::string& result, absl::Time at) {
+                          const std::string& result, absl::Time at,
+                          const std::string& actor) {
   absl::StatusOr<int64_t> id = store_.AppendAudit({.at = at,
-                                                   .actor = kActor,
+                                                   .actor = actor,
                                                    .action = action,
                                                    .certificate = certificate,
                                                    .detail = detail,

@@ -10,6 +10,8 @@
 // revision) and appends each event to the audit log ("rollout.<event>",
 // actor "coordinator"). A newer version supersedes an active rollout: the
 // old one is aborted (audited with the reason) and a new one starts.
+// Operators pause, resume or abort the active rollout (Act) and start
+// rollbacks (Rollback) through the admin API; those are audited as theirs.
 //
 //   RolloutRunner runner(store, hub, config.certificates, assignments, clock);
 //   RETURN_IF_ERROR(runner.Resume());   // before agents connect
@@ -28,6 +30,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
@@ -39,6 +42,9 @@
 #include "coordinator/store/store.h"
 
 namespace certfleet::rollouts {
+
+// An operator's action on a certificate's active rollout.
+enum class OperatorAction { kPause, kResume, kAbort };
 
 struct RolloutRunnerOptions {
   // How often the thread steps the unfinished rollouts (on the Clock) when
@@ -81,7 +87,39 @@ class RolloutRunner {
   // still stepped).
   absl::Status StepAll();
 
+  // Pauses, resumes or aborts the active rollout of `certificate` for
+  // `actor` ("admin:alice"): the controller's action is saved (compare-and-
+  // set, redone from a fresh read when a step saved first), audited as
+  // "rollout.<event>" by `actor`, the hub's hold updated (an aborted rollout
+  // keeps new targets on from_version) and the thread poked. Returns the
+  // rollout as saved. kFailedPrecondition "no rollout of <cert> is in
+  // progress" when none is active, or the controller's refusal (already
+  // paused, not paused, ...); the store's errors.
+  absl::StatusOr<store::RolloutRecord> Act(const std::string& certificate,
+                                           OperatorAction action,
+                                           const std::string& actor);
+
+  // Starts a rollback of `certificate` for `actor`
+  // (rollout_runner_rollback.cc): a rollout of kind rollback to version
+  // `to_version` — 0: the previous one (the active rollout's from_version,
+  // else the newest version before the one most served) — from the version
+  // most served (the active rollout's to_version while one runs, which it then
+  // supersedes). `expedite`: one wave of 100%, no bake, no windows. Returns the
+  // rollout as saved after its first step. kFailedPrecondition when nothing is
+  // served yet, there is no earlier version, the fleet already serves the
+  // target, or the controller refuses it (expired, revoked, not yet valid:
+  // audited as "rollout.refused"); kNotFound for an unknown version; the
+  // store's errors.
+  absl::StatusOr<store::RolloutRecord> Rollback(const std::string& certificate,
+                                                int64_t to_version,
+                                                bool expedite,
+                                                const std::string& actor);
+
  private:
+  // Stores the rollout `controller` just started (audited as
+  // "rollout.created" by its requester) and takes its first step.
+  absl::StatusOr<store::RolloutRecord> CreateAndStep(
+      const rollout::RolloutController& controller, absl::Time now);
   const rollout::RolloutPolicy& PolicyFor(const std::string& certificate);
   // One step of `record`, retried from a fresh read when another writer
   // saved it first (kAborted).
@@ -97,10 +135,11 @@ class RolloutRunner {
   void Deliver(const std::vector<rollout::DeliverAction>& deliveries);
   void AuditEvents(const std::string& certificate,
                    const std::vector<rollout::RolloutEvent>& events,
-                   const std::string& suffix = "");
+                   const std::string& suffix = "",
+                   const std::string& actor = "coordinator");
   void Audit(const std::string& certificate, const std::string& action,
              const std::string& detail, const std::string& result,
-             absl::Time at);
+             absl::Time at, const std::string& actor = "coordinator");
   void Loop();
 
   store::Store& store_;
