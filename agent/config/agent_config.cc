@@ -1,17 +1,13 @@
 #include "agent/config/agent_config.h"
 
-#include <unistd.h>
-
-#include <cerrno>
-#include <climits>
-#include <cstdlib>
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "agent/config/sections.h"
 #include "common/crypto/certificate.h"
+#include "common/status_macros.h"
 #include "common/yaml/addresses.h"
+#include "common/yaml/config_file.h"
 #include "common/yaml/diagnostics.h"
 #include "common/yaml/duration.h"
 #include "yaml-cpp/yaml.h"
@@ -26,13 +22,6 @@ using yaml::Reader;
 namespace {
 
 constexpr size_t kMaxLabelLength = 63;
-
-std::string DirName(const std::string& path) {
-  const size_t slash = path.find_last_of('/');
-  if (slash == std::string::npos) return "";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
 
 // "host:port" with a DNS host name or an IP literal ("[v6]:port"); the
 // normalized text, or "" after reporting.
@@ -255,36 +244,15 @@ const TargetSpec* AgentConfig::FindTarget(absl::string_view name) const {
 
 absl::StatusOr<AgentConfig> LoadAgentConfig(const std::string& path,
                                             Filesystem& fs) {
-  absl::StatusOr<std::string> text = fs.ReadFile(path);
-  if (!text.ok()) {
-    return absl::Status(
-        text.status().code(),
-        absl::StrCat("configuration file: ", text.status().message()));
-  }
-  // Relative paths inside the file are relative to the file: anchor them to
-  // an absolute directory.
-  std::string base_dir = DirName(path);
-  if (path.empty() || path.front() != '/') {
-    char cwd[PATH_MAX];
-    if (getcwd(cwd, sizeof cwd) == nullptr) {
-      return ErrnoStatus(errno, "getcwd for", path);
-    }
-    base_dir =
-        base_dir.empty() ? std::string(cwd) : absl::StrCat(cwd, "/", base_dir);
-  }
-  auto getenv = [](const std::string& name) -> std::optional<std::string> {
-    const char* value = std::getenv(name.c_str());
-    if (value == nullptr) return std::nullopt;
-    return std::string(value);
-  };
-  return Parse(*text, path, base_dir, fs, getenv);
+  ASSIGN_OR_RETURN(yaml::ConfigFile file, yaml::ReadConfigFile(path, fs));
+  return Parse(file.text, path, file.base_dir, fs, yaml::ProcessGetenv);
 }
 
 absl::StatusOr<AgentConfig> ParseAgentConfig(absl::string_view yaml_text,
                                              const std::string& source_name,
                                              Filesystem& fs,
                                              AgentGetenv getenv) {
-  return Parse(yaml_text, source_name, DirName(source_name), fs,
+  return Parse(yaml_text, source_name, yaml::ConfigDirName(source_name), fs,
                std::move(getenv));
 }
 

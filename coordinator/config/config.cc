@@ -1,12 +1,8 @@
 #include "coordinator/config/config.h"
 
-#include <unistd.h>
-
-#include <cerrno>
-#include <climits>
-#include <cstdlib>
-
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "common/yaml/config_file.h"
 #include "common/yaml/diagnostics.h"
 #include "common/yaml/yaml_reader.h"
 #include "coordinator/config/dns_names.h"
@@ -18,13 +14,6 @@ namespace certfleet::config {
 using namespace ::certfleet::yaml;  // NOLINT(build/namespaces)
 
 namespace {
-
-std::string DirName(const std::string& path) {
-  const size_t slash = path.find_last_of('/');
-  if (slash == std::string::npos) return "";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
 
 void ParseDocument(const YAML::Node& doc, internal::ParseContext& ctx,
                    CoordinatorConfig* cfg) {
@@ -43,10 +32,9 @@ void ParseDocument(const YAML::Node& doc, internal::ParseContext& ctx,
     return;
   }
   const Mapping root =
-      r.Map(r.Root(doc),
-            {"store", "key_encryption_key_file", "metrics", "scheduler", "dns",
-             "issuers", "dns_providers", "rollout", "certificates", "agents",
-             "admin"});
+      r.Map(r.Root(doc), {"store", "key_encryption_key_file", "metrics",
+                          "scheduler", "dns", "issuers", "dns_providers",
+                          "rollout", "certificates", "agents", "admin"});
   internal::ParseStore(ctx, root.Get("store"), &cfg->store);
   internal::ParseKeyEncryptionKeyFile(ctx, root.Get("key_encryption_key_file"),
                                       &cfg->key_encryption_key_file);
@@ -113,36 +101,15 @@ std::optional<ZoneMatch> CoordinatorConfig::FindZone(
 
 absl::StatusOr<CoordinatorConfig> LoadConfig(const std::string& path,
                                              Filesystem& fs) {
-  absl::StatusOr<std::string> text = fs.ReadFile(path);
-  if (!text.ok()) {
-    return absl::Status(
-        text.status().code(),
-        absl::StrCat("configuration file: ", text.status().message()));
-  }
-  // Relative paths inside the file are relative to the file, wherever the
-  // process runs from or later moves to: anchor them to an absolute dir.
-  std::string base_dir = DirName(path);
-  if (path.empty() || path.front() != '/') {
-    char cwd[PATH_MAX];
-    if (getcwd(cwd, sizeof cwd) == nullptr) {
-      return ErrnoStatus(errno, "getcwd for", path);
-    }
-    base_dir =
-        base_dir.empty() ? std::string(cwd) : absl::StrCat(cwd, "/", base_dir);
-  }
-  auto getenv = [](const std::string& name) -> std::optional<std::string> {
-    const char* value = std::getenv(name.c_str());
-    if (value == nullptr) return std::nullopt;
-    return std::string(value);
-  };
-  return Parse(*text, path, base_dir, fs, getenv);
+  ASSIGN_OR_RETURN(yaml::ConfigFile file, yaml::ReadConfigFile(path, fs));
+  return Parse(file.text, path, file.base_dir, fs, yaml::ProcessGetenv);
 }
 
 absl::StatusOr<CoordinatorConfig> ParseConfig(absl::string_view yaml_text,
                                               const std::string& source_name,
                                               Filesystem& fs,
                                               GetenvFunction getenv) {
-  return Parse(yaml_text, source_name, DirName(source_name), fs,
+  return Parse(yaml_text, source_name, yaml::ConfigDirName(source_name), fs,
                std::move(getenv));
 }
 

@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/flag_reader.h"
 #include "common/status_macros.h"
 #include "common/yaml/duration.h"
 #include "coordinator/config/labels.h"
@@ -196,22 +197,12 @@ absl::StatusOr<CtlArgs> ParseCtlArgs(const std::vector<std::string>& args,
   bool have_limit = false;
   std::string labels_text;
   std::optional<std::string> to_text;
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string flag = args[i];
-    std::optional<std::string> inline_value;
-    if (absl::StartsWith(flag, "--") && flag.find('=') != std::string::npos) {
-      inline_value = flag.substr(flag.find('=') + 1);
-      flag = flag.substr(0, flag.find('='));
-    }
+  FlagReader flags(args);
+  while (flags.Next()) {
+    const std::string& flag = flags.flag();
     std::string v;
     auto value = [&]() -> absl::Status {
-      if (inline_value.has_value()) {
-        v = *inline_value;
-      } else if (i + 1 < args.size()) {
-        v = args[++i];
-      } else {
-        return absl::InvalidArgumentError(absl::StrCat(flag, " needs a value"));
-      }
+      ASSIGN_OR_RETURN(v, flags.Value());
       return absl::OkStatus();
     };
     if (flag == "--coordinator") {
@@ -272,9 +263,9 @@ absl::StatusOr<CtlArgs> ParseCtlArgs(const std::vector<std::string>& args,
     } else if (absl::StartsWith(flag, "-") && flag != "-h" &&
                flag != "--help" && flag != "--version") {
       return absl::InvalidArgumentError(
-          absl::StrCat("unknown flag \"", args[i], "\""));
+          absl::StrCat("unknown flag \"", flags.arg(), "\""));
     } else {
-      words.push_back(args[i]);
+      words.push_back(flags.arg());
     }
   }
   RETURN_IF_ERROR(ReadCommand(words, &out));
