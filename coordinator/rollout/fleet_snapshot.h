@@ -28,6 +28,9 @@ struct HostSnapshot {
   std::string pool;
   bool online = false;  // the agent holds a session with the coordinator
   std::string installed_version_id;  // "<certificate>/<n>"; "" = none
+  // The version last sent to it ("" = none): differs from the installed one
+  // while a delivery is in flight.
+  std::string desired_version_id;
   bool healthy = false;              // as last reported
   // The last failed delivery ("" after a success) and the version it was
   // for: a rejection counts against a rollout only when it is for the

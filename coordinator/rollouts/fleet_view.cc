@@ -52,6 +52,7 @@ absl::StatusOr<rollout::FleetSnapshot> BuildFleetSnapshot(
     }
     h.online = connected.count(s.agent_id) > 0;
     h.installed_version_id = s.installed_version_id;
+    h.desired_version_id = s.desired_version_id;
     h.healthy = s.healthy;
     h.last_error = s.last_error;
     h.last_error_version_id = s.last_error_version_id;
@@ -79,23 +80,30 @@ absl::StatusOr<rollout::FleetSnapshot> BuildFleetSnapshot(
 
 std::string MostServedVersion(const rollout::FleetSnapshot& fleet,
                               const std::string& certificate, int64_t below) {
-  std::map<int64_t, int> hosts_by_version;
-  for (const rollout::HostSnapshot& h : fleet.hosts) {
-    absl::StatusOr<std::pair<std::string, int64_t>> parsed =
-        agentapi::ParseVersionId(h.installed_version_id);
-    if (!parsed.ok() || parsed->first != certificate) continue;
-    if (parsed->second >= below) continue;
-    ++hosts_by_version[parsed->second];
-  }
-  int64_t best = 0;
-  int best_hosts = 0;
-  for (const auto& [version, hosts] : hosts_by_version) {
-    if (hosts >= best_hosts) {  // ascending: a tie goes to the newer
-      best = version;
-      best_hosts = hosts;
+  // Versions confirmed installed count; only when none is, versions on
+  // their way (a first version still being delivered) do, so that a
+  // version stored meanwhile is rolled out rather than sent to everyone.
+  for (const bool in_flight : {false, true}) {
+    std::map<int64_t, int> hosts_by_version;
+    for (const rollout::HostSnapshot& h : fleet.hosts) {
+      absl::StatusOr<std::pair<std::string, int64_t>> parsed =
+          agentapi::ParseVersionId(in_flight ? h.desired_version_id
+                                             : h.installed_version_id);
+      if (!parsed.ok() || parsed->first != certificate) continue;
+      if (parsed->second >= below) continue;
+      ++hosts_by_version[parsed->second];
     }
+    int64_t best = 0;
+    int best_hosts = 0;
+    for (const auto& [version, hosts] : hosts_by_version) {
+      if (hosts >= best_hosts) {  // ascending: a tie goes to the newer
+        best = version;
+        best_hosts = hosts;
+      }
+    }
+    if (best_hosts > 0) return agentapi::VersionId(certificate, best);
   }
-  return best_hosts == 0 ? "" : agentapi::VersionId(certificate, best);
+  return "";
 }
 
 }  // namespace certfleet::rollouts

@@ -37,7 +37,8 @@ absl::StatusOr<rollout::FleetSnapshot> BuildFleetSnapshot(
     const std::set<std::string>& connected);
 
 // The version of `certificate` served by the most hosts among those numbered
-// below `below` (ties: the newer); "" when no host serves one.
+// below `below` (ties: the newer); when no host serves one, the one most
+// being delivered (sent, not yet confirmed); "" when there is neither.
 std::string MostServedVersion(const rollout::FleetSnapshot& fleet,
                               const std::string& certificate, int64_t below);
 

@@ -1,13 +1,17 @@
+#include <thread>
+
 #include "common/backoff.h"
 #include "common/clock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/fake_clock.h"
+#include "tests/testing/shifted_clock.h"
 #include "tests/testing/status_matchers.h"
 
 namespace certfleet {
 namespace {
 
 using ::certfleet::testing::FakeClock;
+using ::certfleet::testing::ShiftedClock;
 using ::certfleet::testing::StatusIs;
 
 TEST(BackoffTest, GrowsToTheCapWithJitterInsideBounds) {
@@ -66,6 +70,33 @@ TEST(SystemClockTest, CancellationWakesASleeper) {
               StatusIs(absl::StatusCode::kCancelled));
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));
   t.join();
+}
+
+// The integration tests' clock: real time, moved forward on demand; a shift
+// past a sleeper's wake-up time wakes it (rather than sleeping hours).
+TEST(ShiftedClockTest, ShiftMovesNowAndWakesSleepers) {
+  ShiftedClock clock;
+  const absl::Time before = clock.Now();
+  EXPECT_LE(absl::AbsDuration(before - absl::Now()), absl::Seconds(1));
+  clock.Shift(absl::Hours(2));
+  EXPECT_GE(clock.Now() - before, absl::Hours(2));
+  clock.Shift(-absl::Hours(1));  // ignored: never backward
+  EXPECT_GE(clock.Now() - before, absl::Hours(2));
+
+  std::thread shifter([&] {
+    absl::SleepFor(absl::Milliseconds(100));
+    clock.Shift(absl::Hours(1));
+  });
+  const absl::Time start = absl::Now();
+  EXPECT_OK(clock.SleepUntil(clock.Now() + absl::Minutes(30),
+                             Context::Background()));
+  shifter.join();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  // A deadline (real time) still ends a sleep.
+  EXPECT_THAT(clock.SleepFor(absl::Hours(1),
+                             Context::Background().WithDeadline(
+                                 absl::Now() + absl::Milliseconds(50))),
+              StatusIs(absl::StatusCode::kDeadlineExceeded));
 }
 
 }  // namespace

@@ -70,6 +70,20 @@ TEST_F(RolloutRunnerTest, FirstVersionIsDeliveredToEveryAgentDirectly) {
   EXPECT_THAT(f_.AuditActions(), IsEmpty());
 }
 
+// web/2 stored while web/1 is still on its way to everyone (sent, nobody
+// confirmed yet): rolled out from web/1, not sent to everyone as if first.
+TEST_F(RolloutRunnerTest, VersionStoredWhileTheFirstIsInFlightIsRolledOut) {
+  f_.AddVersion();
+  ASSERT_OK(f_.runner->OnVersionStored("web", 1));
+  f_.parts.hub->Flush();
+  ASSERT_EQ(f_.Received("web/1"), AllAgents());
+  const int canary = StartSecondVersion();
+  ASSERT_GE(canary, 0);
+  store::RolloutRecord r = f_.Active();
+  EXPECT_EQ(r.from_version, "web/1");
+  EXPECT_EQ(r.to_version, "web/2");
+}
+
 TEST_F(RolloutRunnerTest, SecondVersionGoesToTheCanaryThenWaveByWave) {
   ServeFirstVersion();
   const int canary = StartSecondVersion();

@@ -1,0 +1,431 @@
+#include "tests/fleet_rollout/rollout_lab.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "agent/client/identity.h"
+#include "common/filesystem.h"
+#include "common/status_macros.h"
+#include "coordinator/issuance/issuer.h"
+#include "gtest/gtest.h"
+#include "tests/agent_web/agent_web_support.h"
+#include "tests/crypto/test_certs.h"
+#include "tests/harness/tls_probe.h"
+
+namespace certfleet::fleet_rollout {
+namespace {
+
+// The CA of every version the lab publishes and of the placeholders.
+const crypto::testing::TestCa& Issuer() {
+  static const auto* ca = new crypto::testing::TestCa(
+      crypto::testing::TestCa::Create("Fleet Rollout Test"));
+  return *ca;
+}
+
+config::CertificateConfig WebCertificate(rollout::RolloutPolicy policy) {
+  config::CertificateConfig c;
+  c.name = kCertificate;
+  c.names = {kServerName};
+  c.issuer = "test";
+  c.targets = {{.agent_labels = {{"role", "web"}}, .target = "www"}};
+  c.rollout = std::move(policy);
+  return c;
+}
+
+absl::Status WriteText(const std::string& path, const std::string& text,
+                       mode_t mode = 0644) {
+  LocalFilesystem fs;
+  RETURN_IF_ERROR(fs.WriteFileAtomic(path, text, mode));
+  return absl::OkStatus();
+}
+
+absl::Status MakeDir(const std::string& path) {
+  if (mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
+    return absl::InternalError(absl::StrCat("mkdir ", path));
+  }
+  return absl::OkStatus();
+}
+
+std::string Quoted(const std::string& s) { return absl::StrCat("\"", s, "\""); }
+
+std::string FileTail(const std::string& path, size_t max_bytes) {
+  LocalFilesystem fs;
+  absl::StatusOr<std::string> text = fs.ReadFile(path);
+  if (!text.ok()) return "";
+  return text->size() <= max_bytes ? *text
+                                   : text->substr(text->size() - max_bytes);
+}
+
+}  // namespace
+
+RolloutLab::RolloutLab(rollout::RolloutPolicy policy)
+    : certificates_({WebCertificate(std::move(policy))}),
+      assignments_(certificates_) {}
+
+absl::StatusOr<std::unique_ptr<RolloutLab>> RolloutLab::Start(
+    rollout::RolloutPolicy policy) {
+  std::unique_ptr<RolloutLab> lab(new RolloutLab(std::move(policy)));
+  RETURN_IF_ERROR(lab->StartCoordinator());
+  RETURN_IF_ERROR(lab->EnrollAgents());
+  RETURN_IF_ERROR(lab->StartFleet());
+  RETURN_IF_ERROR(lab->WaitForFirstVersion());
+  return lab;
+}
+
+RolloutLab::~RolloutLab() {
+  for (LabAgent& a : agents_) a.process.reset();
+  for (LabAgent& a : agents_) a.nginx.reset();
+  StopCoordinator();
+  if (::testing::Test::HasFailure()) {
+    tmp_.Keep();
+    fprintf(stderr, "rollout lab kept in %s\n", tmp_.path().c_str());
+  }
+}
+
+absl::Status RolloutLab::StartCoordinator() {
+  LocalFilesystem fs;
+  if (!kek_.has_value()) {
+    ASSIGN_OR_RETURN(crypto::Kek kek,
+                     crypto::Kek::LoadOrCreate(tmp_.File("kek"), fs));
+    kek_.emplace(std::move(kek));
+  }
+  ASSIGN_OR_RETURN(store_, store::SqliteStore::Open(tmp_.File("store.db")));
+  ASSIGN_OR_RETURN(ca_, fleet::InternalCa::LoadOrCreate(*store_, *kek_, clock_));
+  tokens_ = std::make_unique<fleet::BootstrapTokens>(*store_, clock_);
+  enrollment_ = std::make_unique<fleet::EnrollmentService>(
+      *store_, *ca_, *tokens_, clock_,
+      fleet::EnrollmentOptions{.identity_lifetime = absl::Hours(24)});
+  hub_ = std::make_unique<agentapi::AgentHub>(
+      *store_, *kek_, assignments_, *enrollment_, ca_->ca_pem(), clock_);
+  // Steps every 250 ms (2 s in production) so bakes of a second end on
+  // time; agent reports poke it anyway.
+  runner_ = std::make_unique<rollouts::RolloutRunner>(
+      *store_, *hub_, certificates_, assignments_, clock_,
+      rollouts::RolloutRunnerOptions{.interval = absl::Milliseconds(250)});
+  RETURN_IF_ERROR(runner_->Resume());
+  hub_->SetReportListener([runner = runner_.get()] { runner->Poke(); });
+  runner_->Start();
+  ASSIGN_OR_RETURN(server_, agentapi::AgentServer::Start(
+                                {.listen = absl::StrCat("127.0.0.1:", port_),
+                                 .server_names = {"127.0.0.1"}},
+                                *ca_, *enrollment_, *hub_));
+  port_ = server_->port();
+  return absl::OkStatus();
+}
+
+void RolloutLab::StopCoordinator() {
+  // The order of Coordinator's destructor: streams, the runner's thread,
+  // the hub, then what they used.
+  if (server_) server_->Shutdown(absl::ZeroDuration());
+  server_.reset();
+  if (runner_) runner_->Stop();
+  hub_.reset();
+  runner_.reset();
+  enrollment_.reset();
+  tokens_.reset();
+  ca_.reset();
+  store_.reset();
+}
+
+absl::StatusOr<LabVersion> RolloutLab::Publish(absl::Duration lifetime) {
+  const absl::Time now = clock_.Now();
+  const crypto::testing::IssuedCert leaf = Issuer().IssueLeaf(
+      {.dns_names = {kServerName},
+       .not_before = now - absl::Hours(1),
+       .not_after = now + lifetime,
+       .serial_hex = absl::StrFormat("5e%04x", next_serial_++)});
+  ASSIGN_OR_RETURN(std::string key_pem, leaf.key.ToPem());
+  ASSIGN_OR_RETURN(
+      std::string sealed,
+      kek_->Seal(key_pem, issuance::CertificateKeyAad(kCertificate)));
+  store::VersionRecord v{.cert_name = kCertificate,
+                         .issuer = "test",
+                         .names = {kServerName},
+                         .key_type = "ec256",
+                         .serial_hex = leaf.cert.SerialHex(),
+                         .not_before = leaf.cert.NotBefore(),
+                         .not_after = leaf.cert.NotAfter(),
+                         .leaf_pem = leaf.cert.ToPem(),
+                         .chain_pem = Issuer().intermediate().ToPem(),
+                         .key_sealed = std::move(sealed),
+                         .created_at = now};
+  ASSIGN_OR_RETURN(const int64_t number, store_->AddVersion(v));
+  RETURN_IF_ERROR(runner_->OnVersionStored(kCertificate, number));
+  return LabVersion{number, agentapi::VersionId(kCertificate, number),
+                    leaf.cert.SerialHex()};
+}
+
+absl::StatusOr<store::RolloutRecord> RolloutLab::LatestRollout() {
+  ASSIGN_OR_RETURN(std::vector<store::RolloutRecord> all,
+                   store_->ListRollouts(
+                       {.certificate = kCertificate, .limit = 1}));
+  if (all.empty()) return absl::NotFoundError("no rollout of web yet");
+  return all.front();
+}
+
+absl::StatusOr<rollout::RolloutState> RolloutLab::LatestState() {
+  ASSIGN_OR_RETURN(store::RolloutRecord r, LatestRollout());
+  return rollout::RolloutStateFromJson(r.state_json);
+}
+
+absl::Status RolloutLab::WaitForState(
+    const std::function<bool(const rollout::RolloutState&)>& condition,
+    const std::string& what, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  std::string last = "no rollout";
+  while (absl::Now() < deadline) {
+    absl::StatusOr<store::RolloutRecord> r = LatestRollout();
+    if (r.ok()) {
+      last = r->state_json;
+      absl::StatusOr<rollout::RolloutState> s =
+          rollout::RolloutStateFromJson(r->state_json);
+      if (s.ok() && condition(*s)) return absl::OkStatus();
+    }
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return absl::DeadlineExceededError(
+      absl::StrCat("rollout not ", what, " within ",
+                   absl::FormatDuration(timeout), "; last state: ", last,
+                   "\nagents:\n", AgentLogs()));
+}
+
+absl::Status RolloutLab::WaitForPhase(const std::string& phase,
+                                      absl::Duration timeout) {
+  return WaitForState(
+      [&](const rollout::RolloutState& s) {
+        return rollout::PhaseName(s.phase) == phase;
+      },
+      phase, timeout);
+}
+
+absl::Status RolloutLab::WriteAgentConfig(LabAgent& agent) const {
+  std::vector<std::string> reload = {tmp_.File("reload.sh"),
+                                     agent.dir + "/reload.log"};
+  if (agent.nginx) {
+    for (const std::string& arg : agent.nginx->ReloadCommand()) {
+      reload.push_back(arg);
+    }
+  } else {
+    reload.push_back("/bin/true");
+  }
+  std::vector<std::string> quoted;
+  for (const std::string& arg : reload) quoted.push_back(Quoted(arg));
+  std::string yaml = absl::StrCat(
+      "coordinators: [\"127.0.0.1:", port_, "\"]\n",
+      "coordinator_ca: ", Quoted(tmp_.File("coordinator-ca.pem")), "\n",
+      "identity_dir: ", Quoted(agent.dir + "/identity"), "\n",
+      "reconnect: {initial: 100ms, max: 500ms}\n",
+      "targets:\n",
+      "  - name: www\n",
+      "    directory: ", Quoted(agent.target_dir), "\n",
+      "    require_names: [", kServerName, "]\n",
+      "    files:\n",
+      "      - {path: fullchain.pem, format: fullchain}\n",
+      "      - {path: key.pem, format: key}\n",
+      "    reload: {command: [", absl::StrJoin(quoted, ", "),
+      "], timeout: 10s}\n",
+      "    grace: 0s\n");
+  if (agent.nginx) {
+    absl::StrAppend(&yaml, "    health:\n      - tls: {address: \"",
+                    agent.nginx->address(), "\", server_name: ", kServerName,
+                    "}\n    health_timeout: 10s\n");
+  }
+  return WriteText(agent.dir + "/agent.yaml", yaml);
+}
+
+absl::Status RolloutLab::EnrollAgents() {
+  RETURN_IF_ERROR(WriteText(tmp_.File("coordinator-ca.pem"), ca_->ca_pem()));
+  RETURN_IF_ERROR(WriteText(tmp_.File("reload.sh"), ReloadScript(), 0755));
+  LocalFilesystem fs;
+  for (int slot = 0; slot < kAgents; ++slot) {
+    LabAgent a;
+    a.slot = slot;
+    a.pool = absl::StrCat("p", slot % kPools);
+    a.dir = tmp_.File(absl::StrCat("agent-", slot));
+    a.target_dir = a.dir + "/www";
+    RETURN_IF_ERROR(MakeDir(a.dir));
+    RETURN_IF_ERROR(WriteAgentConfig(a));
+    ASSIGN_OR_RETURN(std::string token,
+                     tokens_->Create({{"role", "web"}, {"pool", a.pool}},
+                                     absl::Hours(1), "fleet rollout test"));
+    RETURN_IF_ERROR(harness::RunTool({CERTFLEET_AGENT_BINARY, "enroll",
+                                      "--config", a.dir + "/agent.yaml",
+                                      "--token", token})
+                        .status());
+    agent::IdentityStore identities(a.dir + "/identity", fs);
+    ASSIGN_OR_RETURN(agent::Identity id, identities.Load());
+    a.agent_id = id.agent_id;
+    agents_.push_back(std::move(a));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RolloutLab::StartFleet() {
+  // The lowest agent ids of each pool get an nginx: the first wave takes
+  // the lowest id of p0 (wave_plan.h), so the canary is always one.
+  std::map<std::string, std::vector<LabAgent*>> pools;
+  for (LabAgent& a : agents_) pools[a.pool].push_back(&a);
+  std::vector<LabAgent*> with_nginx;
+  std::vector<harness::NginxOptions> options;
+  for (auto& [pool, members] : pools) {
+    std::sort(members.begin(), members.end(),
+              [](const LabAgent* x, const LabAgent* y) {
+                return x->agent_id < y->agent_id;
+              });
+    for (int i = 0; i < kNginxPerPool; ++i) {
+      LabAgent& a = *members[i];
+      // What the server was configured with before certfleet: the agent
+      // adopts these files at its first install.
+      RETURN_IF_ERROR(MakeDir(a.target_dir));
+      const crypto::testing::IssuedCert placeholder = Issuer().IssueLeaf(
+          {.dns_names = {kServerName},
+           .not_before = absl::Now() - absl::Hours(1),
+           .not_after = absl::Now() + absl::Hours(24 * 30)});
+      ASSIGN_OR_RETURN(std::string key_pem, placeholder.key.ToPem());
+      RETURN_IF_ERROR(WriteText(a.target_dir + "/fullchain.pem",
+                                Issuer().ChainPem(placeholder.cert)));
+      RETURN_IF_ERROR(WriteText(a.target_dir + "/key.pem", key_pem, 0600));
+      with_nginx.push_back(&a);
+      options.push_back({.cert_path = a.target_dir + "/fullchain.pem",
+                         .key_path = a.target_dir + "/key.pem",
+                         .server_name = kServerName});
+    }
+  }
+  ASSIGN_OR_RETURN(std::vector<std::unique_ptr<harness::NginxServer>> nginx,
+                   harness::NginxServer::StartMany(std::move(options)));
+  for (size_t i = 0; i < nginx.size(); ++i) {
+    with_nginx[i]->nginx = std::move(nginx[i]);
+  }
+  for (LabAgent& a : agents_) {
+    RETURN_IF_ERROR(WriteAgentConfig(a));
+    ASSIGN_OR_RETURN(
+        a.process,
+        harness::ServerProcess::Start(
+            {.name = absl::StrCat("certfleet-agent ", a.slot),
+             .argv = {CERTFLEET_AGENT_BINARY, "run", "--config",
+                      a.dir + "/agent.yaml", "--log-level", "debug"},
+             .log_path = a.dir + "/agent.log"}));
+  }
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (hub_->connected() < agents_.size()) {
+    if (absl::Now() > deadline) {
+      return absl::DeadlineExceededError(
+          absl::StrCat(hub_->connected(), " of ", agents_.size(),
+                       " agents connected within 30 s\n", AgentLogs()));
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RolloutLab::WaitForFirstVersion() {
+  ASSIGN_OR_RETURN(LabVersion v1, Publish());
+  RETURN_IF_ERROR(WaitAllServe(v1.serial, absl::Seconds(30)));
+  // And the coordinator knows it: every agent has reported it healthy.
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (true) {
+    ASSIGN_OR_RETURN(std::vector<store::TargetStateRecord> states,
+                     store_->ListAllTargetStates());
+    size_t healthy = 0;
+    for (const store::TargetStateRecord& s : states) {
+      if (s.installed_version_id == v1.version_id && s.healthy) ++healthy;
+    }
+    if (healthy == agents_.size()) return absl::OkStatus();
+    if (absl::Now() > deadline) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          healthy, " of ", agents_.size(), " agents reported ",
+          v1.version_id, " healthy within 30 s\n", AgentLogs()));
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+}
+
+int RolloutLab::CanarySlot() const {
+  int best = -1;
+  for (const LabAgent& a : agents_) {
+    if (a.pool != "p0") continue;
+    if (best < 0 || a.agent_id < agents_[best].agent_id) best = a.slot;
+  }
+  return best;
+}
+
+int RolloutLab::SlotOf(const std::string& agent_id) const {
+  for (const LabAgent& a : agents_) {
+    if (a.agent_id == agent_id) return a.slot;
+  }
+  return -1;
+}
+
+absl::StatusOr<std::string> RolloutLab::Served(int slot) const {
+  const LabAgent& a = agents_[slot];
+  if (a.nginx) {
+    ASSIGN_OR_RETURN(harness::ServedCertificate served,
+                     harness::ProbeTls(a.nginx->address(), kServerName,
+                                       absl::Seconds(2)));
+    return served.serial_hex;
+  }
+  return agent::web_testing::MatchingSerial(a.target_dir + "/key.pem",
+                                            a.target_dir + "/fullchain.pem");
+}
+
+absl::Status RolloutLab::WaitAllServe(const std::string& serial,
+                                      absl::Duration timeout) const {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (true) {
+    std::string who;
+    bool all = true;
+    for (const LabAgent& a : agents_) {
+      absl::StatusOr<std::string> s = Served(a.slot);
+      const std::string got = s.ok() ? *s : s.status().ToString();
+      if (got != serial) all = false;
+      absl::StrAppend(&who, "  slot ", a.slot, " (", a.pool,
+                      a.nginx ? ", nginx" : "", "): ", got, "\n");
+    }
+    if (all) return absl::OkStatus();
+    if (absl::Now() > deadline) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("not every agent serves ", serial, " within ",
+                       absl::FormatDuration(timeout), ":\n", who,
+                       "agents:\n", AgentLogs()));
+    }
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+}
+
+std::vector<ReloadSpan> RolloutLab::Reloads() const {
+  std::vector<ReloadSpan> all;
+  LocalFilesystem fs;
+  for (const LabAgent& a : agents_) {
+    absl::StatusOr<std::string> text = fs.ReadFile(a.dir + "/reload.log");
+    if (!text.ok()) continue;
+    for (ReloadSpan& s : ParseReloadLog(*text, a.slot, a.pool)) {
+      all.push_back(std::move(s));
+    }
+  }
+  std::sort(all.begin(), all.end(),
+            [](const ReloadSpan& x, const ReloadSpan& y) {
+              return x.begin < y.begin;
+            });
+  return all;
+}
+
+std::string RolloutLab::CurrentLink(int slot) const {
+  return agent::web_testing::ReadLink(agents_[slot].target_dir + "/current");
+}
+
+std::string RolloutLab::AgentLogs() const {
+  std::string out;
+  for (const LabAgent& a : agents_) {
+    absl::StrAppend(&out, "--- agent slot ", a.slot, " (", a.agent_id, ")\n",
+                    FileTail(a.dir + "/agent.log", 600), "\n");
+  }
+  return out;
+}
+
+}  // namespace certfleet::fleet_rollout
