@@ -11,15 +11,26 @@
 #include "coordinator/config/labels.h"
 
 namespace certfleet::adminapi {
+namespace {
+
+// `agent`'s connected and connected_since from `connected`.
+void SetConnected(const std::map<std::string, absl::Time>& connected,
+                  v1::AgentInfo* agent) {
+  auto it = connected.find(agent->id());
+  agent->set_connected(it != connected.end());
+  if (it != connected.end()) {
+    SetTimestamp(it->second, agent->mutable_connected_since());
+  }
+}
+
+}  // namespace
 
 AdminBackend::AdminBackend(store::Store& store, fleet::BootstrapTokens& tokens,
-                           Clock& clock, AdminBackendOptions options,
-                           std::function<size_t()> connected_agents)
+                           Clock& clock, AdminBackendOptions options)
     : store_(store),
       tokens_(tokens),
       clock_(clock),
-      options_(std::move(options)),
-      connected_agents_(std::move(connected_agents)) {}
+      options_(std::move(options)) {}
 
 const config::CertificateConfig* AdminBackend::FindConfigured(
     const std::string& name) const {
@@ -71,11 +82,18 @@ absl::StatusOr<v1::GetStatusResponse> AdminBackend::GetStatus(
     }
   }
   out.set_agents(static_cast<int32_t>(agents.size()));
-  out.set_agent_service(connected_agents_ != nullptr);
-  if (connected_agents_) {
-    out.set_agents_connected(static_cast<int32_t>(connected_agents_()));
+  if (options_.connected_agents) {
+    out.set_agent_service(true);
+    out.set_agents_connected(
+        static_cast<int32_t>(options_.connected_agents().size()));
   }
   return out;
+}
+
+std::map<std::string, absl::Time> AdminBackend::ConnectedNow()
+    const {
+  if (options_.connected_agents) return options_.connected_agents();
+  return std::map<std::string, absl::Time>();
 }
 
 absl::StatusOr<v1::ListCertificatesResponse> AdminBackend::ListCertificates() {
@@ -141,9 +159,12 @@ absl::StatusOr<v1::ListAgentsResponse> AdminBackend::ListAgents() {
   for (store::TargetStateRecord& t : all) {
     by_agent[t.agent_id].push_back(std::move(t));
   }
+  const std::map<std::string, absl::Time> connected = ConnectedNow();
   v1::ListAgentsResponse out;
   for (const store::AgentRecord& agent : agents) {
-    *out.add_agents() = AgentToProto(agent, by_agent[agent.id]);
+    v1::AgentInfo* info = out.add_agents();
+    *info = AgentToProto(agent, by_agent[agent.id]);
+    SetConnected(connected, info);
   }
   return out;
 }
@@ -160,6 +181,7 @@ absl::StatusOr<v1::GetAgentResponse> AdminBackend::GetAgent(
   }
   v1::GetAgentResponse out;
   ASSIGN_OR_RETURN(*out.mutable_agent(), DescribeAgent(*agent));
+  SetConnected(ConnectedNow(), out.mutable_agent());
   return out;
 }
 

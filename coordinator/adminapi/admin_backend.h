@@ -8,8 +8,9 @@
 //   AdminBackend backend(store, tokens, clock,
 //                        {.certificates = config.certificates,
 //                         .default_token_ttl =
-//                         config.agents.default_token_ttl},
-//                        [&hub] { return hub.connected(); });
+//                         config.agents.default_token_ttl,
+//                         .connected_agents =
+//                             [&hub] { return hub.ConnectedSince(); }});
 //   ASSIGN_OR_RETURN(v1::ListCertificatesResponse certs,
 //                    backend.ListCertificates());
 #ifndef CERTFLEET_COORDINATOR_ADMINAPI_ADMIN_BACKEND_H_
@@ -17,6 +18,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,6 +51,11 @@ using RollbackFn = std::function<absl::StatusOr<store::RolloutRecord>(
     const std::string& certificate, int64_t to_version, bool expedite,
     const std::string& actor)>;
 
+// The agents holding a stream to this coordinator right now, each with when
+// that stream opened (the coordinator wires agentapi::AgentHub::
+// ConnectedSince here). Must be thread-safe and must not block for long.
+using ConnectedAgentsFn = std::function<std::map<std::string, absl::Time>()>;
+
 struct AdminBackendOptions {
   // The configured certificates (their names and issuers).
   std::vector<config::CertificateConfig> certificates;
@@ -63,6 +71,9 @@ struct AdminBackendOptions {
   RolloutCommandFn rollout_command;
   // Rollback; empty when this coordinator runs no rollouts.
   RollbackFn rollback;
+  // Which agents are connected; empty when this coordinator runs no agent
+  // service (then every agent is reported not connected).
+  ConnectedAgentsFn connected_agents;
 };
 
 // ListAudit without a limit returns at most this many records.
@@ -70,12 +81,10 @@ inline constexpr int kDefaultAuditLimit = 1000;
 
 class AdminBackend {
  public:
-  // `connected_agents` counts the agents holding a stream right now; empty
-  // when this coordinator runs no agent service. All references must
-  // outlive the backend. Safe for concurrent use (the store is).
+  // All references must outlive the backend. Safe for concurrent use (the
+  // store is).
   AdminBackend(store::Store& store, fleet::BootstrapTokens& tokens,
-               Clock& clock, AdminBackendOptions options,
-               std::function<size_t()> connected_agents = nullptr);
+               Clock& clock, AdminBackendOptions options);
 
   // Every method fails only with the store's errors, except where said.
   absl::StatusOr<v1::GetStatusResponse> GetStatus(const std::string& caller);
@@ -86,6 +95,8 @@ class AdminBackend {
   // when it is neither configured nor has versions.
   absl::StatusOr<v1::GetCertificateResponse> GetCertificate(
       const v1::GetCertificateRequest& request);
+  // Every enrolled agent, with whether it is connected now (see
+  // AdminBackendOptions::connected_agents).
   absl::StatusOr<v1::ListAgentsResponse> ListAgents();
   // kInvalidArgument for an empty id; kNotFound "no agent <id>".
   absl::StatusOr<v1::GetAgentResponse> GetAgent(
@@ -136,6 +147,9 @@ class AdminBackend {
   absl::StatusOr<v1::CertificateSummary> Summarize(
       const std::string& name, const config::CertificateConfig* configured);
   absl::StatusOr<v1::AgentInfo> DescribeAgent(const store::AgentRecord& agent);
+  // The agents connected now and since when (none without an agent
+  // service).
+  std::map<std::string, absl::Time> ConnectedNow() const;
   absl::StatusOr<v1::GetRolloutResponse> RolloutToProto(
       const store::RolloutRecord& record);
 
@@ -143,7 +157,6 @@ class AdminBackend {
   fleet::BootstrapTokens& tokens_;
   Clock& clock_;
   const AdminBackendOptions options_;
-  const std::function<size_t()> connected_agents_;
 };
 
 }  // namespace certfleet::adminapi

@@ -38,6 +38,7 @@ absl::StatusOr<v1::GetRolloutResponse> AdminBackend::RolloutToProto(
   v1::GetRolloutResponse out;
   v1::RolloutInfo& r = *out.mutable_rollout();
   r.set_id(record.id);
+  r.set_revision(record.revision);
   r.set_certificate(record.certificate);
   r.set_kind(std::string(rollout::RolloutKindName(state.kind)));
   r.set_from_version(state.from_version);

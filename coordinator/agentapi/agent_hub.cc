@@ -100,15 +100,24 @@ size_t AgentHub::connected() const {
 
 std::set<std::string> AgentHub::ConnectedAgents() const {
   absl::MutexLock lock(&mu_);
-  return connected_ids_;
+  std::set<std::string> out;
+  for (const auto& [id, since] : connected_since_) out.insert(id);
+  return out;
+}
+
+std::map<std::string, absl::Time> AgentHub::ConnectedSince() const {
+  absl::MutexLock lock(&mu_);
+  return connected_since_;
 }
 
 void AgentHub::UpdateConnected() {
   {
     absl::MutexLock lock(&mu_);
     connected_ = agents_.size();
-    connected_ids_.clear();
-    for (const auto& [id, agent] : agents_) connected_ids_.insert(id);
+    connected_since_.clear();
+    for (const auto& [id, agent] : agents_) {
+      connected_since_[id] = agent.attached_at;
+    }
   }
   if (observer_) observer_->OnConnectedAgents(agents_.size());
 }
@@ -153,8 +162,9 @@ void AgentHub::Attach(const std::string& agent_id,
         agent.states[s.target] = std::move(s);
       }
     }
+    agent.attached_at = clock_.Now();
     store::AgentRecord updated = **record;
-    updated.last_seen_at = clock_.Now();
+    updated.last_seen_at = agent.attached_at;
     if (absl::Status s = store_.PutAgent(updated); !s.ok()) {
       CF_LOG_WARN("agent %s: cannot record last seen: %s", agent_id,
                   s.ToString());

@@ -36,6 +36,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "certfleet/v1/agent.pb.h"
 #include "common/clock.h"
 #include "common/crypto/kek.h"
@@ -113,6 +114,10 @@ class AgentHub {
   void SetReportListener(std::function<void()> listener);
   // The agents holding a stream now. Thread-safe.
   std::set<std::string> ConnectedAgents() const;
+  // The same agents, each with when its current stream was attached (the
+  // hub's clock; also stored as the agent's last_seen_at). Thread-safe; a
+  // copy taken under the hub's lock (admin queries).
+  std::map<std::string, absl::Time> ConnectedSince() const;
 
   // Waits until every posted task ran (tests, benchmarks).
   void Flush();
@@ -125,6 +130,7 @@ class AgentHub {
   };
   struct Agent {
     std::shared_ptr<AgentChannel> channel;
+    absl::Time attached_at;
     std::map<std::string, std::string> labels;
     std::set<std::string> targets;                 // reported
     std::map<std::string, std::string> installed;  // target → version id
@@ -186,7 +192,8 @@ class AgentHub {
   mutable absl::Mutex mu_;
   std::deque<std::function<void()>> tasks_ ABSL_GUARDED_BY(mu_);
   size_t connected_ ABSL_GUARDED_BY(mu_) = 0;
-  std::set<std::string> connected_ids_ ABSL_GUARDED_BY(mu_);
+  // Connected agent → when its stream was attached.
+  std::map<std::string, absl::Time> connected_since_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool busy_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;

@@ -121,8 +121,8 @@ adminapi::RollbackFn RollbackOf(rollouts::RolloutRunner* runner) {
 }  // namespace
 
 absl::Status Coordinator::StartAdminService() {
-  std::function<size_t()> connected;
-  if (hub_) connected = [hub = hub_.get()] { return hub->connected(); };
+  adminapi::ConnectedAgentsFn connected;
+  if (hub_) connected = [hub = hub_.get()] { return hub->ConnectedSince(); };
   admin_backend_ = std::make_unique<adminapi::AdminBackend>(
       *store_, *tokens_, clock_,
       adminapi::AdminBackendOptions{
@@ -130,8 +130,8 @@ absl::Status Coordinator::StartAdminService() {
           .default_token_ttl = config_.agents.default_token_ttl,
           .wake_scheduler = [s = scheduler_.get()] { s->Wake(); },
           .rollout_command = RolloutCommandOf(rollouts_.get()),
-          .rollback = RollbackOf(rollouts_.get())},
-      std::move(connected));
+          .rollback = RollbackOf(rollouts_.get()),
+          .connected_agents = std::move(connected)});
   ASSIGN_OR_RETURN(
       admin_server_,
       adminapi::AdminServer::Start({.listen = config_.admin.listen,

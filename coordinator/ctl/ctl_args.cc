@@ -28,8 +28,11 @@ constexpr char kUsage[] =
     "[--description TEXT]\n"
     "                              a bootstrap token for a new agent\n"
     "  renew CERT                  renew CERT now (a new version)\n"
-    "  rollout status CERT         CERT's active (or latest) rollout, per "
-    "wave\n"
+    "  rollout status CERT [--watch [--interval 2s]]\n"
+    "                              CERT's active (or latest) rollout, per "
+    "wave;\n"
+    "                              --watch: again at each change until it "
+    "ends\n"
     "  rollout pause|resume|abort CERT\n"
     "                              act on CERT's active rollout\n"
     "  rollback CERT [--to VERSION] [--expedite]\n"
@@ -44,7 +47,8 @@ constexpr char kUsage[] =
     "create`).\n"
     "exit status: 0 ok; 1 failure (unreachable, server error); 2 usage "
     "error;\n"
-    "             3 refused (not an admin identity)\n";
+    "             3 refused (not an admin identity); 130 interrupted "
+    "(--watch)\n";
 
 absl::Status Extra(const std::vector<std::string>& words, size_t expected) {
   if (words.size() <= expected) return absl::OkStatus();
@@ -156,6 +160,23 @@ absl::Status ReadCommand(const std::vector<std::string>& words, CtlArgs* out) {
       absl::StrCat("unknown command \"", first, "\""));
 }
 
+// --interval: an absl duration ("2s", "500ms", "1m30s"), finite, at least
+// kMinWatchInterval.
+absl::StatusOr<absl::Duration> ParseInterval(const std::string& text) {
+  absl::Duration d;
+  if (!absl::ParseDuration(text, &d) || d == absl::InfiniteDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--interval: \"", text,
+                     "\" is not a duration (such as 2s, 500ms or 1m)"));
+  }
+  if (d < kMinWatchInterval) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--interval: \"", text, "\" is shorter than the minimum, ",
+        absl::FormatDuration(kMinWatchInterval)));
+  }
+  return d;
+}
+
 // --since: an RFC 3339 time, or a duration before now ("24h", "7d").
 absl::Status ParseSince(const std::string& text, CtlArgs* out) {
   absl::Time t;
@@ -197,6 +218,7 @@ absl::StatusOr<CtlArgs> ParseCtlArgs(const std::vector<std::string>& args,
   bool have_limit = false;
   std::string labels_text;
   std::optional<std::string> to_text;
+  bool have_interval = false;
   FlagReader flags(args);
   while (flags.Next()) {
     const std::string& flag = flags.flag();
@@ -244,6 +266,12 @@ absl::StatusOr<CtlArgs> ParseCtlArgs(const std::vector<std::string>& args,
       to_text = v;
     } else if (flag == "--expedite") {
       out.expedite = true;
+    } else if (flag == "--watch" || flag == "-w") {
+      out.watch = true;
+    } else if (flag == "--interval") {
+      RETURN_IF_ERROR(value());
+      ASSIGN_OR_RETURN(out.interval, ParseInterval(v));
+      have_interval = true;
     } else if (flag == "--since") {
       RETURN_IF_ERROR(value());
       RETURN_IF_ERROR(ParseSince(v, &out));
@@ -282,6 +310,15 @@ absl::StatusOr<CtlArgs> ParseCtlArgs(const std::vector<std::string>& args,
   if (out.command != Command::kRollback && (to_text || out.expedite)) {
     return absl::InvalidArgumentError(
         "--to and --expedite belong to `rollback`");
+  }
+  if (out.command != Command::kRolloutStatus && (out.watch || have_interval)) {
+    return absl::InvalidArgumentError(
+        "--watch and --interval belong to `rollout status`");
+  }
+  if (have_interval && !out.watch) {
+    return absl::InvalidArgumentError(
+        "--interval: only with --watch (rollout status CERT --watch "
+        "--interval 5s)");
   }
   if (to_text.has_value()) {
     std::string number = *to_text;

@@ -6,7 +6,8 @@
 //   commands: status | certs list | certs show CERT | versions CERT |
 //             agents list | agents show ID |
 //             token create --labels k=v[,k=v...] [--ttl D] [--description T] |
-//             renew CERT | rollout status|pause|resume|abort CERT |
+//             renew CERT | rollout status CERT [--watch [--interval D]] |
+//             rollout pause|resume|abort CERT |
 //             rollback CERT [--to VERSION] [--expedite] |
 //             audit [--since 24h|RFC3339] [--cert NAME] [--limit N]
 //
@@ -66,6 +67,10 @@ struct CtlArgs {
   // rollback: the version number (--to N or CERT/N; 0: the previous one).
   int64_t to_version = 0;
   bool expedite = false;
+  // rollout status --watch: poll every `interval` (--interval, at least
+  // kMinWatchInterval) until the rollout finishes (watch_rollout.h).
+  bool watch = false;
+  absl::Duration interval = absl::Seconds(2);
   // audit: records since a time (--since RFC3339) or since that long before
   // now (--since 24h); about one certificate (--cert); at most --limit
   // (0: the coordinator's default).
@@ -75,6 +80,9 @@ struct CtlArgs {
   int limit = 0;
 };
 
+// The shortest --interval: faster polling only loads the coordinator.
+inline constexpr absl::Duration kMinWatchInterval = absl::Milliseconds(100);
+
 // Looks an environment variable up; nullopt when unset.
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 
@@ -83,7 +91,8 @@ EnvLookup EnvironmentLookup();
 
 // The arguments after the program name. kInvalidArgument naming the
 // problem: an unknown command or flag, a missing or extra argument, a bad
-// -o, --ttl, --labels, --since or --limit, a flag of another command,
+// -o, --ttl, --labels, --since, --limit or --interval, a flag of another
+// command (--watch and --interval belong to `rollout status`),
 // --coordinator or --identity unset (flag and environment) for a command
 // that calls the coordinator.
 absl::StatusOr<CtlArgs> ParseCtlArgs(const std::vector<std::string>& args,

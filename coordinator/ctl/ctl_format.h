@@ -36,9 +36,12 @@ std::string FormatCertificate(const v1::GetCertificateResponse& cert,
 // `versions CERT`: the versions only.
 std::string FormatVersions(const v1::GetCertificateResponse& cert,
                            absl::Time now, bool json);
-// `agents list`.
+// `agents list`: AGENT HOSTNAME CONNECTED (yes, no, "-" when the
+// coordinator does not say) LABELS LAST SEEN IDENTITY EXPIRES TARGETS.
+// JSON: "connected" true/false/null and "connected_since".
 std::string FormatAgents(const v1::ListAgentsResponse& agents, bool json);
-// `agents show ID`: the agent, then its targets.
+// `agents show ID`: the agent (connected: "yes, since <time>"), then its
+// targets.
 std::string FormatAgent(const v1::GetAgentResponse& agent, bool json);
 // `token create`: the token alone on the first line (scripts read it).
 std::string FormatToken(const v1::CreateTokenResponse& token, bool json);

@@ -3,8 +3,11 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
+#include "common/clock.h"
 #include "coordinator/ctl/admin_client.h"
 #include "coordinator/ctl/ctl_format.h"
+#include "coordinator/ctl/interrupt.h"
+#include "coordinator/ctl/watch_rollout.h"
 
 namespace certfleet::ctl {
 namespace {
@@ -13,6 +16,41 @@ constexpr char kVersion[] = "certfleetctl 0.1.0\n";
 
 void Print(const std::string& text) {
   fwrite(text.data(), 1, text.size(), stdout);
+}
+
+// Whoever reads a watch through a pipe sees each snapshot at once.
+void PrintNow(FILE* to, const std::string& text) {
+  fwrite(text.data(), 1, text.size(), to);
+  fflush(to);
+}
+
+// Prints a failure as every command does; returns its exit status.
+int Fail(const absl::Status& status) {
+  const int code = ExitCodeFor(status);
+  fprintf(stderr, "certfleetctl: %s%s\n", std::string(status.message()).c_str(),
+          code == kExitRefused
+              ? " (refused: use an admin identity from "
+                "`certfleet-coordinator admin-identity create`)"
+              : "");
+  return code;
+}
+
+// `rollout status CERT --watch` (watch_rollout.h), interruptible by SIGINT.
+int Watch(const CtlArgs& args, const AdminIdentity& identity) {
+  // Before the channel starts gRPC's threads (interrupt.h).
+  InterruptCancellation interrupt;
+  const Context ctx =
+      Context::Background().WithCancellation(interrupt.cancellation());
+  std::unique_ptr<AdminClient> client =
+      AdminClient::Connect(args.coordinator, identity, args.timeout);
+  SystemClock clock;
+  const absl::Status s = WatchRollout(
+      [&] { return client->GetRollout(args.name); }, clock, ctx,
+      {.interval = args.interval, .json = args.json},
+      {.snapshot = [](const std::string& t) { PrintNow(stdout, t); },
+       .note = [](const std::string& t) { PrintNow(stderr, t); }});
+  if (s.code() == absl::StatusCode::kCancelled) return kExitInterrupted;
+  return s.ok() ? kExitOk : Fail(s);
 }
 
 // The call of `args.command`, formatted.
@@ -138,19 +176,13 @@ int RunCtl(const std::vector<std::string>& argv, const EnvLookup& env,
             std::string(identity.status().message()).c_str());
     return kExitUsage;
   }
+  if (args->command == Command::kRolloutStatus && args->watch) {
+    return Watch(*args, *identity);
+  }
   std::unique_ptr<AdminClient> client =
       AdminClient::Connect(args->coordinator, *identity, args->timeout);
   absl::StatusOr<std::string> out = Call(*args, *client);
-  if (!out.ok()) {
-    const int code = ExitCodeFor(out.status());
-    fprintf(stderr, "certfleetctl: %s%s\n",
-            std::string(out.status().message()).c_str(),
-            code == kExitRefused
-                ? " (refused: use an admin identity from "
-                  "`certfleet-coordinator admin-identity create`)"
-                : "");
-    return code;
-  }
+  if (!out.ok()) return Fail(out.status());
   Print(*out);
   return kExitOk;
 }

@@ -19,6 +19,7 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;  // unreachable, server error, ...
 inline constexpr int kExitUsage = 2;    // bad arguments or identity file
 inline constexpr int kExitRefused = 3;  // PERMISSION_DENIED, UNAUTHENTICATED
+// 130 (kExitInterrupted, interrupt.h): SIGINT during rollout status --watch.
 
 // kExitRefused for kPermissionDenied and kUnauthenticated, else
 // kExitFailure (kExitOk for OK).

@@ -26,11 +26,20 @@ nlohmann::json TargetJson(const v1::AgentTarget& t) {
           {"updated_at", TimeJson(t.updated_at())}};
 }
 
+// "yes", "no", or "-" when the coordinator did not say.
+std::string ConnectedText(const v1::AgentInfo& a) {
+  if (!a.has_connected()) return "-";
+  return a.connected() ? "yes" : "no";
+}
+
 nlohmann::json AgentJson(const v1::AgentInfo& a) {
   nlohmann::json targets = nlohmann::json::array();
   for (const v1::AgentTarget& t : a.targets()) targets.push_back(TargetJson(t));
   return {{"id", a.id()},
           {"hostname", a.hostname()},
+          {"connected",
+           a.has_connected() ? nlohmann::json(a.connected()) : nullptr},
+          {"connected_since", TimeJson(a.connected_since())},
           {"labels", LabelsJson(a.labels())},
           {"enrolled_at", TimeJson(a.enrolled_at())},
           {"last_seen", TimeJson(a.last_seen())},
@@ -106,8 +115,8 @@ std::string FormatAgents(const v1::ListAgentsResponse& agents, bool json) {
            "one)\n";
   }
   std::vector<std::vector<std::string>> cells = {
-      {"AGENT", "HOSTNAME", "LABELS", "LAST SEEN", "IDENTITY EXPIRES",
-       "TARGETS"}};
+      {"AGENT", "HOSTNAME", "CONNECTED", "LABELS", "LAST SEEN",
+       "IDENTITY EXPIRES", "TARGETS"}};
   for (const v1::AgentInfo& a : agents.agents()) {
     std::vector<std::string> targets;
     for (const v1::AgentTarget& t : a.targets()) {
@@ -115,8 +124,9 @@ std::string FormatAgents(const v1::ListAgentsResponse& agents, bool json) {
           t.target(), ":", OrDash(t.installed_version()),
           t.installed_version().empty() ? "" : (t.healthy() ? ":ok" : ":BAD")));
     }
-    cells.push_back({a.id(), OrDash(a.hostname()), LabelsText(a.labels()),
-                     TimeText(a.last_seen()), TimeText(a.identity_not_after()),
+    cells.push_back({a.id(), OrDash(a.hostname()), ConnectedText(a),
+                     LabelsText(a.labels()), TimeText(a.last_seen()),
+                     TimeText(a.identity_not_after()),
                      targets.empty() ? "-" : absl::StrJoin(targets, " ")});
   }
   return AlignColumns(cells);
@@ -128,6 +138,10 @@ std::string FormatAgent(const v1::GetAgentResponse& response, bool json) {
   std::string out = AlignColumns({
       {"agent", a.id()},
       {"hostname", OrDash(a.hostname())},
+      {"connected",
+       a.has_connected() && a.connected() && a.has_connected_since()
+           ? absl::StrCat("yes, since ", TimeText(a.connected_since()))
+           : ConnectedText(a)},
       {"labels", LabelsText(a.labels())},
       {"enrolled", TimeText(a.enrolled_at())},
       {"last seen", TimeText(a.last_seen())},

@@ -8,11 +8,7 @@
 #include "coordinator/ctl/format_util.h"
 
 namespace certfleet::ctl {
-namespace {
-
-using internal::OrDash;
-using internal::TimeJson;
-using internal::TimeText;
+namespace internal {
 
 nlohmann::json RolloutJson(const v1::RolloutInfo& r) {
   nlohmann::json hosts = nlohmann::json::array();
@@ -30,6 +26,7 @@ nlohmann::json RolloutJson(const v1::RolloutInfo& r) {
   nlohmann::json offline = nlohmann::json::array();
   for (const std::string& h : r.offline_waiting()) offline.push_back(h);
   return {{"id", r.id()},
+          {"revision", r.revision()},
           {"certificate", r.certificate()},
           {"kind", r.kind()},
           {"from_version", r.from_version()},
@@ -51,6 +48,14 @@ nlohmann::json RolloutJson(const v1::RolloutInfo& r) {
           {"host_counts", counts},
           {"hosts", hosts}};
 }
+
+}  // namespace internal
+
+namespace {
+
+using internal::OrDash;
+using internal::RolloutJson;
+using internal::TimeText;
 
 // "delivering (wave 2 of 3)", "paused (was baking, wave 1 of 3)".
 std::string PhaseText(const v1::RolloutInfo& r) {

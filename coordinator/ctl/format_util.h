@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "certfleet/v1/admin.pb.h"
 #include "google/protobuf/map.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "nlohmann/json.hpp"
@@ -28,6 +29,9 @@ nlohmann::json LabelsJson(
     const google::protobuf::Map<std::string, std::string>& labels);
 // `text`, or "-" when empty.
 std::string OrDash(const std::string& text);
+// The RolloutInfo fields as one object (format_rollout.cc): `rollout
+// status -o json`, and each line of `rollout status --watch -o json`.
+nlohmann::json RolloutJson(const v1::RolloutInfo& r);
 
 }  // namespace certfleet::ctl::internal
 

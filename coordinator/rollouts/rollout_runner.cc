@@ -1,5 +1,7 @@
 #include "coordinator/rollouts/rollout_runner.h"
 
+#include <limits>
+
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -82,16 +84,54 @@ absl::Status RolloutRunner::Resume() {
     ASSIGN_OR_RETURN(
         std::vector<store::RolloutRecord> latest,
         store_.ListRollouts({.certificate = certificate, .limit = 1}));
-    if (latest.empty()) continue;
-    ASSIGN_OR_RETURN(rollout::RolloutState state,
-                     rollout::RolloutStateFromJson(latest[0].state_json));
-    RETURN_IF_ERROR(UpdateHold(state));
+    if (!latest.empty()) {
+      ASSIGN_OR_RETURN(rollout::RolloutState state,
+                       rollout::RolloutStateFromJson(latest[0].state_json));
+      RETURN_IF_ERROR(UpdateHold(state));
+    }
+    RETURN_IF_ERROR(CatchUp(certificate,
+                            latest.empty() ? nullptr : &latest.front()));
   }
   // A rollout that cannot step now is retried by the thread; it is no
   // reason to refuse to start.
   if (absl::Status s = StepAll(); !s.ok()) {
     CF_LOG_WARN("rollouts: first step after the start failed: %s",
                 s.ToString());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RolloutRunner::CatchUp(const std::string& certificate,
+                                    const store::RolloutRecord* latest) {
+  ASSIGN_OR_RETURN(std::optional<store::VersionRecord> newest,
+                   store_.LatestVersion(certificate));
+  if (!newest.has_value()) return absl::OkStatus();
+  const std::string newest_id =
+      agentapi::VersionId(certificate, newest->version);
+  // The rollouts know of it (rolled out, rolled back or rolling).
+  if (latest != nullptr && (latest->to_version == newest_id ||
+                            latest->from_version == newest_id)) {
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(rollout::FleetSnapshot fleet,
+                   BuildFleetSnapshot(store_, assignments_, certificate,
+                                      PolicyFor(certificate),
+                                      hub_.ConnectedAgents()));
+  const std::string served = MostServedVersion(
+      fleet, certificate, std::numeric_limits<int64_t>::max());
+  if (served.empty()) return absl::OkStatus();  // a first version: direct
+  if (served == newest_id) {
+    hub_.HoldCertificate(certificate, served);
+    return absl::OkStatus();
+  }
+  // Stored before the coordinator stopped, never handed to the runner: an
+  // agent connecting now must not get it before its rollout says so.
+  CF_LOG_INFO("certificate %s: %s was stored but never rolled out: "
+              "rolling it out now",
+              certificate, newest_id);
+  if (absl::Status s = OnVersionStored(certificate, newest->version);
+      !s.ok() && !absl::IsFailedPrecondition(s)) {
+    return s;
   }
   return absl::OkStatus();
 }
@@ -133,8 +173,9 @@ absl::Status RolloutRunner::OnVersionStored(const std::string& certificate,
         "certificate %s: %s is its first version served: delivered "
         "to every target at once",
         certificate, to);
-    hub_.ReleaseCertificate(certificate);
-    hub_.NotifyVersion(certificate);
+    // Held at it rather than released: the next version stored must not
+    // reach an agent that connects before this runner hears of it.
+    hub_.HoldCertificate(certificate, to);
     return absl::OkStatus();
   }
 
@@ -323,19 +364,11 @@ absl::Status RolloutRunner::UpdateHold(const rollout::RolloutState& state) {
         state.phase == rollout::Phase::kHalted ? state.from_version : "");
     return absl::OkStatus();
   }
-  ASSIGN_OR_RETURN(std::optional<store::VersionRecord> newest,
-                   store_.LatestVersion(state.certificate));
-  const bool on_newest =
-      newest.has_value() &&
-      state.to_version ==
-          agentapi::VersionId(state.certificate, newest->version);
-  if (state.phase == rollout::Phase::kComplete && on_newest) {
-    hub_.ReleaseCertificate(state.certificate);
-    return absl::OkStatus();
-  }
-  // Rolled back or aborted (or complete on an older version): targets stay
-  // where the rollout left them, and a new target gets what the fleet
-  // serves — never the version that was refused.
+  // Finished: targets stay where the rollout left them; a target with no
+  // version of its own gets what the fleet serves — the rollout's version
+  // when it completed, else the one it left (never a refused version). The
+  // hold stays: a version stored later moves only through OnVersionStored,
+  // so an agent connecting before that is not sent it.
   hub_.HoldCertificate(state.certificate,
                        state.phase == rollout::Phase::kComplete
                            ? state.to_version

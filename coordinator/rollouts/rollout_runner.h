@@ -63,11 +63,13 @@ class RolloutRunner {
   // Stops the thread.
   ~RolloutRunner();
 
-  // After a (re)start, before agents connect: puts every certificate whose
-  // latest rollout is unfinished — or ended without completing on the
-  // newest version — under the hub's rollout control, then steps the
-  // unfinished ones once (a failed step is logged and retried by the
-  // thread). The store's errors; kDataLoss for an unreadable rollout state.
+  // After a (re)start, before agents connect: puts every certificate that
+  // is served under the hub's rollout control (held where its latest
+  // rollout left it, or at the version it serves); a version stored but
+  // never handed to the runner (the coordinator stopped in between) is
+  // rolled out now; then steps the unfinished rollouts once (a failed step
+  // is logged and retried by the thread). The store's errors; kDataLoss
+  // for an unreadable rollout state.
   absl::Status Resume();
   // Starts the thread that calls StepAll every `interval` and when poked.
   void Start();
@@ -116,6 +118,11 @@ class RolloutRunner {
                                                 const std::string& actor);
 
  private:
+  // Resume's work for a certificate whose newest rollout is `latest` (null:
+  // none): holds it at what it serves, or rolls out a newer stored version
+  // nobody has heard of.
+  absl::Status CatchUp(const std::string& certificate,
+                       const store::RolloutRecord* latest);
   // Stores the rollout `controller` just started (audited as
   // "rollout.created" by its requester) and takes its first step.
   absl::StatusOr<store::RolloutRecord> CreateAndStep(

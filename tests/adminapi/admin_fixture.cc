@@ -35,9 +35,10 @@ AdminApiTest::AdminApiTest()
       c_(clock_, {agentapi::testing::WebCertificate(), ApiCertificate()}) {
   backend_ = std::make_unique<AdminBackend>(
       c_.store, c_.tokens, clock_,
-      AdminBackendOptions{.certificates = c_.certificates,
-                          .default_token_ttl = absl::Hours(2)},
-      [this] { return c_.hub->connected(); });
+      AdminBackendOptions{
+          .certificates = c_.certificates,
+          .default_token_ttl = absl::Hours(2),
+          .connected_agents = [this] { return c_.hub->ConnectedSince(); }});
   server_ = OrDie(AdminServer::Start(
                       {.listen = "127.0.0.1:0", .server_names = {"127.0.0.1"}},
                       *c_.ca, *backend_),

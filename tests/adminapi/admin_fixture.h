@@ -1,6 +1,7 @@
 // The fixture of the admin API tests: the coordinator's parts
 // (tests/agentapi/coordinator_parts.h: in-memory store, internal CA,
-// tokens, enrollment, hub), an AdminBackend over them and an AdminServer
+// tokens, enrollment, hub), an AdminBackend over them (told which agents
+// the hub holds a stream of, as the coordinator does) and an AdminServer
 // on 127.0.0.1:0; identities of every kind for clients; a raw stub with
 // chosen credentials; and a small fleet of stored data.
 //

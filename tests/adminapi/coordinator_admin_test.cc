@@ -1,10 +1,14 @@
 // The admin path end to end with the real binaries: `certfleet-coordinator
 // admin-identity create` writes a private identity file (and refuses to
 // overwrite it or take a bad name), `certfleet-coordinator serve` with
-// admin.listen serves the admin API, and certfleetctl talks to it.
+// admin.listen serves the admin API, and certfleetctl talks to it: status,
+// certificates, rollout status and actions without a rollout (and their
+// audit records), and an agent enrolled with the real certfleet-agent.
 #include <sys/stat.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/crypto/certificate.h"
 #include "common/process_runner.h"
 #include "gmock/gmock.h"
@@ -28,8 +32,10 @@ ProcessResult RunProgram(std::vector<std::string> argv) {
 }
 
 // A coordinator whose only issuer cannot be reached (nothing is issued;
-// the admin API does not need it).
-std::string WriteConfig(const testing::TempDir& dir, int admin_port) {
+// the admin API does not need it); an agent service on `agent_port` unless
+// it is 0.
+std::string WriteConfig(const testing::TempDir& dir, int admin_port,
+                        int agent_port = 0) {
   const std::string path = dir.File("coordinator.yaml");
   testing::WriteFileOrDie(
       path, absl::StrCat("store:\n  path: ", dir.File("coordinator.db"), "\n",
@@ -45,7 +51,11 @@ std::string WriteConfig(const testing::TempDir& dir, int admin_port) {
                          "      tsig_secret: c2VjcmV0LXNlY3JldA==\n",
                          "certificates:\n  - name: www\n",
                          "    names: [www.example.test]\n    issuer: nowhere\n",
-                         "admin:\n  listen: 127.0.0.1:", admin_port, "\n"));
+                         "admin:\n  listen: 127.0.0.1:", admin_port, "\n",
+                         agent_port == 0
+                             ? ""
+                             : absl::StrCat("agents:\n  listen: 127.0.0.1:",
+                                            agent_port, "\n")));
   return path;
 }
 
@@ -103,6 +113,94 @@ TEST(CoordinatorAdminTest, IdentityFileThenCtlAgainstServe) {
                   identity, "certs", "list"});
   ASSERT_EQ(r.exit_code, 0) << r.stderr_data;
   EXPECT_THAT(r.stdout_data, HasSubstr("www "));
+}
+
+// The first line of `text` that contains `part`; "" when none does.
+std::string LineWith(const std::string& text, const std::string& part) {
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    if (absl::StrContains(line, part)) return std::string(line);
+  }
+  return "";
+}
+
+TEST(CoordinatorAdminTest, RolloutCommandsAuditAndAgentsAgainstServe) {
+  testing::TempDir dir("coordrollout");
+  ASSERT_OK_AND_ASSIGN(int port, harness::PickFreePort());
+  ASSERT_OK_AND_ASSIGN(int agent_port, harness::PickFreePort());
+  const std::string config = WriteConfig(dir, port, agent_port);
+  const std::string identity = dir.File("alice.pem");
+  ProcessResult r = RunProgram({CERTFLEET_COORDINATOR_BINARY, "admin-identity",
+                                "create", "--config", config, "--name", "alice",
+                                "--out", identity});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe() << r.stderr_data;
+  ASSERT_OK_AND_ASSIGN(
+      std::unique_ptr<harness::ServerProcess> serve,
+      harness::ServerProcess::Start(
+          {.name = "certfleet-coordinator",
+           .argv = {CERTFLEET_COORDINATOR_BINARY, "serve", "--config", config},
+           .log_path = dir.File("serve.log")}));
+  ASSERT_OK(harness::WaitForTcpPort(port, absl::Seconds(20), serve.get()));
+  ASSERT_OK(harness::WaitForTcpPort(agent_port, absl::Seconds(20), serve.get()));
+  const std::string address = absl::StrCat("127.0.0.1:", port);
+  auto ctl = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {CERTFLEETCTL_BINARY, "--coordinator", address,
+                               "--identity", identity});
+    return RunProgram(std::move(args));
+  };
+
+  // www never had a rollout: NOT_FOUND, exit 1 — also when watching.
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"rollout", "status", "www"},
+        std::vector<std::string>{"rollout", "status", "www", "--watch",
+                                 "--interval", "100ms"}}) {
+    r = ctl(args);
+    EXPECT_EQ(r.exit_code, 1) << r.Describe() << r.stderr_data;
+    EXPECT_EQ(r.stderr_data,
+              absl::StrCat("certfleetctl: coordinator ", address,
+                           ": GetRollout: no rollout of www\n"));
+    EXPECT_EQ(r.stdout_data, "");
+  }
+  // Nothing to pause: FAILED_PRECONDITION, exit 1, and audited as refused.
+  r = ctl({"rollout", "pause", "www"});
+  EXPECT_EQ(r.exit_code, 1) << r.Describe();
+  EXPECT_EQ(r.stderr_data,
+            absl::StrCat("certfleetctl: coordinator ", address,
+                         ": PauseRollout: no rollout of www is in progress\n"));
+  r = ctl({"audit"});
+  ASSERT_EQ(r.exit_code, 0) << r.stderr_data;
+  const std::string pause = LineWith(r.stdout_data, "rollout.pause");
+  EXPECT_THAT(pause, HasSubstr("admin:alice  rollout.pause  www"));
+  EXPECT_THAT(pause, HasSubstr(
+                         "FAILED_PRECONDITION: no rollout of www is in "
+                         "progress"));
+
+  // An agent enrolled with the real agent binary (not running).
+  r = ctl({"token", "create", "--labels", "role=web"});
+  ASSERT_EQ(r.exit_code, 0) << r.stderr_data;
+  const std::string token = r.stdout_data.substr(0, r.stdout_data.find('\n'));
+  const std::string agent_config = dir.File("agent.yaml");
+  testing::WriteFileOrDie(
+      agent_config,
+      absl::StrCat("coordinators: [\"127.0.0.1:", agent_port, "\"]\n",
+                   "coordinator_ca: ", dir.File("internal-ca.pem"), "\n",
+                   "identity_dir: ", dir.File("agent-identity"), "\n"));
+  r = RunProgram({CERTFLEET_AGENT_BINARY, "enroll", "--config", agent_config,
+                  "--token", token});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe() << r.stderr_data;
+  r = ctl({"agents", "list"});
+  ASSERT_EQ(r.exit_code, 0) << r.stderr_data;
+  const std::vector<std::string> lines = absl::StrSplit(r.stdout_data, '\n');
+  ASSERT_GE(lines.size(), 2u) << r.stdout_data;
+  EXPECT_THAT(lines[0], ::testing::MatchesRegex(
+                            "AGENT +HOSTNAME +CONNECTED +LABELS +LAST SEEN .*"));
+  EXPECT_THAT(lines[1], ::testing::MatchesRegex("agt-[0-9a-f]{12} .*"));
+  EXPECT_THAT(lines[1], HasSubstr("role=web"));
+  // Enrolled, never connected: the coordinator says so.
+  EXPECT_EQ(lines[1].substr(lines[0].find("CONNECTED"), 3), "no ")
+      << r.stdout_data;
+  r = ctl({"-o", "json", "agents", "list"});
+  ASSERT_EQ(r.exit_code, 0) << r.stderr_data;
+  EXPECT_THAT(r.stdout_data, HasSubstr("\"connected\": false"));
 }
 
 }  // namespace

@@ -136,6 +136,55 @@ TEST(CtlArgsTest, RenewAndAudit) {
                        HasSubstr("belong to `audit`")));
 }
 
+TEST(CtlArgsTest, RolloutStatusWatch) {
+  ASSERT_OK_AND_ASSIGN(CtlArgs a,
+                       ParseCtlArgs({"rollout", "status", "web"}, kFullEnv));
+  EXPECT_FALSE(a.watch);
+  EXPECT_EQ(a.interval, absl::Seconds(2));
+  ASSERT_OK_AND_ASSIGN(
+      a, ParseCtlArgs({"rollout", "status", "web", "--watch"}, kFullEnv));
+  EXPECT_EQ(a.command, Command::kRolloutStatus);
+  EXPECT_TRUE(a.watch);
+  EXPECT_EQ(a.interval, absl::Seconds(2));
+  ASSERT_OK_AND_ASSIGN(a, ParseCtlArgs({"-w", "--interval=1m30s", "rollout",
+                                        "status", "web", "-o", "json"},
+                                       kFullEnv));
+  EXPECT_TRUE(a.watch);
+  EXPECT_TRUE(a.json);
+  EXPECT_EQ(a.interval, absl::Seconds(90));
+  ASSERT_OK_AND_ASSIGN(a, ParseCtlArgs({"rollout", "status", "web", "--watch",
+                                        "--interval", "100ms"},
+                                       kFullEnv));
+  EXPECT_EQ(a.interval, absl::Milliseconds(100));
+
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"rollout", "status", "web", "--watch", "--interval", "99ms"},
+       "--interval: \"99ms\" is shorter than the minimum, 100ms"},
+      {{"rollout", "status", "web", "--watch", "--interval", "-2s"},
+       "--interval: \"-2s\" is shorter than the minimum"},
+      {{"rollout", "status", "web", "--watch", "--interval", "soon"},
+       "--interval: \"soon\" is not a duration (such as 2s"},
+      {{"rollout", "status", "web", "--watch", "--interval", "2"},
+       "--interval: \"2\" is not a duration"},
+      {{"rollout", "status", "web", "--watch", "--interval", "inf"},
+       "--interval: \"inf\" is not a duration"},
+      {{"rollout", "status", "web", "--watch", "--interval"},
+       "--interval needs a value"},
+      {{"rollout", "status", "web", "--interval", "5s"},
+       "--interval: only with --watch"},
+      {{"rollout", "pause", "web", "--watch"},
+       "--watch and --interval belong to `rollout status`"},
+      {{"status", "--watch"},
+       "--watch and --interval belong to `rollout status`"},
+  };
+  for (const auto& [args, message] : cases) {
+    EXPECT_THAT(
+        ParseCtlArgs(args, kFullEnv),
+        StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(message)))
+        << absl::StrJoin(args, " ");
+  }
+}
+
 TEST(CtlArgsTest, ExitCodes) {
   EXPECT_EQ(ExitCodeFor(absl::OkStatus()), 0);
   EXPECT_EQ(ExitCodeFor(absl::PermissionDeniedError("x")), 3);

@@ -84,6 +84,42 @@ TEST_F(RolloutRunnerTest, VersionStoredWhileTheFirstIsInFlightIsRolledOut) {
   EXPECT_EQ(r.to_version, "web/2");
 }
 
+// Between the issuance storing web/2 and the runner hearing of it, an
+// agent (re)connecting with nothing installed is sent what the fleet
+// serves, not the new version — also when the hub is fresh from a restart
+// and knows nothing but the store.
+TEST_F(RolloutRunnerTest, AgentJoiningBeforeTheRunnerHearsOfAVersionGetsTheServedOne) {
+  ServeFirstVersion();
+  f_.Restart();
+  f_.AddVersion();  // web/2 stored; OnVersionStored not called yet
+  f_.Connect(4, "");
+  for (int i = 0; i < RolloutFleet::kAgents; ++i) {
+    if (i != 4) f_.Connect(i, "web/1");
+  }
+  EXPECT_EQ(f_.LastBundle(4), "web/1");
+  EXPECT_THAT(f_.Received("web/2"), IsEmpty());
+}
+
+// The coordinator stopped after storing web/2 and before handing it on:
+// after the restart web/2 is rolled out (canary first), not sent to all.
+TEST_F(RolloutRunnerTest, VersionStoredButNeverHandedOnIsRolledOutAfterRestart) {
+  ServeFirstVersion();
+  f_.AddVersion();
+  f_.Restart();
+  store::RolloutRecord r = f_.Active();
+  EXPECT_EQ(r.from_version, "web/1");
+  EXPECT_EQ(r.to_version, "web/2");
+  for (int i = 0; i < RolloutFleet::kAgents; ++i) f_.Connect(i, "web/1");
+  f_.Step();
+  EXPECT_THAT(f_.Received("web/2"), SizeIs(1));
+  // Another restart finds the rollout and starts nothing new.
+  f_.Restart();
+  EXPECT_EQ(f_.Active().id, r.id);
+  ASSERT_OK_AND_ASSIGN(std::vector<store::RolloutRecord> all,
+                       f_.parts.store.ListRollouts({}));
+  EXPECT_THAT(all, SizeIs(1));
+}
+
 TEST_F(RolloutRunnerTest, SecondVersionGoesToTheCanaryThenWaveByWave) {
   ServeFirstVersion();
   const int canary = StartSecondVersion();
