@@ -8,7 +8,8 @@
 // HoldCertificate): then it is the version set for that target with
 // SetDesired (persisted as TargetStateRecord::desired_version_id, so it
 // survives restarts), else the hold's fallback version ("" = nothing is
-// sent: the target keeps what it serves).
+// sent: the target keeps what it serves). The rollout runner holds every
+// certificate it has delivered once, for good.
 //
 // All state is owned by one hub thread: stream callbacks and the scheduler
 // only post work to it, so no gRPC callback ever blocks on the store or on
@@ -97,9 +98,6 @@ class AgentHub {
   // an earlier hold's fallback.
   void HoldCertificate(const std::string& certificate,
                        const std::string& fallback_version_id);
-  // Ends the hold: every target of `certificate` is sent the newest version
-  // again (at once for connected agents).
-  void ReleaseCertificate(const std::string& certificate);
   // While the certificate of `version_id` ("<certificate>/<n>") is held,
   // `target` of `agent_id` should serve it: recorded as the target's
   // desired_version_id and sent now when the agent is connected, when it

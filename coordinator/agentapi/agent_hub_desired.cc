@@ -17,14 +17,6 @@ void AgentHub::HoldCertificate(const std::string& certificate,
   });
 }
 
-void AgentHub::ReleaseCertificate(const std::string& certificate) {
-  Post([this, certificate] {
-    if (held_.erase(certificate) == 0) return;
-    newest_.erase(certificate);
-    for (auto& [id, agent] : agents_) Reconcile(id, agent);
-  });
-}
-
 void AgentHub::SetDesired(const std::string& agent_id,
                           const std::string& target,
                           const std::string& version_id, bool resend) {
