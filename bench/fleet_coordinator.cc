@@ -5,7 +5,7 @@
 #include "common/crypto/private_key.h"
 #include "common/filesystem.h"
 #include "common/status_macros.h"
-#include "coordinator/issuance/issuer.h"
+#include "tests/agentapi/test_versions.h"
 
 namespace certfleet::bench {
 
@@ -86,26 +86,15 @@ absl::StatusOr<FleetCoordinator::Identity> FleetCoordinator::EnrollDirect(
 
 absl::StatusOr<FleetCoordinator::Published> FleetCoordinator::PublishVersion() {
   const absl::Time now = clock_.Now();
-  crypto::testing::IssuedCert leaf =
-      test_ca_->IssueLeaf({.dns_names = {"www.bench.test"},
-                           .not_before = now - absl::Hours(1),
-                           .not_after = now + absl::Hours(24 * 30)});
-  ASSIGN_OR_RETURN(std::string key_pem, leaf.key.ToPem());
-  ASSIGN_OR_RETURN(
-      std::string sealed,
-      kek_->Seal(key_pem, issuance::CertificateKeyAad(kBenchCertificate)));
-  store::VersionRecord v{.cert_name = kBenchCertificate,
-                         .issuer = "bench",
-                         .names = {"www.bench.test"},
-                         .key_type = "ec256",
-                         .serial_hex = leaf.cert.SerialHex(),
-                         .not_before = leaf.cert.NotBefore(),
-                         .not_after = leaf.cert.NotAfter(),
-                         .leaf_pem = leaf.cert.ToPem(),
-                         .chain_pem = test_ca_->intermediate().ToPem(),
-                         .key_sealed = std::move(sealed),
-                         .created_at = now};
-  ASSIGN_OR_RETURN(int64_t number, store_->AddVersion(v));
+  ASSIGN_OR_RETURN(agentapi::testing::TestVersion v,
+                   agentapi::testing::MakeTestVersion(
+                       *test_ca_, *kek_,
+                       {.certificate = kBenchCertificate,
+                        .names = {"www.bench.test"},
+                        .not_before = now - absl::Hours(1),
+                        .not_after = now + absl::Hours(24 * 30),
+                        .created_at = now}));
+  ASSIGN_OR_RETURN(int64_t number, store_->AddVersion(v.record));
   Published p{agentapi::VersionId(kBenchCertificate, number), absl::Now()};
   hub_->NotifyVersion(kBenchCertificate);
   return p;

@@ -59,6 +59,24 @@ std::string WriteConfig(const testing::TempDir& dir, int admin_port,
   return path;
 }
 
+// `certfleet-coordinator serve --config CONFIG`, once its admin port
+// accepts connections.
+absl::StatusOr<std::unique_ptr<harness::ServerProcess>> StartServe(
+    const testing::TempDir& dir, const std::string& config, int admin_port) {
+  absl::StatusOr<std::unique_ptr<harness::ServerProcess>> serve =
+      harness::ServerProcess::Start(
+          {.name = "certfleet-coordinator",
+           .argv = {CERTFLEET_COORDINATOR_BINARY, "serve", "--config", config},
+           .log_path = dir.File("serve.log")});
+  if (!serve.ok()) return serve.status();
+  if (absl::Status s = harness::WaitForTcpPort(admin_port, absl::Seconds(20),
+                                               serve->get());
+      !s.ok()) {
+    return s;
+  }
+  return serve;
+}
+
 TEST(CoordinatorAdminTest, IdentityFileThenCtlAgainstServe) {
   testing::TempDir dir("coordadmin");
   ASSERT_OK_AND_ASSIGN(int port, harness::PickFreePort());
@@ -95,13 +113,8 @@ TEST(CoordinatorAdminTest, IdentityFileThenCtlAgainstServe) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.stderr_data, HasSubstr("is not a valid admin name"));
 
-  ASSERT_OK_AND_ASSIGN(
-      std::unique_ptr<harness::ServerProcess> serve,
-      harness::ServerProcess::Start(
-          {.name = "certfleet-coordinator",
-           .argv = {CERTFLEET_COORDINATOR_BINARY, "serve", "--config", config},
-           .log_path = dir.File("serve.log")}));
-  ASSERT_OK(harness::WaitForTcpPort(port, absl::Seconds(20), serve.get()));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<harness::ServerProcess> serve,
+                       StartServe(dir, config, port));
   const std::string address = absl::StrCat("127.0.0.1:", port);
   r = RunProgram({CERTFLEETCTL_BINARY, "--coordinator", address, "--identity",
                   identity, "status"});
@@ -133,13 +146,8 @@ TEST(CoordinatorAdminTest, RolloutCommandsAuditAndAgentsAgainstServe) {
                                 "create", "--config", config, "--name", "alice",
                                 "--out", identity});
   ASSERT_EQ(r.exit_code, 0) << r.Describe() << r.stderr_data;
-  ASSERT_OK_AND_ASSIGN(
-      std::unique_ptr<harness::ServerProcess> serve,
-      harness::ServerProcess::Start(
-          {.name = "certfleet-coordinator",
-           .argv = {CERTFLEET_COORDINATOR_BINARY, "serve", "--config", config},
-           .log_path = dir.File("serve.log")}));
-  ASSERT_OK(harness::WaitForTcpPort(port, absl::Seconds(20), serve.get()));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<harness::ServerProcess> serve,
+                       StartServe(dir, config, port));
   ASSERT_OK(harness::WaitForTcpPort(agent_port, absl::Seconds(20), serve.get()));
   const std::string address = absl::StrCat("127.0.0.1:", port);
   auto ctl = [&](std::vector<std::string> args) {

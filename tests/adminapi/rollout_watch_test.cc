@@ -98,23 +98,6 @@ class RolloutWatchTest : public RolloutAdminTest {
             {"CERTFLEET_COORDINATOR", Address()},
             {"CERTFLEET_IDENTITY", identity}});
   }
-
-  // From the canary's delivery to complete (RolloutAdminTest's
-  // CompleteRollout after StartRollout).
-  void Complete(int canary) {
-    f_.Ack(canary);
-    f_.Step();
-    f_.clock.Advance(absl::Minutes(5));
-    f_.Step();
-    f_.AckAll("web/2");
-    f_.Step();
-    f_.clock.Advance(absl::Minutes(5));
-    f_.Step();
-    f_.AckAll("web/2");
-    f_.Step();
-    ASSERT_EQ(f_.parts.store.ListRollouts({.limit = 1})->at(0).phase,
-              "complete");
-  }
 };
 
 TEST_F(RolloutWatchTest, ExitsZeroOnceTheWatchedRolloutCompletes) {
@@ -124,7 +107,7 @@ TEST_F(RolloutWatchTest, ExitsZeroOnceTheWatchedRolloutCompletes) {
       Watch({"rollout", "status", "web", "--watch", "--interval", "100ms"});
   ASSERT_TRUE(ctl->WaitForOutput("phase:         delivering (wave 1 of 3)\n"))
       << ctl->Finish().stderr_data;
-  Complete(canary);
+  CompleteFrom(canary);
   const ProcessResult r = ctl->Finish();
   ASSERT_EQ(r.exit_code, 0) << r.Describe() << r.stderr_data;
   EXPECT_EQ(r.stderr_data, "");
@@ -156,7 +139,7 @@ TEST_F(RolloutWatchTest, JsonLinesOneObjectPerChange) {
       {"rollout", "status", "web", "-w", "--interval=100ms", "-o", "json"});
   ASSERT_TRUE(ctl->WaitForOutput("\"phase\":\"delivering\""))
       << ctl->Finish().stderr_data;
-  Complete(canary);
+  CompleteFrom(canary);
   const ProcessResult r = ctl->Finish();
   ASSERT_EQ(r.exit_code, 0) << r.Describe() << r.stderr_data;
   std::vector<std::string> lines = absl::StrSplit(r.stdout_data, '\n');

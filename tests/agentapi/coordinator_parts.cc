@@ -4,7 +4,7 @@
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
-#include "coordinator/issuance/issuer.h"
+#include "tests/agentapi/test_versions.h"
 
 namespace certfleet::agentapi::testing {
 namespace {
@@ -115,31 +115,22 @@ void CoordinatorParts::RestartHub() {
 StoredVersion CoordinatorParts::AddVersion(const std::string& certificate,
                                            const std::string& serial_hex,
                                            absl::Time now) {
-  const crypto::testing::IssuedCert leaf =
-      VersionIssuer().IssueLeaf({.dns_names = {"www.example.test"},
-                                 .not_before = now - absl::Hours(1),
-                                 .not_after = now + absl::Hours(24 * 30),
-                                 .serial_hex = serial_hex});
+  const TestVersion v = OrDie(
+      MakeTestVersion(VersionIssuer(), kek,
+                      {.certificate = certificate,
+                       .names = {"www.example.test"},
+                       .not_before = now - absl::Hours(1),
+                       .not_after = now + absl::Hours(24 * 30),
+                       .serial_hex = serial_hex,
+                       .created_at = now}),
+      "test version");
   StoredVersion out;
-  out.serial = leaf.cert.SerialHex();
-  out.leaf_pem = leaf.cert.ToPem();
-  out.chain_pem = VersionIssuer().intermediate().ToPem();
-  out.key_pem = OrDie(leaf.key.ToPem(), "key PEM");
-  out.not_after = leaf.cert.NotAfter();
-  store::VersionRecord v;
-  v.cert_name = certificate;
-  v.issuer = "test";
-  v.names = {"www.example.test"};
-  v.key_type = "ec256";
-  v.serial_hex = out.serial;
-  v.not_before = leaf.cert.NotBefore();
-  v.not_after = out.not_after;
-  v.leaf_pem = out.leaf_pem;
-  v.chain_pem = out.chain_pem;
-  v.key_sealed = OrDie(
-      kek.Seal(out.key_pem, issuance::CertificateKeyAad(certificate)), "seal");
-  v.created_at = now;
-  out.version = OrDie(store.AddVersion(v), "AddVersion");
+  out.serial = v.record.serial_hex;
+  out.leaf_pem = v.record.leaf_pem;
+  out.chain_pem = v.record.chain_pem;
+  out.key_pem = v.key_pem;
+  out.not_after = v.record.not_after;
+  out.version = OrDie(store.AddVersion(v.record), "AddVersion");
   out.version_id = VersionId(certificate, out.version);
   return out;
 }

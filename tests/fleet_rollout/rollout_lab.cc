@@ -12,9 +12,9 @@
 #include "agent/client/identity.h"
 #include "common/filesystem.h"
 #include "common/status_macros.h"
-#include "coordinator/issuance/issuer.h"
 #include "gtest/gtest.h"
 #include "tests/agent_web/agent_web_support.h"
+#include "tests/agentapi/test_versions.h"
 #include "tests/crypto/test_certs.h"
 #include "tests/harness/tls_probe.h"
 
@@ -135,30 +135,20 @@ void RolloutLab::StopCoordinator() {
 
 absl::StatusOr<LabVersion> RolloutLab::Publish(absl::Duration lifetime) {
   const absl::Time now = clock_.Now();
-  const crypto::testing::IssuedCert leaf = Issuer().IssueLeaf(
-      {.dns_names = {kServerName},
-       .not_before = now - absl::Hours(1),
-       .not_after = now + lifetime,
-       .serial_hex = absl::StrFormat("5e%04x", next_serial_++)});
-  ASSIGN_OR_RETURN(std::string key_pem, leaf.key.ToPem());
   ASSIGN_OR_RETURN(
-      std::string sealed,
-      kek_->Seal(key_pem, issuance::CertificateKeyAad(kCertificate)));
-  store::VersionRecord v{.cert_name = kCertificate,
-                         .issuer = "test",
-                         .names = {kServerName},
-                         .key_type = "ec256",
-                         .serial_hex = leaf.cert.SerialHex(),
-                         .not_before = leaf.cert.NotBefore(),
-                         .not_after = leaf.cert.NotAfter(),
-                         .leaf_pem = leaf.cert.ToPem(),
-                         .chain_pem = Issuer().intermediate().ToPem(),
-                         .key_sealed = std::move(sealed),
-                         .created_at = now};
-  ASSIGN_OR_RETURN(const int64_t number, store_->AddVersion(v));
+      agentapi::testing::TestVersion v,
+      agentapi::testing::MakeTestVersion(
+          Issuer(), *kek_,
+          {.certificate = kCertificate,
+           .names = {kServerName},
+           .not_before = now - absl::Hours(1),
+           .not_after = now + lifetime,
+           .serial_hex = absl::StrFormat("5e%04x", next_serial_++),
+           .created_at = now}));
+  ASSIGN_OR_RETURN(const int64_t number, store_->AddVersion(v.record));
   RETURN_IF_ERROR(runner_->OnVersionStored(kCertificate, number));
   return LabVersion{number, agentapi::VersionId(kCertificate, number),
-                    leaf.cert.SerialHex()};
+                    v.record.serial_hex};
 }
 
 absl::StatusOr<store::RolloutRecord> RolloutLab::LatestRollout() {

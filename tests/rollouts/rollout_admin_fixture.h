@@ -110,6 +110,11 @@ class RolloutAdminTest : public ::testing::Test {
   void CompleteRollout() {
     const int canary = StartRollout();
     ASSERT_GE(canary, 0);
+    CompleteFrom(canary);
+  }
+
+  // From the canary's delivery (StartRollout) to complete.
+  void CompleteFrom(int canary) {
     f_.Ack(canary);
     f_.Step();
     f_.clock.Advance(absl::Minutes(5));
