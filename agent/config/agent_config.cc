@@ -27,27 +27,12 @@ constexpr size_t kMaxLabelLength = 63;
 // normalized text, or "" after reporting.
 std::string CoordinatorAddress(Reader& r, const Field& field,
                                const std::string& text) {
-  if (absl::StatusOr<yaml::IpPort> ip = yaml::ParseIpPort(text, std::nullopt);
-      ip.ok()) {
-    return ip->ToString();
-  }
-  const size_t colon = text.rfind(':');
-  int port = 0;
-  const std::string host =
-      absl::AsciiStrToLower(text.substr(0, std::min(colon, text.size())));
-  bool ok = colon != std::string::npos && colon > 0 &&
-            absl::SimpleAtoi(text.substr(colon + 1), &port) && port >= 1 &&
-            port <= 65535;
-  for (char c : host) {
-    if (!absl::ascii_isalnum(c) && c != '-' && c != '.') ok = false;
-  }
-  if (!ok) {
-    r.Error(field, absl::StrCat("\"", text,
-                                "\" is not host:port (a DNS name or IP "
-                                "address, and a port from 1 to 65535)"));
+  absl::StatusOr<std::string> address = yaml::ParseHostPort(text);
+  if (!address.ok()) {
+    r.Error(field, address.status().message());
     return "";
   }
-  return absl::StrCat(host, ":", port);
+  return *address;
 }
 
 bool IsLabelText(absl::string_view text, bool is_key) {

@@ -99,6 +99,29 @@ absl::StatusOr<IpPort> ParseIpPort(absl::string_view text,
   return out;
 }
 
+absl::StatusOr<std::string> ParseHostPort(absl::string_view text) {
+  if (absl::StatusOr<IpPort> ip = ParseIpPort(text, std::nullopt); ip.ok()) {
+    return ip->ToString();
+  }
+  const size_t colon = text.rfind(':');
+  int port = 0;
+  const std::string host = absl::AsciiStrToLower(
+      text.substr(0, std::min(colon, text.size())));
+  bool ok = colon != absl::string_view::npos && colon > 0 &&
+            absl::SimpleAtoi(text.substr(colon + 1), &port) && port >= 1 &&
+            port <= 65535;
+  for (char c : host) {
+    if (!absl::ascii_isalnum(c) && c != '-' && c != '.') ok = false;
+  }
+  if (!ok) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "\"", text,
+        "\" is not host:port (a DNS name or IP address, and a port from 1 "
+        "to 65535)"));
+  }
+  return absl::StrCat(host, ":", port);
+}
+
 absl::Status CheckDirectoryUrl(absl::string_view url) {
   const std::string lower = absl::AsciiStrToLower(url);
   bool https = false;

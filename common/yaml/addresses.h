@@ -33,6 +33,12 @@ struct IpPort {
 absl::StatusOr<IpPort> ParseIpPort(absl::string_view text,
                                    std::optional<int> default_port);
 
+// "host:port" where host is a DNS name or an IP literal ("[v6]:port"): a
+// peer dialled through gRPC (coordinators, etcd members), whose name gRPC
+// resolves. The normalized text (lower-case name); kInvalidArgument with
+// the reason otherwise.
+absl::StatusOr<std::string> ParseHostPort(absl::string_view text);
+
 // An ACME directory URL must be https://, except http:// to 127.0.0.1,
 // localhost or [::1] (a CA under test on this machine). kInvalidArgument
 // naming the problem otherwise.

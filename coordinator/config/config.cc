@@ -34,8 +34,10 @@ void ParseDocument(const YAML::Node& doc, internal::ParseContext& ctx,
   const Mapping root =
       r.Map(r.Root(doc), {"store", "key_encryption_key_file", "metrics",
                           "scheduler", "dns", "issuers", "dns_providers",
-                          "rollout", "certificates", "agents", "admin"});
+                          "rollout", "certificates", "agents", "admin",
+                          "ha"});
   internal::ParseStore(ctx, root.Get("store"), &cfg->store);
+  internal::ParseHa(ctx, root.Get("ha"), cfg->store, &cfg->ha);
   internal::ParseKeyEncryptionKeyFile(ctx, root.Get("key_encryption_key_file"),
                                       &cfg->key_encryption_key_file);
   internal::ParseMetrics(ctx, root.Get("metrics"), &cfg->metrics);

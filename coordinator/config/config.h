@@ -156,13 +156,40 @@ struct CertificateConfig {
   ::certfleet::rollout::RolloutPolicy rollout;
 };
 
+// The etcd v3 cluster several coordinators share (store.type etcd).
+struct EtcdConfig {
+  // "host:port" of the members' client URLs, tried in turn.
+  std::vector<std::string> endpoints;
+  // Every key certfleet writes starts with it ("/certfleet/"): several
+  // installations can share one cluster.
+  std::string prefix = "/certfleet/";
+  // TLS to etcd when ca_file is set (absolute after loading); a client
+  // certificate when cert_file and key_file are (both or neither).
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+  // Each call to etcd gives up after this.
+  absl::Duration request_timeout = absl::Seconds(5);
+};
+
 struct StoreConfig {
-  // Only "sqlite" in this build.
+  // "sqlite" (one coordinator) or "etcd" (several).
   std::string type = "sqlite";
   // Absolute after loading.
   std::string sqlite_path;
   // SQLite's synchronous pragma: "normal" or "full".
   std::string sqlite_sync = "normal";
+  EtcdConfig etcd;
+};
+
+// Several coordinators on etcd: one leader, elected on an etcd lease.
+struct HaConfig {
+  // The leader's lease: a leader that cannot renew it (dead, cut off from
+  // etcd) stops acting within it, and another takes over after it.
+  absl::Duration lease_ttl = absl::Seconds(3);
+  // This coordinator's name in the election and in status; "" = the host
+  // name.
+  std::string replica;
 };
 
 struct MetricsConfig {
@@ -229,6 +256,7 @@ struct CoordinatorConfig {
   std::vector<CertificateConfig> certificates;
   AgentsConfig agents;
   AdminConfig admin;
+  HaConfig ha;
   // The top-level `rollout`: the policy of every certificate that does not
   // override it (already merged into each CertificateConfig::rollout).
   ::certfleet::rollout::RolloutPolicy rollout;

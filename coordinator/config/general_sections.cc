@@ -1,5 +1,5 @@
-// The small top-level sections: store, key_encryption_key_file, metrics,
-// scheduler and dns (declared in sections.h).
+// The small top-level sections: key_encryption_key_file, metrics, scheduler
+// and dns (declared in sections.h).
 #include <climits>
 
 #include "absl/strings/str_cat.h"
@@ -9,23 +9,6 @@
 #include "coordinator/config/sections.h"
 
 namespace certfleet::config::internal {
-
-void ParseStore(ParseContext& ctx, const Field& field, StoreConfig* out) {
-  Reader& r = ctx.reader;
-  const Mapping m = r.Map(field, {"type", "path", "sync"});
-  const Field type = m.Get("type");
-  if (r.String(type, &out->type) && out->type != "sqlite") {
-    // etcd arrives with the HA work; until then say what this build takes.
-    r.Error(type, absl::StrCat("\"", out->type, "\" is not one of sqlite"));
-  }
-  ReadPath(ctx, m.Get("path"), /*required=*/true, &out->sqlite_path);
-  const Field sync = m.Get("sync");
-  if (r.String(sync, &out->sqlite_sync) && out->sqlite_sync != "normal" &&
-      out->sqlite_sync != "full") {
-    r.Error(sync, absl::StrCat("\"", out->sqlite_sync,
-                               "\" is not one of normal, full"));
-  }
-}
 
 void ParseKeyEncryptionKeyFile(ParseContext& ctx, const Field& field,
                                std::string* out) {

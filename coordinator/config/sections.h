@@ -54,8 +54,12 @@ bool ReadKeyType(ParseContext& ctx, const Field& field, crypto::KeyType* out);
 // "coordinator.yaml:12:11", for "first at ..." in duplicate reports.
 std::string Where(ParseContext& ctx, const Field& field);
 
-// Top-level sections with few fields (general_sections.cc).
+// store.cc: `store` (sqlite or etcd) and `ha` (which needs etcd).
 void ParseStore(ParseContext& ctx, const Field& field, StoreConfig* out);
+void ParseHa(ParseContext& ctx, const Field& field, const StoreConfig& store,
+             HaConfig* out);
+
+// Top-level sections with few fields (general_sections.cc).
 void ParseKeyEncryptionKeyFile(ParseContext& ctx, const Field& field,
                                std::string* out);
 void ParseMetrics(ParseContext& ctx, const Field& field, MetricsConfig* out);

@@ -103,7 +103,8 @@ TEST(ConfigErrorsTest, UnknownFieldWithoutCloseOneListsTheFields) {
   EXPECT_EQ(ErrorOfValidWith("dns:\n", "colour: red\ndns:\n"),
             "coordinator.yaml:4:1: colour: unknown field \"colour\" (expected "
             "one of: store, key_encryption_key_file, metrics, scheduler, dns, "
-            "issuers, dns_providers, rollout, certificates, agents, admin)");
+            "issuers, dns_providers, rollout, certificates, agents, admin, "
+            "ha)");
 }
 
 TEST(ConfigErrorsTest, RepeatedField) {

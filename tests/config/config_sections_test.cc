@@ -20,8 +20,9 @@ using testing::ParseText;
 using testing::ValidWith;
 
 TEST(ConfigSectionsTest, Store) {
-  EXPECT_EQ(ErrorOfValidWith("store:\n", "store:\n  type: etcd\n"),
-            "coordinator.yaml:2:9: store.type: \"etcd\" is not one of sqlite");
+  EXPECT_EQ(ErrorOfValidWith("store:\n", "store:\n  type: mysql\n"),
+            "coordinator.yaml:2:9: store.type: \"mysql\" is not one of "
+            "sqlite, etcd");
   EXPECT_EQ(ErrorOfValidWith("  path: /var/lib/certfleet/coordinator.db\n",
                              "  sync: normal\n"),
             "coordinator.yaml:2:3: store.path: required field is missing");

@@ -1,0 +1,174 @@
+// The store section — sqlite (one coordinator) or etcd (several) — and the
+// ha section, which needs etcd: defaults, normalization and every message,
+// position included. The tests replace kValid's first two lines (the
+// sqlite store), so the store's lines are numbered from 1.
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "coordinator/config/config.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/config/config_test_util.h"
+#include "tests/testing/status_matchers.h"
+
+namespace certfleet::config {
+namespace {
+
+using ::testing::ElementsAre;
+using testing::MemoryFilesystem;
+using testing::ParseText;
+using testing::ValidWith;
+
+constexpr char kSqliteStore[] =
+    "store:\n  path: /var/lib/certfleet/coordinator.db\n";
+
+// kValid with `store` (starting "store:\n") in place of its sqlite store,
+// and `tail` appended.
+std::string WithStore(const std::string& store, const std::string& tail = "") {
+  return absl::StrCat(ValidWith(kSqliteStore, store), tail);
+}
+
+std::string ErrorOf(const std::string& text, MemoryFilesystem* fs = nullptr) {
+  MemoryFilesystem empty;
+  absl::StatusOr<CoordinatorConfig> c = ParseText(text, fs ? *fs : empty);
+  if (c.ok()) return "OK";
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  return std::string(c.status().message());
+}
+
+TEST(StoreConfigTest, SqliteIsTheDefaultAndNeedsNoHa) {
+  MemoryFilesystem fs;
+  ASSERT_OK_AND_ASSIGN(CoordinatorConfig c, ParseText(testing::kValid, fs));
+  EXPECT_EQ(c.store.type, "sqlite");
+  EXPECT_EQ(c.store.sqlite_path, "/var/lib/certfleet/coordinator.db");
+  EXPECT_EQ(c.ha.lease_ttl, absl::Seconds(3));
+  EXPECT_EQ(c.ha.replica, "");
+}
+
+TEST(StoreConfigTest, EtcdWithDefaults) {
+  MemoryFilesystem fs;
+  ASSERT_OK_AND_ASSIGN(
+      CoordinatorConfig c,
+      ParseText(WithStore("store:\n  type: etcd\n  etcd:\n"
+                          "    endpoints: [\"ETCD-1.Example.test:2379\", "
+                          "127.0.0.1:2379, \"[::1]:2379\"]\n"),
+                fs));
+  EXPECT_EQ(c.store.type, "etcd");
+  EXPECT_THAT(c.store.etcd.endpoints,
+              ElementsAre("etcd-1.example.test:2379", "127.0.0.1:2379",
+                          "[::1]:2379"));
+  EXPECT_EQ(c.store.etcd.prefix, "/certfleet/");
+  EXPECT_EQ(c.store.etcd.ca_file, "");
+  EXPECT_EQ(c.store.etcd.request_timeout, absl::Seconds(5));
+}
+
+TEST(StoreConfigTest, EtcdWithTlsAndHa) {
+  MemoryFilesystem fs;
+  fs.Add("/etc/certfleet/etcd-ca.pem", "ca", 0644);
+  fs.Add("/etc/certfleet/etcd-client.pem", "cert", 0644);
+  fs.Add("/etc/certfleet/etcd-client.key", "key", 0600);
+  ASSERT_OK_AND_ASSIGN(
+      CoordinatorConfig c,
+      ParseText(WithStore("store:\n  type: etcd\n  etcd:\n"
+                          "    endpoints: [10.0.0.1:2379]\n"
+                          "    prefix: /prod/certfleet/\n"
+                          "    ca_file: /etc/certfleet/etcd-ca.pem\n"
+                          "    cert_file: /etc/certfleet/etcd-client.pem\n"
+                          "    key_file: /etc/certfleet/etcd-client.key\n"
+                          "    request_timeout: 2s\n",
+                          "ha:\n  lease_ttl: 5s\n  replica: coord-2\n"),
+                fs));
+  EXPECT_EQ(c.store.etcd.prefix, "/prod/certfleet/");
+  EXPECT_EQ(c.store.etcd.ca_file, "/etc/certfleet/etcd-ca.pem");
+  EXPECT_EQ(c.store.etcd.cert_file, "/etc/certfleet/etcd-client.pem");
+  EXPECT_EQ(c.store.etcd.key_file, "/etc/certfleet/etcd-client.key");
+  EXPECT_EQ(c.store.etcd.request_timeout, absl::Seconds(2));
+  EXPECT_EQ(c.ha.lease_ttl, absl::Seconds(5));
+  EXPECT_EQ(c.ha.replica, "coord-2");
+}
+
+TEST(StoreConfigTest, StoreErrorsNameTheField) {
+  EXPECT_EQ(ErrorOf(WithStore("store:\n  type: consul\n  path: /x.db\n")),
+            "coordinator.yaml:2:9: store.type: \"consul\" is not one of "
+            "sqlite, etcd");
+  EXPECT_EQ(ErrorOf(WithStore("store:\n  type: etcd\n")),
+            "coordinator.yaml:2:3: store.etcd: required field is missing");
+  EXPECT_EQ(ErrorOf(WithStore("store:\n  type: etcd\n  etcd:\n"
+                              "    endpoints: []\n")),
+            "coordinator.yaml:4:16: store.etcd.endpoints: list at least one "
+            "etcd member (host:port)");
+  EXPECT_EQ(ErrorOf(WithStore("store:\n  type: etcd\n  etcd:\n"
+                              "    endpoints: [10.0.0.1]\n")),
+            "coordinator.yaml:4:17: store.etcd.endpoints[0]: \"10.0.0.1\" is "
+            "not host:port (a DNS name or IP address, and a port from 1 to "
+            "65535)");
+  EXPECT_EQ(ErrorOf(WithStore("store:\n  type: etcd\n  path: /x.db\n  etcd:\n"
+                              "    endpoints: [10.0.0.1:2379]\n")),
+            "coordinator.yaml:3:9: store.path: only with type sqlite");
+  EXPECT_EQ(ErrorOf(WithStore("store:\n  path: /x.db\n  etcd:\n"
+                              "    endpoints: [10.0.0.1:2379]\n")),
+            "coordinator.yaml:4:5: store.etcd: only with type etcd");
+  EXPECT_EQ(ErrorOf(WithStore("store:\n  type: etcd\n  etcd:\n"
+                              "    endpoints: [10.0.0.1:2379]\n"
+                              "    prefix: certfleet\n")),
+            "coordinator.yaml:5:13: store.etcd.prefix: \"certfleet\" must "
+            "start and end with \"/\" (such as /certfleet/)");
+}
+
+TEST(StoreConfigTest, TlsFilesMustExistAndComeInPairs) {
+  MemoryFilesystem fs;
+  fs.Add("/etc/certfleet/client.pem", "cert", 0644);
+  fs.Add("/etc/certfleet/client.key", "key", 0600);
+  fs.Add("/etc/certfleet/shared.key", "key", 0644);
+  const std::string head =
+      "store:\n  type: etcd\n  etcd:\n    endpoints: [10.0.0.1:2379]\n";
+  EXPECT_EQ(ErrorOf(WithStore(head + "    ca_file: /etc/certfleet/ca.pem\n"),
+                    &fs),
+            "coordinator.yaml:5:14: store.etcd.ca_file: "
+            "/etc/certfleet/ca.pem: no such file");
+  EXPECT_EQ(
+      ErrorOf(WithStore(head + "    cert_file: /etc/certfleet/client.pem\n"),
+              &fs),
+      "coordinator.yaml:5:16: store.etcd.cert_file: set cert_file and "
+      "key_file together (the client certificate and its key)");
+  fs.Add("/etc/certfleet/ca.pem", "ca", 0644);
+  EXPECT_EQ(
+      ErrorOf(WithStore(head + "    cert_file: /etc/certfleet/client.pem\n"
+                               "    key_file: /etc/certfleet/client.key\n"),
+              &fs),
+      "coordinator.yaml:5:16: store.etcd.cert_file: a client certificate "
+      "needs TLS: set ca_file (the CA of the etcd members)");
+  const std::string message =
+      ErrorOf(WithStore(head + "    ca_file: /etc/certfleet/ca.pem\n"
+                               "    cert_file: /etc/certfleet/client.pem\n"
+                               "    key_file: /etc/certfleet/shared.key\n"),
+              &fs);
+  EXPECT_EQ(message,
+            "coordinator.yaml:7:15: store.etcd.key_file: "
+            "\"/etc/certfleet/shared.key\" is accessible by group or others "
+            "(mode 0644); a secret must be private to its owner: chmod 600 "
+            "/etc/certfleet/shared.key");
+}
+
+TEST(StoreConfigTest, HaNeedsEtcdAndAWholeSecondLease) {
+  const std::string etcd =
+      "store:\n  type: etcd\n  etcd:\n    endpoints: [10.0.0.1:2379]\n";
+  // kValid is 20 lines; with the 4-line store it is 22, so ha is line 23.
+  EXPECT_EQ(ErrorOf(WithStore(kSqliteStore, "ha:\n  lease_ttl: 3s\n")),
+            "coordinator.yaml:22:3: ha: several coordinators need a shared "
+            "store: set store.type to etcd (a single coordinator on SQLite "
+            "needs no ha section)");
+  EXPECT_EQ(ErrorOf(WithStore(etcd, "ha:\n  lease_ttl: 1s\n")),
+            "coordinator.yaml:24:14: ha.lease_ttl: must be whole seconds "
+            "from 2s to 5m (etcd leases count in seconds)");
+  EXPECT_EQ(ErrorOf(WithStore(etcd, "ha:\n  lease_ttl: 2500ms\n")),
+            "coordinator.yaml:24:14: ha.lease_ttl: must be whole seconds "
+            "from 2s to 5m (etcd leases count in seconds)");
+  EXPECT_EQ(ErrorOf(WithStore(etcd, "ha:\n  replica: -bad\n")),
+            "coordinator.yaml:24:12: ha.replica: \"-bad\" is not a replica "
+            "name: 1-63 letters, digits, \".\", \"-\", \"_\", starting with "
+            "a letter or digit");
+}
+
+}  // namespace
+}  // namespace certfleet::config
