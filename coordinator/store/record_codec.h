@@ -1,0 +1,48 @@
+// The store's records as bytes, for backends that keep one value per record
+// (etcd): protobuf messages of proto/certfleet/v1/store.proto, field for
+// field. Encoding checks what the Store contract asks of every backend —
+// the list and map fields (names, contacts, dns_records, labels) must be
+// valid UTF-8 — and fails with kInvalidArgument naming the field; decoding
+// fails with kDataLoss naming the record kind. Times keep nanoseconds and
+// both infinities; byte strings round-trip exactly.
+//
+//   ASSIGN_OR_RETURN(std::string value, EncodeRecord(version));
+//   VersionRecord back;
+//   RETURN_IF_ERROR(DecodeRecord(value, &back));
+#ifndef CERTFLEET_COORDINATOR_STORE_RECORD_CODEC_H_
+#define CERTFLEET_COORDINATOR_STORE_RECORD_CODEC_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "coordinator/store/store.h"
+
+namespace certfleet::store {
+
+absl::StatusOr<std::string> EncodeRecord(const AccountRecord& r);
+absl::StatusOr<std::string> EncodeRecord(const CertificateState& r);
+absl::StatusOr<std::string> EncodeRecord(const VersionRecord& r);
+absl::StatusOr<std::string> EncodeRecord(const OrderRecord& r);
+absl::StatusOr<std::string> EncodeRecord(const AgentRecord& r);
+absl::StatusOr<std::string> EncodeRecord(const TokenRecord& r);
+absl::StatusOr<std::string> EncodeRecord(const InternalCaRecord& r);
+absl::StatusOr<std::string> EncodeRecord(const TargetStateRecord& r);
+absl::StatusOr<std::string> EncodeRecord(const RolloutRecord& r);
+absl::StatusOr<std::string> EncodeRecord(const AuditRecord& r);
+
+absl::Status DecodeRecord(absl::string_view bytes, AccountRecord* out);
+absl::Status DecodeRecord(absl::string_view bytes, CertificateState* out);
+absl::Status DecodeRecord(absl::string_view bytes, VersionRecord* out);
+absl::Status DecodeRecord(absl::string_view bytes, OrderRecord* out);
+absl::Status DecodeRecord(absl::string_view bytes, AgentRecord* out);
+absl::Status DecodeRecord(absl::string_view bytes, TokenRecord* out);
+absl::Status DecodeRecord(absl::string_view bytes, InternalCaRecord* out);
+absl::Status DecodeRecord(absl::string_view bytes, TargetStateRecord* out);
+absl::Status DecodeRecord(absl::string_view bytes, RolloutRecord* out);
+absl::Status DecodeRecord(absl::string_view bytes, AuditRecord* out);
+
+}  // namespace certfleet::store
+
+#endif  // CERTFLEET_COORDINATOR_STORE_RECORD_CODEC_H_

@@ -1,0 +1,159 @@
+// The etcd backend's record encoding: every record kind round-trips field
+// for field (nanoseconds, both infinities, NUL bytes, maps, nested DNS
+// records); non-UTF-8 list/map fields are refused naming the field; bytes
+// that are not a record are kDataLoss naming the kind.
+#include "coordinator/store/record_codec.h"
+
+#include <string>
+
+#include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
+
+namespace certfleet::store {
+namespace {
+
+using ::certfleet::testing::StatusIs;
+using ::testing::HasSubstr;
+
+const absl::Time kAt = absl::FromUnixNanos(1'800'000'000'123'456'789);
+const std::string kBinary("k\0e\xffy", 5);
+const std::string kNotUtf8("\xc3\x28", 2);
+
+template <typename Record>
+void ExpectRoundTrip(const Record& r) {
+  ASSERT_OK_AND_ASSIGN(std::string bytes, EncodeRecord(r));
+  Record back;
+  ASSERT_OK(DecodeRecord(bytes, &back));
+  EXPECT_TRUE(back == r);
+}
+
+TEST(RecordCodecTest, EveryRecordRoundTrips) {
+  ExpectRoundTrip(AccountRecord{.issuer = "le",
+                                .directory_url = "https://ca/dir",
+                                .account_url = "https://ca/acct/1",
+                                .key_type = "ec256",
+                                .key_sealed = kBinary,
+                                .contacts = {"mailto:a@example.test", "é"},
+                                .status = "valid",
+                                .created_at = kAt,
+                                .updated_at = absl::InfiniteFuture()});
+  ExpectRoundTrip(CertificateState{.name = "web",
+                                   .next_attempt_at = absl::InfinitePast(),
+                                   .renew_at = absl::InfiniteFuture(),
+                                   .consecutive_failures = 3,
+                                   .last_error = "rate limited",
+                                   .last_attempt_at = kAt,
+                                   .updated_at = kAt});
+  ExpectRoundTrip(VersionRecord{.cert_name = "web",
+                                .version = 7,
+                                .issuer = "le",
+                                .names = {"*.example.test", "example.test"},
+                                .key_type = "rsa2048",
+                                .serial_hex = "0a1b",
+                                .not_before = kAt - absl::Hours(1),
+                                .not_after = kAt + absl::Hours(2000),
+                                .leaf_pem = "leaf",
+                                .chain_pem = "chain",
+                                .key_sealed = kBinary,
+                                .order_url = "https://ca/order/1",
+                                .ari_cert_id = "aki.serial",
+                                .created_at = kAt,
+                                .revoked_at = absl::InfinitePast(),
+                                .revocation_reason = ""});
+  ExpectRoundTrip(OrderRecord{
+      .cert_name = "web",
+      .issuer = "le",
+      .order_url = "https://ca/order/2",
+      .spec_fingerprint = "fp",
+      .names = {"a.example.test"},
+      .key_type = "ec384",
+      .key_sealed = kBinary,
+      .stage = "presented",
+      .dns_records = {{"bind", "example.test.", "_acme-challenge.a.example.test.",
+                       "v1"},
+                      {"bind", "example.test.", "_acme-challenge.example.test.",
+                       "v2"}},
+      .replaces = "aki.old",
+      .created_at = kAt,
+      .updated_at = kAt});
+  ExpectRoundTrip(AgentRecord{.id = "agt-0123456789ab",
+                              .hostname = "web-1",
+                              .labels = {{"pool", "p0"}, {"role", "web"}},
+                              .enrolled_at = kAt,
+                              .last_seen_at = kAt,
+                              .identity_serial = "ff",
+                              .identity_not_after = kAt + absl::Hours(24),
+                              .token_id = "0011223344556677"});
+  ExpectRoundTrip(TokenRecord{.id = "0011223344556677",
+                              .secret_hash = std::string(32, '\0'),
+                              .labels = {{"role", "web"}},
+                              .created_at = kAt,
+                              .expires_at = kAt + absl::Hours(1),
+                              .used_at = absl::InfinitePast(),
+                              .used_by = "",
+                              .description = "rack 3"});
+  ExpectRoundTrip(InternalCaRecord{
+      .cert_pem = "ca", .key_sealed = kBinary, .created_at = kAt});
+  ExpectRoundTrip(TargetStateRecord{.agent_id = "agt-0123456789ab",
+                                    .target = "www",
+                                    .certificate = "web",
+                                    .desired_version_id = "web/3",
+                                    .installed_version_id = "web/2",
+                                    .serial = "0a",
+                                    .not_after = kAt,
+                                    .healthy = true,
+                                    .detail = "served",
+                                    .last_error = "reload: exit 1",
+                                    .last_error_version_id = "web/3",
+                                    .updated_at = kAt});
+  ExpectRoundTrip(RolloutRecord{.id = "ro-0123456789ab",
+                                .certificate = "web",
+                                .kind = "rollback",
+                                .from_version = "web/3",
+                                .to_version = "web/2",
+                                .phase = "baking",
+                                .created_at = kAt,
+                                .updated_at = kAt,
+                                .finished = true,
+                                .state_json = "{\"phase\":\"baking\"}",
+                                .revision = 42});
+  ExpectRoundTrip(AuditRecord{.id = 9,
+                              .at = kAt,
+                              .actor = "admin:alice",
+                              .action = "rollout.pause",
+                              .certificate = "web",
+                              .detail = "",
+                              .result = "ok"});
+}
+
+TEST(RecordCodecTest, DefaultRecordsRoundTrip) {
+  ExpectRoundTrip(VersionRecord{});
+  ExpectRoundTrip(TokenRecord{});
+  ExpectRoundTrip(RolloutRecord{});
+}
+
+TEST(RecordCodecTest, NonUtf8ListAndMapFieldsAreRefusedByName) {
+  EXPECT_THAT(EncodeRecord(VersionRecord{.names = {"ok", kNotUtf8}}).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("names")));
+  EXPECT_THAT(EncodeRecord(AccountRecord{.contacts = {kNotUtf8}}).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("contacts")));
+  EXPECT_THAT(EncodeRecord(AgentRecord{.labels = {{"role", kNotUtf8}}}).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("labels")));
+  OrderRecord order;
+  order.dns_records = {{"bind", "example.test.", kNotUtf8, "v"}};
+  EXPECT_THAT(EncodeRecord(order).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("dns_records")));
+}
+
+TEST(RecordCodecTest, GarbageIsDataLossNamingTheKind) {
+  VersionRecord v;
+  EXPECT_THAT(DecodeRecord("\xff\xff\xff", &v),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       HasSubstr("certfleet.store.v1.Version")));
+}
+
+}  // namespace
+}  // namespace certfleet::store
