@@ -1,0 +1,171 @@
+// The Store on etcd v3, shared by several coordinators (store.type etcd).
+// One key per record under a prefix, values encoded by record_codec.h:
+//
+//   <prefix>accounts/<issuer>            <prefix>agents/<id>
+//   <prefix>certs/<name>                 <prefix>tokens/<id>
+//   <prefix>versions/<cert>/<%020d n>    <prefix>internal-ca
+//   <prefix>orders/<cert>                <prefix>targets/<agent>/<target>
+//   <prefix>rollouts/<id>                <prefix>active-rollouts/<cert> → id
+//   <prefix>audit/<%020d id>             <prefix>audit-seq
+//
+// Every method that must be atomic is one etcd transaction, retried from a
+// fresh read when another writer won a compare: AddVersion (the next number
+// and the order's removal), ConsumeToken, CreateInternalCaIfAbsent,
+// CreateRollout (the active index says "one unfinished rollout per
+// certificate"), SaveRollout (compare-and-set on the record's mod_revision),
+// AppendAudit (the sequence key).
+//
+// Fencing: in HA mode only the leader may write what only the leader
+// decides — accounts, certificate states, versions, orders, rollouts. With
+// `fenced`, those writes carry a compare that the leadership key still has
+// the create_revision this coordinator won it with (SetFence); a deposed
+// leader's write fails with kFailedPrecondition instead of landing. Agents,
+// tokens, target states, the internal CA and the audit log are written by
+// every replica (they serve agents and the admin API) and are never fenced.
+//
+//   ASSIGN_OR_RETURN(auto client, etcd::EtcdClient::Create({...}));
+//   ASSIGN_OR_RETURN(auto store, EtcdStore::Open(
+//       {.client = client.get(), .prefix = "/certfleet/", .fenced = true}));
+//   store->SetFence(EtcdFence{"/certfleet/leader", won_at_revision});
+#ifndef CERTFLEET_COORDINATOR_STORE_ETCD_STORE_H_
+#define CERTFLEET_COORDINATOR_STORE_ETCD_STORE_H_
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "common/context.h"
+#include "common/etcd/etcd_client.h"
+#include "coordinator/store/store.h"
+
+namespace certfleet::store {
+
+// The leadership key and the create_revision it had when this coordinator
+// won the election.
+struct EtcdFence {
+  std::string key;
+  int64_t create_revision = 0;
+};
+
+struct EtcdStoreOptions {
+  etcd::EtcdClient* client = nullptr;  // must outlive the store
+  // Starts and ends with "/".
+  std::string prefix = "/certfleet/";
+  // Each etcd call gives up after this.
+  absl::Duration request_timeout = absl::Seconds(5);
+  // Leader-only writes need a fence (SetFence); without one they fail with
+  // kFailedPrecondition. Off for a single coordinator and in tests.
+  bool fenced = false;
+};
+
+class EtcdStore : public Store {
+ public:
+  // kInvalidArgument for a missing client or a bad prefix. Does not talk to
+  // etcd.
+  static absl::StatusOr<std::unique_ptr<EtcdStore>> Open(
+      EtcdStoreOptions options);
+
+  // The fence leader-only writes carry from now on; nullopt: none (a
+  // follower, or a leader that stepped down).
+  void SetFence(std::optional<EtcdFence> fence);
+
+  // "<prefix>" + `suffix`: the store's keys, for watches.
+  std::string Key(const std::string& suffix) const {
+    return options_.prefix + suffix;
+  }
+
+  absl::StatusOr<std::optional<AccountRecord>> GetAccount(
+      const std::string& issuer) override;
+  absl::Status PutAccount(const AccountRecord& account) override;
+  absl::StatusOr<std::optional<CertificateState>> GetCertificateState(
+      const std::string& name) override;
+  absl::Status PutCertificateState(const CertificateState& state) override;
+  absl::StatusOr<std::vector<CertificateState>> ListCertificateStates()
+      override;
+  absl::StatusOr<int64_t> AddVersion(const VersionRecord& v) override;
+  absl::StatusOr<std::optional<VersionRecord>> GetVersion(
+      const std::string& cert_name, int64_t version) override;
+  absl::StatusOr<std::optional<VersionRecord>> LatestVersion(
+      const std::string& cert_name) override;
+  absl::StatusOr<std::vector<VersionRecord>> ListVersions(
+      const std::string& cert_name) override;
+  absl::Status MarkVersionRevoked(const std::string& cert_name,
+                                  int64_t version, absl::Time when,
+                                  const std::string& reason) override;
+  absl::StatusOr<std::optional<OrderRecord>> GetOrder(
+      const std::string& cert_name) override;
+  absl::Status PutOrder(const OrderRecord& order) override;
+  absl::Status DeleteOrder(const std::string& cert_name) override;
+  absl::StatusOr<std::vector<OrderRecord>> ListOrders() override;
+
+  // etcd_fleet_store.cc
+  absl::Status PutAgent(const AgentRecord& agent) override;
+  absl::StatusOr<std::optional<AgentRecord>> GetAgent(
+      const std::string& id) override;
+  absl::StatusOr<std::vector<AgentRecord>> ListAgents() override;
+  absl::Status PutToken(const TokenRecord& token) override;
+  absl::StatusOr<std::optional<TokenRecord>> GetToken(
+      const std::string& id) override;
+  absl::StatusOr<std::vector<TokenRecord>> ListTokens() override;
+  absl::Status ConsumeToken(const std::string& id, const std::string& agent_id,
+                            absl::Time now) override;
+  absl::StatusOr<std::optional<InternalCaRecord>> GetInternalCa() override;
+  absl::StatusOr<InternalCaRecord> CreateInternalCaIfAbsent(
+      const InternalCaRecord& ca) override;
+  absl::Status PutTargetState(const TargetStateRecord& state) override;
+  absl::StatusOr<std::vector<TargetStateRecord>> ListTargetStates(
+      const std::string& agent_id) override;
+  absl::StatusOr<std::vector<TargetStateRecord>> ListAllTargetStates()
+      override;
+
+  // etcd_rollout_store.cc
+  absl::StatusOr<RolloutRecord> CreateRollout(
+      const RolloutRecord& rollout) override;
+  absl::StatusOr<int64_t> SaveRollout(const RolloutRecord& rollout) override;
+  absl::StatusOr<std::optional<RolloutRecord>> GetRollout(
+      const std::string& id) override;
+  absl::StatusOr<std::optional<RolloutRecord>> ActiveRollout(
+      const std::string& certificate) override;
+  absl::StatusOr<std::vector<RolloutRecord>> ListRollouts(
+      const RolloutFilter& filter) override;
+  absl::StatusOr<int64_t> AppendAudit(const AuditRecord& record) override;
+  absl::StatusOr<std::vector<AuditRecord>> ListAudit(
+      const AuditFilter& filter) override;
+
+ private:
+  explicit EtcdStore(EtcdStoreOptions options);
+
+  Context Call() const;
+  // The record at `suffix`, decoded; nullopt when absent. Errors annotated
+  // with `op`.
+  template <typename Record>
+  absl::StatusOr<std::optional<Record>> GetRecord(const std::string& suffix,
+                                                  const std::string& op);
+  // Every record under `suffix` (a prefix), decoded, in key order, with
+  // the keys' create_revision (creation order) alongside.
+  template <typename Record>
+  absl::StatusOr<std::vector<std::pair<Record, int64_t>>> ListRecords(
+      const std::string& suffix, const std::string& op);
+  // Puts `record` at `suffix`, fenced when `leader_only`.
+  template <typename Record>
+  absl::Status PutRecord(const std::string& suffix, const Record& record,
+                         bool leader_only, const std::string& op);
+  // Runs `txn` with the fence's compare added first when `leader_only`.
+  // kFailedPrecondition when the fence is required but unset, or when the
+  // transaction failed on the fence (not on the caller's compares; the
+  // result's `succeeded` is false then).
+  absl::StatusOr<etcd::TxnResult> Txn(etcd::TxnRequest txn, bool leader_only,
+                                      const std::string& op);
+
+  const EtcdStoreOptions options_;
+  etcd::EtcdClient& client_;
+  mutable absl::Mutex mu_;
+  std::optional<EtcdFence> fence_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace certfleet::store
+
+#endif  // CERTFLEET_COORDINATOR_STORE_ETCD_STORE_H_
