@@ -16,7 +16,7 @@ namespace certfleet::app {
 // rolls out the others in waves).
 class IssuanceFanout : public issuance::IssuanceObserver {
  public:
-  IssuanceFanout(CoordinatorMetrics& metrics, rollouts::RolloutRunner* runner)
+  IssuanceFanout(CoordinatorMetrics& metrics, const RunnerSlot& runner)
       : metrics_(metrics), runner_(runner) {}
   void OnOrderFinished(const std::string& issuer,
                        absl::string_view outcome) override {
@@ -29,8 +29,9 @@ class IssuanceFanout : public issuance::IssuanceObserver {
     metrics_.OnDnsCleanupFailed(cert_name);
   }
   void OnVersionStored(const std::string& cert_name, int64_t version) override {
-    if (runner_ == nullptr) return;
-    if (absl::Status s = runner_->OnVersionStored(cert_name, version);
+    const std::shared_ptr<rollouts::RolloutRunner> runner = runner_.Get();
+    if (runner == nullptr) return;
+    if (absl::Status s = runner->OnVersionStored(cert_name, version);
         !s.ok()) {
       CF_LOG_WARN("certificate %s version %d: not delivered: %s", cert_name,
                   version, s.ToString());
@@ -39,7 +40,7 @@ class IssuanceFanout : public issuance::IssuanceObserver {
 
  private:
   CoordinatorMetrics& metrics_;
-  rollouts::RolloutRunner* const runner_;
+  const RunnerSlot& runner_;
 };
 
 Coordinator::Coordinator(const config::CoordinatorConfig& config, Clock& clock)
@@ -53,9 +54,9 @@ Coordinator::~Coordinator() {
   agent_server_.reset();
   // The hub may still poke the runner: stop its thread, drop it after the
   // hub.
-  if (rollouts_) rollouts_->Stop();
+  if (auto runner = runner_slot_.Get()) runner->Stop();
   hub_.reset();
-  rollouts_.reset();
+  runner_slot_.Set(nullptr);
 }
 
 absl::Status Coordinator::LoadInternalCa() {
@@ -76,14 +77,21 @@ absl::Status Coordinator::StartAgentService() {
   hub_ = std::make_unique<agentapi::AgentHub>(
       *store_, *kek_, *assignments_, *enrollment_, internal_ca_->ca_pem(),
       clock_, &metrics_);
-  rollouts_ = std::make_unique<rollouts::RolloutRunner>(
-      *store_, *hub_, config_.certificates, *assignments_, clock_);
-  // Before agents connect: held certificates must be held from the start.
-  if (absl::Status s = rollouts_->Resume(); !s.ok()) {
-    return Annotate(s, "resuming rollouts");
+  hub_->SetReportListener([slot = &runner_slot_] {
+    if (auto runner = slot->Get()) runner->Poke();
+  });
+  // With several coordinators only the leader drives rollouts (from its
+  // election on: ServeReplica); alone, this one does from the start.
+  if (etcd_store_ == nullptr) {
+    // Before agents connect: held certificates must be held from the start.
+    RETURN_IF_ERROR(StartRollouts());
+  } else {
+    // A replica sends a target only what the leader decided for it (its
+    // desired version in the store), never a version on its own.
+    for (const config::CertificateConfig& c : config_.certificates) {
+      hub_->HoldCertificate(c.name, "");
+    }
   }
-  hub_->SetReportListener([runner = rollouts_.get()] { runner->Poke(); });
-  rollouts_->Start();
   ASSIGN_OR_RETURN(agent_server_,
                    agentapi::AgentServer::Start(
                        {.listen = config_.agents.listen,
@@ -94,12 +102,27 @@ absl::Status Coordinator::StartAgentService() {
 
 namespace {
 
-// The admin API's rollout actions, carried out by `runner`; none without a
-// runner (no agent service).
-adminapi::RolloutCommandFn RolloutCommandOf(rollouts::RolloutRunner* runner) {
-  if (runner == nullptr) return nullptr;
-  return [runner](adminapi::RolloutCommand command,
-                  const std::string& certificate, const std::string& actor) {
+// The runner for an operator's action, or why there is none here.
+absl::StatusOr<std::shared_ptr<rollouts::RolloutRunner>> RunnerFor(
+    const RunnerSlot& slot) {
+  std::shared_ptr<rollouts::RolloutRunner> runner = slot.Get();
+  if (runner == nullptr) {
+    return absl::FailedPreconditionError(
+        "this coordinator does not lead: rollouts are driven by the leader; "
+        "ask it (certfleetctl status names it)");
+  }
+  return runner;
+}
+
+// The admin API's rollout actions, carried out by the runner in `slot`;
+// none without an agent service.
+adminapi::RolloutCommandFn RolloutCommandOf(const RunnerSlot* slot) {
+  if (slot == nullptr) return nullptr;
+  return [slot](adminapi::RolloutCommand command,
+                const std::string& certificate,
+                const std::string& actor) -> absl::StatusOr<store::RolloutRecord> {
+    ASSIGN_OR_RETURN(std::shared_ptr<rollouts::RolloutRunner> runner,
+                     RunnerFor(*slot));
     rollouts::OperatorAction action = rollouts::OperatorAction::kPause;
     if (command == adminapi::RolloutCommand::kResume) {
       action = rollouts::OperatorAction::kResume;
@@ -110,10 +133,13 @@ adminapi::RolloutCommandFn RolloutCommandOf(rollouts::RolloutRunner* runner) {
   };
 }
 
-adminapi::RollbackFn RollbackOf(rollouts::RolloutRunner* runner) {
-  if (runner == nullptr) return nullptr;
-  return [runner](const std::string& certificate, int64_t to_version,
-                  bool expedite, const std::string& actor) {
+adminapi::RollbackFn RollbackOf(const RunnerSlot* slot) {
+  if (slot == nullptr) return nullptr;
+  return [slot](const std::string& certificate, int64_t to_version,
+                bool expedite,
+                const std::string& actor) -> absl::StatusOr<store::RolloutRecord> {
+    ASSIGN_OR_RETURN(std::shared_ptr<rollouts::RolloutRunner> runner,
+                     RunnerFor(*slot));
     return runner->Rollback(certificate, to_version, expedite, actor);
   };
 }
@@ -129,8 +155,8 @@ absl::Status Coordinator::StartAdminService() {
           .certificates = config_.certificates,
           .default_token_ttl = config_.agents.default_token_ttl,
           .wake_scheduler = [s = scheduler_.get()] { s->Wake(); },
-          .rollout_command = RolloutCommandOf(rollouts_.get()),
-          .rollback = RollbackOf(rollouts_.get()),
+          .rollout_command = RolloutCommandOf(hub_ ? &runner_slot_ : nullptr),
+          .rollback = RollbackOf(hub_ ? &runner_slot_ : nullptr),
           .connected_agents = std::move(connected)});
   ASSIGN_OR_RETURN(
       admin_server_,
@@ -158,21 +184,18 @@ absl::StatusOr<std::unique_ptr<Coordinator>> Coordinator::Create(
       crypto::Kek::LoadOrCreate(config.key_encryption_key_file, c->fs_));
   c->kek_.emplace(std::move(kek));
 
-  if (config.store.type != "sqlite") {
-    // The etcd backend (issue 5) is being built: configuration is read and
-    // checked, the coordinator cannot run on it yet.
-    return absl::UnimplementedError(absl::StrCat(
-        config.source_path, ": store.type ", config.store.type,
-        " is not available in this build yet; use sqlite"));
+  if (config.store.type == "etcd") {
+    RETURN_IF_ERROR(c->OpenEtcd());
+  } else {
+    store::SqliteOptions sqlite;
+    sqlite.sync = config.store.sqlite_sync == "full"
+                      ? store::SqliteOptions::Sync::kFull
+                      : store::SqliteOptions::Sync::kNormal;
+    absl::StatusOr<std::unique_ptr<store::SqliteStore>> store =
+        store::SqliteStore::Open(config.store.sqlite_path, sqlite);
+    if (!store.ok()) return Annotate(store.status(), "store");
+    c->store_ = *std::move(store);
   }
-  store::SqliteOptions sqlite;
-  sqlite.sync = config.store.sqlite_sync == "full"
-                    ? store::SqliteOptions::Sync::kFull
-                    : store::SqliteOptions::Sync::kNormal;
-  absl::StatusOr<std::unique_ptr<store::SqliteStore>> store =
-      store::SqliteStore::Open(config.store.sqlite_path, sqlite);
-  if (!store.ok()) return Annotate(store.status(), "store");
-  c->store_ = *std::move(store);
 
   if (options.metrics_server && !config.metrics.listen.empty()) {
     ASSIGN_OR_RETURN(
@@ -239,7 +262,7 @@ absl::StatusOr<std::unique_ptr<Coordinator>> Coordinator::Create(
     }
   }
   c->issuance_observer_ =
-      std::make_unique<IssuanceFanout>(c->metrics_, c->rollouts_.get());
+      std::make_unique<IssuanceFanout>(c->metrics_, c->runner_slot_);
   c->runner_ = std::make_unique<issuance::OrderRunner>(
       *c->store_, *c->kek_, *c->solver_, clock, issuance::OrderRunnerOptions{},
       c->issuance_observer_.get());
@@ -261,6 +284,7 @@ absl::StatusOr<std::unique_ptr<Coordinator>> Coordinator::Create(
 }
 
 absl::Status Coordinator::Serve(const Context& ctx) {
+  if (election_ != nullptr) return ServeReplica(ctx);
   if (absl::Status s = scheduler_->SweepOrphanOrders(ctx); !s.ok()) {
     CF_LOG_WARN("abandoning orders of removed certificates: %s", s.ToString());
   }
@@ -271,6 +295,11 @@ absl::Status Coordinator::Serve(const Context& ctx) {
 }
 
 absl::StatusOr<scheduler::PassReport> Coordinator::RunOnce(const Context& ctx) {
+  if (election_ != nullptr) {
+    return absl::FailedPreconditionError(
+        "--once runs a single coordinator's pass; with store.type etcd the "
+        "elected leader issues: run serve");
+  }
   if (absl::Status s = scheduler_->SweepOrphanOrders(ctx); !s.ok()) {
     CF_LOG_WARN("abandoning orders of removed certificates: %s", s.ToString());
   }

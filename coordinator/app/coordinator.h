@@ -22,7 +22,10 @@
 #include "coordinator/adminapi/admin_server.h"
 #include "coordinator/agentapi/agent_hub.h"
 #include "coordinator/agentapi/agent_server.h"
+#include "common/etcd/etcd_client.h"
 #include "coordinator/app/coordinator_metrics.h"
+#include "coordinator/app/leader_terms.h"
+#include "coordinator/app/runner_slot.h"
 #include "coordinator/config/config.h"
 #include "coordinator/dns/resolver.h"
 #include "coordinator/dns/solver.h"
@@ -35,6 +38,7 @@
 #include "coordinator/rollouts/rollout_runner.h"
 #include "coordinator/scheduler/scheduler.h"
 #include "coordinator/store/store.h"
+
 
 namespace certfleet::app {
 
@@ -54,7 +58,9 @@ class Coordinator {
   ~Coordinator();
 
   // Abandons orders of certificates no longer configured, then runs the
-  // scheduler until `ctx` is cancelled.
+  // scheduler until `ctx` is cancelled. With store.type etcd, one of several
+  // replicas: serves agents and the admin API all along, and issues and
+  // drives rollouts only while elected leader (coordinator_ha.cc).
   absl::Status Serve(const Context& ctx);
   // The same sweep and a single scheduler pass.
   absl::StatusOr<scheduler::PassReport> RunOnce(const Context& ctx);
@@ -71,8 +77,10 @@ class Coordinator {
   int admin_port() const;
   // The hub (null when not serving agents), for tests and benchmarks.
   agentapi::AgentHub* hub() { return hub_.get(); }
-  // The rollout runner (null when not serving agents).
-  rollouts::RolloutRunner* rollouts() { return rollouts_.get(); }
+  // The rollout runner (null when not serving agents, or not leading).
+  rollouts::RolloutRunner* rollouts() { return runner_slot_.Get().get(); }
+  // This replica leads (always true on a single coordinator).
+  bool leading() const;
 
  private:
   Coordinator(const config::CoordinatorConfig& config, Clock& clock);
@@ -101,8 +109,9 @@ class Coordinator {
   std::unique_ptr<fleet::EnrollmentService> enrollment_;
   std::unique_ptr<fleet::Assignments> assignments_;
   std::unique_ptr<agentapi::AgentHub> hub_;
-  // New versions reach agents through it (rollouts in waves).
-  std::unique_ptr<rollouts::RolloutRunner> rollouts_;
+  // New versions reach agents through it (rollouts in waves); empty on a
+  // replica that does not lead.
+  RunnerSlot runner_slot_;
   std::unique_ptr<agentapi::AgentServer> agent_server_;
   // The admin API (when admin.listen is set).
   std::unique_ptr<adminapi::AdminBackend> admin_backend_;
@@ -110,9 +119,20 @@ class Coordinator {
   // Forwards issuance events to the metrics and to the hub.
   std::unique_ptr<issuance::IssuanceObserver> issuance_observer_;
 
+  // Several coordinators (store.type etcd; coordinator_ha.cc).
+  std::unique_ptr<etcd::EtcdClient> etcd_client_;
+  store::EtcdStore* etcd_store_ = nullptr;  // store_, when on etcd
+  std::unique_ptr<LeaderTerms> leadership_;
+  std::unique_ptr<ha::LeaderElection> election_;
+
   absl::Status LoadInternalCa();
   absl::Status StartAgentService();
   absl::Status StartAdminService();
+  // The rollout runner: created, resumed, started, put in the slot.
+  absl::Status StartRollouts();
+  void StopRollouts();
+  absl::Status OpenEtcd();
+  absl::Status ServeReplica(const Context& ctx);
 };
 
 }  // namespace certfleet::app

@@ -48,42 +48,18 @@ ProcessResult RunCoordinator(
   return r.ok() ? *r : ProcessResult{};
 }
 
-struct CertSpec {
-  std::string name;
-  std::vector<std::string> names;
-};
+using ::certfleet::testing::CertSpec;
 
-// A configuration for the shared lab, written into `dir`.
+// A configuration for the shared lab on SQLite, written into `dir`.
 std::string WriteConfig(const TempDir& dir, const std::vector<CertSpec>& certs,
                         const std::string& directory_url = "",
                         const std::string& extra = "") {
-  const testing::Lab& lab = SharedLab();
-  std::string yaml = absl::StrCat(
-      "store:\n  path: ", dir.File("coordinator.db"), "\n",
-      "key_encryption_key_file: ", dir.File("kek"), "\n",
-      "dns:\n  resolvers: [\"", lab.bind->address(), "\"]\n",
-      "  nameserver_port: ", lab.bind->port(), "\n",
-      "  propagation_interval: 20ms\n  propagation_timeout: 20s\n",
-      "scheduler:\n  retry_initial: 10m\n",
-      "issuers:\n  - name: pebble\n    directory: ",
-      directory_url.empty() ? lab.pebble->directory_url() : directory_url, "\n",
-      "    trust_bundle: ", lab.pebble->ca_bundle_path(), "\n",
-      "    contact: [ops@example.test]\n",
-      "    limits: {new_orders_per_window: 0}\n",
-      "    request_timeout: 5s\n    order_timeout: 60s\n",
-      "dns_providers:\n  - name: lab-bind\n    type: rfc2136\n",
-      "    zones: [example.test, validation.test]\n",
-      "    rfc2136:\n      server: \"", lab.bind->address(), "\"\n",
-      "      tsig_key_name: ", lab.bind->tsig_key_name(), "\n",
-      "      tsig_secret: ", lab.bind->tsig_secret(), "\n", extra,
-      "certificates:\n");
-  for (const CertSpec& c : certs) {
-    absl::StrAppend(&yaml, "  - name: ", c.name, "\n    names: [\"",
-                    absl::StrJoin(c.names, "\", \""), "\"]\n",
-                    "    issuer: pebble\n");
-  }
   const std::string path = dir.File("coordinator.yaml");
-  testing::WriteFileOrDie(path, yaml);
+  testing::WriteFileOrDie(
+      path, testing::LabCoordinatorYaml(
+                absl::StrCat("store:\n  path: ", dir.File("coordinator.db"),
+                             "\n"),
+                dir.File("kek"), certs, directory_url, extra));
   return path;
 }
 
@@ -98,31 +74,8 @@ int PebbleOrdersFor(const TempDir& dir, const std::string& name) {
   LocalFilesystem fs;
   auto kek = crypto::Kek::LoadOrCreate(dir.File("kek"), fs);
   auto store = OpenStore(dir);
-  auto account = store->GetAccount("pebble");
-  if (!kek.ok() || !account.ok() || !account->has_value()) return -1;
-  auto pem =
-      kek->Open((*account)->key_sealed, issuance::AccountKeyAad("pebble"));
-  auto key = crypto::PrivateKey::FromPem(*pem);
-  auto transport = acme::CurlTransport::Create(
-      {.trust_bundle = SharedLab().pebble->ca_bundle_path()});
-  SystemClock clock;
-  acme::AcmeClient client(
-      {.directory_url = SharedLab().pebble->directory_url()}, **transport,
-      clock);
-  client.SetAccountKey(*key, (*account)->account_url);
-  const Context ctx =
-      Context::Background().WithDeadline(absl::Now() + absl::Seconds(30));
-  auto urls = client.ListOrderUrls(ctx);
-  if (!urls.ok()) return -2;
-  int n = 0;
-  for (const std::string& url : *urls) {
-    auto order = client.GetOrder(url, ctx);
-    if (!order.ok()) return -3;
-    for (const acme::Identifier& id : order->identifiers) {
-      if (id.value == name) ++n;
-    }
-  }
-  return n;
+  if (!kek.ok() || store == nullptr) return -1;
+  return testing::PebbleOrdersFor(*store, *kek, name);
 }
 
 class CrashResumeTest : public ::testing::TestWithParam<const char*> {};

@@ -3,7 +3,13 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/crypto/private_key.h"
+#include "coordinator/acme/acme_client.h"
+#include "coordinator/acme/curl_transport.h"
 #include "coordinator/dns/ldns_resolver.h"
+#include "coordinator/issuance/issuer.h"
 
 namespace certfleet::testing {
 
@@ -86,6 +92,69 @@ std::vector<std::string> TxtValues(const harness::BindServer& bind,
     if (rr.type == dns::RrType::kTXT) values.push_back(rr.data);
   }
   return values;
+}
+
+std::string LabCoordinatorYaml(const std::string& store_yaml,
+                               const std::string& kek_path,
+                               const std::vector<CertSpec>& certs,
+                               const std::string& directory_url,
+                               const std::string& extra) {
+  const Lab& lab = SharedLab();
+  std::string yaml = absl::StrCat(
+      store_yaml, "key_encryption_key_file: ", kek_path, "\n",
+      "dns:\n  resolvers: [\"", lab.bind->address(), "\"]\n",
+      "  nameserver_port: ", lab.bind->port(), "\n",
+      "  propagation_interval: 20ms\n  propagation_timeout: 20s\n",
+      "scheduler:\n  retry_initial: 10m\n",
+      "issuers:\n  - name: pebble\n    directory: ",
+      directory_url.empty() ? lab.pebble->directory_url() : directory_url, "\n",
+      "    trust_bundle: ", lab.pebble->ca_bundle_path(), "\n",
+      "    contact: [ops@example.test]\n",
+      "    limits: {new_orders_per_window: 0}\n",
+      "    request_timeout: 5s\n    order_timeout: 60s\n",
+      "dns_providers:\n  - name: lab-bind\n    type: rfc2136\n",
+      "    zones: [example.test, validation.test]\n",
+      "    rfc2136:\n      server: \"", lab.bind->address(), "\"\n",
+      "      tsig_key_name: ", lab.bind->tsig_key_name(), "\n",
+      "      tsig_secret: ", lab.bind->tsig_secret(), "\n", extra,
+      "certificates:\n");
+  for (const CertSpec& c : certs) {
+    absl::StrAppend(&yaml, "  - name: ", c.name, "\n    names: [\"",
+                    absl::StrJoin(c.names, "\", \""), "\"]\n",
+                    "    issuer: pebble\n");
+  }
+  return yaml;
+}
+
+int PebbleOrdersFor(store::Store& store, const crypto::Kek& kek,
+                    const std::string& name) {
+  auto account = store.GetAccount("pebble");
+  if (!account.ok() || !account->has_value()) return -1;
+  auto pem = kek.Open((*account)->key_sealed, issuance::AccountKeyAad("pebble"));
+  if (!pem.ok()) return -1;
+  auto key = crypto::PrivateKey::FromPem(*pem);
+  if (!key.ok()) return -1;
+  auto transport = acme::CurlTransport::Create(
+      {.trust_bundle = SharedLab().pebble->ca_bundle_path()});
+  if (!transport.ok()) return -2;
+  SystemClock clock;
+  acme::AcmeClient client(
+      {.directory_url = SharedLab().pebble->directory_url()}, **transport,
+      clock);
+  client.SetAccountKey(*key, (*account)->account_url);
+  const Context ctx =
+      Context::Background().WithDeadline(absl::Now() + absl::Seconds(30));
+  auto urls = client.ListOrderUrls(ctx);
+  if (!urls.ok()) return -2;
+  int n = 0;
+  for (const std::string& url : *urls) {
+    auto order = client.GetOrder(url, ctx);
+    if (!order.ok()) return -3;
+    for (const acme::Identifier& id : order->identifiers) {
+      if (id.value == name) ++n;
+    }
+  }
+  return n;
 }
 
 }  // namespace certfleet::testing

@@ -10,7 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "common/crypto/kek.h"
 #include "coordinator/config/config.h"
+#include "coordinator/store/store.h"
 #include "coordinator/dns/resolver.h"
 #include "tests/harness/bind_server.h"
 #include "tests/harness/pebble_server.h"
@@ -32,6 +34,28 @@ harness::BindOptions LabBindOptions();
 config::IssuerConfig LabIssuer(const harness::PebbleServer& pebble);
 config::DnsProviderConfig LabProvider(const harness::BindServer& bind,
                                       std::vector<std::string> zones);
+
+// A certificate of a lab configuration.
+struct CertSpec {
+  std::string name;
+  std::vector<std::string> names;
+};
+
+// coordinator.yaml for the shared lab: `store_yaml` (the whole store
+// section, and anything else at the top), the KEK at `kek_path`, Pebble as
+// issuer "pebble" (at `directory_url` when not ""), BIND9 as provider
+// "lab-bind", `extra` sections, then `certs`.
+std::string LabCoordinatorYaml(const std::string& store_yaml,
+                               const std::string& kek_path,
+                               const std::vector<CertSpec>& certs,
+                               const std::string& directory_url = "",
+                               const std::string& extra = "");
+
+// How many orders Pebble holds for `name` under the account of issuer
+// "pebble" stored in `store`; negative when that cannot be asked (-1 no
+// account, -2/-3 Pebble's answers failed).
+int PebbleOrdersFor(store::Store& store, const crypto::Kek& kek,
+                    const std::string& name);
 
 // TXT values at `fqdn` as `bind` serves them (asked directly, RD off).
 std::vector<std::string> TxtValues(const harness::BindServer& bind,

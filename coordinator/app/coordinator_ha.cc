@@ -1,0 +1,114 @@
+// The Coordinator as one of several replicas on etcd (store.type etcd):
+// every replica serves agents and the admin API; the elected leader alone
+// places orders, renews and drives rollouts, its writes fenced on its
+// leadership key. Also the rollout runner's start and stop, which a single
+// coordinator does once and a replica at every term.
+#include <unistd.h>
+
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "common/etcd/etcd_client.h"
+#include "common/log.h"
+#include "common/status_macros.h"
+#include "coordinator/app/coordinator.h"
+#include "coordinator/app/leader_terms.h"
+#include "coordinator/ha/leader_election.h"
+#include "coordinator/store/etcd_store.h"
+
+namespace certfleet::app {
+
+absl::Status Coordinator::OpenEtcd() {
+  const config::EtcdConfig& e = config_.store.etcd;
+  absl::StatusOr<std::unique_ptr<etcd::EtcdClient>> client =
+      etcd::EtcdClient::Create({.endpoints = e.endpoints,
+                                .ca_file = e.ca_file,
+                                .cert_file = e.cert_file,
+                                .key_file = e.key_file,
+                                .call_timeout = e.request_timeout});
+  if (!client.ok()) return Annotate(client.status(), "store: etcd");
+  etcd_client_ = *std::move(client);
+  ASSIGN_OR_RETURN(std::unique_ptr<store::EtcdStore> store,
+                   store::EtcdStore::Open({.client = etcd_client_.get(),
+                                           .prefix = e.prefix,
+                                           .request_timeout = e.request_timeout,
+                                           .fenced = true}));
+  etcd_store_ = store.get();
+  store_ = std::move(store);
+  std::string replica = config_.ha.replica;
+  if (replica.empty()) {
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    replica = host;
+  }
+  leadership_ = std::make_unique<LeaderTerms>(*etcd_store_);
+  election_ = std::make_unique<ha::LeaderElection>(
+      ha::LeaderElectionOptions{.client = etcd_client_.get(),
+                                .key = e.prefix + "leader",
+                                .replica = replica,
+                                .ttl = config_.ha.lease_ttl},
+      clock_, leadership_.get());
+  return absl::OkStatus();
+}
+
+bool Coordinator::leading() const {
+  return election_ == nullptr || leadership_->term() != nullptr;
+}
+
+absl::Status Coordinator::StartRollouts() {
+  auto runner = std::make_shared<rollouts::RolloutRunner>(
+      *store_, *hub_, config_.certificates, *assignments_, clock_);
+  if (absl::Status s = runner->Resume(); !s.ok()) {
+    return Annotate(s, "resuming rollouts");
+  }
+  runner->Start();
+  runner_slot_.Set(std::move(runner));
+  return absl::OkStatus();
+}
+
+void Coordinator::StopRollouts() {
+  std::shared_ptr<rollouts::RolloutRunner> runner = runner_slot_.Get();
+  runner_slot_.Set(nullptr);
+  if (runner != nullptr) runner->Stop();
+}
+
+absl::Status Coordinator::ServeReplica(const Context& ctx) {
+  CF_LOG_INFO("coordinator replica serving agents and the admin API; "
+              "campaigning to lead %d certificates",
+              config_.certificates.size());
+  election_->Start();
+  while (!ctx.IsCancelled()) {
+    std::shared_ptr<Cancellation> term = leadership_->term();
+    if (term == nullptr || term->IsCancelled()) {
+      (void)clock_.SleepFor(absl::Milliseconds(100), ctx);
+      continue;
+    }
+    // The term ends when deposed or when the coordinator stops.
+    std::thread stop_with_ctx([&ctx, term] {
+      while (!term->IsCancelled()) {
+        if (ctx.IsCancelled()) term->Cancel();
+        absl::SleepFor(absl::Milliseconds(50));
+      }
+    });
+    const Context lead = Context::Background().WithCancellation(term);
+    CF_LOG_INFO("leading: ordering, renewing and driving rollouts");
+    absl::Status started = hub_ ? StartRollouts() : absl::OkStatus();
+    if (!started.ok()) {
+      CF_LOG_WARN("leading without rollouts this term: %s",
+                  started.ToString());
+    }
+    if (absl::Status s = scheduler_->SweepOrphanOrders(lead); !s.ok()) {
+      CF_LOG_WARN("abandoning orders of removed certificates: %s",
+                  s.ToString());
+    }
+    scheduler_->Run(lead);
+    StopRollouts();
+    term->Cancel();
+    stop_with_ctx.join();
+    CF_LOG_INFO("no longer leading");
+  }
+  election_->Stop();
+  return absl::OkStatus();
+}
+
+}  // namespace certfleet::app

@@ -1,0 +1,219 @@
+// certfleet-coordinator as several replicas on a real 3-member etcd cluster
+// against the lab (Pebble + BIND9): one replica leads and issues; the leader
+// killed with SIGKILL in the middle of an ACME order is replaced by another
+// replica, which resumes the same order — Pebble sees one order, the store
+// one version; a leader stopped with SIGTERM resigns and hands over at
+// once; the order is never placed twice.
+#include <signal.h>
+
+#include <memory>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "common/crypto/kek.h"
+#include "common/etcd/etcd_client.h"
+#include "common/filesystem.h"
+#include "coordinator/store/etcd_store.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/coordinator/lab_env.h"
+#include "tests/harness/etcd_server.h"
+#include "tests/harness/server_process.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
+
+namespace certfleet {
+namespace {
+
+using ::certfleet::testing::CertSpec;
+using ::certfleet::testing::TempDir;
+
+harness::EtcdCluster& Cluster() {
+  static harness::EtcdCluster* cluster = [] {
+    absl::StatusOr<std::unique_ptr<harness::EtcdCluster>> c =
+        harness::EtcdCluster::Start();
+    if (!c.ok()) {
+      fprintf(stderr, "cannot start etcd: %s\n", c.status().ToString().c_str());
+      abort();
+    }
+    return c->release();
+  }();
+  return *cluster;
+}
+
+// Replicas of one installation: a shared KEK and etcd prefix, a config each.
+class CoordinatorHaTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    prefix_ = absl::StrCat("/ha-", getpid(), "-",
+                           ::testing::UnitTest::GetInstance()
+                               ->current_test_info()
+                               ->name(),
+                           "/");
+    prefix_ = absl::StrReplaceAll(prefix_, {{"_", "-"}});
+    ASSERT_OK_AND_ASSIGN(client_, etcd::EtcdClient::Create(
+                                      {.endpoints = Cluster().endpoints()}));
+    ASSERT_OK_AND_ASSIGN(store_, store::EtcdStore::Open(
+                                     {.client = client_.get(),
+                                      .prefix = prefix_}));
+  }
+
+  std::string Config(const std::string& replica,
+                     const std::vector<CertSpec>& certs) {
+    std::string endpoints;
+    for (const std::string& e : Cluster().endpoints()) {
+      absl::StrAppend(&endpoints, endpoints.empty() ? "" : ", ", "\"", e, "\"");
+    }
+    const std::string path = dir_.File(replica + ".yaml");
+    testing::WriteFileOrDie(
+        path, testing::LabCoordinatorYaml(
+                  absl::StrCat("store:\n  type: etcd\n  etcd:\n",
+                               "    endpoints: [", endpoints, "]\n",
+                               "    prefix: ", prefix_, "\n",
+                               "ha:\n  lease_ttl: 2s\n  replica: ", replica,
+                               "\n"),
+                  dir_.File("kek"), certs));
+    return path;
+  }
+
+  std::unique_ptr<harness::ServerProcess> StartReplica(
+      const std::string& replica, const std::vector<CertSpec>& certs,
+      std::vector<std::pair<std::string, std::string>> env = {}) {
+    absl::StatusOr<std::unique_ptr<harness::ServerProcess>> p =
+        harness::ServerProcess::Start(
+            {.name = replica,
+             .argv = {CERTFLEET_COORDINATOR_BINARY, "serve", "--config",
+                      Config(replica, certs)},
+             .extra_env = std::move(env),
+             .log_path = dir_.File(replica + ".log")});
+    EXPECT_OK(p.status());
+    return p.ok() ? *std::move(p) : nullptr;
+  }
+
+  // The replica named by the leadership key ("" when none).
+  std::string Leader() {
+    absl::StatusOr<etcd::GetResult> got = client_->Get(
+        prefix_ + "leader",
+        Context::Background().WithDeadline(absl::Now() + absl::Seconds(5)));
+    return got.ok() && got->kv.has_value() ? got->kv->value : "";
+  }
+
+  // Waits until `cert` has `n` versions.
+  bool WaitForVersions(const std::string& cert, size_t n,
+                       absl::Duration timeout) {
+    const absl::Time deadline = absl::Now() + timeout;
+    while (absl::Now() < deadline) {
+      absl::StatusOr<std::vector<store::VersionRecord>> v =
+          store_->ListVersions(cert);
+      if (v.ok() && v->size() >= n) return true;
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+    return false;
+  }
+
+  int PebbleOrders(const std::string& name) {
+    LocalFilesystem fs;
+    absl::StatusOr<crypto::Kek> kek =
+        crypto::Kek::LoadOrCreate(dir_.File("kek"), fs);
+    if (!kek.ok()) return -1;
+    return testing::PebbleOrdersFor(*store_, *kek, name);
+  }
+
+  std::string Logs(const std::vector<std::string>& replicas) {
+    std::string out;
+    for (const std::string& r : replicas) {
+      absl::StrAppend(&out, "--- ", r, "\n",
+                      testing::ReadFileOrDie(dir_.File(r + ".log")), "\n");
+    }
+    return out;
+  }
+
+  TempDir dir_{"ha"};
+  std::string prefix_;
+  std::unique_ptr<etcd::EtcdClient> client_;
+  std::unique_ptr<store::EtcdStore> store_;
+};
+
+class KilledLeaderTest : public CoordinatorHaTest,
+                         public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(KilledLeaderTest, TheNextLeaderResumesTheSameOrder) {
+  const std::string failpoint = GetParam();
+  const std::string label = absl::StrReplaceAll(failpoint, {{".", "-"}});
+  const std::string name = label + ".ha.example.test";
+  const std::vector<CertSpec> certs = {{label, {name}}};
+
+  // Alone, coord-a leads, starts the order and dies at the failpoint.
+  std::unique_ptr<harness::ServerProcess> a =
+      StartReplica("coord-a", certs, {{"CERTFLEET_FAILPOINT", failpoint}});
+  ASSERT_NE(a, nullptr);
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  while (a->Running() && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  ASSERT_FALSE(a->Running()) << "coord-a did not die at " << failpoint << "\n"
+                             << Logs({"coord-a"});
+  ASSERT_OK_AND_ASSIGN(std::optional<store::OrderRecord> order,
+                       store_->GetOrder(label));
+  ASSERT_TRUE(order.has_value()) << "no order persisted at " << failpoint;
+  const std::string order_url = order->order_url;
+
+  // Two standbys: one of them takes over once coord-a's lease expires.
+  std::unique_ptr<harness::ServerProcess> b = StartReplica("coord-b", certs);
+  std::unique_ptr<harness::ServerProcess> c = StartReplica("coord-c", certs);
+  ASSERT_TRUE(WaitForVersions(label, 1, absl::Seconds(60)))
+      << Logs({"coord-a", "coord-b", "coord-c"});
+  const std::string leader = Leader();
+  EXPECT_THAT(leader, ::testing::AnyOf("coord-b", "coord-c"));
+  ASSERT_OK_AND_ASSIGN(std::vector<store::VersionRecord> versions,
+                       store_->ListVersions(label));
+  ASSERT_EQ(versions.size(), 1u);
+  EXPECT_EQ(versions[0].order_url, order_url) << "a second order was placed";
+  EXPECT_EQ(PebbleOrders(name), 1) << "Pebble saw a second order";
+  EXPECT_THAT(testing::ReadFileOrDie(dir_.File(leader + ".log")),
+              ::testing::HasSubstr("resuming order " + order_url));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    DuringAnOrder, KilledLeaderTest,
+    ::testing::Values("order.persisted", "order.answered", "order.finalized"),
+    [](const auto& info) {
+      return absl::StrReplaceAll(info.param, {{".", "_"}, {"-", "_"}});
+    });
+
+TEST_F(CoordinatorHaTest, OneLeaderIssuesAndAStoppedLeaderHandsOverAtOnce) {
+  const std::vector<CertSpec> certs = {{"hand-over", {"hand-over.ha.example.test"}}};
+  std::vector<std::unique_ptr<harness::ServerProcess>> replicas;
+  for (const char* r : {"coord-a", "coord-b", "coord-c"}) {
+    replicas.push_back(StartReplica(r, certs));
+  }
+  ASSERT_TRUE(WaitForVersions("hand-over", 1, absl::Seconds(60)))
+      << Logs({"coord-a", "coord-b", "coord-c"});
+  const std::string first = Leader();
+  ASSERT_THAT(first, ::testing::AnyOf("coord-a", "coord-b", "coord-c"));
+  EXPECT_EQ(PebbleOrders("hand-over.ha.example.test"), 1);
+
+  // SIGTERM: the leader resigns, another leads well within the TTL.
+  const int index = first == "coord-a" ? 0 : first == "coord-b" ? 1 : 2;
+  const absl::Time stopped = absl::Now();
+  replicas[index]->Stop();
+  std::string next;
+  while (absl::Now() - stopped < absl::Seconds(10)) {
+    next = Leader();
+    if (!next.empty() && next != first) break;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_NE(next, first);
+  EXPECT_NE(next, "");
+  EXPECT_LT(absl::Now() - stopped, absl::Seconds(2))
+      << "the hand-over waited for the lease";
+  // Nothing was issued twice.
+  absl::SleepFor(absl::Seconds(1));
+  ASSERT_OK_AND_ASSIGN(std::vector<store::VersionRecord> versions,
+                       store_->ListVersions("hand-over"));
+  EXPECT_EQ(versions.size(), 1u);
+}
+
+}  // namespace
+}  // namespace certfleet
