@@ -117,6 +117,15 @@ class AgentHub {
   // copy taken under the hub's lock (admin queries).
   std::map<std::string, absl::Time> ConnectedSince() const;
 
+  // Another replica (the leader) stored what `target` of `agent_id` should
+  // serve: when that agent is attached here, its record takes the new
+  // desired version and it is sent at once if it lacks it. Ignored for
+  // agents not attached here and when nothing changed (this hub's own
+  // writes come back this way too).
+  void OnDesiredStored(const std::string& agent_id, const std::string& target,
+                       const std::string& certificate,
+                       const std::string& desired_version_id);
+
   // Waits until every posted task ran (tests, benchmarks).
   void Flush();
   size_t connected() const;

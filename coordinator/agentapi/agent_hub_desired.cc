@@ -61,6 +61,26 @@ void AgentHub::SetDesired(const std::string& agent_id,
   });
 }
 
+void AgentHub::OnDesiredStored(const std::string& agent_id,
+                               const std::string& target,
+                               const std::string& certificate,
+                               const std::string& desired_version_id) {
+  Post([this, agent_id, target, certificate, desired_version_id] {
+    auto it = agents_.find(agent_id);
+    if (it == agents_.end() || desired_version_id.empty()) return;
+    store::TargetStateRecord& s = it->second.states[target];
+    if (s.desired_version_id == desired_version_id &&
+        s.certificate == certificate) {
+      return;
+    }
+    s.agent_id = agent_id;
+    s.target = target;
+    s.certificate = certificate;
+    s.desired_version_id = desired_version_id;
+    Reconcile(agent_id, it->second);
+  });
+}
+
 std::string AgentHub::Newest(const std::string& certificate) {
   auto it = newest_.find(certificate);
   if (it != newest_.end()) return it->second;

@@ -7,6 +7,7 @@
 #ifndef CERTFLEET_COORDINATOR_APP_COORDINATOR_H_
 #define CERTFLEET_COORDINATOR_APP_COORDINATOR_H_
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <vector>
@@ -124,6 +125,7 @@ class Coordinator {
   store::EtcdStore* etcd_store_ = nullptr;  // store_, when on etcd
   std::unique_ptr<LeaderTerms> leadership_;
   std::unique_ptr<ha::LeaderElection> election_;
+  std::string election_replica_;
 
   absl::Status LoadInternalCa();
   absl::Status StartAgentService();
@@ -133,6 +135,10 @@ class Coordinator {
   void StopRollouts();
   absl::Status OpenEtcd();
   absl::Status ServeReplica(const Context& ctx);
+  // (Re)creates the watch of target states; `watching` turns false when it
+  // ends, so the serve loop creates it again.
+  void WatchTargets(std::unique_ptr<etcd::EtcdWatch>* watch,
+                    std::atomic<bool>* watching);
 };
 
 }  // namespace certfleet::app

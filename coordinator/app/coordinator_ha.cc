@@ -5,6 +5,8 @@
 // coordinator does once and a replica at every term.
 #include <unistd.h>
 
+#include <atomic>
+#include <set>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -14,6 +16,7 @@
 #include "coordinator/app/coordinator.h"
 #include "coordinator/app/leader_terms.h"
 #include "coordinator/ha/leader_election.h"
+#include "coordinator/ha/presence.h"
 #include "coordinator/store/etcd_store.h"
 
 namespace certfleet::app {
@@ -41,6 +44,7 @@ absl::Status Coordinator::OpenEtcd() {
     gethostname(host, sizeof host - 1);
     replica = host;
   }
+  election_replica_ = replica;
   leadership_ = std::make_unique<LeaderTerms>(*etcd_store_);
   election_ = std::make_unique<ha::LeaderElection>(
       ha::LeaderElectionOptions{.client = etcd_client_.get(),
@@ -56,8 +60,21 @@ bool Coordinator::leading() const {
 }
 
 absl::Status Coordinator::StartRollouts() {
+  rollouts::RolloutRunnerOptions options;
+  if (etcd_store_ != nullptr) {
+    // Agents served by other replicas are online too; and a target seen for
+    // the first time must get its version through the store, which the
+    // replica serving it watches.
+    options.connected_agents = [hub = hub_.get(), store = etcd_store_] {
+      std::set<std::string> all = hub->ConnectedAgents();
+      absl::StatusOr<std::set<std::string>> elsewhere = store->PresentAgents();
+      if (elsewhere.ok()) all.insert(elsewhere->begin(), elsewhere->end());
+      return all;
+    };
+    options.assign_fallbacks = true;
+  }
   auto runner = std::make_shared<rollouts::RolloutRunner>(
-      *store_, *hub_, config_.certificates, *assignments_, clock_);
+      *store_, *hub_, config_.certificates, *assignments_, clock_, options);
   if (absl::Status s = runner->Resume(); !s.ok()) {
     return Annotate(s, "resuming rollouts");
   }
@@ -77,7 +94,22 @@ absl::Status Coordinator::ServeReplica(const Context& ctx) {
               "campaigning to lead %d certificates",
               config_.certificates.size());
   election_->Start();
+  std::unique_ptr<ha::Presence> presence;
+  if (hub_ != nullptr) {
+    presence = std::make_unique<ha::Presence>(
+        ha::PresenceOptions{.client = etcd_client_.get(),
+                            .store = etcd_store_,
+                            .replica = election_replica_,
+                            .connected = [hub = hub_.get()] {
+                              return hub->ConnectedAgents();
+                            }},
+        clock_);
+    presence->Start();
+  }
+  std::unique_ptr<etcd::EtcdWatch> targets;
+  std::atomic<bool> watching{false};
   while (!ctx.IsCancelled()) {
+    if (hub_ != nullptr && !watching) WatchTargets(&targets, &watching);
     std::shared_ptr<Cancellation> term = leadership_->term();
     if (term == nullptr || term->IsCancelled()) {
       (void)clock_.SleepFor(absl::Milliseconds(100), ctx);
@@ -107,8 +139,34 @@ absl::Status Coordinator::ServeReplica(const Context& ctx) {
     stop_with_ctx.join();
     CF_LOG_INFO("no longer leading");
   }
+  if (targets != nullptr) targets->Cancel();
+  if (presence != nullptr) presence->Stop();
   election_->Stop();
   return absl::OkStatus();
+}
+
+void Coordinator::WatchTargets(std::unique_ptr<etcd::EtcdWatch>* watch,
+                               std::atomic<bool>* watching) {
+  if (*watch != nullptr) watch->reset();
+  // What the leader decides for an agent served here arrives as its target
+  // state; the leader also learns of reports made here (a step sooner than
+  // its timer).
+  absl::StatusOr<std::unique_ptr<etcd::EtcdWatch>> w =
+      etcd_store_->WatchTargetStates(
+          [hub = hub_.get(), slot = &runner_slot_](
+              const store::TargetStateRecord& s) {
+            hub->OnDesiredStored(s.agent_id, s.target, s.certificate,
+                                 s.desired_version_id);
+            if (auto runner = slot->Get()) runner->Poke();
+          },
+          [watching](const absl::Status&) { *watching = false; });
+  if (!w.ok()) {
+    CF_LOG_WARN("cannot watch target states (retrying): %s",
+                w.status().ToString());
+    return;
+  }
+  *watch = *std::move(w);
+  *watching = true;
 }
 
 }  // namespace certfleet::app

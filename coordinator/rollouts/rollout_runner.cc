@@ -57,6 +57,48 @@ void RolloutRunner::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+void RolloutRunner::Hold(const std::string& certificate,
+                         const std::string& fallback) {
+  {
+    absl::MutexLock lock(&holds_mu_);
+    holds_[certificate] = fallback;
+  }
+  hub_.HoldCertificate(certificate, fallback);
+}
+
+absl::Status RolloutRunner::AssignFallbacks() {
+  std::map<std::string, std::string> holds;
+  {
+    absl::MutexLock lock(&holds_mu_);
+    holds = holds_;
+  }
+  absl::Status first;
+  for (const auto& [certificate, fallback] : holds) {
+    if (fallback.empty()) continue;
+    absl::StatusOr<std::optional<store::RolloutRecord>> active =
+        store_.ActiveRollout(certificate);
+    if (!active.ok() || active->has_value()) continue;  // the rollout decides
+    absl::StatusOr<rollout::FleetSnapshot> fleet = BuildFleetSnapshot(
+        store_, assignments_, certificate, PolicyFor(certificate),
+        Connected());
+    if (!fleet.ok()) {
+      if (first.ok()) first = fleet.status();
+      continue;
+    }
+    for (const rollout::HostSnapshot& h : fleet->hosts) {
+      if (!h.desired_version_id.empty()) continue;
+      // Stored, so the replica serving this agent sends it too.
+      hub_.SetDesired(h.agent_id, h.target, fallback, /*resend=*/false);
+    }
+  }
+  return first;
+}
+
+std::set<std::string> RolloutRunner::Connected() const {
+  if (options_.connected_agents) return options_.connected_agents();
+  return hub_.ConnectedAgents();
+}
+
 void RolloutRunner::Poke() {
   absl::MutexLock lock(&mu_);
   if (wake_) wake_->Cancel();
@@ -116,12 +158,12 @@ absl::Status RolloutRunner::CatchUp(const std::string& certificate,
   ASSIGN_OR_RETURN(rollout::FleetSnapshot fleet,
                    BuildFleetSnapshot(store_, assignments_, certificate,
                                       PolicyFor(certificate),
-                                      hub_.ConnectedAgents()));
+                                      Connected()));
   const std::string served = MostServedVersion(
       fleet, certificate, std::numeric_limits<int64_t>::max());
   if (served.empty()) return absl::OkStatus();  // a first version: direct
   if (served == newest_id) {
-    hub_.HoldCertificate(certificate, served);
+    Hold(certificate, served);
     return absl::OkStatus();
   }
   // Stored before the coordinator stopped, never handed to the runner: an
@@ -137,6 +179,12 @@ absl::Status RolloutRunner::CatchUp(const std::string& certificate,
 }
 
 absl::Status RolloutRunner::StepAll() {
+  if (options_.assign_fallbacks) {
+    if (absl::Status s = AssignFallbacks(); !s.ok()) {
+      CF_LOG_WARN("rollouts: assigning versions to new targets: %s",
+                  s.ToString());
+    }
+  }
   absl::MutexLock step(&step_mu_);
   ASSIGN_OR_RETURN(std::vector<store::RolloutRecord> active,
                    store_.ListRollouts({.unfinished_only = true}));
@@ -157,12 +205,12 @@ absl::Status RolloutRunner::OnVersionStored(const std::string& certificate,
   const std::string to = agentapi::VersionId(certificate, version);
   const absl::Time now = clock_.Now();
   // Nothing moves on its own while this is decided.
-  hub_.HoldCertificate(certificate, "");
+  Hold(certificate, "");
 
   const rollout::RolloutPolicy& policy = PolicyFor(certificate);
   ASSIGN_OR_RETURN(rollout::FleetSnapshot fleet,
                    BuildFleetSnapshot(store_, assignments_, certificate, policy,
-                                      hub_.ConnectedAgents()));
+                                      Connected()));
   ASSIGN_OR_RETURN(std::optional<store::RolloutRecord> active,
                    store_.ActiveRollout(certificate));
   if (active.has_value()) RETURN_IF_ERROR(Supersede(*active, to));
@@ -175,14 +223,14 @@ absl::Status RolloutRunner::OnVersionStored(const std::string& certificate,
         certificate, to);
     // Held at it rather than released: the next version stored must not
     // reach an agent that connects before this runner hears of it.
-    hub_.HoldCertificate(certificate, to);
+    Hold(certificate, to);
     return absl::OkStatus();
   }
 
   ASSIGN_OR_RETURN(std::optional<store::VersionRecord> v,
                    store_.GetVersion(certificate, version));
   if (!v.has_value()) {
-    hub_.HoldCertificate(certificate, from);
+    Hold(certificate, from);
     return absl::NotFoundError(absl::StrCat(
         "certificate ", certificate, ": version ", to, " is not in the store"));
   }
@@ -196,7 +244,7 @@ absl::Status RolloutRunner::OnVersionStored(const std::string& certificate,
   if (!controller.ok()) {
     // The fleet keeps serving `from`; hosts that never served anything
     // receive it too.
-    hub_.HoldCertificate(certificate, from);
+    Hold(certificate, from);
     Audit(certificate, "rollout.refused", absl::StrCat(from, " -> ", to),
           std::string(controller.status().message()), now);
     return controller.status();
@@ -269,7 +317,7 @@ absl::Status RolloutRunner::StepRollout(store::RolloutRecord record) {
     ASSIGN_OR_RETURN(
         rollout::FleetSnapshot fleet,
         BuildFleetSnapshot(store_, assignments_, record.certificate, policy,
-                           hub_.ConnectedAgents()));
+                           Connected()));
     rollout::StepResult r = c.Step(policy, fleet, clock_.Now());
     // Deliveries before the state that assumes them (controller.h).
     Deliver(r.deliveries);
@@ -359,7 +407,7 @@ absl::Status RolloutRunner::UpdateHold(const rollout::RolloutState& state) {
   if (!rollout::IsFinished(state.phase)) {
     // The controller decides for every target; joiners wait for a wave
     // (and a halted rollout has sent its moved hosts back).
-    hub_.HoldCertificate(
+    Hold(
         state.certificate,
         state.phase == rollout::Phase::kHalted ? state.from_version : "");
     return absl::OkStatus();
@@ -369,7 +417,7 @@ absl::Status RolloutRunner::UpdateHold(const rollout::RolloutState& state) {
   // when it completed, else the one it left (never a refused version). The
   // hold stays: a version stored later moves only through OnVersionStored,
   // so an agent connecting before that is not sent it.
-  hub_.HoldCertificate(state.certificate,
+  Hold(state.certificate,
                        state.phase == rollout::Phase::kComplete
                            ? state.to_version
                            : state.from_version);

@@ -23,7 +23,9 @@
 #define CERTFLEET_COORDINATOR_ROLLOUTS_ROLLOUT_RUNNER_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <thread>
@@ -50,6 +52,15 @@ struct RolloutRunnerOptions {
   // How often the thread steps the unfinished rollouts (on the Clock) when
   // no agent report pokes it sooner.
   absl::Duration interval = absl::Seconds(2);
+  // The agents connected to any coordinator; empty: the hub's own (a single
+  // coordinator). With several replicas, the leader adds the agents other
+  // replicas serve, or its rollouts would wait for them as offline.
+  std::function<std::set<std::string>()> connected_agents;
+  // Record, at every step, the hold's version as the desired version of
+  // each target that has none (a target seen for the first time), so that
+  // another replica serving its agent sends it: several coordinators. A
+  // single coordinator's hub does this itself, in memory.
+  bool assign_fallbacks = false;
 };
 
 class RolloutRunner {
@@ -148,6 +159,12 @@ class RolloutRunner {
              const std::string& detail, const std::string& result,
              absl::Time at, const std::string& actor = "coordinator");
   void Loop();
+  // hub_.HoldCertificate, remembered for AssignFallbacks.
+  void Hold(const std::string& certificate, const std::string& fallback);
+  // See RolloutRunnerOptions::assign_fallbacks.
+  absl::Status AssignFallbacks();
+  // Who is connected now (options.connected_agents, else the hub).
+  std::set<std::string> Connected() const;
 
   store::Store& store_;
   agentapi::AgentHub& hub_;
@@ -159,6 +176,10 @@ class RolloutRunner {
 
   // One step at a time: the thread, OnVersionStored and tests.
   absl::Mutex step_mu_;
+
+  absl::Mutex holds_mu_;
+  // Certificate → the version its hold sends to targets without their own.
+  std::map<std::string, std::string> holds_ ABSL_GUARDED_BY(holds_mu_);
 
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

@@ -27,7 +27,7 @@ absl::StatusOr<store::RolloutRecord> RolloutRunner::Rollback(
     ASSIGN_OR_RETURN(
         rollout::FleetSnapshot fleet,
         BuildFleetSnapshot(store_, assignments_, certificate,
-                           PolicyFor(certificate), hub_.ConnectedAgents()));
+                           PolicyFor(certificate), Connected()));
     from = MostServedVersion(fleet, certificate,
                              std::numeric_limits<int64_t>::max());
   }
@@ -107,7 +107,7 @@ absl::StatusOr<store::RolloutRecord> RolloutRunner::Rollback(
     Deliver(recalls);
   }
   // The controller decides for every target from now on.
-  hub_.HoldCertificate(certificate, "");
+  Hold(certificate, "");
   return CreateAndStep(*controller, now);
 }
 

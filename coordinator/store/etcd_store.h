@@ -33,6 +33,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,22 @@ class EtcdStore : public Store {
   // The fence leader-only writes carry from now on; nullopt: none (a
   // follower, or a leader that stepped down).
   void SetFence(std::optional<EtcdFence> fence);
+
+  // --- For replicas (etcd_replica_store.cc) ---
+  // Calls `on_change` with every target state written from now on, by any
+  // replica, on the watch's thread, until the watch is cancelled. A watch
+  // that ends (compaction, etcd cancelled it) is logged; the caller
+  // re-creates it.
+  absl::StatusOr<std::unique_ptr<etcd::EtcdWatch>> WatchTargetStates(
+      std::function<void(const TargetStateRecord&)> on_change,
+      std::function<void(const absl::Status&)> on_end);
+  // Agent `agent_id` holds a stream with `replica`: <prefix>presence/<agent>,
+  // attached to `lease_id`, so it goes when the replica's lease does.
+  absl::Status SetPresence(const std::string& agent_id,
+                           const std::string& replica, int64_t lease_id);
+  absl::Status ClearPresence(const std::string& agent_id);
+  // The agents connected to any replica.
+  absl::StatusOr<std::set<std::string>> PresentAgents();
 
   // "<prefix>" + `suffix`: the store's keys, for watches.
   std::string Key(const std::string& suffix) const {

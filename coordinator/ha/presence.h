@@ -1,0 +1,63 @@
+// Which agents this replica serves, published in etcd for the leader: its
+// rollouts count an agent connected to any replica as online (and would
+// otherwise wait for it as offline). Every `interval` the replica's
+// connected agents (from its hub) are compared with what it published and
+// the difference written; the keys hang on a lease of this replica's own,
+// so they vanish with the replica (lease_ttl after it dies).
+//
+//   Presence presence({.client = client, .store = store, .replica = "c-1",
+//                      .connected = [&] { return hub.ConnectedAgents(); }},
+//                     clock);
+//   presence.Start();
+#ifndef CERTFLEET_COORDINATOR_HA_PRESENCE_H_
+#define CERTFLEET_COORDINATOR_HA_PRESENCE_H_
+
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "common/context.h"
+#include "common/etcd/etcd_client.h"
+#include "coordinator/store/etcd_store.h"
+
+namespace certfleet::ha {
+
+struct PresenceOptions {
+  etcd::EtcdClient* client = nullptr;
+  store::EtcdStore* store = nullptr;
+  std::string replica;
+  std::function<std::set<std::string>()> connected;
+  absl::Duration ttl = absl::Seconds(6);
+  absl::Duration interval = absl::Milliseconds(500);
+};
+
+class Presence {
+ public:
+  Presence(PresenceOptions options, Clock& clock);
+  ~Presence();  // Stop()
+  void Start();
+  // Ends the thread and revokes the lease: the keys go at once.
+  void Stop();
+
+ private:
+  void Loop();
+  // One round: lease kept alive (a new one, and everything republished,
+  // when it was lost), then the difference written.
+  absl::Status Sync(const Context& ctx);
+
+  const PresenceOptions options_;
+  Clock& clock_;
+  int64_t lease_id_ = 0;  // 0: none yet
+  absl::Time renewed_at_ = absl::InfinitePast();
+  std::set<std::string> published_;
+  std::shared_ptr<Cancellation> cancel_;
+  std::thread thread_;
+};
+
+}  // namespace certfleet::ha
+
+#endif  // CERTFLEET_COORDINATOR_HA_PRESENCE_H_

@@ -1,0 +1,67 @@
+// EtcdStore: what replicas share beyond the records — a watch on target
+// states (a desired version the leader chose reaches the replica serving
+// the agent) and presence (which agents are connected, to any replica).
+#include "common/log.h"
+#include "coordinator/store/etcd_store.h"
+#include "coordinator/store/etcd_store_impl.h"
+
+namespace certfleet::store {
+
+absl::StatusOr<std::unique_ptr<etcd::EtcdWatch>> EtcdStore::WatchTargetStates(
+    std::function<void(const TargetStateRecord&)> on_change,
+    std::function<void(const absl::Status&)> on_end) {
+  const std::string prefix = Key("targets/");
+  return client_.Watch(
+      {.range = etcd::KeyRange::Prefix(prefix)},
+      [on_change = std::move(on_change), on_end = std::move(on_end)](
+          absl::StatusOr<etcd::WatchUpdate> update) {
+        if (!update.ok()) {
+          if (!absl::IsCancelled(update.status())) {
+            CF_LOG_WARN("watch of target states ended: %s",
+                        update.status().ToString());
+          }
+          if (on_end) on_end(update.status());
+          return;
+        }
+        for (const etcd::WatchEvent& e : update->events) {
+          if (e.type != etcd::WatchEvent::Type::kPut) continue;
+          absl::StatusOr<TargetStateRecord> r =
+              DecodeKv<TargetStateRecord>(e.kv, "watch target states");
+          if (!r.ok()) {
+            CF_LOG_WARN("%s", r.status().ToString());
+            continue;
+          }
+          on_change(*r);
+        }
+      },
+      Call());
+}
+
+absl::Status EtcdStore::SetPresence(const std::string& agent_id,
+                                    const std::string& replica,
+                                    int64_t lease_id) {
+  etcd::TxnRequest txn;
+  txn.success.push_back(
+      etcd::TxnOp::Put(Key("presence/" + agent_id), replica, lease_id));
+  return Txn(std::move(txn), false, "set presence of " + agent_id).status();
+}
+
+absl::Status EtcdStore::ClearPresence(const std::string& agent_id) {
+  etcd::TxnRequest txn;
+  txn.success.push_back(etcd::TxnOp::Delete(Key("presence/" + agent_id)));
+  return Txn(std::move(txn), false, "clear presence of " + agent_id).status();
+}
+
+absl::StatusOr<std::set<std::string>> EtcdStore::PresentAgents() {
+  const std::string prefix = Key("presence/");
+  absl::StatusOr<etcd::RangeResult> range =
+      client_.Range(etcd::KeyRange::Prefix(prefix), 0, Call());
+  if (!range.ok()) return StoreError(range.status(), "list present agents");
+  std::set<std::string> out;
+  for (const etcd::KeyValue& kv : range->kvs) {
+    out.insert(kv.key.substr(prefix.size()));
+  }
+  return out;
+}
+
+}  // namespace certfleet::store
