@@ -20,12 +20,14 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "coordinator/app/admin_identity_command.h"
 #include "coordinator/app/coordinator.h"
 #include "coordinator/app/status_report.h"
+#include "coordinator/app/store_opener.h"
 #include "coordinator/app/token_command.h"
 #include "coordinator/config/config.h"
 #include "coordinator/store/sqlite_store.h"
@@ -224,19 +226,20 @@ int Serve(const Args& args) {
 int Status(const Args& args) {
   absl::StatusOr<config::CoordinatorConfig> cfg = Load(args.config);
   if (!cfg.ok()) return ConfigError(cfg.status());
-  absl::StatusOr<std::unique_ptr<store::SqliteStore>> store =
-      store::SqliteStore::Open(cfg->store.sqlite_path);
-  if (!store.ok()) return Fail(store.status());
+  absl::StatusOr<app::OpenedStore> opened = app::OpenConfiguredStore(*cfg);
+  if (!opened.ok()) return Fail(opened.status());
   absl::StatusOr<std::vector<app::CertificateStatus>> rows =
-      app::CollectStatus(*cfg, **store);
+      app::CollectStatus(*cfg, *opened->store);
   if (!rows.ok()) return Fail(rows.status());
+  const std::string where =
+      cfg->store.type == "etcd"
+          ? absl::StrCat("etcd ", absl::StrJoin(cfg->store.etcd.endpoints, ","),
+                         " ", cfg->store.etcd.prefix)
+          : cfg->store.sqlite_path;
   if (args.json) {
-    printf("%s\n",
-           app::FormatStatusJson(*rows, cfg->store.sqlite_path).c_str());
+    printf("%s\n", app::FormatStatusJson(*rows, where).c_str());
   } else {
-    printf("%s",
-           app::FormatStatusTable(*rows, cfg->store.sqlite_path, absl::Now())
-               .c_str());
+    printf("%s", app::FormatStatusTable(*rows, where, absl::Now()).c_str());
   }
   return kExitOk;
 }

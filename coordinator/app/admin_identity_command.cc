@@ -1,5 +1,7 @@
 #include "coordinator/app/admin_identity_command.h"
 
+#include "coordinator/app/store_opener.h"
+
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -111,14 +113,9 @@ absl::StatusOr<CreatedAdminIdentity> CreateAdminIdentity(
   }
   ASSIGN_OR_RETURN(crypto::Kek kek, crypto::Kek::LoadOrCreate(
                                         config.key_encryption_key_file, fs));
-  store::SqliteOptions options;
-  options.sync = config.store.sqlite_sync == "full"
-                     ? store::SqliteOptions::Sync::kFull
-                     : store::SqliteOptions::Sync::kNormal;
-  ASSIGN_OR_RETURN(std::unique_ptr<store::SqliteStore> store,
-                   store::SqliteStore::Open(config.store.sqlite_path, options));
+  ASSIGN_OR_RETURN(OpenedStore opened, OpenConfiguredStore(config));
   ASSIGN_OR_RETURN(std::unique_ptr<fleet::InternalCa> ca,
-                   fleet::InternalCa::LoadOrCreate(*store, kek, clock));
+                   fleet::InternalCa::LoadOrCreate(*opened.store, kek, clock));
   ASSIGN_OR_RETURN(crypto::PrivateKey key,
                    crypto::PrivateKey::Generate(crypto::KeyType::kEc256));
   ASSIGN_OR_RETURN(std::string key_pem, key.ToPem());

@@ -7,7 +7,7 @@
 #include "coordinator/dns/exec_provider.h"
 #include "coordinator/dns/ldns_resolver.h"
 #include "coordinator/dns/rfc2136_provider.h"
-#include "coordinator/store/sqlite_store.h"
+#include "coordinator/app/store_opener.h"
 
 namespace certfleet::app {
 
@@ -184,18 +184,12 @@ absl::StatusOr<std::unique_ptr<Coordinator>> Coordinator::Create(
       crypto::Kek::LoadOrCreate(config.key_encryption_key_file, c->fs_));
   c->kek_.emplace(std::move(kek));
 
-  if (config.store.type == "etcd") {
-    RETURN_IF_ERROR(c->OpenEtcd());
-  } else {
-    store::SqliteOptions sqlite;
-    sqlite.sync = config.store.sqlite_sync == "full"
-                      ? store::SqliteOptions::Sync::kFull
-                      : store::SqliteOptions::Sync::kNormal;
-    absl::StatusOr<std::unique_ptr<store::SqliteStore>> store =
-        store::SqliteStore::Open(config.store.sqlite_path, sqlite);
-    if (!store.ok()) return Annotate(store.status(), "store");
-    c->store_ = *std::move(store);
-  }
+  ASSIGN_OR_RETURN(OpenedStore opened,
+                   OpenConfiguredStore(config, /*fenced=*/true));
+  c->etcd_client_ = std::move(opened.etcd_client);
+  c->etcd_store_ = opened.etcd_store;
+  c->store_ = std::move(opened.store);
+  if (c->etcd_store_ != nullptr) RETURN_IF_ERROR(c->StartElection());
 
   if (options.metrics_server && !config.metrics.listen.empty()) {
     ASSIGN_OR_RETURN(

@@ -133,7 +133,8 @@ class Coordinator {
   // The rollout runner: created, resumed, started, put in the slot.
   absl::Status StartRollouts();
   void StopRollouts();
-  absl::Status OpenEtcd();
+  // The election of this replica (store on etcd); started by Serve.
+  absl::Status StartElection();
   absl::Status ServeReplica(const Context& ctx);
   // (Re)creates the watch of target states; `watching` turns false when it
   // ends, so the serve loop creates it again.

@@ -21,23 +21,7 @@
 
 namespace certfleet::app {
 
-absl::Status Coordinator::OpenEtcd() {
-  const config::EtcdConfig& e = config_.store.etcd;
-  absl::StatusOr<std::unique_ptr<etcd::EtcdClient>> client =
-      etcd::EtcdClient::Create({.endpoints = e.endpoints,
-                                .ca_file = e.ca_file,
-                                .cert_file = e.cert_file,
-                                .key_file = e.key_file,
-                                .call_timeout = e.request_timeout});
-  if (!client.ok()) return Annotate(client.status(), "store: etcd");
-  etcd_client_ = *std::move(client);
-  ASSIGN_OR_RETURN(std::unique_ptr<store::EtcdStore> store,
-                   store::EtcdStore::Open({.client = etcd_client_.get(),
-                                           .prefix = e.prefix,
-                                           .request_timeout = e.request_timeout,
-                                           .fenced = true}));
-  etcd_store_ = store.get();
-  store_ = std::move(store);
+absl::Status Coordinator::StartElection() {
   std::string replica = config_.ha.replica;
   if (replica.empty()) {
     char host[256] = {};
@@ -48,7 +32,7 @@ absl::Status Coordinator::OpenEtcd() {
   leadership_ = std::make_unique<LeaderTerms>(*etcd_store_);
   election_ = std::make_unique<ha::LeaderElection>(
       ha::LeaderElectionOptions{.client = etcd_client_.get(),
-                                .key = e.prefix + "leader",
+                                .key = config_.store.etcd.prefix + "leader",
                                 .replica = replica,
                                 .ttl = config_.ha.lease_ttl},
       clock_, leadership_.get());

@@ -1,5 +1,7 @@
 #include "coordinator/app/token_command.h"
 
+#include "coordinator/app/store_opener.h"
+
 #include <cstdio>
 #include <memory>
 
@@ -31,13 +33,6 @@ constexpr char kUsage[] =
 
 std::string UtcTime(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
-}
-
-std::string DirName(const std::string& path) {
-  const size_t slash = path.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
 }
 
 }  // namespace
@@ -116,7 +111,7 @@ absl::StatusOr<TokenCreateArgs> ParseTokenCreateArgs(
 }
 
 std::string InternalCaFilePath(const config::CoordinatorConfig& config) {
-  return absl::StrCat(DirName(config.store.sqlite_path), "/internal-ca.pem");
+  return config.internal_ca_file;
 }
 
 absl::Status WriteInternalCaFile(const config::CoordinatorConfig& config,
@@ -132,12 +127,8 @@ absl::StatusOr<CreatedToken> CreateToken(
     const std::string& description, Filesystem& fs, Clock& clock) {
   ASSIGN_OR_RETURN(crypto::Kek kek, crypto::Kek::LoadOrCreate(
                                         config.key_encryption_key_file, fs));
-  store::SqliteOptions options;
-  options.sync = config.store.sqlite_sync == "full"
-                     ? store::SqliteOptions::Sync::kFull
-                     : store::SqliteOptions::Sync::kNormal;
-  ASSIGN_OR_RETURN(std::unique_ptr<store::SqliteStore> store,
-                   store::SqliteStore::Open(config.store.sqlite_path, options));
+  ASSIGN_OR_RETURN(OpenedStore opened, OpenConfiguredStore(config));
+  store::Store* store = opened.store.get();
   ASSIGN_OR_RETURN(std::unique_ptr<fleet::InternalCa> ca,
                    fleet::InternalCa::LoadOrCreate(*store, kek, clock));
   RETURN_IF_ERROR(WriteInternalCaFile(config, *ca, fs));

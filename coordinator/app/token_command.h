@@ -54,7 +54,7 @@ struct CreatedToken {
   std::string ca_file;
 };
 
-// "<store dir>/internal-ca.pem".
+// config.internal_ca_file (by default "<store dir>/internal-ca.pem").
 std::string InternalCaFilePath(const config::CoordinatorConfig& config);
 
 // Writes the CA certificate to InternalCaFilePath (atomically, mode 0644:

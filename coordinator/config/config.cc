@@ -35,9 +35,11 @@ void ParseDocument(const YAML::Node& doc, internal::ParseContext& ctx,
       r.Map(r.Root(doc), {"store", "key_encryption_key_file", "metrics",
                           "scheduler", "dns", "issuers", "dns_providers",
                           "rollout", "certificates", "agents", "admin",
-                          "ha"});
+                          "ha", "internal_ca_file"});
   internal::ParseStore(ctx, root.Get("store"), &cfg->store);
   internal::ParseHa(ctx, root.Get("ha"), cfg->store, &cfg->ha);
+  internal::ParseInternalCaFile(ctx, root.Get("internal_ca_file"), cfg->store,
+                                &cfg->internal_ca_file);
   internal::ParseKeyEncryptionKeyFile(ctx, root.Get("key_encryption_key_file"),
                                       &cfg->key_encryption_key_file);
   internal::ParseMetrics(ctx, root.Get("metrics"), &cfg->metrics);

@@ -248,6 +248,10 @@ struct CoordinatorConfig {
   StoreConfig store;
   // Absolute path of the key-encryption key (mode 0600).
   std::string key_encryption_key_file;
+  // Where the internal CA's certificate is written for agents'
+  // coordinator_ca (absolute): `internal_ca_file`, by default next to the
+  // SQLite store; required with etcd (there is no store file to sit by).
+  std::string internal_ca_file;
   MetricsConfig metrics;
   SchedulerConfig scheduler;
   DnsConfig dns;

@@ -58,6 +58,10 @@ std::string Where(ParseContext& ctx, const Field& field);
 void ParseStore(ParseContext& ctx, const Field& field, StoreConfig* out);
 void ParseHa(ParseContext& ctx, const Field& field, const StoreConfig& store,
              HaConfig* out);
+// `internal_ca_file`: optional next to SQLite (default: beside the store),
+// required with etcd.
+void ParseInternalCaFile(ParseContext& ctx, const Field& field,
+                         const StoreConfig& store, std::string* out);
 
 // Top-level sections with few fields (general_sections.cc).
 void ParseKeyEncryptionKeyFile(ParseContext& ctx, const Field& field,

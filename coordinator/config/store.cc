@@ -30,9 +30,11 @@ void ParseEtcd(ParseContext& ctx, const Field& field, EtcdConfig* out) {
     const std::vector<std::pair<Field, std::string>> items =
         r.Strings(endpoints);
     for (const auto& [item, text] : items) {
-      absl::StatusOr<std::string> address = yaml::ParseHostPort(text);
+      // IP literals: the client dials them without any resolver.
+      absl::StatusOr<yaml::IpPort> address =
+          yaml::ParseIpPort(text, std::nullopt);
       if (address.ok()) {
-        out->endpoints.push_back(*address);
+        out->endpoints.push_back(address->ToString());
       } else {
         r.Error(item, address.status().message());
       }
@@ -144,6 +146,26 @@ void ParseHa(ParseContext& ctx, const Field& field, const StoreConfig& store,
                                   "\" is not a replica name: 1-63 letters, "
                                   "digits, \".\", \"-\", \"_\", starting "
                                   "with a letter or digit"));
+  }
+}
+
+void ParseInternalCaFile(ParseContext& ctx, const Field& field,
+                         const StoreConfig& store, std::string* out) {
+  if (store.type == "etcd" && !field.present()) {
+    ctx.reader.Error(field,
+                     "required with store.type etcd: the file every replica "
+                     "writes the internal CA certificate to, for agents' "
+                     "coordinator_ca (such as "
+                     "/var/lib/certfleet/internal-ca.pem)");
+    return;
+  }
+  if (ReadPath(ctx, field, /*required=*/false, out)) return;
+  if (store.type == "sqlite" && !store.sqlite_path.empty()) {
+    const size_t slash = store.sqlite_path.rfind('/');
+    *out = absl::StrCat(slash == std::string::npos
+                            ? "."
+                            : store.sqlite_path.substr(0, slash),
+                        "/internal-ca.pem");
   }
 }
 

@@ -104,7 +104,7 @@ TEST(ConfigErrorsTest, UnknownFieldWithoutCloseOneListsTheFields) {
             "coordinator.yaml:4:1: colour: unknown field \"colour\" (expected "
             "one of: store, key_encryption_key_file, metrics, scheduler, dns, "
             "issuers, dns_providers, rollout, certificates, agents, admin, "
-            "ha)");
+            "ha, internal_ca_file)");
 }
 
 TEST(ConfigErrorsTest, RepeatedField) {

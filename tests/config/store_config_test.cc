@@ -22,10 +22,16 @@ using testing::ValidWith;
 constexpr char kSqliteStore[] =
     "store:\n  path: /var/lib/certfleet/coordinator.db\n";
 
+constexpr char kCaFileLine[] =
+    "internal_ca_file: /var/lib/certfleet/internal-ca.pem\n";
+
 // kValid with `store` (starting "store:\n") in place of its sqlite store,
-// and `tail` appended.
+// and `tail` appended; on etcd also internal_ca_file (last, so the lines
+// before keep their numbers).
 std::string WithStore(const std::string& store, const std::string& tail = "") {
-  return absl::StrCat(ValidWith(kSqliteStore, store), tail);
+  const bool etcd = store.find("type: etcd") != std::string::npos;
+  return absl::StrCat(ValidWith(kSqliteStore, store), tail,
+                      etcd ? kCaFileLine : "");
 }
 
 std::string ErrorOf(const std::string& text, MemoryFilesystem* fs = nullptr) {
@@ -43,6 +49,28 @@ TEST(StoreConfigTest, SqliteIsTheDefaultAndNeedsNoHa) {
   EXPECT_EQ(c.store.sqlite_path, "/var/lib/certfleet/coordinator.db");
   EXPECT_EQ(c.ha.lease_ttl, absl::Seconds(3));
   EXPECT_EQ(c.ha.replica, "");
+  EXPECT_EQ(c.internal_ca_file, "/var/lib/certfleet/internal-ca.pem");
+}
+
+TEST(StoreConfigTest, EtcdNeedsAnInternalCaFile) {
+  MemoryFilesystem fs;
+  const std::string etcd =
+      "store:\n  type: etcd\n  etcd:\n    endpoints: [10.0.0.1:2379]\n";
+  EXPECT_EQ(ErrorOf(ValidWith(kSqliteStore, etcd)),
+            "coordinator.yaml:1:1: internal_ca_file: required with store.type "
+            "etcd: the file every replica writes the internal CA certificate "
+            "to, for agents' coordinator_ca (such as "
+            "/var/lib/certfleet/internal-ca.pem)");
+  ASSERT_OK_AND_ASSIGN(
+      CoordinatorConfig c,
+      ParseText(WithStore(etcd), fs));
+  EXPECT_EQ(c.internal_ca_file, "/var/lib/certfleet/internal-ca.pem");
+  ASSERT_OK_AND_ASSIGN(
+      CoordinatorConfig sqlite,
+      ParseText(absl::StrCat(testing::kValid,
+                             "internal_ca_file: /srv/ca/agents-ca.pem\n"),
+                fs));
+  EXPECT_EQ(sqlite.internal_ca_file, "/srv/ca/agents-ca.pem");
 }
 
 TEST(StoreConfigTest, EtcdWithDefaults) {
@@ -50,13 +78,11 @@ TEST(StoreConfigTest, EtcdWithDefaults) {
   ASSERT_OK_AND_ASSIGN(
       CoordinatorConfig c,
       ParseText(WithStore("store:\n  type: etcd\n  etcd:\n"
-                          "    endpoints: [\"ETCD-1.Example.test:2379\", "
-                          "127.0.0.1:2379, \"[::1]:2379\"]\n"),
+                          "    endpoints: [127.0.0.1:2379, \"[::1]:2379\"]\n"),
                 fs));
   EXPECT_EQ(c.store.type, "etcd");
   EXPECT_THAT(c.store.etcd.endpoints,
-              ElementsAre("etcd-1.example.test:2379", "127.0.0.1:2379",
-                          "[::1]:2379"));
+              ElementsAre("127.0.0.1:2379", "[::1]:2379"));
   EXPECT_EQ(c.store.etcd.prefix, "/certfleet/");
   EXPECT_EQ(c.store.etcd.ca_file, "");
   EXPECT_EQ(c.store.etcd.request_timeout, absl::Seconds(5));
@@ -98,10 +124,10 @@ TEST(StoreConfigTest, StoreErrorsNameTheField) {
             "coordinator.yaml:4:16: store.etcd.endpoints: list at least one "
             "etcd member (host:port)");
   EXPECT_EQ(ErrorOf(WithStore("store:\n  type: etcd\n  etcd:\n"
-                              "    endpoints: [10.0.0.1]\n")),
-            "coordinator.yaml:4:17: store.etcd.endpoints[0]: \"10.0.0.1\" is "
-            "not host:port (a DNS name or IP address, and a port from 1 to "
-            "65535)");
+                              "    endpoints: [etcd-1.internal:2379]\n")),
+            "coordinator.yaml:4:17: store.etcd.endpoints[0]: "
+            "\"etcd-1.internal:2379\" is not an IP address and port: "
+            "host names are not resolved, use an IP address");
   EXPECT_EQ(ErrorOf(WithStore("store:\n  type: etcd\n  path: /x.db\n  etcd:\n"
                               "    endpoints: [10.0.0.1:2379]\n")),
             "coordinator.yaml:3:9: store.path: only with type sqlite");

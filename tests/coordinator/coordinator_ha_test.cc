@@ -29,15 +29,16 @@ namespace {
 using ::certfleet::testing::CertSpec;
 using ::certfleet::testing::TempDir;
 
+// Started on first use; stopped (by PID) when the test process exits.
 harness::EtcdCluster& Cluster() {
-  static harness::EtcdCluster* cluster = [] {
+  static const std::unique_ptr<harness::EtcdCluster> cluster = [] {
     absl::StatusOr<std::unique_ptr<harness::EtcdCluster>> c =
         harness::EtcdCluster::Start();
     if (!c.ok()) {
       fprintf(stderr, "cannot start etcd: %s\n", c.status().ToString().c_str());
       abort();
     }
-    return c->release();
+    return *std::move(c);
   }();
   return *cluster;
 }
@@ -72,7 +73,8 @@ class CoordinatorHaTest : public ::testing::Test {
                                "    endpoints: [", endpoints, "]\n",
                                "    prefix: ", prefix_, "\n",
                                "ha:\n  lease_ttl: 2s\n  replica: ", replica,
-                               "\n"),
+                               "\n", "internal_ca_file: ",
+                               dir_.File("internal-ca.pem"), "\n"),
                   dir_.File("kek"), certs));
     return path;
   }
@@ -213,6 +215,32 @@ TEST_F(CoordinatorHaTest, OneLeaderIssuesAndAStoppedLeaderHandsOverAtOnce) {
   ASSERT_OK_AND_ASSIGN(std::vector<store::VersionRecord> versions,
                        store_->ListVersions("hand-over"));
   EXPECT_EQ(versions.size(), 1u);
+}
+
+// The commands that work on the store work on etcd: a bootstrap token is
+// made (and the internal CA written where agents take it from), and status
+// reads the replicas' certificates.
+TEST_F(CoordinatorHaTest, TokenCreateAndStatusWorkOnEtcd) {
+  const std::string config = Config("coord-a", {{"cmd", {"cmd.ha.example.test"}}});
+  absl::StatusOr<std::string> token = harness::RunTool(
+      {CERTFLEET_COORDINATOR_BINARY, "token", "create", "--config", config,
+       "--labels", "role=web"});
+  ASSERT_OK(token.status());
+  EXPECT_THAT(*token, ::testing::HasSubstr(dir_.File("internal-ca.pem")));
+  ASSERT_OK_AND_ASSIGN(std::vector<store::TokenRecord> tokens,
+                       store_->ListTokens());
+  ASSERT_EQ(tokens.size(), 1u);
+  EXPECT_EQ(tokens[0].labels.at("role"), "web");
+  ASSERT_OK_AND_ASSIGN(std::optional<store::InternalCaRecord> ca,
+                       store_->GetInternalCa());
+  ASSERT_TRUE(ca.has_value());
+  EXPECT_EQ(testing::ReadFileOrDie(dir_.File("internal-ca.pem")),
+            ca->cert_pem);
+  absl::StatusOr<std::string> status = harness::RunTool(
+      {CERTFLEET_COORDINATOR_BINARY, "status", "--config", config});
+  ASSERT_OK(status.status());
+  EXPECT_THAT(*status, ::testing::HasSubstr("cmd"));
+  EXPECT_THAT(*status, ::testing::HasSubstr(prefix_));
 }
 
 }  // namespace
