@@ -26,6 +26,7 @@
 #include "common/log.h"
 #include "coordinator/app/admin_identity_command.h"
 #include "coordinator/app/coordinator.h"
+#include "coordinator/app/migrate_command.h"
 #include "coordinator/app/status_report.h"
 #include "coordinator/app/store_opener.h"
 #include "coordinator/app/token_command.h"
@@ -52,7 +53,10 @@ constexpr char kUsage[] =
     "  certfleet-coordinator token create --config FILE --labels k=v[,k=v...]\n"
     "      [--ttl DURATION] [--description TEXT] [-o table|json]\n"
     "      make a single-use bootstrap token for a new agent; also writes\n"
-    "      the internal CA certificate to <store dir>/internal-ca.pem\n"
+    "      the internal CA certificate to internal_ca_file\n"
+    "  certfleet-coordinator migrate --from sqlite:PATH --to etcd:IP:PORT[,...]\n"
+    "      copy a stopped coordinator's store into an empty etcd prefix and\n"
+    "      verify the copy (--prefix, --ca-file, --cert-file, --key-file)\n"
     "  certfleet-coordinator admin-identity create --config FILE --name NAME\n"
     "      [--ttl DURATION] --out FILE\n"
     "      issue an admin identity for certfleetctl (key, certificate and\n"
@@ -256,6 +260,10 @@ int main(int argc, char** argv) {
   // `token` has its own flags (token_command.h).
   if (argc >= 2 && std::string(argv[1]) == "token") {
     return app::RunTokenCommand(
+        std::vector<std::string>(argv + 2, argv + argc));
+  }
+  if (argc >= 2 && std::string(argv[1]) == "migrate") {
+    return app::RunMigrateCommand(
         std::vector<std::string>(argv + 2, argv + argc));
   }
   if (argc >= 2 && std::string(argv[1]) == "admin-identity") {

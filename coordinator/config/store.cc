@@ -40,7 +40,7 @@ void ParseEtcd(ParseContext& ctx, const Field& field, EtcdConfig* out) {
       }
     }
     if (items.empty()) {
-      r.Error(endpoints, "list at least one etcd member (host:port)");
+      r.Error(endpoints, "list at least one etcd member (ip:port)");
     }
   }
   const Field prefix = m.Get("prefix");

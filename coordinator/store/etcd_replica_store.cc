@@ -64,4 +64,38 @@ absl::StatusOr<std::set<std::string>> EtcdStore::PresentAgents() {
   return out;
 }
 
+absl::StatusOr<int64_t> EtcdStore::KeyCount() {
+  absl::StatusOr<etcd::RangeResult> range =
+      client_.Range(etcd::KeyRange::Prefix(options_.prefix), 1, Call());
+  if (!range.ok()) return StoreError(range.status(), "count keys");
+  return range->count;
+}
+
+absl::Status EtcdStore::ImportRollout(const RolloutRecord& rollout) {
+  const std::string op = "import rollout " + rollout.id;
+  absl::StatusOr<std::string> value = EncodeRecord(rollout);
+  if (!value.ok()) return StoreError(value.status(), op);
+  etcd::TxnRequest txn;
+  txn.success.push_back(
+      etcd::TxnOp::Put(Key("rollouts/" + rollout.id), *std::move(value)));
+  if (!rollout.finished) {
+    txn.success.push_back(etcd::TxnOp::Put(
+        Key("active-rollouts/" + rollout.certificate), rollout.id));
+  }
+  return Txn(std::move(txn), false, op).status();
+}
+
+absl::Status EtcdStore::ImportAudit(const AuditRecord& record) {
+  const std::string op = absl::StrCat("import audit record ", record.id);
+  absl::StatusOr<std::string> value = EncodeRecord(record);
+  if (!value.ok()) return StoreError(value.status(), op);
+  const std::string seq = Key("audit-seq");
+  // Records arrive in id order; the sequence ends at the last one.
+  etcd::TxnRequest txn;
+  txn.success.push_back(etcd::TxnOp::Put(
+      Key("audit/" + etcd_keys::Number(record.id)), *std::move(value)));
+  txn.success.push_back(etcd::TxnOp::Put(seq, absl::StrCat(record.id)));
+  return Txn(std::move(txn), false, op).status();
+}
+
 }  // namespace certfleet::store

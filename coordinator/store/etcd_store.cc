@@ -89,6 +89,12 @@ absl::Status EtcdStore::PutAccount(const AccountRecord& account) {
                    "put account " + account.issuer);
 }
 
+absl::StatusOr<std::vector<AccountRecord>> EtcdStore::ListAccounts() {
+  ASSIGN_OR_RETURN(auto all,
+                   ListRecords<AccountRecord>("accounts/", "list accounts"));
+  return RecordsOnly(std::move(all));
+}
+
 absl::StatusOr<std::optional<CertificateState>> EtcdStore::GetCertificateState(
     const std::string& name) {
   return GetRecord<CertificateState>("certs/" + name,
@@ -176,6 +182,22 @@ absl::StatusOr<std::vector<VersionRecord>> EtcdStore::ListVersions(
                                               "list versions " + cert_name));
   std::vector<VersionRecord> out = RecordsOnly(std::move(all));
   std::reverse(out.begin(), out.end());  // newest first
+  return out;
+}
+
+absl::StatusOr<std::vector<std::string>>
+EtcdStore::ListVersionedCertificates() {
+  // One sequence key per certificate that has versions.
+  const std::string prefix = Key("version-seq/");
+  absl::StatusOr<etcd::RangeResult> range =
+      client_.Range(etcd::KeyRange::Prefix(prefix), 0, Call());
+  if (!range.ok()) {
+    return StoreError(range.status(), "list versioned certificates");
+  }
+  std::vector<std::string> out;
+  for (const etcd::KeyValue& kv : range->kvs) {
+    out.push_back(kv.key.substr(prefix.size()));
+  }
   return out;
 }
 

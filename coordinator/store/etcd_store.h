@@ -89,6 +89,15 @@ class EtcdStore : public Store {
   // The agents connected to any replica.
   absl::StatusOr<std::set<std::string>> PresentAgents();
 
+  // --- For `certfleet-coordinator migrate` (etcd_replica_store.cc) ---
+  // The number of keys under the prefix (0: a fresh installation).
+  absl::StatusOr<int64_t> KeyCount();
+  // Writes `rollout` as it is (id, revision, finished), and its active
+  // index when unfinished: a copy, not a new rollout.
+  absl::Status ImportRollout(const RolloutRecord& rollout);
+  // Writes `record` under its own id and moves the audit sequence past it.
+  absl::Status ImportAudit(const AuditRecord& record);
+
   // "<prefix>" + `suffix`: the store's keys, for watches.
   std::string Key(const std::string& suffix) const {
     return options_.prefix + suffix;
@@ -97,6 +106,7 @@ class EtcdStore : public Store {
   absl::StatusOr<std::optional<AccountRecord>> GetAccount(
       const std::string& issuer) override;
   absl::Status PutAccount(const AccountRecord& account) override;
+  absl::StatusOr<std::vector<AccountRecord>> ListAccounts() override;
   absl::StatusOr<std::optional<CertificateState>> GetCertificateState(
       const std::string& name) override;
   absl::Status PutCertificateState(const CertificateState& state) override;
@@ -109,6 +119,8 @@ class EtcdStore : public Store {
       const std::string& cert_name) override;
   absl::StatusOr<std::vector<VersionRecord>> ListVersions(
       const std::string& cert_name) override;
+  absl::StatusOr<std::vector<std::string>> ListVersionedCertificates()
+      override;
   absl::Status MarkVersionRevoked(const std::string& cert_name,
                                   int64_t version, absl::Time when,
                                   const std::string& reason) override;

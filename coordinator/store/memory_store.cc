@@ -50,6 +50,21 @@ absl::Status InMemoryStore::PutAccount(const AccountRecord& account) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::vector<AccountRecord>> InMemoryStore::ListAccounts() {
+  absl::MutexLock lock(&mu_);
+  return Values(accounts_);
+}
+
+absl::StatusOr<std::vector<std::string>>
+InMemoryStore::ListVersionedCertificates() {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::string> out;
+  for (const auto& [name, versions] : versions_) {
+    if (!versions.empty()) out.push_back(name);
+  }
+  return out;
+}
+
 absl::StatusOr<std::optional<CertificateState>>
 InMemoryStore::GetCertificateState(const std::string& name) {
   absl::MutexLock lock(&mu_);

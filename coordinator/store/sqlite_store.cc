@@ -22,10 +22,10 @@ namespace certfleet::store {
 
 struct SqliteStore::Statements {
   StatementPtr begin, commit, rollback;
-  StatementPtr get_account, put_account;
+  StatementPtr get_account, put_account, list_accounts;
   StatementPtr get_state, put_state, list_states;
   StatementPtr next_version, insert_version, get_version, latest_version,
-      list_versions, revoke_version;
+      list_versions, revoke_version, versioned_certificates;
   StatementPtr get_order, put_order, delete_order, list_orders;
 };
 
@@ -142,6 +142,8 @@ SqliteStore::PrepareStatements(sqlite3* db) {
       {&s->rollback, "ROLLBACK"},
       {&s->get_account, absl::StrCat("SELECT ", kAccountColumns,
                                      " FROM accounts WHERE issuer = ?")},
+      {&s->list_accounts, absl::StrCat("SELECT ", kAccountColumns,
+                                       " FROM accounts ORDER BY issuer")},
       {&s->put_account,
        absl::StrCat("INSERT OR REPLACE INTO accounts (", kAccountColumns,
                     ") VALUES (", Placeholders(9), ")")},
@@ -169,6 +171,8 @@ SqliteStore::PrepareStatements(sqlite3* db) {
        absl::StrCat(
            "SELECT ", kVersionColumns,
            " FROM versions WHERE cert_name = ? ORDER BY version DESC")},
+      {&s->versioned_certificates,
+       "SELECT DISTINCT cert_name FROM versions ORDER BY cert_name"},
       {&s->revoke_version,
        "UPDATE versions SET revoked_at = ?, revocation_reason = ? "
        "WHERE cert_name = ? AND version = ?"},
@@ -244,6 +248,27 @@ absl::StatusOr<std::optional<AccountRecord>> SqliteStore::GetAccount(
   run.Text(issuer);
   return QueryOne(db_, run, &ReadAccount,
                   [&] { return absl::StrCat("get account ", issuer); });
+}
+
+absl::StatusOr<std::vector<AccountRecord>> SqliteStore::ListAccounts() {
+  absl::MutexLock lock(&mu_);
+  StatementRun run(stmts_->list_accounts.get());
+  return QueryAll(db_, run, &ReadAccount,
+                  [] { return std::string("list accounts"); });
+}
+
+namespace {
+absl::StatusOr<std::string> ReadFirstText(const StatementRun& row) {
+  return row.ColumnText(0);
+}
+}  // namespace
+
+absl::StatusOr<std::vector<std::string>>
+SqliteStore::ListVersionedCertificates() {
+  absl::MutexLock lock(&mu_);
+  StatementRun run(stmts_->versioned_certificates.get());
+  return QueryAll(db_, run, &ReadFirstText,
+                  [] { return std::string("list versioned certificates"); });
 }
 
 absl::Status SqliteStore::PutAccount(const AccountRecord& account) {

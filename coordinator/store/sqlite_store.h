@@ -55,6 +55,7 @@ class SqliteStore : public Store {
   absl::StatusOr<std::optional<AccountRecord>> GetAccount(
       const std::string& issuer) override;
   absl::Status PutAccount(const AccountRecord& account) override;
+  absl::StatusOr<std::vector<AccountRecord>> ListAccounts() override;
 
   absl::StatusOr<std::optional<CertificateState>> GetCertificateState(
       const std::string& name) override;
@@ -69,6 +70,8 @@ class SqliteStore : public Store {
       const std::string& cert_name) override;
   absl::StatusOr<std::vector<VersionRecord>> ListVersions(
       const std::string& cert_name) override;
+  absl::StatusOr<std::vector<std::string>> ListVersionedCertificates()
+      override;
   absl::Status MarkVersionRevoked(const std::string& cert_name, int64_t version,
                                   absl::Time when,
                                   const std::string& reason) override;

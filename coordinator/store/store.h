@@ -266,6 +266,8 @@ class Store {
       const std::string& issuer) = 0;
   // Insert or replace.
   virtual absl::Status PutAccount(const AccountRecord& account) = 0;
+  // Sorted by issuer (for migrations and backups).
+  virtual absl::StatusOr<std::vector<AccountRecord>> ListAccounts() = 0;
 
   // --- Certificate scheduling state ---
   virtual absl::StatusOr<std::optional<CertificateState>> GetCertificateState(
@@ -288,6 +290,10 @@ class Store {
   // Newest first.
   virtual absl::StatusOr<std::vector<VersionRecord>> ListVersions(
       const std::string& cert_name) = 0;
+  // The certificates that have at least one version, sorted (configured or
+  // not: versions are never deleted).
+  virtual absl::StatusOr<std::vector<std::string>>
+  ListVersionedCertificates() = 0;
   // The only change a version ever sees. kNotFound when it does not exist.
   virtual absl::Status MarkVersionRevoked(const std::string& cert_name,
                                           int64_t version, absl::Time when,

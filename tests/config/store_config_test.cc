@@ -122,7 +122,7 @@ TEST(StoreConfigTest, StoreErrorsNameTheField) {
   EXPECT_EQ(ErrorOf(WithStore("store:\n  type: etcd\n  etcd:\n"
                               "    endpoints: []\n")),
             "coordinator.yaml:4:16: store.etcd.endpoints: list at least one "
-            "etcd member (host:port)");
+            "etcd member (ip:port)");
   EXPECT_EQ(ErrorOf(WithStore("store:\n  type: etcd\n  etcd:\n"
                               "    endpoints: [etcd-1.internal:2379]\n")),
             "coordinator.yaml:4:17: store.etcd.endpoints[0]: "

@@ -140,6 +140,24 @@ TEST_P(StoreContractTest, PutAccountReplaces) {
   EXPECT_THAT(store_->GetAccount("pebble"), IsOkAndHolds(Optional(changed)));
 }
 
+// What a migration walks: every account, every certificate with versions.
+TEST_P(StoreContractTest, ListsAccountsAndCertificatesWithVersions) {
+  EXPECT_THAT(store_->ListAccounts(), IsOkAndHolds(::testing::IsEmpty()));
+  EXPECT_THAT(store_->ListVersionedCertificates(),
+              IsOkAndHolds(::testing::IsEmpty()));
+  ASSERT_OK(store_->PutAccount(FullAccount("zeta")));
+  ASSERT_OK(store_->PutAccount(FullAccount("alpha")));
+  EXPECT_THAT(store_->ListAccounts(),
+              IsOkAndHolds(::testing::ElementsAre(FullAccount("alpha"),
+                                                  FullAccount("zeta"))));
+  ASSERT_OK(store_->AddVersion(FullVersion("web")).status());
+  ASSERT_OK(store_->AddVersion(FullVersion("api")).status());
+  ASSERT_OK(store_->AddVersion(FullVersion("web")).status());
+  ASSERT_OK(store_->PutOrder(FullOrder("mail")));  // an order is no version
+  EXPECT_THAT(store_->ListVersionedCertificates(),
+              IsOkAndHolds(::testing::ElementsAre("api", "web")));
+}
+
 TEST_P(StoreContractTest, CertificateStateRoundTripsAndReplaces) {
   const CertificateState defaults = {.name = "fresh"};  // infinite times
   ASSERT_OK(store_->PutCertificateState(defaults));
