@@ -5,11 +5,14 @@
 // one version; a leader stopped with SIGTERM resigns and hands over at
 // once; the order is never placed twice.
 #include <signal.h>
+#include <sys/stat.h>
 
+#include <map>
 #include <memory>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "common/crypto/kek.h"
 #include "common/etcd/etcd_client.h"
@@ -60,8 +63,12 @@ class CoordinatorHaTest : public ::testing::Test {
                                       .prefix = prefix_}));
   }
 
+  // `extra`: sections before certificates; `cert_tail`: fields of the last
+  // certificate.
   std::string Config(const std::string& replica,
-                     const std::vector<CertSpec>& certs) {
+                     const std::vector<CertSpec>& certs,
+                     const std::string& extra = "",
+                     const std::string& cert_tail = "") {
     std::string endpoints;
     for (const std::string& e : Cluster().endpoints()) {
       absl::StrAppend(&endpoints, endpoints.empty() ? "" : ", ", "\"", e, "\"");
@@ -75,18 +82,20 @@ class CoordinatorHaTest : public ::testing::Test {
                                "ha:\n  lease_ttl: 2s\n  replica: ", replica,
                                "\n", "internal_ca_file: ",
                                dir_.File("internal-ca.pem"), "\n"),
-                  dir_.File("kek"), certs));
+                  dir_.File("kek"), certs, "", extra) +
+                  cert_tail);
     return path;
   }
 
   std::unique_ptr<harness::ServerProcess> StartReplica(
       const std::string& replica, const std::vector<CertSpec>& certs,
-      std::vector<std::pair<std::string, std::string>> env = {}) {
+      std::vector<std::pair<std::string, std::string>> env = {},
+      const std::string& extra = "", const std::string& cert_tail = "") {
     absl::StatusOr<std::unique_ptr<harness::ServerProcess>> p =
         harness::ServerProcess::Start(
             {.name = replica,
              .argv = {CERTFLEET_COORDINATOR_BINARY, "serve", "--config",
-                      Config(replica, certs)},
+                      Config(replica, certs, extra, cert_tail)},
              .extra_env = std::move(env),
              .log_path = dir_.File(replica + ".log")});
     EXPECT_OK(p.status());
@@ -241,6 +250,143 @@ TEST_F(CoordinatorHaTest, TokenCreateAndStatusWorkOnEtcd) {
   ASSERT_OK(status.status());
   EXPECT_THAT(*status, ::testing::HasSubstr("cmd"));
   EXPECT_THAT(*status, ::testing::HasSubstr(prefix_));
+}
+
+// Three replicas, four real agents, a rollout in its bake: the leader is
+// SIGKILLed and an etcd member dies with it. Another replica takes over the
+// same rollout and the agents (which reconnect to whichever replica
+// answers) all end on the new version; none is ever without a certificate.
+TEST_F(CoordinatorHaTest, ARolloutSurvivesTheLeaderAndAnEtcdMember) {
+  const std::vector<CertSpec> certs = {{"fleet", {"fleet.ha.example.test"}}};
+  const std::vector<std::string> names = {"coord-a", "coord-b", "coord-c"};
+  std::map<std::string, int> agent_port, admin_port;
+  std::vector<std::string> coordinators;
+  for (const std::string& r : names) {
+    ASSERT_OK_AND_ASSIGN(agent_port[r], harness::PickFreePort());
+    ASSERT_OK_AND_ASSIGN(admin_port[r], harness::PickFreePort());
+    coordinators.push_back(absl::StrCat("\"127.0.0.1:", agent_port[r], "\""));
+  }
+  const std::string tail =
+      "    targets:\n      - agents: {role: web}\n        target: www\n"
+      "    rollout: {waves: [1, \"100%\"], max_unavailable: \"100%\", "
+      "bake_time: 8s}\n";
+  std::map<std::string, std::unique_ptr<harness::ServerProcess>> replicas;
+  for (const std::string& r : names) {
+    replicas[r] = StartReplica(
+        r, certs, {},
+        absl::StrCat("agents:\n  listen: 127.0.0.1:", agent_port[r],
+                     "\nadmin:\n  listen: 127.0.0.1:", admin_port[r], "\n"),
+        tail);
+  }
+  ASSERT_TRUE(WaitForVersions("fleet", 1, absl::Seconds(60)))
+      << Logs(names);
+
+  // Four agents listing every replica.
+  std::vector<std::unique_ptr<harness::ServerProcess>> agents;
+  for (int i = 0; i < 4; ++i) {
+    const std::string dir = dir_.File(absl::StrCat("agent-", i));
+    ASSERT_EQ(mkdir(dir.c_str(), 0700), 0);
+    testing::WriteFileOrDie(
+        dir + "/agent.yaml",
+        absl::StrCat("coordinators: [", absl::StrJoin(coordinators, ", "),
+                     "]\ncoordinator_ca: ", dir_.File("internal-ca.pem"),
+                     "\nidentity_dir: ", dir, "/identity\n",
+                     "reconnect: {initial: 100ms, max: 1s}\n",
+                     "targets:\n  - name: www\n    directory: ", dir,
+                     "/www\n    files:\n",
+                     "      - {path: fullchain.pem, format: fullchain}\n",
+                     "      - {path: key.pem, format: key}\n",
+                     "    reload: {command: [/bin/true]}\n"));
+    ASSERT_OK_AND_ASSIGN(
+        std::string token,
+        harness::RunTool({CERTFLEET_COORDINATOR_BINARY, "token", "create",
+                          "--config", Config("coord-a", certs), "--labels",
+                          "role=web", "-o", "json"}));
+    const std::string secret =
+        token.substr(token.find("cft1."), token.find('"', token.find("cft1.")) -
+                                              token.find("cft1."));
+    ASSERT_OK(harness::RunTool({CERTFLEET_AGENT_BINARY, "enroll", "--config",
+                                dir + "/agent.yaml", "--token", secret})
+                  .status());
+    ASSERT_OK_AND_ASSIGN(
+        std::unique_ptr<harness::ServerProcess> agent,
+        harness::ServerProcess::Start(
+            {.name = absl::StrCat("agent-", i),
+             .argv = {CERTFLEET_AGENT_BINARY, "run", "--config",
+                      dir + "/agent.yaml"},
+             .log_path = dir + "/agent.log"}));
+    agents.push_back(std::move(agent));
+  }
+  auto installed = [&](const std::string& version_id) {
+    absl::StatusOr<std::vector<store::TargetStateRecord>> states =
+        store_->ListAllTargetStates();
+    int n = 0;
+    if (states.ok()) {
+      for (const auto& s : *states) n += s.installed_version_id == version_id;
+    }
+    return n;
+  };
+  auto wait_installed = [&](const std::string& version_id, int n,
+                            absl::Duration timeout) {
+    const absl::Time deadline = absl::Now() + timeout;
+    while (installed(version_id) < n && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+    return installed(version_id) >= n;
+  };
+  ASSERT_TRUE(wait_installed("fleet/1", 4, absl::Seconds(60)))
+      << Logs(names);
+
+  // A renewal, asked of the leader: version 2 rolls out.
+  const std::string leader = Leader();
+  ASSERT_THAT(leader, ::testing::AnyOf("coord-a", "coord-b", "coord-c"));
+  ASSERT_OK(harness::RunTool({CERTFLEET_COORDINATOR_BINARY, "admin-identity",
+                              "create", "--config", Config(leader, certs),
+                              "--name", "ops", "--out", dir_.File("ops.pem")})
+                .status());
+  ASSERT_OK(harness::RunTool(
+                {CERTFLEETCTL_BINARY, "--coordinator",
+                 absl::StrCat("127.0.0.1:", admin_port[leader]), "--identity",
+                 dir_.File("ops.pem"), "renew", "fleet"})
+                .status());
+  // The canary is healthy and baking: the leader dies, and an etcd member.
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  std::optional<store::RolloutRecord> baking;
+  while (absl::Now() < deadline) {
+    absl::StatusOr<std::optional<store::RolloutRecord>> r =
+        store_->ActiveRollout("fleet");
+    if (r.ok() && r->has_value() && (*r)->phase == "baking") {
+      baking = **r;
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  ASSERT_TRUE(baking.has_value()) << Logs(names);
+  EXPECT_EQ(installed("fleet/2"), 1) << "only the canary before the bake";
+  replicas[leader]->Kill();
+  Cluster().Kill(2);
+
+  ASSERT_TRUE(wait_installed("fleet/2", 4, absl::Seconds(60)))
+      << Logs(names);
+  // The same rollout goes on to complete under the new leader.
+  std::string phase;
+  const absl::Time complete_by = absl::Now() + absl::Seconds(30);
+  while (absl::Now() < complete_by) {
+    absl::StatusOr<std::optional<store::RolloutRecord>> r =
+        store_->GetRollout(baking->id);
+    if (r.ok() && r->has_value()) phase = (*r)->phase;
+    if (phase == "complete") break;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_EQ(phase, "complete") << Logs(names);
+  const std::string next = Leader();
+  EXPECT_NE(next, leader);
+  // No agent was ever without a certificate: every target state since the
+  // first install names an installed version.
+  ASSERT_OK_AND_ASSIGN(std::vector<store::TargetStateRecord> states,
+                       store_->ListAllTargetStates());
+  for (const auto& s : states) EXPECT_EQ(s.installed_version_id, "fleet/2");
+  ASSERT_OK(Cluster().Restart(2));
 }
 
 }  // namespace
