@@ -4,6 +4,7 @@
 
 #include "absl/strings/numbers.h"
 
+#include "coordinator/store/audit_filter.h"
 #include "coordinator/store/etcd_store.h"
 #include "coordinator/store/etcd_store_impl.h"
 #include "coordinator/store/store_errors.h"
@@ -171,22 +172,9 @@ absl::StatusOr<std::vector<AuditRecord>> EtcdStore::ListAudit(
   RETURN_IF_ERROR(CheckLimit("list audit records", filter.limit));
   ASSIGN_OR_RETURN(auto all,
                    ListRecords<AuditRecord>("audit/", "list audit records"));
-  std::vector<AuditRecord> out;
-  for (auto it = all.rbegin(); it != all.rend(); ++it) {  // newest id first
-    const AuditRecord& a = it->first;
-    if (a.at < filter.since) continue;
-    if (!filter.certificate.empty() && a.certificate != filter.certificate) {
-      continue;
-    }
-    out.push_back(a);
-  }
-  std::stable_sort(
-      out.begin(), out.end(),
-      [](const AuditRecord& a, const AuditRecord& b) { return a.at > b.at; });
-  if (filter.limit > 0 && out.size() > static_cast<size_t>(filter.limit)) {
-    out.resize(filter.limit);
-  }
-  return out;
+  std::vector<AuditRecord> newest_first = RecordsOnly(std::move(all));
+  std::reverse(newest_first.begin(), newest_first.end());  // keys by id
+  return FilterAudit(newest_first, filter);
 }
 
 }  // namespace certfleet::store

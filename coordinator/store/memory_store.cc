@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "coordinator/store/audit_filter.h"
 #include "coordinator/store/json_columns.h"
 #include "coordinator/store/store_errors.h"
 
@@ -358,21 +359,8 @@ absl::StatusOr<std::vector<AuditRecord>> InMemoryStore::ListAudit(
     const AuditFilter& filter) {
   RETURN_IF_ERROR(CheckLimit("list audit records", filter.limit));
   absl::MutexLock lock(&mu_);
-  std::vector<AuditRecord> out;
-  for (auto a = audit_.rbegin(); a != audit_.rend(); ++a) {
-    if (a->at < filter.since) continue;
-    if (!filter.certificate.empty() && a->certificate != filter.certificate) {
-      continue;
-    }
-    out.push_back(*a);
-  }
-  std::stable_sort(
-      out.begin(), out.end(),
-      [](const AuditRecord& a, const AuditRecord& b) { return a.at > b.at; });
-  if (filter.limit > 0 && out.size() > static_cast<size_t>(filter.limit)) {
-    out.resize(filter.limit);
-  }
-  return out;
+  return FilterAudit(std::vector<AuditRecord>(audit_.rbegin(), audit_.rend()),
+                     filter);
 }
 
 }  // namespace certfleet::store

@@ -6,31 +6,15 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "tests/harness/pebble_server.h"
+#include "tests/harness/harness_files.h"
 
 namespace certfleet::harness {
-namespace {
-
-size_t AppendBody(char* data, size_t size, size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
-  return size * n;
-}
-
-absl::Status WriteText(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) return absl::InternalError(absl::StrCat("cannot write ", path));
-  return absl::OkStatus();
-}
-
-}  // namespace
 
 absl::StatusOr<std::unique_ptr<EtcdCluster>> EtcdCluster::Start(
     EtcdClusterOptions options) {
@@ -124,7 +108,7 @@ absl::Status EtcdCluster::MakeTlsFiles() {
   // ca.pem, ca-key.pem, server.pem (127.0.0.1, ::1, localhost).
   if (absl::Status s = MakeLoopbackTlsFiles(dir_); !s.ok()) return s;
   const std::string ext = dir_ + "/client.ext", csr = dir_ + "/client.csr";
-  if (absl::Status s = WriteText(ext,
+  if (absl::Status s = WriteFileAtomically(ext,
                                  "basicConstraints=CA:FALSE\n"
                                  "keyUsage=digitalSignature\n"
                                  "extendedKeyUsage=clientAuth\n");
@@ -199,7 +183,7 @@ absl::Status EtcdCluster::WaitHealthy(int member, absl::Duration timeout) {
     std::string body;
     curl_easy_reset(curl);
     curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendBody);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendToString);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 2000L);
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);

@@ -97,4 +97,9 @@ std::string LogCursor::ReadNewLines() {
   return data;
 }
 
+size_t AppendToString(char* data, size_t size, size_t n, void* out) {
+  static_cast<std::string*>(out)->append(data, size * n);
+  return size * n;
+}
+
 }  // namespace certfleet::harness

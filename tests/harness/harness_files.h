@@ -28,6 +28,10 @@ absl::StatusOr<std::string> MakeHarnessTempDir(const std::string& prefix);
 absl::Status WriteFileAtomically(const std::string& path,
                                  const std::string& data, int mode = 0644);
 
+// A libcurl CURLOPT_WRITEFUNCTION appending the body to the std::string
+// given as CURLOPT_WRITEDATA.
+size_t AppendToString(char* data, size_t size, size_t n, void* out);
+
 // The whole file, or kNotFound / kInternal naming the path.
 absl::StatusOr<std::string> ReadWholeFile(const std::string& path);
 

@@ -4,29 +4,13 @@
 #include <stdlib.h>
 
 #include <filesystem>
-#include <fstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "tests/harness/harness_files.h"
 
 namespace certfleet::harness {
-namespace {
-
-size_t AppendBody(char* data, size_t size, size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
-  return size * n;
-}
-
-absl::Status WriteText(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) return absl::InternalError(absl::StrCat("cannot write ", path));
-  return absl::OkStatus();
-}
-
-}  // namespace
 
 absl::Status MakeLoopbackTlsFiles(const std::string& dir) {
   const std::string ca_key = dir + "/ca-key.pem", ca = dir + "/ca.pem";
@@ -40,7 +24,7 @@ absl::Status MakeLoopbackTlsFiles(const std::string& dir) {
            "ec_paramgen_curve:P-256", "-nodes", "-keyout", ca_key, "-out", ca,
            "-days", "2", "-subj", "/CN=certfleet test lab CA"});
   if (!s.ok()) return s;
-  s = WriteText(ext,
+  s = WriteFileAtomically(ext,
                 "basicConstraints=CA:FALSE\n"
                 "keyUsage=digitalSignature,keyEncipherment\n"
                 "extendedKeyUsage=serverAuth\n"
@@ -62,7 +46,7 @@ absl::StatusOr<std::string> HttpsGet(const std::string& url,
   std::string body;
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_CAINFO, ca_path.c_str());
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendToString);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 10000L);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
@@ -122,7 +106,7 @@ absl::StatusOr<std::unique_ptr<PebbleServer>> PebbleServer::Start(
       ",\n", "    \"ocspResponderURL\": \"\",\n",
       "    \"externalAccountBindingRequired\": ",
       options.eab_keys.empty() ? "false" : "true", eab_json, "\n  }\n}\n");
-  if (absl::Status s = WriteText(dir + "/pebble-config.json", config);
+  if (absl::Status s = WriteFileAtomically(dir + "/pebble-config.json", config);
       !s.ok()) {
     return s;
   }
