@@ -10,6 +10,7 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 
 namespace certfleet {
 namespace {
@@ -75,18 +76,31 @@ absl::StatusOr<std::string> LocalFilesystem::ReadFile(const std::string& path) {
   return out;
 }
 
-absl::Status LocalFilesystem::WriteFileAtomic(const std::string& path,
-                                              const std::string& data,
-                                              mode_t mode) {
-  const std::string dir = DirName(path);
+absl::Status Filesystem::WriteFileExclusive(const std::string& path,
+                                            const std::string& data,
+                                            mode_t mode) {
+  ASSIGN_OR_RETURN(FileInfo info, Stat(path));
+  if (info.exists) {
+    return absl::AlreadyExistsError(absl::StrCat(path, " already exists"));
+  }
+  return WriteFileAtomic(path, data, mode);
+}
+
+namespace {
+
+// Writes `data` with `mode` to a fresh temporary file beside `path`,
+// fsynced; returns its name. The caller renames or links it into place.
+absl::StatusOr<std::string> WriteTempBeside(const std::string& path,
+                                            const std::string& data,
+                                            mode_t mode) {
   std::random_device rd;
   const std::string tmp =
       absl::StrCat(path, ".tmp-", getpid(), "-", rd() & 0xffffff);
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) return ErrnoStatus(errno, "create", tmp);
-  bool renamed = false;
+  bool written = false;
   absl::Cleanup remove_tmp = [&] {
-    if (!renamed) unlink(tmp.c_str());
+    if (!written) unlink(tmp.c_str());
   };
   {
     absl::Cleanup closer = [fd] { close(fd); };
@@ -103,11 +117,39 @@ absl::Status LocalFilesystem::WriteFileAtomic(const std::string& path,
     }
     if (fsync(fd) != 0) return ErrnoStatus(errno, "fsync", tmp);
   }
+  written = true;
+  return tmp;
+}
+
+}  // namespace
+
+absl::Status LocalFilesystem::WriteFileAtomic(const std::string& path,
+                                              const std::string& data,
+                                              mode_t mode) {
+  ASSIGN_OR_RETURN(const std::string tmp, WriteTempBeside(path, data, mode));
   if (rename(tmp.c_str(), path.c_str()) != 0) {
-    return ErrnoStatus(errno, "rename onto", path);
+    const int err = errno;
+    unlink(tmp.c_str());
+    return ErrnoStatus(err, "rename onto", path);
   }
-  renamed = true;
-  return FsyncDir(dir);
+  return FsyncDir(DirName(path));
+}
+
+absl::Status LocalFilesystem::WriteFileExclusive(const std::string& path,
+                                                 const std::string& data,
+                                                 mode_t mode) {
+  ASSIGN_OR_RETURN(const std::string tmp, WriteTempBeside(path, data, mode));
+  // link() fails when `path` exists: the first creator wins, whole.
+  const int rc = link(tmp.c_str(), path.c_str());
+  const int err = errno;
+  unlink(tmp.c_str());
+  if (rc != 0) {
+    if (err == EEXIST) {
+      return absl::AlreadyExistsError(absl::StrCat(path, " already exists"));
+    }
+    return ErrnoStatus(err, "link into place", path);
+  }
+  return FsyncDir(DirName(path));
 }
 
 absl::StatusOr<FileInfo> LocalFilesystem::Stat(const std::string& path) {

@@ -38,6 +38,14 @@ class Filesystem {
                                        const std::string& data,
                                        mode_t mode) = 0;
 
+  // Like WriteFileAtomic, but only when nothing is at `path`: of writers
+  // racing to create the same file exactly one wins; the others get
+  // kAlreadyExists and the winner's file stays. (This default is for fakes:
+  // it checks, then writes; LocalFilesystem links the file into place.)
+  virtual absl::Status WriteFileExclusive(const std::string& path,
+                                          const std::string& data,
+                                          mode_t mode);
+
   // `exists` is false (and the status OK) when there is nothing at `path`.
   virtual absl::StatusOr<FileInfo> Stat(const std::string& path) = 0;
 
@@ -52,6 +60,9 @@ class LocalFilesystem : public Filesystem {
   absl::StatusOr<std::string> ReadFile(const std::string& path) override;
   absl::Status WriteFileAtomic(const std::string& path, const std::string& data,
                                mode_t mode) override;
+  absl::Status WriteFileExclusive(const std::string& path,
+                                  const std::string& data,
+                                  mode_t mode) override;
   absl::StatusOr<FileInfo> Stat(const std::string& path) override;
   absl::Status MakeDirs(const std::string& path, mode_t mode) override;
   absl::Status Remove(const std::string& path) override;

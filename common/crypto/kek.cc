@@ -73,9 +73,15 @@ absl::StatusOr<Kek> Kek::LoadOrCreate(const std::string& path, Filesystem& fs) {
                                "create directory for key-encryption key"));
     }
     std::string key = RandomBytes(kKeySize);
-    RETURN_IF_ERROR(Annotate(fs.WriteFileAtomic(path, key, 0600),
-                             "create key-encryption key"));
-    return FromBytes(std::move(key));
+    // Exclusive: coordinators starting together on one file must end with
+    // the same key, not each with its own (the loser reads the winner's).
+    const absl::Status created = fs.WriteFileExclusive(path, key, 0600);
+    if (created.ok()) return FromBytes(std::move(key));
+    OPENSSL_cleanse(key.data(), key.size());
+    if (!absl::IsAlreadyExists(created)) {
+      return Annotate(created, "create key-encryption key");
+    }
+    ASSIGN_OR_RETURN(info, fs.Stat(path));
   }
   if (info.is_directory) {
     return absl::FailedPreconditionError(absl::StrCat(

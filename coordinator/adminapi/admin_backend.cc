@@ -82,6 +82,8 @@ absl::StatusOr<v1::GetStatusResponse> AdminBackend::GetStatus(
     }
   }
   out.set_agents(static_cast<int32_t>(agents.size()));
+  out.set_replica(options_.replica);
+  if (options_.leader) out.set_leader(options_.leader());
   if (options_.connected_agents) {
     out.set_agent_service(true);
     out.set_agents_connected(

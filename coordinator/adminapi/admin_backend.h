@@ -74,6 +74,10 @@ struct AdminBackendOptions {
   // Which agents are connected; empty when this coordinator runs no agent
   // service (then every agent is reported not connected).
   ConnectedAgentsFn connected_agents;
+  // Several coordinators: this replica's name and who leads now (empty for
+  // a single coordinator).
+  std::string replica;
+  std::function<std::string()> leader;
 };
 
 // ListAudit without a limit returns at most this many records.

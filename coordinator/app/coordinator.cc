@@ -109,7 +109,7 @@ absl::StatusOr<std::shared_ptr<rollouts::RolloutRunner>> RunnerFor(
   if (runner == nullptr) {
     return absl::FailedPreconditionError(
         "this coordinator does not lead: rollouts are driven by the leader; "
-        "ask it (certfleetctl status names it)");
+        "send the command to it (certfleetctl status names it)");
   }
   return runner;
 }
@@ -157,7 +157,11 @@ absl::Status Coordinator::StartAdminService() {
           .wake_scheduler = [s = scheduler_.get()] { s->Wake(); },
           .rollout_command = RolloutCommandOf(hub_ ? &runner_slot_ : nullptr),
           .rollback = RollbackOf(hub_ ? &runner_slot_ : nullptr),
-          .connected_agents = std::move(connected)});
+          .connected_agents = std::move(connected),
+          .replica = election_ ? election_replica_ : "",
+          .leader = election_ ? std::function<std::string()>(
+                                    [e = election_.get()] { return e->leader(); })
+                              : nullptr});
   ASSIGN_OR_RETURN(
       admin_server_,
       adminapi::AdminServer::Start({.listen = config_.admin.listen,

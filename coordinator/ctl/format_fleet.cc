@@ -86,14 +86,26 @@ std::string FormatStatus(const v1::GetStatusResponse& s,
                            {{"enrolled", s.agents()},
                             {"agent_service", s.agent_service()},
                             {"connected", s.agents_connected()}}}};
+    if (!s.replica().empty()) {
+      out["replica"] = s.replica();
+      out["leader"] = s.leader();
+    }
     return out.dump(2) + "\n";
   }
   const std::string connected =
       s.agent_service() ? absl::StrCat(s.agents_connected(), " connected")
                         : "no agent service on this coordinator";
+  std::string replica;
+  if (!s.replica().empty()) {
+    replica = absl::StrCat(
+        " — replica ", s.replica(),
+        s.leader() == s.replica() ? ", the leader"
+        : s.leader().empty()      ? ", no leader elected right now"
+                                  : absl::StrCat(", leader: ", s.leader()));
+  }
   return AlignColumns({
       {"coordinator",
-       absl::StrCat(coordinator, " (certfleet ", s.version(), ")")},
+       absl::StrCat(coordinator, " (certfleet ", s.version(), ")", replica)},
       {"you are", absl::StrCat("admin ", s.caller())},
       {"time", TimeText(s.now())},
       {"certificates",

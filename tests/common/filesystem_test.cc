@@ -1,5 +1,7 @@
 #include "common/filesystem.h"
 
+#include <filesystem>
+
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
@@ -21,6 +23,25 @@ TEST(LocalFilesystemTest, AtomicWriteSetsModeAndReplaces) {
   ASSERT_OK_AND_ASSIGN(FileInfo info, fs.Stat(path));
   EXPECT_TRUE(info.exists);
   EXPECT_EQ(info.mode, 0600u);
+}
+
+TEST(LocalFilesystemTest, ExclusiveWriteCreatesOnceAndKeepsTheFirst) {
+  TempDir dir;
+  LocalFilesystem fs;
+  const std::string path = dir.File("kek");
+  ASSERT_OK(fs.WriteFileExclusive(path, "first", 0600));
+  EXPECT_THAT(fs.WriteFileExclusive(path, "second", 0600),
+              StatusIs(absl::StatusCode::kAlreadyExists));
+  EXPECT_EQ(*fs.ReadFile(path), "first");
+  ASSERT_OK_AND_ASSIGN(FileInfo info, fs.Stat(path));
+  EXPECT_EQ(info.mode, 0600u);
+  // No temporary file is left behind.
+  int entries = 0;
+  for ([[maybe_unused]] const auto& e :
+       std::filesystem::directory_iterator(dir.path())) {
+    ++entries;
+  }
+  EXPECT_EQ(entries, 1);
 }
 
 TEST(LocalFilesystemTest, MissingFile) {

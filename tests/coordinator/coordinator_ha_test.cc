@@ -3,26 +3,39 @@
 // killed with SIGKILL in the middle of an ACME order is replaced by another
 // replica, which resumes the same order — Pebble sees one order, the store
 // one version; a leader stopped with SIGTERM resigns and hands over at
-// once; the order is never placed twice.
+// once; a leader cut off from etcd steps down and another leads; a rollout
+// to four real agents survives the leader's death and an etcd member's,
+// every agent serving a valid certificate at every sample; token create and
+// status work on etcd.
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <unistd.h>
+
+#include <atomic>
 #include <map>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "common/crypto/certificate.h"
 #include "common/crypto/kek.h"
+#include "common/crypto/private_key.h"
+#include "common/crypto/verify.h"
 #include "common/etcd/etcd_client.h"
 #include "common/filesystem.h"
+#include "common/process_runner.h"
+#include "common/status_macros.h"
 #include "coordinator/store/etcd_store.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/coordinator/lab_env.h"
 #include "tests/harness/etcd_server.h"
 #include "tests/harness/server_process.h"
+#include "tests/harness/tcp_proxy.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -31,6 +44,31 @@ namespace {
 
 using ::certfleet::testing::CertSpec;
 using ::certfleet::testing::TempDir;
+
+// OK when the agent target in `target_dir` serves a certificate now: its
+// current version's key matches its leaf, which has not expired. Both files
+// are read from the version directory `current` names, so an install
+// swapping the link meanwhile cannot pair one version's key with another's
+// certificate.
+absl::Status ServesAValidCertificate(const std::string& target_dir) {
+  char link[4096];
+  const ssize_t n =
+      readlink((target_dir + "/current").c_str(), link, sizeof link - 1);
+  if (n <= 0) return absl::FailedPreconditionError(target_dir + ": no current");
+  const std::string dir = absl::StrCat(target_dir, "/", std::string(link, n));
+  LocalFilesystem fs;
+  ASSIGN_OR_RETURN(std::string key_pem, fs.ReadFile(dir + "/key.pem"));
+  ASSIGN_OR_RETURN(std::string chain_pem, fs.ReadFile(dir + "/fullchain.pem"));
+  ASSIGN_OR_RETURN(crypto::PrivateKey key, crypto::PrivateKey::FromPem(key_pem));
+  ASSIGN_OR_RETURN(std::vector<crypto::Certificate> chain,
+                   crypto::Certificate::ParsePemChain(chain_pem));
+  if (chain.empty()) return absl::FailedPreconditionError(dir + ": empty");
+  RETURN_IF_ERROR(crypto::CheckKeyMatches(key, chain.front()));
+  if (chain.front().NotAfter() <= absl::Now()) {
+    return absl::FailedPreconditionError(dir + ": expired");
+  }
+  return absl::OkStatus();
+}
 
 // Started on first use; stopped (by PID) when the test process exits.
 harness::EtcdCluster& Cluster() {
@@ -68,9 +106,11 @@ class CoordinatorHaTest : public ::testing::Test {
   std::string Config(const std::string& replica,
                      const std::vector<CertSpec>& certs,
                      const std::string& extra = "",
-                     const std::string& cert_tail = "") {
+                     const std::string& cert_tail = "",
+                     std::vector<std::string> via = {}) {
+    if (via.empty()) via = Cluster().endpoints();
     std::string endpoints;
-    for (const std::string& e : Cluster().endpoints()) {
+    for (const std::string& e : via) {
       absl::StrAppend(&endpoints, endpoints.empty() ? "" : ", ", "\"", e, "\"");
     }
     const std::string path = dir_.File(replica + ".yaml");
@@ -90,12 +130,13 @@ class CoordinatorHaTest : public ::testing::Test {
   std::unique_ptr<harness::ServerProcess> StartReplica(
       const std::string& replica, const std::vector<CertSpec>& certs,
       std::vector<std::pair<std::string, std::string>> env = {},
-      const std::string& extra = "", const std::string& cert_tail = "") {
+      const std::string& extra = "", const std::string& cert_tail = "",
+      std::vector<std::string> via = {}) {
     absl::StatusOr<std::unique_ptr<harness::ServerProcess>> p =
         harness::ServerProcess::Start(
             {.name = replica,
              .argv = {CERTFLEET_COORDINATOR_BINARY, "serve", "--config",
-                      Config(replica, certs, extra, cert_tail)},
+                      Config(replica, certs, extra, cert_tail, via)},
              .extra_env = std::move(env),
              .log_path = dir_.File(replica + ".log")});
     EXPECT_OK(p.status());
@@ -252,6 +293,45 @@ TEST_F(CoordinatorHaTest, TokenCreateAndStatusWorkOnEtcd) {
   EXPECT_THAT(*status, ::testing::HasSubstr(prefix_));
 }
 
+// Each replica reaches etcd through a proxy; the leader's is cut (its
+// traffic dropped, as in a partition): it steps down, and another replica
+// leads once the lease expires.
+TEST_F(CoordinatorHaTest, ALeaderCutOffFromEtcdStepsDownAndAnotherLeads) {
+  const std::vector<CertSpec> certs = {{"cut", {"cut.ha.example.test"}}};
+  const std::vector<std::string> names = {"coord-a", "coord-b", "coord-c"};
+  std::map<std::string, std::unique_ptr<harness::TcpProxy>> proxies;
+  std::map<std::string, std::unique_ptr<harness::ServerProcess>> replicas;
+  for (size_t i = 0; i < names.size(); ++i) {
+    ASSERT_OK_AND_ASSIGN(proxies[names[i]],
+                         harness::TcpProxy::Start(Cluster().endpoints()[i]));
+    replicas[names[i]] = StartReplica(names[i], certs, {}, "", "",
+                                      {proxies[names[i]]->address()});
+  }
+  ASSERT_TRUE(WaitForVersions("cut", 1, absl::Seconds(60))) << Logs(names);
+  const std::string leader = Leader();
+  ASSERT_THAT(leader, ::testing::AnyOf("coord-a", "coord-b", "coord-c"));
+
+  const absl::Time cut = absl::Now();
+  proxies[leader]->Cut();
+  std::string next;
+  while (absl::Now() - cut < absl::Seconds(15)) {
+    next = Leader();
+    if (!next.empty() && next != leader) break;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_NE(next, leader) << Logs(names);
+  ASSERT_NE(next, "");
+  const absl::Duration took = absl::Now() - cut;
+  EXPECT_LT(took, absl::Seconds(6));  // lease_ttl 2s, with room
+  // The cut-off replica knew it no longer led, and is still running.
+  EXPECT_THAT(testing::ReadFileOrDie(dir_.File(leader + ".log")),
+              ::testing::HasSubstr(leader + " no longer leads"));
+  EXPECT_TRUE(replicas[leader]->Running());
+  printf("leader cut off from etcd → %s leads after %s\n", next.c_str(),
+         absl::FormatDuration(took).c_str());
+  proxies[leader]->Heal();
+}
+
 // Three replicas, four real agents, a rollout in its bake: the leader is
 // SIGKILLed and an etcd member dies with it. Another replica takes over the
 // same rollout and the agents (which reconnect to whichever replica
@@ -336,6 +416,35 @@ TEST_F(CoordinatorHaTest, ARolloutSurvivesTheLeaderAndAnEtcdMember) {
   };
   ASSERT_TRUE(wait_installed("fleet/1", 4, absl::Seconds(60)))
       << Logs(names);
+  // From here on every agent must serve a valid certificate at every
+  // sample (each 100 ms), through the renewal, the kills and the rollout.
+  std::atomic<bool> sampling{true};
+  std::atomic<int> samples{0}, invalid{0};
+  absl::Mutex invalid_mu;
+  std::string first_invalid;
+  std::thread sampler([&] {
+    while (sampling) {
+      for (int i = 0; i < 4; ++i) {
+        const absl::Status s = ServesAValidCertificate(
+            dir_.File(absl::StrCat("agent-", i, "/www")));
+        ++samples;
+        if (!s.ok()) {
+          ++invalid;
+          absl::MutexLock lock(&invalid_mu);
+          if (first_invalid.empty()) first_invalid = s.ToString();
+        }
+      }
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+  });
+  struct StopSampler {
+    std::atomic<bool>& flag;
+    std::thread& thread;
+    ~StopSampler() {
+      flag = false;
+      if (thread.joinable()) thread.join();
+    }
+  } stop_sampler{sampling, sampler};
 
   // A renewal, asked of the leader: version 2 rolls out.
   const std::string leader = Leader();
@@ -381,11 +490,43 @@ TEST_F(CoordinatorHaTest, ARolloutSurvivesTheLeaderAndAnEtcdMember) {
   EXPECT_EQ(phase, "complete") << Logs(names);
   const std::string next = Leader();
   EXPECT_NE(next, leader);
+  // A follower's admin API names the leader, and sends rollout commands
+  // there.
+  std::string follower;
+  for (const std::string& r : names) {
+    if (r != leader && r != next) follower = r;
+  }
+  ASSERT_NE(follower, "");
+  SubprocessRunner runner;
+  auto ctl = [&](std::vector<std::string> args) {
+    args.insert(args.begin(),
+                {CERTFLEETCTL_BINARY, "--coordinator",
+                 absl::StrCat("127.0.0.1:", admin_port[follower]),
+                 "--identity", dir_.File("ops.pem")});
+    absl::StatusOr<ProcessResult> r = runner.Run(
+        {.argv = args, .timeout = absl::Seconds(30)}, Context::Background());
+    EXPECT_OK(r.status());
+    return r.ok() ? *r : ProcessResult{};
+  };
+  ProcessResult status = ctl({"status"});
+  EXPECT_EQ(status.exit_code, 0) << status.stderr_data;
+  EXPECT_THAT(status.stdout_data,
+              ::testing::HasSubstr(absl::StrCat("replica ", follower,
+                                                ", leader: ", next)));
+  ProcessResult pause = ctl({"rollout", "pause", "fleet"});
+  EXPECT_EQ(pause.exit_code, 1);
+  EXPECT_THAT(pause.stderr_data, ::testing::HasSubstr("does not lead"));
   // No agent was ever without a certificate: every target state since the
   // first install names an installed version.
   ASSERT_OK_AND_ASSIGN(std::vector<store::TargetStateRecord> states,
                        store_->ListAllTargetStates());
   for (const auto& s : states) EXPECT_EQ(s.installed_version_id, "fleet/2");
+  sampling = false;
+  sampler.join();
+  EXPECT_EQ(invalid.load(), 0) << first_invalid;
+  EXPECT_GT(samples.load(), 40);
+  printf("agents sampled %d times: %d without a valid certificate\n",
+         samples.load(), invalid.load());
   ASSERT_OK(Cluster().Restart(2));
 }
 

@@ -2,6 +2,9 @@
 
 #include <sys/stat.h>
 
+#include <thread>
+#include <vector>
+
 #include "common/crypto/encoding.h"
 #include "common/filesystem.h"
 #include "gmock/gmock.h"
@@ -17,6 +20,31 @@ using ::certfleet::testing::TempDir;
 using ::testing::HasSubstr;
 
 Kek TestKek(char fill) { return Kek::FromBytes(std::string(32, fill)); }
+
+// Coordinators started together on one key file (replicas sharing a
+// volume) must all end with the same key.
+TEST(KekTest, ConcurrentCreationsAgreeOnOneKey) {
+  TempDir dir;
+  const std::string path = dir.File("kek");
+  std::vector<std::string> sealed(8);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      LocalFilesystem fs;
+      absl::StatusOr<Kek> kek = Kek::LoadOrCreate(path, fs);
+      ASSERT_OK(kek.status());
+      ASSERT_OK_AND_ASSIGN(sealed[i], kek->Seal("secret", "aad"));
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  LocalFilesystem fs;
+  ASSERT_OK_AND_ASSIGN(Kek kek, Kek::LoadOrCreate(path, fs));
+  for (const std::string& s : sealed) {
+    absl::StatusOr<std::string> opened = kek.Open(s, "aad");
+    ASSERT_OK(opened.status()) << "a thread used a key that is not the file's";
+    EXPECT_EQ(*opened, "secret");
+  }
+}
 
 TEST(KekTest, SealOpenRoundTrip) {
   Kek kek = TestKek('k');
