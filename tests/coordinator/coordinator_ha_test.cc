@@ -333,7 +333,8 @@ TEST_F(CoordinatorHaTest, ALeaderCutOffFromEtcdStepsDownAndAnotherLeads) {
 }
 
 // Three replicas, four real agents, a rollout in its bake: the leader is
-// SIGKILLed and an etcd member dies with it. Another replica takes over the
+// SIGKILLed and an etcd member dies with it (and coord-a, which the agents
+// dial first, when it was not the leader). Another replica takes over the
 // same rollout and the agents (which reconnect to whichever replica
 // answers) all end on the new version; none is ever without a certificate.
 TEST_F(CoordinatorHaTest, ARolloutSurvivesTheLeaderAndAnEtcdMember) {
@@ -474,6 +475,9 @@ TEST_F(CoordinatorHaTest, ARolloutSurvivesTheLeaderAndAnEtcdMember) {
   EXPECT_EQ(installed("fleet/2"), 1) << "only the canary before the bake";
   replicas[leader]->Kill();
   Cluster().Kill(2);
+  // The agents dial coord-a first: when it was not the leader, it goes too,
+  // so they must fail over to the one replica left.
+  if (leader != "coord-a") replicas["coord-a"]->Kill();
 
   ASSERT_TRUE(wait_installed("fleet/2", 4, absl::Seconds(60)))
       << Logs(names);
@@ -494,9 +498,21 @@ TEST_F(CoordinatorHaTest, ARolloutSurvivesTheLeaderAndAnEtcdMember) {
   // there.
   std::string follower;
   for (const std::string& r : names) {
-    if (r != leader && r != next) follower = r;
+    if (r != leader && r != next && replicas[r]->Running()) follower = r;
   }
-  ASSERT_NE(follower, "");
+  if (follower.empty()) {
+    // coord-a went too: bring it back as a follower.
+    follower = "coord-a";
+    replicas[follower] = StartReplica(
+        follower, certs, {},
+        absl::StrCat("agents:\n  listen: 127.0.0.1:", agent_port[follower],
+                     "\nadmin:\n  listen: 127.0.0.1:", admin_port[follower],
+                     "\n"),
+        tail);
+    ASSERT_OK(harness::WaitForTcpPort(admin_port[follower], absl::Seconds(20),
+                                      replicas[follower].get()));
+    absl::SleepFor(absl::Milliseconds(500));  // it has read the leader key
+  }
   SubprocessRunner runner;
   auto ctl = [&](std::vector<std::string> args) {
     args.insert(args.begin(),
