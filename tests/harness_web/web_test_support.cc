@@ -2,11 +2,11 @@
 
 #include <curl/curl.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <mutex>
 #include <sstream>
 #include <utility>
@@ -103,6 +103,27 @@ absl::StatusOr<HttpReply> GetNoVerify(const std::string& url) {
   return reply;
 }
 
+namespace {
+
+// A /proc file's contents; "" when the process went away meanwhile (reading
+// a vanished process's file fails with ESRCH, which an ifstream turns into
+// an exception).
+std::string ReadProcFile(const std::string& path) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  std::string out;
+  char buf[4096];
+  while (true) {
+    const ssize_t n = read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    out.append(buf, n);
+  }
+  close(fd);
+  return out;
+}
+
+}  // namespace
+
 std::vector<pid_t> LiveProcesses(pid_t pgid, const std::string& dir) {
   std::vector<pid_t> found;
   DIR* proc = opendir("/proc");
@@ -111,9 +132,7 @@ std::vector<pid_t> LiveProcesses(pid_t pgid, const std::string& dir) {
     pid_t pid = 0;
     if (!absl::SimpleAtoi(entry->d_name, &pid) || pid == getpid()) continue;
     const std::string base = absl::StrCat("/proc/", pid);
-    std::ifstream stat_file(base + "/stat");
-    std::string stat((std::istreambuf_iterator<char>(stat_file)),
-                     std::istreambuf_iterator<char>());
+    const std::string stat = ReadProcFile(base + "/stat");
     // "pid (comm) state ppid pgrp ...": comm may hold spaces and parens.
     const size_t paren = stat.rfind(')');
     if (paren == std::string::npos) continue;
@@ -125,10 +144,7 @@ std::vector<pid_t> LiveProcesses(pid_t pgid, const std::string& dir) {
                           absl::SimpleAtoi(fields[2], &group) && group == pgid;
     bool mentions_dir = false;
     if (!dir.empty()) {
-      std::ifstream cmdline_file(base + "/cmdline");
-      std::string cmdline((std::istreambuf_iterator<char>(cmdline_file)),
-                          std::istreambuf_iterator<char>());
-      mentions_dir = absl::StrContains(cmdline, dir);
+      mentions_dir = absl::StrContains(ReadProcFile(base + "/cmdline"), dir);
     }
     if (in_group || mentions_dir) found.push_back(pid);
   }
