@@ -25,21 +25,21 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "coordinator/app/admin_identity_command.h"
+#include "coordinator/app/command_output.h"
 #include "coordinator/app/coordinator.h"
 #include "coordinator/app/migrate_command.h"
 #include "coordinator/app/status_report.h"
 #include "coordinator/app/store_opener.h"
 #include "coordinator/app/token_command.h"
 #include "coordinator/config/config.h"
-#include "coordinator/store/sqlite_store.h"
 #include "nlohmann/json.hpp"
 
 namespace certfleet {
 namespace {
 
-constexpr int kExitOk = 0;
-constexpr int kExitFailure = 1;
-constexpr int kExitUsage = 2;
+using app::kExitFailure;
+using app::kExitOk;
+using app::kExitUsage;
 
 constexpr char kUsage[] =
     "usage:\n"
@@ -230,7 +230,7 @@ int Serve(const Args& args) {
 int Status(const Args& args) {
   absl::StatusOr<config::CoordinatorConfig> cfg = Load(args.config);
   if (!cfg.ok()) return ConfigError(cfg.status());
-  absl::StatusOr<app::OpenedStore> opened = app::OpenConfiguredStore(*cfg);
+  absl::StatusOr<app::OpenedStore> opened = app::OpenConfiguredStore(cfg->store);
   if (!opened.ok()) return Fail(opened.status());
   absl::StatusOr<std::vector<app::CertificateStatus>> rows =
       app::CollectStatus(*cfg, *opened->store);

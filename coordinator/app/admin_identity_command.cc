@@ -1,7 +1,5 @@
 #include "coordinator/app/admin_identity_command.h"
 
-#include "coordinator/app/store_opener.h"
-
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -15,23 +13,16 @@
 #include "common/flag_reader.h"
 #include "common/status_macros.h"
 #include "common/yaml/duration.h"
+#include "coordinator/app/command_output.h"
+#include "coordinator/app/store_opener.h"
 #include "coordinator/fleet/internal_ca.h"
-#include "coordinator/store/sqlite_store.h"
 
 namespace certfleet::app {
 namespace {
 
-constexpr int kExitOk = 0;
-constexpr int kExitFailure = 1;
-constexpr int kExitUsage = 2;
-
 constexpr char kUsage[] =
     "usage: certfleet-coordinator admin-identity create --config FILE "
     "--name NAME [--ttl DURATION] --out FILE\n";
-
-std::string UtcTime(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
-}
 
 }  // namespace
 
@@ -113,7 +104,7 @@ absl::StatusOr<CreatedAdminIdentity> CreateAdminIdentity(
   }
   ASSIGN_OR_RETURN(crypto::Kek kek, crypto::Kek::LoadOrCreate(
                                         config.key_encryption_key_file, fs));
-  ASSIGN_OR_RETURN(OpenedStore opened, OpenConfiguredStore(config));
+  ASSIGN_OR_RETURN(OpenedStore opened, OpenConfiguredStore(config.store));
   ASSIGN_OR_RETURN(std::unique_ptr<fleet::InternalCa> ca,
                    fleet::InternalCa::LoadOrCreate(*opened.store, kek, clock));
   ASSIGN_OR_RETURN(crypto::PrivateKey key,

@@ -189,7 +189,7 @@ absl::StatusOr<std::unique_ptr<Coordinator>> Coordinator::Create(
   c->kek_.emplace(std::move(kek));
 
   ASSIGN_OR_RETURN(OpenedStore opened,
-                   OpenConfiguredStore(config, /*fenced=*/true));
+                   OpenConfiguredStore(config.store, /*fenced=*/true));
   c->etcd_client_ = std::move(opened.etcd_client);
   c->etcd_store_ = opened.etcd_store;
   c->store_ = std::move(opened.store);

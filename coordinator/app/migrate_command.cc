@@ -8,13 +8,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "common/etcd/etcd_client.h"
 #include "common/flag_reader.h"
 #include "common/status_macros.h"
 #include "common/yaml/addresses.h"
+#include "coordinator/app/command_output.h"
 #include "coordinator/app/migrate.h"
-#include "coordinator/store/etcd_store.h"
-#include "coordinator/store/sqlite_store.h"
+#include "coordinator/app/store_opener.h"
 
 namespace certfleet::app {
 namespace {
@@ -82,12 +81,12 @@ int RunMigrateCommand(const std::vector<std::string>& args) {
   if (!parsed.ok()) {
     fprintf(stderr, "certfleet-coordinator: %s\n%s",
             std::string(parsed.status().message()).c_str(), kUsage);
-    return 2;
+    return kExitUsage;
   }
   auto fail = [](const absl::Status& s) {
     fprintf(stderr, "certfleet-coordinator: migrate: %s\n",
             s.ToString().c_str());
-    return 1;
+    return kExitFailure;
   };
   // Opening would create an empty database: a typo must not "migrate"
   // nothing.
@@ -96,25 +95,23 @@ int RunMigrateCommand(const std::vector<std::string>& args) {
     return fail(absl::NotFoundError(
         absl::StrCat(parsed->sqlite_path, ": no such SQLite store")));
   }
-  absl::StatusOr<std::unique_ptr<store::SqliteStore>> from =
-      store::SqliteStore::Open(parsed->sqlite_path);
+  absl::StatusOr<OpenedStore> from = OpenConfiguredStore(
+      {.type = "sqlite", .sqlite_path = parsed->sqlite_path});
   if (!from.ok()) return fail(from.status());
-  absl::StatusOr<std::unique_ptr<etcd::EtcdClient>> client =
-      etcd::EtcdClient::Create({.endpoints = parsed->endpoints,
-                                .ca_file = parsed->ca_file,
-                                .cert_file = parsed->cert_file,
-                                .key_file = parsed->key_file});
-  if (!client.ok()) return fail(client.status());
-  absl::StatusOr<std::unique_ptr<store::EtcdStore>> to =
-      store::EtcdStore::Open(
-          {.client = client->get(), .prefix = parsed->prefix});
+  absl::StatusOr<OpenedStore> to =
+      OpenConfiguredStore({.type = "etcd",
+                           .etcd = {.endpoints = parsed->endpoints,
+                                    .prefix = parsed->prefix,
+                                    .ca_file = parsed->ca_file,
+                                    .cert_file = parsed->cert_file,
+                                    .key_file = parsed->key_file}});
   if (!to.ok()) return fail(to.status());
-  absl::StatusOr<MigrationReport> report = Migrate(**from, **to);
+  absl::StatusOr<MigrationReport> report = Migrate(*from->store, *to->etcd_store);
   if (!report.ok()) return fail(report.status());
   printf("migrated %s to etcd %s%s\n%s", parsed->sqlite_path.c_str(),
          absl::StrJoin(parsed->endpoints, ",").c_str(),
          parsed->prefix.c_str(), report->Summary().c_str());
-  return 0;
+  return kExitOk;
 }
 
 }  // namespace certfleet::app

@@ -6,10 +6,10 @@
 namespace certfleet::app {
 
 absl::StatusOr<OpenedStore> OpenConfiguredStore(
-    const config::CoordinatorConfig& config, bool fenced) {
+    const config::StoreConfig& config, bool fenced) {
   OpenedStore out;
-  if (config.store.type == "etcd") {
-    const config::EtcdConfig& e = config.store.etcd;
+  if (config.type == "etcd") {
+    const config::EtcdConfig& e = config.etcd;
     absl::StatusOr<std::unique_ptr<etcd::EtcdClient>> client =
         etcd::EtcdClient::Create({.endpoints = e.endpoints,
                                   .ca_file = e.ca_file,
@@ -29,11 +29,11 @@ absl::StatusOr<OpenedStore> OpenConfiguredStore(
     return out;
   }
   store::SqliteOptions sqlite;
-  sqlite.sync = config.store.sqlite_sync == "full"
+  sqlite.sync = config.sqlite_sync == "full"
                     ? store::SqliteOptions::Sync::kFull
                     : store::SqliteOptions::Sync::kNormal;
   absl::StatusOr<std::unique_ptr<store::SqliteStore>> store =
-      store::SqliteStore::Open(config.store.sqlite_path, sqlite);
+      store::SqliteStore::Open(config.sqlite_path, sqlite);
   if (!store.ok()) return Annotate(store.status(), "store");
   out.store = *std::move(store);
   return out;

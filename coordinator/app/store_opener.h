@@ -2,7 +2,7 @@
 // command that works on it (token create, admin-identity create, status):
 // SQLite, or etcd with its client.
 //
-//   ASSIGN_OR_RETURN(OpenedStore opened, OpenConfiguredStore(config));
+//   ASSIGN_OR_RETURN(OpenedStore opened, OpenConfiguredStore(config.store));
 //   fleet::BootstrapTokens tokens(*opened.store, clock);
 #ifndef CERTFLEET_COORDINATOR_APP_STORE_OPENER_H_
 #define CERTFLEET_COORDINATOR_APP_STORE_OPENER_H_
@@ -27,7 +27,7 @@ struct OpenedStore {
 // `fenced`: leader-only writes need a fence (the coordinator on etcd);
 // commands write only what any replica writes. Errors name the store.
 absl::StatusOr<OpenedStore> OpenConfiguredStore(
-    const config::CoordinatorConfig& config, bool fenced = false);
+    const config::StoreConfig& config, bool fenced = false);
 
 }  // namespace certfleet::app
 

@@ -1,7 +1,5 @@
 #include "coordinator/app/token_command.h"
 
-#include "coordinator/app/store_opener.h"
-
 #include <cstdio>
 #include <memory>
 
@@ -14,26 +12,19 @@
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "common/yaml/duration.h"
+#include "coordinator/app/command_output.h"
+#include "coordinator/app/store_opener.h"
 #include "coordinator/config/labels.h"
 #include "coordinator/fleet/tokens.h"
-#include "coordinator/store/sqlite_store.h"
 #include "nlohmann/json.hpp"
 
 namespace certfleet::app {
 namespace {
 
-constexpr int kExitOk = 0;
-constexpr int kExitFailure = 1;
-constexpr int kExitUsage = 2;
-
 constexpr char kUsage[] =
     "usage: certfleet-coordinator token create --config FILE "
     "--labels k=v[,k=v...] [--ttl DURATION] [--description TEXT] "
     "[-o table|json]\n";
-
-std::string UtcTime(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
-}
 
 }  // namespace
 
@@ -127,7 +118,7 @@ absl::StatusOr<CreatedToken> CreateToken(
     const std::string& description, Filesystem& fs, Clock& clock) {
   ASSIGN_OR_RETURN(crypto::Kek kek, crypto::Kek::LoadOrCreate(
                                         config.key_encryption_key_file, fs));
-  ASSIGN_OR_RETURN(OpenedStore opened, OpenConfiguredStore(config));
+  ASSIGN_OR_RETURN(OpenedStore opened, OpenConfiguredStore(config.store));
   store::Store* store = opened.store.get();
   ASSIGN_OR_RETURN(std::unique_ptr<fleet::InternalCa> ca,
                    fleet::InternalCa::LoadOrCreate(*store, kek, clock));
