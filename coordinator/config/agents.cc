@@ -190,6 +190,17 @@ void ParseTargets(ParseContext& ctx, const Field& field,
       }
     }
     if (!ok) continue;
+    if (selector.agent_labels.empty()) {
+      // Labels come from bootstrap tokens: without them, whoever can mint a
+      // token (or declares this target name on any enrolled host) gets the
+      // private key.
+      Warn(ctx, item,
+           absl::StrCat("target \"", selector.target,
+                        "\" is selected on every enrolled agent (no "
+                        "`agents:` labels): any host that declares a target "
+                        "of that name receives this certificate and its "
+                        "private key; name the agents' labels to narrow it"));
+    }
     out->push_back(std::move(selector));
     where->push_back(item);
   }

@@ -264,6 +264,10 @@ struct CoordinatorConfig {
   // The top-level `rollout`: the policy of every certificate that does not
   // override it (already merged into each CertificateConfig::rollout).
   ::certfleet::rollout::RolloutPolicy rollout;
+  // Settings that are valid but deserve a second look, one line each as
+  // "FILE:LINE:COLUMN: FIELD_PATH: what and why" (check-config prints them,
+  // serve logs them at warning).
+  std::vector<std::string> warnings;
 
   // The issuer called `name`, or nullptr.
   const IssuerConfig* FindIssuer(absl::string_view name) const;

@@ -26,7 +26,13 @@ struct ParseContext {
   Filesystem& fs;
   // Directory relative paths are resolved against; "" leaves them relative.
   std::string base_dir;
+  // Where warnings go (CoordinatorConfig::warnings): valid settings an
+  // operator should still look at. Null: dropped.
+  std::vector<std::string>* warnings = nullptr;
 };
+
+// Adds "FILE:LINE:COLUMN: FIELD_PATH: message" to ctx.warnings.
+void Warn(ParseContext& ctx, const Field& field, absl::string_view message);
 
 // `path` itself when absolute (or base_dir is ""), else base_dir/path.
 std::string ResolvePath(const std::string& base_dir, const std::string& path);

@@ -113,6 +113,33 @@ TEST(ConfigAgentsTest, TargetsAreRead) {
   EXPECT_EQ(targets[1].target, "haproxy.main");
 }
 
+// A selector without labels is valid but hands the private key to every
+// enrolled host that declares the target: a warning with its position.
+TEST(ConfigAgentsTest, SelectorForEveryAgentIsWarnedAbout) {
+  ASSERT_OK_AND_ASSIGN(
+      CoordinatorConfig c,
+      Parse(ValidWith("    issuer: pebble\n",
+                      "    issuer: pebble\n"
+                      "    targets:\n"
+                      "      - agents: {role: web, env: prod}\n"
+                      "        target: nginx\n"
+                      "      - target: haproxy.main\n")));
+  EXPECT_THAT(
+      c.warnings,
+      ElementsAre("coordinator.yaml:24:9: certificates[0].targets[1]: target "
+                  "\"haproxy.main\" is selected on every enrolled agent (no "
+                  "`agents:` labels): any host that declares a target of that "
+                  "name receives this certificate and its private key; name "
+                  "the agents' labels to narrow it"));
+
+  ASSERT_OK_AND_ASSIGN(
+      c, Parse(ValidWith("    issuer: pebble\n",
+                         "    issuer: pebble\n"
+                         "    targets:\n"
+                         "      - {agents: {role: web}, target: nginx}\n")));
+  EXPECT_THAT(c.warnings, IsEmpty());
+}
+
 TEST(ConfigAgentsTest, TargetRules) {
   auto error = [](const std::string& targets) {
     return ErrorOfValidWith("    issuer: pebble\n",

@@ -56,10 +56,10 @@ std::string WriteConfig(const TempDir& dir, const std::vector<CertSpec>& certs,
                         const std::string& extra = "") {
   const std::string path = dir.File("coordinator.yaml");
   testing::WriteFileOrDie(
-      path, testing::LabCoordinatorYaml(
-                absl::StrCat("store:\n  path: ", dir.File("coordinator.db"),
-                             "\n"),
-                dir.File("kek"), certs, directory_url, extra));
+      path,
+      testing::LabCoordinatorYaml(
+          absl::StrCat("store:\n  path: ", dir.File("coordinator.db"), "\n"),
+          dir.File("kek"), certs, directory_url, extra));
   return path;
 }
 
@@ -165,6 +165,21 @@ TEST(CoordinatorBinaryTest, ValidConfigPassesCheckConfig) {
   EXPECT_EQ(r.exit_code, 0) << r.stderr_data;
   EXPECT_THAT(r.stdout_data,
               HasSubstr("valid (1 issuers, 1 DNS providers, 1 certificates)"));
+}
+
+TEST(CoordinatorBinaryTest, CheckConfigWarnsOfACertificateForEveryAgent) {
+  TempDir dir("everyagent");
+  const std::string config = WriteConfig(dir, {{"www", {"www.example.test"}}});
+  std::string text = testing::ReadFileOrDie(config);
+  text += "    targets:\n      - target: nginx\n";
+  testing::WriteFileOrDie(config, text);
+  ProcessResult r = RunCoordinator({"check-config", config});
+  // Still valid (exit 0), with the warning on stderr naming the field.
+  EXPECT_EQ(r.exit_code, 0) << r.stderr_data;
+  EXPECT_THAT(r.stderr_data, HasSubstr("warning: " + config + ":"));
+  EXPECT_THAT(r.stderr_data,
+              HasSubstr(": certificates[0].targets[0]: target \"nginx\" is "
+                        "selected on every enrolled agent"));
 }
 
 TEST(CoordinatorBinaryTest, KeyEncryptionKeyReadableByOthersIsRefused) {
