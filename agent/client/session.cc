@@ -6,6 +6,7 @@
 #include "certfleet/v1/agent.grpc.pb.h"
 #include "common/crypto/certificate.h"
 #include "common/crypto/csr.h"
+#include "common/crypto/verify.h"
 #include "common/log.h"
 
 namespace certfleet::agent {
@@ -30,6 +31,10 @@ absl::Time RenewAt(const Identity& id) {
 
 // A renewal request with no answer is repeated after this long.
 constexpr absl::Duration kRenewalRetry = absl::Minutes(1);
+
+// Unanswered renewal requests whose keys are kept: an answer to a request
+// repeated this many times over is still taken.
+constexpr size_t kMaxPendingRenewals = 3;
 
 }  // namespace
 
@@ -193,7 +198,8 @@ absl::Status AgentSession::ServeOnce(const std::string& address,
         break;
       }
       case v1::CoordinatorMessage::kIdentity:
-        HandleIdentity(in.identity().certificate_pem(), in.identity().ca_pem());
+        HandleIdentity(address, in.identity().certificate_pem(),
+                       in.identity().ca_pem());
         break;
       default:
         break;
@@ -263,7 +269,9 @@ void AgentSession::Worker() {
 
 absl::Time AgentSession::NextIdentityCheck() const {
   if (!identity_ || !connected_) return absl::InfiniteFuture();
-  if (renewal_key_) return renewal_requested_at_ + kRenewalRetry;
+  if (!pending_renewals_.empty()) {
+    return pending_renewals_.back().requested_at + kRenewalRetry;
+  }
   return RenewAt(*identity_);
 }
 
@@ -275,7 +283,8 @@ void AgentSession::MaybeRenewIdentity() {
     if (!identity_ || !connected_) return;
     if (clock_.Now() < RenewAt(*identity_)) return;
     // One request at a time; ask again if no answer came within a minute.
-    if (renewal_key_ && clock_.Now() - renewal_requested_at_ < kRenewalRetry) {
+    if (!pending_renewals_.empty() &&
+        clock_.Now() - pending_renewals_.back().requested_at < kRenewalRetry) {
       return;
     }
   }
@@ -286,8 +295,10 @@ void AgentSession::MaybeRenewIdentity() {
   if (!csr.ok()) return;
   {
     absl::MutexLock lock(&mu_);
-    renewal_key_ = *key;
-    renewal_requested_at_ = clock_.Now();
+    pending_renewals_.push_back({*key, clock_.Now()});
+    if (pending_renewals_.size() > kMaxPendingRenewals) {
+      pending_renewals_.erase(pending_renewals_.begin());
+    }
   }
   v1::AgentMessage msg;
   msg.mutable_renew_identity()->set_csr_der(*csr);
@@ -295,35 +306,111 @@ void AgentSession::MaybeRenewIdentity() {
   CF_LOG_INFO("identity certificate due for renewal: asked the coordinator");
 }
 
-void AgentSession::HandleIdentity(const std::string& cert_pem,
+void AgentSession::RefuseIdentity(const std::string& address,
+                                  const std::string& reason,
+                                  const std::string& why) {
+  CF_LOG_ERROR(
+      "coordinator %s sent an identity certificate this agent refuses (%s): "
+      "%s; the identity in %s is unchanged",
+      address, reason, why, identities_.dir());
+  if (observer_) observer_->OnIdentityRefused(address, reason);
+}
+
+void AgentSession::HandleIdentity(const std::string& address,
+                                  const std::string& cert_pem,
                                   const std::string& ca_pem) {
+  absl::StatusOr<crypto::Certificate> cert =
+      crypto::Certificate::FromPem(cert_pem);
+  if (!cert.ok()) {
+    RefuseIdentity(address, "unparsable", std::string(cert.status().message()));
+    return;
+  }
   Identity next;
+  std::vector<PendingRenewal> pending;
   {
     absl::MutexLock lock(&mu_);
-    if (!renewal_key_ || !identity_) return;
+    if (!identity_) return;
     next = *identity_;
-    absl::StatusOr<std::string> key_pem = renewal_key_->ToPem();
-    if (!key_pem.ok()) return;
-    next.key_pem = *key_pem;
+    pending = pending_renewals_;
   }
-  next.cert_pem = cert_pem;
-  if (!ca_pem.empty()) next.ca_pem = ca_pem;
+  // The trust anchor stays the agent's own: a coordinator's CA changes by a
+  // rotation the operator runs on the hosts (docs/agent.md), never by a
+  // message on the stream.
+  if (!ca_pem.empty() && !WithinTrustedCertificates(ca_pem, next.ca_pem)) {
+    absl::StatusOr<crypto::Certificate> sent =
+        crypto::Certificate::FromPem(ca_pem);
+    absl::StatusOr<crypto::Certificate> trusted =
+        crypto::Certificate::FromPem(next.ca_pem);
+    RefuseIdentity(
+        address, "ca_changed",
+        absl::StrCat("it came with a coordinator CA (",
+                     sent.ok() ? sent->SubjectDn() : "unparsable",
+                     ") other than the one this agent trusts (",
+                     trusted.ok() ? trusted->SubjectDn() : "unparsable",
+                     "); a CA rotation is done on the hosts, not over the "
+                     "stream"));
+    return;
+  }
+  const PendingRenewal* answered = nullptr;
+  for (const PendingRenewal& p : pending) {
+    if (crypto::CheckKeyMatches(p.key, *cert).ok()) answered = &p;
+  }
+  if (answered == nullptr) {
+    absl::StatusOr<crypto::PrivateKey> current =
+        crypto::PrivateKey::FromPem(next.key_pem);
+    if (current.ok() && crypto::CheckKeyMatches(*current, *cert).ok()) {
+      // A late second answer to a request already answered: harmless.
+      CF_LOG_WARN(
+          "coordinator %s sent identity certificate serial %s for the key "
+          "this agent already uses; ignored",
+          address, cert->SerialHex());
+      return;
+    }
+    RefuseIdentity(address, "not_requested",
+                   absl::StrCat("certificate serial ", cert->SerialHex(),
+                                " (subject ", cert->SubjectDn(),
+                                ") is for a key of no renewal request "
+                                "pending here (",
+                                pending.size(), " pending)"));
+    return;
+  }
+  if (absl::Status s = CheckIdentityChain(*cert, next.ca_pem, clock_.Now());
+      !s.ok()) {
+    RefuseIdentity(address, "untrusted", std::string(s.message()));
+    return;
+  }
+  if (absl::Status s = CheckIdentityNames(*cert, next.agent_id); !s.ok()) {
+    RefuseIdentity(address, "wrong_agent", std::string(s.message()));
+    return;
+  }
+  absl::StatusOr<std::string> key_pem = answered->key.ToPem();
+  if (!key_pem.ok()) {
+    RefuseIdentity(address, "not_saved",
+                   std::string(key_pem.status().message()));
+    return;
+  }
+  next.key_pem = *key_pem;
+  next.cert_pem = cert->ToPem();
   if (absl::Status s = identities_.Save(next); !s.ok()) {
-    CF_LOG_ERROR("cannot store the renewed identity: %s", s.ToString());
+    RefuseIdentity(address, "not_saved",
+                   absl::StrCat("cannot store it: ", s.ToString()));
     return;
   }
   absl::StatusOr<Identity> saved = identities_.Load();
   absl::MutexLock lock(&mu_);
-  renewal_key_.reset();
+  pending_renewals_.clear();
   if (!saved.ok()) {
     CF_LOG_ERROR("renewed identity does not load: %s",
                  saved.status().ToString());
     return;
   }
   identity_ = *saved;
-  CF_LOG_INFO("identity renewed, valid until %s; reconnecting with it",
-              absl::FormatTime(absl::RFC3339_sec, saved->not_after,
-                               absl::UTCTimeZone()));
+  CF_LOG_INFO(
+      "identity renewed by coordinator %s: serial %s, valid until %s; "
+      "reconnecting with it",
+      address, cert->SerialHex(),
+      absl::FormatTime(absl::RFC3339_sec, saved->not_after,
+                       absl::UTCTimeZone()));
   // The channel keeps its old credentials: reconnect to use the new ones.
   if (context_ != nullptr) context_->TryCancel();
 }
