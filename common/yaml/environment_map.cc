@@ -1,5 +1,7 @@
 #include "common/yaml/environment_map.h"
 
+#include <set>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
@@ -22,6 +24,7 @@ bool ReadEnvironment(Reader& r, const Field& field,
     return false;
   }
   bool ok = true;
+  std::set<std::string> seen;
   for (auto it = field.node.begin(); it != field.node.end(); ++it) {
     const YAML::Node key = it->first;
     Field value;
@@ -33,6 +36,11 @@ bool ReadEnvironment(Reader& r, const Field& field,
       r.Error(Field{key, value.path, key.Mark()},
               "not a valid environment variable name (letters, digits and "
               "_, not starting with a digit)");
+      ok = false;
+      continue;
+    }
+    if (!seen.insert(key.Scalar()).second) {
+      r.Error(Field{key, value.path, key.Mark()}, "variable given twice");
       ok = false;
       continue;
     }

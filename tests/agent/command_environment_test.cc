@@ -152,6 +152,12 @@ TEST_F(CommandEnvironmentTest, EnvironmentNamesAndPlacesAreChecked) {
                        HasSubstr("targets[0].reload.environment.BAD-NAME: not "
                                  "a valid environment variable name")));
   text = kConfig;
+  text.replace(text.find("        EMPTY:\n"), 15, "        DUMP: again\n");
+  EXPECT_THAT(Parse(text),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("targets[0].reload.environment.DUMP: "
+                                 "variable given twice")));
+  text = kConfig;
   text.replace(text.find("      - command:"), 16,
                "      - tls: {address: \"127.0.0.1:8443\"}\n"
                "        environment: {A: b}\n"
