@@ -4,6 +4,7 @@
 // knows, executables present) and `systemd-analyze security --offline`
 // (the exposure score docs/operations.md records; a unit that loses
 // hardening fails the threshold).
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,9 @@ struct Unit {
   // recorded in docs/operations.md: 0 (best) to 10.
   double exposure;
 };
+
+// For test names and messages: the unit's path.
+void PrintTo(const Unit& unit, std::ostream* os) { *os << unit.path; }
 
 constexpr Unit kUnits[] = {
     {"deploy/systemd/certfleet-agent.service", 2.3},
