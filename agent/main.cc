@@ -3,7 +3,7 @@
 // atomically, reloads the service, checks that the new certificate is
 // served, and rolls back on any failure.
 //
-//   certfleet-agent enroll --config FILE --token TOKEN
+//   certfleet-agent enroll --config FILE --token-file FILE|-
 //   certfleet-agent run --config FILE
 //   certfleet-agent check-config FILE
 //   certfleet-agent status --config FILE
@@ -24,11 +24,13 @@
 #include "agent/client/identity.h"
 #include "agent/client/session.h"
 #include "agent/client/session_metrics.h"
+#include "agent/client/token_input.h"
 #include "agent/config/agent_config.h"
 #include "agent/install/health_checker.h"
 #include "agent/install/health_monitor.h"
 #include "agent/install/target_manager.h"
 #include "common/clock.h"
+#include "common/core_dumps.h"
 #include "common/filesystem.h"
 #include "common/log.h"
 #include "common/metrics/http_server.h"
@@ -44,9 +46,11 @@ constexpr int kExitUsage = 2;
 
 constexpr char kUsage[] =
     "usage:\n"
-    "  certfleet-agent enroll --config FILE --token TOKEN\n"
+    "  certfleet-agent enroll --config FILE --token-file FILE|-\n"
     "      exchange a bootstrap token (from `certfleet-coordinator token\n"
-    "      create`) for this host's identity\n"
+    "      create`) for this host's identity, read from FILE, or from\n"
+    "      standard input with \"-\" (--token TOKEN still works, but puts\n"
+    "      it where every user of the host can read it)\n"
     "  certfleet-agent run --config FILE\n"
     "      serve: keep the stream to the coordinator open and install what\n"
     "      it sends\n"
@@ -57,7 +61,7 @@ constexpr char kUsage[] =
     "common flags: --log-level debug|info|warning|error\n";
 
 struct Args {
-  std::string command, config, token, error;
+  std::string command, config, token, token_file, error;
 };
 
 Args ParseArgs(int argc, char** argv) {
@@ -80,6 +84,8 @@ Args ParseArgs(int argc, char** argv) {
       a.config = value();
     } else if (arg == "--token") {
       a.token = value();
+    } else if (arg == "--token-file") {
+      a.token_file = value();
     } else if (arg == "--log-level") {
       LogLevel level;
       const std::string v = value();
@@ -100,8 +106,12 @@ Args ParseArgs(int argc, char** argv) {
   if (a.error.empty() && a.config.empty()) {
     a.error = "no configuration file given (--config FILE)";
   }
-  if (a.error.empty() && a.command == "enroll" && a.token.empty()) {
-    a.error = "enroll needs --token TOKEN";
+  if (a.error.empty() && a.command == "enroll") {
+    if (a.token.empty() && a.token_file.empty()) {
+      a.error = "enroll needs --token-file FILE (or - for standard input)";
+    } else if (!a.token.empty() && !a.token_file.empty()) {
+      a.error = "give --token-file or --token, not both";
+    }
   }
   return a;
 }
@@ -117,13 +127,30 @@ int Fail(const absl::Status& s) {
   return kExitFailure;
 }
 
-int EnrollCommand(const AgentConfig& cfg, const std::string& token) {
+// The bootstrap token: from --token-file (a file or standard input), or
+// from --token with a warning (token_input.h says why).
+absl::StatusOr<std::string> EnrollToken(const Args& args) {
+  if (args.token_file.empty()) {
+    fprintf(stderr, "certfleet-agent: %s\n", kTokenOnCommandLineWarning);
+    return args.token;
+  }
+  absl::StatusOr<TokenInput> in = ReadTokenInput(args.token_file);
+  if (!in.ok()) return in.status();
+  for (const std::string& w : in->warnings) {
+    fprintf(stderr, "certfleet-agent: %s\n", w.c_str());
+  }
+  return in->token;
+}
+
+int EnrollCommand(const AgentConfig& cfg, const Args& args) {
+  absl::StatusOr<std::string> token = EnrollToken(args);
+  if (!token.ok()) return Fail(token.status());
   LocalFilesystem fs;
   absl::StatusOr<std::string> ca = fs.ReadFile(cfg.coordinator_ca);
   if (!ca.ok()) return Fail(ca.status());
   absl::StatusOr<Identity> identity = Enroll({.coordinators = cfg.coordinators,
                                               .coordinator_ca_pem = *ca,
-                                              .token = token,
+                                              .token = *token,
                                               .hostname = Hostname(),
                                               .labels = cfg.labels});
   if (!identity.ok()) return Fail(identity.status());
@@ -223,6 +250,11 @@ int StatusCommand(const AgentConfig& cfg) {
 int main(int argc, char** argv) {
   using namespace certfleet;
   using namespace certfleet::agent;
+  // First of all: this process will hold its identity key, the keys it
+  // installs and, while enrolling, the bootstrap token (core_dumps.h).
+  if (absl::Status s = DisableCoreDumps(); !s.ok()) {
+    CF_LOG_WARN("cannot keep keys out of core dumps: %s", s.ToString());
+  }
   // Debian's abseil checks every Mutex acquisition for lock-order cycles
   // (≈ 3% of the coordinator's CPU with thousands of agent streams); the
   // tests keep the check, the binaries skip it.
@@ -252,7 +284,7 @@ int main(int argc, char** argv) {
            cfg->targets.size(), cfg->coordinators.size());
     return kExitOk;
   }
-  if (args.command == "enroll") return EnrollCommand(*cfg, args.token);
+  if (args.command == "enroll") return EnrollCommand(*cfg, args);
   if (args.command == "run") return RunCommand(*cfg);
   if (args.command == "status") return StatusCommand(*cfg);
   fprintf(stderr, "certfleet-agent: unknown command \"%s\"\n%s",

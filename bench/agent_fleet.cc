@@ -10,6 +10,7 @@
 #include "absl/synchronization/mutex.h"
 #include "bench/child_process.h"
 #include "bench/measured_process.h"
+#include "common/filesystem.h"
 
 namespace certfleet::bench {
 namespace {
@@ -76,13 +77,21 @@ absl::Status AgentFleet::Enroll(const std::vector<std::string>& tokens,
       if (i >= tokens.size()) return;
       const size_t index = first + i;
       const std::string dir = AgentDir(index);
-      absl::StatusOr<MeasuredRun> run =
-          RunMeasured({.argv = {options_.agent_binary, "enroll", "--config",
-                                configs_[index], "--token", tokens[i]},
-                       .env = options_.env,
-                       .stdout_path = dir + "/enroll.out",
-                       .stderr_path = dir + "/enroll.err",
-                       .timeout = absl::Seconds(60)});
+      // Private to root, as enroll asks of a token file.
+      if (absl::Status s = LocalFilesystem().WriteFileAtomic(dir + "/token",
+                                                             tokens[i], 0600);
+          !s.ok()) {
+        absl::MutexLock lock(&mu);
+        if (first_error.ok()) first_error = s;
+        continue;
+      }
+      absl::StatusOr<MeasuredRun> run = RunMeasured(
+          {.argv = {options_.agent_binary, "enroll", "--config",
+                    configs_[index], "--token-file", dir + "/token"},
+           .env = options_.env,
+           .stdout_path = dir + "/enroll.out",
+           .stderr_path = dir + "/enroll.err",
+           .timeout = absl::Seconds(60)});
       absl::Status s = run.status();
       if (s.ok() && run->exit_code != 0) {
         s = absl::InternalError(

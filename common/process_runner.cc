@@ -12,6 +12,7 @@
 #include <map>
 
 #include "absl/cleanup/cleanup.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
@@ -28,27 +29,42 @@ void CloseFd(int& fd) {
   fd = -1;
 }
 
-std::vector<std::string> BuildEnv(
-    const std::vector<std::pair<std::string, std::string>>& extra) {
-  std::map<std::string, std::string> env;
-  for (char** e = environ; e && *e; ++e) {
-    const char* eq = strchr(*e, '=');
-    if (!eq) continue;
-    env[std::string(*e, eq - *e)] = eq + 1;
-  }
-  for (const auto& [k, v] : extra) env[k] = v;
-  std::vector<std::string> out;
-  out.reserve(env.size());
-  for (const auto& [k, v] : env) out.push_back(absl::StrCat(k, "=", v));
-  return out;
-}
-
 void Append(std::string& buf, const char* data, size_t n, size_t cap) {
   if (buf.size() >= cap) return;
   buf.append(data, std::min(n, cap - buf.size()));
 }
 
+// Used when this process has no PATH itself (a daemon started with an empty
+// environment): the usual system directories.
+constexpr char kDefaultPath[] =
+    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+// Passed on from the parent: the program search path and the locale, so a
+// hook prints its messages (and parses its input) as the daemon would.
+bool IsPassedOn(absl::string_view name) {
+  return name == "PATH" || name == "LANG" || name == "LANGUAGE" ||
+         absl::StartsWith(name, "LC_");
+}
+
 }  // namespace
+
+std::vector<std::string> ChildEnvironment(
+    const char* const* parent,
+    const std::vector<std::pair<std::string, std::string>>& env) {
+  std::map<std::string, std::string> out;
+  for (const char* const* e = parent; e && *e; ++e) {
+    const char* eq = strchr(*e, '=');
+    if (!eq) continue;
+    std::string name(*e, eq - *e);
+    if (IsPassedOn(name)) out[std::move(name)] = eq + 1;
+  }
+  out.try_emplace("PATH", kDefaultPath);
+  for (const auto& [k, v] : env) out[k] = v;
+  std::vector<std::string> strings;
+  strings.reserve(out.size());
+  for (const auto& [k, v] : out) strings.push_back(absl::StrCat(k, "=", v));
+  return strings;
+}
 
 std::string ProcessResult::Describe() const {
   if (timed_out) {
@@ -119,7 +135,7 @@ absl::StatusOr<ProcessResult> SubprocessRunner::Run(const ProcessSpec& spec,
   std::vector<char*> argv;
   for (const auto& a : spec.argv) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
-  std::vector<std::string> env_strings = BuildEnv(spec.extra_env);
+  std::vector<std::string> env_strings = ChildEnvironment(environ, spec.env);
   std::vector<char*> envp;
   for (auto& e : env_strings) envp.push_back(e.data());
   envp.push_back(nullptr);

@@ -1,6 +1,13 @@
 // The process seam: runs a program given as an argv list (never through a
 // shell), with a timeout, and captures its output.
 //
+// The program gets a scrubbed environment built from scratch: PATH and the
+// locale (LANG, LANGUAGE, LC_*) of this process, plus what the spec lists —
+// nothing else. The daemons run hooks and reload commands written by
+// others; the secrets in their own environment (${VAR} values of their
+// configuration, cloud credentials, a systemd EnvironmentFile) must not
+// reach them unless the configuration hands them over by name.
+//
 //   SubprocessRunner runner;
 //   ProcessSpec spec{.argv = {"/usr/local/bin/dns-hook", "present", fqdn,
 //   value},
@@ -23,8 +30,10 @@ namespace certfleet {
 struct ProcessSpec {
   // argv[0] is the program: an absolute path, or a name looked up in PATH.
   std::vector<std::string> argv;
-  // Added to (or replacing entries of) the inherited environment.
-  std::vector<std::pair<std::string, std::string>> extra_env;
+  // The child's environment besides PATH and the locale, which come from
+  // this process (a name given here replaces them). Nothing else of this
+  // process's environment is passed on.
+  std::vector<std::pair<std::string, std::string>> env;
   std::string stdin_data;
   // Empty: inherit the current directory.
   std::string working_dir;
@@ -64,6 +73,14 @@ class ProcessRunner {
 };
 
 // Runs real processes with posix_spawn in their own process group.
+// The environment a child started with `env` gets, as "NAME=value" strings
+// sorted by name: PATH (a default when this process has none), LANG,
+// LANGUAGE and LC_* from `parent` (a null-terminated "NAME=value" array
+// such as environ), then `env` (later entries win).
+std::vector<std::string> ChildEnvironment(
+    const char* const* parent,
+    const std::vector<std::pair<std::string, std::string>>& env);
+
 class SubprocessRunner : public ProcessRunner {
  public:
   absl::StatusOr<ProcessResult> Run(const ProcessSpec& spec,

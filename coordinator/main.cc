@@ -23,6 +23,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
+#include "common/core_dumps.h"
 #include "common/log.h"
 #include "coordinator/app/admin_identity_command.h"
 #include "coordinator/app/command_output.h"
@@ -256,6 +257,11 @@ int Status(const Args& args) {
 
 int main(int argc, char** argv) {
   using namespace certfleet;
+  // First of all: this process will hold the key-encryption key and
+  // private keys (common/core_dumps.h).
+  if (absl::Status s = DisableCoreDumps(); !s.ok()) {
+    CF_LOG_WARN("cannot keep keys out of core dumps: %s", s.ToString());
+  }
   // Debian's abseil checks every Mutex acquisition for lock-order cycles
   // (≈ 3% of the coordinator's CPU with thousands of agent streams); the
   // tests keep the check, the binaries skip it.

@@ -17,6 +17,9 @@ LAB_PKGS=(
   golang-etcd-server-dev golang-github-gogo-protobuf-dev
   golang-github-grpc-ecosystem-grpc-gateway-dev
   lego certbot python3-certbot-dns-rfc2136 procps psmisc
+  # tests/hygiene: systemd-analyze (unit verify, security, syscall filter
+  # groups; nothing is started) and strace (the agent's system calls).
+  systemd strace
 )
 
 missing=()

@@ -94,8 +94,8 @@ for h in "${HOSTS[@]}"; do
   TOKEN=$("$COORDINATOR" token create --config "$CONFIG" --labels role=web \
     --ttl 1h | head -n 1)
   # shellcheck disable=SC2046
-  env $(agent_env "$h") "$AGENT" enroll --config "$AGENT_CONFIG" \
-    --token "$TOKEN"
+  printf '%s\n' "$TOKEN" | env $(agent_env "$h") "$AGENT" enroll \
+    --config "$AGENT_CONFIG" --token-file -
   # shellcheck disable=SC2046
   env $(agent_env "$h") "$AGENT" run --config "$AGENT_CONFIG" \
     >"$CERTFLEET_DEMO_DIR/agent-$h.log" 2>&1 &

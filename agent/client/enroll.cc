@@ -11,6 +11,46 @@
 #include "common/status_macros.h"
 
 namespace certfleet::agent {
+namespace {
+
+// The identity from `response`, once checked against what this agent asked
+// for and trusts: the certificate is for `key`, verifies against the
+// configured coordinator CA and names the agent id it came with. The CA
+// stored is the configured one; a response naming another is refused, as
+// it will be at every renewal (identity.h).
+absl::StatusOr<Identity> CheckedIdentity(const EnrollOptions& options,
+                                         const std::string& address,
+                                         const crypto::PrivateKey& key,
+                                         const v1::EnrollResponse& response) {
+  const std::string where = absl::StrCat("enrollment at ", address);
+  if (!response.ca_pem().empty() &&
+      !WithinTrustedCertificates(response.ca_pem(),
+                                 options.coordinator_ca_pem)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        where,
+        ": the coordinator answered with a CA other than the configured "
+        "coordinator_ca; check that coordinator_ca is this coordinator's "
+        "internal CA"));
+  }
+  absl::StatusOr<crypto::Certificate> cert =
+      crypto::Certificate::FromPem(response.certificate_pem());
+  if (!cert.ok()) return Annotate(cert.status(), where);
+  // The TLS handshake already verified the coordinator against the same CA:
+  // the real time is the time to check at.
+  RETURN_IF_ERROR(
+      Annotate(CheckIssuedIdentity(*cert, key, options.coordinator_ca_pem,
+                                   response.agent_id(), absl::Now()),
+               where));
+  Identity id{.agent_id = response.agent_id(),
+              .cert_pem = cert->ToPem(),
+              .ca_pem = options.coordinator_ca_pem};
+  ASSIGN_OR_RETURN(id.key_pem, key.ToPem());
+  id.not_before = cert->NotBefore();
+  id.not_after = cert->NotAfter();
+  return id;
+}
+
+}  // namespace
 
 absl::StatusOr<Identity> Enroll(const EnrollOptions& options) {
   if (options.coordinators.empty()) {
@@ -40,17 +80,7 @@ absl::StatusOr<Identity> Enroll(const EnrollOptions& options) {
                          absl::ToChronoMilliseconds(options.timeout));
     v1::EnrollResponse response;
     grpc::Status status = stub->Enroll(&context, request, &response);
-    if (status.ok()) {
-      Identity id{.agent_id = response.agent_id(),
-                  .cert_pem = response.certificate_pem(),
-                  .ca_pem = response.ca_pem()};
-      ASSIGN_OR_RETURN(id.key_pem, key.ToPem());
-      ASSIGN_OR_RETURN(crypto::Certificate cert,
-                       crypto::Certificate::FromPem(id.cert_pem));
-      id.not_before = cert.NotBefore();
-      id.not_after = cert.NotAfter();
-      return id;
-    }
+    if (status.ok()) return CheckedIdentity(options, address, key, response);
     const absl::Status s(static_cast<absl::StatusCode>(status.error_code()),
                          absl::StrCat(address, ": ", status.error_message()));
     // The coordinator's answer to the token is final; try others only when

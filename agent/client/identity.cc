@@ -1,6 +1,10 @@
 #include "agent/client/identity.h"
 
+#include <algorithm>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "common/crypto/certificate.h"
 #include "common/crypto/private_key.h"
@@ -34,6 +38,72 @@ absl::StatusOr<Identity> IdentityStore::Load() {
   id.not_before = cert->NotBefore();
   id.not_after = cert->NotAfter();
   return id;
+}
+
+namespace {
+
+std::string Describe(const crypto::Certificate& cert) {
+  return absl::StrCat("identity certificate (serial ", cert.SerialHex(),
+                      ", subject ", cert.SubjectDn(), ")");
+}
+
+}  // namespace
+
+absl::Status CheckIdentityChain(const crypto::Certificate& cert,
+                                absl::string_view trusted_ca_pem,
+                                absl::Time now) {
+  absl::StatusOr<std::vector<crypto::Certificate>> roots =
+      crypto::Certificate::ParsePemChain(trusted_ca_pem);
+  if (!roots.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the trusted coordinator CA does not parse: ",
+                     roots.status().message()));
+  }
+  if (absl::Status s = crypto::VerifyChain(cert, {}, *roots, now); !s.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        Describe(cert),
+        " does not verify against the trusted coordinator CA: ", s.message()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckIdentityNames(const crypto::Certificate& cert,
+                                const std::string& agent_id) {
+  const std::vector<std::string> uris = cert.UriNames();
+  const std::string want = absl::StrCat(kAgentIdentityUriPrefix, agent_id);
+  if (cert.SubjectCommonName() != agent_id || uris.size() != 1 ||
+      uris.front() != want) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(Describe(cert), " names CN \"", cert.SubjectCommonName(),
+                     "\" and URIs [", absl::StrJoin(uris, ", "),
+                     "], not this agent (", want, ")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckIssuedIdentity(const crypto::Certificate& cert,
+                                 const crypto::PrivateKey& key,
+                                 absl::string_view trusted_ca_pem,
+                                 const std::string& agent_id, absl::Time now) {
+  if (!crypto::CheckKeyMatches(key, cert).ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(Describe(cert), " is not for the key this agent sent"));
+  }
+  RETURN_IF_ERROR(CheckIdentityChain(cert, trusted_ca_pem, now));
+  return CheckIdentityNames(cert, agent_id);
+}
+
+bool WithinTrustedCertificates(absl::string_view sent,
+                               absl::string_view trusted) {
+  absl::StatusOr<std::vector<std::string>> s =
+      crypto::Certificate::PemChainToDer(sent);
+  absl::StatusOr<std::vector<std::string>> t =
+      crypto::Certificate::PemChainToDer(trusted);
+  if (!s.ok() || !t.ok() || s->empty()) return false;
+  for (const std::string& der : *s) {
+    if (std::find(t->begin(), t->end(), der) == t->end()) return false;
+  }
+  return true;
 }
 
 absl::Status IdentityStore::Save(const Identity& identity) {

@@ -1,11 +1,11 @@
+// AgentSession: the connection, the stream and the install worker. Identity
+// renewal is in session_identity.cc.
 #include "agent/client/session.h"
 
 #include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
 #include "certfleet/v1/agent.grpc.pb.h"
-#include "common/crypto/certificate.h"
-#include "common/crypto/csr.h"
 #include "common/log.h"
 
 namespace certfleet::agent {
@@ -22,14 +22,6 @@ void ToProto(absl::Time t, google::protobuf::Timestamp* out) {
   out->set_nanos(static_cast<int32_t>(
       absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(s))));
 }
-
-// Renew when two thirds of the identity's lifetime have passed.
-absl::Time RenewAt(const Identity& id) {
-  return id.not_before + (id.not_after - id.not_before) * 2 / 3;
-}
-
-// A renewal request with no answer is repeated after this long.
-constexpr absl::Duration kRenewalRetry = absl::Minutes(1);
 
 }  // namespace
 
@@ -193,7 +185,8 @@ absl::Status AgentSession::ServeOnce(const std::string& address,
         break;
       }
       case v1::CoordinatorMessage::kIdentity:
-        HandleIdentity(in.identity().certificate_pem(), in.identity().ca_pem());
+        HandleIdentity(address, in.identity().certificate_pem(),
+                       in.identity().ca_pem());
         break;
       default:
         break;
@@ -259,73 +252,6 @@ void AgentSession::Worker() {
     Send(msg);
     SendInventory();
   }
-}
-
-absl::Time AgentSession::NextIdentityCheck() const {
-  if (!identity_ || !connected_) return absl::InfiniteFuture();
-  if (renewal_key_) return renewal_requested_at_ + kRenewalRetry;
-  return RenewAt(*identity_);
-}
-
-void AgentSession::MaybeRenewIdentity() {
-  std::string hostname =
-      options_.hostname.empty() ? "agent" : options_.hostname;
-  {
-    absl::MutexLock lock(&mu_);
-    if (!identity_ || !connected_) return;
-    if (clock_.Now() < RenewAt(*identity_)) return;
-    // One request at a time; ask again if no answer came within a minute.
-    if (renewal_key_ && clock_.Now() - renewal_requested_at_ < kRenewalRetry) {
-      return;
-    }
-  }
-  absl::StatusOr<crypto::PrivateKey> key =
-      crypto::PrivateKey::Generate(crypto::KeyType::kEc256);
-  if (!key.ok()) return;
-  absl::StatusOr<std::string> csr = crypto::BuildCsrDer(*key, {hostname});
-  if (!csr.ok()) return;
-  {
-    absl::MutexLock lock(&mu_);
-    renewal_key_ = *key;
-    renewal_requested_at_ = clock_.Now();
-  }
-  v1::AgentMessage msg;
-  msg.mutable_renew_identity()->set_csr_der(*csr);
-  Send(msg);
-  CF_LOG_INFO("identity certificate due for renewal: asked the coordinator");
-}
-
-void AgentSession::HandleIdentity(const std::string& cert_pem,
-                                  const std::string& ca_pem) {
-  Identity next;
-  {
-    absl::MutexLock lock(&mu_);
-    if (!renewal_key_ || !identity_) return;
-    next = *identity_;
-    absl::StatusOr<std::string> key_pem = renewal_key_->ToPem();
-    if (!key_pem.ok()) return;
-    next.key_pem = *key_pem;
-  }
-  next.cert_pem = cert_pem;
-  if (!ca_pem.empty()) next.ca_pem = ca_pem;
-  if (absl::Status s = identities_.Save(next); !s.ok()) {
-    CF_LOG_ERROR("cannot store the renewed identity: %s", s.ToString());
-    return;
-  }
-  absl::StatusOr<Identity> saved = identities_.Load();
-  absl::MutexLock lock(&mu_);
-  renewal_key_.reset();
-  if (!saved.ok()) {
-    CF_LOG_ERROR("renewed identity does not load: %s",
-                 saved.status().ToString());
-    return;
-  }
-  identity_ = *saved;
-  CF_LOG_INFO("identity renewed, valid until %s; reconnecting with it",
-              absl::FormatTime(absl::RFC3339_sec, saved->not_after,
-                               absl::UTCTimeZone()));
-  // The channel keeps its old credentials: reconnect to use the new ones.
-  if (context_ != nullptr) context_->TryCancel();
 }
 
 }  // namespace certfleet::agent

@@ -7,6 +7,15 @@
 // DeliveryResult. It renews its own identity over the stream when two
 // thirds of the certificate's lifetime have passed, then reconnects with it.
 //
+// A renewal is accepted only as the answer to a request of this agent: the
+// certificate must be for the key of a pending request (each request has
+// its own key, kept until answered), verify against the agent's own trusted
+// CA, and name this agent; an IdentityCertificate carrying a CA other than
+// the trusted one is refused (a coordinator cannot swap the agent's trust
+// anchor). A refusal is logged with the facts, counted
+// (SessionObserver::OnIdentityRefused) and leaves the identity on disk as
+// it was.
+//
 //   AgentSession session(options, identities, targets, clock);
 //   session.Run(ctx);  // until ctx is cancelled
 #ifndef CERTFLEET_AGENT_CLIENT_SESSION_H_
@@ -57,6 +66,14 @@ class SessionObserver {
   virtual void OnConnected(const std::string& coordinator) = 0;
   virtual void OnDisconnected(const std::string& coordinator,
                               const std::string& why) = 0;
+  // An IdentityCertificate from `coordinator` was refused; `reason` is one
+  // of "unparsable", "ca_changed", "not_requested", "untrusted",
+  // "wrong_agent", "not_saved".
+  virtual void OnIdentityRefused(const std::string& coordinator,
+                                 const std::string& reason) {
+    (void)coordinator;
+    (void)reason;
+  }
 };
 
 class AgentSession {
@@ -88,7 +105,11 @@ class AgentSession {
   void SendInventory();
   // Writes to the current stream, if any (any thread).
   void Send(const v1::AgentMessage& message);
-  void HandleIdentity(const std::string& cert_pem, const std::string& ca_pem);
+  void HandleIdentity(const std::string& address, const std::string& cert_pem,
+                      const std::string& ca_pem);
+  // Logs and counts a refused IdentityCertificate; the identity is kept.
+  void RefuseIdentity(const std::string& address, const std::string& reason,
+                      const std::string& why);
   // When (clock_ time) the worker next looks at the identity: its renewal
   // time, or when an unanswered request is repeated; never while
   // disconnected.
@@ -107,10 +128,17 @@ class AgentSession {
   bool connected_ ABSL_GUARDED_BY(mu_) = false;
   std::deque<Job> jobs_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  // The identity the current stream uses, and a renewal in progress.
+  // The identity the current stream uses.
   std::optional<Identity> identity_ ABSL_GUARDED_BY(mu_);
-  std::optional<crypto::PrivateKey> renewal_key_ ABSL_GUARDED_BY(mu_);
-  absl::Time renewal_requested_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  // Renewal requests not answered yet, oldest first, each with the key its
+  // CSR was made for: an answer is accepted only for one of these keys.
+  // Repeated after kRenewalRetry with a new key; the oldest is forgotten
+  // past kMaxPendingRenewals.
+  struct PendingRenewal {
+    crypto::PrivateKey key;
+    absl::Time requested_at;
+  };
+  std::vector<PendingRenewal> pending_renewals_ ABSL_GUARDED_BY(mu_);
   // One Write at a time on a gRPC stream; also guards the stream's life, so
   // a Write never outlasts it.
   absl::Mutex write_mu_;

@@ -13,7 +13,13 @@ SessionMetrics::SessionMetrics(metrics::Registry* registry)
           "certfleet_agent_coordinator_disconnects_total",
           "Streams to a coordinator that ended or could not be opened, by "
           "coordinator address.",
-          {"coordinator"})) {
+          {"coordinator"})),
+      identity_refused_(registry->Counter(
+          "certfleet_agent_identity_refused_total",
+          "Identity certificates from a coordinator that the agent refused "
+          "(its identity unchanged), by reason: ca_changed, not_requested, "
+          "untrusted, wrong_agent, unparsable, not_saved.",
+          {"reason"})) {
   connected_->Set(0);
 }
 
@@ -23,6 +29,11 @@ void SessionMetrics::OnDisconnected(const std::string& coordinator,
                                     const std::string&) {
   connected_->Set(0);
   disconnects_.WithLabels({coordinator})->Increment();
+}
+
+void SessionMetrics::OnIdentityRefused(const std::string&,
+                                       const std::string& reason) {
+  identity_refused_.WithLabels({reason})->Increment();
 }
 
 }  // namespace certfleet::agent

@@ -1,5 +1,6 @@
 // The agent's view of its coordinator connection, in Prometheus metrics:
-// whether a stream is open, and how often it was lost.
+// whether a stream is open, how often it was lost, and identity
+// certificates it refused (certfleet_agent_identity_refused_total{reason}).
 //
 //   SessionMetrics metrics(&registry);
 //   AgentSession session(options, identities, targets, clock, &metrics);
@@ -21,10 +22,13 @@ class SessionMetrics : public SessionObserver {
   void OnConnected(const std::string& coordinator) override;
   void OnDisconnected(const std::string& coordinator,
                       const std::string& why) override;
+  void OnIdentityRefused(const std::string& coordinator,
+                         const std::string& reason) override;
 
  private:
   metrics::Gauge* connected_;
   metrics::CounterFamily& disconnects_;
+  metrics::CounterFamily& identity_refused_;
 };
 
 }  // namespace certfleet::agent

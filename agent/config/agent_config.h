@@ -22,6 +22,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -82,6 +83,9 @@ struct HealthCheckSpec {
   std::string ca_file;
   // command: argv (command[0] absolute), run without a shell; exit 0 = pass.
   std::vector<std::string> command;
+  // command: its environment besides PATH, the locale and
+  // CERTFLEET_EXPECTED_SERIAL; nothing else of the agent's is passed on.
+  std::vector<std::pair<std::string, std::string>> environment;
 };
 
 // A place on this host that serves a certificate.
@@ -107,6 +111,9 @@ struct TargetSpec {
   // service that watches its files).
   std::vector<std::string> reload_command;
   absl::Duration reload_timeout = absl::Seconds(30);
+  // The reload command's environment besides PATH and the locale; nothing
+  // else of the agent's is passed on.
+  std::vector<std::pair<std::string, std::string>> reload_environment;
   // Wait after the reload before the first health check.
   absl::Duration grace = absl::Seconds(1);
   std::vector<HealthCheckSpec> health;

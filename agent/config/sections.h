@@ -15,6 +15,7 @@
 
 #include "agent/config/agent_config.h"
 #include "common/filesystem.h"
+#include "common/yaml/environment_map.h"
 #include "common/yaml/yaml_reader.h"
 
 namespace certfleet::agent::internal {

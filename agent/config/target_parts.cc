@@ -228,7 +228,9 @@ void ParseHealthChecks(ParseContext& ctx, const Field& field,
                                  yaml::DescribeNodeType(item.node)));
       continue;
     }
-    const Mapping m = r.Map(item, {"tls", "http", "command"});
+    // `environment` goes with `command`: `- command: [...]` and, on the
+    // next line, `environment: {NAME: value}`.
+    const Mapping m = r.Map(item, {"tls", "http", "command", "environment"});
     const int kinds = static_cast<int>(m.Has("tls")) +
                       static_cast<int>(m.Has("http")) +
                       static_cast<int>(m.Has("command"));
@@ -241,7 +243,8 @@ void ParseHealthChecks(ParseContext& ctx, const Field& field,
       bool unknown_key = false;
       for (auto it = item.node.begin(); it != item.node.end(); ++it) {
         const std::string key = it->first.IsScalar() ? it->first.Scalar() : "";
-        if (key != "tls" && key != "http" && key != "command") {
+        if (key != "tls" && key != "http" && key != "command" &&
+            key != "environment") {
           unknown_key = true;
         }
       }
@@ -249,6 +252,10 @@ void ParseHealthChecks(ParseContext& ctx, const Field& field,
       continue;
     }
     HealthCheckSpec check;
+    if (m.Has("environment") && !m.Has("command")) {
+      r.Error(m.Get("environment"),
+              "only for command checks (tls and http checks run no program)");
+    }
     if (m.Has("tls")) {
       check.kind = HealthCheckSpec::Kind::kTls;
       ParseTls(ctx, m.Get("tls"), *target, &check);
@@ -258,6 +265,7 @@ void ParseHealthChecks(ParseContext& ctx, const Field& field,
     } else {
       check.kind = HealthCheckSpec::Kind::kCommand;
       ReadCommand(ctx, m.Get("command"), &check.command);
+      yaml::ReadEnvironment(r, m.Get("environment"), &check.environment);
     }
     target->health.push_back(std::move(check));
   }

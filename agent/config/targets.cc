@@ -91,11 +91,12 @@ void ReadGroup(ParseContext& ctx, const Field& field, TargetSpec* out) {
 
 void ReadReload(ParseContext& ctx, const Field& field, TargetSpec* out) {
   Reader& r = ctx.reader;
-  const Mapping m = r.Map(field, {"command", "timeout"});
+  const Mapping m = r.Map(field, {"command", "timeout", "environment"});
   if (!field.present() || !field.node.IsMap()) return;
   const Field command = m.Get("command");
   if (r.Required(command)) ReadCommand(ctx, command, &out->reload_command);
   r.PositiveDuration(m.Get("timeout"), &out->reload_timeout);
+  yaml::ReadEnvironment(r, m.Get("environment"), &out->reload_environment);
 }
 
 void ParseTarget(ParseContext& ctx, const Mapping& m, TargetSpec* out) {

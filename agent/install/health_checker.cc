@@ -77,10 +77,8 @@ absl::Status CheckCommand(ProcessRunner& runner, const HealthCheckSpec& spec,
                           const Context& ctx) {
   const std::string name = absl::StrCat("command ", spec.command.front());
   ProcessSpec process{
-      .argv = spec.command,
-      .extra_env = {{"CERTFLEET_EXPECTED_SERIAL", expected_serial}},
-      .timeout = kMaxAttempt,
-  };
+      .argv = spec.command, .env = spec.environment, .timeout = kMaxAttempt};
+  process.env.emplace_back("CERTFLEET_EXPECTED_SERIAL", expected_serial);
   absl::StatusOr<ProcessResult> result = runner.Run(process, ctx);
   if (!result.ok()) return Annotate(result.status(), name);
   if (result->success()) return absl::OkStatus();

@@ -18,6 +18,7 @@ constexpr absl::Duration kHealthRetryPause = absl::Milliseconds(250);
 absl::Status TargetInstaller::Reload(const Context& ctx) {
   if (spec_.reload_command.empty()) return absl::OkStatus();
   ProcessSpec process{.argv = spec_.reload_command,
+                      .env = spec_.reload_environment,
                       .timeout = spec_.reload_timeout};
   absl::StatusOr<ProcessResult> result = deps_.runner.Run(process, ctx);
   const std::string program = spec_.reload_command.front();

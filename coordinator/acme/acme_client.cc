@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/crypto/encoding.h"
+#include "common/log.h"
 #include "common/status_macros.h"
 #include "coordinator/acme/jws.h"
 
@@ -22,6 +23,8 @@ bool IsTransient(const absl::Status& s) {
 AcmeClient::AcmeClient(AcmeClientOptions options, HttpTransport& transport,
                        Clock& clock, AcmeObserver* observer)
     : options_(std::move(options)),
+      url_policy_(
+          UrlPolicy::Create(options_.directory_url, options_.allowed_hosts)),
       transport_(transport),
       clock_(clock),
       observer_(observer),
@@ -84,9 +87,27 @@ absl::StatusOr<Directory> AcmeClient::GetDirectory(const Context& ctx) {
   return dir;
 }
 
+void AcmeClient::Limited(absl::string_view endpoint, absl::string_view limit,
+                         const std::string& what) const {
+  CF_LOG_WARN("ACME %s at %s: %s", std::string(endpoint),
+              options_.directory_url, what);
+  if (observer_) observer_->OnLimited(endpoint, limit);
+}
+
 absl::StatusOr<HttpResponse> AcmeClient::Exchange(absl::string_view endpoint,
                                                   const HttpRequest& request,
                                                   const Context& ctx) {
+  // Every URL but the configured directory's came from the CA: nothing
+  // leaves for a host it was not meant for (url_policy.h).
+  if (!url_policy_.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ACME directory: ", url_policy_.status().message()));
+  }
+  if (absl::Status allowed = url_policy_->Check(request.url); !allowed.ok()) {
+    Limited(endpoint, "url_refused", std::string(allowed.message()));
+    return absl::Status(allowed.code(), absl::StrCat("ACME ", endpoint, ": ",
+                                                     allowed.message()));
+  }
   RETURN_IF_ERROR(requests_.Acquire(ctx));
   const absl::Time start = absl::Now();
   absl::StatusOr<HttpResponse> resp = transport_.Send(request, ctx);
@@ -95,7 +116,18 @@ absl::StatusOr<HttpResponse> AcmeClient::Exchange(absl::string_view endpoint,
     observer_->OnExchange(endpoint, resp.ok() ? resp->status : 0,
                           absl::Now() - start);
   }
-  if (resp.ok()) nonces_.Add(resp->Header("replay-nonce"));
+  if (resp.ok()) {
+    nonces_.Add(resp->Header("replay-nonce"));
+    bool capped = false;
+    const std::string retry_after = resp->Header("retry-after");
+    (void)ParseRetryAfter(retry_after, clock_.Now(), &capped);
+    if (capped) {
+      Limited(endpoint, "retry_after_capped",
+              absl::StrCat("the CA asked to wait (Retry-After: ", retry_after,
+                           "); waiting at most ",
+                           absl::FormatDuration(kMaxRetryAfter)));
+    }
+  }
   return resp;
 }
 

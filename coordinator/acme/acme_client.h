@@ -29,6 +29,7 @@
 #include "coordinator/acme/nonce_pool.h"
 #include "coordinator/acme/rate_limiter.h"
 #include "coordinator/acme/resources.h"
+#include "coordinator/acme/url_policy.h"
 
 namespace certfleet::acme {
 
@@ -40,6 +41,13 @@ class AcmeObserver {
   // `http_status` is 0 when no response arrived.
   virtual void OnExchange(absl::string_view endpoint, int http_status,
                           absl::Duration latency) = 0;
+  // The client bounded or refused what the CA sent (`limit`:
+  // "retry_after_capped", "url_refused", "alternates_dropped"); it also
+  // logged a warning with the facts.
+  virtual void OnLimited(absl::string_view endpoint, absl::string_view limit) {
+    (void)endpoint;
+    (void)limit;
+  }
 };
 
 struct PollPolicy {
@@ -69,9 +77,16 @@ struct AcmeClientOptions {
   BackoffPolicy transient_backoff = {.initial = absl::Milliseconds(250),
                                      .max = absl::Seconds(20)};
   // A Retry-After longer than this is not slept through inside a call: the
-  // error goes up (with the time) so the scheduler can persist it.
+  // error goes up (with the time) so the scheduler can persist it. Every
+  // Retry-After counts as at most kMaxRetryAfter (problem.h).
   absl::Duration max_inline_retry_after = absl::Seconds(30);
   PollPolicy poll;
+  // Hosts besides the directory's that the CA's URLs may name (url_policy.h):
+  // every request goes over https to the directory's host or one of these.
+  std::vector<std::string> allowed_hosts;
+  // Alternate chains (Link rel="alternate", §7.4.2) downloaded at most; a
+  // CA offers one or two, and each download is a signed request.
+  int max_alternate_chains = 3;
 };
 
 struct NewAccountRequest {
@@ -147,8 +162,9 @@ class AcmeClient {
                                   const Context& ctx);
   absl::StatusOr<Order> Finalize(const Order& order, const std::string& csr_der,
                                  const Context& ctx);
-  // The default chain first, then every alternate (Link rel="alternate",
-  // §7.4.2) when `alternates` is set.
+  // The default chain first, then the alternates (Link rel="alternate",
+  // §7.4.2) when `alternates` is set: the first max_alternate_chains
+  // distinct ones (more are logged and dropped).
   absl::StatusOr<std::vector<CertificateChain>> DownloadCertificate(
       const std::string& url, bool alternates, const Context& ctx);
 
@@ -188,6 +204,10 @@ class AcmeClient {
                                         const HttpRequest& request,
                                         const Context& ctx);
   absl::StatusOr<std::string> TakeNonce(const Context& ctx);
+  // Logs a warning and tells the observer that the CA's answer to
+  // `endpoint` was bounded or refused (`limit`, see AcmeObserver).
+  void Limited(absl::string_view endpoint, absl::string_view limit,
+               const std::string& what) const;
   absl::StatusOr<Signer> AccountSigner() const;
   // Sleeps before a retry: Retry-After when the status carries one (up to
   // max_inline_retry_after), else the backoff's next delay. Returns the
@@ -202,6 +222,9 @@ class AcmeClient {
                       absl::Duration not_ready_at, absl::Duration ready_at);
 
   const AcmeClientOptions options_;
+  // Checked before every request (url_policy.h); an error when the
+  // directory URL itself does not parse.
+  const absl::StatusOr<UrlPolicy> url_policy_;
   HttpTransport& transport_;
   Clock& clock_;
   AcmeObserver* const observer_;

@@ -217,8 +217,37 @@ absl::StatusOr<std::vector<CertificateChain>> AcmeClient::DownloadCertificate(
                    Post("certificate", url, "", Retry::kSafe, ctx));
   chains.push_back({url, resp.body});
   if (!alternates) return chains;
+  // Each alternate is one more signed request: a CA listing hundreds would
+  // have the client spend its rate limit and memory on them.
+  std::vector<std::string> offered;
   for (const std::string& alt :
        LinkTargets(resp.Headers("link"), "alternate")) {
+    if (alt == url ||
+        std::find(offered.begin(), offered.end(), alt) != offered.end()) {
+      continue;
+    }
+    // One the client would refuse to fetch is left out, not a reason to
+    // lose the default chain.
+    if (absl::Status allowed = url_policy_->Check(alt); !allowed.ok()) {
+      Limited("certificate", "url_refused", std::string(allowed.message()));
+      continue;
+    }
+    offered.push_back(alt);
+  }
+  const size_t limit =
+      static_cast<size_t>(std::max(0, options_.max_alternate_chains));
+  if (offered.size() > limit) {
+    Limited(
+        "certificate", "alternates_dropped",
+        absl::StrCat("certificate ", url, ": the CA offers ", offered.size(),
+                     " alternate chains; downloading the "
+                     "first ",
+                     limit, " (", offered[limit],
+                     " and later "
+                     "are ignored)"));
+    offered.resize(limit);
+  }
+  for (const std::string& alt : offered) {
     ASSIGN_OR_RETURN(HttpResponse alt_resp,
                      Post("certificate", alt, "", Retry::kSafe, ctx));
     chains.push_back({alt, alt_resp.body});

@@ -111,9 +111,11 @@ Problem ParseProblem(const std::string& body, int http_status) {
   return p;
 }
 
-std::optional<absl::Time> ParseRetryAfter(const std::string& value,
-                                          absl::Time now) {
-  absl::string_view v = absl::StripAsciiWhitespace(value);
+namespace {
+
+std::optional<absl::Time> ParseRetryAfterUncapped(absl::string_view v,
+                                                  absl::Time now) {
+  v = absl::StripAsciiWhitespace(v);
   if (v.empty()) return std::nullopt;
   int64_t seconds;
   if (absl::SimpleAtoi(v, &seconds)) {
@@ -127,6 +129,17 @@ std::optional<absl::Time> ParseRetryAfter(const std::string& value,
     return t;
   }
   return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<absl::Time> ParseRetryAfter(const std::string& value,
+                                          absl::Time now, bool* capped) {
+  std::optional<absl::Time> t = ParseRetryAfterUncapped(value, now);
+  const bool over = t.has_value() && *t > now + kMaxRetryAfter;
+  if (capped != nullptr) *capped = over;
+  if (over) t = now + kMaxRetryAfter;
+  return t;
 }
 
 absl::Status ProblemStatus(const std::string& endpoint,

@@ -53,10 +53,24 @@ struct Problem {
 // whose detail is an excerpt of the body.
 Problem ParseProblem(const std::string& body, int http_status);
 
+// The longest wait a CA's Retry-After can impose: 24 hours. Longer values
+// are taken as 24 hours. A CA's legitimate waits are shorter (Let's
+// Encrypt's rate limits refill within hours, the longest in about a day and
+// a half, when asking again early costs one more refusal), while a CA —
+// broken, hostile, or an impostor — asking for a year would otherwise stop
+// renewals until the certificate expires: a day keeps several attempts
+// inside even a 6-day certificate's renewal margin. RFC 9773 §4.3.3 gives
+// the same bound for ARI polling ("values over one day could be treated as
+// if they were one day").
+inline constexpr absl::Duration kMaxRetryAfter = absl::Hours(24);
+
 // Parses a Retry-After header (RFC 9110 §10.2.3): delay-seconds or an
-// HTTP-date, relative to `now`. Nullopt when absent or unparsable.
+// HTTP-date, relative to `now`, at most now + kMaxRetryAfter. Nullopt when
+// absent or unparsable. `*capped`, when given, says whether the header
+// asked for longer.
 std::optional<absl::Time> ParseRetryAfter(const std::string& value,
-                                          absl::Time now);
+                                          absl::Time now,
+                                          bool* capped = nullptr);
 
 // The status for an error response from `endpoint` (e.g. "new-order").
 absl::Status ProblemStatus(const std::string& endpoint,

@@ -8,8 +8,12 @@ namespace {
 class IssuerAcmeMetrics : public acme::AcmeObserver {
  public:
   IssuerAcmeMetrics(std::string issuer, metrics::CounterFamily& requests,
-                    metrics::HistogramFamily& latency)
-      : issuer_(std::move(issuer)), requests_(requests), latency_(latency) {}
+                    metrics::HistogramFamily& latency,
+                    metrics::CounterFamily& limited)
+      : issuer_(std::move(issuer)),
+        requests_(requests),
+        latency_(latency),
+        limited_(limited) {}
 
   void OnExchange(absl::string_view endpoint, int http_status,
                   absl::Duration latency) override {
@@ -21,10 +25,16 @@ class IssuerAcmeMetrics : public acme::AcmeObserver {
     latency_.WithLabels({issuer_, ep})->Observe(absl::ToDoubleSeconds(latency));
   }
 
+  void OnLimited(absl::string_view endpoint, absl::string_view limit) override {
+    limited_.WithLabels({issuer_, std::string(endpoint), std::string(limit)})
+        ->Increment();
+  }
+
  private:
   const std::string issuer_;
   metrics::CounterFamily& requests_;
   metrics::HistogramFamily& latency_;
+  metrics::CounterFamily& limited_;
 };
 
 }  // namespace
@@ -39,6 +49,13 @@ CoordinatorMetrics::CoordinatorMetrics(metrics::Registry& registry)
           "certfleet_acme_request_duration_seconds",
           "Latency of ACME HTTP exchanges.", {"issuer", "endpoint"},
           metrics::ExponentialBuckets(0.001, 4, 8))),
+      acme_limited_(registry.Counter(
+          "certfleet_acme_limited_total",
+          "Answers of an ACME CA that certfleet bounded or refused, by issuer, "
+          "endpoint and limit: retry_after_capped (a Retry-After over 24h), "
+          "url_refused (a URL off the directory's host, or not https), "
+          "alternates_dropped (more alternate chains than are fetched).",
+          {"issuer", "endpoint", "limit"})),
       orders_(registry.Counter(
           "certfleet_orders_total",
           "ACME orders by issuer and outcome (issued, failed: kept to resume, "
@@ -92,7 +109,7 @@ void CoordinatorMetrics::OnDeliveryResult(const v1::DeliveryResult& result) {
 std::unique_ptr<acme::AcmeObserver> CoordinatorMetrics::ForIssuer(
     const std::string& issuer) {
   return std::make_unique<IssuerAcmeMetrics>(issuer, acme_requests_,
-                                             acme_latency_);
+                                             acme_latency_, acme_limited_);
 }
 
 void CoordinatorMetrics::OnOrderFinished(const std::string& issuer,

@@ -3,6 +3,8 @@
 //
 //   certfleet_acme_requests_total{issuer,endpoint,status}
 //   certfleet_acme_request_duration_seconds{issuer,endpoint}
+//   certfleet_acme_limited_total{issuer,endpoint,limit}
+//       retry_after_capped|url_refused|alternates_dropped
 //   certfleet_orders_total{issuer,outcome}            issued|failed|abandoned
 //   certfleet_dns_propagation_seconds
 //   certfleet_dns_cleanup_failures_total{certificate}
@@ -47,6 +49,7 @@ class CoordinatorMetrics : public issuance::IssuanceObserver,
  private:
   metrics::CounterFamily& acme_requests_;
   metrics::HistogramFamily& acme_latency_;
+  metrics::CounterFamily& acme_limited_;
   metrics::CounterFamily& orders_;
   metrics::Histogram* propagation_;
   metrics::CounterFamily& cleanup_failures_;

@@ -75,6 +75,10 @@ struct IssuerConfig {
   absl::Duration order_timeout = absl::Minutes(15);
   // ACME profile name sent in newOrder; "" = none.
   std::string profile;
+  // Hosts besides the directory's that the CA's URLs may point at (every
+  // request goes over https to one of them: coordinator/acme/url_policy.h).
+  // Lower-case host names or IP addresses (IPv6 without brackets).
+  std::vector<std::string> allowed_hosts;
 };
 
 // RFC 2136 dynamic update signed with TSIG (RFC 8945).

@@ -5,6 +5,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/yaml/addresses.h"
+#include "common/yaml/environment_map.h"
 #include "coordinator/config/dns_names.h"
 #include "coordinator/config/sections.h"
 
@@ -12,14 +13,6 @@ namespace certfleet::config::internal {
 namespace {
 
 constexpr int kMaxTtl = 86400;
-
-bool IsEnvName(absl::string_view name) {
-  if (name.empty() || absl::ascii_isdigit(name.front())) return false;
-  for (char c : name) {
-    if (!absl::ascii_isalnum(c) && c != '_') return false;
-  }
-  return true;
-}
 
 void ParseRfc2136(ParseContext& ctx, const Field& field, Rfc2136Config* out) {
   Reader& r = ctx.reader;
@@ -95,31 +88,7 @@ void ParseExec(ParseContext& ctx, const Field& field, ExecProviderConfig* out) {
     }
   }
   r.PositiveDuration(m.Get("timeout"), &out->timeout);
-  const Field env = m.Get("env");
-  if (!env.present()) return;
-  if (!env.node.IsMap()) {
-    r.Error(env, absl::StrCat("expected a mapping, got ",
-                              DescribeNodeType(env.node)));
-    return;
-  }
-  for (auto it = env.node.begin(); it != env.node.end(); ++it) {
-    const YAML::Node key = it->first;
-    Field value;
-    value.node.reset(it->second);
-    value.path =
-        absl::StrCat(env.path, ".", key.IsScalar() ? key.Scalar() : "?");
-    value.mark = it->second.IsNull() ? key.Mark() : it->second.Mark();
-    if (!key.IsScalar() || !IsEnvName(key.Scalar())) {
-      Field key_field{key, value.path, key.Mark()};
-      r.Error(key_field,
-              "not a valid environment variable name (letters, "
-              "digits and _, not starting with a digit)");
-      continue;
-    }
-    std::string text;  // a null value sets the variable to ""
-    if (value.present() && !r.String(value, &text)) continue;
-    out->env.emplace_back(key.Scalar(), std::move(text));
-  }
+  yaml::ReadEnvironment(r, m.Get("env"), &out->env);
 }
 
 }  // namespace

@@ -1,4 +1,7 @@
 // issuers: the ACME CAs and certfleet's account with each (sections.h).
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <climits>
 #include <map>
 
@@ -8,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/yaml/addresses.h"
 #include "common/yaml/duration.h"
+#include "coordinator/config/dns_names.h"
 #include "coordinator/config/sections.h"
 
 namespace certfleet::config::internal {
@@ -86,6 +90,34 @@ void ParseLimits(ParseContext& ctx, const Field& field, IssuerConfig* out) {
   r.PositiveDuration(m.Get("new_orders_window"), &out->new_orders_window);
 }
 
+// Hosts besides the directory's that the CA's URLs may name: DNS names or
+// IP addresses, stored lower-case, IPv6 without brackets.
+void ReadAllowedHosts(ParseContext& ctx, const Field& field,
+                      IssuerConfig* out) {
+  for (const auto& [element, text] : ctx.reader.Strings(field)) {
+    std::string host = absl::AsciiStrToLower(text);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+      host = host.substr(1, host.size() - 2);
+    }
+    unsigned char addr[sizeof(in6_addr)];
+    const bool ip = inet_pton(AF_INET, host.c_str(), addr) == 1 ||
+                    inet_pton(AF_INET6, host.c_str(), addr) == 1;
+    if (!ip) {
+      absl::StatusOr<std::string> name = NormalizeCertificateName(host);
+      if (!name.ok() || absl::StartsWith(*name, "*.")) {
+        ctx.reader.Error(
+            element,
+            absl::StrCat("\"", text,
+                         "\" is not a host name or IP address (no scheme, "
+                         "port, path or wildcard)"));
+        continue;
+      }
+      host = *std::move(name);
+    }
+    out->allowed_hosts.push_back(std::move(host));
+  }
+}
+
 void ParseIssuer(ParseContext& ctx, const Mapping& m, IssuerConfig* out) {
   Reader& r = ctx.reader;
   const Field directory = m.Get("directory");
@@ -126,6 +158,7 @@ void ParseIssuer(ParseContext& ctx, const Mapping& m, IssuerConfig* out) {
                          FormatConfigDuration(out->request_timeout), ")"));
   }
   r.String(m.Get("profile"), &out->profile);
+  ReadAllowedHosts(ctx, m.Get("allowed_hosts"), out);
 }
 
 }  // namespace
@@ -139,10 +172,10 @@ void ParseIssuers(ParseContext& ctx, const Field& field,
       r.Error(item, "empty list element");
       continue;
     }
-    const Mapping m =
-        r.Map(item, {"name", "directory", "trust_bundle", "contact",
-                     "account_key_type", "eab", "preferred_chain", "limits",
-                     "request_timeout", "order_timeout", "profile"});
+    const Mapping m = r.Map(
+        item, {"name", "directory", "trust_bundle", "contact",
+               "account_key_type", "eab", "preferred_chain", "limits",
+               "request_timeout", "order_timeout", "profile", "allowed_hosts"});
     if (!item.node.IsMap()) continue;
     IssuerConfig issuer;
     const Field name = m.Get("name");

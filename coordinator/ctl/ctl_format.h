@@ -3,6 +3,9 @@
 // ("2025-03-01T12:00:00Z"); an unset time is "-" in tables and null in JSON.
 // Every function returns the whole text, ending with a newline.
 //
+// Text that came from agents or CAs is escaped (TerminalSafe) in tables and
+// in lines alike, so it cannot drive the terminal.
+//
 //   std::string out = FormatCertificates(response, absl::Now(), args.json);
 #ifndef CERTFLEET_COORDINATOR_CTL_CTL_FORMAT_H_
 #define CERTFLEET_COORDINATOR_CTL_CTL_FORMAT_H_
@@ -10,13 +13,29 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "certfleet/v1/admin.pb.h"
 
 namespace certfleet::ctl {
 
+// `text` with everything a terminal would act on written out as an escape,
+// so a string from an agent (host and target names, labels, errors, health
+// details) or a CA (problem details) cannot move the cursor, rewrite what
+// was printed, retitle the window or hide characters:
+//   C0 controls and DEL      → \a \b \t \n \v \f \r, else \xNN ("\x1b")
+//   C1 controls U+0080–U+009F, and the bidirectional controls U+061C,
+//   U+200E/F, U+202A–U+202E, U+2066–U+2069, U+2028/9 → \uNNNN
+//   bytes that are not UTF-8 → \xNN
+// Other text, UTF-8 included, is unchanged. AlignColumns applies it to every
+// cell; text printed outside a table goes through it where it is built
+// (defined in format_util.cc).
+// JSON output needs none: its encoder escapes control characters.
+std::string TerminalSafe(absl::string_view text);
+
 // Rows of cells, each column padded to its widest cell plus two spaces
-// (the first row is the header).
+// (the first row is the header). Every cell goes through TerminalSafe
+// first: control characters come out escaped.
 std::string AlignColumns(const std::vector<std::vector<std::string>>& rows);
 
 // A certificate's state in a few words: "ok, renews <time>", "not issued

@@ -27,11 +27,12 @@ void PrintNow(FILE* to, const std::string& text) {
 // Prints a failure as every command does; returns its exit status.
 int Fail(const absl::Status& status) {
   const int code = ExitCodeFor(status);
-  fprintf(stderr, "certfleetctl: %s%s\n", std::string(status.message()).c_str(),
-          code == kExitRefused
-              ? " (refused: use an admin identity from "
-                "`certfleet-coordinator admin-identity create`)"
-              : "");
+  // The coordinator's message may quote what an agent or a CA said.
+  fprintf(
+      stderr, "certfleetctl: %s%s\n", TerminalSafe(status.message()).c_str(),
+      code == kExitRefused ? " (refused: use an admin identity from "
+                             "`certfleet-coordinator admin-identity create`)"
+                           : "");
   return code;
 }
 

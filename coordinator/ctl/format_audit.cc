@@ -61,10 +61,10 @@ std::string FormatRenew(const v1::RenewCertificateResponse& renew, bool json) {
   } else {
     what = "no version was issued yet: the first one is ordered";
   }
-  return absl::StrCat("renewal of ", renew.certificate(), " requested at ",
-                      TimeText(renew.requested_at()), "; ", what,
-                      "\nfollow it with: certfleetctl certs show ",
-                      renew.certificate(), "\n");
+  const std::string name = TerminalSafe(renew.certificate());
+  return absl::StrCat("renewal of ", name, " requested at ",
+                      TimeText(renew.requested_at()), "; ", TerminalSafe(what),
+                      "\nfollow it with: certfleetctl certs show ", name, "\n");
 }
 
 }  // namespace certfleet::ctl

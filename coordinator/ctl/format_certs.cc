@@ -61,7 +61,8 @@ nlohmann::json VersionsJson(const v1::GetCertificateResponse& cert) {
 std::string VersionsTable(const v1::GetCertificateResponse& cert,
                           absl::Time now) {
   if (cert.versions().empty()) {
-    return absl::StrCat("no versions of ", cert.certificate().name(), " yet\n");
+    return absl::StrCat("no versions of ",
+                        TerminalSafe(cert.certificate().name()), " yet\n");
   }
   std::vector<std::vector<std::string>> cells = {{"VERSION", "SERIAL",
                                                   "NOT BEFORE", "NOT AFTER",
@@ -122,8 +123,9 @@ std::string FormatCertificates(const v1::ListCertificatesResponse& certs,
          Names(c.names()), OrDash(c.key_type()), OrDash(c.serial()),
          TimeText(c.not_after()), CertificateState(c, now)});
     if (!c.last_error().empty()) {
-      absl::StrAppend(&errors, c.name(), ": last error: ", c.last_error(),
-                      "\n");
+      // The CA's problem detail, verbatim but escaped.
+      absl::StrAppend(&errors, TerminalSafe(c.name()),
+                      ": last error: ", TerminalSafe(c.last_error()), "\n");
     }
   }
   if (certs.certificates().empty()) return "no certificates configured\n";
@@ -153,7 +155,7 @@ std::string FormatCertificate(const v1::GetCertificateResponse& cert,
       {"renews", TimeText(c.renew_at())},
   });
   if (!c.last_error().empty()) {
-    absl::StrAppend(&out, "last error   ", c.last_error(), "\n");
+    absl::StrAppend(&out, "last error   ", TerminalSafe(c.last_error()), "\n");
   }
   absl::StrAppend(&out, "\n", VersionsTable(cert, now));
   return out;

@@ -172,13 +172,14 @@ std::string FormatAgent(const v1::GetAgentResponse& response, bool json) {
     cells.push_back({t.target(), OrDash(t.certificate()), TargetState(t),
                      OrDash(t.serial()), TimeText(t.not_after()),
                      TimeText(t.updated_at())});
+    // What the agent reported, verbatim but escaped.
     if (!t.last_error().empty()) {
-      absl::StrAppend(&errors, t.target(), ": last error: ", t.last_error(),
-                      "\n");
+      absl::StrAppend(&errors, TerminalSafe(t.target()),
+                      ": last error: ", TerminalSafe(t.last_error()), "\n");
     }
     if (!t.healthy() && !t.health_detail().empty()) {
-      absl::StrAppend(&errors, t.target(), ": health: ", t.health_detail(),
-                      "\n");
+      absl::StrAppend(&errors, TerminalSafe(t.target()),
+                      ": health: ", TerminalSafe(t.health_detail()), "\n");
     }
   }
   absl::StrAppend(&out, "\n", AlignColumns(cells));
@@ -195,11 +196,12 @@ std::string FormatToken(const v1::CreateTokenResponse& token, bool json) {
                .dump(2) +
            "\n";
   }
-  return absl::StrCat(token.token(), "\n",                         //
-                      "id        ", token.id(), "\n",              //
-                      "expires   ", TimeText(token.expires_at()),  //
-                      " (single use)\n",                           //
-                      "labels    ", LabelsText(token.labels()), "\n");
+  return absl::StrCat(TerminalSafe(token.token()), "\n",             //
+                      "id        ", TerminalSafe(token.id()), "\n",  //
+                      "expires   ", TimeText(token.expires_at()),    //
+                      " (single use)\n",                             //
+                      "labels    ", TerminalSafe(LabelsText(token.labels())),
+                      "\n");
 }
 
 }  // namespace certfleet::ctl

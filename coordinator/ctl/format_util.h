@@ -2,6 +2,7 @@
 // text and as JSON, labels as text. Internal to certfleet_ctl.
 //
 //   cells.push_back({TimeText(c.not_after()), ...});
+//   absl::StrAppend(&out, "last error: ", TerminalSafe(t.last_error()));
 #ifndef CERTFLEET_COORDINATOR_CTL_FORMAT_UTIL_H_
 #define CERTFLEET_COORDINATOR_CTL_FORMAT_UTIL_H_
 

@@ -78,10 +78,11 @@ absl::Status WatchRollout(const RolloutFetch& fetch, Clock& clock,
             " polls in a row could not reach the coordinator; last: ",
             r.status().message()));
       }
-      output.note(absl::StrCat(
-          "certfleetctl: ", r.status().message(), " (", unreachable, " of ",
-          options.max_unreachable_polls, " polls in a row; trying again in ",
-          absl::FormatDuration(options.interval), ")\n"));
+      output.note(
+          absl::StrCat("certfleetctl: ", TerminalSafe(r.status().message()),
+                       " (", unreachable, " of ", options.max_unreachable_polls,
+                       " polls in a row; trying again in ",
+                       absl::FormatDuration(options.interval), ")\n"));
     } else {
       unreachable = 0;
       const SnapshotKey key = KeyOf(r->rollout());

@@ -45,12 +45,11 @@ absl::Status ExecProvider::RunOne(const char* action, const std::string& zone,
   ProcessSpec spec;
   spec.argv = options_.argv;
   spec.argv.insert(spec.argv.end(), {action, fqdn, record.value});
-  spec.extra_env = options_.env;
-  spec.extra_env.insert(spec.extra_env.end(),
-                        {{"CERTFLEET_ACTION", action},
-                         {"CERTFLEET_FQDN", fqdn},
-                         {"CERTFLEET_VALUE", record.value},
-                         {"CERTFLEET_ZONE", CanonicalName(zone)}});
+  spec.env = options_.env;
+  spec.env.insert(spec.env.end(), {{"CERTFLEET_ACTION", action},
+                                   {"CERTFLEET_FQDN", fqdn},
+                                   {"CERTFLEET_VALUE", record.value},
+                                   {"CERTFLEET_ZONE", CanonicalName(zone)}});
   spec.timeout = options_.timeout;
   const std::string what = absl::StrCat("exec provider \"", name_, "\": \"",
                                         absl::StrJoin(spec.argv, " "), "\"");

@@ -3,8 +3,10 @@
 //
 //   <argv...> present|cleanup <fqdn> <value>
 //
-// with CERTFLEET_ACTION, CERTFLEET_FQDN, CERTFLEET_VALUE and CERTFLEET_ZONE
-// added to the environment. Exit status 0 means done.
+// Its environment is built from scratch (common/process_runner.h): the
+// configured `env`, CERTFLEET_ACTION, CERTFLEET_FQDN, CERTFLEET_VALUE and
+// CERTFLEET_ZONE, PATH and the locale — never the coordinator's own
+// variables. Exit status 0 means done.
 //
 //   SubprocessRunner runner;
 //   ExecProvider hook("hook", {.argv = {"/usr/local/bin/dns-hook"},
@@ -25,8 +27,9 @@ namespace certfleet::dns {
 
 struct ExecOptions {
   std::vector<std::string> argv;  // program and fixed leading arguments
-  absl::Duration timeout = absl::Seconds(60);            // per run
-  std::vector<std::pair<std::string, std::string>> env;  // added variables
+  absl::Duration timeout = absl::Seconds(60);  // per run
+  // The hook's variables (the CERTFLEET_* ones win over these).
+  std::vector<std::pair<std::string, std::string>> env;
 };
 
 class ExecProvider : public DnsProvider {

@@ -13,7 +13,8 @@ acme::AcmeClientOptions ClientOptions(const config::IssuerConfig& c) {
           .requests_per_second = c.requests_per_second,
           .new_nonce_per_second = c.new_nonce_per_second,
           .new_orders_per_window = c.new_orders_per_window,
-          .new_orders_window = c.new_orders_window};
+          .new_orders_window = c.new_orders_window,
+          .allowed_hosts = c.allowed_hosts};
 }
 
 }  // namespace

@@ -294,6 +294,28 @@ TEST(AcmePebbleChainsTest, AlternateChainsAndPreferredIssuer) {
   EXPECT_TRUE(top_issuers.count(root1_cert.SubjectCommonName()));
 }
 
+// Pebble offering more alternate chains than are fetched: the default and
+// the first max_alternate_chains (3) arrive, each under a different root;
+// every URL Pebble handed out was on its own host (url_policy.h).
+TEST(AcmePebbleChainsTest, AtMostThreeAlternateChainsAreDownloaded) {
+  auto pebble = StartPebbleOrDie({.always_valid = true, .alternate_roots = 6});
+  testing::PebbleClient c = MakeClient(*pebble);
+  c.client->SetAccountKey(*PrivateKey::Generate(KeyType::kEc256));
+  ASSERT_OK(c.client->NewAccount({}, Ctx()));
+  ASSERT_OK_AND_ASSIGN(
+      testing::IssuedCert issued,
+      IssueWithoutDns(*c.client, {"many-chains.example.test"},
+                      KeyType::kEc256, /*alternates=*/true));
+  ASSERT_THAT(issued.chains, SizeIs(4));
+  std::set<std::string> top_issuers;
+  for (const CertificateChain& chain : issued.chains) {
+    ASSERT_OK_AND_ASSIGN(auto certs,
+                         crypto::Certificate::ParsePemChain(chain.pem));
+    top_issuers.insert(certs.back().IssuerCommonName());
+  }
+  EXPECT_THAT(top_issuers, SizeIs(4));
+}
+
 TEST(AcmePebbleNonceTest, OrdersSucceedWhenHalfTheNoncesAreRejected) {
   auto pebble =
       StartPebbleOrDie({.always_valid = true, .nonce_reject_percent = 50});

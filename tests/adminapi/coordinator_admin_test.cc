@@ -192,8 +192,9 @@ TEST(CoordinatorAdminTest, RolloutCommandsAuditAndAgentsAgainstServe) {
       absl::StrCat("coordinators: [\"127.0.0.1:", agent_port, "\"]\n",
                    "coordinator_ca: ", dir.File("internal-ca.pem"), "\n",
                    "identity_dir: ", dir.File("agent-identity"), "\n"));
+  testing::WriteFileOrDie(dir.File("token"), token, 0600);
   r = RunProgram({CERTFLEET_AGENT_BINARY, "enroll", "--config", agent_config,
-                  "--token", token});
+                  "--token-file", dir.File("token")});
   ASSERT_EQ(r.exit_code, 0) << r.Describe() << r.stderr_data;
   r = ctl({"agents", "list"});
   ASSERT_EQ(r.exit_code, 0) << r.stderr_data;

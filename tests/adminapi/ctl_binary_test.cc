@@ -41,9 +41,9 @@ class CtlBinaryTest : public AdminApiTest {
     }
     args.insert(args.begin(), CERTFLEETCTL_BINARY);
     SubprocessRunner runner;
-    absl::StatusOr<ProcessResult> r = runner.Run(
-        {.argv = args, .extra_env = env, .timeout = absl::Seconds(60)},
-        Context::Background());
+    absl::StatusOr<ProcessResult> r =
+        runner.Run({.argv = args, .env = env, .timeout = absl::Seconds(60)},
+                   Context::Background());
     EXPECT_OK(r);
     return r.ok() ? *r : ProcessResult{};
   }

@@ -50,7 +50,7 @@ class BackgroundCtl {
     thread_ = std::thread([this, argv, env] {
       SubprocessRunner runner;
       absl::StatusOr<ProcessResult> r = runner.Run(
-          {.argv = argv, .extra_env = env, .timeout = absl::Seconds(60)},
+          {.argv = argv, .env = env, .timeout = absl::Seconds(60)},
           Context::Background());
       result_ = r.ok() ? *r : ProcessResult{.stderr_data = r.status().ToString()};
     });

@@ -57,6 +57,17 @@ void RecordingSessionObserver::OnDisconnected(const std::string&,
   disconnects_.push_back(why);
 }
 
+void RecordingSessionObserver::OnIdentityRefused(const std::string&,
+                                                 const std::string& reason) {
+  absl::MutexLock lock(&mu_);
+  identity_refusals_.push_back(reason);
+}
+
+std::vector<std::string> RecordingSessionObserver::identity_refusals() const {
+  absl::MutexLock lock(&mu_);
+  return identity_refusals_;
+}
+
 int RecordingSessionObserver::connects() const {
   absl::MutexLock lock(&mu_);
   return connects_;

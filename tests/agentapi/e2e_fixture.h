@@ -44,20 +44,26 @@
 
 namespace certfleet::agentapi::testing {
 
-// Connections the agent's session reports.
+// Connections and refused identity certificates the agent's session
+// reports.
 class RecordingSessionObserver : public agent::SessionObserver {
  public:
   void OnConnected(const std::string& coordinator) override;
   void OnDisconnected(const std::string& coordinator,
                       const std::string& why) override;
+  void OnIdentityRefused(const std::string& coordinator,
+                         const std::string& reason) override;
   int connects() const;
   // Why each stream (or attempt) ended, in order.
   std::vector<std::string> disconnects() const;
+  // The reason of each refused IdentityCertificate, in order.
+  std::vector<std::string> identity_refusals() const;
 
  private:
   mutable absl::Mutex mu_;
   int connects_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<std::string> disconnects_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> identity_refusals_ ABSL_GUARDED_BY(mu_);
 };
 
 // Client credentials for the raw helpers: TLS trusting `ca_pem`, presenting

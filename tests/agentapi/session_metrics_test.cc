@@ -30,5 +30,18 @@ TEST(SessionMetricsTest, ConnectedGaugeAndDisconnectsByCoordinator) {
   EXPECT_THAT(text, Not(HasSubstr("connection reset")));
 }
 
+TEST(SessionMetricsTest, RefusedIdentityCertificatesByReason) {
+  metrics::Registry registry;
+  SessionMetrics metrics(&registry);
+  metrics.OnIdentityRefused("10.0.0.1:7443", "ca_changed");
+  metrics.OnIdentityRefused("10.0.0.1:7443", "not_requested");
+  metrics.OnIdentityRefused("10.0.0.2:7443", "not_requested");
+  const std::string text = registry.Render();
+  EXPECT_THAT(text, HasSubstr("certfleet_agent_identity_refused_total{"
+                              "reason=\"ca_changed\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("certfleet_agent_identity_refused_total{"
+                              "reason=\"not_requested\"} 2\n"));
+}
+
 }  // namespace
 }  // namespace certfleet::agent

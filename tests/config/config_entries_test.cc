@@ -90,6 +90,32 @@ TEST(ConfigEntriesTest, Contacts) {
             "a scalar");
 }
 
+TEST(ConfigEntriesTest, AllowedHosts) {
+  const std::string dir = "    directory: https://127.0.0.1:14000/dir\n";
+  MemoryFilesystem fs;
+  absl::StatusOr<CoordinatorConfig> c = ParseText(
+      ValidWith(dir, dir +
+                         "    allowed_hosts: [CDN.Acme.Example., 192.0.2.7, "
+                         "\"[2001:DB8::1]\", \"2001:db8::2\"]\n"),
+      fs);
+  ASSERT_OK(c.status());
+  EXPECT_THAT(c->issuers[0].allowed_hosts,
+              ::testing::ElementsAre("cdn.acme.example", "192.0.2.7",
+                                     "2001:db8::1", "2001:db8::2"));
+  EXPECT_EQ(ErrorOfValidWith(dir, dir + "    allowed_hosts: "
+                                        "[\"https://cdn.example/\", "
+                                        "\"*.example\", cdn.example:443]\n"),
+            "coordinator.yaml:9:21: issuers[0].allowed_hosts[0]: "
+            "\"https://cdn.example/\" is not a host name or IP address (no "
+            "scheme, port, path or wildcard)\n"
+            "coordinator.yaml:9:45: issuers[0].allowed_hosts[1]: \"*.example\" "
+            "is not a host name or IP address (no scheme, port, path or "
+            "wildcard)\n"
+            "coordinator.yaml:9:58: issuers[0].allowed_hosts[2]: "
+            "\"cdn.example:443\" is not a host name or IP address (no "
+            "scheme, port, path or wildcard)");
+}
+
 TEST(ConfigEntriesTest, ExternalAccountBinding) {
   const auto eab = [](absl::string_view line) {
     return ErrorOfValidWith("    directory: https://127.0.0.1:14000/dir\n",

@@ -41,8 +41,7 @@ ProcessResult RunCoordinator(
     std::vector<std::pair<std::string, std::string>> env = {}) {
   SubprocessRunner runner;
   args.insert(args.begin(), CERTFLEET_COORDINATOR_BINARY);
-  ProcessSpec spec{
-      .argv = args, .extra_env = env, .timeout = absl::Seconds(120)};
+  ProcessSpec spec{.argv = args, .env = env, .timeout = absl::Seconds(120)};
   auto r = runner.Run(spec, Context::Background());
   EXPECT_OK(r);
   return r.ok() ? *r : ProcessResult{};

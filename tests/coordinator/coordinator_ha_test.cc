@@ -386,8 +386,10 @@ TEST_F(CoordinatorHaTest, ARolloutSurvivesTheLeaderAndAnEtcdMember) {
     const std::string secret =
         token.substr(token.find("cft1."), token.find('"', token.find("cft1.")) -
                                               token.find("cft1."));
+    testing::WriteFileOrDie(dir + "/token", secret, 0600);
     ASSERT_OK(harness::RunTool({CERTFLEET_AGENT_BINARY, "enroll", "--config",
-                                dir + "/agent.yaml", "--token", secret})
+                                dir + "/agent.yaml", "--token-file",
+                                dir + "/token"})
                   .status());
     ASSERT_OK_AND_ASSIGN(
         std::unique_ptr<harness::ServerProcess> agent,

@@ -1,4 +1,10 @@
 // ExecProvider running real shell scripts through SubprocessRunner.
+#include <stdlib.h>
+
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "coordinator/dns/exec_provider.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -15,6 +21,8 @@ using ::certfleet::testing::TempDir;
 using ::certfleet::testing::WriteFileOrDie;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
+using ::testing::IsSubsetOf;
+using ::testing::Not;
 
 TEST(ExecIntegrationTest, ScriptSeesArgumentsAndEnvironment) {
   TempDir dir("exec");
@@ -42,6 +50,46 @@ TEST(ExecIntegrationTest, ScriptSeesArgumentsAndEnvironment) {
             "args=--account a1 cleanup _acme-challenge.example.test. v1 "
             "action=cleanup fqdn=_acme-challenge.example.test. value=v1 "
             "zone=example.test. extra=x\n");
+}
+
+// The coordinator's environment holds secrets (the ${VAR} values of its
+// configuration); a hook gets only what its `env` lists, the CERTFLEET_*
+// record variables, PATH and the locale.
+TEST(ExecIntegrationTest, ScriptGetsOnlyItsConfiguredEnvironment) {
+  TempDir dir("exec");
+  setenv("CERTFLEET_TEST_TSIG_SECRET", "coordinator-secret", 1);
+  setenv("LC_MESSAGES", "C.UTF-8", 1);
+  const std::string dump = dir.File("env.txt");
+  const std::string script = dir.File("hook.sh");
+  WriteFileOrDie(script, "#!/bin/sh\nenv > \"$DUMP\"\n", 0755);
+  SubprocessRunner runner;
+  ExecProvider provider(
+      "hook",
+      {.argv = {script}, .env = {{"DUMP", dump}, {"API_TOKEN", "listed"}}},
+      runner);
+  ASSERT_THAT(
+      provider.Present("example.test.",
+                       {{"_acme-challenge.example.test.", "v1"}}, Context()),
+      IsOk());
+  unsetenv("CERTFLEET_TEST_TSIG_SECRET");
+  unsetenv("LC_MESSAGES");
+  const std::string text = ReadFileOrDie(dump);
+  EXPECT_THAT(text, Not(HasSubstr("coordinator-secret")));
+  EXPECT_THAT(text, HasSubstr("API_TOKEN=listed\n"));
+  EXPECT_THAT(text, HasSubstr("LC_MESSAGES=C.UTF-8\n"));
+  EXPECT_THAT(text, HasSubstr(absl::StrCat("PATH=", getenv("PATH"), "\n")));
+  std::set<std::string> names;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    names.insert(std::string(line.substr(0, line.find('='))));
+  }
+  // dash adds PWD itself; everything else was given.
+  names.erase("PWD");
+  EXPECT_THAT(
+      names,
+      IsSubsetOf({"API_TOKEN", "CERTFLEET_ACTION", "CERTFLEET_FQDN",
+                  "CERTFLEET_VALUE", "CERTFLEET_ZONE", "DUMP", "PATH", "LANG",
+                  "LANGUAGE", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "LC_COLLATE",
+                  "LC_NUMERIC", "LC_TIME", "LC_MONETARY"}));
 }
 
 TEST(ExecIntegrationTest, FailingScriptReportsItsStderr) {

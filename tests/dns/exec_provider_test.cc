@@ -50,7 +50,7 @@ TEST(ExecProviderTest, RunsOncePerRecordWithArgumentsAndEnvironment) {
               ElementsAre("/bin/hook", "--flag", "present",
                           "_acme-challenge.example.test.", "v2"));
   EXPECT_EQ(runner.specs[0].timeout, absl::Seconds(7));
-  const auto& env = runner.specs[1].extra_env;
+  const auto& env = runner.specs[1].env;
   EXPECT_THAT(env, Contains(Pair("HOOK_TOKEN", "t")));
   EXPECT_THAT(env, Contains(Pair("CERTFLEET_ACTION", "present")));
   EXPECT_THAT(

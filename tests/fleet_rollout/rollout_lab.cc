@@ -244,9 +244,10 @@ absl::Status RolloutLab::EnrollAgents() {
     ASSIGN_OR_RETURN(std::string token,
                      tokens_->Create({{"role", "web"}, {"pool", a.pool}},
                                      absl::Hours(1), "fleet rollout test"));
+    RETURN_IF_ERROR(WriteText(a.dir + "/token", token, 0600));
     RETURN_IF_ERROR(harness::RunTool({CERTFLEET_AGENT_BINARY, "enroll",
                                       "--config", a.dir + "/agent.yaml",
-                                      "--token", token})
+                                      "--token-file", a.dir + "/token"})
                         .status());
     agent::IdentityStore identities(a.dir + "/identity", fs);
     ASSIGN_OR_RETURN(agent::Identity id, identities.Load());

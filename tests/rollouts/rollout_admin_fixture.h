@@ -153,8 +153,8 @@ class RolloutAdminTest : public ::testing::Test {
     SubprocessRunner runner;
     absl::StatusOr<ProcessResult> r =
         runner.Run({.argv = args,
-                    .extra_env = {{"CERTFLEET_COORDINATOR", Address()},
-                                  {"CERTFLEET_IDENTITY", identity}},
+                    .env = {{"CERTFLEET_COORDINATOR", Address()},
+                            {"CERTFLEET_IDENTITY", identity}},
                     .timeout = absl::Seconds(60)},
                    Context::Background());
     EXPECT_OK(r);
