@@ -234,11 +234,12 @@ absl::StatusOr<DirFd> DirFd::OpenOwnDir(absl::string_view name) const {
 }
 
 absl::StatusOr<DirFd> DirFd::MakeOwnDir(absl::string_view name) const {
-  RETURN_IF_ERROR(CheckName(name));
-  bool made = false;
+  absl::StatusOr<DirFd> existing = OpenOwnDir(name);
+  if (!absl::IsNotFound(existing.status())) return existing;
   if (const int err = Fault("mkdir", name); err != 0) {
     return ErrnoStatus(err, "mkdir", PathOf(name));
   }
+  bool made = false;
   if (mkdirat(fd_.get(), std::string(name).c_str(), 0700) == 0) {
     made = true;
   } else if (errno != EEXIST) {
