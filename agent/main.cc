@@ -26,6 +26,7 @@
 #include "agent/client/session_metrics.h"
 #include "agent/client/token_input.h"
 #include "agent/config/agent_config.h"
+#include "agent/install/directory_chain.h"
 #include "agent/install/health_checker.h"
 #include "agent/install/health_monitor.h"
 #include "agent/install/target_manager.h"
@@ -55,7 +56,8 @@ constexpr char kUsage[] =
     "      serve: keep the stream to the coordinator open and install what\n"
     "      it sends\n"
     "  certfleet-agent check-config FILE\n"
-    "      validate FILE and exit (0 valid, 2 invalid)\n"
+    "      validate FILE and its target directories and exit (0 valid, 2\n"
+    "      invalid)\n"
     "  certfleet-agent status --config FILE\n"
     "      print what each target serves\n"
     "common flags: --log-level debug|info|warning|error\n";
@@ -228,10 +230,33 @@ int RunCommand(const AgentConfig& cfg) {
   return kExitOk;
 }
 
+// The file loaded; what remains is what only this host can tell: each
+// target directory must be one the agent accepts at run time
+// (directory_chain.h), reported as the loader reports its problems.
+int CheckConfigCommand(const Args& args, const AgentConfig& cfg) {
+  std::vector<std::string> problems;
+  for (size_t i = 0; i < cfg.targets.size(); ++i) {
+    const TargetSpec& t = cfg.targets[i];
+    if (absl::Status s = CheckTargetDirectory(t.directory); !s.ok()) {
+      problems.push_back(absl::StrCat(t.directory_where, ": targets[", i,
+                                      "].directory: \"", t.directory,
+                                      "\" is refused: ", s.message()));
+    }
+  }
+  if (!problems.empty()) {
+    fprintf(stderr, "%s\n", absl::StrJoin(problems, "\n").c_str());
+    return kExitUsage;
+  }
+  printf("%s: valid (%zu targets, %zu coordinators)\n", args.config.c_str(),
+         cfg.targets.size(), cfg.coordinators.size());
+  return kExitOk;
+}
+
 int StatusCommand(const AgentConfig& cfg) {
   // Reads the target directories only: works while `run` holds them.
+  const std::vector<TargetStatus> inventory = ReadInventory(cfg);
   printf("%-20s %-28s %-20s %s\n", "TARGET", "VERSION", "SERIAL", "NOT AFTER");
-  for (const TargetStatus& t : ReadInventory(cfg)) {
+  for (const TargetStatus& t : inventory) {
     printf("%-20s %-28s %-20s %s\n", t.name.c_str(),
            t.version_id.empty() ? "-" : t.version_id.c_str(),
            t.serial.empty() ? "-" : t.serial.c_str(),
@@ -240,6 +265,19 @@ int StatusCommand(const AgentConfig& cfg) {
                : absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t.not_after,
                                   absl::UTCTimeZone())
                      .c_str());
+  }
+  // What needs an operator, after the table.
+  for (const TargetStatus& t : inventory) {
+    if (!t.state_problem.empty()) {
+      printf("%s: %s\n", t.name.c_str(), t.state_problem.c_str());
+    }
+    if (t.last_failure.has_value()) {
+      printf("%s: version %s failed at step %s and was %s: %s\n",
+             t.name.c_str(), t.last_failure->version_id.c_str(),
+             t.last_failure->failed_step.c_str(),
+             t.last_failure->rolled_back ? "rolled back" : "not rolled back",
+             t.last_failure->error.c_str());
+    }
   }
   return kExitOk;
 }
@@ -279,11 +317,7 @@ int main(int argc, char** argv) {
     fprintf(stderr, "%s\n", std::string(cfg.status().message()).c_str());
     return kExitUsage;
   }
-  if (args.command == "check-config") {
-    printf("%s: valid (%zu targets, %zu coordinators)\n", args.config.c_str(),
-           cfg->targets.size(), cfg->coordinators.size());
-    return kExitOk;
-  }
+  if (args.command == "check-config") return CheckConfigCommand(args, *cfg);
   if (args.command == "enroll") return EnrollCommand(*cfg, args);
   if (args.command == "run") return RunCommand(*cfg);
   if (args.command == "status") return StatusCommand(*cfg);

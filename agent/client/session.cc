@@ -68,6 +68,14 @@ void AgentSession::SendInventory() {
     ToProto(t.not_after, s->mutable_not_after());
     s->set_healthy(t.healthy);
     s->set_health_detail(t.health_detail);
+    if (t.last_failure.has_value()) {
+      v1::LocalFailure* f = s->mutable_last_failure();
+      f->set_version_id(t.last_failure->version_id);
+      f->set_failed_step(t.last_failure->failed_step);
+      f->set_error(t.last_failure->error);
+      f->set_rolled_back(t.last_failure->rolled_back);
+    }
+    s->set_state_problem(t.state_problem);
   }
   Send(msg);
 }

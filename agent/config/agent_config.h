@@ -94,7 +94,12 @@ struct TargetSpec {
   std::string name;
   // Absolute. Everything of the target lives here: the versions, the
   // `current` link, the journal, and a stable link per configured file.
+  // The agent refuses it when it, or a directory above it, is a link, is
+  // owned by another user than root or the agent's, or is writable by
+  // others (agent/install/directory_chain.h; check-config reports it).
   std::string directory;
+  // Where `directory` was read ("agent.yaml:14:16"), for messages about it.
+  std::string directory_where;
   // Names the certificate must cover (lower-case; "*." allowed); a bundle
   // that misses one is refused. Empty = no requirement.
   std::vector<std::string> require_names;

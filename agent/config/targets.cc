@@ -46,17 +46,18 @@ std::optional<std::string> NormalizeDirectory(const std::string& text,
   return absl::StrCat("/", absl::StrJoin(parts, "/"));
 }
 
-void ReadDirectory(ParseContext& ctx, const Field& field, std::string* out) {
+void ReadDirectory(ParseContext& ctx, const Field& field, TargetSpec* target) {
   Reader& r = ctx.reader;
   std::string text;
   if (!r.Required(field) || !r.String(field, &text)) return;
+  target->directory_where = Where(ctx, field);
   std::string problem;
   std::optional<std::string> dir = NormalizeDirectory(text, &problem);
   if (!dir.has_value()) {
     r.Error(field, absl::StrCat("\"", text, "\" ", problem));
     return;
   }
-  *out = *std::move(dir);
+  target->directory = *std::move(dir);
 }
 
 void ReadOwner(ParseContext& ctx, const Field& field, TargetSpec* out) {
@@ -102,7 +103,7 @@ void ReadReload(ParseContext& ctx, const Field& field, TargetSpec* out) {
 void ParseTarget(ParseContext& ctx, const Mapping& m, TargetSpec* out) {
   Reader& r = ctx.reader;
   ReadTargetName(ctx, m.Get("name"), &out->name);
-  ReadDirectory(ctx, m.Get("directory"), &out->directory);
+  ReadDirectory(ctx, m.Get("directory"), out);
   for (const auto& [element, text] : r.Strings(m.Get("require_names"))) {
     std::string name;
     if (!ReadDnsName(ctx, element, /*allow_wildcard=*/true, &name)) continue;

@@ -8,6 +8,7 @@
 #ifndef CERTFLEET_AGENT_INSTALL_BUNDLE_H_
 #define CERTFLEET_AGENT_INSTALL_BUNDLE_H_
 
+#include <optional>
 #include <string>
 
 #include "absl/time/time.h"
@@ -47,6 +48,25 @@ struct InstallOutcome {
   bool rolled_back = false;
 };
 
+// An install that failed on the host with no delivery to answer: one that
+// a killed agent left half done and its recovery rolled back (the delivery
+// that started it never got a result). Reported in every inventory until a
+// later install of the target succeeds, so the coordinator records the
+// version as failed on this host and does not send it again.
+struct LocalFailure {
+  // The coordinator's version id ("<certificate>/<n>").
+  std::string version_id;
+  // "swap", "reload" or "health" ("unknown" for a rollback an agent of an
+  // earlier release began), and what went wrong (with what the rollback
+  // did).
+  std::string failed_step;
+  std::string error;
+  // The previous version is in place again.
+  bool rolled_back = false;
+
+  bool operator==(const LocalFailure&) const = default;
+};
+
 // What a target serves, for the inventory sent to the coordinator.
 struct TargetStatus {
   std::string name;
@@ -58,6 +78,12 @@ struct TargetStatus {
   // The result of the last health check ("not checked yet" after a start).
   bool healthy = false;
   std::string health_detail;
+  // See LocalFailure; nullopt when there is none.
+  std::optional<LocalFailure> last_failure;
+  // Why the agent distrusts or cannot use the target's directory: it is
+  // refused (a link, another owner, writable by others, on the way to it),
+  // or its journal failed validation and was moved aside. "" when none.
+  std::string state_problem;
 };
 
 }  // namespace certfleet::agent

@@ -23,6 +23,16 @@ InstallMetrics::InstallMetrics(metrics::Registry* registry) {
   not_after_ = &registry->Gauge(
       "certfleet_agent_certificate_not_after_timestamp_seconds",
       "Expiry (Unix time) of the certificate each target serves.", {"target"});
+  refused_ = &registry->Gauge(
+      "certfleet_agent_target_refused",
+      "1 while a target's directory is refused (a link, another owner, or "
+      "writable by others on the way to it) or cannot be used.",
+      {"target"});
+  state_problems_ = &registry->Counter(
+      "certfleet_agent_state_problems_total",
+      "Things on disk the agent did not trust and left alone, by kind: "
+      "journal (moved aside), versions_entry, not_adopted.",
+      {"target", "kind"});
 }
 
 void InstallMetrics::Install(const std::string& target, bool ok) {
@@ -52,6 +62,15 @@ void InstallMetrics::ServedNotAfter(const std::string& target,
   }
   not_after_->WithLabels({target})->Set(
       static_cast<double>(absl::ToUnixSeconds(not_after)));
+}
+
+void InstallMetrics::TargetRefused(const std::string& target, bool refused) {
+  if (refused_) refused_->WithLabels({target})->Set(refused ? 1 : 0);
+}
+
+void InstallMetrics::StateProblem(const std::string& target,
+                                  const std::string& kind) {
+  if (state_problems_) state_problems_->WithLabels({target, kind})->Increment();
 }
 
 }  // namespace certfleet::agent

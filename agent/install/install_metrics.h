@@ -5,6 +5,8 @@
 //   certfleet_agent_rollbacks_total{target}
 //   certfleet_agent_health_failures_total{target}
 //   certfleet_agent_certificate_not_after_timestamp_seconds{target}
+//   certfleet_agent_target_refused{target}
+//   certfleet_agent_state_problems_total{target,kind}
 //
 // With a null registry every call does nothing, so tests and tools need not
 // set one up.
@@ -37,6 +39,14 @@ class InstallMetrics {
   // The notAfter of what the target serves; InfinitePast = nothing served
   // (the series is removed).
   void ServedNotAfter(const std::string& target, absl::Time not_after);
+  // 1 while the target's directory is refused (directory_chain.h) or
+  // cannot be used, 0 otherwise.
+  void TargetRefused(const std::string& target, bool refused);
+  // Something on disk the agent did not trust and left alone: `kind` is
+  // "journal" (moved aside), "versions_entry" (an entry of .versions/ that
+  // is not a version the agent writes) or "not_adopted" (a link, device,
+  // FIFO or oversized file at a stable path before the first install).
+  void StateProblem(const std::string& target, const std::string& kind);
 
  private:
   metrics::CounterFamily* installs_ = nullptr;
@@ -44,6 +54,8 @@ class InstallMetrics {
   metrics::CounterFamily* rollbacks_ = nullptr;
   metrics::CounterFamily* health_failures_ = nullptr;
   metrics::GaugeFamily* not_after_ = nullptr;
+  metrics::GaugeFamily* refused_ = nullptr;
+  metrics::CounterFamily* state_problems_ = nullptr;
 };
 
 }  // namespace certfleet::agent

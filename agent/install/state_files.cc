@@ -3,12 +3,16 @@
 #include <array>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "agent/install/version_name.h"
 #include "common/status_macros.h"
 #include "nlohmann/json.hpp"
 
 namespace certfleet::agent {
 namespace {
+
+using Json = nlohmann::json;
 
 constexpr std::array<std::pair<Journal::Phase, const char*>, 5> kPhases = {{
     {Journal::Phase::kIdle, "idle"},
@@ -18,8 +22,199 @@ constexpr std::array<std::pair<Journal::Phase, const char*>, 5> kPhases = {{
     {Journal::Phase::kRollingBack, "rolling_back"},
 }};
 
-std::string JournalPath(const std::string& directory) {
-  return absl::StrCat(directory, "/", kJournalFileName);
+// The steps an install can fail at once it touched the disk (what a
+// journal or a local failure may name); "unknown" for a rollback that an
+// older agent started without recording its step.
+bool IsKnownStep(absl::string_view step) {
+  return step == "write" || step == "swap" || step == "reload" ||
+         step == "health" || step == "unknown";
+}
+
+absl::Status Invalid(absl::string_view what, absl::string_view field,
+                     absl::string_view problem) {
+  return absl::DataLossError(absl::StrCat(what, ": ", field, ": ", problem));
+}
+
+// "..." of `text`, for messages: bounded, control bytes escaped.
+std::string Quote(absl::string_view text) {
+  std::string out = "\"";
+  for (size_t i = 0; i < text.size() && i < 120; ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == 0x7f || c == '"' || c == '\\') {
+      absl::StrAppend(&out, "\\x", absl::Hex(c, absl::kZeroPad2));
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  if (text.size() > 120) out += "...";
+  return out + "\"";
+}
+
+// Reads the string field `key` of object `j`: absent → `fallback` (when
+// not required), wrong type → error.
+absl::Status ReadString(const Json& j, absl::string_view what, const char* key,
+                        bool required, size_t max_bytes, std::string* out) {
+  auto it = j.find(key);
+  if (it == j.end()) {
+    if (required) return Invalid(what, key, "missing");
+    return absl::OkStatus();
+  }
+  if (!it->is_string()) return Invalid(what, key, "not a string");
+  *out = it->get<std::string>();
+  if (out->size() > max_bytes) {
+    return Invalid(what, key,
+                   absl::StrCat("longer than ", max_bytes, " bytes"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadInt(const Json& j, absl::string_view what, const char* key,
+                     int64_t* out) {
+  auto it = j.find(key);
+  if (it == j.end()) return absl::OkStatus();
+  if (!it->is_number_integer()) return Invalid(what, key, "not an integer");
+  *out = it->get<int64_t>();
+  return absl::OkStatus();
+}
+
+// A version name field: "" or valid.
+absl::Status ReadName(const Json& j, absl::string_view what, const char* key,
+                      std::string* out) {
+  RETURN_IF_ERROR(
+      ReadString(j, what, key, /*required=*/true, kMaxStateFileBytes, out));
+  if (!out->empty() && !IsValidVersionName(*out)) {
+    return Invalid(what, key,
+                   absl::StrCat(Quote(*out),
+                                " is not a version name the agent writes "
+                                "(letters, digits, '-', '.', '_xx'; no '/', "
+                                "no '..', no leading '.', at most ",
+                                kMaxVersionNameLength, " bytes)"));
+  }
+  return absl::OkStatus();
+}
+
+// Printable ASCII (no control bytes): ids that end up in reports and logs.
+bool IsPrintable(absl::string_view s) {
+  for (char c : s) {
+    if (!absl::ascii_isprint(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+absl::Status ReadVersionId(const Json& j, absl::string_view what,
+                           const char* key, std::string* out) {
+  RETURN_IF_ERROR(
+      ReadString(j, what, key, /*required=*/true, kMaxVersionIdBytes, out));
+  if (out->empty() || !IsPrintable(*out) ||
+      !IsValidVersionName(VersionDirName(*out))) {
+    return Invalid(what, key,
+                   absl::StrCat(Quote(*out), " is not a version id"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<LocalFailure> DecodeLocalFailure(const Json& j) {
+  constexpr absl::string_view kWhat = "journal: last_failure";
+  if (!j.is_object()) return Invalid(kWhat, "", "not an object");
+  LocalFailure f;
+  RETURN_IF_ERROR(ReadVersionId(j, kWhat, "version_id", &f.version_id));
+  RETURN_IF_ERROR(
+      ReadString(j, kWhat, "failed_step", true, 16, &f.failed_step));
+  if (!IsKnownStep(f.failed_step)) {
+    return Invalid(kWhat, "failed_step",
+                   absl::StrCat(Quote(f.failed_step), " is not a step"));
+  }
+  RETURN_IF_ERROR(
+      ReadString(j, kWhat, "error", false, kMaxErrorTextBytes, &f.error));
+  auto it = j.find("rolled_back");
+  if (it != j.end()) {
+    if (!it->is_boolean()) return Invalid(kWhat, "rolled_back", "not a bool");
+    f.rolled_back = it->get<bool>();
+  }
+  return f;
+}
+
+absl::StatusOr<Journal> DecodeJournalObject(const Json& j) {
+  constexpr absl::string_view kWhat = "journal";
+  if (!j.is_object()) return Invalid(kWhat, "", "not a JSON object");
+  Journal journal;
+  RETURN_IF_ERROR(ReadName(j, kWhat, "serving", &journal.serving));
+  RETURN_IF_ERROR(ReadName(j, kWhat, "previous", &journal.previous));
+  RETURN_IF_ERROR(ReadName(j, kWhat, "candidate", &journal.candidate));
+  std::string phase;
+  RETURN_IF_ERROR(ReadString(j, kWhat, "phase", true, 16, &phase));
+  bool known = false;
+  for (const auto& [p, name] : kPhases) {
+    if (phase == name) {
+      journal.phase = p;
+      known = true;
+    }
+  }
+  if (!known) {
+    return Invalid(kWhat, "phase", absl::StrCat(Quote(phase), " is unknown"));
+  }
+  const bool installing = journal.phase != Journal::Phase::kIdle;
+  if (installing == journal.candidate.empty()) {
+    return Invalid(kWhat, "candidate",
+                   installing ? "missing while an install is in progress"
+                              : "set while no install is in progress");
+  }
+  if (!journal.candidate.empty() && journal.candidate == journal.serving) {
+    return Invalid(kWhat, "candidate", "the same as serving");
+  }
+  RETURN_IF_ERROR(
+      ReadString(j, kWhat, "failed_step", false, 16, &journal.failed_step));
+  if (!journal.failed_step.empty() && !IsKnownStep(journal.failed_step)) {
+    return Invalid(kWhat, "failed_step",
+                   absl::StrCat(Quote(journal.failed_step), " is not a step"));
+  }
+  RETURN_IF_ERROR(
+      ReadString(j, kWhat, "error", false, kMaxErrorTextBytes, &journal.error));
+  auto failure = j.find("last_failure");
+  if (failure != j.end() && !failure->is_null()) {
+    ASSIGN_OR_RETURN(journal.last_failure, DecodeLocalFailure(*failure));
+  }
+  return journal;
+}
+
+absl::StatusOr<VersionInfo> DecodeVersionInfoObject(const Json& j) {
+  constexpr absl::string_view kWhat = "version record";
+  if (!j.is_object()) return Invalid(kWhat, "", "not a JSON object");
+  VersionInfo info;
+  RETURN_IF_ERROR(ReadVersionId(j, kWhat, "version_id", &info.version_id));
+  RETURN_IF_ERROR(ReadString(j, kWhat, "certificate", false, kMaxVersionIdBytes,
+                             &info.certificate));
+  if (!IsPrintable(info.certificate)) {
+    return Invalid(kWhat, "certificate", "holds control characters");
+  }
+  RETURN_IF_ERROR(ReadString(j, kWhat, "serial", false, 64, &info.serial));
+  for (char c : info.serial) {
+    if (!absl::ascii_isdigit(c) && !(c >= 'a' && c <= 'f')) {
+      return Invalid(kWhat, "serial", "not lower-case hex");
+    }
+  }
+  int64_t not_after = 0;
+  int64_t written_at_ms = 0;
+  RETURN_IF_ERROR(ReadInt(j, kWhat, "not_after", &not_after));
+  RETURN_IF_ERROR(ReadInt(j, kWhat, "written_at_ms", &written_at_ms));
+  info.not_after = absl::FromUnixSeconds(not_after);
+  info.written_at = absl::FromUnixMillis(written_at_ms);
+  RETURN_IF_ERROR(
+      ReadString(j, kWhat, "leaf_pem", false, 32 * 1024, &info.leaf_pem));
+  return info;
+}
+
+absl::StatusOr<Json> Parse(absl::string_view what, absl::string_view text) {
+  if (text.size() > kMaxStateFileBytes) {
+    return absl::DataLossError(
+        absl::StrCat(what, ": larger than ", kMaxStateFileBytes, " bytes"));
+  }
+  Json j = Json::parse(text.begin(), text.end(), nullptr,
+                       /*allow_exceptions=*/false);
+  if (j.is_discarded()) {
+    return absl::DataLossError(absl::StrCat(what, ": not JSON"));
+  }
+  return j;
 }
 
 }  // namespace
@@ -31,50 +226,42 @@ absl::string_view PhaseName(Journal::Phase phase) {
   return "?";
 }
 
-absl::StatusOr<Journal> ReadJournal(Filesystem& fs,
-                                    const std::string& directory) {
-  const std::string path = JournalPath(directory);
-  absl::StatusOr<std::string> text = fs.ReadFile(path);
-  if (absl::IsNotFound(text.status())) return Journal{};
-  if (!text.ok()) return text.status();
-  // nlohmann reports through exceptions; they stop here.
-  try {
-    const nlohmann::json j = nlohmann::json::parse(*text);
-    Journal journal;
-    journal.serving = j.value("serving", "");
-    journal.previous = j.value("previous", "");
-    journal.candidate = j.value("candidate", "");
-    const std::string phase = j.value("phase", "idle");
-    bool known = false;
-    for (const auto& [p, name] : kPhases) {
-      if (phase == name) {
-        journal.phase = p;
-        known = true;
-      }
-    }
-    if (!known) {
-      return absl::DataLossError(
-          absl::StrCat(path, ": unknown phase \"", phase, "\""));
-    }
-    return journal;
-  } catch (const nlohmann::json::exception& e) {
-    return absl::DataLossError(absl::StrCat(path, ": ", e.what()));
-  }
-}
-
-absl::Status WriteJournal(Filesystem& fs, const std::string& directory,
-                          const Journal& journal) {
-  const nlohmann::json j = {
+std::string EncodeJournal(const Journal& journal) {
+  Json j = {
       {"serving", journal.serving},
       {"previous", journal.previous},
       {"candidate", journal.candidate},
       {"phase", std::string(PhaseName(journal.phase))},
   };
-  return fs.WriteFileAtomic(JournalPath(directory), j.dump() + "\n", 0644);
+  if (!journal.failed_step.empty()) j["failed_step"] = journal.failed_step;
+  if (!journal.error.empty()) {
+    j["error"] = journal.error.substr(0, kMaxErrorTextBytes);
+  }
+  if (journal.last_failure.has_value()) {
+    const LocalFailure& f = *journal.last_failure;
+    j["last_failure"] = {{"version_id", f.version_id},
+                         {"failed_step", f.failed_step},
+                         {"error", f.error.substr(0, kMaxErrorTextBytes)},
+                         {"rolled_back", f.rolled_back}};
+  }
+  // Invalid UTF-8 in an error text (a reload's stderr) is replaced rather
+  // than failing the write.
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+}
+
+absl::StatusOr<Journal> DecodeJournal(absl::string_view text) {
+  ASSIGN_OR_RETURN(const Json j, Parse("journal", text));
+  // Type errors are checked before every access; nlohmann throws only on
+  // what slipped through, which is then not a journal either.
+  try {
+    return DecodeJournalObject(j);
+  } catch (const nlohmann::json::exception& e) {
+    return absl::DataLossError(absl::StrCat("journal: ", e.what()));
+  }
 }
 
 std::string EncodeVersionInfo(const VersionInfo& info) {
-  const nlohmann::json j = {
+  const Json j = {
       {"version_id", info.version_id},
       {"certificate", info.certificate},
       {"serial", info.serial},
@@ -82,35 +269,16 @@ std::string EncodeVersionInfo(const VersionInfo& info) {
       {"written_at_ms", absl::ToUnixMillis(info.written_at)},
       {"leaf_pem", info.leaf_pem},
   };
-  return j.dump(2) + "\n";
+  return j.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
 absl::StatusOr<VersionInfo> DecodeVersionInfo(absl::string_view json) {
+  ASSIGN_OR_RETURN(const Json j, Parse("version record", json));
   try {
-    const nlohmann::json j = nlohmann::json::parse(json);
-    VersionInfo info;
-    info.version_id = j.at("version_id").get<std::string>();
-    info.certificate = j.value("certificate", "");
-    info.serial = j.value("serial", "");
-    info.not_after = absl::FromUnixSeconds(j.value("not_after", int64_t{0}));
-    info.written_at =
-        absl::FromUnixMillis(j.value("written_at_ms", int64_t{0}));
-    info.leaf_pem = j.value("leaf_pem", "");
-    return info;
+    return DecodeVersionInfoObject(j);
   } catch (const nlohmann::json::exception& e) {
-    return absl::DataLossError(
-        absl::StrCat("not a version record: ", e.what()));
+    return absl::DataLossError(absl::StrCat("version record: ", e.what()));
   }
-}
-
-absl::StatusOr<VersionInfo> ReadVersionInfo(Filesystem& fs,
-                                            const std::string& version_dir) {
-  absl::StatusOr<std::string> text =
-      fs.ReadFile(absl::StrCat(version_dir, "/", kVersionInfoFileName));
-  if (!text.ok()) return text.status();
-  absl::StatusOr<VersionInfo> info = DecodeVersionInfo(*text);
-  if (!info.ok()) return Annotate(info.status(), version_dir);
-  return info;
 }
 
 }  // namespace certfleet::agent

@@ -1,329 +1,262 @@
+// TargetDirectory: opening and locking a target, its versions, `current`
+// and the leftovers of an interrupted agent (declared in
+// target_directory.h; the journal, the version records and the stable links
+// are in target_directory_files.cc).
 #include "agent/install/target_directory.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <sys/file.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <filesystem>
-#include <set>
-#include <system_error>
+#include <map>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
-#include "agent/install/state_files.h"
+#include "agent/install/directory_chain.h"
 #include "common/filesystem.h"
 #include "common/status_macros.h"
 
 namespace certfleet::agent {
 namespace {
 
-namespace stdfs = std::filesystem;
-
 constexpr char kVersionsDir[] = ".versions";
 constexpr char kCurrent[] = "current";
 constexpr char kLockFile[] = ".certfleet-lock";
 
-std::string DirName(const std::string& path) {
-  return path.substr(0, path.find_last_of('/'));
+bool AllDigits(absl::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (!absl::ascii_isdigit(c)) return false;
+  }
+  return true;
 }
 
-absl::Status FsyncDir(const std::string& dir) {
-  const int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus(errno, "open directory", dir);
-  absl::Cleanup closer = [fd] { close(fd); };
-  if (fsync(fd) != 0) return ErrnoStatus(errno, "fsync directory", dir);
+// True for "<prefix><pid>" and "<prefix><pid>-<n>": the temporary names the
+// agent gives files it renames into place.
+bool IsTemporaryName(absl::string_view name, absl::string_view prefix) {
+  if (!absl::ConsumePrefix(&name, prefix)) return false;
+  const std::vector<absl::string_view> parts = absl::StrSplit(name, '-');
+  if (parts.size() > 2) return false;
+  for (absl::string_view part : parts) {
+    if (!AllDigits(part)) return false;
+  }
+  return true;
+}
+
+// True for ".tmp-<version name>-<pid>" and ".old-<version name>-<pid>".
+bool IsPartialVersionName(absl::string_view name) {
+  if (!absl::ConsumePrefix(&name, ".tmp-") &&
+      !absl::ConsumePrefix(&name, ".old-")) {
+    return false;
+  }
+  const size_t dash = name.find_last_of('-');
+  return dash != absl::string_view::npos && AllDigits(name.substr(dash + 1)) &&
+         IsValidVersionName(name.substr(0, dash));
+}
+
+absl::Status CheckVersionName(const std::string& name) {
+  if (!IsValidVersionName(name)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", name, "\" is not a version name"));
+  }
   return absl::OkStatus();
-}
-
-// mkdir with mode 0755 whatever the umask (a service running as another
-// user must be able to reach its files); an existing directory is left as
-// it is.
-absl::Status MakeDir(const std::string& path) {
-  if (mkdir(path.c_str(), 0755) != 0) {
-    if (errno == EEXIST) return absl::OkStatus();
-    return ErrnoStatus(errno, "mkdir", path);
-  }
-  if (chmod(path.c_str(), 0755) != 0) return ErrnoStatus(errno, "chmod", path);
-  return absl::OkStatus();
-}
-
-// mkdir -p of `rel`'s parent directories below `base`.
-absl::Status MakeParents(const std::string& base, const std::string& rel) {
-  size_t pos = 0;
-  while ((pos = rel.find('/', pos)) != std::string::npos) {
-    RETURN_IF_ERROR(MakeDir(absl::StrCat(base, "/", rel.substr(0, pos))));
-    ++pos;
-  }
-  return absl::OkStatus();
-}
-
-absl::Status WriteSynced(const std::string& path, const std::string& data,
-                         mode_t mode, std::optional<uid_t> uid,
-                         std::optional<gid_t> gid) {
-  // Created private; chown and the final mode come before anything can
-  // point at it.
-  const int fd = open(
-      path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) return ErrnoStatus(errno, "create", path);
-  absl::Cleanup closer = [fd] { close(fd); };
-  size_t off = 0;
-  while (off < data.size()) {
-    const ssize_t n = write(fd, data.data() + off, data.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoStatus(errno, "write", path);
-    }
-    off += static_cast<size_t>(n);
-  }
-  if ((uid.has_value() || gid.has_value()) &&
-      fchown(fd, uid.value_or(static_cast<uid_t>(-1)),
-             gid.value_or(static_cast<gid_t>(-1))) != 0) {
-    return ErrnoStatus(errno, "chown", path);
-  }
-  if (fchmod(fd, mode) != 0) return ErrnoStatus(errno, "chmod", path);
-  if (fsync(fd) != 0) return ErrnoStatus(errno, "fsync", path);
-  return absl::OkStatus();
-}
-
-absl::Status RemoveTree(const std::string& path) {
-  std::error_code ec;
-  stdfs::remove_all(path, ec);
-  if (ec) return ErrnoStatus(ec.value(), "remove", path);
-  return absl::OkStatus();
-}
-
-// Points a fresh symlink at `target` and renames it over `link`.
-absl::Status ReplaceSymlink(const std::string& target,
-                            const std::string& link) {
-  const std::string tmp = absl::StrCat(link, ".tmp-", getpid());
-  unlink(tmp.c_str());
-  if (symlink(target.c_str(), tmp.c_str()) != 0) {
-    return ErrnoStatus(errno, "symlink", tmp);
-  }
-  if (rename(tmp.c_str(), link.c_str()) != 0) {
-    const int err = errno;
-    unlink(tmp.c_str());
-    return ErrnoStatus(err, "rename onto", link);
-  }
-  return FsyncDir(DirName(link));
 }
 
 }  // namespace
 
-std::string TargetDirectory::VersionDirName(absl::string_view version_id) {
-  std::string out;
-  for (size_t i = 0; i < version_id.size(); ++i) {
-    const char c = version_id[i];
-    if (absl::ascii_isalnum(c) || c == '-' || (c == '.' && i > 0)) {
-      out.push_back(c);
-    } else {
-      absl::StrAppendFormat(&out, "_%02x", static_cast<unsigned char>(c));
-    }
-  }
-  return out.empty() ? "_" : out;
-}
+TargetDirectory::TargetDirectory(std::string directory, WriteFaults* faults)
+    : directory_(std::move(directory)), faults_(faults) {}
 
 std::string TargetDirectory::VersionPath(absl::string_view name) const {
   return absl::StrCat(directory_, "/", kVersionsDir, "/", name);
 }
 
-absl::Status TargetDirectory::Prepare() {
-  for (size_t pos = 1; pos != std::string::npos;) {
-    pos = directory_.find('/', pos + 1);
-    RETURN_IF_ERROR(MakeDir(directory_.substr(0, pos)));
-  }
-  RETURN_IF_ERROR(MakeDir(absl::StrCat(directory_, "/", kVersionsDir)));
+absl::Status TargetDirectory::Open(bool create) {
+  lock_ = UniqueFd();
+  versions_ = DirFd();
+  root_ = DirFd();
+  ASSIGN_OR_RETURN(DirFd root,
+                   OpenTargetDirectory(directory_, create, faults_));
+  absl::StatusOr<DirFd> versions =
+      create ? root.MakeOwnDir(kVersionsDir) : root.OpenOwnDir(kVersionsDir);
+  if (!versions.ok()) return versions.status();
+  root_ = std::move(root);
+  versions_ = *std::move(versions);
   return absl::OkStatus();
 }
 
-absl::Status TargetDirectory::WriteVersion(
-    const std::string& name, const std::vector<RenderedFile>& files,
-    std::optional<uid_t> uid, std::optional<gid_t> gid) {
-  RETURN_IF_ERROR(Prepare());
-  const std::string versions = absl::StrCat(directory_, "/", kVersionsDir);
-  const std::string tmp = absl::StrCat(versions, "/.tmp-", name, "-", getpid());
-  RETURN_IF_ERROR(RemoveTree(tmp));
-  RETURN_IF_ERROR(MakeDir(tmp));
-  bool published = false;
-  absl::Cleanup remove_tmp = [&] {
-    if (!published) RemoveTree(tmp).IgnoreError();
-  };
-  std::set<std::string> dirs = {tmp};
-  for (const RenderedFile& file : files) {
-    RETURN_IF_ERROR(MakeParents(tmp, file.path));
-    const std::string path = absl::StrCat(tmp, "/", file.path);
-    RETURN_IF_ERROR(WriteSynced(path, file.content, file.mode, uid, gid));
-    dirs.insert(DirName(path));
-  }
-  for (const std::string& dir : dirs) RETURN_IF_ERROR(FsyncDir(dir));
-  const std::string final_path = VersionPath(name);
-  std::string old;
-  if (HasVersion(name)) {
-    old = absl::StrCat(versions, "/.old-", name, "-", getpid());
-    RETURN_IF_ERROR(RemoveTree(old));
-    if (rename(final_path.c_str(), old.c_str()) != 0) {
-      return ErrnoStatus(errno, "rename away", final_path);
-    }
-  }
-  if (rename(tmp.c_str(), final_path.c_str()) != 0) {
-    return ErrnoStatus(errno, "rename into place", final_path);
-  }
-  published = true;
-  RETURN_IF_ERROR(FsyncDir(versions));
-  if (!old.empty()) RemoveTree(old).IgnoreError();
-  return absl::OkStatus();
+absl::StatusOr<bool> TargetDirectory::StillAtPath() const {
+  return StillTargetDirectory(root_, directory_);
 }
 
-absl::StatusOr<std::string> TargetDirectory::Current() const {
-  const std::string link = absl::StrCat(directory_, "/", kCurrent);
-  char buf[4096];
-  const ssize_t n = readlink(link.c_str(), buf, sizeof buf - 1);
-  if (n < 0) {
-    if (errno == ENOENT) return std::string();
-    if (errno == EINVAL) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          link,
-          " is not a symbolic link (the agent manages it; move it away)"));
-    }
-    return ErrnoStatus(errno, "readlink", link);
-  }
-  absl::string_view target(buf, static_cast<size_t>(n));
-  if (!absl::ConsumePrefix(&target, absl::StrCat(kVersionsDir, "/")) ||
-      target.empty() || target.find('/') != absl::string_view::npos) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(link, " points at \"", absl::string_view(buf, n),
-                     "\", not at a version in ", kVersionsDir, "/"));
-  }
-  return std::string(target);
-}
-
-absl::Status TargetDirectory::SwapCurrent(const std::string& name) {
-  return ReplaceSymlink(absl::StrCat(kVersionsDir, "/", name),
-                        absl::StrCat(directory_, "/", kCurrent));
-}
-
-absl::Status TargetDirectory::RemoveCurrent() {
-  const std::string link = absl::StrCat(directory_, "/", kCurrent);
-  if (unlink(link.c_str()) != 0 && errno != ENOENT) {
-    return ErrnoStatus(errno, "remove", link);
-  }
-  return FsyncDir(directory_);
-}
-
-absl::Status TargetDirectory::EnsureStableLinks(
-    const std::vector<std::string>& paths) {
-  for (const std::string& path : paths) {
-    RETURN_IF_ERROR(MakeParents(directory_, path));
-    // Relative, so the tree still works when mounted elsewhere.
-    std::string target;
-    for (char c : path) {
-      if (c == '/') target += "../";
-    }
-    absl::StrAppend(&target, kCurrent, "/", path);
-    const std::string link = absl::StrCat(directory_, "/", path);
-    char buf[4096];
-    const ssize_t n = readlink(link.c_str(), buf, sizeof buf - 1);
-    if (n >= 0 && absl::string_view(buf, static_cast<size_t>(n)) == target) {
-      continue;
-    }
-    RETURN_IF_ERROR(ReplaceSymlink(target, link));
-  }
-  return absl::OkStatus();
-}
-
-bool TargetDirectory::HasVersion(const std::string& name) const {
-  struct stat st;
-  return !name.empty() && lstat(VersionPath(name).c_str(), &st) == 0 &&
-         S_ISDIR(st.st_mode);
-}
-
-std::vector<std::string> TargetDirectory::ListVersions() const {
-  std::vector<std::string> out;
-  std::error_code ec;
-  for (const auto& entry : stdfs::directory_iterator(
-           absl::StrCat(directory_, "/", kVersionsDir), ec)) {
-    const std::string name = entry.path().filename().string();
-    std::error_code type_ec;
-    if (!name.empty() && name.front() != '.' && entry.is_directory(type_ec) &&
-        !entry.is_symlink(type_ec)) {
-      out.push_back(name);
-    }
-  }
-  return out;
-}
-
-absl::Status TargetDirectory::RemoveVersion(const std::string& name) {
-  if (name.empty() || name.front() == '.') {
-    return absl::InvalidArgumentError(
-        absl::StrCat("not a version name: \"", name, "\""));
-  }
-  return RemoveTree(VersionPath(name));
-}
-
-void TargetDirectory::RemoveLeftovers(
-    const std::vector<std::string>& stable_paths) {
-  std::error_code ec;
-  for (const auto& entry : stdfs::directory_iterator(
-           absl::StrCat(directory_, "/", kVersionsDir), ec)) {
-    const std::string name = entry.path().filename().string();
-    if (absl::StartsWith(name, ".tmp-") || absl::StartsWith(name, ".old-")) {
-      RemoveTree(entry.path().string()).IgnoreError();
-    }
-  }
-  std::vector<std::pair<std::string, std::string>> prefixes = {
-      {directory_, absl::StrCat(kCurrent, ".tmp-")},
-      {directory_, absl::StrCat(kJournalFileName, ".tmp-")}};
-  for (const std::string& path : stable_paths) {
-    const std::string full = absl::StrCat(directory_, "/", path);
-    const size_t slash = full.find_last_of('/');
-    prefixes.emplace_back(full.substr(0, slash),
-                          absl::StrCat(full.substr(slash + 1), ".tmp-"));
-  }
-  for (const auto& [dir, prefix] : prefixes) {
-    for (const auto& entry : stdfs::directory_iterator(dir, ec)) {
-      if (absl::StartsWith(entry.path().filename().string(), prefix)) {
-        unlink(entry.path().c_str());
-      }
-    }
-  }
-}
-
-absl::Status TargetDirectory::Lock() {
-  const std::string path = absl::StrCat(directory_, "/", kLockFile);
-  const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return ErrnoStatus(errno, "open", path);
+absl::Status TargetDirectory::Lock(bool* busy) {
+  if (busy != nullptr) *busy = false;
+  ASSIGN_OR_RETURN(UniqueFd fd, root_.OpenLockFile(kLockFile));
   // A process spawned by an agent that was just killed holds the lock (an
   // inherited descriptor) from fork until its exec closes it: give such a
   // leftover a moment. Another agent holds it for good.
   const absl::Time give_up = absl::Now() + absl::Seconds(1);
-  int locked = flock(fd, LOCK_EX | LOCK_NB);
-  while (locked != 0 && errno == EWOULDBLOCK && absl::Now() < give_up) {
+  auto try_lock = [&fd] {
+    return flock(fd.get(), LOCK_EX | LOCK_NB) == 0 ? 0 : errno;
+  };
+  int err = try_lock();
+  while (err == EWOULDBLOCK && absl::Now() < give_up) {
     absl::SleepFor(absl::Milliseconds(20));
-    locked = flock(fd, LOCK_EX | LOCK_NB);
+    err = try_lock();
   }
-  if (locked != 0) {
-    const int err = errno;
-    close(fd);
+  if (err != 0) {
+    const std::string path = root_.PathOf(kLockFile);
     if (err == EWOULDBLOCK) {
+      if (busy != nullptr) *busy = true;
       return absl::FailedPreconditionError(
           absl::StrCat(directory_, " is in use by another certfleet agent (",
                        path, " is locked)"));
     }
     return ErrnoStatus(err, "lock", path);
   }
-  lock_fd_ = fd;
+  lock_ = std::move(fd);
   return absl::OkStatus();
 }
 
-TargetDirectory::~TargetDirectory() {
-  if (lock_fd_ >= 0) close(lock_fd_);
+absl::Status TargetDirectory::WriteVersion(
+    const std::string& name, const std::vector<RenderedFile>& files,
+    std::optional<uid_t> uid, std::optional<gid_t> gid) {
+  RETURN_IF_ERROR(CheckVersionName(name));
+  const std::string tmp_name = absl::StrCat(".tmp-", name, "-", getpid());
+  RETURN_IF_ERROR(versions_.RemoveTree(tmp_name));
+  bool published = false;
+  absl::Cleanup remove_tmp = [&] {
+    if (!published) versions_.RemoveTree(tmp_name).IgnoreError();
+  };
+  ASSIGN_OR_RETURN(DirFd tmp, versions_.MakeOwnDir(tmp_name));
+  // Sub-directories of file paths ("tls/key.pem"), by relative path.
+  std::map<std::string, DirFd> subdirs;
+  for (const RenderedFile& file : files) {
+    const std::vector<std::string> parts = absl::StrSplit(file.path, '/');
+    const DirFd* dir = &tmp;
+    std::string rel;
+    for (size_t i = 0; i + 1 < parts.size(); ++i) {
+      rel = rel.empty() ? parts[i] : absl::StrCat(rel, "/", parts[i]);
+      auto it = subdirs.find(rel);
+      if (it == subdirs.end()) {
+        ASSIGN_OR_RETURN(DirFd sub, dir->MakeOwnDir(parts[i]));
+        it = subdirs.emplace(rel, std::move(sub)).first;
+      }
+      dir = &it->second;
+    }
+    RETURN_IF_ERROR(
+        dir->WriteNewFile(parts.back(), file.content, file.mode, uid, gid));
+  }
+  for (const auto& [rel, dir] : subdirs) RETURN_IF_ERROR(dir.Sync());
+  RETURN_IF_ERROR(tmp.Sync());
+  std::string old;
+  if (HasVersion(name)) {
+    old = absl::StrCat(".old-", name, "-", getpid());
+    RETURN_IF_ERROR(versions_.RemoveTree(old));
+    RETURN_IF_ERROR(versions_.Rename(name, old));
+  }
+  RETURN_IF_ERROR(versions_.Rename(tmp_name, name));
+  published = true;
+  RETURN_IF_ERROR(versions_.Sync());
+  if (!old.empty()) versions_.RemoveTree(old).IgnoreError();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> TargetDirectory::Current() const {
+  absl::StatusOr<std::string> target = root_.ReadLink(kCurrent);
+  if (absl::IsNotFound(target.status())) return std::string();
+  if (absl::IsFailedPrecondition(target.status())) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        root_.PathOf(kCurrent),
+        " is not a symbolic link (the agent manages it; move it away)"));
+  }
+  if (!target.ok()) return target.status();
+  absl::string_view name = *target;
+  if (!absl::ConsumePrefix(&name, absl::StrCat(kVersionsDir, "/")) ||
+      !IsValidVersionName(name)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(root_.PathOf(kCurrent), " points at \"", *target,
+                     "\", not at a version in ", kVersionsDir, "/"));
+  }
+  return std::string(name);
+}
+
+absl::Status TargetDirectory::SwapCurrent(const std::string& name) {
+  RETURN_IF_ERROR(CheckVersionName(name));
+  return root_.ReplaceWithSymlink(kCurrent,
+                                  absl::StrCat(kVersionsDir, "/", name));
+}
+
+absl::Status TargetDirectory::RemoveCurrent() {
+  ASSIGN_OR_RETURN(std::optional<struct stat> st, root_.Stat(kCurrent));
+  if (!st.has_value()) return absl::OkStatus();
+  if (!S_ISLNK(st->st_mode)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        root_.PathOf(kCurrent),
+        " is not a symbolic link (the agent manages it; move it away)"));
+  }
+  RETURN_IF_ERROR(root_.Unlink(kCurrent));
+  return root_.Sync();
+}
+
+bool TargetDirectory::HasVersion(const std::string& name) const {
+  if (!IsValidVersionName(name) || !versions_.is_open()) return false;
+  absl::StatusOr<std::optional<struct stat>> st = versions_.Stat(name);
+  return st.ok() && st->has_value() && S_ISDIR((*st)->st_mode);
+}
+
+std::vector<std::string> TargetDirectory::ListVersions(
+    std::vector<std::string>* ignored) const {
+  std::vector<std::string> out;
+  absl::StatusOr<std::vector<std::string>> names = versions_.List();
+  if (!names.ok()) return out;
+  for (const std::string& name : *names) {
+    if (IsPartialVersionName(name)) continue;
+    if (HasVersion(name)) {
+      out.push_back(name);
+    } else if (ignored != nullptr) {
+      ignored->push_back(name);
+    }
+  }
+  return out;
+}
+
+absl::Status TargetDirectory::RemoveVersion(const std::string& name) {
+  RETURN_IF_ERROR(CheckVersionName(name));
+  return versions_.RemoveTree(name);
+}
+
+void TargetDirectory::RemoveLeftovers(
+    const std::vector<std::string>& stable_paths) {
+  if (absl::StatusOr<std::vector<std::string>> names = versions_.List();
+      names.ok()) {
+    for (const std::string& name : *names) {
+      if (IsPartialVersionName(name)) {
+        versions_.RemoveTree(name).IgnoreError();
+      }
+    }
+  }
+  // Temporary links and files: removed only when they are not directories
+  // (unlinkat without AT_REMOVEDIR), and only by the names the agent gives.
+  auto remove_temporaries = [](const DirFd& dir, const std::string& prefix) {
+    absl::StatusOr<std::vector<std::string>> names = dir.List();
+    if (!names.ok()) return;
+    for (const std::string& name : *names) {
+      if (IsTemporaryName(name, prefix)) dir.Unlink(name).IgnoreError();
+    }
+  };
+  remove_temporaries(root_, absl::StrCat(kCurrent, ".tmp-"));
+  remove_temporaries(root_, absl::StrCat(kJournalFileName, ".tmp-"));
+  for (const std::string& path : stable_paths) {
+    std::string base;
+    absl::StatusOr<DirFd> parent = OpenParentOf(path, /*make=*/false, &base);
+    if (parent.ok()) remove_temporaries(*parent, absl::StrCat(base, ".tmp-"));
+  }
 }
 
 }  // namespace certfleet::agent

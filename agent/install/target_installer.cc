@@ -1,12 +1,14 @@
-// TargetInstaller: opening a target and the forward path of an install
-// (declared in target_installer.h; the service steps, rollback and recovery
-// are in target_recovery.cc).
+// TargetInstaller: the forward path of an install, its commit and pruning
+// (declared in target_installer.h; opening the directory and the status are
+// in target_opening.cc, the service steps, rollback and recovery in
+// target_recovery.cc).
 #include "agent/install/target_installer.h"
 
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
 #include "agent/install/bundle_files.h"
+#include "agent/install/version_name.h"
 #include "common/crypto/certificate.h"
 #include "common/failpoint.h"
 #include "common/log.h"
@@ -14,45 +16,12 @@
 
 namespace certfleet::agent::internal {
 
-TargetInstaller::TargetInstaller(TargetSpec spec, InstallerDeps deps)
-    : spec_(std::move(spec)), deps_(deps), dir_(spec_.directory) {
-  for (const FileSpec& file : spec_.files) stable_paths_.push_back(file.path);
-  status_.name = spec_.name;
-  status_.health_detail = "not checked since the agent started";
-}
-
-absl::Status TargetInstaller::Open() {
-  if (absl::Status s = dir_.Prepare(); !s.ok()) {
-    return Annotate(s, absl::StrCat("target ", spec_.name));
-  }
-  if (absl::Status s = dir_.Lock(); !s.ok()) {
-    return Annotate(s, absl::StrCat("target ", spec_.name));
-  }
-  absl::MutexLock lock(&install_mu_);
-  absl::StatusOr<Journal> journal = ReadJournal(deps_.fs, spec_.directory);
-  if (journal.ok()) {
-    journal_ = *journal;
-  } else {
-    CF_LOG_WARN("target %s: %s; the journal is rebuilt from what is served",
-                spec_.name, journal.status().ToString());
-    needs_recovery_ = true;
-  }
-  absl::StatusOr<std::string> current = dir_.Current();
-  if (!current.ok()) {
-    CF_LOG_WARN("target %s: %s", spec_.name, current.status().ToString());
-    needs_recovery_ = true;
-    return absl::OkStatus();
-  }
-  if (journal_.phase != Journal::Phase::kIdle || journal_.serving != *current) {
-    needs_recovery_ = true;
-  }
-  SetServing(*current);
-  return absl::OkStatus();
-}
-
 InstallOutcome TargetInstaller::Install(const Bundle& bundle,
                                         const Context& ctx) {
   absl::MutexLock lock(&install_mu_);
+  if (absl::Status s = EnsureOpenLocked(); !s.ok()) {
+    return Reject("write", s.message());
+  }
   if (needs_recovery_) {
     if (absl::Status s = RecoverLocked(ctx); !s.ok()) {
       CF_LOG_WARN("target %s: recovery before the install: %s", spec_.name,
@@ -60,6 +29,14 @@ InstallOutcome TargetInstaller::Install(const Bundle& bundle,
     }
   }
   const std::string name = TargetDirectory::VersionDirName(bundle.version_id);
+  if (!IsValidVersionName(name)) {
+    return Reject(
+        "verify",
+        absl::StrCat("version id \"", bundle.version_id.substr(0, 64),
+                     "...\" is too long: its directory name would "
+                     "have ",
+                     name.size(), " bytes, at most ", kMaxVersionNameLength));
+  }
   absl::StatusOr<std::string> current = dir_.Current();
   if (!current.ok()) return Reject("swap", current.status().message());
   if (*current == name) {
@@ -114,7 +91,13 @@ InstallOutcome TargetInstaller::Install(const Bundle& bundle,
     written = SaveJournal(j);
   }
   if (!written.ok()) {
+    // The candidate (whole or partial) holds a private key: it goes now,
+    // or — when the disk is too full even to rewrite the journal — at the
+    // recovery that runs before the next install.
     SaveIdle(restore, j.previous);
+    if (!needs_recovery_ && name != restore && name != j.previous) {
+      dir_.RemoveVersion(name).IgnoreError();
+    }
     return Reject("write", written.message());
   }
   Failpoint("agent.swap");
@@ -122,7 +105,7 @@ InstallOutcome TargetInstaller::Install(const Bundle& bundle,
   if (absl::Status s = dir_.SwapCurrent(name); !s.ok()) {
     outcome.failed_step = "swap";
     outcome.error = std::string(s.message());
-    RollBack(name, restore, &outcome);
+    RollBack(name, restore, &outcome, /*local=*/false);
     return outcome;
   }
   Failpoint("agent.swapped");
@@ -132,7 +115,7 @@ InstallOutcome TargetInstaller::Install(const Bundle& bundle,
   if (!gate.status.ok()) {
     outcome.failed_step = gate.step;
     outcome.error = std::string(gate.status.message());
-    RollBack(name, restore, &outcome);
+    RollBack(name, restore, &outcome, /*local=*/false);
     return outcome;
   }
   Failpoint("agent.healthy");
@@ -149,10 +132,11 @@ InstallOutcome TargetInstaller::Reject(absl::string_view step,
                         .error = std::string(error)};
 }
 
-absl::Status TargetInstaller::SaveJournal(const Journal& j) {
-  absl::Status s = WriteJournal(deps_.fs, spec_.directory, j);
+absl::Status TargetInstaller::SaveJournal(Journal j) {
+  j.last_failure = last_failure_;
+  absl::Status s = dir_.WriteJournal(j);
   if (!s.ok()) return Annotate(s, "journal");
-  journal_ = j;
+  journal_ = std::move(j);
   return absl::OkStatus();
 }
 
@@ -162,17 +146,22 @@ void TargetInstaller::SaveIdle(const std::string& serving,
                                        .previous = previous,
                                        .phase = Journal::Phase::kIdle});
   if (!s.ok()) {
-    CF_LOG_WARN("target %s: %s (recovered at the next start)", spec_.name,
+    // The journal on disk still describes the install: the next install
+    // (or start) recovers from it first.
+    needs_recovery_ = true;
+    CF_LOG_WARN("target %s: %s (recovered before the next install)", spec_.name,
                 s.ToString());
   }
 }
 
 void TargetInstaller::Commit(const std::string& name,
                              const std::string& previous) {
+  last_failure_.reset();
   SaveIdle(name, previous);
   Failpoint("agent.committed");
   Prune(name, previous);
   SetServing(name);
+  PublishProblems();
   deps_.metrics.Install(spec_.name, /*ok=*/true);
 }
 
@@ -185,9 +174,15 @@ void TargetInstaller::Prune(const std::string& serving,
       ++kept;
       continue;
     }
+    // Only what the agent wrote (a record naming this directory) is ever
+    // removed.
     absl::StatusOr<VersionInfo> info = ReadInfo(name);
-    others.emplace_back(info.ok() ? info->written_at : absl::InfinitePast(),
-                        name);
+    if (!info.ok()) {
+      CF_LOG_WARN("target %s: pruning: %s left alone: %s", spec_.name,
+                  dir_.VersionPath(name), info.status().message());
+      continue;
+    }
+    others.emplace_back(info->written_at, name);
   }
   std::sort(others.begin(), others.end(),
             [](const auto& a, const auto& b) { return a.first > b.first; });
@@ -198,40 +193,6 @@ void TargetInstaller::Prune(const std::string& serving,
       CF_LOG_WARN("target %s: pruning: %s", spec_.name, s.ToString());
     }
   }
-}
-
-absl::StatusOr<VersionInfo> TargetInstaller::ReadInfo(const std::string& name) {
-  return ReadVersionInfo(deps_.fs, dir_.VersionPath(name));
-}
-
-void TargetInstaller::SetServing(const std::string& name) {
-  VersionInfo info;
-  if (!name.empty()) {
-    absl::StatusOr<VersionInfo> read = ReadInfo(name);
-    if (read.ok()) {
-      info = *std::move(read);
-    } else {
-      CF_LOG_WARN("target %s: version %s: %s", spec_.name, name,
-                  read.status().ToString());
-      info.version_id = name;
-    }
-  }
-  deps_.metrics.ServedNotAfter(spec_.name, info.not_after);
-  absl::MutexLock lock(&status_mu_);
-  status_.version_id = info.version_id;
-  status_.serial = info.serial;
-  status_.not_after = info.not_after;
-}
-
-void TargetInstaller::SetHealth(bool healthy, std::string detail) {
-  absl::MutexLock lock(&status_mu_);
-  status_.healthy = healthy;
-  status_.health_detail = std::move(detail);
-}
-
-TargetStatus TargetInstaller::Status() const {
-  absl::MutexLock lock(&status_mu_);
-  return status_;
 }
 
 Context TargetInstaller::RollbackContext() {

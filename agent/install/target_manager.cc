@@ -1,33 +1,57 @@
 #include "agent/install/target_manager.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "agent/install/state_files.h"
 #include "agent/install/target_directory.h"
 #include "agent/install/target_installer.h"
+#include "agent/install/version_name.h"
 #include "common/log.h"
 #include "common/status_macros.h"
 
 namespace certfleet::agent {
 
 std::vector<TargetStatus> ReadInventory(const AgentConfig& config) {
-  LocalFilesystem fs;
   std::vector<TargetStatus> out;
   for (const TargetSpec& spec : config.targets) {
     TargetStatus status{.name = spec.name,
                         .health_detail = "not checked (read from disk)"};
-    const TargetDirectory dir(spec.directory);
+    TargetDirectory dir(spec.directory);
+    if (absl::Status s = dir.Open(/*create=*/false); !s.ok()) {
+      // Missing: nothing installed yet.
+      if (!absl::IsNotFound(s)) {
+        status.state_problem =
+            absl::StrCat("target directory ", spec.directory,
+                         absl::IsFailedPrecondition(s) ? " is refused: "
+                                                       : " cannot be used: ",
+                         s.message());
+        status.health_detail = status.state_problem;
+      }
+      out.push_back(std::move(status));
+      continue;
+    }
+    if (absl::StatusOr<Journal> journal = dir.ReadJournal(); journal.ok()) {
+      status.last_failure = journal->last_failure;
+    } else {
+      status.state_problem = std::string(journal.status().message());
+    }
+    if (const std::vector<std::string> aside = dir.JournalsMovedAside();
+        !aside.empty() && status.state_problem.empty()) {
+      status.state_problem =
+          absl::StrCat("a journal that failed validation was moved aside to ",
+                       dir.path(), "/", absl::StrJoin(aside, ", "));
+    }
     absl::StatusOr<std::string> current = dir.Current();
     if (!current.ok()) {
       status.health_detail = std::string(current.status().message());
     } else if (!current->empty()) {
-      absl::StatusOr<VersionInfo> info =
-          ReadVersionInfo(fs, dir.VersionPath(*current));
+      absl::StatusOr<VersionInfo> info = dir.ReadVersionInfo(*current);
       if (info.ok()) {
         status.version_id = info->version_id;
         status.serial = info->serial;
         status.not_after = info->not_after;
       } else {
-        status.version_id = *current;
+        status.version_id = VersionIdOfName(*current).value_or(*current);
         status.health_detail = std::string(info.status().message());
       }
     }
@@ -45,12 +69,12 @@ TargetManager::~TargetManager() = default;
 
 absl::StatusOr<std::unique_ptr<TargetManager>> TargetManager::Create(
     const AgentConfig& config, ProcessRunner& runner, Clock& clock,
-    HealthChecker& checker, metrics::Registry* registry) {
+    HealthChecker& checker, metrics::Registry* registry, WriteFaults* faults) {
   std::unique_ptr<TargetManager> manager(
       new TargetManager(runner, clock, checker, registry));
-  const internal::InstallerDeps deps{manager->runner_, manager->clock_,
+  const internal::InstallerDeps deps{manager->runner_,  manager->clock_,
                                      manager->checker_, manager->metrics_,
-                                     manager->fs_};
+                                     manager->fs_,      faults};
   for (const TargetSpec& spec : config.targets) {
     auto installer = std::make_unique<internal::TargetInstaller>(spec, deps);
     RETURN_IF_ERROR(installer->Open());

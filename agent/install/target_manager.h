@@ -34,6 +34,7 @@
 #include "absl/status/statusor.h"
 #include "agent/config/agent_config.h"
 #include "agent/install/bundle.h"
+#include "agent/install/dir_fd.h"
 #include "agent/install/health_checker.h"
 #include "agent/install/install_metrics.h"
 #include "common/clock.h"
@@ -50,26 +51,34 @@ class TargetInstaller;
 
 // What each target of `config` serves, read from disk without locking or
 // creating anything: for a status command while the agent runs. `healthy`
-// is false and health_detail says the checks were not run.
+// is false and health_detail says the checks were not run; a refused
+// directory, a journal moved aside and a failure recovery rolled back are
+// in state_problem and last_failure.
 std::vector<TargetStatus> ReadInventory(const AgentConfig& config);
 
 class TargetManager {
  public:
-  // Creates every target's directory (and .versions/) when missing, locks
-  // it against a second agent, and reads what it serves. `runner`, `clock`,
-  // `checker` and `registry` (may be null) must outlive the manager.
-  // kFailedPrecondition (or the errno's code) naming the target when a
-  // directory cannot be created or is locked by another process.
+  // Opens every target's directory (creating it and .versions/ when
+  // missing), locks it against a second agent, and reads what it serves.
+  // A target whose directory is refused (directory_chain.h) or cannot be
+  // used stays in the manager in a failed state — its status says why and
+  // every bundle for it is refused at step "write" until the directory is
+  // fixed — while the other targets work. Fails only when another process
+  // holds a target's lock (kFailedPrecondition naming it). `runner`,
+  // `clock`, `checker`, `registry` (may be null) and `faults` (tests; may
+  // be null) must outlive the manager.
   static absl::StatusOr<std::unique_ptr<TargetManager>> Create(
       const AgentConfig& config, ProcessRunner& runner, Clock& clock,
-      HealthChecker& checker, metrics::Registry* registry);
+      HealthChecker& checker, metrics::Registry* registry,
+      WriteFaults* faults = nullptr);
   ~TargetManager();
 
   // For each target: removes what a killed agent left half-written, and
   // completes (reload + health checks pass) or reverts an install that was
   // interrupted. Call once at start, before the first Install (Install also
   // recovers a target first if this was not done). Returns the first error,
-  // annotated with the target, after trying every target.
+  // annotated with the target, after trying every target (a refused
+  // target's directory is such an error).
   absl::Status Recover(const Context& ctx);
 
   // Installs `bundle` into its target. Unknown target → not ok, step

@@ -3,6 +3,7 @@
 // target_installer.h).
 #include "absl/strings/str_cat.h"
 #include "agent/install/target_installer.h"
+#include "agent/install/version_name.h"
 #include "common/failpoint.h"
 #include "common/log.h"
 #include "common/status_macros.h"
@@ -130,13 +131,15 @@ TargetInstaller::Restored TargetInstaller::Restore(const std::string& restore,
 
 void TargetInstaller::RollBack(const std::string& candidate,
                                const std::string& restore,
-                               InstallOutcome* outcome) {
+                               InstallOutcome* outcome, bool local) {
   CF_LOG_WARN("target %s: step %s failed: %s; rolling back", spec_.name,
               outcome->failed_step, outcome->error);
   Journal j{.serving = restore,
             .previous = journal_.previous,
             .candidate = candidate,
-            .phase = Journal::Phase::kRollingBack};
+            .phase = Journal::Phase::kRollingBack,
+            .failed_step = outcome->failed_step,
+            .error = outcome->error.substr(0, kMaxErrorTextBytes)};
   if (absl::Status s = SaveJournal(j); !s.ok()) {
     CF_LOG_WARN("target %s: %s", spec_.name, s.ToString());
   }
@@ -145,8 +148,16 @@ void TargetInstaller::RollBack(const std::string& candidate,
   const Restored r = Restore(restore, RollbackContext());
   outcome->rolled_back = r.swapped_back;
   absl::StrAppend(&outcome->error, "; ", r.what);
+  if (local) {
+    RecordLocalFailure(candidate, outcome->failed_step, outcome->error,
+                       outcome->rolled_back);
+  }
   if (r.settled) {
-    SaveIdle(r.swapped_back ? restore : "", j.previous);
+    const std::string serving = r.swapped_back ? restore : "";
+    SaveIdle(serving, j.previous);
+    // The failed version holds a private key: it counts against
+    // keep_versions at once.
+    Prune(serving, j.previous);
   } else {
     // `current` could not be put back: the next install or Recover() tries
     // again from the journal ("rolling_back").
@@ -156,19 +167,35 @@ void TargetInstaller::RollBack(const std::string& candidate,
   CF_LOG_WARN("target %s: %s", spec_.name, r.what);
 }
 
+void TargetInstaller::RecordLocalFailure(const std::string& candidate,
+                                         std::string step, std::string error,
+                                         bool rolled_back) {
+  // The coordinator knows versions by id: from the candidate's record when
+  // it is readable, else from its directory name (which encodes the id).
+  std::string version_id = VersionIdOfName(candidate).value_or(candidate);
+  if (absl::StatusOr<VersionInfo> info = ReadInfo(candidate); info.ok()) {
+    version_id = info->version_id;
+  }
+  last_failure_ = LocalFailure{.version_id = version_id,
+                               .failed_step = std::move(step),
+                               .error = error.substr(0, kMaxErrorTextBytes),
+                               .rolled_back = rolled_back};
+  CF_LOG_WARN(
+      "target %s: version %s failed at step %s during recovery (no delivery "
+      "was waiting for it); reported to the coordinator as failed: %s",
+      spec_.name, version_id, last_failure_->failed_step, last_failure_->error);
+  PublishProblems();
+}
+
 absl::Status TargetInstaller::Recover(const Context& ctx) {
   absl::MutexLock lock(&install_mu_);
+  RETURN_IF_ERROR(EnsureOpenLocked());
   return RecoverLocked(ctx);
 }
 
 absl::Status TargetInstaller::RecoverLocked(const Context& ctx) {
   dir_.RemoveLeftovers(stable_paths_);
-  absl::StatusOr<Journal> read = ReadJournal(deps_.fs, spec_.directory);
-  if (!read.ok()) {
-    CF_LOG_WARN("target %s: %s; rebuilding it from what is served", spec_.name,
-                read.status().ToString());
-  }
-  Journal j = read.ok() ? *read : Journal{};
+  ASSIGN_OR_RETURN(Journal j, ReadTrustedJournal());
   journal_ = j;
   ASSIGN_OR_RETURN(const std::string current, dir_.Current());
   needs_recovery_ = false;
@@ -179,7 +206,7 @@ absl::Status TargetInstaller::RecoverLocked(const Context& ctx) {
     case Journal::Phase::kWriting:
     case Journal::Phase::kSwapped:
     case Journal::Phase::kReloaded: {
-      if (!j.candidate.empty() && current == j.candidate) {
+      if (current == j.candidate) {
         // Swapped before the agent died: finish the install.
         absl::StatusOr<VersionInfo> info = ReadInfo(j.candidate);
         const std::string serial = info.ok() ? info->serial : "";
@@ -192,14 +219,15 @@ absl::Status TargetInstaller::RecoverLocked(const Context& ctx) {
         } else {
           InstallOutcome outcome{.failed_step = gate.step,
                                  .error = std::string(gate.status.message())};
-          RollBack(j.candidate, j.serving, &outcome);
+          RollBack(j.candidate, j.serving, &outcome, /*local=*/true);
         }
         break;
       }
       // Never swapped in: the candidate is dropped, the service untouched.
+      // (Its name was validated: it stays inside .versions/.)
       CF_LOG_INFO("target %s: dropping the interrupted install of %s",
                   spec_.name, j.candidate);
-      if (!j.candidate.empty() && j.candidate != current) {
+      if (j.candidate != j.serving && j.candidate != j.previous) {
         if (absl::Status s = dir_.RemoveVersion(j.candidate); !s.ok()) {
           CF_LOG_WARN("target %s: %s", spec_.name, s.ToString());
         }
@@ -216,7 +244,18 @@ absl::Status TargetInstaller::RecoverLocked(const Context& ctx) {
         needs_recovery_ = true;
         return absl::FailedPreconditionError(r.what);
       }
-      SaveIdle(r.swapped_back ? j.serving : "", j.previous);
+      // The agent died rolling back: the delivery that started the install
+      // never got its result.
+      RecordLocalFailure(
+          j.candidate, j.failed_step.empty() ? "unknown" : j.failed_step,
+          absl::StrCat(j.error.empty() ? "the install failed" : j.error,
+                       "; the agent stopped during the rollback, which its "
+                       "recovery finished: ",
+                       r.what),
+          r.swapped_back);
+      const std::string serving = r.swapped_back ? j.serving : "";
+      SaveIdle(serving, j.previous);
+      Prune(serving, j.previous);
       break;
     }
   }
@@ -227,6 +266,10 @@ absl::Status TargetInstaller::RecoverLocked(const Context& ctx) {
 
 absl::Status TargetInstaller::CheckHealth(const Context& ctx) {
   absl::MutexLock lock(&install_mu_);
+  if (absl::Status s = EnsureOpenLocked(); !s.ok()) {
+    SetHealth(false, std::string(s.message()));
+    return s;
+  }
   const TargetStatus status = Status();
   if (status.version_id.empty()) {
     SetHealth(false, "nothing is served");

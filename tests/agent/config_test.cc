@@ -167,6 +167,9 @@ TEST_F(AgentConfigTest, ReadsEveryField) {
   EXPECT_EQ(lb.keep_versions, 3);
   EXPECT_EQ(cfg.FindTarget("lb"), &cfg.targets[1]);
   EXPECT_EQ(cfg.FindTarget("nope"), nullptr);
+  // Where each directory was read, for check-config's report on it.
+  EXPECT_EQ(www.directory_where, source_ + ":14:16");
+  EXPECT_EQ(lb.directory_where, source_ + ":33:16");
 }
 
 TEST_F(AgentConfigTest, AnUnknownFormatNamesFileLineColumnAndField) {

@@ -44,6 +44,8 @@ namespace {
 
 using ::certfleet::testing::TempDir;
 using ::certfleet::testing::WriteFileOrDie;
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr char kDriver[] = CERTFLEET_INSTALL_DRIVER;
 constexpr char kSerialA[] = "0a0a0a0a0a0a";
@@ -123,6 +125,17 @@ int WaitExit(Child& child, absl::Duration timeout) {
   }
   close(child.out);
   return status;
+}
+
+// The journal of the target in `dir`, as the agent reads it (none: idle,
+// serving nothing).
+absl::StatusOr<Journal> ReadJournalOf(const std::string& dir) {
+  LocalFilesystem fs;
+  absl::StatusOr<std::string> text =
+      fs.ReadFile(absl::StrCat(dir, "/", kJournalFileName));
+  if (absl::IsNotFound(text.status())) return Journal{};
+  if (!text.ok()) return text.status();
+  return DecodeJournal(*text);
 }
 
 class CrashTest : public ::testing::Test {
@@ -215,12 +228,20 @@ class CrashTest : public ::testing::Test {
     WriteFileOrDie(dir + "/key.pem", leaf.key.ToPem().value(), 0600);
   }
 
-  // Runs the driver to its end; returns its exit status (-1: it hung).
+  // Runs the driver to its end; returns its exit status (-1: it hung) and
+  // (when `out` is set) what it printed.
   int RunDriver(const std::vector<std::string>& args,
-                const std::string& failpoint = "") {
+                const std::string& failpoint = "", std::string* out = nullptr) {
     std::vector<std::string> all = {"--config", config_};
     all.insert(all.end(), args.begin(), args.end());
     Child child = StartDriver(all, log_, failpoint);
+    if (out != nullptr) {
+      char buf[4096];
+      ssize_t n;
+      while ((n = read(child.out, buf, sizeof buf)) > 0) {
+        out->append(buf, static_cast<size_t>(n));
+      }
+    }
     const int status = WaitExit(child, absl::Seconds(60));
     return status;
   }
@@ -281,8 +302,7 @@ class CrashTest : public ::testing::Test {
   // and nothing half-written is left.
   void CheckSettled(const std::string& name, const std::string& when) {
     const std::string dir = tmp_.File(name);
-    LocalFilesystem fs;
-    absl::StatusOr<Journal> j = ReadJournal(fs, dir);
+    absl::StatusOr<Journal> j = ReadJournalOf(dir);
     ASSERT_TRUE(j.ok()) << when << ": " << j.status();
     EXPECT_EQ(j->phase, Journal::Phase::kIdle) << when << ": " << name;
     char buf[512];
@@ -299,8 +319,7 @@ class CrashTest : public ::testing::Test {
   }
 
   std::string Phase(const std::string& name) {
-    LocalFilesystem fs;
-    absl::StatusOr<Journal> j = ReadJournal(fs, tmp_.File(name));
+    absl::StatusOr<Journal> j = ReadJournalOf(tmp_.File(name));
     return j.ok() ? std::string(PhaseName(j->phase)) : "unreadable";
   }
 
@@ -470,7 +489,12 @@ struct FailpointCase {
   const char* failpoint;
   bool fail_health_of_b;
   const char* serial_after_recovery;
+  // What the driver reports after recovery for B's install, which no
+  // delivery result answered ("" = nothing: B was installed or dropped).
+  const char* last_failure = "";
 };
+
+constexpr char kLastFailureOfB[] = "last_failure web cert/2 health rolled_back";
 
 class FailpointTest : public CrashTest,
                       public ::testing::WithParamInterface<FailpointCase> {};
@@ -489,24 +513,36 @@ TEST_P(FailpointTest, RecoveryCompletesOrReverts) {
       << LogTail();
   const std::string served = CheckTarget("web", "after the kill");
   EXPECT_TRUE(served == kSerialA || served == kSerialB) << served;
-  ASSERT_EQ(RunDriver({"--recover-only"}), 0) << LogTail();
+  std::string out;
+  ASSERT_EQ(RunDriver({"--recover-only"}, "", &out), 0) << LogTail();
   EXPECT_EQ(CheckTarget("web", "recovered"), c.serial_after_recovery);
   CheckSettled("web", "recovered");
   EXPECT_EQ(CheckTarget("lb", "untouched"), kSerialA);
+  // A version rolled back by recovery is reported as failed, with its step;
+  // it stays reported after another restart.
+  if (*c.last_failure == '\0') {
+    EXPECT_THAT(out, Not(HasSubstr("last_failure"))) << out;
+  } else {
+    EXPECT_THAT(out, HasSubstr(c.last_failure)) << out;
+    out.clear();
+    ASSERT_EQ(RunDriver({"--recover-only"}, "", &out), 0) << LogTail();
+    EXPECT_THAT(out, HasSubstr(c.last_failure)) << out;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Points, FailpointTest,
-    ::testing::Values(FailpointCase{"agent.write", false, kSerialA},
-                      FailpointCase{"agent.written", false, kSerialA},
-                      FailpointCase{"agent.swap", false, kSerialA},
-                      FailpointCase{"agent.swapped", false, kSerialB},
-                      FailpointCase{"agent.reloaded", false, kSerialB},
-                      FailpointCase{"agent.healthy", false, kSerialB},
-                      FailpointCase{"agent.committed", false, kSerialB},
-                      FailpointCase{"agent.reloaded", true, kSerialA},
-                      FailpointCase{"agent.rolling_back", true, kSerialA},
-                      FailpointCase{"agent.swapped_back", true, kSerialA}),
+    ::testing::Values(
+        FailpointCase{"agent.write", false, kSerialA},
+        FailpointCase{"agent.written", false, kSerialA},
+        FailpointCase{"agent.swap", false, kSerialA},
+        FailpointCase{"agent.swapped", false, kSerialB},
+        FailpointCase{"agent.reloaded", false, kSerialB},
+        FailpointCase{"agent.healthy", false, kSerialB},
+        FailpointCase{"agent.committed", false, kSerialB},
+        FailpointCase{"agent.reloaded", true, kSerialA, kLastFailureOfB},
+        FailpointCase{"agent.rolling_back", true, kSerialA, kLastFailureOfB},
+        FailpointCase{"agent.swapped_back", true, kSerialA, kLastFailureOfB}),
     [](const auto& info) {
       std::string name = info.param.failpoint;
       for (char& ch : name) {

@@ -7,7 +7,9 @@
 //   install_driver --config agent.yaml --recover-only
 //
 // A bundle directory holds version_id, leaf.pem, chain.pem and key.pem.
-// Prints "ready" on stdout once recovery is done. Exit status: 0 done,
+// After recovery, prints "last_failure TARGET VERSION STEP rolled_back|
+// not_rolled_back" for each target whose last failed install no delivery
+// answered, then "ready" on stdout. Exit status: 0 done,
 // 1 failure, 2 bad configuration or arguments.
 #include <unistd.h>
 
@@ -109,6 +111,15 @@ int Main(int argc, char** argv) {
   if (!recovered.ok()) {
     std::cerr << recovered << "\n";
     return 1;
+  }
+  // What the agent would report for installs no delivery waits for.
+  for (const TargetStatus& t : (*manager)->Inventory()) {
+    if (!t.last_failure.has_value()) continue;
+    std::cout << "last_failure " << t.name << " " << t.last_failure->version_id
+              << " " << t.last_failure->failed_step << " "
+              << (t.last_failure->rolled_back ? "rolled_back"
+                                              : "not_rolled_back")
+              << "\n";
   }
   std::cout << "ready" << std::endl;
   if (args.recover_only) return 0;

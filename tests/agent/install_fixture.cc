@@ -11,6 +11,19 @@
 #include "common/crypto/verify.h"
 #include "common/filesystem.h"
 
+namespace certfleet::agent {
+
+void PrintTo(const Journal& journal, std::ostream* os) {
+  *os << EncodeJournal(journal);
+}
+
+void PrintTo(const LocalFailure& f, std::ostream* os) {
+  *os << "{" << f.version_id << ", " << f.failed_step << ", \"" << f.error
+      << "\", rolled_back=" << f.rolled_back << "}";
+}
+
+}  // namespace certfleet::agent
+
 namespace certfleet::agent::testing {
 
 InstallFixture::InstallFixture() {
@@ -57,8 +70,8 @@ std::string InstallFixture::Current() const {
 }
 
 Journal InstallFixture::ReadJournalOrDie() {
-  LocalFilesystem fs;
-  absl::StatusOr<Journal> j = ReadJournal(fs, Dir());
+  absl::StatusOr<Journal> j = DecodeJournal(
+      ::certfleet::testing::ReadFileOrDie(Path(kJournalFileName)));
   EXPECT_TRUE(j.ok()) << j.status();
   return j.value_or(Journal{});
 }

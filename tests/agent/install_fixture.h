@@ -5,6 +5,7 @@
 #define CERTFLEET_TESTS_AGENT_INSTALL_FIXTURE_H_
 
 #include <memory>
+#include <ostream>
 #include <set>
 #include <string>
 #include <vector>
@@ -17,6 +18,12 @@
 #include "tests/crypto/test_certs.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/temp_dir.h"
+
+namespace certfleet::agent {
+// Readable failures of EXPECT_EQ on journals.
+void PrintTo(const Journal& journal, std::ostream* os);
+void PrintTo(const LocalFailure& failure, std::ostream* os);
+}  // namespace certfleet::agent
 
 namespace certfleet::agent::testing {
 

@@ -300,14 +300,14 @@ TEST_F(InstallFixture, PrunesToKeepVersionsButNeverServingOrPrevious) {
 }
 
 TEST_F(InstallFixture, VersionIdsCannotLeaveTheVersionsDirectory) {
-  EXPECT_EQ(TargetDirectory::VersionDirName("../../etc"), "_2e._2f.._2fetc");
+  EXPECT_EQ(TargetDirectory::VersionDirName("../../etc"), "_2e._2f._2e_2fetc");
   EXPECT_EQ(TargetDirectory::VersionDirName("a_b"), "a_5fb");
   EXPECT_EQ(TargetDirectory::VersionDirName(""), "_");
   auto manager = NewManager();
   Bundle b = WwwBundle(1, "0a01");
   b.version_id = "../../evil";
   ASSERT_TRUE(manager->Install(b, Context()).ok);
-  EXPECT_EQ(Current(), "_2e._2f.._2fevil");
+  EXPECT_EQ(Current(), "_2e._2f._2e_2fevil");
   EXPECT_EQ(manager->Inventory()[0].version_id, "../../evil");
 }
 

@@ -14,7 +14,9 @@ namespace certfleet::agent::testing {
 namespace {
 
 using ::certfleet::testing::WriteFileOrDie;
+using ::testing::AllOf;
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
 class RecoverTest : public InstallFixture {
@@ -42,18 +44,21 @@ class RecoverTest : public InstallFixture {
                                       .written_at = clock_.Now()}),
         .mode = 0644});
     TargetDirectory dir(Dir());
+    ASSERT_OK(dir.Open(/*create=*/true));
     ASSERT_OK(dir.WriteVersion(TargetDirectory::VersionDirName(b.version_id),
                                files, std::nullopt, std::nullopt));
   }
 
   void SwapTo(const std::string& name) {
     TargetDirectory dir(Dir());
+    ASSERT_OK(dir.Open(/*create=*/true));
     ASSERT_OK(dir.SwapCurrent(name));
   }
 
   void SetJournal(const Journal& j) {
-    LocalFilesystem fs;
-    ASSERT_OK(WriteJournal(fs, Dir(), j));
+    TargetDirectory dir(Dir());
+    ASSERT_OK(dir.Open(/*create=*/true));
+    ASSERT_OK(dir.WriteJournal(j));
   }
 
   int runs_before_ = 0;
@@ -97,9 +102,27 @@ TEST_F(RecoverTest, RevertsAnInterruptedInstallThatFailsItsChecks) {
   EXPECT_EQ(Current(), "www_2f1");
   EXPECT_EQ(ServedSerialWithMatchingKey(), "0a01");
   EXPECT_EQ(runner_.runs(), runs_before_ + 2);  // the candidate's, then www/1's
-  EXPECT_EQ(ReadJournalOrDie(), (Journal{.serving = "www_2f1"}));
   EXPECT_EQ(Metric("certfleet_agent_rollbacks_total{target=\"www\"}"), 1);
   EXPECT_EQ(manager->Inventory()[0].version_id, "www/1");
+  // No delivery waits for this outcome: it is the target's last failure,
+  // kept in the journal and reported in every inventory.
+  const LocalFailure failure{
+      .version_id = "www/2",
+      .failed_step = "health",
+      .error =
+          "serves serial 0a01, expected 0a02 (20 attempts over 4.75s); "
+          "rolled back to www/1",
+      .rolled_back = true};
+  EXPECT_EQ(ReadJournalOrDie(),
+            (Journal{.serving = "www_2f1", .last_failure = failure}));
+  EXPECT_EQ(manager->Inventory()[0].last_failure, failure);
+  // Across a restart, until an install succeeds.
+  manager.reset();
+  manager = NewManager();
+  EXPECT_EQ(manager->Inventory()[0].last_failure, failure);
+  ASSERT_TRUE(manager->Install(WwwBundle(3, "0a03"), Context()).ok);
+  EXPECT_EQ(manager->Inventory()[0].last_failure, std::nullopt);
+  EXPECT_EQ(ReadJournalOrDie().last_failure, std::nullopt);
 }
 
 TEST_F(RecoverTest, DropsACandidateThatWasNeverSwappedIn) {
@@ -131,13 +154,28 @@ TEST_F(RecoverTest, FinishesAnInterruptedRollback) {
   SwapTo("www_2f2");
   SetJournal({.serving = "www_2f1",
               .candidate = "www_2f2",
-              .phase = Journal::Phase::kRollingBack});
+              .phase = Journal::Phase::kRollingBack,
+              .failed_step = "reload",
+              .error = "reload /usr/sbin/reload-www: exited with status 1"});
   auto manager = NewManager();
   ASSERT_OK(manager->Recover(Context()));
   EXPECT_EQ(Current(), "www_2f1");
   EXPECT_EQ(runner_.runs(), runs_before_ + 1);
   EXPECT_EQ(checker_.serials().back(), "0a01");
-  EXPECT_EQ(ReadJournalOrDie(), (Journal{.serving = "www_2f1"}));
+  const Journal j = ReadJournalOrDie();
+  EXPECT_EQ(j.serving, "www_2f1");
+  EXPECT_EQ(j.phase, Journal::Phase::kIdle);
+  EXPECT_EQ(j.candidate, "");
+  // The delivery that started the install never got its result.
+  ASSERT_TRUE(j.last_failure.has_value());
+  EXPECT_EQ(j.last_failure->version_id, "www/2");
+  EXPECT_EQ(j.last_failure->failed_step, "reload");
+  EXPECT_THAT(j.last_failure->error,
+              AllOf(HasSubstr("reload /usr/sbin/reload-www: exited with "
+                              "status 1"),
+                    HasSubstr("rolled back to www/1")));
+  EXPECT_TRUE(j.last_failure->rolled_back);
+  EXPECT_EQ(manager->Inventory()[0].last_failure, j.last_failure);
 }
 
 TEST_F(RecoverTest, AnInterruptedRollbackWithNothingToRestoreRemovesCurrent) {
@@ -147,13 +185,21 @@ TEST_F(RecoverTest, AnInterruptedRollbackWithNothingToRestoreRemovesCurrent) {
   WriteVersion(1, "0a01");
   SwapTo("www_2f1");
   TargetDirectory dir(Dir());
+  ASSERT_OK(dir.Open(/*create=*/true));
   ASSERT_OK(dir.EnsureStableLinks({"key.pem", "cert.pem"}));
   SetJournal({.candidate = "www_2f1", .phase = Journal::Phase::kRollingBack});
   auto manager = NewManager();
   ASSERT_OK(manager->Recover(Context()));
   EXPECT_EQ(LinkTarget("current"), "");
   EXPECT_EQ(runner_.runs(), 0);
-  EXPECT_EQ(ReadJournalOrDie(), Journal{});
+  const Journal j = ReadJournalOrDie();
+  EXPECT_EQ(j.serving, "");
+  EXPECT_EQ(j.phase, Journal::Phase::kIdle);
+  // A rollback started by an agent that did not record the step.
+  ASSERT_TRUE(j.last_failure.has_value());
+  EXPECT_EQ(j.last_failure->version_id, "www/1");
+  EXPECT_EQ(j.last_failure->failed_step, "unknown");
+  EXPECT_FALSE(j.last_failure->rolled_back);
   EXPECT_EQ(manager->Inventory()[0].version_id, "");
 }
 
