@@ -1,6 +1,8 @@
 #include "agent/install/state_files.h"
 
 #include <array>
+#include <cstdint>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -20,6 +22,23 @@ constexpr std::array<std::pair<Journal::Phase, const char*>, 5> kPhases = {{
 
 std::string JournalPath(const std::string& directory) {
   return absl::StrCat(directory, "/", kJournalFileName);
+}
+
+// The whole-number member `key` of a version record (0 when absent). A
+// fraction or a number beyond int64 ("1e300") is refused: nlohmann would
+// cast it to int64_t, which is undefined behaviour, and EncodeVersionInfo
+// never writes one.
+absl::StatusOr<int64_t> WholeNumber(const nlohmann::json& j, const char* key) {
+  const auto it = j.find(key);
+  if (it == j.end()) return 0;
+  if (!it->is_number_integer() ||
+      (it->is_number_unsigned() &&
+       it->get<uint64_t>() >
+           static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))) {
+    return absl::DataLossError(absl::StrCat("not a version record: \"", key,
+                                            "\" is not a whole number"));
+  }
+  return it->get<int64_t>();
 }
 
 }  // namespace
@@ -92,9 +111,11 @@ absl::StatusOr<VersionInfo> DecodeVersionInfo(absl::string_view json) {
     info.version_id = j.at("version_id").get<std::string>();
     info.certificate = j.value("certificate", "");
     info.serial = j.value("serial", "");
-    info.not_after = absl::FromUnixSeconds(j.value("not_after", int64_t{0}));
-    info.written_at =
-        absl::FromUnixMillis(j.value("written_at_ms", int64_t{0}));
+    ASSIGN_OR_RETURN(const int64_t not_after, WholeNumber(j, "not_after"));
+    ASSIGN_OR_RETURN(const int64_t written_at_ms,
+                     WholeNumber(j, "written_at_ms"));
+    info.not_after = absl::FromUnixSeconds(not_after);
+    info.written_at = absl::FromUnixMillis(written_at_ms);
     info.leaf_pem = j.value("leaf_pem", "");
     return info;
   } catch (const nlohmann::json::exception& e) {
