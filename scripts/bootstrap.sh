@@ -11,6 +11,10 @@ BUILD_PKGS=(
   nlohmann-json3-dev libcurl4-openssl-dev libsqlite3-dev libldns-dev
   libcpp-httplib-dev libspdlog-dev libfmt-dev
 )
+# clang with libFuzzer and the sanitizer runtimes (libclang-rt-14-dev holds
+# libclang_rt.fuzzer*.a), and llvm-symbolizer for readable reports: the
+# fuzz targets (scripts/fuzz.sh).
+FUZZ_PKGS=(clang-14 libclang-rt-14-dev llvm-14)
 # Real servers for integration tests and peers for benchmarks.
 LAB_PKGS=(
   pebble bind9 bind9-dnsutils nginx haproxy etcd-server etcd-client
@@ -23,7 +27,7 @@ LAB_PKGS=(
 )
 
 missing=()
-for p in "${BUILD_PKGS[@]}" "${LAB_PKGS[@]}"; do
+for p in "${BUILD_PKGS[@]}" "${FUZZ_PKGS[@]}" "${LAB_PKGS[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$p")
   fi

@@ -1,6 +1,8 @@
 #include "agent/install/state_files.h"
 
 #include <array>
+#include <cstdint>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -72,7 +74,15 @@ absl::Status ReadInt(const Json& j, absl::string_view what, const char* key,
                      int64_t* out) {
   auto it = j.find(key);
   if (it == j.end()) return absl::OkStatus();
-  if (!it->is_number_integer()) return Invalid(what, key, "not an integer");
+  // A fraction, 1e300 or a number beyond int64 is refused: the agent never
+  // writes one, and converting it to int64_t would be undefined or wrong
+  // (found by tests/fuzz/version_info_fuzzer.cc).
+  if (!it->is_number_integer() ||
+      (it->is_number_unsigned() &&
+       it->get<uint64_t>() >
+           static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))) {
+    return Invalid(what, key, "not a whole number");
+  }
   *out = it->get<int64_t>();
   return absl::OkStatus();
 }

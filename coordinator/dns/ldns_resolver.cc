@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <memory>
+#include <optional>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -107,6 +108,24 @@ void ConvertSection(const ldns_rr_list* list, std::vector<Rr>* out) {
 
 }  // namespace
 
+std::optional<DnsAnswer> ParseDnsReply(absl::string_view wire) {
+  ldns_pkt* parsed = nullptr;
+  if (ldns_wire2pkt(&parsed, reinterpret_cast<const uint8_t*>(wire.data()),
+                    wire.size()) != LDNS_STATUS_OK ||
+      parsed == nullptr) {
+    return std::nullopt;
+  }
+  PktPtr pkt(parsed);
+  DnsAnswer answer;
+  answer.rcode = (ldns_pkt_edns_extended_rcode(pkt.get()) << 4) |
+                 ldns_pkt_get_rcode(pkt.get());
+  answer.authoritative = ldns_pkt_aa(pkt.get());
+  ConvertSection(ldns_pkt_answer(pkt.get()), &answer.answer);
+  ConvertSection(ldns_pkt_authority(pkt.get()), &answer.authority);
+  ConvertSection(ldns_pkt_additional(pkt.get()), &answer.additional);
+  return answer;
+}
+
 absl::StatusOr<DnsAnswer> LdnsResolver::Query(const std::string& name,
                                               RrType type,
                                               const std::string& server,
@@ -162,22 +181,12 @@ absl::StatusOr<DnsAnswer> LdnsResolver::Query(const std::string& name,
       last = reply.status();
       continue;
     }
-    ldns_pkt* parsed = nullptr;
-    if (ldns_wire2pkt(&parsed, reinterpret_cast<const uint8_t*>(reply->data()),
-                      reply->size()) != LDNS_STATUS_OK ||
-        parsed == nullptr) {
+    std::optional<DnsAnswer> answer = ParseDnsReply(*reply);
+    if (!answer) {
       last = absl::UnavailableError(absl::StrCat(server, ": malformed reply"));
       continue;
     }
-    PktPtr pkt(parsed);
-    DnsAnswer answer;
-    answer.rcode = (ldns_pkt_edns_extended_rcode(pkt.get()) << 4) |
-                   ldns_pkt_get_rcode(pkt.get());
-    answer.authoritative = ldns_pkt_aa(pkt.get());
-    ConvertSection(ldns_pkt_answer(pkt.get()), &answer.answer);
-    ConvertSection(ldns_pkt_authority(pkt.get()), &answer.authority);
-    ConvertSection(ldns_pkt_additional(pkt.get()), &answer.additional);
-    return answer;
+    return *std::move(answer);
   }
   // Transport errors start with "<server>: "; say it once.
   absl::string_view reason = last.message();

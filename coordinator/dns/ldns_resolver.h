@@ -11,6 +11,9 @@
 #ifndef CERTFLEET_COORDINATOR_DNS_LDNS_RESOLVER_H_
 #define CERTFLEET_COORDINATOR_DNS_LDNS_RESOLVER_H_
 
+#include <optional>
+
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "coordinator/dns/resolver.h"
 
@@ -24,6 +27,11 @@ struct LdnsResolverOptions {
   absl::Duration per_try_timeout = absl::Seconds(2);
   int tries = 2;
 };
+
+// The records of one DNS reply in wire format (RFC 1035 §4.1), reduced to
+// the types DNS-01 needs (others are skipped); nullopt when ldns cannot
+// parse it. The reply comes from the network: this is what fuzzing feeds.
+std::optional<DnsAnswer> ParseDnsReply(absl::string_view wire);
 
 class LdnsResolver : public DnsResolver {
  public:

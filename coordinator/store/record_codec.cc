@@ -1,5 +1,8 @@
 #include "coordinator/store/record_codec.h"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
 #include <cstdint>
 #include <limits>
 
@@ -37,11 +40,20 @@ absl::Status Utf8(absl::StatusOr<std::string> encoded, const char* field) {
       absl::StrCat(field, ": ", encoded.status().message()));
 }
 
+// Deterministic: map entries (labels) in key order. By default protobuf
+// lays them out in an order that differs between map instances, so one
+// record would encode to different bytes at every call.
 absl::StatusOr<std::string> Serialize(const google::protobuf::Message& m) {
   std::string out;
-  if (!m.SerializeToString(&out)) {
-    return absl::InternalError(
-        absl::StrCat("cannot encode ", m.GetTypeName()));
+  bool ok = false;
+  {
+    google::protobuf::io::StringOutputStream stream(&out);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    ok = m.SerializeToCodedStream(&coded) && !coded.HadError();
+  }  // the streams trim `out` to its final size when they go
+  if (!ok) {
+    return absl::InternalError(absl::StrCat("cannot encode ", m.GetTypeName()));
   }
   return out;
 }
@@ -49,9 +61,9 @@ absl::StatusOr<std::string> Serialize(const google::protobuf::Message& m) {
 template <typename Message>
 absl::Status Parse(absl::string_view bytes, Message* m) {
   if (!m->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return absl::DataLossError(absl::StrCat(
-        "stored ", m->GetTypeName(), " (", bytes.size(),
-        " bytes) does not parse"));
+    return absl::DataLossError(absl::StrCat("stored ", m->GetTypeName(), " (",
+                                            bytes.size(),
+                                            " bytes) does not parse"));
   }
   return absl::OkStatus();
 }
