@@ -81,7 +81,7 @@ absl::Status ReadInt(const Json& j, absl::string_view what, const char* key,
       (it->is_number_unsigned() &&
        it->get<uint64_t>() >
            static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))) {
-    return Invalid(what, key, "not a whole number");
+    return Invalid(what, key, "not an integer");
   }
   *out = it->get<int64_t>();
   return absl::OkStatus();
