@@ -158,6 +158,9 @@ std::thread StartSignalThread(std::shared_ptr<Cancellation> cancel) {
 int Serve(const Args& args) {
   absl::StatusOr<config::CoordinatorConfig> cfg = Load(args.config);
   if (!cfg.ok()) return ConfigError(cfg.status());
+  for (const std::string& warning : cfg->warnings) {
+    CF_LOG_WARN("configuration: %s", warning);
+  }
   // Signals are handled by one thread; block them everywhere else before
   // any thread starts.
   sigset_t set;
@@ -288,6 +291,9 @@ int main(int argc, char** argv) {
   if (args.command == "check-config") {
     absl::StatusOr<config::CoordinatorConfig> cfg = Load(args.config);
     if (!cfg.ok()) return ConfigError(cfg.status());
+    for (const std::string& warning : cfg->warnings) {
+      fprintf(stderr, "warning: %s\n", warning.c_str());
+    }
     printf("%s: valid (%zu issuers, %zu DNS providers, %zu certificates)\n",
            args.config.c_str(), cfg->issuers.size(), cfg->dns_providers.size(),
            cfg->certificates.size());

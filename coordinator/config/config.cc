@@ -70,7 +70,7 @@ absl::StatusOr<CoordinatorConfig> Parse(absl::string_view yaml_text,
   try {
     const YAML::Node doc = YAML::Load(std::string(yaml_text));
     Reader reader(diags, std::move(getenv));
-    internal::ParseContext ctx{reader, fs, base_dir};
+    internal::ParseContext ctx{reader, fs, base_dir, &cfg.warnings};
     ParseDocument(doc, ctx, &cfg);
   } catch (const YAML::Exception& e) {
     diags.Add(e.mark, "", e.msg);

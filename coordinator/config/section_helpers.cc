@@ -122,4 +122,10 @@ std::string Where(ParseContext& ctx, const Field& field) {
   return ctx.reader.diags().Where(field.mark);
 }
 
+void Warn(ParseContext& ctx, const Field& field, absl::string_view message) {
+  if (ctx.warnings == nullptr) return;
+  ctx.warnings->push_back(
+      absl::StrCat(Where(ctx, field), ": ", field.path, ": ", message));
+}
+
 }  // namespace certfleet::config::internal

@@ -26,7 +26,14 @@ struct ParseContext {
   Filesystem& fs;
   // Directory relative paths are resolved against; "" leaves them relative.
   std::string base_dir;
+  // Where Warn puts what is accepted but should change (a deprecated key);
+  // null: dropped.
+  std::vector<std::string>* warnings = nullptr;
 };
+
+// Records a warning about `field` as "FILE:LINE:COLUMN: PATH: message" in
+// ctx.warnings (CoordinatorConfig::warnings).
+void Warn(ParseContext& ctx, const Field& field, absl::string_view message);
 
 // `path` itself when absolute (or base_dir is ""), else base_dir/path.
 std::string ResolvePath(const std::string& base_dir, const std::string& path);

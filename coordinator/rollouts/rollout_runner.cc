@@ -1,14 +1,12 @@
 #include "coordinator/rollouts/rollout_runner.h"
 
 #include <limits>
-
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "common/crypto/encoding.h"
 #include "common/log.h"
 #include "common/status_macros.h"
-#include "coordinator/rollouts/fleet_view.h"
 
 namespace certfleet::rollouts {
 namespace {
@@ -28,7 +26,13 @@ RolloutRunner::RolloutRunner(
       hub_(hub),
       assignments_(assignments),
       clock_(clock),
-      options_(options) {
+      options_(options),
+      own_staleness_(options.staleness != nullptr
+                         ? nullptr
+                         : std::make_unique<fleet::Staleness>(
+                               options.stale_after, clock.Now())),
+      staleness_(options.staleness != nullptr ? options.staleness
+                                              : own_staleness_.get()) {
   for (const config::CertificateConfig& c : certificates) {
     policies_[c.name] = c.rollout;
   }
@@ -79,8 +83,7 @@ absl::Status RolloutRunner::AssignFallbacks() {
         store_.ActiveRollout(certificate);
     if (!active.ok() || active->has_value()) continue;  // the rollout decides
     absl::StatusOr<rollout::FleetSnapshot> fleet = BuildFleetSnapshot(
-        store_, assignments_, certificate, PolicyFor(certificate),
-        Connected());
+        store_, assignments_, certificate, PolicyFor(certificate), Presence());
     if (!fleet.ok()) {
       if (first.ok()) first = fleet.status();
       continue;
@@ -94,9 +97,14 @@ absl::Status RolloutRunner::AssignFallbacks() {
   return first;
 }
 
-std::set<std::string> RolloutRunner::Connected() const {
-  if (options_.connected_agents) return options_.connected_agents();
-  return hub_.ConnectedAgents();
+AgentPresence RolloutRunner::Presence() {
+  AgentPresence presence{.connected = options_.connected_agents
+                                          ? options_.connected_agents()
+                                          : hub_.ConnectedAgents(),
+                         .staleness = staleness_,
+                         .now = clock_.Now()};
+  staleness_->Observe(presence.connected, presence.now);
+  return presence;
 }
 
 void RolloutRunner::Poke() {
@@ -157,8 +165,7 @@ absl::Status RolloutRunner::CatchUp(const std::string& certificate,
   }
   ASSIGN_OR_RETURN(rollout::FleetSnapshot fleet,
                    BuildFleetSnapshot(store_, assignments_, certificate,
-                                      PolicyFor(certificate),
-                                      Connected()));
+                                      PolicyFor(certificate), Presence()));
   const std::string served = MostServedVersion(
       fleet, certificate, std::numeric_limits<int64_t>::max());
   if (served.empty()) return absl::OkStatus();  // a first version: direct
@@ -210,7 +217,7 @@ absl::Status RolloutRunner::OnVersionStored(const std::string& certificate,
   const rollout::RolloutPolicy& policy = PolicyFor(certificate);
   ASSIGN_OR_RETURN(rollout::FleetSnapshot fleet,
                    BuildFleetSnapshot(store_, assignments_, certificate, policy,
-                                      Connected()));
+                                      Presence()));
   ASSIGN_OR_RETURN(std::optional<store::RolloutRecord> active,
                    store_.ActiveRollout(certificate));
   if (active.has_value()) RETURN_IF_ERROR(Supersede(*active, to));
@@ -317,7 +324,7 @@ absl::Status RolloutRunner::StepRollout(store::RolloutRecord record) {
     ASSIGN_OR_RETURN(
         rollout::FleetSnapshot fleet,
         BuildFleetSnapshot(store_, assignments_, record.certificate, policy,
-                           Connected()));
+                           Presence()));
     rollout::StepResult r = c.Step(policy, fleet, clock_.Now());
     // Deliveries before the state that assumes them (controller.h).
     Deliver(r.deliveries);
@@ -391,6 +398,55 @@ absl::StatusOr<store::RolloutRecord> RolloutRunner::Act(
   return absl::AbortedError(absl::StrCat(
       "certificate ", certificate, ": its rollout was saved by another writer ",
       kSaveAttempts, " times in a row; try again"));
+}
+
+absl::StatusOr<store::RolloutRecord> RolloutRunner::Skip(
+    const std::string& certificate, const std::string& agent_id,
+    const std::string& actor) {
+  {
+    absl::MutexLock step(&step_mu_);
+    bool saved = false;
+    for (int attempt = 0; attempt < kSaveAttempts && !saved; ++attempt) {
+      ASSIGN_OR_RETURN(std::optional<store::RolloutRecord> active,
+                       store_.ActiveRollout(certificate));
+      if (!active.has_value()) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("no rollout of ", certificate, " is in progress"));
+      }
+      ASSIGN_OR_RETURN(rollout::RolloutController c,
+                       rollout::RolloutController::Restore(active->state_json));
+      absl::StatusOr<rollout::StepResult> r =
+          c.Skip(agent_id, clock_.Now(), actor);
+      if (!r.ok()) {
+        return Annotate(r.status(), absl::StrCat("rollout ", active->id));
+      }
+      absl::Status s = Save(*active, c.state());
+      if (s.code() == absl::StatusCode::kAborted) continue;  // a step won
+      RETURN_IF_ERROR(s);
+      AuditEvents(certificate, r->events,
+                  absl::StrCat(" (rollout ", active->id, ")"), actor);
+      saved = true;
+    }
+    if (!saved) {
+      return absl::AbortedError(
+          absl::StrCat("certificate ", certificate,
+                       ": its rollout was saved by another writer ",
+                       kSaveAttempts, " times in a row; try again"));
+    }
+  }
+  // A wave the host held moves on now, not at the next tick.
+  if (absl::Status s = StepAll(); !s.ok()) {
+    CF_LOG_WARN("rollouts: step after skipping %s failed: %s", agent_id,
+                s.ToString());
+  }
+  ASSIGN_OR_RETURN(
+      std::vector<store::RolloutRecord> latest,
+      store_.ListRollouts({.certificate = certificate, .limit = 1}));
+  if (latest.empty()) {
+    return absl::InternalError(
+        absl::StrCat("the rollout of ", certificate, " vanished"));
+  }
+  return latest.front();
 }
 
 absl::Status RolloutRunner::Save(store::RolloutRecord& record,
