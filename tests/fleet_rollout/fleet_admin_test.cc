@@ -106,11 +106,8 @@ class FleetAdminTest : public ::testing::Test {
 TEST_F(FleetAdminTest, DisableCutsTheAgentWithinASecondAndEnableRestoresIt) {
   ASSERT_NO_FATAL_FAILURE(StartLab());
   ASSERT_TRUE(Connected());
-  v1::DisableAgentRequest disable;
-  disable.set_id(id_);
-  disable.set_reason("suspected compromise");
   const absl::Time t0 = absl::Now();
-  ASSERT_OK(lab_->admin().DisableAgent(disable, "alice").status());
+  ASSERT_OK(lab_->admin().DisableAgent(id_, "suspected compromise").status());
   const absl::Duration cut = TimeUntilDisconnected(t0);
   EXPECT_LT(cut, absl::Seconds(1));
   printf("disabled agent's stream cut after %s\n",
@@ -134,9 +131,7 @@ TEST_F(FleetAdminTest, DisableCutsTheAgentWithinASecondAndEnableRestoresIt) {
   EXPECT_FALSE(Connected());
   EXPECT_EQ(*lab_->Served(slot_), v1_serial_);
 
-  v1::EnableAgentRequest enable;
-  enable.set_id(id_);
-  ASSERT_OK(lab_->admin().EnableAgent(enable, "alice").status());
+  ASSERT_OK(lab_->admin().EnableAgent(id_).status());
   ASSERT_OK(lab_->WaitServes(slot_, v2.serial, absl::Seconds(20)));
   EXPECT_TRUE(Connected());
   EXPECT_THAT(AdminActions(),
@@ -145,11 +140,8 @@ TEST_F(FleetAdminTest, DisableCutsTheAgentWithinASecondAndEnableRestoresIt) {
 
 TEST_F(FleetAdminTest, ARemovedAgentIsRefusedForGoodAndLeavesTheRollout) {
   ASSERT_NO_FATAL_FAILURE(StartLab());
-  v1::RemoveAgentRequest remove;
-  remove.set_id(id_);
-  remove.set_reason("decommissioned");
   const absl::Time t0 = absl::Now();
-  ASSERT_OK(lab_->admin().RemoveAgent(remove, "alice").status());
+  ASSERT_OK(lab_->admin().RemoveAgent(id_, "decommissioned").status());
   EXPECT_LT(TimeUntilDisconnected(t0), absl::Seconds(1));
   EXPECT_TRUE(LogSays("its identity is refused for good", absl::Seconds(5)))
       << lab_->AgentLog(slot_);
@@ -175,15 +167,14 @@ TEST_F(FleetAdminTest, ARemovedAgentIsRefusedForGoodAndLeavesTheRollout) {
                        lab_->store().GetAgent(id_));
   ASSERT_TRUE(record.has_value());  // kept, for the audit trail
   EXPECT_TRUE(record->status == store::AgentStatus::kRemoved);
+  EXPECT_THAT(AdminActions(), ::testing::ElementsAre("agent.remove ok"));
 }
 
 TEST_F(FleetAdminTest, ARelabelChangesWhatTheAgentReceives) {
   ASSERT_NO_FATAL_FAILURE(StartLab());
-  v1::RelabelAgentRequest out;
-  out.set_id(id_);
-  (*out.mutable_labels())["role"] = "db";
-  (*out.mutable_labels())["pool"] = "p1";
-  ASSERT_OK(lab_->admin().RelabelAgent(out, "alice").status());
+  ASSERT_OK(lab_->admin()
+                .RelabelAgent(id_, {{"role", "db"}, {"pool", "p1"}})
+                .status());
 
   ASSERT_OK_AND_ASSIGN(LabVersion v2, lab_->Publish());
   ASSERT_OK(lab_->WaitForPhase("complete", kRolloutTimeout));
@@ -192,9 +183,9 @@ TEST_F(FleetAdminTest, ARelabelChangesWhatTheAgentReceives) {
   EXPECT_EQ(*lab_->Served(slot_), v1_serial_);
   EXPECT_TRUE(Connected());  // a relabel keeps the stream
 
-  v1::RelabelAgentRequest back = out;
-  (*back.mutable_labels())["role"] = "web";
-  ASSERT_OK(lab_->admin().RelabelAgent(back, "alice").status());
+  ASSERT_OK(lab_->admin()
+                .RelabelAgent(id_, {{"role", "web"}, {"pool", "p1"}})
+                .status());
   ASSERT_OK(lab_->WaitServes(slot_, v2.serial, absl::Seconds(20)));
   EXPECT_THAT(AdminActions(),
               ::testing::ElementsAre("agent.relabel ok", "agent.relabel ok"));
@@ -252,15 +243,14 @@ TEST_F(FleetAdminTest, RolloutSkipReleasesAWaveFromAnOfflineHost) {
       },
       "waiting for the stopped host", kRolloutTimeout));
 
-  v1::SkipRolloutHostRequest skip;
-  skip.set_certificate("web");
-  skip.set_agent_id(id_);
-  ASSERT_OK(lab_->admin().SkipRolloutHost(skip, "alice").status());
+  ASSERT_OK(lab_->admin().SkipRolloutHost("web", id_).status());
   ASSERT_OK(lab_->WaitForPhase("complete", kRolloutTimeout));
   ASSERT_OK_AND_ASSIGN(RolloutState s, lab_->LatestState());
   ASSERT_NE(Host(s), nullptr);
   EXPECT_EQ(Host(s)->skip_reason, rollout::kSkipOperator);
   EXPECT_EQ(Host(s)->skipped_by, "admin:alice");
+  EXPECT_THAT(AdminActions(), ::testing::ElementsAre("rollout.host_skipped ok",
+                                                     "rollout.skip ok"));
 
   ASSERT_OK(lab_->StartAgent(slot_));
   ASSERT_OK(lab_->WaitServes(slot_, v2.serial, absl::Seconds(20)));

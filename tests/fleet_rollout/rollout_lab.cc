@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "agent/client/identity.h"
+#include "common/crypto/public_key.h"
 #include "common/filesystem.h"
 #include "common/status_macros.h"
 #include "gtest/gtest.h"
@@ -133,6 +134,22 @@ absl::Status RolloutLab::StartCoordinator() {
                                        const std::string& actor) {
                 return runner->Skip(certificate, agent_id, actor);
               }});
+  ASSIGN_OR_RETURN(admin_server_,
+                   adminapi::AdminServer::Start(
+                       {.listen = "127.0.0.1:0", .server_names = {"127.0.0.1"}},
+                       *ca_, *admin_));
+  const crypto::PrivateKey admin_key = crypto::testing::GenerateKeyOrDie();
+  ASSIGN_OR_RETURN(std::string admin_cert,
+                   ca_->IssueAdminIdentity("alice",
+                                           crypto::PublicKey::Of(admin_key),
+                                           absl::Hours(24 * 7)));
+  ASSIGN_OR_RETURN(std::string admin_key_pem, admin_key.ToPem());
+  admin_client_ = ctl::AdminClient::Connect(
+      absl::StrCat("127.0.0.1:", admin_server_->port()),
+      {.key_pem = admin_key_pem,
+       .cert_pem = admin_cert,
+       .ca_pem = ca_->ca_pem()},
+      absl::Seconds(20));
   ASSIGN_OR_RETURN(server_, agentapi::AgentServer::Start(
                                 {.listen = absl::StrCat("127.0.0.1:", port_),
                                  .server_names = {"127.0.0.1"}},
@@ -147,6 +164,9 @@ void RolloutLab::StopCoordinator() {
   if (server_) server_->Shutdown(absl::ZeroDuration());
   server_.reset();
   if (runner_) runner_->Stop();
+  admin_client_.reset();
+  if (admin_server_) admin_server_->Shutdown(absl::ZeroDuration());
+  admin_server_.reset();
   admin_.reset();
   hub_.reset();
   runner_.reset();

@@ -17,10 +17,12 @@
 // rollout's limits from these observed reload times, not from what the
 // coordinator believes.
 //
-// The agent actions and `rollout skip` go through an AdminBackend wired as
-// the coordinator wires it (the hub told of changed agents, the runner's
-// Skip, staleness judged after LabOptions::stale_after); agents can be
-// stopped for good and started again.
+// The agent actions and `rollout skip` go through the admin API as
+// certfleetctl calls it (AdminClient over mTLS, as admin "alice", to an
+// AdminServer and AdminBackend wired as the coordinator wires them: the hub
+// told of changed agents, the runner's Skip, staleness judged after
+// LabOptions::stale_after; every call audited); agents can be stopped for
+// good and started again.
 //
 // The certificate "web" (www.example.test, target "www") has version 1
 // delivered to everyone before Start returns (a first version goes to the
@@ -42,6 +44,8 @@
 #include "absl/time/time.h"
 #include "common/crypto/kek.h"
 #include "coordinator/adminapi/admin_backend.h"
+#include "coordinator/adminapi/admin_server.h"
+#include "coordinator/ctl/admin_client.h"
 #include "coordinator/agentapi/agent_hub.h"
 #include "coordinator/agentapi/agent_server.h"
 #include "coordinator/config/config.h"
@@ -114,8 +118,8 @@ class RolloutLab {
                                          24 * 30));
   rollouts::RolloutRunner& runner() { return *runner_; }
   agentapi::AgentHub& hub() { return *hub_; }
-  // The admin API below gRPC, as admin "alice" calls it.
-  adminapi::AdminBackend& admin() { return *admin_; }
+  // The admin API, as admin "alice" calls it with certfleetctl.
+  ctl::AdminClient& admin() { return *admin_client_; }
   fleet::BootstrapTokens& tokens() { return *tokens_; }
   store::Store& store() { return *store_; }
   testing::ShiftedClock& clock() { return clock_; }
@@ -186,6 +190,8 @@ class RolloutLab {
   std::unique_ptr<fleet::Staleness> staleness_;
   std::unique_ptr<rollouts::RolloutRunner> runner_;
   std::unique_ptr<adminapi::AdminBackend> admin_;
+  std::unique_ptr<adminapi::AdminServer> admin_server_;
+  std::unique_ptr<ctl::AdminClient> admin_client_;
   std::unique_ptr<agentapi::AgentServer> server_;
 
   std::vector<LabAgent> agents_;
