@@ -146,6 +146,9 @@ class RolloutRunner {
                                                 const std::string& actor);
 
  private:
+  // Saves lost to another writer are redone from a fresh read this often.
+  static constexpr int kSaveAttempts = 3;
+
   // Resume's work for a certificate whose newest rollout is `latest` (null:
   // none): holds it at what it serves, or rolls out a newer stored version
   // nobody has heard of.
