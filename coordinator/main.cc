@@ -160,7 +160,7 @@ int Serve(const Args& args) {
   absl::StatusOr<config::CoordinatorConfig> cfg = Load(args.config);
   if (!cfg.ok()) return ConfigError(cfg.status());
   for (const std::string& warning : cfg->warnings) {
-    CF_LOG_WARN("%s", warning);
+    CF_LOG_WARN("configuration: %s", warning);
   }
   // Signals are handled by one thread; block them everywhere else before
   // any thread starts.

@@ -38,8 +38,12 @@ std::optional<AuditAction> AuditOf(const v1::ListAuditRequest&) {
 std::optional<AuditAction> AuditOf(const v1::CreateTokenRequest& request) {
   const std::map<std::string, std::string> labels(request.labels().begin(),
                                                   request.labels().end());
-  std::string detail = absl::StrCat(
-      "labels ", labels.empty() ? "(none)" : config::FormatLabels(labels));
+  std::string detail =
+      request.for_agent().empty()
+          ? absl::StrCat("labels ", labels.empty()
+                                        ? "(none)"
+                                        : config::FormatLabels(labels))
+          : absl::StrCat("re-enroll agent ", request.for_agent());
   if (request.has_ttl()) {
     absl::StrAppend(
         &detail, ", ttl ",
@@ -94,6 +98,65 @@ std::optional<AuditAction> AuditOf(const v1::RollbackRequest& request) {
                      .detail = std::move(detail)};
 }
 
+std::optional<AuditAction> AuditOf(const v1::SkipRolloutHostRequest& request) {
+  return AuditAction{
+      .action = "rollout.skip",
+      .certificate = request.certificate(),
+      .detail = absl::StrCat("stop waiting for agent ", request.agent_id())};
+}
+
+namespace {
+
+std::string WithReason(std::string detail, const std::string& reason) {
+  if (!reason.empty()) absl::StrAppend(&detail, " (reason: \"", reason, "\")");
+  return detail;
+}
+
+}  // namespace
+
+std::optional<AuditAction> AuditOf(const v1::DisableAgentRequest& request) {
+  return AuditAction{
+      .action = "agent.disable",
+      .detail = WithReason(absl::StrCat("disable agent ", request.id()),
+                           request.reason())};
+}
+
+std::optional<AuditAction> AuditOf(const v1::EnableAgentRequest& request) {
+  return AuditAction{.action = "agent.enable",
+                     .detail = absl::StrCat("enable agent ", request.id())};
+}
+
+std::optional<AuditAction> AuditOf(const v1::RemoveAgentRequest& request) {
+  return AuditAction{
+      .action = "agent.remove",
+      .detail = WithReason(absl::StrCat("remove agent ", request.id()),
+                           request.reason())};
+}
+
+std::optional<AuditAction> AuditOf(const v1::RelabelAgentRequest& request) {
+  const std::map<std::string, std::string> labels(request.labels().begin(),
+                                                  request.labels().end());
+  return AuditAction{
+      .action = "agent.relabel",
+      .detail = absl::StrCat(
+          "relabel agent ", request.id(), " to ",
+          labels.empty() ? "(none)" : config::FormatLabels(labels))};
+}
+
+void AddOutcome(const v1::AgentActionResponse& response, AuditAction& action) {
+  const v1::AgentInfo& a = response.agent();
+  absl::StrAppend(&action.detail, ": was ", response.previous_status(),
+                  ", now ", a.status());
+  const std::map<std::string, std::string> before(
+      response.previous_labels().begin(), response.previous_labels().end());
+  const std::map<std::string, std::string> after(a.labels().begin(),
+                                                 a.labels().end());
+  if (before != after) {
+    absl::StrAppend(&action.detail, "; labels were ",
+                    before.empty() ? "(none)" : config::FormatLabels(before));
+  }
+}
+
 void AddOutcome(const v1::GetRolloutResponse& response, AuditAction& action) {
   const v1::RolloutInfo& r = response.rollout();
   absl::StrAppend(&action.detail, ": rollout ", r.id(), " (", r.from_version(),
@@ -102,6 +165,11 @@ void AddOutcome(const v1::GetRolloutResponse& response, AuditAction& action) {
 
 void AddOutcome(const v1::CreateTokenResponse& response, AuditAction& action) {
   absl::StrAppend(&action.detail, ", token id ", response.id());
+  if (!response.for_agent().empty()) {
+    absl::StrAppend(&action.detail, ", labels ",
+                    config::FormatLabels(std::map<std::string, std::string>(
+                        response.labels().begin(), response.labels().end())));
+  }
 }
 
 void AddOutcome(const v1::RenewCertificateResponse& response,

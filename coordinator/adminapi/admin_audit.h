@@ -42,8 +42,8 @@ std::optional<AuditAction> AuditOf(const v1::GetAgentRequest&);
 std::optional<AuditAction> AuditOf(const v1::ListAuditRequest&);
 std::optional<AuditAction> AuditOf(const v1::GetRolloutRequest&);
 
-// "token.create": labels, ttl and description (the token itself is a
-// secret and never appears).
+// "token.create": labels (or the agent it re-enrolls), ttl and description
+// (the token itself is a secret and never appears).
 std::optional<AuditAction> AuditOf(const v1::CreateTokenRequest& request);
 // "certificate.renew" of the named certificate.
 std::optional<AuditAction> AuditOf(const v1::RenewCertificateRequest& request);
@@ -55,6 +55,15 @@ std::optional<AuditAction> AuditOf(const v1::AbortRolloutRequest& request);
 // "rollout.rollback": the target version (or "the previous version") and
 // whether expedited.
 std::optional<AuditAction> AuditOf(const v1::RollbackRequest& request);
+// "rollout.skip": the agent the certificate's active rollout stops waiting
+// for.
+std::optional<AuditAction> AuditOf(const v1::SkipRolloutHostRequest& request);
+// "agent.disable", "agent.enable", "agent.remove" (with the reason given),
+// "agent.relabel" (with the new labels).
+std::optional<AuditAction> AuditOf(const v1::DisableAgentRequest& request);
+std::optional<AuditAction> AuditOf(const v1::EnableAgentRequest& request);
+std::optional<AuditAction> AuditOf(const v1::RemoveAgentRequest& request);
+std::optional<AuditAction> AuditOf(const v1::RelabelAgentRequest& request);
 
 // Adds to `action` what only a successful answer knows: the token's id
 // (safe to log), the version being replaced. Nothing for other answers.
@@ -63,6 +72,8 @@ void AddOutcome(const v1::RenewCertificateResponse& response,
                 AuditAction& action);
 // The rollout acted on: its id, versions and phase after the action.
 void AddOutcome(const v1::GetRolloutResponse& response, AuditAction& action);
+// The agent's status (and labels, when they changed) before and after.
+void AddOutcome(const v1::AgentActionResponse& response, AuditAction& action);
 template <typename Response>
 void AddOutcome(const Response&, AuditAction&) {}
 

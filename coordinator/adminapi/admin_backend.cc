@@ -11,26 +11,37 @@
 #include "coordinator/config/labels.h"
 
 namespace certfleet::adminapi {
-namespace {
-
-// `agent`'s connected and connected_since from `connected`.
-void SetConnected(const std::map<std::string, absl::Time>& connected,
-                  v1::AgentInfo* agent) {
-  auto it = connected.find(agent->id());
-  agent->set_connected(it != connected.end());
-  if (it != connected.end()) {
-    SetTimestamp(it->second, agent->mutable_connected_since());
-  }
-}
-
-}  // namespace
 
 AdminBackend::AdminBackend(store::Store& store, fleet::BootstrapTokens& tokens,
                            Clock& clock, AdminBackendOptions options)
     : store_(store),
       tokens_(tokens),
       clock_(clock),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      assignments_(options_.certificates) {}
+
+std::set<std::string> AdminBackend::PresentNow(
+    const std::map<std::string, absl::Time>& connected) const {
+  if (options_.present_agents) return options_.present_agents();
+  std::set<std::string> out;
+  for (const auto& [id, since] : connected) out.insert(id);
+  return out;
+}
+
+void AdminBackend::SetConnection(
+    const store::AgentRecord& agent,
+    const std::map<std::string, absl::Time>& connected,
+    const std::set<std::string>& present, v1::AgentInfo* info) const {
+  auto it = connected.find(agent.id);
+  info->set_connected(it != connected.end());
+  if (it != connected.end()) {
+    SetTimestamp(it->second, info->mutable_connected_since());
+  }
+  const bool anywhere = it != connected.end() || present.count(agent.id) > 0;
+  const bool stale = options_.staleness != nullptr &&
+                     options_.staleness->IsStale(agent, anywhere, clock_.Now());
+  info->set_state(AgentStateName(agent.status, anywhere, stale));
+}
 
 const config::CertificateConfig* AdminBackend::FindConfigured(
     const std::string& name) const {
@@ -162,11 +173,15 @@ absl::StatusOr<v1::ListAgentsResponse> AdminBackend::ListAgents() {
     by_agent[t.agent_id].push_back(std::move(t));
   }
   const std::map<std::string, absl::Time> connected = ConnectedNow();
+  const std::set<std::string> present = PresentNow(connected);
+  if (options_.staleness != nullptr) {
+    options_.staleness->Observe(present, clock_.Now());
+  }
   v1::ListAgentsResponse out;
   for (const store::AgentRecord& agent : agents) {
     v1::AgentInfo* info = out.add_agents();
     *info = AgentToProto(agent, by_agent[agent.id]);
-    SetConnected(connected, info);
+    SetConnection(agent, connected, present, info);
   }
   return out;
 }
@@ -183,15 +198,22 @@ absl::StatusOr<v1::GetAgentResponse> AdminBackend::GetAgent(
   }
   v1::GetAgentResponse out;
   ASSIGN_OR_RETURN(*out.mutable_agent(), DescribeAgent(*agent));
-  SetConnected(ConnectedNow(), out.mutable_agent());
+  const std::map<std::string, absl::Time> connected = ConnectedNow();
+  SetConnection(*agent, connected, PresentNow(connected), out.mutable_agent());
   return out;
 }
 
 absl::StatusOr<v1::CreateTokenResponse> AdminBackend::CreateToken(
     const v1::CreateTokenRequest& request, const std::string& caller) {
+  const bool reenroll = !request.for_agent().empty();
+  if (reenroll && !request.labels().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "CreateToken: labels cannot be given with for_agent (agent ",
+        request.for_agent(), " keeps its own; relabel it with RelabelAgent)"));
+  }
   // Required, as for `certfleet-coordinator token create`: a token granting
   // no labels is almost always a mistake.
-  if (request.labels().empty()) {
+  if (!reenroll && request.labels().empty()) {
     return absl::InvalidArgumentError(
         "CreateToken: labels are required (the labels the new agent will "
         "have)");
@@ -208,7 +230,10 @@ absl::StatusOr<v1::CreateTokenResponse> AdminBackend::CreateToken(
   const std::map<std::string, std::string> labels(request.labels().begin(),
                                                   request.labels().end());
   ASSIGN_OR_RETURN(std::string token,
-                   tokens_.Create(labels, ttl, request.description()));
+                   reenroll
+                       ? tokens_.CreateForAgent(request.for_agent(), ttl,
+                                                request.description())
+                       : tokens_.Create(labels, ttl, request.description()));
   ASSIGN_OR_RETURN(fleet::BootstrapTokens::Parsed parsed,
                    fleet::BootstrapTokens::Parse(token));
   ASSIGN_OR_RETURN(std::optional<store::TokenRecord> record,
@@ -217,9 +242,17 @@ absl::StatusOr<v1::CreateTokenResponse> AdminBackend::CreateToken(
     return absl::InternalError(absl::StrCat(
         "bootstrap token ", parsed.id, " is missing right after it was made"));
   }
-  CF_LOG_INFO("admin %s created bootstrap token %s (labels %s, expires %s)",
-              caller, parsed.id, config::FormatLabels(labels),
-              absl::FormatTime(record->expires_at));
+  if (reenroll) {
+    CF_LOG_INFO(
+        "admin %s created bootstrap token %s to re-enroll agent %s "
+        "(expires %s)",
+        caller, parsed.id, record->for_agent,
+        absl::FormatTime(record->expires_at));
+  } else {
+    CF_LOG_INFO("admin %s created bootstrap token %s (labels %s, expires %s)",
+                caller, parsed.id, config::FormatLabels(labels),
+                absl::FormatTime(record->expires_at));
+  }
   v1::CreateTokenResponse out;
   out.set_token(token);
   out.set_id(parsed.id);
@@ -227,6 +260,7 @@ absl::StatusOr<v1::CreateTokenResponse> AdminBackend::CreateToken(
   for (const auto& [key, value] : record->labels) {
     (*out.mutable_labels())[key] = value;
   }
+  out.set_for_agent(record->for_agent);
   return out;
 }
 

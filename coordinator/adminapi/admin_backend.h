@@ -1,6 +1,7 @@
 // What the admin API answers, below gRPC: reads the coordinator's store and
 // configuration into the certfleet.v1 admin messages, creates bootstrap
-// tokens, requests renewals, and writes and reads the audit log. The gRPC
+// tokens, disables, enables, removes and relabels agents (admin_agents.cc),
+// requests renewals, and writes and reads the audit log. The gRPC
 // service (admin_server.h) checks the caller, calls this, and records each
 // mutating call with RecordAudit (admin_audit.h); tests call it directly
 // too.
@@ -20,6 +21,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -29,6 +31,8 @@
 #include "common/clock.h"
 #include "coordinator/adminapi/admin_audit.h"
 #include "coordinator/config/config.h"
+#include "coordinator/fleet/assignments.h"
+#include "coordinator/fleet/staleness.h"
 #include "coordinator/fleet/tokens.h"
 #include "coordinator/store/store.h"
 
@@ -49,6 +53,13 @@ using RolloutCommandFn = std::function<absl::StatusOr<store::RolloutRecord>(
 // rollouts::RolloutRunner::Rollback here).
 using RollbackFn = std::function<absl::StatusOr<store::RolloutRecord>(
     const std::string& certificate, int64_t to_version, bool expedite,
+    const std::string& actor)>;
+
+// Stops the active rollout of `certificate` waiting for agent `agent_id`
+// for `actor` and returns the rollout afterwards (the coordinator wires
+// rollouts::RolloutRunner::Skip here).
+using SkipHostFn = std::function<absl::StatusOr<store::RolloutRecord>(
+    const std::string& certificate, const std::string& agent_id,
     const std::string& actor)>;
 
 // The agents holding a stream to this coordinator right now, each with when
@@ -74,6 +85,22 @@ struct AdminBackendOptions {
   // Which agents are connected; empty when this coordinator runs no agent
   // service (then every agent is reported not connected).
   ConnectedAgentsFn connected_agents;
+  // The agents connected to any replica (AgentInfo.state "connected");
+  // empty: those of connected_agents.
+  std::function<std::set<std::string>()> present_agents;
+  // Who is stale (AgentInfo.state "stale"); null: nobody is said to be.
+  fleet::Staleness* staleness = nullptr;
+  // Called with the id of an agent whose record an action changed, so its
+  // open stream applies it at once (the coordinator wires
+  // agentapi::AgentHub::AgentChanged; other replicas learn it from the
+  // store's watch). May be empty.
+  std::function<void(const std::string& agent_id)> agent_changed;
+  // Called after an agent was disabled, enabled or removed, so rollouts see
+  // it at once rather than at their next step (RolloutRunner::Poke). May be
+  // empty.
+  std::function<void()> poke_rollouts;
+  // SkipRolloutHost; empty when this coordinator runs no rollouts.
+  SkipHostFn skip_host;
   // Several coordinators: this replica's name and who leads now (empty for
   // a single coordinator).
   std::string replica;
@@ -105,10 +132,31 @@ class AdminBackend {
   // kInvalidArgument for an empty id; kNotFound "no agent <id>".
   absl::StatusOr<v1::GetAgentResponse> GetAgent(
       const v1::GetAgentRequest& request);
-  // kInvalidArgument when labels are missing or invalid, or the ttl is not
-  // positive. Logs who made which token (its id, never the secret).
+  // kInvalidArgument when labels are missing or invalid (or given with
+  // for_agent), or the ttl is not positive; for_agent: kNotFound "no agent
+  // <id>", kFailedPrecondition for a removed agent. Logs who made which
+  // token (its id, never the secret).
   absl::StatusOr<v1::CreateTokenResponse> CreateToken(
       const v1::CreateTokenRequest& request, const std::string& caller);
+
+  // The agent actions (admin_agents.cc), by admin `caller`: the record is
+  // changed with Store::UpdateAgent (status_changed_by "admin:<caller>"),
+  // then options.agent_changed and options.poke_rollouts are called.
+  // kInvalidArgument for an empty id; kNotFound "no agent <id>";
+  // kFailedPrecondition for a removed agent (except RemoveAgent, which
+  // succeeds again).
+  absl::StatusOr<v1::AgentActionResponse> DisableAgent(
+      const v1::DisableAgentRequest& request, const std::string& caller);
+  absl::StatusOr<v1::AgentActionResponse> EnableAgent(
+      const v1::EnableAgentRequest& request, const std::string& caller);
+  absl::StatusOr<v1::AgentActionResponse> RemoveAgent(
+      const v1::RemoveAgentRequest& request, const std::string& caller);
+  // Also kInvalidArgument for no labels or an invalid one
+  // (config::CheckLabel). Targets no longer selected by their certificate
+  // forget their desired version first (a certificate selecting them again
+  // later sends what its fleet serves then).
+  absl::StatusOr<v1::AgentActionResponse> RelabelAgent(
+      const v1::RelabelAgentRequest& request, const std::string& caller);
   // Marks the certificate due now for the scheduler (store::CertificateState
   // renew_at = InfinitePast, which the scheduler reads as "renewal
   // requested" until a new version is issued) and clears any failure
@@ -138,6 +186,12 @@ class AdminBackend {
   absl::StatusOr<v1::GetRolloutResponse> Rollback(
       const v1::RollbackRequest& request, const std::string& caller);
 
+  // options.skip_host for admin `caller`, then the rollout. kInvalidArgument
+  // for an empty certificate or agent id; kUnimplemented without rollouts;
+  // its errors.
+  absl::StatusOr<v1::GetRolloutResponse> SkipRolloutHost(
+      const v1::SkipRolloutHostRequest& request, const std::string& caller);
+
   // Appends the audit record of a call by admin `caller` that ended with
   // `result`, at the clock's now. A record that cannot be written is logged
   // at error level with its content (the action has already happened) and
@@ -154,6 +208,19 @@ class AdminBackend {
   // The agents connected now and since when (none without an agent
   // service).
   std::map<std::string, absl::Time> ConnectedNow() const;
+  // `agent`'s connected, connected_since and state.
+  void SetConnection(const store::AgentRecord& agent,
+                     const std::map<std::string, absl::Time>& connected,
+                     const std::set<std::string>& present,
+                     v1::AgentInfo* info) const;
+  // options.present_agents, else the keys of `connected`.
+  std::set<std::string> PresentNow(
+      const std::map<std::string, absl::Time>& connected) const;
+  // Applies `change` to agent `id` for `caller` and answers with the agent
+  // before and after (admin_agents.cc).
+  absl::StatusOr<v1::AgentActionResponse> ChangeAgent(
+      const std::string& id, const char* what, const std::string& caller,
+      const std::function<absl::Status(store::AgentRecord&)>& change);
   absl::StatusOr<v1::GetRolloutResponse> RolloutToProto(
       const store::RolloutRecord& record);
 
@@ -161,6 +228,7 @@ class AdminBackend {
   fleet::BootstrapTokens& tokens_;
   Clock& clock_;
   const AdminBackendOptions options_;
+  const fleet::Assignments assignments_;
 };
 
 }  // namespace certfleet::adminapi

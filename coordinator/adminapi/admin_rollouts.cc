@@ -76,6 +76,9 @@ absl::StatusOr<v1::GetRolloutResponse> AdminBackend::RolloutToProto(
     host.set_wave(h.wave + 1);
     host.set_online(h.online);
     host.set_failure(h.failure);
+    host.set_stale(h.stale);
+    host.set_skip_reason(h.skip_reason);
+    host.set_skipped_by(h.skipped_by);
   }
   for (const auto& [name, n] : counts) (*r.mutable_host_counts())[name] = n;
   return out;
@@ -134,6 +137,24 @@ absl::StatusOr<v1::GetRolloutResponse> AdminBackend::Rollback(
       store::RolloutRecord saved,
       options_.rollback(request.certificate(), request.to_version(),
                         request.expedite(), AdminActor(caller)));
+  return RolloutToProto(saved);
+}
+
+absl::StatusOr<v1::GetRolloutResponse> AdminBackend::SkipRolloutHost(
+    const v1::SkipRolloutHostRequest& request, const std::string& caller) {
+  if (request.certificate().empty()) {
+    return absl::InvalidArgumentError("SkipRolloutHost: certificate is empty");
+  }
+  if (request.agent_id().empty()) {
+    return absl::InvalidArgumentError("SkipRolloutHost: agent_id is empty");
+  }
+  if (!options_.skip_host) {
+    return absl::UnimplementedError(
+        "this coordinator runs no rollouts (no agent service)");
+  }
+  ASSIGN_OR_RETURN(store::RolloutRecord saved,
+                   options_.skip_host(request.certificate(), request.agent_id(),
+                                      AdminActor(caller)));
   return RolloutToProto(saved);
 }
 

@@ -60,6 +60,46 @@ class AdminServiceImpl final : public v1::AdminService::Service {
                     return backend_.CreateToken(*request, caller);
                   });
   }
+  grpc::Status DisableAgent(grpc::ServerContext* context,
+                            const v1::DisableAgentRequest* request,
+                            v1::AgentActionResponse* response) override {
+    return Answer(context, "DisableAgent", *request, response,
+                  [&](const std::string& caller) {
+                    return backend_.DisableAgent(*request, caller);
+                  });
+  }
+  grpc::Status EnableAgent(grpc::ServerContext* context,
+                           const v1::EnableAgentRequest* request,
+                           v1::AgentActionResponse* response) override {
+    return Answer(context, "EnableAgent", *request, response,
+                  [&](const std::string& caller) {
+                    return backend_.EnableAgent(*request, caller);
+                  });
+  }
+  grpc::Status RemoveAgent(grpc::ServerContext* context,
+                           const v1::RemoveAgentRequest* request,
+                           v1::AgentActionResponse* response) override {
+    return Answer(context, "RemoveAgent", *request, response,
+                  [&](const std::string& caller) {
+                    return backend_.RemoveAgent(*request, caller);
+                  });
+  }
+  grpc::Status RelabelAgent(grpc::ServerContext* context,
+                            const v1::RelabelAgentRequest* request,
+                            v1::AgentActionResponse* response) override {
+    return Answer(context, "RelabelAgent", *request, response,
+                  [&](const std::string& caller) {
+                    return backend_.RelabelAgent(*request, caller);
+                  });
+  }
+  grpc::Status SkipRolloutHost(grpc::ServerContext* context,
+                               const v1::SkipRolloutHostRequest* request,
+                               v1::GetRolloutResponse* response) override {
+    return Answer(context, "SkipRolloutHost", *request, response,
+                  [&](const std::string& caller) {
+                    return backend_.SkipRolloutHost(*request, caller);
+                  });
+  }
   grpc::Status RenewCertificate(
       grpc::ServerContext* context, const v1::RenewCertificateRequest* request,
       v1::RenewCertificateResponse* response) override {

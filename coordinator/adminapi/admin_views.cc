@@ -84,6 +84,9 @@ v1::AgentInfo AgentToProto(
   SetTimestamp(agent.last_seen_at, out.mutable_last_seen());
   out.set_identity_serial(agent.identity_serial);
   SetTimestamp(agent.identity_not_after, out.mutable_identity_not_after());
+  out.set_status(std::string(store::AgentStatusName(agent.status)));
+  SetTimestamp(agent.status_changed_at, out.mutable_status_changed_at());
+  out.set_status_changed_by(agent.status_changed_by);
   for (const store::TargetStateRecord& t : targets) {
     v1::AgentTarget* target = out.add_targets();
     target->set_target(t.target);
@@ -98,6 +101,14 @@ v1::AgentInfo AgentToProto(
     SetTimestamp(t.updated_at, target->mutable_updated_at());
   }
   return out;
+}
+
+std::string AgentStateName(store::AgentStatus status, bool connected,
+                           bool stale) {
+  if (status == store::AgentStatus::kRemoved) return "removed";
+  if (status == store::AgentStatus::kDisabled) return "disabled";
+  if (connected) return "connected";
+  return stale ? "stale" : "disconnected";
 }
 
 }  // namespace certfleet::adminapi

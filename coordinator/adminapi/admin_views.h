@@ -32,9 +32,16 @@ void FillSummary(const std::optional<store::VersionRecord>& latest,
                  const std::optional<store::CertificateState>& state,
                  bool order_in_flight, v1::CertificateSummary* summary);
 
+// Everything of `agent` but its connection (connected, connected_since,
+// state: the backend knows those).
 v1::AgentInfo AgentToProto(
     const store::AgentRecord& agent,
     const std::vector<store::TargetStateRecord>& targets);
+
+// AgentInfo.state: "removed", "disabled", "connected", "stale" or
+// "disconnected", the first that applies.
+std::string AgentStateName(store::AgentStatus status, bool connected,
+                           bool stale);
 
 }  // namespace certfleet::adminapi
 

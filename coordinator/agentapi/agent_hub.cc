@@ -132,17 +132,31 @@ void AgentHub::SetReportListener(std::function<void()> listener) {
   });
 }
 
-void AgentHub::Attach(const std::string& agent_id,
+void AgentHub::Attach(const std::string& agent_id, const std::string& serial,
                       std::shared_ptr<AgentChannel> channel) {
-  Post([this, agent_id, channel = std::move(channel)]() mutable {
+  Post([this, agent_id, serial, channel = std::move(channel)]() mutable {
     absl::StatusOr<std::optional<store::AgentRecord>> record =
         store_.GetAgent(agent_id);
-    if (!record.ok() || !record->has_value()) {
+    if (!record.ok()) {
       CF_LOG_WARN("agent %s: stream refused: %s", agent_id,
-                  record.ok() ? "not enrolled" : record.status().ToString());
+                  record.status().ToString());
+      // The agent retries with backoff; the store may answer then.
+      channel->Close(absl::UnavailableError(
+          "the coordinator cannot read its store; try again later"));
+      return;
+    }
+    if (!record->has_value()) {
       // Not retryable: the agent must enroll again.
-      channel->Close(absl::PermissionDeniedError(
-          absl::StrCat("agent ", agent_id, " is not enrolled")));
+      Refuse(agent_id, "stream", "unknown_agent",
+             absl::PermissionDeniedError(
+                 absl::StrCat("agent ", agent_id, " is not enrolled")),
+             *channel);
+      return;
+    }
+    std::string reason;
+    if (absl::Status admitted = Admit(**record, serial, "", &reason);
+        !admitted.ok()) {
+      Refuse(agent_id, "stream", reason, admitted, *channel);
       return;
     }
     auto it = agents_.find(agent_id);
@@ -154,6 +168,7 @@ void AgentHub::Attach(const std::string& agent_id,
     }
     Agent& agent = agents_[agent_id];
     agent.channel = std::move(channel);
+    agent.serial = serial;
     agent.labels = (*record)->labels;
     absl::StatusOr<std::vector<store::TargetStateRecord>> states =
         store_.ListTargetStates(agent_id);
@@ -163,12 +178,7 @@ void AgentHub::Attach(const std::string& agent_id,
       }
     }
     agent.attached_at = clock_.Now();
-    store::AgentRecord updated = **record;
-    updated.last_seen_at = agent.attached_at;
-    if (absl::Status s = store_.PutAgent(updated); !s.ok()) {
-      CF_LOG_WARN("agent %s: cannot record last seen: %s", agent_id,
-                  s.ToString());
-    }
+    Touch(agent_id, agent.attached_at);
     v1::CoordinatorMessage welcome;
     welcome.mutable_welcome()->set_agent_id(agent_id);
     agent.channel->Send(welcome);
@@ -183,6 +193,7 @@ void AgentHub::Detach(const std::string& agent_id,
     auto it = agents_.find(agent_id);
     if (it == agents_.end() || it->second.channel.get() != channel) return;
     agents_.erase(it);
+    Touch(agent_id, clock_.Now());
     UpdateConnected();
     CF_LOG_INFO("agent %s: disconnected", agent_id);
   });
@@ -337,15 +348,34 @@ void AgentHub::HandleResult(const std::string& agent_id, Agent& agent,
 
 void AgentHub::HandleRenewal(const std::string& agent_id, Agent& agent,
                              const v1::IdentityRenewal& renewal) {
-  absl::StatusOr<std::string> cert =
-      enrollment_.RenewIdentity(agent_id, renewal.csr_der());
-  if (!cert.ok()) {
+  // Only the agent's current certificate renews: the one this stream
+  // presented, or the one an earlier renewal on it issued (its answer may
+  // have been lost; the agent asks again on the same stream).
+  const std::string& presented =
+      agent.issued_serial.empty() ? agent.serial : agent.issued_serial;
+  absl::StatusOr<fleet::EnrollmentService::Renewed> renewed =
+      enrollment_.RenewIdentity(agent_id, presented, renewal.csr_der());
+  if (!renewed.ok()) {
+    if (absl::IsPermissionDenied(renewed.status())) {
+      // Disabled, removed, or not the current certificate: this stream
+      // should not exist either. The record says which, for the metric.
+      std::string reason = "stale_serial";
+      absl::StatusOr<std::optional<store::AgentRecord>> record =
+          store_.GetAgent(agent_id);
+      if (record.ok() && record->has_value()) {
+        (void)Admit(**record, presented, "", &reason);
+      }
+      Refuse(agent_id, "renewal", reason, renewed.status(), *agent.channel);
+      Drop(agent_id);
+      return;
+    }
     CF_LOG_WARN("agent %s: identity renewal refused: %s", agent_id,
-                cert.status().ToString());
+                renewed.status().ToString());
     return;
   }
+  agent.issued_serial = renewed->serial;
   v1::CoordinatorMessage msg;
-  msg.mutable_identity()->set_certificate_pem(*cert);
+  msg.mutable_identity()->set_certificate_pem(renewed->certificate_pem);
   msg.mutable_identity()->set_ca_pem(ca_pem_);
   agent.channel->Send(msg);
   CF_LOG_INFO("agent %s: identity renewed", agent_id);

@@ -15,8 +15,15 @@
 // only post work to it, so no gRPC callback ever blocks on the store or on
 // crypto, and the hub needs no locking of its own state.
 //
+// Identities are revocable (agent_hub_identity.cc): a stream is admitted
+// only for an active agent presenting its current identity serial; any
+// other (an old certificate after a renewal, a thief's copy, a disabled or
+// removed agent) is closed with PERMISSION_DENIED and logged. A change of
+// the agent's record (AgentChanged, OnAgentStored: disabled, removed,
+// re-enrolled, relabelled) applies to its open stream at once.
+//
 //   AgentHub hub(store, kek, assignments, enrollment, clock);
-//   hub.Attach(agent_id, channel);            // from the stream reactor
+//   hub.Attach(agent_id, serial, channel);    // from the stream reactor
 //   hub.OnMessage(agent_id, message);         // each message read
 //   hub.NotifyVersion("wildcard-example");    // after a version is stored
 //   hub.HoldCertificate("web", "");           // a rollout decides now
@@ -67,6 +74,14 @@ class HubObserver {
   virtual void OnBundleSent(const std::string& target) = 0;
   // ok: installed and healthy; otherwise rejected (and rolled back).
   virtual void OnDeliveryResult(const v1::DeliveryResult& result) = 0;
+  // An agent identity was refused: `call` is "stream" or "renewal";
+  // `reason` "unknown_agent", "disabled", "removed" or "stale_serial" (not
+  // the agent's current certificate).
+  virtual void OnIdentityRefused(absl::string_view call,
+                                 absl::string_view reason) {
+    (void)call;
+    (void)reason;
+  }
 };
 
 class AgentHub {
@@ -78,14 +93,28 @@ class AgentHub {
            Clock& clock, HubObserver* observer = nullptr);
   ~AgentHub();
 
-  // A verified stream of `agent_id` opened. An unknown agent (not enrolled)
-  // has its stream closed. A second stream of the same agent replaces the
-  // first, which is closed.
-  void Attach(const std::string& agent_id,
+  // A verified stream of `agent_id` opened, its client certificate's serial
+  // `serial` (lower-case hex). It is closed with PERMISSION_DENIED (and the
+  // refusal logged and counted) when the agent is not enrolled, is disabled
+  // or removed, or `serial` is not its current identity serial. A second
+  // stream of the same agent replaces the first, which is closed. The
+  // agent's last_seen_at is recorded.
+  void Attach(const std::string& agent_id, const std::string& serial,
               std::shared_ptr<AgentChannel> channel);
   // The stream ended; `channel` identifies which (a replaced stream's late
-  // Detach must not drop its successor).
+  // Detach must not drop its successor). Records the agent's last_seen_at,
+  // so how long it has been away is known (agents.stale_after).
   void Detach(const std::string& agent_id, const AgentChannel* channel);
+  // Agent `agent_id`'s record changed in the store (an admin action, a
+  // re-enrollment): when it holds a stream here, the stream is closed with
+  // PERMISSION_DENIED unless the agent is still active with the serial the
+  // stream presented (or was issued on it); new labels take effect at once
+  // (targets no longer selected by their certificate forget their desired
+  // version, and the agent is sent what it now lacks). Reads the record.
+  void AgentChanged(const std::string& agent_id);
+  // The same with the record as stored (another replica wrote it: the
+  // store's watch of agents).
+  void OnAgentStored(const store::AgentRecord& record);
   void OnMessage(const std::string& agent_id, v1::AgentMessage message);
   // A new version of `certificate` was stored: deliver it to every
   // connected agent with a target assigned to it (unless the certificate is
@@ -137,6 +166,11 @@ class AgentHub {
   };
   struct Agent {
     std::shared_ptr<AgentChannel> channel;
+    // The identity serial the stream's client certificate carries, and the
+    // one a renewal on this stream issued since ("" = none): the agent may
+    // renew again on this stream while it reconnects with the new one.
+    std::string serial;
+    std::string issued_serial;
     absl::Time attached_at;
     std::map<std::string, std::string> labels;
     std::set<std::string> targets;                 // reported
@@ -172,6 +206,25 @@ class AgentHub {
                     const v1::DeliveryResult& result);
   void HandleRenewal(const std::string& agent_id, Agent& agent,
                      const v1::IdentityRenewal& renewal);
+  // agent_hub_identity.cc: OK when `record` admits a stream that presented
+  // `serial` (or was issued `issued_serial`); else PERMISSION_DENIED saying
+  // why, with `reason` set to the metric's reason.
+  static absl::Status Admit(const store::AgentRecord& record,
+                            const std::string& serial,
+                            const std::string& issued_serial,
+                            std::string* reason);
+  // Closes `agent_id`'s stream (refused by Admit), logging and counting it.
+  void Refuse(const std::string& agent_id, const std::string& call,
+              const std::string& reason, const absl::Status& why,
+              AgentChannel& channel);
+  // OnAgentStored's work on the hub thread.
+  void ApplyAgentRecord(const store::AgentRecord& record);
+  // Records `agent_id`'s last_seen_at = `at` (a failure is logged).
+  void Touch(const std::string& agent_id, absl::Time at);
+  // Forgets the stream of `agent_id` (closed by Refuse) at once, so nothing
+  // more is sent to it, and records when it was last seen. Invalidates
+  // references into agents_ for it.
+  void Drop(const std::string& agent_id);
   // Applies `update` to the agent's record of `target` and stores it.
   void SaveTargetState(
       const std::string& agent_id, Agent& agent, const std::string& target,

@@ -18,18 +18,25 @@ grpc::Status ToGrpc(const absl::Status& s) {
                       std::string(s.message()));
 }
 
-// The agent id of a verified client certificate, or "".
-std::string VerifiedAgentId(const grpc::CallbackServerContext* context) {
+// Who a verified client certificate speaks for: the agent id, and the
+// certificate's serial (the hub admits only the agent's current one).
+struct VerifiedAgent {
+  std::string id;      // "" when the peer is no agent
+  std::string serial;  // lower-case hex
+};
+
+VerifiedAgent VerifiedAgentId(const grpc::CallbackServerContext* context) {
   std::shared_ptr<const grpc::AuthContext> auth = context->auth_context();
-  if (!auth || !auth->IsPeerAuthenticated()) return "";
+  if (!auth || !auth->IsPeerAuthenticated()) return {};
   std::vector<grpc::string_ref> pem = auth->FindPropertyValues("x509_pem_cert");
-  if (pem.empty()) return "";
+  if (pem.empty()) return {};
   absl::StatusOr<crypto::Certificate> cert = crypto::Certificate::FromPem(
       absl::string_view(pem[0].data(), pem[0].size()));
-  if (!cert.ok()) return "";
+  if (!cert.ok()) return {};
   absl::StatusOr<std::string> id =
       fleet::InternalCa::AgentIdFromCertificate(*cert);
-  return id.ok() ? *id : "";
+  if (!id.ok()) return {};
+  return {.id = *std::move(id), .serial = cert->SerialHex()};
 }
 
 // One agent's stream. Reads are handed to the hub; writes are queued so
@@ -59,11 +66,11 @@ class AgentStream
     AgentStream* stream_ ABSL_GUARDED_BY(mu_);
   };
 
-  AgentStream(AgentHub& hub, std::string agent_id)
+  AgentStream(AgentHub& hub, std::string agent_id, const std::string& serial)
       : hub_(hub),
         agent_id_(std::move(agent_id)),
         channel_(std::make_shared<Channel>(this)) {
-    hub_.Attach(agent_id_, channel_);
+    hub_.Attach(agent_id_, serial, channel_);
     StartRead(&in_);
   }
 
@@ -158,14 +165,14 @@ class AgentServiceImpl final : public v1::AgentService::CallbackService {
 
   grpc::ServerBidiReactor<v1::AgentMessage, v1::CoordinatorMessage>* Connect(
       grpc::CallbackServerContext* context) override {
-    std::string agent_id = VerifiedAgentId(context);
-    if (agent_id.empty()) {
+    VerifiedAgent agent = VerifiedAgentId(context);
+    if (agent.id.empty()) {
       return new RefusedStream(grpc::Status(
           grpc::StatusCode::UNAUTHENTICATED,
           "AgentService needs an agent identity certificate from this "
           "coordinator's internal CA; enroll first"));
     }
-    return new AgentStream(hub_, std::move(agent_id));
+    return new AgentStream(hub_, std::move(agent.id), agent.serial);
   }
 
  private:
@@ -174,8 +181,8 @@ class AgentServiceImpl final : public v1::AgentService::CallbackService {
 
 class EnrollmentImpl final : public v1::Enrollment::CallbackService {
  public:
-  explicit EnrollmentImpl(fleet::EnrollmentService& enrollment)
-      : enrollment_(enrollment) {}
+  EnrollmentImpl(fleet::EnrollmentService& enrollment, AgentHub& hub)
+      : enrollment_(enrollment), hub_(hub) {}
 
   grpc::ServerUnaryReactor* Enroll(grpc::CallbackServerContext* context,
                                    const v1::EnrollRequest* request,
@@ -192,6 +199,8 @@ class EnrollmentImpl final : public v1::Enrollment::CallbackService {
       reactor->Finish(ToGrpc(result.status()));
       return reactor;
     }
+    // A re-enrolled agent's old identity may still hold a stream here.
+    if (result->reenrolled) hub_.AgentChanged(result->agent_id);
     response->set_agent_id(result->agent_id);
     response->set_certificate_pem(result->certificate_pem);
     response->set_ca_pem(result->ca_pem);
@@ -203,6 +212,7 @@ class EnrollmentImpl final : public v1::Enrollment::CallbackService {
 
  private:
   fleet::EnrollmentService& enrollment_;
+  AgentHub& hub_;
 };
 
 }  // namespace
@@ -221,7 +231,8 @@ absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Start(
   ssl.pem_key_cert_pairs.push_back({identity->key_pem, identity->cert_pem});
 
   std::unique_ptr<AgentServer> server(new AgentServer());
-  server->enrollment_service_ = std::make_unique<EnrollmentImpl>(enrollment);
+  server->enrollment_service_ =
+      std::make_unique<EnrollmentImpl>(enrollment, hub);
   server->agent_service_ = std::make_unique<AgentServiceImpl>(hub);
 
   grpc::ServerBuilder builder;

@@ -72,8 +72,12 @@ absl::Status Coordinator::StartAgentService() {
   enrollment_ = std::make_unique<fleet::EnrollmentService>(
       *store_, *internal_ca_, *tokens_, clock_,
       fleet::EnrollmentOptions{.identity_lifetime =
-                                   config_.agents.identity_lifetime});
+                                   config_.agents.identity_ttl});
   assignments_ = std::make_unique<fleet::Assignments>(config_.certificates);
+  // From now: after a restart nobody is stale before stale_after has passed
+  // (streams cut by the restart never recorded their end).
+  staleness_ = std::make_unique<fleet::Staleness>(config_.agents.stale_after,
+                                                  clock_.Now());
   hub_ = std::make_unique<agentapi::AgentHub>(
       *store_, *kek_, *assignments_, *enrollment_, internal_ca_->ca_pem(),
       clock_, &metrics_);
@@ -133,6 +137,17 @@ adminapi::RolloutCommandFn RolloutCommandOf(const RunnerSlot* slot) {
   };
 }
 
+adminapi::SkipHostFn SkipHostOf(const RunnerSlot* slot) {
+  if (slot == nullptr) return nullptr;
+  return
+      [slot](const std::string& certificate, const std::string& agent_id,
+             const std::string& actor) -> absl::StatusOr<store::RolloutRecord> {
+        ASSIGN_OR_RETURN(std::shared_ptr<rollouts::RolloutRunner> runner,
+                         RunnerFor(*slot));
+        return runner->Skip(certificate, agent_id, actor);
+      };
+}
+
 adminapi::RollbackFn RollbackOf(const RunnerSlot* slot) {
   if (slot == nullptr) return nullptr;
   return [slot](const std::string& certificate, int64_t to_version,
@@ -146,9 +161,33 @@ adminapi::RollbackFn RollbackOf(const RunnerSlot* slot) {
 
 }  // namespace
 
+std::set<std::string> Coordinator::PresentAgents() const {
+  std::set<std::string> all;
+  if (hub_) all = hub_->ConnectedAgents();
+  if (etcd_store_ != nullptr) {
+    absl::StatusOr<std::set<std::string>> elsewhere =
+        etcd_store_->PresentAgents();
+    if (elsewhere.ok()) all.insert(elsewhere->begin(), elsewhere->end());
+  }
+  return all;
+}
+
 absl::Status Coordinator::StartAdminService() {
   adminapi::ConnectedAgentsFn connected;
-  if (hub_) connected = [hub = hub_.get()] { return hub->ConnectedSince(); };
+  std::function<std::set<std::string>()> present;
+  std::function<void(const std::string&)> agent_changed;
+  std::function<void()> poke_rollouts;
+  if (hub_) {
+    connected = [hub = hub_.get()] { return hub->ConnectedSince(); };
+    present = [this] { return PresentAgents(); };
+    // Other replicas learn of the change through the store's watch.
+    agent_changed = [hub = hub_.get()](const std::string& id) {
+      hub->AgentChanged(id);
+    };
+    poke_rollouts = [slot = &runner_slot_] {
+      if (auto runner = slot->Get()) runner->Poke();
+    };
+  }
   admin_backend_ = std::make_unique<adminapi::AdminBackend>(
       *store_, *tokens_, clock_,
       adminapi::AdminBackendOptions{
@@ -158,10 +197,16 @@ absl::Status Coordinator::StartAdminService() {
           .rollout_command = RolloutCommandOf(hub_ ? &runner_slot_ : nullptr),
           .rollback = RollbackOf(hub_ ? &runner_slot_ : nullptr),
           .connected_agents = std::move(connected),
+          .present_agents = std::move(present),
+          .staleness = staleness_.get(),
+          .agent_changed = std::move(agent_changed),
+          .poke_rollouts = std::move(poke_rollouts),
+          .skip_host = SkipHostOf(hub_ ? &runner_slot_ : nullptr),
           .replica = election_ ? election_replica_ : "",
-          .leader = election_ ? std::function<std::string()>(
-                                    [e = election_.get()] { return e->leader(); })
-                              : nullptr});
+          .leader = election_
+                        ? std::function<std::string()>(
+                              [e = election_.get()] { return e->leader(); })
+                        : nullptr});
   ASSIGN_OR_RETURN(
       admin_server_,
       adminapi::AdminServer::Start({.listen = config_.admin.listen,

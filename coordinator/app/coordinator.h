@@ -10,11 +10,14 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <set>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/clock.h"
 #include "common/crypto/kek.h"
+#include "common/etcd/etcd_client.h"
 #include "common/filesystem.h"
 #include "common/metrics/http_server.h"
 #include "common/metrics/registry.h"
@@ -23,7 +26,6 @@
 #include "coordinator/adminapi/admin_server.h"
 #include "coordinator/agentapi/agent_hub.h"
 #include "coordinator/agentapi/agent_server.h"
-#include "common/etcd/etcd_client.h"
 #include "coordinator/app/coordinator_metrics.h"
 #include "coordinator/app/leader_terms.h"
 #include "coordinator/app/runner_slot.h"
@@ -33,13 +35,13 @@
 #include "coordinator/fleet/assignments.h"
 #include "coordinator/fleet/enrollment.h"
 #include "coordinator/fleet/internal_ca.h"
+#include "coordinator/fleet/staleness.h"
 #include "coordinator/fleet/tokens.h"
 #include "coordinator/issuance/issuer.h"
 #include "coordinator/issuance/order_runner.h"
 #include "coordinator/rollouts/rollout_runner.h"
 #include "coordinator/scheduler/scheduler.h"
 #include "coordinator/store/store.h"
-
 
 namespace certfleet::app {
 
@@ -109,6 +111,9 @@ class Coordinator {
   // The agent service (when agents.listen is set).
   std::unique_ptr<fleet::EnrollmentService> enrollment_;
   std::unique_ptr<fleet::Assignments> assignments_;
+  // Who is stale (agents.stale_after), shared by the rollouts and the admin
+  // API.
+  std::unique_ptr<fleet::Staleness> staleness_;
   std::unique_ptr<agentapi::AgentHub> hub_;
   // New versions reach agents through it (rollouts in waves); empty on a
   // replica that does not lead.
@@ -140,6 +145,14 @@ class Coordinator {
   // ends, so the serve loop creates it again.
   void WatchTargets(std::unique_ptr<etcd::EtcdWatch>* watch,
                     std::atomic<bool>* watching);
+  // The same for the watch of agent records: a disable, removal, relabel or
+  // re-enrollment made through another replica reaches the stream held
+  // here.
+  void WatchAgents(std::unique_ptr<etcd::EtcdWatch>* watch,
+                   std::atomic<bool>* watching);
+  // The agents connected to any replica: this hub's, and with etcd those
+  // other replicas publish (ha/presence.h).
+  std::set<std::string> PresentAgents() const;
 };
 
 }  // namespace certfleet::app

@@ -56,6 +56,12 @@ absl::Status Coordinator::StartRollouts() {
       return all;
     };
     options.assign_fallbacks = true;
+    // A leader judges staleness from its own term on (it observes every
+    // replica's agents at each step from then); the admin API's judge has
+    // only seen what this replica's callers asked for.
+    options.stale_after = config_.agents.stale_after;
+  } else {
+    options.staleness = staleness_.get();
   }
   auto runner = std::make_shared<rollouts::RolloutRunner>(
       *store_, *hub_, config_.certificates, *assignments_, clock_, options);
@@ -92,8 +98,13 @@ absl::Status Coordinator::ServeReplica(const Context& ctx) {
   }
   std::unique_ptr<etcd::EtcdWatch> targets;
   std::atomic<bool> watching{false};
+  std::unique_ptr<etcd::EtcdWatch> agents;
+  std::atomic<bool> watching_agents{false};
   while (!ctx.IsCancelled()) {
     if (hub_ != nullptr && !watching) WatchTargets(&targets, &watching);
+    if (hub_ != nullptr && !watching_agents) {
+      WatchAgents(&agents, &watching_agents);
+    }
     std::shared_ptr<Cancellation> term = leadership_->term();
     if (term == nullptr || term->IsCancelled()) {
       (void)clock_.SleepFor(absl::Milliseconds(100), ctx);
@@ -124,6 +135,7 @@ absl::Status Coordinator::ServeReplica(const Context& ctx) {
     CF_LOG_INFO("no longer leading");
   }
   if (targets != nullptr) targets->Cancel();
+  if (agents != nullptr) agents->Cancel();
   if (presence != nullptr) presence->Stop();
   election_->Stop();
   return absl::OkStatus();
@@ -147,6 +159,29 @@ void Coordinator::WatchTargets(std::unique_ptr<etcd::EtcdWatch>* watch,
   if (!w.ok()) {
     CF_LOG_WARN("cannot watch target states (retrying): %s",
                 w.status().ToString());
+    return;
+  }
+  *watch = *std::move(w);
+  *watching = true;
+}
+
+void Coordinator::WatchAgents(std::unique_ptr<etcd::EtcdWatch>* watch,
+                              std::atomic<bool>* watching) {
+  if (*watch != nullptr) watch->reset();
+  // An agent disabled, removed, relabelled or re-enrolled through another
+  // replica: the stream held here closes or takes the new labels at once.
+  // A removal also concerns the leader's rollouts: poke them.
+  absl::StatusOr<std::unique_ptr<etcd::EtcdWatch>> w = etcd_store_->WatchAgents(
+      [hub = hub_.get(),
+       slot = &runner_slot_](const store::AgentRecord& record) {
+        hub->OnAgentStored(record);
+        if (record.status != store::AgentStatus::kActive) {
+          if (auto runner = slot->Get()) runner->Poke();
+        }
+      },
+      [watching](const absl::Status&) { *watching = false; });
+  if (!w.ok()) {
+    CF_LOG_WARN("cannot watch agents (retrying): %s", w.status().ToString());
     return;
   }
   *watch = *std::move(w);

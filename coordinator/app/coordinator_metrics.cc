@@ -92,7 +92,13 @@ CoordinatorMetrics::CoordinatorMetrics(metrics::Registry& registry)
           "certfleet_agent_deliveries_total",
           "Delivery results reported by agents (installed and healthy, or "
           "rejected and rolled back).",
-          {"result"})) {}
+          {"result"})),
+      identities_refused_(registry.Counter(
+          "certfleet_agent_identities_refused_total",
+          "Agent streams and identity renewals refused: unknown agent, "
+          "disabled, removed, or not the agent's current identity "
+          "certificate (stale_serial: an old or stolen copy).",
+          {"call", "reason"})) {}
 
 void CoordinatorMetrics::OnConnectedAgents(size_t count) {
   agents_connected_->Set(static_cast<double>(count));
@@ -104,6 +110,12 @@ void CoordinatorMetrics::OnBundleSent(const std::string& target) {
 
 void CoordinatorMetrics::OnDeliveryResult(const v1::DeliveryResult& result) {
   deliveries_.WithLabels({result.ok() ? "installed" : "rejected"})->Increment();
+}
+
+void CoordinatorMetrics::OnIdentityRefused(absl::string_view call,
+                                           absl::string_view reason) {
+  identities_refused_.WithLabels({std::string(call), std::string(reason)})
+      ->Increment();
 }
 
 std::unique_ptr<acme::AcmeObserver> CoordinatorMetrics::ForIssuer(

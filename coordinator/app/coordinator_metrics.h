@@ -13,6 +13,8 @@
 //   certfleet_agents_connected
 //   certfleet_agent_bundles_sent_total{target}
 //   certfleet_agent_deliveries_total{result}          installed|rejected
+//   certfleet_agent_identities_refused_total{call,reason}
+//       stream|renewal; unknown_agent|disabled|removed|stale_serial
 #ifndef CERTFLEET_COORDINATOR_APP_COORDINATOR_METRICS_H_
 #define CERTFLEET_COORDINATOR_APP_COORDINATOR_METRICS_H_
 
@@ -45,6 +47,8 @@ class CoordinatorMetrics : public issuance::IssuanceObserver,
   void OnConnectedAgents(size_t count) override;
   void OnBundleSent(const std::string& target) override;
   void OnDeliveryResult(const v1::DeliveryResult& result) override;
+  void OnIdentityRefused(absl::string_view call,
+                         absl::string_view reason) override;
 
  private:
   metrics::CounterFamily& acme_requests_;
@@ -58,6 +62,7 @@ class CoordinatorMetrics : public issuance::IssuanceObserver,
   metrics::Gauge* agents_connected_;
   metrics::CounterFamily& bundles_sent_;
   metrics::CounterFamily& deliveries_;
+  metrics::CounterFamily& identities_refused_;
 };
 
 }  // namespace certfleet::app

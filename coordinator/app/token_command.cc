@@ -23,8 +23,8 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: certfleet-coordinator token create --config FILE "
-    "--labels k=v[,k=v...] [--ttl DURATION] [--description TEXT] "
-    "[-o table|json]\n";
+    "(--labels k=v[,k=v...] | --for-agent ID) [--ttl DURATION] "
+    "[--description TEXT] [-o table|json]\n";
 
 }  // namespace
 
@@ -55,6 +55,12 @@ absl::StatusOr<TokenCreateArgs> ParseTokenCreateArgs(
       RETURN_IF_ERROR(value());
       out.labels = v;
       have_labels = true;
+    } else if (flag == "--for-agent") {
+      RETURN_IF_ERROR(value());
+      if (v.empty()) {
+        return absl::InvalidArgumentError("--for-agent: the agent id is empty");
+      }
+      out.for_agent = v;
     } else if (flag == "--ttl") {
       RETURN_IF_ERROR(value());
       absl::StatusOr<absl::Duration> ttl = yaml::ParseConfigDuration(v);
@@ -91,6 +97,14 @@ absl::StatusOr<TokenCreateArgs> ParseTokenCreateArgs(
     return absl::InvalidArgumentError(
         "token create: no configuration file given (--config FILE)");
   }
+  if (!out.for_agent.empty()) {
+    if (have_labels) {
+      return absl::InvalidArgumentError(
+          "token create: --labels and --for-agent exclude each other (a "
+          "re-enrolled agent keeps its labels)");
+    }
+    return out;
+  }
   // Required, so an empty shell variable cannot silently make a token that
   // grants no labels.
   if (!have_labels || absl::StripAsciiWhitespace(out.labels).empty()) {
@@ -115,7 +129,8 @@ absl::Status WriteInternalCaFile(const config::CoordinatorConfig& config,
 absl::StatusOr<CreatedToken> CreateToken(
     const config::CoordinatorConfig& config,
     const std::map<std::string, std::string>& labels, absl::Duration ttl,
-    const std::string& description, Filesystem& fs, Clock& clock) {
+    const std::string& description, Filesystem& fs, Clock& clock,
+    const std::string& for_agent) {
   ASSIGN_OR_RETURN(crypto::Kek kek, crypto::Kek::LoadOrCreate(
                                         config.key_encryption_key_file, fs));
   ASSIGN_OR_RETURN(OpenedStore opened, OpenConfiguredStore(config.store));
@@ -124,7 +139,10 @@ absl::StatusOr<CreatedToken> CreateToken(
                    fleet::InternalCa::LoadOrCreate(*store, kek, clock));
   RETURN_IF_ERROR(WriteInternalCaFile(config, *ca, fs));
   fleet::BootstrapTokens tokens(*store, clock);
-  ASSIGN_OR_RETURN(std::string token, tokens.Create(labels, ttl, description));
+  ASSIGN_OR_RETURN(std::string token,
+                   for_agent.empty()
+                       ? tokens.Create(labels, ttl, description)
+                       : tokens.CreateForAgent(for_agent, ttl, description));
   ASSIGN_OR_RETURN(fleet::BootstrapTokens::Parsed parsed,
                    fleet::BootstrapTokens::Parse(token));
   ASSIGN_OR_RETURN(std::optional<store::TokenRecord> record,
@@ -133,10 +151,31 @@ absl::StatusOr<CreatedToken> CreateToken(
     return absl::InternalError(absl::StrCat(
         "bootstrap token ", parsed.id, " is missing right after it was made"));
   }
+  if (!for_agent.empty()) {
+    // A token that can take over an agent's identity: on the record, as
+    // the admin API's token.create is.
+    const store::AuditRecord audit{
+        .at = clock.Now(),
+        .actor = "local:token-command",
+        .action = "token.create",
+        .detail = absl::StrCat(
+            "re-enroll agent ", for_agent, ", ttl ", absl::FormatDuration(ttl),
+            description.empty()
+                ? std::string()
+                : absl::StrCat(", description \"", description, "\""),
+            ", token id ", parsed.id),
+        .result = "ok"};
+    if (absl::StatusOr<int64_t> id = store->AppendAudit(audit); !id.ok()) {
+      return Annotate(id.status(),
+                      absl::StrCat("audit the re-enrollment token ", parsed.id,
+                                   " (it exists; it was not audited)"));
+    }
+  }
   return CreatedToken{.token = token,
                       .id = parsed.id,
                       .expires_at = record->expires_at,
                       .labels = record->labels,
+                      .for_agent = record->for_agent,
                       .ca_file = InternalCaFilePath(config)};
 }
 
@@ -147,14 +186,21 @@ std::string FormatCreatedToken(const CreatedToken& created, bool json) {
     const nlohmann::json out = {{"token", created.token},
                                 {"expires_at", UtcTime(created.expires_at)},
                                 {"labels", labels},
+                                {"for_agent", created.for_agent},
                                 {"ca_file", created.ca_file}};
     return out.dump(2) + "\n";
   }
-  return absl::StrCat(
+  std::string out = absl::StrCat(
       created.token, "\n",                                           //
       "expires   ", UtcTime(created.expires_at), " (single use)\n",  //
-      "labels    ", config::FormatLabels(created.labels), "\n",      //
-      "CA file   ", created.ca_file, " (the agents' coordinator_ca)\n");
+      "labels    ", config::FormatLabels(created.labels), "\n");
+  if (!created.for_agent.empty()) {
+    absl::StrAppend(&out, "agent     ", created.for_agent,
+                    " (re-enrolled with its id, labels and history)\n");
+  }
+  absl::StrAppend(&out, "CA file   ", created.ca_file,
+                  " (the agents' coordinator_ca)\n");
+  return out;
 }
 
 int RunTokenCommand(const std::vector<std::string>& args) {
@@ -165,7 +211,8 @@ int RunTokenCommand(const std::vector<std::string>& args) {
     return kExitUsage;
   }
   absl::StatusOr<config::Labels> labels =
-      config::ParseLabelList(parsed->labels);
+      parsed->for_agent.empty() ? config::ParseLabelList(parsed->labels)
+                                : config::Labels();
   if (!labels.ok()) {
     fprintf(stderr, "certfleet-coordinator: token create: --labels: %s\n",
             std::string(labels.status().message()).c_str());
@@ -182,7 +229,7 @@ int RunTokenCommand(const std::vector<std::string>& args) {
   SystemClock clock;
   absl::StatusOr<CreatedToken> created = CreateToken(
       *cfg, *labels, parsed->ttl.value_or(cfg->agents.default_token_ttl),
-      parsed->description, fs, clock);
+      parsed->description, fs, clock, parsed->for_agent);
   if (!created.ok()) {
     fprintf(stderr, "certfleet-coordinator: token create: %s\n",
             created.status().ToString().c_str());

@@ -6,10 +6,17 @@
 //
 //   certfleet-coordinator token create --config FILE --labels role=web
 //       [--ttl 2h] [--description TEXT] [-o json]
+//   certfleet-coordinator token create --config FILE --for-agent ID ...
+//
+// --for-agent makes a token that re-enrolls an existing agent (a host whose
+// identity expired while it was off): it keeps its id, labels and history.
+// Such a token is audited ("token.create", actor "local:token-command"):
+// it can take over the agent's identity.
 //
 // Output: the token alone on the first line (scripts read it), then its
-// expiry, labels and the CA file; with -o json one object
-// {"token", "expires_at", "labels", "ca_file"}.
+// expiry, labels (the agent's, for --for-agent) and the CA file; with -o
+// json one object {"token", "expires_at", "labels", "for_agent",
+// "ca_file"}.
 //
 //   return app::RunTokenCommand({argv + 2, argv + argc});  // after "token"
 #ifndef CERTFLEET_COORDINATOR_APP_TOKEN_COMMAND_H_
@@ -34,14 +41,16 @@ namespace certfleet::app {
 struct TokenCreateArgs {
   std::string config_path;
   std::string labels;                 // "k=v,k=v"
+  std::string for_agent;              // re-enroll this agent (no labels)
   std::optional<absl::Duration> ttl;  // unset: agents.token_ttl
   std::string description;
   bool json = false;
 };
 
 // Parses the arguments after "token": "create" and its flags. kInvalidArgument
-// naming the problem (unknown subcommand or flag, missing value, --labels or
-// --config missing, a --ttl that is not a positive duration).
+// naming the problem (unknown subcommand or flag, missing value, --config
+// missing, neither or both of --labels and --for-agent, a --ttl that is not
+// a positive duration).
 absl::StatusOr<TokenCreateArgs> ParseTokenCreateArgs(
     const std::vector<std::string>& args);
 
@@ -51,6 +60,7 @@ struct CreatedToken {
   std::string id;
   absl::Time expires_at;
   std::map<std::string, std::string> labels;
+  std::string for_agent;
   std::string ca_file;
 };
 
@@ -63,11 +73,14 @@ absl::Status WriteInternalCaFile(const config::CoordinatorConfig& config,
                                  const fleet::InternalCa& ca, Filesystem& fs);
 
 // Opens the KEK and the store named by `config`, loads or creates the
-// internal CA, writes the CA file and creates the token.
+// internal CA, writes the CA file and creates the token: for a new agent
+// with `labels`, or (`for_agent` not empty) one that re-enrolls that agent
+// (BootstrapTokens::CreateForAgent's errors), audited.
 absl::StatusOr<CreatedToken> CreateToken(
     const config::CoordinatorConfig& config,
     const std::map<std::string, std::string>& labels, absl::Duration ttl,
-    const std::string& description, Filesystem& fs, Clock& clock);
+    const std::string& description, Filesystem& fs, Clock& clock,
+    const std::string& for_agent = "");
 
 // The command's standard output.
 std::string FormatCreatedToken(const CreatedToken& created, bool json);

@@ -18,6 +18,9 @@ namespace {
 
 // Below this, agents would spend their time renewing.
 constexpr absl::Duration kMinIdentityLifetime = absl::Minutes(10);
+// Below this, an agent that merely reconnects (its backoff reaches a
+// minute) would be taken for gone.
+constexpr absl::Duration kMinStaleAfter = absl::Minutes(1);
 constexpr size_t kMaxTargetName = 64;
 
 bool IsIpLiteral(const std::string& text) {
@@ -88,8 +91,9 @@ void ParseServerNames(ParseContext& ctx, const Field& field, const char* who,
 
 void ParseAgents(ParseContext& ctx, const Field& field, AgentsConfig* out) {
   Reader& r = ctx.reader;
-  const Mapping m = r.Map(
-      field, {"listen", "server_names", "identity_lifetime", "token_ttl"});
+  const Mapping m =
+      r.Map(field, {"listen", "server_names", "identity_ttl",
+                    "identity_lifetime", "token_ttl", "stale_after"});
   const Field listen = m.Get("listen");
   std::string text;
   std::optional<IpPort> endpoint;
@@ -121,14 +125,33 @@ void ParseAgents(ParseContext& ctx, const Field& field, AgentsConfig* out) {
       out->server_names.push_back(endpoint->ip);
     }
   }
-  const Field lifetime = m.Get("identity_lifetime");
-  if (r.PositiveDuration(lifetime, &out->identity_lifetime) &&
-      out->identity_lifetime < kMinIdentityLifetime) {
-    r.Error(lifetime, absl::StrCat(FormatConfigDuration(out->identity_lifetime),
-                                   " is shorter than the minimum, ",
-                                   FormatConfigDuration(kMinIdentityLifetime)));
+  // identity_lifetime is the old name of identity_ttl: still read (a
+  // configuration that worked keeps working), with a warning.
+  Field ttl = m.Get("identity_ttl");
+  const Field old_name = m.Get("identity_lifetime");
+  if (old_name.present()) {
+    if (ttl.present()) {
+      r.Error(old_name,
+              "set only identity_ttl (identity_lifetime is its old name)");
+    } else {
+      Warn(ctx, old_name, "deprecated: rename it identity_ttl");
+      ttl = old_name;
+    }
+  }
+  if (r.PositiveDuration(ttl, &out->identity_ttl) &&
+      out->identity_ttl < kMinIdentityLifetime) {
+    r.Error(ttl, absl::StrCat(FormatConfigDuration(out->identity_ttl),
+                              " is shorter than the minimum, ",
+                              FormatConfigDuration(kMinIdentityLifetime)));
   }
   r.PositiveDuration(m.Get("token_ttl"), &out->default_token_ttl);
+  const Field stale = m.Get("stale_after");
+  if (r.PositiveDuration(stale, &out->stale_after) &&
+      out->stale_after < kMinStaleAfter) {
+    r.Error(stale, absl::StrCat(FormatConfigDuration(out->stale_after),
+                                " is shorter than the minimum, ",
+                                FormatConfigDuration(kMinStaleAfter)));
+  }
 }
 
 void ParseTargets(ParseContext& ctx, const Field& field,

@@ -220,11 +220,18 @@ struct AgentsConfig {
   // agents dial it. Defaults to the listen IP (required when that is a
   // wildcard address such as 0.0.0.0).
   std::vector<std::string> server_names;
-  // Lifetime of an agent identity certificate (at least 10m); agents renew
-  // it over their stream when a third of it is left.
-  absl::Duration identity_lifetime = absl::Hours(24);
+  // Lifetime of an agent identity certificate (identity_ttl, at least 10m;
+  // identity_lifetime is its deprecated old name); agents renew it over
+  // their stream when a third of it is left. The default, 30 days, lets a
+  // host be off for ten days and come back (docs/agent.md).
+  absl::Duration identity_ttl = absl::Hours(24 * 30);
   // `certfleet-coordinator token create` without --ttl.
   absl::Duration default_token_ttl = absl::Hours(1);
+  // An agent not connected for this long is stale (at least 1m): rollouts
+  // no longer wait for it, and `certfleetctl agents list` says so. The
+  // default, an hour, outlasts a reboot or an agent upgrade, and bounds how
+  // long a host that is gone for good holds a rollout wave.
+  absl::Duration stale_after = absl::Hours(1);
 };
 
 // The admin API (coordinator/adminapi, used by certfleetctl): gRPC over
@@ -249,6 +256,11 @@ struct ZoneMatch {
 struct CoordinatorConfig {
   // The file this came from, as given to LoadConfig / ParseConfig.
   std::string source_path;
+  // What was accepted but deserves a second look (a deprecated key, a
+  // certificate selected on every agent), one line each as
+  // "FILE:LINE:COLUMN: field: what and why": printed by check-config (exit
+  // status 0), logged at warning by serve.
+  std::vector<std::string> warnings;
   StoreConfig store;
   // Absolute path of the key-encryption key (mode 0600).
   std::string key_encryption_key_file;
@@ -268,10 +280,6 @@ struct CoordinatorConfig {
   // The top-level `rollout`: the policy of every certificate that does not
   // override it (already merged into each CertificateConfig::rollout).
   ::certfleet::rollout::RolloutPolicy rollout;
-  // Settings that are valid but deserve a second look, one line each as
-  // "FILE:LINE:COLUMN: FIELD_PATH: what and why" (check-config prints them,
-  // serve logs them at warning).
-  std::vector<std::string> warnings;
 
   // The issuer called `name`, or nullptr.
   const IssuerConfig* FindIssuer(absl::string_view name) const;

@@ -26,12 +26,13 @@ struct ParseContext {
   Filesystem& fs;
   // Directory relative paths are resolved against; "" leaves them relative.
   std::string base_dir;
-  // Where warnings go (CoordinatorConfig::warnings): valid settings an
-  // operator should still look at. Null: dropped.
+  // Where Warn puts settings that are accepted but deserve a second look (a
+  // deprecated key, a certificate for every agent); null: dropped.
   std::vector<std::string>* warnings = nullptr;
 };
 
-// Adds "FILE:LINE:COLUMN: FIELD_PATH: message" to ctx.warnings.
+// Records a warning about `field` as "FILE:LINE:COLUMN: PATH: message" in
+// ctx.warnings (CoordinatorConfig::warnings).
 void Warn(ParseContext& ctx, const Field& field, absl::string_view message);
 
 // `path` itself when absolute (or base_dir is ""), else base_dir/path.

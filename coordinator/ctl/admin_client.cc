@@ -125,8 +125,10 @@ absl::StatusOr<v1::GetAgentResponse> AdminClient::GetAgent(
 
 absl::StatusOr<v1::CreateTokenResponse> AdminClient::CreateToken(
     const std::map<std::string, std::string>& labels,
-    std::optional<absl::Duration> ttl, const std::string& description) {
+    std::optional<absl::Duration> ttl, const std::string& description,
+    const std::string& for_agent) {
   v1::CreateTokenRequest request;
+  request.set_for_agent(for_agent);
   for (const auto& [key, value] : labels) {
     (*request.mutable_labels())[key] = value;
   }
@@ -197,6 +199,47 @@ absl::StatusOr<v1::GetRolloutResponse> AdminClient::Rollback(
   request.set_to_version(to_version);
   request.set_expedite(expedite);
   CERTFLEET_ADMIN_CALL(Rollback, request, v1::GetRolloutResponse);
+}
+
+absl::StatusOr<v1::AgentActionResponse> AdminClient::DisableAgent(
+    const std::string& id, const std::string& reason) {
+  v1::DisableAgentRequest request;
+  request.set_id(id);
+  request.set_reason(reason);
+  CERTFLEET_ADMIN_CALL(DisableAgent, request, v1::AgentActionResponse);
+}
+
+absl::StatusOr<v1::AgentActionResponse> AdminClient::EnableAgent(
+    const std::string& id) {
+  v1::EnableAgentRequest request;
+  request.set_id(id);
+  CERTFLEET_ADMIN_CALL(EnableAgent, request, v1::AgentActionResponse);
+}
+
+absl::StatusOr<v1::AgentActionResponse> AdminClient::RemoveAgent(
+    const std::string& id, const std::string& reason) {
+  v1::RemoveAgentRequest request;
+  request.set_id(id);
+  request.set_reason(reason);
+  CERTFLEET_ADMIN_CALL(RemoveAgent, request, v1::AgentActionResponse);
+}
+
+absl::StatusOr<v1::AgentActionResponse> AdminClient::RelabelAgent(
+    const std::string& id, const std::map<std::string, std::string>& labels) {
+  v1::RelabelAgentRequest request;
+  request.set_id(id);
+  for (const auto& [key, value] : labels) {
+    (*request.mutable_labels())[key] = value;
+  }
+  CERTFLEET_ADMIN_CALL(RelabelAgent, request, v1::AgentActionResponse);
+}
+
+absl::StatusOr<v1::GetRolloutResponse> AdminClient::SkipRolloutHost(
+    const std::string& certificate, const std::string& agent_id) {
+  v1::SkipRolloutHostRequest request;
+  request.set_certificate(certificate);
+  request.set_agent_id(agent_id);
+  CERTFLEET_ADMIN_CALL(SkipRolloutHost, request, v1::GetRolloutResponse);
 }
 
 #undef CERTFLEET_ADMIN_CALL

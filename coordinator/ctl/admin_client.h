@@ -55,9 +55,19 @@ class AdminClient {
       const std::string& name);
   absl::StatusOr<v1::ListAgentsResponse> ListAgents();
   absl::StatusOr<v1::GetAgentResponse> GetAgent(const std::string& id);
+  // `for_agent` "": a token for a new agent with `labels`; else one that
+  // re-enrolls that agent (no labels).
   absl::StatusOr<v1::CreateTokenResponse> CreateToken(
       const std::map<std::string, std::string>& labels,
-      std::optional<absl::Duration> ttl, const std::string& description);
+      std::optional<absl::Duration> ttl, const std::string& description,
+      const std::string& for_agent = "");
+  absl::StatusOr<v1::AgentActionResponse> DisableAgent(
+      const std::string& id, const std::string& reason);
+  absl::StatusOr<v1::AgentActionResponse> EnableAgent(const std::string& id);
+  absl::StatusOr<v1::AgentActionResponse> RemoveAgent(
+      const std::string& id, const std::string& reason);
+  absl::StatusOr<v1::AgentActionResponse> RelabelAgent(
+      const std::string& id, const std::map<std::string, std::string>& labels);
   absl::StatusOr<v1::RenewCertificateResponse> RenewCertificate(
       const std::string& name);
   // `since` InfinitePast: from the beginning; `certificate` "": all;
@@ -71,6 +81,10 @@ class AdminClient {
       const std::string& certificate);
   absl::StatusOr<v1::GetRolloutResponse> AbortRollout(
       const std::string& certificate);
+  // SkipRolloutHost: the active rollout of `certificate` stops waiting for
+  // agent `agent_id`.
+  absl::StatusOr<v1::GetRolloutResponse> SkipRolloutHost(
+      const std::string& certificate, const std::string& agent_id);
   // Rollback of `certificate` to `to_version` (0: the previous one).
   absl::StatusOr<v1::GetRolloutResponse> Rollback(
       const std::string& certificate, int64_t to_version, bool expedite);

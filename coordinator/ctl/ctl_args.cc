@@ -24,9 +24,23 @@ constexpr char kUsage[] =
     "  versions CERT               the versions of CERT, newest first\n"
     "  agents list                 every enrolled agent and its targets\n"
     "  agents show ID              one agent and its targets\n"
+    "  agents disable ID [--reason TEXT]\n"
+    "                              cut ID's stream and refuse it until "
+    "enabled\n"
+    "  agents enable ID            let a disabled agent connect again\n"
+    "  agents remove ID [--reason TEXT]\n"
+    "                              refuse ID for good; it leaves every "
+    "rollout\n"
+    "  agents relabel ID k=v[,k=v...]\n"
+    "                              replace ID's labels (what it receives "
+    "follows)\n"
     "  token create --labels k=v[,k=v...] [--ttl DURATION] "
     "[--description TEXT]\n"
     "                              a bootstrap token for a new agent\n"
+    "  token create --for-agent ID [--ttl DURATION] [--description TEXT]\n"
+    "                              a token that re-enrolls agent ID (same "
+    "id,\n"
+    "                              labels, history; a new identity)\n"
     "  renew CERT                  renew CERT now (a new version)\n"
     "  rollout status CERT [--watch [--interval 2s]]\n"
     "                              CERT's active (or latest) rollout, per "
@@ -35,6 +49,7 @@ constexpr char kUsage[] =
     "ends\n"
     "  rollout pause|resume|abort CERT\n"
     "                              act on CERT's active rollout\n"
+    "  rollout skip CERT AGENT     stop CERT's rollout waiting for AGENT\n"
     "  rollback CERT [--to VERSION] [--expedite]\n"
     "                              roll CERT back to VERSION (default: the "
     "previous one)\n"
@@ -128,6 +143,36 @@ absl::Status ReadCommand(const std::vector<std::string>& words, CtlArgs* out) {
     out->command = Command::kAgentsShow;
     return operand("agent id");
   }
+  if (first == "agents") {
+    static const std::pair<const char*, Command> kAgentCommands[] = {
+        {"disable", Command::kAgentsDisable},
+        {"enable", Command::kAgentsEnable},
+        {"remove", Command::kAgentsRemove}};
+    for (const auto& [word, command] : kAgentCommands) {
+      if (second == word) {
+        out->command = command;
+        return operand("agent id");
+      }
+    }
+    if (second == "relabel") {
+      out->command = Command::kAgentsRelabel;
+      if (words.size() < 3) {
+        return absl::InvalidArgumentError("agents relabel: which agent id?");
+      }
+      if (words.size() < 4) {
+        return absl::InvalidArgumentError(
+            "agents relabel: which labels? (k=v[,k=v...]: the agent's new "
+            "labels, replacing all of its current ones)");
+      }
+      out->name = words[2];
+      absl::StatusOr<config::Labels> labels = config::ParseLabelList(words[3]);
+      if (!labels.ok()) {
+        return Annotate(labels.status(), "agents relabel");
+      }
+      out->labels = *std::move(labels);
+      return Extra(words, 4);
+    }
+  }
   if (first == "token" && second == "create") {
     out->command = Command::kTokenCreate;
     return Extra(words, 2);
@@ -144,12 +189,27 @@ absl::Status ReadCommand(const std::vector<std::string>& words, CtlArgs* out) {
         return operand("certificate");
       }
     }
+    if (second == "skip") {
+      out->command = Command::kRolloutSkip;
+      if (words.size() < 3) {
+        return absl::InvalidArgumentError("rollout skip: which certificate?");
+      }
+      if (words.size() < 4) {
+        return absl::InvalidArgumentError(
+            "rollout skip: which agent? (rollout skip CERT AGENT)");
+      }
+      out->name = words[2];
+      out->agent = words[3];
+      return Extra(words, 4);
+    }
   }
   if (first == "certs" || first == "agents" || first == "token" ||
       first == "rollout") {
-    const char* choices = first == "token"     ? "create"
-                          : first == "rollout" ? "status, pause, resume, abort"
-                                               : "list, show";
+    const char* choices =
+        first == "token"     ? "create"
+        : first == "rollout" ? "status, pause, resume, abort, skip"
+        : first == "agents"  ? "list, show, disable, enable, remove, relabel"
+                             : "list, show";
     return absl::InvalidArgumentError(
         second.empty()
             ? absl::StrCat(first, ": which subcommand? (", choices, ")")
@@ -219,6 +279,7 @@ absl::StatusOr<CtlArgs> ParseCtlArgs(const std::vector<std::string>& args,
   std::string labels_text;
   std::optional<std::string> to_text;
   bool have_interval = false;
+  bool have_reason = false;
   FlagReader flags(args);
   while (flags.Next()) {
     const std::string& flag = flags.flag();
@@ -260,6 +321,16 @@ absl::StatusOr<CtlArgs> ParseCtlArgs(const std::vector<std::string>& args,
     } else if (flag == "--description") {
       RETURN_IF_ERROR(value());
       out.description = v;
+    } else if (flag == "--for-agent") {
+      RETURN_IF_ERROR(value());
+      if (v.empty()) {
+        return absl::InvalidArgumentError("--for-agent: the agent id is empty");
+      }
+      out.for_agent = v;
+    } else if (flag == "--reason") {
+      RETURN_IF_ERROR(value());
+      out.reason = v;
+      have_reason = true;
     } else if (flag == "--to") {
       RETURN_IF_ERROR(value());
       // "3" or "web/3" (the certificate is checked once it is known).
@@ -298,9 +369,16 @@ absl::StatusOr<CtlArgs> ParseCtlArgs(const std::vector<std::string>& args,
   }
   RETURN_IF_ERROR(ReadCommand(words, &out));
   const bool token = out.command == Command::kTokenCreate;
-  if (!token && (have_labels || out.ttl || !out.description.empty())) {
+  if (!token && (have_labels || out.ttl || !out.description.empty() ||
+                 !out.for_agent.empty())) {
     return absl::InvalidArgumentError(
-        "--labels, --ttl and --description belong to `token create`");
+        "--labels, --for-agent, --ttl and --description belong to `token "
+        "create`");
+  }
+  if (have_reason && out.command != Command::kAgentsDisable &&
+      out.command != Command::kAgentsRemove) {
+    return absl::InvalidArgumentError(
+        "--reason belongs to `agents disable` and `agents remove`");
   }
   if (out.command != Command::kAudit &&
       (out.since_time || out.since_ago || !out.cert.empty() || have_limit)) {
@@ -330,7 +408,14 @@ absl::StatusOr<CtlArgs> ParseCtlArgs(const std::vector<std::string>& args,
                        out.name, " (a number such as 3, or ", prefix, "3)"));
     }
   }
-  if (token) {
+  if (token && !out.for_agent.empty()) {
+    if (have_labels) {
+      return absl::InvalidArgumentError(
+          "token create: --labels and --for-agent exclude each other (a "
+          "re-enrolled agent keeps its labels; change them with `agents "
+          "relabel`)");
+    }
+  } else if (token) {
     // Required, so an empty shell variable cannot silently make a token
     // that grants no labels.
     if (!have_labels || labels_text.empty()) {

@@ -5,9 +5,12 @@
 //                [--timeout 10s] COMMAND [ARGS]
 //   commands: status | certs list | certs show CERT | versions CERT |
 //             agents list | agents show ID |
-//             token create --labels k=v[,k=v...] [--ttl D] [--description T] |
+//             agents disable|remove ID [--reason TEXT] | agents enable ID |
+//             agents relabel ID k=v[,k=v...] |
+//             token create (--labels k=v[,k=v...] | --for-agent ID)
+//               [--ttl D] [--description T] |
 //             renew CERT | rollout status CERT [--watch [--interval D]] |
-//             rollout pause|resume|abort CERT |
+//             rollout pause|resume|abort CERT | rollout skip CERT AGENT |
 //             rollback CERT [--to VERSION] [--expedite] |
 //             audit [--since 24h|RFC3339] [--cert NAME] [--limit N]
 //
@@ -40,6 +43,10 @@ enum class Command {
   kVersions,
   kAgentsList,
   kAgentsShow,
+  kAgentsDisable,
+  kAgentsEnable,
+  kAgentsRemove,
+  kAgentsRelabel,
   kTokenCreate,
   kRenew,
   kAudit,
@@ -47,6 +54,7 @@ enum class Command {
   kRolloutPause,
   kRolloutResume,
   kRolloutAbort,
+  kRolloutSkip,
   kRollback,
 };
 
@@ -57,13 +65,19 @@ struct CtlArgs {
   bool json = false;
   // Per call, connection included.
   absl::Duration timeout = absl::Seconds(10);
-  // certs show / versions / renew / rollout ...: the certificate; agents show:
-  // the agent id.
+  // certs show / versions / renew / rollout ...: the certificate; agents
+  // show|disable|enable|remove|relabel: the agent id.
   std::string name;
-  // token create
+  // rollout skip CERT AGENT: the agent.
+  std::string agent;
+  // token create (--labels), agents relabel (the new labels)
   std::map<std::string, std::string> labels;
   std::optional<absl::Duration> ttl;
   std::string description;
+  // token create --for-agent: the agent the token re-enrolls.
+  std::string for_agent;
+  // agents disable|remove --reason: kept in the audit log.
+  std::string reason;
   // rollback: the version number (--to N or CERT/N; 0: the previous one).
   int64_t to_version = 0;
   bool expedite = false;

@@ -16,6 +16,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "certfleet/v1/admin.pb.h"
+#include "coordinator/ctl/ctl_args.h"
 
 namespace certfleet::ctl {
 
@@ -55,15 +56,22 @@ std::string FormatCertificate(const v1::GetCertificateResponse& cert,
 // `versions CERT`: the versions only.
 std::string FormatVersions(const v1::GetCertificateResponse& cert,
                            absl::Time now, bool json);
-// `agents list`: AGENT HOSTNAME CONNECTED (yes, no, "-" when the
-// coordinator does not say) LABELS LAST SEEN IDENTITY EXPIRES TARGETS.
-// JSON: "connected" true/false/null and "connected_since".
+// `agents list`: AGENT HOSTNAME STATE (connected, disconnected, stale,
+// disabled, removed; "-" when the coordinator does not say) LABELS LAST
+// SEEN IDENTITY EXPIRES TARGETS. JSON: also "connected" true/false/null
+// (to this coordinator), "connected_since", "status" and who changed it
+// when.
 std::string FormatAgents(const v1::ListAgentsResponse& agents, bool json);
 // `agents show ID`: the agent (connected: "yes, since <time>"), then its
 // targets.
 std::string FormatAgent(const v1::GetAgentResponse& agent, bool json);
 // `token create`: the token alone on the first line (scripts read it).
 std::string FormatToken(const v1::CreateTokenResponse& token, bool json);
+// `agents disable|enable|remove|relabel ID`: one line saying what changed
+// (`command` picks the words). JSON: {"agent", "previous_status",
+// "previous_labels"}.
+std::string FormatAgentAction(const v1::AgentActionResponse& response,
+                              Command command, bool json);
 // `renew CERT`: what was requested and what it will replace.
 std::string FormatRenew(const v1::RenewCertificateResponse& renew, bool json);
 // `audit`: TIME ACTOR ACTION CERTIFICATE RESULT DETAIL, newest first, and a
@@ -72,8 +80,9 @@ std::string FormatAudit(const v1::ListAuditResponse& audit, bool json);
 // `rollout status CERT` and the answer of pause/resume/abort: the rollout
 // (phase, wave k of n, versions, halt reason, window wait, offline hosts),
 // hosts counted by state, then one table per wave (AGENT TARGET POOL STATE
-// ONLINE FAILURE; queued and unchanged hosts last). JSON: the RolloutInfo
-// fields.
+// ONLINE FAILURE; STATE "skipped (stale)" / "skipped (by admin:bob)",
+// ONLINE yes / OFFLINE / STALE; queued and unchanged hosts last). JSON:
+// the RolloutInfo fields.
 std::string FormatRollout(const v1::GetRolloutResponse& rollout, bool json);
 
 }  // namespace certfleet::ctl

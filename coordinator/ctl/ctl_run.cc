@@ -89,10 +89,31 @@ absl::StatusOr<std::string> Call(const CtlArgs& args, AdminClient& client) {
       return FormatAgent(*r, args.json);
     }
     case Command::kTokenCreate: {
-      absl::StatusOr<v1::CreateTokenResponse> r =
-          client.CreateToken(args.labels, args.ttl, args.description);
+      absl::StatusOr<v1::CreateTokenResponse> r = client.CreateToken(
+          args.labels, args.ttl, args.description, args.for_agent);
       if (!r.ok()) return r.status();
       return FormatToken(*r, args.json);
+    }
+    case Command::kAgentsDisable:
+    case Command::kAgentsEnable:
+    case Command::kAgentsRemove:
+    case Command::kAgentsRelabel: {
+      absl::StatusOr<v1::AgentActionResponse> r =
+          args.command == Command::kAgentsDisable
+              ? client.DisableAgent(args.name, args.reason)
+          : args.command == Command::kAgentsEnable
+              ? client.EnableAgent(args.name)
+          : args.command == Command::kAgentsRemove
+              ? client.RemoveAgent(args.name, args.reason)
+              : client.RelabelAgent(args.name, args.labels);
+      if (!r.ok()) return r.status();
+      return FormatAgentAction(*r, args.command, args.json);
+    }
+    case Command::kRolloutSkip: {
+      absl::StatusOr<v1::GetRolloutResponse> r =
+          client.SkipRolloutHost(args.name, args.agent);
+      if (!r.ok()) return r.status();
+      return FormatRollout(*r, args.json);
     }
     case Command::kRenew: {
       absl::StatusOr<v1::RenewCertificateResponse> r =

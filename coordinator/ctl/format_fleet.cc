@@ -32,6 +32,15 @@ std::string ConnectedText(const v1::AgentInfo& a) {
   return a.connected() ? "yes" : "no";
 }
 
+// The STATE column: "connected", "disconnected", "stale", "disabled",
+// "removed"; from an older coordinator that does not say, what
+// `connected` says.
+std::string StateText(const v1::AgentInfo& a) {
+  if (!a.state().empty()) return a.state();
+  if (!a.has_connected()) return "-";
+  return a.connected() ? "connected" : "disconnected";
+}
+
 nlohmann::json AgentJson(const v1::AgentInfo& a) {
   nlohmann::json targets = nlohmann::json::array();
   for (const v1::AgentTarget& t : a.targets()) targets.push_back(TargetJson(t));
@@ -40,12 +49,30 @@ nlohmann::json AgentJson(const v1::AgentInfo& a) {
           {"connected",
            a.has_connected() ? nlohmann::json(a.connected()) : nullptr},
           {"connected_since", TimeJson(a.connected_since())},
+          {"state", StateText(a)},
+          {"status", a.status()},
+          {"status_changed_at", TimeJson(a.status_changed_at())},
+          {"status_changed_by", a.status_changed_by()},
           {"labels", LabelsJson(a.labels())},
           {"enrolled_at", TimeJson(a.enrolled_at())},
           {"last_seen", TimeJson(a.last_seen())},
           {"identity_serial", a.identity_serial()},
           {"identity_not_after", TimeJson(a.identity_not_after())},
           {"targets", targets}};
+}
+
+// The state, and who disabled or removed the agent when: "disabled (by
+// admin:alice at 2030-01-01T00:00:00Z)".
+std::string StatusText(const v1::AgentInfo& a) {
+  std::string out = StateText(a);
+  if (a.status() == "disabled" || a.status() == "removed") {
+    absl::StrAppend(&out, " (",
+                    a.status_changed_by().empty()
+                        ? std::string()
+                        : absl::StrCat("by ", a.status_changed_by(), " "),
+                    "at ", TimeText(a.status_changed_at()), ")");
+  }
+  return out;
 }
 
 // "installed web/2, healthy", "installing web/3 (has web/2), unhealthy".
@@ -127,8 +154,8 @@ std::string FormatAgents(const v1::ListAgentsResponse& agents, bool json) {
            "one)\n";
   }
   std::vector<std::vector<std::string>> cells = {
-      {"AGENT", "HOSTNAME", "CONNECTED", "LABELS", "LAST SEEN",
-       "IDENTITY EXPIRES", "TARGETS"}};
+      {"AGENT", "HOSTNAME", "STATE", "LABELS", "LAST SEEN", "IDENTITY EXPIRES",
+       "TARGETS"}};
   for (const v1::AgentInfo& a : agents.agents()) {
     std::vector<std::string> targets;
     for (const v1::AgentTarget& t : a.targets()) {
@@ -136,7 +163,7 @@ std::string FormatAgents(const v1::ListAgentsResponse& agents, bool json) {
           t.target(), ":", OrDash(t.installed_version()),
           t.installed_version().empty() ? "" : (t.healthy() ? ":ok" : ":BAD")));
     }
-    cells.push_back({a.id(), OrDash(a.hostname()), ConnectedText(a),
+    cells.push_back({a.id(), OrDash(a.hostname()), StateText(a),
                      LabelsText(a.labels()), TimeText(a.last_seen()),
                      TimeText(a.identity_not_after()),
                      targets.empty() ? "-" : absl::StrJoin(targets, " ")});
@@ -150,6 +177,7 @@ std::string FormatAgent(const v1::GetAgentResponse& response, bool json) {
   std::string out = AlignColumns({
       {"agent", a.id()},
       {"hostname", OrDash(a.hostname())},
+      {"state", StatusText(a)},
       {"connected",
        a.has_connected() && a.connected() && a.has_connected_since()
            ? absl::StrCat("yes, since ", TimeText(a.connected_since()))
@@ -192,16 +220,62 @@ std::string FormatToken(const v1::CreateTokenResponse& token, bool json) {
     return nlohmann::json{{"token", token.token()},
                           {"id", token.id()},
                           {"expires_at", TimeJson(token.expires_at())},
-                          {"labels", LabelsJson(token.labels())}}
+                          {"labels", LabelsJson(token.labels())},
+                          {"for_agent", token.for_agent()}}
                .dump(2) +
            "\n";
   }
-  return absl::StrCat(TerminalSafe(token.token()), "\n",             //
-                      "id        ", TerminalSafe(token.id()), "\n",  //
-                      "expires   ", TimeText(token.expires_at()),    //
-                      " (single use)\n",                             //
-                      "labels    ", TerminalSafe(LabelsText(token.labels())),
-                      "\n");
+  std::string out =
+      absl::StrCat(TerminalSafe(token.token()), "\n",             //
+                   "id        ", TerminalSafe(token.id()), "\n",  //
+                   "expires   ", TimeText(token.expires_at()),    //
+                   " (single use)\n",                             //
+                   "labels    ", TerminalSafe(LabelsText(token.labels())),
+                   "\n");
+  if (!token.for_agent().empty()) {
+    absl::StrAppend(&out, "agent     ", TerminalSafe(token.for_agent()),
+                    " (re-enrolled with its id, labels and history; its "
+                    "previous identity is refused once it is used)\n");
+  }
+  return out;
+}
+
+std::string FormatAgentAction(const v1::AgentActionResponse& response,
+                              Command command, bool json) {
+  const v1::AgentInfo& a = response.agent();
+  const std::string id = TerminalSafe(a.id());
+  if (json) {
+    return nlohmann::json{
+               {"agent", AgentJson(a)},
+               {"previous_status", response.previous_status()},
+               {"previous_labels", LabelsJson(response.previous_labels())}}
+               .dump(2) +
+           "\n";
+  }
+  const std::string was =
+      absl::StrCat(" (was ", response.previous_status(), ")");
+  switch (command) {
+    case Command::kAgentsDisable:
+      return absl::StrCat("agent ", id, " disabled", was,
+                          ": its stream is closed and it is refused until "
+                          "`certfleetctl agents enable ",
+                          id, "`\n");
+    case Command::kAgentsEnable:
+      return absl::StrCat("agent ", id, " enabled", was,
+                          ": it may connect again with its current "
+                          "identity\n");
+    case Command::kAgentsRemove:
+      return absl::StrCat("agent ", id, " removed", was,
+                          ": its identity is refused for good and it has "
+                          "left every rollout; the record stays for the "
+                          "audit log\n");
+    case Command::kAgentsRelabel:
+      return absl::StrCat("agent ", id, " relabelled: ",
+                          TerminalSafe(LabelsText(response.previous_labels())),
+                          " -> ", TerminalSafe(LabelsText(a.labels())), "\n");
+    default:
+      return absl::StrCat("agent ", id, ": ", StateText(a), "\n");
+  }
 }
 
 }  // namespace certfleet::ctl

@@ -19,7 +19,10 @@ nlohmann::json RolloutJson(const v1::RolloutInfo& r) {
                      {"state", h.state()},
                      {"wave", h.wave()},
                      {"online", h.online()},
-                     {"failure", h.failure()}});
+                     {"stale", h.stale()},
+                     {"failure", h.failure()},
+                     {"skip_reason", h.skip_reason()},
+                     {"skipped_by", h.skipped_by()}});
   }
   nlohmann::json counts = nlohmann::json::object();
   for (const auto& [state, n] : r.host_counts()) counts[state] = n;
@@ -66,6 +69,23 @@ std::string PhaseText(const v1::RolloutInfo& r) {
     return absl::StrCat("paused (was ", r.paused_from(), ", ", wave, ")");
   }
   return absl::StrCat(r.phase(), " (", wave, ")");
+}
+
+// "healthy", "skipped (stale)", "skipped (by admin:bob)".
+std::string HostStateText(const v1::RolloutHost& h) {
+  if (h.state() != "skipped") return h.state();
+  if (!h.skipped_by().empty()) {
+    return absl::StrCat("skipped (by ", h.skipped_by(), ")");
+  }
+  return h.skip_reason().empty()
+             ? h.state()
+             : absl::StrCat("skipped (", h.skip_reason(), ")");
+}
+
+// "yes", "OFFLINE", or "STALE" (offline for longer than stale_after).
+std::string OnlineText(const v1::RolloutHost& h) {
+  if (h.online()) return "yes";
+  return h.stale() ? "STALE" : "OFFLINE";
 }
 
 }  // namespace
@@ -125,8 +145,8 @@ std::string FormatRollout(const v1::GetRolloutResponse& response, bool json) {
     std::vector<std::vector<std::string>> cells = {
         {"AGENT", "TARGET", "POOL", "STATE", "ONLINE", "FAILURE"}};
     for (const v1::RolloutHost* h : hosts) {
-      cells.push_back({h->agent_id(), h->target(), OrDash(h->pool()),
-                       h->state(), h->online() ? "yes" : "OFFLINE",
+      cells.push_back({h->agent_id(), OrDash(h->target()), OrDash(h->pool()),
+                       HostStateText(*h), OnlineText(*h),
                        OrDash(h->failure())});
     }
     absl::StrAppend(&out, AlignColumns(cells));

@@ -18,6 +18,22 @@ std::string UtcTime(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
 }
 
+}  // namespace
+
+absl::Status CheckClaimedLabels(
+    const std::map<std::string, std::string>& claimed,
+    const std::map<std::string, std::string>& granted, const std::string& by) {
+  for (const auto& [key, value] : claimed) {
+    auto it = granted.find(key);
+    if (it == granted.end() || it->second != value) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "label ", key, "=", value, " is not granted by ", by, " (it grants: ",
+          granted.empty() ? "no labels" : config::FormatLabels(granted), ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckHostname(const std::string& hostname) {
   if (hostname.empty() || hostname.size() > kMaxHostname) {
     return absl::InvalidArgumentError(
@@ -33,8 +49,6 @@ absl::Status CheckHostname(const std::string& hostname) {
   return absl::OkStatus();
 }
 
-}  // namespace
-
 EnrollmentService::EnrollmentService(store::Store& store, InternalCa& ca,
                                      BootstrapTokens& tokens, Clock& clock,
                                      EnrollmentOptions options)
@@ -49,17 +63,12 @@ absl::StatusOr<EnrollmentService::EnrollResult> EnrollmentService::Enroll(
     const std::string& hostname,
     const std::map<std::string, std::string>& claimed_labels) {
   ASSIGN_OR_RETURN(store::TokenRecord granted, tokens_.Check(token));
-  for (const auto& [key, value] : claimed_labels) {
-    auto it = granted.labels.find(key);
-    if (it == granted.labels.end() || it->second != value) {
-      return absl::PermissionDeniedError(absl::StrCat(
-          "label ", key, "=", value, " is not granted by bootstrap token ",
-          granted.id, " (it grants: ",
-          granted.labels.empty() ? "no labels"
-                                 : config::FormatLabels(granted.labels),
-          ")"));
-    }
+  if (!granted.for_agent.empty()) {
+    return Reenroll(token, granted, csr_der, hostname, claimed_labels);
   }
+  RETURN_IF_ERROR(
+      CheckClaimedLabels(claimed_labels, granted.labels,
+                         absl::StrCat("bootstrap token ", granted.id)));
   RETURN_IF_ERROR(CheckHostname(hostname));
   const std::string agent_id =
       absl::StrCat("agt-", crypto::HexEncode(crypto::RandomBytes(6)));
@@ -89,32 +98,84 @@ absl::StatusOr<EnrollmentService::EnrollResult> EnrollmentService::Enroll(
   }
   CF_LOG_INFO("agent %s enrolled: host %s, labels %s, bootstrap token %s",
               agent_id, hostname, config::FormatLabels(used.labels), used.id);
+  Audit(used.id, "agent.enroll",
+        absl::StrCat(
+            "agent ", agent_id, " enrolled from host ", hostname, ", labels ",
+            used.labels.empty() ? "(none)" : config::FormatLabels(used.labels),
+            ", identity serial ", agent.identity_serial));
   return EnrollResult{.agent_id = agent_id,
                       .certificate_pem = std::move(cert_pem),
                       .ca_pem = ca_.ca_pem(),
-                      .labels = used.labels};
+                      .labels = used.labels,
+                      .serial = agent.identity_serial};
 }
 
-absl::StatusOr<std::string> EnrollmentService::RenewIdentity(
-    const std::string& agent_id, absl::string_view csr_der) {
+absl::StatusOr<EnrollmentService::Renewed> EnrollmentService::RenewIdentity(
+    const std::string& agent_id, const std::string& presented_serial,
+    absl::string_view csr_der) {
   ASSIGN_OR_RETURN(std::optional<store::AgentRecord> agent,
                    store_.GetAgent(agent_id));
   if (!agent.has_value()) {
     return absl::NotFoundError(
         absl::StrCat("agent ", agent_id, " is not enrolled"));
   }
+  // Checked before signing (nothing is signed for a refused caller), and
+  // again in the compare-and-set below (the record may change meanwhile).
+  auto allowed = [&](const store::AgentRecord& a) -> absl::Status {
+    if (a.status != store::AgentStatus::kActive) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "agent ", agent_id, " is ", store::AgentStatusName(a.status),
+          ": its identity is not renewed"));
+    }
+    if (a.identity_serial != presented_serial) {
+      // The current serial is not said: the caller may be a thief.
+      return absl::PermissionDeniedError(absl::StrCat(
+          "agent ", agent_id, ": identity certificate serial ",
+          presented_serial,
+          " is not the agent's current one (it was renewed or re-enrolled "
+          "since): renewal refused"));
+    }
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(allowed(*agent));
   ASSIGN_OR_RETURN(
       std::string cert_pem,
       ca_.SignAgentCsr(csr_der, agent_id, options_.identity_lifetime));
   ASSIGN_OR_RETURN(crypto::Certificate cert,
                    crypto::Certificate::FromPem(cert_pem));
-  agent->identity_serial = cert.SerialHex();
-  agent->identity_not_after = cert.NotAfter();
-  agent->last_seen_at = clock_.Now();
-  RETURN_IF_ERROR(store_.PutAgent(*agent));
-  CF_LOG_INFO("agent %s: identity renewed (serial %s, expires %s)", agent_id,
-              agent->identity_serial, UtcTime(agent->identity_not_after));
-  return cert_pem;
+  const absl::Time now = clock_.Now();
+  const std::string serial = cert.SerialHex();
+  const absl::Time not_after = cert.NotAfter();
+  absl::StatusOr<store::AgentRecord> stored =
+      store_.UpdateAgent(agent_id, [&](store::AgentRecord& a) -> absl::Status {
+        RETURN_IF_ERROR(allowed(a));
+        a.identity_serial = serial;
+        a.identity_not_after = not_after;
+        a.last_seen_at = now;
+        return absl::OkStatus();
+      });
+  if (!stored.ok()) return stored.status();
+  CF_LOG_INFO("agent %s: identity renewed (serial %s replaces %s, expires %s)",
+              agent_id, serial, presented_serial, UtcTime(not_after));
+  return Renewed{.certificate_pem = std::move(cert_pem),
+                 .serial = serial,
+                 .not_after = not_after};
+}
+
+void EnrollmentService::Audit(const std::string& token_id,
+                              const std::string& action,
+                              const std::string& detail) {
+  const store::AuditRecord record{
+      .at = clock_.Now(),
+      .actor = absl::StrCat("bootstrap-token:", token_id),
+      .action = action,
+      .detail = detail,
+      .result = "ok"};
+  absl::StatusOr<int64_t> id = store_.AppendAudit(record);
+  if (!id.ok()) {
+    CF_LOG_ERROR("audit log: cannot record %s by %s (%s): %s", record.action,
+                 record.actor, record.detail, id.status().ToString());
+  }
 }
 
 bool EnrollmentService::NeedsRenewal(absl::Time not_before,

@@ -65,12 +65,39 @@ absl::StatusOr<BootstrapTokens::Parsed> BootstrapTokens::Parse(
 absl::StatusOr<std::string> BootstrapTokens::Create(
     const std::map<std::string, std::string>& labels, absl::Duration ttl,
     const std::string& description) {
+  for (const auto& [key, value] : labels) {
+    RETURN_IF_ERROR(config::CheckLabel(key, value));
+  }
+  return Make(labels, ttl, description, "");
+}
+
+absl::StatusOr<std::string> BootstrapTokens::CreateForAgent(
+    const std::string& agent_id, absl::Duration ttl,
+    const std::string& description) {
+  ASSIGN_OR_RETURN(std::optional<store::AgentRecord> agent,
+                   store_.GetAgent(agent_id));
+  if (!agent.has_value()) {
+    return absl::NotFoundError(absl::StrCat("no agent ", agent_id));
+  }
+  if (agent->status == store::AgentStatus::kRemoved) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "agent ", agent_id, " was removed",
+        agent->status_changed_by.empty()
+            ? std::string()
+            : absl::StrCat(" by ", agent->status_changed_by),
+        " at ", UtcTime(agent->status_changed_at),
+        "; a removed agent is never re-enrolled (make a token for a new "
+        "agent instead)"));
+  }
+  return Make(agent->labels, ttl, description, agent_id);
+}
+
+absl::StatusOr<std::string> BootstrapTokens::Make(
+    const std::map<std::string, std::string>& labels, absl::Duration ttl,
+    const std::string& description, const std::string& for_agent) {
   if (ttl <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "token lifetime ", absl::FormatDuration(ttl), " is not positive"));
-  }
-  for (const auto& [key, value] : labels) {
-    RETURN_IF_ERROR(config::CheckLabel(key, value));
   }
   const std::string secret = crypto::RandomBytes(kSecretBytes);
   const absl::Time now = clock_.Now();
@@ -80,10 +107,16 @@ absl::StatusOr<std::string> BootstrapTokens::Create(
       .labels = labels,
       .created_at = now,
       .expires_at = now + ttl,
-      .description = description};
+      .description = description,
+      .for_agent = for_agent};
   RETURN_IF_ERROR(store_.PutToken(record));
-  CF_LOG_INFO("bootstrap token %s created (labels %s, expires %s)", record.id,
-              config::FormatLabels(labels), UtcTime(record.expires_at));
+  if (for_agent.empty()) {
+    CF_LOG_INFO("bootstrap token %s created (labels %s, expires %s)", record.id,
+                config::FormatLabels(labels), UtcTime(record.expires_at));
+  } else {
+    CF_LOG_INFO("bootstrap token %s created to re-enroll agent %s (expires %s)",
+                record.id, for_agent, UtcTime(record.expires_at));
+  }
   return absl::StrCat(kVersionPrefix, ".", record.id, ".",
                       crypto::Base64UrlEncode(secret));
 }

@@ -47,6 +47,16 @@ class BootstrapTokens {
       const std::map<std::string, std::string>& labels, absl::Duration ttl,
       const std::string& description);
 
+  // A token valid for `ttl` that re-enrolls the existing agent `agent_id`
+  // (TokenRecord::for_agent; EnrollmentService::Enroll): it keeps its id,
+  // labels (recorded in the token as they are now) and history and gets a
+  // new identity. kInvalidArgument for a non-positive ttl; kNotFound "no
+  // agent <id>"; kFailedPrecondition for a removed agent (never
+  // re-enrolled); the store's errors.
+  absl::StatusOr<std::string> CreateForAgent(const std::string& agent_id,
+                                             absl::Duration ttl,
+                                             const std::string& description);
+
   // Authenticates `token` without using it up: its record when it is known,
   // its secret matches (compared in constant time), it has not expired and
   // is unused. Errors, all kPermissionDenied except a malformed token
@@ -65,6 +75,11 @@ class BootstrapTokens {
                                             const std::string& agent_id);
 
  private:
+  // Stores a new token (labels already checked) and returns it as text.
+  absl::StatusOr<std::string> Make(
+      const std::map<std::string, std::string>& labels, absl::Duration ttl,
+      const std::string& description, const std::string& for_agent);
+
   store::Store& store_;
   Clock& clock_;
 };

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "coordinator/rollout/host_tracker.h"
+#include "coordinator/rollout/skipped_hosts.h"
 
 namespace certfleet::rollout {
 namespace {
@@ -40,6 +41,7 @@ StepResult RolloutController::Step(const RolloutPolicy& policy,
   const EffectivePolicy effective = EffectiveFor(policy, state_.expedite);
 
   SyncHosts(state_, fleet, now, out);
+  SkipUnreachable(state_, fleet, now, out);
 
   const bool urgent =
       fleet.earliest_served_not_after != absl::InfiniteFuture() &&
@@ -249,10 +251,15 @@ void RolloutController::FinishWave(const EffectivePolicy& policy,
       ++healthy;
     }
   }
+  int skipped = 0;
+  for (const HostRecord& h : state_.hosts) {
+    if (h.wave == state_.wave && h.state == HostState::kSkipped) ++skipped;
+  }
   std::string summary =
       absl::StrCat(WaveLabel(policy, state_.wave), " healthy: ", Hosts(healthy),
                    " on ", state_.to_version);
   if (failed > 0) absl::StrAppend(&summary, ", ", failed, " failed");
+  if (skipped > 0) absl::StrAppend(&summary, ", ", skipped, " skipped");
   out.events.push_back(
       {RolloutEvent::Kind::kWaveHealthy, now, state_.wave, summary});
   if (IsLastWave(policy, state_.wave)) {
@@ -264,12 +271,20 @@ void RolloutController::FinishWave(const EffectivePolicy& policy,
     };
     state_.phase = Phase::kComplete;
     state_.finished_at = now;
+    // Skipped hosts get the version now, applied when they reconnect.
+    DeliverToSkipped(state_, out);
+    const int all_skipped = SkippedCount(state_);
     out.events.push_back(
         {RolloutEvent::Kind::kComplete, now, state_.wave,
          absl::StrCat(Subject(state_),
                       " complete: ", Hosts(CountIf(state_, on_new)), " moved, ",
                       CountIf(state_, unchanged), " already served it, ",
-                      Failures(state_), " failed")});
+                      Failures(state_), " failed",
+                      all_skipped == 0
+                          ? std::string()
+                          : absl::StrCat(", ", all_skipped, " skipped (sent ",
+                                         state_.to_version,
+                                         " for when they come back)"))});
     return;
   }
   state_.phase = Phase::kBaking;
@@ -304,6 +319,8 @@ void RolloutController::Halt(int failures, int threshold, absl::Time now,
       h.wave = -1;
     }
   }
+  // A skipped host the new version reached goes back too, when it can.
+  RevertSkipped(state_, now, out);
   // Failed hosts were sent back when they failed; name them all.
   std::vector<std::string> reverting;
   for (const HostRecord& h : state_.hosts) {

@@ -24,9 +24,16 @@
 //   failure_threshold failures (a percentage is of the hosts to move; at
 //   least 1) halt the rollout: every host it moved is
 //   reverted at once; when all report from_version again it is rolled_back.
-// - Offline hosts are never skipped: they are not delivered to (their
-//   health timeout would run out), the wave waits for them, and an event
-//   names them. Reverts go to offline hosts too (applied on reconnect).
+// - Offline hosts are not delivered to (their health timeout would run
+//   out): the wave waits for them, and an event names them — until they are
+//   stale (not connected for agents.stale_after; FleetSnapshot says so).
+//   Stale, disabled and removed hosts, and hosts an operator skips (Skip),
+//   are not waited for and do not count as failed (skipped_hosts.h): a
+//   host that is gone for good never keeps a rollout from completing. A
+//   stale or disabled host that comes back is queued again; a completed
+//   rollout sends its version to the skipped hosts, for when they return.
+//   A removed agent leaves the rollout at once. Reverts go to offline hosts
+//   too (applied on reconnect).
 // - Outside the maintenance windows a routine rollout starts no wave and
 //   delivers nothing (an event says until when); in-flight deliveries are
 //   still watched. When the earliest served version expires within
@@ -120,6 +127,13 @@ class RolloutController {
   absl::StatusOr<StepResult> Resume(absl::Time now, absl::string_view by);
   // Abort: kFailedPrecondition once finished. Reverts nothing.
   absl::StatusOr<StepResult> Abort(absl::Time now, absl::string_view by);
+  // Skip: stops waiting for every target of `agent_id` that the rollout
+  // waits for (an offline host holding a wave): kSkipped, one event each
+  // (SkipAgent's errors: kNotFound when the agent has no target in the
+  // rollout, kFailedPrecondition when none is waited for);
+  // kFailedPrecondition once finished. The next Step moves on without it.
+  absl::StatusOr<StepResult> Skip(const std::string& agent_id, absl::Time now,
+                                  absl::string_view by);
 
   const RolloutState& state() const { return state_; }
 

@@ -1,6 +1,6 @@
 // RolloutController's lifecycle: starting a rollout (and refusing versions
-// that cannot be served), restoring one, and the operator's pause, resume
-// and abort. The step logic is in controller.cc; same class.
+// that cannot be served), restoring one, and the operator's pause, resume,
+// abort and skip. The step logic is in controller.cc; same class.
 #include <algorithm>
 #include <utility>
 
@@ -8,6 +8,7 @@
 #include "common/status_macros.h"
 #include "coordinator/rollout/controller.h"
 #include "coordinator/rollout/host_tracker.h"
+#include "coordinator/rollout/skipped_hosts.h"
 
 namespace certfleet::rollout {
 namespace {
@@ -187,6 +188,19 @@ absl::StatusOr<StepResult> RolloutController::Abort(absl::Time now,
                     " not moved; nothing is reverted (to go back: "
                     "certfleetctl rollback ",
                     state_.certificate, ")")});
+  return out;
+}
+
+absl::StatusOr<StepResult> RolloutController::Skip(const std::string& agent_id,
+                                                   absl::Time now,
+                                                   absl::string_view by) {
+  if (IsFinished(state_.phase)) return NotWhileFinished(state_, "skip");
+  StepResult out;
+  ASSIGN_OR_RETURN(int skipped,
+                   SkipAgent(state_, agent_id, std::string(by), now, out));
+  (void)skipped;
+  state_.updated_at = now;
+  out.state_changed = true;
   return out;
 }
 

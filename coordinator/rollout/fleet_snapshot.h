@@ -5,7 +5,7 @@
 //
 //   FleetSnapshot fleet;
 //   fleet.hosts.push_back({.agent_id = "agt-0a1b2c3d4e5f", .target = "web",
-//                          .pool = "eu", .online = true,
+//                          .pool = "eu", .online = true, .stale = false,
 //                          .installed_version_id = "web/2", .healthy = true,
 //                          .last_report_at = now});
 //   fleet.earliest_served_not_after = earliest_not_after_of_served_versions;
@@ -27,6 +27,13 @@ struct HostSnapshot {
   // such label (all such hosts form one pool) or pool_label is "".
   std::string pool;
   bool online = false;  // the agent holds a session with the coordinator
+  // Not connected for longer than agents.stale_after: the rollout no longer
+  // waits for it (it gets the rollout's version when it comes back).
+  bool stale = false;
+  // Disabled by an operator: it can receive nothing; not waited for.
+  bool disabled = false;
+  // Removed by an operator: it leaves the rollout at once.
+  bool removed = false;
   std::string installed_version_id;  // "<certificate>/<n>"; "" = none
   // The version last sent to it ("" = none): differs from the installed one
   // while a delivery is in flight.

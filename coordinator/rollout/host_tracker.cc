@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "coordinator/rollout/skipped_hosts.h"
 
 namespace certfleet::rollout {
 namespace {
@@ -38,11 +39,6 @@ bool ServesHealthy(const HostSnapshot* s, const std::string& version) {
   return s != nullptr && s->installed_version_id == version && s->healthy;
 }
 
-bool Active(Phase phase) {
-  return phase == Phase::kPending || phase == Phase::kDelivering ||
-         phase == Phase::kBaking || phase == Phase::kPaused;
-}
-
 void Fail(RolloutState& state, HostRecord& h, std::string why, int failures,
           int threshold, absl::Time now, StepResult& out) {
   h.failure = std::move(why);
@@ -73,6 +69,9 @@ std::string DescribeHost(const HostRecord& host, const FleetSnapshot& fleet) {
                          ? std::string("serves nothing")
                          : absl::StrCat("serves ", s->installed_version_id);
   absl::StrAppend(&text, s->healthy ? ", healthy" : ", unhealthy");
+  if (s->removed) absl::StrAppend(&text, ", removed");
+  if (s->disabled) absl::StrAppend(&text, ", disabled");
+  if (s->stale) absl::StrAppend(&text, ", stale");
   if (!s->online) {
     absl::StrAppend(
         &text, ", offline",
@@ -86,31 +85,41 @@ std::string DescribeHost(const HostRecord& host, const FleetSnapshot& fleet) {
 void SyncHosts(RolloutState& state, const FleetSnapshot& fleet, absl::Time now,
                StepResult& out) {
   const auto index = Index(fleet);
-  const bool active = Active(state.phase);
+  const bool active = IsActive(state.phase);
   const bool started = state.wave >= 0;
   std::map<HostKey, bool> known;
   std::vector<HostRecord> kept;
   for (HostRecord& h : state.hosts) {
     known[HostKey{h.agent_id, h.target}] = true;
     const HostSnapshot* s = Find(index, h);
-    if (s == nullptr) {
+    // A removed agent leaves at once, whatever was delivered to it.
+    const bool removed = s != nullptr && s->removed;
+    if (s == nullptr || removed) {
       const bool untouched = h.state == HostState::kQueued ||
                              h.state == HostState::kWaiting ||
                              h.state == HostState::kUnchanged;
       if (active && untouched) {
-        if (started) {
+        if (started || removed) {
           out.events.push_back(
               {RolloutEvent::Kind::kHostLeft, now, h.wave,
-               absl::StrCat(HostName(h), " is no longer a target of ",
-                            state.certificate,
-                            "; it leaves the rollout (nothing was delivered "
-                            "to it)")});
+               removed ? absl::StrCat(HostName(h),
+                                      ": its agent was removed; it leaves the "
+                                      "rollout")
+                       : absl::StrCat(HostName(h), " is no longer a target of ",
+                                      state.certificate,
+                                      "; it leaves the rollout (nothing was "
+                                      "delivered to it)")});
         }
         continue;
       }
       h.online = false;  // delivered to, then gone: watched as offline
+      if (removed) {
+        h.stale = false;
+        SkipRemoved(state, h, now, out);
+      }
     } else {
       h.online = s->online;
+      h.stale = s->stale;
       h.pool = s->pool;
     }
     kept.push_back(std::move(h));
@@ -119,6 +128,7 @@ void SyncHosts(RolloutState& state, const FleetSnapshot& fleet, absl::Time now,
 
   if (active) {
     for (const HostSnapshot& s : fleet.hosts) {
+      if (s.removed) continue;
       if (known.count(HostKey{s.agent_id, s.target})) continue;
       known[HostKey{s.agent_id, s.target}] = true;
       HostRecord h;
@@ -126,6 +136,7 @@ void SyncHosts(RolloutState& state, const FleetSnapshot& fleet, absl::Time now,
       h.target = s.target;
       h.pool = s.pool;
       h.online = s.online;
+      h.stale = s.stale;
       h.state = s.installed_version_id == state.to_version
                     ? HostState::kUnchanged
                     : HostState::kQueued;
@@ -156,7 +167,7 @@ int ObserveOutcomes(RolloutState& state, const FleetSnapshot& fleet,
       std::count_if(state.hosts.begin(), state.hosts.end(),
                     [](const HostRecord& h) { return !h.failure.empty(); }));
   int new_failures = 0;
-  const bool watch_healthy = Active(state.phase);
+  const bool watch_healthy = IsActive(state.phase);
   for (HostRecord& h : state.hosts) {
     const HostSnapshot* s = Find(index, h);
     switch (h.state) {

@@ -37,6 +37,10 @@ absl::string_view EventKindName(RolloutEvent::Kind kind) {
       return "host_joined";
     case Kind::kHostLeft:
       return "host_left";
+    case Kind::kHostSkipped:
+      return "host_skipped";
+    case Kind::kHostReturned:
+      return "host_returned";
     case Kind::kPaused:
       return "paused";
     case Kind::kResumed:

@@ -54,7 +54,11 @@ struct RolloutEvent {
     kUrgent,            // the served version expires soon: windows ignored
     kOfflineHosts,      // the wave waits for offline hosts (named)
     kHostJoined,        // a new target of the certificate
-    kHostLeft,          // a target that was not delivered to went away
+    kHostLeft,          // a target that was not delivered to went away, or
+                        // its agent was removed
+    kHostSkipped,       // no longer waited for: stale, disabled, removed, or
+                        // skipped by an operator
+    kHostReturned,      // a stale or disabled host is back: queued again
     kPaused,
     kResumed,
     kAborted,

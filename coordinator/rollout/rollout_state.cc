@@ -28,7 +28,7 @@ constexpr std::array<std::pair<Phase, const char*>, 8> kPhases = {{
     {Phase::kAborted, "aborted"},
 }};
 
-constexpr std::array<std::pair<HostState, const char*>, 8> kHostStates = {{
+constexpr std::array<std::pair<HostState, const char*>, 9> kHostStates = {{
     {HostState::kQueued, "queued"},
     {HostState::kWaiting, "waiting"},
     {HostState::kChanging, "changing"},
@@ -37,6 +37,7 @@ constexpr std::array<std::pair<HostState, const char*>, 8> kHostStates = {{
     {HostState::kReverting, "reverting"},
     {HostState::kReverted, "reverted"},
     {HostState::kUnchanged, "unchanged"},
+    {HostState::kSkipped, "skipped"},
 }};
 
 template <typename E, size_t N>
@@ -119,6 +120,21 @@ class FieldReader {
     return Error(field, absl::StrCat("unknown value \"", text, "\""));
   }
 
+  // A field added later: `out` keeps its value when the field is absent
+  // (a state written before it existed).
+  bool Has(absl::string_view field) const {
+    return object_.is_object() && object_.contains(std::string(field));
+  }
+  absl::Status OptionalString(absl::string_view field, std::string& out) const {
+    return Has(field) ? String(field, out) : absl::OkStatus();
+  }
+  absl::Status OptionalBool(absl::string_view field, bool& out) const {
+    return Has(field) ? Bool(field, out) : absl::OkStatus();
+  }
+  absl::Status OptionalTime(absl::string_view field, absl::Time& out) const {
+    return Has(field) ? Time(field, out) : absl::OkStatus();
+  }
+
   absl::StatusOr<const json*> Array(absl::string_view field) const {
     ASSIGN_OR_RETURN(const json* v, Get(field));
     if (!v->is_array()) return Error(field, "not an array");
@@ -138,12 +154,16 @@ json HostToJson(const HostRecord& h) {
       {"state", NameOf(kHostStates, h.state)},
       {"wave", h.wave},
       {"online", h.online},
+      {"stale", h.stale},
       {"delivered_at", TimeText(h.delivered_at)},
       {"healthy_at", TimeText(h.healthy_at)},
       {"failed_at", TimeText(h.failed_at)},
       {"failure", h.failure},
       {"reverted_at", TimeText(h.reverted_at)},
       {"revert_error", h.revert_error},
+      {"skip_reason", h.skip_reason},
+      {"skipped_by", h.skipped_by},
+      {"skipped_at", TimeText(h.skipped_at)},
   };
 }
 
@@ -162,6 +182,10 @@ absl::StatusOr<HostRecord> HostFromJson(const json& j, size_t index) {
   RETURN_IF_ERROR(r.String("failure", h.failure));
   RETURN_IF_ERROR(r.Time("reverted_at", h.reverted_at));
   RETURN_IF_ERROR(r.String("revert_error", h.revert_error));
+  RETURN_IF_ERROR(r.OptionalBool("stale", h.stale));
+  RETURN_IF_ERROR(r.OptionalString("skip_reason", h.skip_reason));
+  RETURN_IF_ERROR(r.OptionalString("skipped_by", h.skipped_by));
+  RETURN_IF_ERROR(r.OptionalTime("skipped_at", h.skipped_at));
   return h;
 }
 
@@ -178,6 +202,11 @@ absl::string_view HostStateName(HostState state) {
 bool IsFinished(Phase phase) {
   return phase == Phase::kComplete || phase == Phase::kRolledBack ||
          phase == Phase::kAborted;
+}
+
+bool IsActive(Phase phase) {
+  return phase == Phase::kPending || phase == Phase::kDelivering ||
+         phase == Phase::kBaking || phase == Phase::kPaused;
 }
 
 std::string HostName(const HostRecord& host) {

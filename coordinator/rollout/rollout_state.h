@@ -51,6 +51,11 @@ enum class HostState {
   kReverting,  // sent back to the previous version (failure or halt)
   kReverted,   // reports the previous version again
   kUnchanged,  // already served the new version when it joined the rollout
+  // Not waited for (HostRecord::skip_reason): stale, disabled or removed, or
+  // skipped by an operator. Not a failure. When the rollout completes it is
+  // sent the new version (applied when it reconnects); a stale or disabled
+  // host that comes back while the rollout runs is queued again.
+  kSkipped,
 };
 
 // "rollout", "rollback".
@@ -59,10 +64,18 @@ absl::string_view RolloutKindName(RolloutKind kind);
 // "rolled_back", "aborted".
 absl::string_view PhaseName(Phase phase);
 // "queued", "waiting", "changing", "healthy", "failed", "reverting",
-// "reverted", "unchanged".
+// "reverted", "unchanged", "skipped".
 absl::string_view HostStateName(HostState state);
+
+// Why a host is skipped (HostRecord::skip_reason).
+inline constexpr char kSkipStale[] = "stale";
+inline constexpr char kSkipDisabled[] = "disabled";
+inline constexpr char kSkipRemoved[] = "removed";
+inline constexpr char kSkipOperator[] = "operator";
 // complete, rolled_back, aborted: the controller does nothing more.
 bool IsFinished(Phase phase);
+// pending, delivering, baking, paused: hosts still join, leave and move.
+bool IsActive(Phase phase);
 
 // One target (agent + target name) of the certificate.
 struct HostRecord {
@@ -71,14 +84,21 @@ struct HostRecord {
   std::string pool;  // value of the policy's pool label ("" = unlabelled)
   HostState state = HostState::kQueued;
   int wave = -1;  // the wave that chose it; -1 while queued or unchanged
-  // As last observed, so status shows offline hosts without a snapshot.
+  // As last observed, so status shows offline and stale hosts without a
+  // snapshot.
   bool online = false;
+  bool stale = false;
   absl::Time delivered_at = absl::InfinitePast();  // the new version
   absl::Time healthy_at = absl::InfinitePast();
   absl::Time failed_at = absl::InfinitePast();
   std::string failure;  // why it counts as failed; "" = it does not
   absl::Time reverted_at = absl::InfinitePast();  // revert delivered
   std::string revert_error;  // the agent rejected the revert
+  // kSkipped: kSkipStale, kSkipDisabled, kSkipRemoved or kSkipOperator; ""
+  // otherwise. skipped_by names the operator ("admin:alice").
+  std::string skip_reason;
+  std::string skipped_by;
+  absl::Time skipped_at = absl::InfinitePast();
 
   bool operator==(const HostRecord&) const = default;
 };
@@ -123,7 +143,9 @@ struct RolloutState {
 std::string HostName(const HostRecord& host);
 
 // One JSON object; enums as their names, times as RFC 3339 with nanoseconds
-// ("infinite-past"/"infinite-future" for the unset ones).
+// ("infinite-past"/"infinite-future" for the unset ones). A state written
+// before hosts could be skipped (no "stale", "skip_reason", "skipped_by",
+// "skipped_at") reads with those unset.
 std::string RolloutStateToJson(const RolloutState& state);
 // kDataLoss naming the field when `json` is not a state this code wrote.
 absl::StatusOr<RolloutState> RolloutStateFromJson(absl::string_view json);

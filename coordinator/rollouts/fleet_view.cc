@@ -21,7 +21,7 @@ rollout::VersionInfo VersionInfoOf(const store::VersionRecord& v) {
 absl::StatusOr<rollout::FleetSnapshot> BuildFleetSnapshot(
     store::Store& store, const fleet::Assignments& assignments,
     const std::string& certificate, const rollout::RolloutPolicy& policy,
-    const std::set<std::string>& connected) {
+    const AgentPresence& presence) {
   absl::StatusOr<std::vector<store::AgentRecord>> agents = store.ListAgents();
   if (!agents.ok()) {
     return Annotate(agents.status(),
@@ -50,14 +50,21 @@ absl::StatusOr<rollout::FleetSnapshot> BuildFleetSnapshot(
       auto pool = labels.find(policy.pool_label);
       if (pool != labels.end()) h.pool = pool->second;
     }
-    h.online = connected.count(s.agent_id) > 0;
+    const store::AgentRecord& record = *agent->second;
+    h.online = presence.connected.count(s.agent_id) > 0;
+    h.removed = record.status == store::AgentStatus::kRemoved;
+    h.disabled = record.status == store::AgentStatus::kDisabled;
+    h.stale = presence.staleness != nullptr &&
+              presence.staleness->IsStale(record, h.online, presence.now);
     h.installed_version_id = s.installed_version_id;
     h.desired_version_id = s.desired_version_id;
     h.healthy = s.healthy;
     h.last_error = s.last_error;
     h.last_error_version_id = s.last_error_version_id;
     h.last_report_at = s.updated_at;
-    if (!s.installed_version_id.empty()) served.insert(s.installed_version_id);
+    if (!s.installed_version_id.empty() && !h.removed) {
+      served.insert(s.installed_version_id);
+    }
     fleet.hosts.push_back(std::move(h));
   }
   for (const std::string& id : served) {
@@ -86,6 +93,7 @@ std::string MostServedVersion(const rollout::FleetSnapshot& fleet,
   for (const bool in_flight : {false, true}) {
     std::map<int64_t, int> hosts_by_version;
     for (const rollout::HostSnapshot& h : fleet.hosts) {
+      if (h.removed) continue;
       absl::StatusOr<std::pair<std::string, int64_t>> parsed =
           agentapi::ParseVersionId(in_flight ? h.desired_version_id
                                              : h.installed_version_id);

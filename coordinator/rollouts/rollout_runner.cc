@@ -1,21 +1,17 @@
 #include "coordinator/rollouts/rollout_runner.h"
 
 #include <limits>
-
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "common/crypto/encoding.h"
 #include "common/log.h"
 #include "common/status_macros.h"
-#include "coordinator/rollouts/fleet_view.h"
 
 namespace certfleet::rollouts {
 namespace {
 
 constexpr char kActor[] = "coordinator";
-// Saves lost to another writer are redone from a fresh read this often.
-constexpr int kSaveAttempts = 3;
 
 }  // namespace
 
@@ -28,7 +24,13 @@ RolloutRunner::RolloutRunner(
       hub_(hub),
       assignments_(assignments),
       clock_(clock),
-      options_(options) {
+      options_(options),
+      own_staleness_(options.staleness != nullptr
+                         ? nullptr
+                         : std::make_unique<fleet::Staleness>(
+                               options.stale_after, clock.Now())),
+      staleness_(options.staleness != nullptr ? options.staleness
+                                              : own_staleness_.get()) {
   for (const config::CertificateConfig& c : certificates) {
     policies_[c.name] = c.rollout;
   }
@@ -79,8 +81,7 @@ absl::Status RolloutRunner::AssignFallbacks() {
         store_.ActiveRollout(certificate);
     if (!active.ok() || active->has_value()) continue;  // the rollout decides
     absl::StatusOr<rollout::FleetSnapshot> fleet = BuildFleetSnapshot(
-        store_, assignments_, certificate, PolicyFor(certificate),
-        Connected());
+        store_, assignments_, certificate, PolicyFor(certificate), Presence());
     if (!fleet.ok()) {
       if (first.ok()) first = fleet.status();
       continue;
@@ -94,9 +95,14 @@ absl::Status RolloutRunner::AssignFallbacks() {
   return first;
 }
 
-std::set<std::string> RolloutRunner::Connected() const {
-  if (options_.connected_agents) return options_.connected_agents();
-  return hub_.ConnectedAgents();
+AgentPresence RolloutRunner::Presence() {
+  AgentPresence presence{.connected = options_.connected_agents
+                                          ? options_.connected_agents()
+                                          : hub_.ConnectedAgents(),
+                         .staleness = staleness_,
+                         .now = clock_.Now()};
+  staleness_->Observe(presence.connected, presence.now);
+  return presence;
 }
 
 void RolloutRunner::Poke() {
@@ -157,8 +163,7 @@ absl::Status RolloutRunner::CatchUp(const std::string& certificate,
   }
   ASSIGN_OR_RETURN(rollout::FleetSnapshot fleet,
                    BuildFleetSnapshot(store_, assignments_, certificate,
-                                      PolicyFor(certificate),
-                                      Connected()));
+                                      PolicyFor(certificate), Presence()));
   const std::string served = MostServedVersion(
       fleet, certificate, std::numeric_limits<int64_t>::max());
   if (served.empty()) return absl::OkStatus();  // a first version: direct
@@ -210,7 +215,7 @@ absl::Status RolloutRunner::OnVersionStored(const std::string& certificate,
   const rollout::RolloutPolicy& policy = PolicyFor(certificate);
   ASSIGN_OR_RETURN(rollout::FleetSnapshot fleet,
                    BuildFleetSnapshot(store_, assignments_, certificate, policy,
-                                      Connected()));
+                                      Presence()));
   ASSIGN_OR_RETURN(std::optional<store::RolloutRecord> active,
                    store_.ActiveRollout(certificate));
   if (active.has_value()) RETURN_IF_ERROR(Supersede(*active, to));
@@ -317,7 +322,7 @@ absl::Status RolloutRunner::StepRollout(store::RolloutRecord record) {
     ASSIGN_OR_RETURN(
         rollout::FleetSnapshot fleet,
         BuildFleetSnapshot(store_, assignments_, record.certificate, policy,
-                           Connected()));
+                           Presence()));
     rollout::StepResult r = c.Step(policy, fleet, clock_.Now());
     // Deliveries before the state that assumes them (controller.h).
     Deliver(r.deliveries);

@@ -25,8 +25,8 @@
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <set>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -40,7 +40,9 @@
 #include "coordinator/agentapi/agent_hub.h"
 #include "coordinator/config/config.h"
 #include "coordinator/fleet/assignments.h"
+#include "coordinator/fleet/staleness.h"
 #include "coordinator/rollout/controller.h"
+#include "coordinator/rollouts/fleet_view.h"
 #include "coordinator/store/store.h"
 
 namespace certfleet::rollouts {
@@ -61,6 +63,11 @@ struct RolloutRunnerOptions {
   // another replica serving its agent sends it: several coordinators. A
   // single coordinator's hub does this itself, in memory.
   bool assign_fallbacks = false;
+  // Who is stale (fleet/staleness.h), shared with the admin API; null: the
+  // runner judges with its own, for `stale_after` (InfiniteDuration: never
+  // stale), from its construction on.
+  fleet::Staleness* staleness = nullptr;
+  absl::Duration stale_after = absl::InfiniteDuration();
 };
 
 class RolloutRunner {
@@ -112,6 +119,16 @@ class RolloutRunner {
                                            OperatorAction action,
                                            const std::string& actor);
 
+  // Stops the active rollout of `certificate` waiting for agent
+  // `agent_id` (RolloutController::Skip) for `actor`: saved like Act,
+  // audited as "rollout.host_skipped" by `actor`, then stepped at once so a
+  // wave it held moves on. kFailedPrecondition when no rollout is active
+  // or none of the agent's targets is waited for; kNotFound when the agent
+  // has no target in it; the store's errors.
+  absl::StatusOr<store::RolloutRecord> Skip(const std::string& certificate,
+                                            const std::string& agent_id,
+                                            const std::string& actor);
+
   // Starts a rollback of `certificate` for `actor`
   // (rollout_runner_rollback.cc): a rollout of kind rollback to version
   // `to_version` — 0: the previous one (the active rollout's from_version,
@@ -129,6 +146,9 @@ class RolloutRunner {
                                                 const std::string& actor);
 
  private:
+  // Saves lost to another writer are redone from a fresh read this often.
+  static constexpr int kSaveAttempts = 3;
+
   // Resume's work for a certificate whose newest rollout is `latest` (null:
   // none): holds it at what it serves, or rolls out a newer stored version
   // nobody has heard of.
@@ -163,14 +183,18 @@ class RolloutRunner {
   void Hold(const std::string& certificate, const std::string& fallback);
   // See RolloutRunnerOptions::assign_fallbacks.
   absl::Status AssignFallbacks();
-  // Who is connected now (options.connected_agents, else the hub).
-  std::set<std::string> Connected() const;
+  // Who is connected now (options.connected_agents, else the hub) and who
+  // is stale; observed by the staleness judge.
+  AgentPresence Presence();
 
   store::Store& store_;
   agentapi::AgentHub& hub_;
   const fleet::Assignments& assignments_;
   Clock& clock_;
   const RolloutRunnerOptions options_;
+  // options_.staleness, or own_staleness_.
+  std::unique_ptr<fleet::Staleness> own_staleness_;
+  fleet::Staleness* staleness_;
   std::map<std::string, rollout::RolloutPolicy> policies_;
   const rollout::RolloutPolicy default_policy_;
 

@@ -24,10 +24,9 @@ absl::StatusOr<store::RolloutRecord> RolloutRunner::Rollback(
   if (active.has_value()) {
     from = active->to_version;
   } else {
-    ASSIGN_OR_RETURN(
-        rollout::FleetSnapshot fleet,
-        BuildFleetSnapshot(store_, assignments_, certificate,
-                           PolicyFor(certificate), Connected()));
+    ASSIGN_OR_RETURN(rollout::FleetSnapshot fleet,
+                     BuildFleetSnapshot(store_, assignments_, certificate,
+                                        PolicyFor(certificate), Presence()));
     from = MostServedVersion(fleet, certificate,
                              std::numeric_limits<int64_t>::max());
   }

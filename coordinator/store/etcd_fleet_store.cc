@@ -21,6 +21,34 @@ absl::StatusOr<std::vector<AgentRecord>> EtcdStore::ListAgents() {
   return RecordsOnly(std::move(all));
 }
 
+absl::StatusOr<AgentRecord> EtcdStore::UpdateAgent(
+    const std::string& id,
+    const std::function<absl::Status(AgentRecord&)>& mutate) {
+  const std::string op = "update agent " + id;
+  const std::string key = Key("agents/" + id);
+  for (int attempt = 0; attempt < kEtcdTxnAttempts; ++attempt) {
+    absl::StatusOr<etcd::GetResult> got = client_.Get(key, Call());
+    if (!got.ok()) return StoreError(got.status(), op);
+    if (!got->kv.has_value()) return UpdateAgentNotFound(id);
+    ASSIGN_OR_RETURN(AgentRecord agent, DecodeKv<AgentRecord>(*got->kv, op));
+    RETURN_IF_ERROR(ApplyAgentUpdate(id, agent, mutate));
+    absl::StatusOr<std::string> value = EncodeRecord(agent);
+    if (!value.ok()) return StoreError(value.status(), op);
+    // Compare-and-set on the revision read: a replica that wrote the agent
+    // meanwhile (another renewal, a disable) makes this one re-read and
+    // decide again on what it wrote.
+    etcd::TxnRequest txn;
+    txn.compares.push_back(etcd::Compare::ModRevision(
+        key, etcd::CompareOp::kEqual, got->kv->mod_revision));
+    txn.success.push_back(etcd::TxnOp::Put(key, *std::move(value)));
+    ASSIGN_OR_RETURN(etcd::TxnResult r, Txn(std::move(txn), false, op));
+    if (r.succeeded) return agent;
+    BackOffAfterConflict();
+  }
+  return absl::AbortedError(
+      absl::StrCat("store: ", op, ": gave up after concurrent writes"));
+}
+
 absl::Status EtcdStore::PutToken(const TokenRecord& token) {
   return PutRecord("tokens/" + token.id, token, /*leader_only=*/false,
                    "put token " + token.id);

@@ -1,40 +1,64 @@
-// EtcdStore: what replicas share beyond the records — a watch on target
+// EtcdStore: what replicas share beyond the records — watches on target
 // states (a desired version the leader chose reaches the replica serving
-// the agent) and presence (which agents are connected, to any replica).
+// the agent) and on agents (a disable, a removal, a relabel or a new
+// identity made on one replica reaches the stream on another) and presence
+// (which agents are connected, to any replica).
 #include "common/log.h"
 #include "coordinator/store/etcd_store.h"
 #include "coordinator/store/etcd_store_impl.h"
 
 namespace certfleet::store {
 
+namespace {
+
+// The callback of a watch of the records under one prefix: each record put
+// is decoded and handed to `on_change`; the end of the watch is logged
+// (unless cancelled) and handed to `on_end`.
+template <typename Record>
+std::function<void(absl::StatusOr<etcd::WatchUpdate>)> RecordWatcher(
+    std::string what, std::function<void(const Record&)> on_change,
+    std::function<void(const absl::Status&)> on_end) {
+  return [what = std::move(what), on_change = std::move(on_change),
+          on_end =
+              std::move(on_end)](absl::StatusOr<etcd::WatchUpdate> update) {
+    if (!update.ok()) {
+      if (!absl::IsCancelled(update.status())) {
+        CF_LOG_WARN("watch of %s ended: %s", what, update.status().ToString());
+      }
+      if (on_end) on_end(update.status());
+      return;
+    }
+    for (const etcd::WatchEvent& e : update->events) {
+      if (e.type != etcd::WatchEvent::Type::kPut) continue;
+      absl::StatusOr<Record> r = DecodeKv<Record>(e.kv, "watch " + what);
+      if (!r.ok()) {
+        CF_LOG_WARN("%s", r.status().ToString());
+        continue;
+      }
+      on_change(*r);
+    }
+  };
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<etcd::EtcdWatch>> EtcdStore::WatchTargetStates(
     std::function<void(const TargetStateRecord&)> on_change,
     std::function<void(const absl::Status&)> on_end) {
-  const std::string prefix = Key("targets/");
   return client_.Watch(
-      {.range = etcd::KeyRange::Prefix(prefix)},
-      [on_change = std::move(on_change), on_end = std::move(on_end)](
-          absl::StatusOr<etcd::WatchUpdate> update) {
-        if (!update.ok()) {
-          if (!absl::IsCancelled(update.status())) {
-            CF_LOG_WARN("watch of target states ended: %s",
-                        update.status().ToString());
-          }
-          if (on_end) on_end(update.status());
-          return;
-        }
-        for (const etcd::WatchEvent& e : update->events) {
-          if (e.type != etcd::WatchEvent::Type::kPut) continue;
-          absl::StatusOr<TargetStateRecord> r =
-              DecodeKv<TargetStateRecord>(e.kv, "watch target states");
-          if (!r.ok()) {
-            CF_LOG_WARN("%s", r.status().ToString());
-            continue;
-          }
-          on_change(*r);
-        }
-      },
+      {.range = etcd::KeyRange::Prefix(Key("targets/"))},
+      RecordWatcher<TargetStateRecord>("target states", std::move(on_change),
+                                       std::move(on_end)),
       Call());
+}
+
+absl::StatusOr<std::unique_ptr<etcd::EtcdWatch>> EtcdStore::WatchAgents(
+    std::function<void(const AgentRecord&)> on_change,
+    std::function<void(const absl::Status&)> on_end) {
+  return client_.Watch({.range = etcd::KeyRange::Prefix(Key("agents/"))},
+                       RecordWatcher<AgentRecord>(
+                           "agents", std::move(on_change), std::move(on_end)),
+                       Call());
 }
 
 absl::Status EtcdStore::SetPresence(const std::string& agent_id,

@@ -10,7 +10,8 @@
 //
 // Every method that must be atomic is one etcd transaction, retried from a
 // fresh read when another writer won a compare: AddVersion (the next number
-// and the order's removal), ConsumeToken, CreateInternalCaIfAbsent,
+// and the order's removal), ConsumeToken, UpdateAgent (compare-and-set on
+// the agent's mod_revision), CreateInternalCaIfAbsent,
 // CreateRollout (the active index says "one unfinished rollout per
 // certificate"), SaveRollout (compare-and-set on the record's mod_revision),
 // AppendAudit (the sequence key).
@@ -81,6 +82,12 @@ class EtcdStore : public Store {
   absl::StatusOr<std::unique_ptr<etcd::EtcdWatch>> WatchTargetStates(
       std::function<void(const TargetStateRecord&)> on_change,
       std::function<void(const absl::Status&)> on_end);
+  // Calls `on_change` with every agent record written from now on (a
+  // status, labels or identity serial changed by another replica), on the
+  // watch's thread, until the watch is cancelled; like WatchTargetStates.
+  absl::StatusOr<std::unique_ptr<etcd::EtcdWatch>> WatchAgents(
+      std::function<void(const AgentRecord&)> on_change,
+      std::function<void(const absl::Status&)> on_end);
   // Agent `agent_id` holds a stream with `replica`: <prefix>presence/<agent>,
   // attached to `lease_id`, so it goes when the replica's lease does.
   absl::Status SetPresence(const std::string& agent_id,
@@ -135,6 +142,9 @@ class EtcdStore : public Store {
   absl::StatusOr<std::optional<AgentRecord>> GetAgent(
       const std::string& id) override;
   absl::StatusOr<std::vector<AgentRecord>> ListAgents() override;
+  absl::StatusOr<AgentRecord> UpdateAgent(
+      const std::string& id,
+      const std::function<absl::Status(AgentRecord&)>& mutate) override;
   absl::Status PutToken(const TokenRecord& token) override;
   absl::StatusOr<std::optional<TokenRecord>> GetToken(
       const std::string& id) override;

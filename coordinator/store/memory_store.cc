@@ -191,6 +191,20 @@ absl::StatusOr<std::vector<AgentRecord>> InMemoryStore::ListAgents() {
   return Values(agents_);
 }
 
+absl::StatusOr<AgentRecord> InMemoryStore::UpdateAgent(
+    const std::string& id,
+    const std::function<absl::Status(AgentRecord&)>& mutate) {
+  absl::MutexLock lock(&mu_);
+  auto it = agents_.find(id);
+  if (it == agents_.end()) return UpdateAgentNotFound(id);
+  AgentRecord updated = it->second;
+  RETURN_IF_ERROR(ApplyAgentUpdate(id, updated, mutate));
+  RETURN_IF_ERROR(CheckUtf8(EncodeStringMap(updated.labels).status(),
+                            absl::StrCat("update agent ", id), "labels"));
+  it->second = updated;
+  return updated;
+}
+
 absl::Status InMemoryStore::PutToken(const TokenRecord& token) {
   RETURN_IF_ERROR(CheckUtf8(EncodeStringMap(token.labels).status(),
                             absl::StrCat("put token ", token.id), "labels"));

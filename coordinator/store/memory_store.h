@@ -1,9 +1,10 @@
 // A Store kept in memory, for unit tests of the modules above the store. It
 // honours the whole contract of store.h (thread safety, atomic methods,
 // version numbering, AddVersion deleting the order, ConsumeToken's
-// compare-and-set, a write-once internal CA, one unfinished rollout per
-// certificate, SaveRollout's compare-and-set on the revision, an append-only
-// audit log) with one mutex; nothing survives the object.
+// compare-and-set, UpdateAgent's atomic read-modify-write, a write-once
+// internal CA, one unfinished rollout per certificate, SaveRollout's
+// compare-and-set on the revision, an append-only audit log) with one mutex;
+// nothing survives the object.
 //
 //   InMemoryStore store;
 //   IssuanceEngine engine(&store, ...);
@@ -62,6 +63,9 @@ class InMemoryStore : public Store {
   absl::StatusOr<std::optional<AgentRecord>> GetAgent(
       const std::string& id) override;
   absl::StatusOr<std::vector<AgentRecord>> ListAgents() override;
+  absl::StatusOr<AgentRecord> UpdateAgent(
+      const std::string& id,
+      const std::function<absl::Status(AgentRecord&)>& mutate) override;
 
   absl::Status PutToken(const TokenRecord& token) override;
   absl::StatusOr<std::optional<TokenRecord>> GetToken(

@@ -165,12 +165,31 @@ ALTER TABLE target_states
   ADD COLUMN last_error_version_id TEXT NOT NULL DEFAULT '';
 )sql";
 
+// Revocable agent identities (issue 10): an agent's status (active,
+// disabled, removed) with when and by whom it last changed, and the agent a
+// bootstrap token re-enrolls. ADD COLUMN cannot take an expression as its
+// default, so status_changed_at is set to INT64_MIN ("never",
+// absl::InfinitePast) by an UPDATE after it is added; every existing agent
+// is active and every existing token enrolls a new agent.
+constexpr char kRevocableAgents[] = R"sql(
+ALTER TABLE agents ADD COLUMN status TEXT NOT NULL DEFAULT 'active'
+  CHECK (status IN ('active', 'disabled', 'removed'));
+ALTER TABLE agents ADD COLUMN status_changed_at INTEGER NOT NULL DEFAULT 0;
+UPDATE agents SET status_changed_at = -9223372036854775807 - 1;
+ALTER TABLE agents ADD COLUMN status_changed_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE bootstrap_tokens ADD COLUMN for_agent TEXT NOT NULL DEFAULT '';
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "create accounts, certificate_state, versions, orders", kCreateTables},
     {2, "create agents, bootstrap_tokens, internal_ca, target_states",
      kCreateFleetTables},
     {3, "create rollouts, audit_log; add target_states.last_error_version_id",
      kCreateRolloutTables},
+    {4,
+     "add agents.status, status_changed_at, status_changed_by; "
+     "bootstrap_tokens.for_agent",
+     kRevocableAgents},
 };
 
 absl::Status NewerSchemaError(const std::string& path, int64_t current,

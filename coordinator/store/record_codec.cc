@@ -237,12 +237,25 @@ absl::StatusOr<std::string> EncodeRecord(const AgentRecord& r) {
   m.set_identity_serial(r.identity_serial);
   m.set_identity_not_after(Nanos(r.identity_not_after));
   m.set_token_id(r.token_id);
+  m.set_status(std::string(AgentStatusName(r.status)));
+  m.set_status_changed_at(Nanos(r.status_changed_at));
+  m.set_status_changed_by(r.status_changed_by);
   return Serialize(m);
 }
 
 absl::Status DecodeRecord(absl::string_view bytes, AgentRecord* out) {
   pb::Agent m;
   RETURN_IF_ERROR(Parse(bytes, &m));
+  const std::optional<AgentStatus> status = ParseAgentStatus(m.status());
+  if (!status.has_value()) {
+    return absl::DataLossError(absl::StrCat(
+        "stored agent ", m.id(), ": unknown status \"", m.status(), "\""));
+  }
+  // An agent written before statuses existed has no status_changed_at: it
+  // never changed.
+  const absl::Time changed_at = m.has_status_changed_at()
+                                    ? TimeOf(m.status_changed_at())
+                                    : absl::InfinitePast();
   *out = {.id = m.id(),
           .hostname = m.hostname(),
           .labels = Labels(m.labels()),
@@ -250,7 +263,10 @@ absl::Status DecodeRecord(absl::string_view bytes, AgentRecord* out) {
           .last_seen_at = TimeOf(m.last_seen_at()),
           .identity_serial = m.identity_serial(),
           .identity_not_after = TimeOf(m.identity_not_after()),
-          .token_id = m.token_id()};
+          .token_id = m.token_id(),
+          .status = *status,
+          .status_changed_at = changed_at,
+          .status_changed_by = m.status_changed_by()};
   return absl::OkStatus();
 }
 
@@ -265,6 +281,7 @@ absl::StatusOr<std::string> EncodeRecord(const TokenRecord& r) {
   m.set_used_at(Nanos(r.used_at));
   m.set_used_by(r.used_by);
   m.set_description(r.description);
+  m.set_for_agent(r.for_agent);
   return Serialize(m);
 }
 
@@ -278,7 +295,8 @@ absl::Status DecodeRecord(absl::string_view bytes, TokenRecord* out) {
           .expires_at = TimeOf(m.expires_at()),
           .used_at = TimeOf(m.used_at()),
           .used_by = m.used_by(),
-          .description = m.description()};
+          .description = m.description(),
+          .for_agent = m.for_agent()};
   return absl::OkStatus();
 }
 

@@ -11,10 +11,11 @@ namespace certfleet::store {
 
 const char kAgentColumns[] =
     "id, hostname, labels, enrolled_at, last_seen_at, identity_serial, "
-    "identity_not_after, token_id";
+    "identity_not_after, token_id, status, status_changed_at, "
+    "status_changed_by";
 const char kTokenColumns[] =
     "id, secret_hash, labels, created_at, expires_at, used_at, used_by, "
-    "description";
+    "description, for_agent";
 const char kInternalCaColumns[] = "cert_pem, key_sealed, created_at";
 const char kTargetStateColumns[] =
     "agent_id, target, certificate, desired_version_id, "
@@ -44,6 +45,15 @@ absl::StatusOr<AgentRecord> ReadAgent(const StatementRun& row) {
   a.identity_serial = row.ColumnText(5);
   a.identity_not_after = row.ColumnTime(6);
   a.token_id = row.ColumnText(7);
+  const std::string status = row.ColumnText(8);
+  std::optional<AgentStatus> parsed = ParseAgentStatus(status);
+  if (!parsed.has_value()) {
+    return absl::DataLossError(
+        absl::StrCat("column status: unknown agent status \"", status, "\""));
+  }
+  a.status = *parsed;
+  a.status_changed_at = row.ColumnTime(9);
+  a.status_changed_by = row.ColumnText(10);
   return a;
 }
 
@@ -57,6 +67,7 @@ absl::StatusOr<TokenRecord> ReadToken(const StatementRun& row) {
   t.used_at = row.ColumnTime(5);
   t.used_by = row.ColumnText(6);
   t.description = row.ColumnText(7);
+  t.for_agent = row.ColumnText(8);
   return t;
 }
 
@@ -94,7 +105,10 @@ void BindAgent(StatementRun& run, const AgentRecord& a,
       .Time(a.last_seen_at)
       .Text(a.identity_serial)
       .Time(a.identity_not_after)
-      .Text(a.token_id);
+      .Text(a.token_id)
+      .Text(AgentStatusName(a.status))  // a static string
+      .Time(a.status_changed_at)
+      .Text(a.status_changed_by);
 }
 
 void BindToken(StatementRun& run, const TokenRecord& t,
@@ -106,7 +120,8 @@ void BindToken(StatementRun& run, const TokenRecord& t,
       .Time(t.expires_at)
       .Time(t.used_at)
       .Text(t.used_by)
-      .Text(t.description);
+      .Text(t.description)
+      .Text(t.for_agent);
 }
 
 void BindInternalCa(StatementRun& run, const InternalCaRecord& ca) {

@@ -19,13 +19,13 @@
 namespace certfleet::store {
 
 // Column lists, in the order the readers and binders use.
-extern const char kAgentColumns[];        // 8 columns
-extern const char kTokenColumns[];        // 8 columns
+extern const char kAgentColumns[];        // 11 columns
+extern const char kTokenColumns[];        // 9 columns
 extern const char kInternalCaColumns[];   // 3 columns (without the id)
 extern const char kTargetStateColumns[];  // 12 columns
 
 // Read the current row of a SELECT of the matching column list. kDataLoss
-// (naming the column) when the labels column does not parse.
+// (naming the column) when the labels or the status column does not parse.
 absl::StatusOr<AgentRecord> ReadAgent(const StatementRun& row);
 absl::StatusOr<TokenRecord> ReadToken(const StatementRun& row);
 absl::StatusOr<InternalCaRecord> ReadInternalCa(const StatementRun& row);

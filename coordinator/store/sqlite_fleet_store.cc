@@ -1,6 +1,7 @@
 // SqliteStore's fleet methods: agents, bootstrap tokens, the internal CA and
 // target states (declared in sqlite_store.h; tables from migration 2,
-// target_states.last_error_version_id from 3).
+// target_states.last_error_version_id from 3, the agents' status and the
+// tokens' for_agent from 4).
 #include <sqlite3.h>
 
 #include <utility>
@@ -16,6 +17,7 @@
 namespace certfleet::store {
 
 struct SqliteStore::FleetStatements {
+  StatementPtr begin, commit;
   StatementPtr put_agent, get_agent, list_agents;
   StatementPtr put_token, get_token, list_tokens, consume_token, token_use;
   StatementPtr insert_ca, get_ca;
@@ -50,14 +52,16 @@ absl::StatusOr<SqliteStore::FleetStatementsPtr>
 SqliteStore::PrepareFleetStatements(sqlite3* db) {
   FleetStatementsPtr s(new FleetStatements);
   const std::pair<StatementPtr*, std::string> sql[] = {
+      {&s->begin, "BEGIN IMMEDIATE"},
+      {&s->commit, "COMMIT"},
       {&s->put_agent, absl::StrCat("INSERT OR REPLACE INTO agents (",
-                                   kAgentColumns, ") ", Values(8))},
+                                   kAgentColumns, ") ", Values(11))},
       {&s->get_agent,
        absl::StrCat("SELECT ", kAgentColumns, " FROM agents WHERE id = ?")},
       {&s->list_agents,
        absl::StrCat("SELECT ", kAgentColumns, " FROM agents ORDER BY id")},
       {&s->put_token, absl::StrCat("INSERT OR REPLACE INTO bootstrap_tokens (",
-                                   kTokenColumns, ") ", Values(8))},
+                                   kTokenColumns, ") ", Values(9))},
       {&s->get_token, absl::StrCat("SELECT ", kTokenColumns,
                                    " FROM bootstrap_tokens WHERE id = ?")},
       {&s->list_tokens, absl::StrCat("SELECT ", kTokenColumns,
@@ -112,6 +116,44 @@ absl::StatusOr<std::vector<AgentRecord>> SqliteStore::ListAgents() {
   StatementRun run(fleet_->list_agents.get());
   return QueryAll(db_, run, &ReadAgent,
                   [] { return std::string("list agents"); });
+}
+
+absl::StatusOr<AgentRecord> SqliteStore::UpdateAgent(
+    const std::string& id,
+    const std::function<absl::Status(AgentRecord&)>& mutate) {
+  auto op = [&] { return absl::StrCat("update agent ", id); };
+  absl::MutexLock lock(&mu_);
+  // IMMEDIATE: another connection (another process on the same file) cannot
+  // write the agent between the read and the write.
+  {
+    StatementRun begin(fleet_->begin.get());
+    RETURN_IF_ERROR(Execute(db_, begin, op));
+  }
+  AgentRecord updated;
+  absl::Status status = [&]() -> absl::Status {
+    {
+      StatementRun get(fleet_->get_agent.get());
+      get.Text(id);
+      ASSIGN_OR_RETURN(std::optional<AgentRecord> stored,
+                       QueryOne(db_, get, &ReadAgent, op));
+      if (!stored.has_value()) return UpdateAgentNotFound(id);
+      updated = *std::move(stored);
+    }
+    RETURN_IF_ERROR(ApplyAgentUpdate(id, updated, mutate));
+    ASSIGN_OR_RETURN(std::string labels, EncodedLabels(updated.labels, op));
+    {
+      StatementRun put(fleet_->put_agent.get());
+      BindAgent(put, updated, labels);
+      RETURN_IF_ERROR(Execute(db_, put, op));
+    }
+    StatementRun commit(fleet_->commit.get());
+    return Execute(db_, commit, op);
+  }();
+  if (!status.ok()) {
+    RollbackLocked();
+    return status;
+  }
+  return updated;
 }
 
 absl::Status SqliteStore::PutToken(const TokenRecord& token) {

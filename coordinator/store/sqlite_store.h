@@ -86,6 +86,9 @@ class SqliteStore : public Store {
   absl::StatusOr<std::optional<AgentRecord>> GetAgent(
       const std::string& id) override;
   absl::StatusOr<std::vector<AgentRecord>> ListAgents() override;
+  absl::StatusOr<AgentRecord> UpdateAgent(
+      const std::string& id,
+      const std::function<absl::Status(AgentRecord&)>& mutate) override;
 
   absl::Status PutToken(const TokenRecord& token) override;
   absl::StatusOr<std::optional<TokenRecord>> GetToken(

@@ -16,6 +16,14 @@
 //   naming the field.
 // - ConsumeToken is a compare-and-set: of two coordinators redeeming the same
 //   bootstrap token at once, exactly one succeeds.
+// - UpdateAgent is an atomic read-modify-write of one agent record: of two
+//   writers changing the same agent at once (two identity renewals, a
+//   renewal and a disable), neither loses the other's change — each mutation
+//   sees the record as the other left it, so a compare inside it (the
+//   identity serial the caller expects, the agent still active) decides.
+//   PutAgent replaces the whole record and is for new agents only.
+// - An agent record is never deleted: a removed agent keeps its record
+//   (status kRemoved) for the audit trail.
 // - The internal CA is written once (CreateInternalCaIfAbsent) and never
 //   replaced by the store.
 // - Private keys arrive already sealed (AES-256-GCM, crypto/kek.h); the store
@@ -33,6 +41,7 @@
 #define CERTFLEET_COORDINATOR_STORE_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -40,6 +49,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace certfleet::store {
@@ -138,6 +148,36 @@ struct OrderRecord {
   bool operator==(const OrderRecord&) const = default;
 };
 
+// Whether an agent may connect (coordinator/fleet/enrollment.h, the admin
+// API's DisableAgent/EnableAgent/RemoveAgent).
+enum class AgentStatus {
+  kActive,    // its current identity is accepted
+  kDisabled,  // refused until enabled again: no stream, no renewal
+  kRemoved,   // refused for good; the record stays for the audit trail
+};
+
+// "active", "disabled", "removed".
+inline absl::string_view AgentStatusName(AgentStatus status) {
+  switch (status) {
+    case AgentStatus::kActive:
+      return "active";
+    case AgentStatus::kDisabled:
+      return "disabled";
+    case AgentStatus::kRemoved:
+      return "removed";
+  }
+  return "?";
+}
+
+// The status named `name`; "" (a record written before statuses existed)
+// is kActive. nullopt for anything else.
+inline std::optional<AgentStatus> ParseAgentStatus(absl::string_view name) {
+  if (name.empty() || name == "active") return AgentStatus::kActive;
+  if (name == "disabled") return AgentStatus::kDisabled;
+  if (name == "removed") return AgentStatus::kRemoved;
+  return std::nullopt;
+}
+
 // An enrolled agent (coordinator/fleet/enrollment.h).
 struct AgentRecord {
   std::string id;  // "agt-" + 12 hex (key)
@@ -145,12 +185,21 @@ struct AgentRecord {
   // The labels granted by its bootstrap token; assignments select on them.
   std::map<std::string, std::string> labels;
   absl::Time enrolled_at = absl::UnixEpoch();
+  // When a stream of the agent last opened or ended, or it last renewed or
+  // re-enrolled: how stale it is (agents.stale_after).
   absl::Time last_seen_at = absl::UnixEpoch();
-  // The current identity certificate (lower-case hex serial).
+  // The current identity certificate (lower-case hex serial): the only one
+  // accepted. A renewal or a re-enrollment replaces it (UpdateAgent), and
+  // every earlier certificate of the agent is refused from then on.
   std::string identity_serial;
   absl::Time identity_not_after = absl::UnixEpoch();
-  // The bootstrap token it enrolled with.
+  // The bootstrap token it last enrolled (or re-enrolled) with.
   std::string token_id;
+  AgentStatus status = AgentStatus::kActive;
+  // When and by whom the status last changed ("admin:alice");
+  // InfinitePast and "" while it never did.
+  absl::Time status_changed_at = absl::InfinitePast();
+  std::string status_changed_by;
 
   bool operator==(const AgentRecord&) const = default;
 };
@@ -167,6 +216,11 @@ struct TokenRecord {
   absl::Time used_at = absl::InfinitePast();
   std::string used_by;  // agent id
   std::string description;
+  // "" for a new agent; else the id of the existing agent this token
+  // re-enrolls (a host whose identity expired keeps its id, labels and
+  // history). `labels` then repeat that agent's labels when the token was
+  // made.
+  std::string for_agent;
 
   bool operator==(const TokenRecord&) const = default;
 };
@@ -310,8 +364,21 @@ class Store {
   virtual absl::StatusOr<std::vector<OrderRecord>> ListOrders() = 0;
 
   // --- Agents ---
-  // Insert or replace.
+  // Insert or replace: for a new agent (enrollment). Changes to an existing
+  // agent go through UpdateAgent, or they could undo a concurrent one.
   virtual absl::Status PutAgent(const AgentRecord& agent) = 0;
+  // Atomically reads agent `id`, applies `mutate` to it and stores the
+  // result; returns the record as stored. When `mutate` returns an error,
+  // nothing is written and that error is returned as it is (a compare that
+  // failed: kFailedPrecondition, kPermissionDenied, ...). `mutate` may run
+  // more than once (a backend that lost a race re-reads and retries), must
+  // depend only on the record it is given, and must not call the store.
+  // kNotFound "store: update agent <id>: no such agent"; kInvalidArgument
+  // when `mutate` changed the id or the labels are not UTF-8; kAborted when
+  // other writers kept winning.
+  virtual absl::StatusOr<AgentRecord> UpdateAgent(
+      const std::string& id,
+      const std::function<absl::Status(AgentRecord&)>& mutate) = 0;
   virtual absl::StatusOr<std::optional<AgentRecord>> GetAgent(
       const std::string& id) = 0;
   // Sorted by id.

@@ -25,6 +25,22 @@ absl::Status CheckConsumeTime(const std::string& id, absl::Time now) {
   return absl::OkStatus();
 }
 
+absl::Status UpdateAgentNotFound(const std::string& id) {
+  return absl::NotFoundError(
+      absl::StrCat("store: update agent ", id, ": no such agent"));
+}
+
+absl::Status ApplyAgentUpdate(
+    const std::string& id, AgentRecord& record,
+    const std::function<absl::Status(AgentRecord&)>& mutate) {
+  if (absl::Status s = mutate(record); !s.ok()) return s;
+  if (record.id != id) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("store: update agent ", id, ": the id cannot change"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckNewRollout(const RolloutRecord& rollout) {
   auto invalid = [&](absl::string_view what) {
     return absl::InvalidArgumentError(

@@ -8,6 +8,7 @@
 #define CERTFLEET_COORDINATOR_STORE_STORE_ERRORS_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -28,6 +29,16 @@ absl::Status ConsumeTokenNotFound(const std::string& id);
 // kInvalidArgument unless `now` is finite: InfinitePast marks an unused
 // token, so consuming "at" it would leave the token usable.
 absl::Status CheckConsumeTime(const std::string& id, absl::Time now);
+
+// kNotFound "store: update agent <id>: no such agent".
+absl::Status UpdateAgentNotFound(const std::string& id);
+
+// UpdateAgent's mutation of `record` (agent `id`, as read): `mutate`'s own
+// error as it is, kInvalidArgument "store: update agent <id>: the id cannot
+// change" when it changed the id.
+absl::Status ApplyAgentUpdate(
+    const std::string& id, AgentRecord& record,
+    const std::function<absl::Status(AgentRecord&)>& mutate);
 
 // kInvalidArgument "store: create rollout <id>: <field> …" unless the id
 // and the certificate are non-empty and the kind is "rollout" or "rollback".

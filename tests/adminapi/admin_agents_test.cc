@@ -41,7 +41,7 @@ class AdminAgentsTest : public AdminApiTest {
   // kOnline opens its stream at the clock's now.
   absl::Time ConnectOnline() {
     const absl::Time at = clock_.Now();
-    c_.hub->Attach(kOnline, channel_);
+    c_.hub->Attach(kOnline, agentapi::testing::kTestIdentitySerial, channel_);
     c_.hub->Flush();
     return at;
   }
@@ -94,25 +94,29 @@ TEST_F(AdminAgentsTest, OneConnectedThroughTheHubTheOtherNot) {
   EXPECT_FALSE(one.agent().has_connected_since());
 }
 
-TEST_F(AdminAgentsTest, TableAndJsonShowTheConnectedColumn) {
+// The table's STATE column (which replaced CONNECTED) says connected or
+// disconnected; JSON keeps "connected".
+TEST_F(AdminAgentsTest, TableAndJsonShowTheStateColumn) {
   const absl::Time since = ConnectOnline();
   ASSERT_OK_AND_ASSIGN(v1::ListAgentsResponse r, client_->ListAgents());
   const std::vector<std::string> lines =
       absl::StrSplit(ctl::FormatAgents(r, /*json=*/false), '\n');
   ASSERT_GE(lines.size(), 3u);
-  EXPECT_THAT(lines[0], MatchesRegex("AGENT +HOSTNAME +CONNECTED +LABELS .*"));
-  const size_t column = lines[0].find("CONNECTED");
+  EXPECT_THAT(lines[0], MatchesRegex("AGENT +HOSTNAME +STATE +LABELS .*"));
+  const size_t column = lines[0].find("STATE");
   EXPECT_EQ(lines[1].substr(0, 16), kOnline);
-  EXPECT_EQ(lines[1].substr(column, 5), "yes  ");
+  EXPECT_EQ(lines[1].substr(column, 10), "connected ");
   EXPECT_EQ(lines[2].substr(0, 16), kOffline);
-  EXPECT_EQ(lines[2].substr(column, 5), "no   ");
+  EXPECT_EQ(lines[2].substr(column, 13), "disconnected ");
 
   const nlohmann::json j =
       nlohmann::json::parse(ctl::FormatAgents(r, /*json=*/true));
   EXPECT_EQ(j["agents"][0]["connected"], true);
   EXPECT_EQ(j["agents"][0]["connected_since"],
             absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", since, absl::UTCTimeZone()));
+  EXPECT_EQ(j["agents"][0]["state"], "connected");
   EXPECT_EQ(j["agents"][1]["connected"], false);
+  EXPECT_EQ(j["agents"][1]["state"], "disconnected");
   EXPECT_TRUE(j["agents"][1]["connected_since"].is_null());
 
   ASSERT_OK_AND_ASSIGN(v1::GetAgentResponse one, client_->GetAgent(kOnline));
@@ -143,7 +147,7 @@ TEST_F(AdminAgentsTest, WithoutAnAgentServiceNoneIsConnected) {
 }
 
 // A coordinator that does not say (an older one): neither yes nor no.
-TEST(AgentsFormatTest, ConnectedUnknownIsADash) {
+TEST(AgentsFormatTest, StateUnknownIsADash) {
   v1::ListAgentsResponse r;
   v1::AgentInfo* a = r.add_agents();
   a->set_id("agt-000000000001");
@@ -151,7 +155,7 @@ TEST(AgentsFormatTest, ConnectedUnknownIsADash) {
   const std::string table = ctl::FormatAgents(r, /*json=*/false);
   const std::vector<std::string> lines = absl::StrSplit(table, '\n');
   ASSERT_GE(lines.size(), 2u);
-  EXPECT_EQ(lines[1].substr(lines[0].find("CONNECTED"), 2), "- ");
+  EXPECT_EQ(lines[1].substr(lines[0].find("STATE"), 2), "- ");
   EXPECT_TRUE(nlohmann::json::parse(ctl::FormatAgents(r, /*json=*/true))
                   ["agents"][0]["connected"]
                       .is_null());

@@ -32,13 +32,20 @@ config::CertificateConfig ApiCertificate() {
 
 AdminApiTest::AdminApiTest()
     : clock_(absl::Now()),
-      c_(clock_, {agentapi::testing::WebCertificate(), ApiCertificate()}) {
+      c_(clock_, {agentapi::testing::WebCertificate(), ApiCertificate()}),
+      staleness_(absl::Hours(1), clock_.Now()) {
   backend_ = std::make_unique<AdminBackend>(
       c_.store, c_.tokens, clock_,
       AdminBackendOptions{
           .certificates = c_.certificates,
           .default_token_ttl = absl::Hours(2),
-          .connected_agents = [this] { return c_.hub->ConnectedSince(); }});
+          .connected_agents = [this] { return c_.hub->ConnectedSince(); },
+          .staleness = &staleness_,
+          .agent_changed =
+              [this](const std::string& id) {
+                c_.hub->AgentChanged(id);
+                c_.hub->Flush();
+              }});
   server_ = OrDie(AdminServer::Start(
                       {.listen = "127.0.0.1:0", .server_names = {"127.0.0.1"}},
                       *c_.ca, *backend_),

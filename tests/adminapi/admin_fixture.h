@@ -1,7 +1,8 @@
 // The fixture of the admin API tests: the coordinator's parts
 // (tests/agentapi/coordinator_parts.h: in-memory store, internal CA,
 // tokens, enrollment, hub), an AdminBackend over them (told which agents
-// the hub holds a stream of, as the coordinator does) and an AdminServer
+// the hub holds a stream of, who is stale, and telling the hub of changed
+// agents, as the coordinator does) and an AdminServer
 // on 127.0.0.1:0; identities of every kind for clients; a raw stub with
 // chosen credentials; and a small fleet of stored data.
 //
@@ -57,6 +58,8 @@ class AdminApiTest : public ::testing::Test {
 
   ::certfleet::testing::FakeClock clock_;
   agentapi::testing::CoordinatorParts c_;
+  // agents.stale_after of an hour, judged from the fixture's start.
+  fleet::Staleness staleness_;
   std::unique_ptr<AdminBackend> backend_;
   std::unique_ptr<AdminServer> server_;
 };

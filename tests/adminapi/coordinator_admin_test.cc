@@ -201,11 +201,11 @@ TEST(CoordinatorAdminTest, RolloutCommandsAuditAndAgentsAgainstServe) {
   const std::vector<std::string> lines = absl::StrSplit(r.stdout_data, '\n');
   ASSERT_GE(lines.size(), 2u) << r.stdout_data;
   EXPECT_THAT(lines[0], ::testing::MatchesRegex(
-                            "AGENT +HOSTNAME +CONNECTED +LABELS +LAST SEEN .*"));
+                            "AGENT +HOSTNAME +STATE +LABELS +LAST SEEN .*"));
   EXPECT_THAT(lines[1], ::testing::MatchesRegex("agt-[0-9a-f]{12} .*"));
   EXPECT_THAT(lines[1], HasSubstr("role=web"));
   // Enrolled, never connected: the coordinator says so.
-  EXPECT_EQ(lines[1].substr(lines[0].find("CONNECTED"), 3), "no ")
+  EXPECT_EQ(lines[1].substr(lines[0].find("STATE"), 13), "disconnected ")
       << r.stdout_data;
   r = ctl({"-o", "json", "agents", "list"});
   ASSERT_EQ(r.exit_code, 0) << r.stderr_data;

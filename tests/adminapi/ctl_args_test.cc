@@ -95,6 +95,66 @@ TEST(CtlArgsTest, ProblemsAreNamed) {
                        HasSubstr("no admin identity given")));
 }
 
+TEST(CtlArgsTest, AgentActionsRolloutSkipAndReenrollmentTokens) {
+  ASSERT_OK_AND_ASSIGN(CtlArgs a,
+                       ParseCtlArgs({"agents", "disable", "agt-000000000001",
+                                     "--reason", "ticket 9"},
+                                    kFullEnv));
+  EXPECT_EQ(a.command, Command::kAgentsDisable);
+  EXPECT_EQ(a.name, "agt-000000000001");
+  EXPECT_EQ(a.reason, "ticket 9");
+  ASSERT_OK_AND_ASSIGN(a,
+                       ParseCtlArgs({"agents", "enable", "agt-1"}, kFullEnv));
+  EXPECT_EQ(a.command, Command::kAgentsEnable);
+  ASSERT_OK_AND_ASSIGN(a,
+                       ParseCtlArgs({"agents", "remove", "agt-1"}, kFullEnv));
+  EXPECT_EQ(a.command, Command::kAgentsRemove);
+  EXPECT_EQ(a.reason, "");
+  ASSERT_OK_AND_ASSIGN(a, ParseCtlArgs({"agents", "relabel", "agt-1",
+                                        "role=web,pool=p2", "-o", "json"},
+                                       kFullEnv));
+  EXPECT_EQ(a.command, Command::kAgentsRelabel);
+  EXPECT_EQ(a.name, "agt-1");
+  EXPECT_EQ(a.labels, (std::map<std::string, std::string>{{"pool", "p2"},
+                                                          {"role", "web"}}));
+  ASSERT_OK_AND_ASSIGN(
+      a, ParseCtlArgs({"rollout", "skip", "web", "agt-1"}, kFullEnv));
+  EXPECT_EQ(a.command, Command::kRolloutSkip);
+  EXPECT_EQ(a.name, "web");
+  EXPECT_EQ(a.agent, "agt-1");
+  ASSERT_OK_AND_ASSIGN(a, ParseCtlArgs({"token", "create", "--for-agent",
+                                        "agt-1", "--ttl", "30m"},
+                                       kFullEnv));
+  EXPECT_EQ(a.command, Command::kTokenCreate);
+  EXPECT_EQ(a.for_agent, "agt-1");
+  EXPECT_TRUE(a.labels.empty());
+
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"agents", "disable"}, "agents disable: which agent id?"},
+      {{"agents", "relabel", "agt-1"}, "agents relabel: which labels?"},
+      {{"agents", "relabel", "agt-1", "role=x y"}, "agents relabel: label role"},
+      {{"agents", "relabel", "agt-1", "a=b", "c=d"}, "unexpected argument"},
+      {{"agents", "enable", "agt-1", "--reason", "x"},
+       "--reason belongs to `agents disable` and `agents remove`"},
+      {{"rollout", "skip", "web"}, "rollout skip: which agent?"},
+      {{"rollout", "frob", "web"},
+       "rollout: unknown subcommand \"frob\" (status, pause, resume, abort, "
+       "skip)"},
+      {{"agents"},
+       "agents: which subcommand? (list, show, disable, enable, remove, "
+       "relabel)"},
+      {{"token", "create", "--for-agent", "agt-1", "--labels", "a=b"},
+       "--labels and --for-agent exclude each other"},
+      {{"status", "--for-agent", "agt-1"}, "belong to `token create`"},
+  };
+  for (const auto& [args, message] : cases) {
+    EXPECT_THAT(
+        ParseCtlArgs(args, kFullEnv),
+        StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(message)))
+        << absl::StrJoin(args, " ");
+  }
+}
+
 TEST(CtlArgsTest, RenewAndAudit) {
   ASSERT_OK_AND_ASSIGN(CtlArgs a, ParseCtlArgs({"renew", "web"}, kFullEnv));
   EXPECT_EQ(a.command, Command::kRenew);

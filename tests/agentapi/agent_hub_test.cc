@@ -112,7 +112,7 @@ class AgentHubTest : public ::testing::Test {
 
   std::shared_ptr<FakeChannel> Attach(const std::string& agent) {
     auto channel = std::make_shared<FakeChannel>();
-    c_.hub->Attach(agent, channel);
+    c_.hub->Attach(agent, testing::kTestIdentitySerial, channel);
     c_.hub->Flush();
     return channel;
   }

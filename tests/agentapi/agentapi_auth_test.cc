@@ -179,6 +179,26 @@ TEST_F(AgentAuthTest, AgentRenewsItsIdentityOverTheStreamAndReconnects) {
   std::optional<v1::CoordinatorMessage> welcome = stream.Read();
   ASSERT_TRUE(welcome.has_value());
   EXPECT_EQ(welcome->welcome().agent_id(), old.agent_id);
+
+  // The certificate it replaced, still valid for 7 hours — the agent's old
+  // copy, or a thief's — is refused from now on, and cannot renew.
+  RawStream previous(
+      Address(),
+      {.ca_pem = old.ca_pem, .key_pem = old.key_pem, .cert_pem = old.cert_pem});
+  previous.Write(HelloMessage());
+  EXPECT_FALSE(previous.Read().has_value());
+  const grpc::Status refused = previous.Finish();
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+      << refused.error_message();
+  EXPECT_EQ(refused.error_message(),
+            absl::StrCat("agent ", old.agent_id,
+                         ": identity certificate serial ", old_serial,
+                         " is not the agent's current one (it was renewed or "
+                         "re-enrolled since); this certificate is refused"));
+  c_.hub->Flush();
+  EXPECT_EQ(c_.hub->connected(), 1u);  // the current stream stays
+  ASSERT_OK_AND_ASSIGN(record, c_.store.GetAgent(old.agent_id));
+  EXPECT_EQ(record->identity_serial, Serial(renewed->cert_pem));
 }
 
 TEST_F(AgentAuthTest, SecondStreamOfTheSameAgentReplacesTheFirst) {

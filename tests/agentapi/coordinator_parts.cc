@@ -64,6 +64,17 @@ void RecordingHubObserver::OnDeliveryResult(const v1::DeliveryResult& result) {
   results_.push_back(result);
 }
 
+void RecordingHubObserver::OnIdentityRefused(absl::string_view call,
+                                             absl::string_view reason) {
+  absl::MutexLock lock(&mu_);
+  refusals_.push_back(absl::StrCat(call, "/", reason));
+}
+
+std::vector<std::string> RecordingHubObserver::refusals() const {
+  absl::MutexLock lock(&mu_);
+  return refusals_;
+}
+
 int RecordingHubObserver::bundles_sent() const {
   absl::MutexLock lock(&mu_);
   return bundles_sent_;
@@ -142,11 +153,13 @@ std::string CoordinatorParts::NewToken(
 
 void CoordinatorParts::PutAgent(
     const std::string& id, const std::map<std::string, std::string>& labels) {
-  const absl::Status s = store.PutAgent({.id = id,
-                                         .hostname = id + ".example.test",
-                                         .labels = labels,
-                                         .enrolled_at = clock.Now(),
-                                         .last_seen_at = clock.Now()});
+  const absl::Status s =
+      store.PutAgent({.id = id,
+                      .hostname = id + ".example.test",
+                      .labels = labels,
+                      .enrolled_at = clock.Now(),
+                      .last_seen_at = clock.Now(),
+                      .identity_serial = kTestIdentitySerial});
   if (!s.ok()) {
     fprintf(stderr, "PutAgent: %s\n", s.ToString().c_str());
     abort();

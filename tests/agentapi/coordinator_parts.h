@@ -56,14 +56,19 @@ class RecordingHubObserver : public HubObserver {
   void OnConnectedAgents(size_t count) override;
   void OnBundleSent(const std::string& target) override;
   void OnDeliveryResult(const v1::DeliveryResult& result) override;
+  void OnIdentityRefused(absl::string_view call,
+                         absl::string_view reason) override;
 
   int bundles_sent() const;
   std::vector<v1::DeliveryResult> results() const;
+  // "<call>/<reason>" of each refused identity, in order.
+  std::vector<std::string> refusals() const;
 
  private:
   mutable absl::Mutex mu_;
   int bundles_sent_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<v1::DeliveryResult> results_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> refusals_ ABSL_GUARDED_BY(mu_);
 };
 
 // A version as stored, with its plaintext key (what a bundle must carry).
@@ -74,6 +79,10 @@ struct StoredVersion {
   std::string leaf_pem, chain_pem, key_pem;
   absl::Time not_after;
 };
+
+// The identity serial of the agents PutAgent stores: their streams attach
+// with it (AgentHub::Attach admits only an agent's current serial).
+inline constexpr char kTestIdentitySerial[] = "7e57";
 
 // Certificate "web" for www.example.test, delivered to target "www" of
 // agents labelled role=web.
@@ -99,7 +108,8 @@ class CoordinatorParts {
   void RestartHub();
   // A bootstrap token granting `labels`, valid for an hour. Aborts on failure.
   std::string NewToken(const std::map<std::string, std::string>& labels);
-  // Puts an enrolled agent record straight into the store.
+  // Puts an enrolled agent record straight into the store (identity serial
+  // kTestIdentitySerial).
   void PutAgent(const std::string& id,
                 const std::map<std::string, std::string>& labels);
 

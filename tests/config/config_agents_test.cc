@@ -37,8 +37,10 @@ TEST(ConfigAgentsTest, DefaultsWithoutTheSection) {
   ASSERT_OK_AND_ASSIGN(CoordinatorConfig c, Parse(kValid));
   EXPECT_EQ(c.agents.listen, "");
   EXPECT_THAT(c.agents.server_names, IsEmpty());
-  EXPECT_EQ(c.agents.identity_lifetime, absl::Hours(24));
+  EXPECT_EQ(c.agents.identity_ttl, absl::Hours(24 * 30));
   EXPECT_EQ(c.agents.default_token_ttl, absl::Hours(1));
+  EXPECT_EQ(c.agents.stale_after, absl::Hours(1));
+  EXPECT_THAT(c.warnings, IsEmpty());
   ASSERT_EQ(c.certificates.size(), 1u);
   EXPECT_THAT(c.certificates[0].targets, IsEmpty());
 }
@@ -53,13 +55,33 @@ TEST(ConfigAgentsTest, ValuesAndTheDefaultServerName) {
       c, Parse(WithAgents("  listen: \"[::]:7443\"\n"
                           "  server_names: [Coordinator.Example.Test., "
                           "\"::1\", 192.0.2.7]\n"
-                          "  identity_lifetime: 12h\n"
-                          "  token_ttl: 2h\n")));
+                          "  identity_ttl: 12h\n"
+                          "  token_ttl: 2h\n"
+                          "  stale_after: 10m\n")));
   EXPECT_EQ(c.agents.listen, "[::]:7443");
   EXPECT_THAT(c.agents.server_names,
               ElementsAre("coordinator.example.test", "::1", "192.0.2.7"));
-  EXPECT_EQ(c.agents.identity_lifetime, absl::Hours(12));
+  EXPECT_EQ(c.agents.identity_ttl, absl::Hours(12));
   EXPECT_EQ(c.agents.default_token_ttl, absl::Hours(2));
+  EXPECT_EQ(c.agents.stale_after, absl::Minutes(10));
+  EXPECT_THAT(c.warnings, IsEmpty());
+}
+
+// identity_lifetime, the old name of identity_ttl, is still read, with a
+// warning; both at once is an error.
+TEST(ConfigAgentsTest, IdentityLifetimeIsTheDeprecatedNameOfIdentityTtl) {
+  ASSERT_OK_AND_ASSIGN(CoordinatorConfig c,
+                       Parse(WithAgents("  listen: 127.0.0.1:7443\n"
+                                        "  identity_lifetime: 36h\n")));
+  EXPECT_EQ(c.agents.identity_ttl, absl::Hours(36));
+  EXPECT_THAT(c.warnings,
+              ElementsAre("coordinator.yaml:23:22: agents.identity_lifetime: "
+                          "deprecated: rename it identity_ttl"));
+  EXPECT_EQ(ErrorOfText(WithAgents("  identity_ttl: 36h\n"
+                                   "  identity_lifetime: 36h\n"),
+                        {}),
+            "coordinator.yaml:23:22: agents.identity_lifetime: set only "
+            "identity_ttl (identity_lifetime is its old name)");
 }
 
 TEST(ConfigAgentsTest, AgentsSectionRules) {
@@ -79,10 +101,20 @@ TEST(ConfigAgentsTest, AgentsSectionRules) {
             "coordinator.yaml:23:36: agents.server_names[1]: \"0.0.0.0\" is a "
             "wildcard address; agents cannot dial it");
   EXPECT_EQ(ErrorOfText(WithAgents("  listen: 127.0.0.1:7443\n"
+                                   "  identity_ttl: 5m\n"),
+                        {}),
+            "coordinator.yaml:23:17: agents.identity_ttl: 5m is shorter "
+            "than the minimum, 10m");
+  EXPECT_EQ(ErrorOfText(WithAgents("  listen: 127.0.0.1:7443\n"
                                    "  identity_lifetime: 5m\n"),
                         {}),
             "coordinator.yaml:23:22: agents.identity_lifetime: 5m is shorter "
             "than the minimum, 10m");
+  EXPECT_EQ(ErrorOfText(WithAgents("  listen: 127.0.0.1:7443\n"
+                                   "  stale_after: 30s\n"),
+                        {}),
+            "coordinator.yaml:23:16: agents.stale_after: 30s is shorter "
+            "than the minimum, 1m");
   EXPECT_EQ(ErrorOfText(WithAgents("  listen: coordinator:7443\n"), {}),
             "coordinator.yaml:22:11: agents.listen: \"coordinator:7443\" is "
             "not an IP address and port: host names are not resolved, use an "

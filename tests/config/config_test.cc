@@ -313,8 +313,10 @@ TEST(ConfigTest, ShippedExampleLoads) {
   EXPECT_TRUE(c.certificates[1].targets.empty());
   EXPECT_EQ(c.agents.listen, "127.0.0.1:7443");
   EXPECT_THAT(c.agents.server_names, ElementsAre("127.0.0.1"));
-  EXPECT_EQ(c.agents.identity_lifetime, absl::Hours(24));
+  EXPECT_EQ(c.agents.identity_ttl, absl::Hours(720));
   EXPECT_EQ(c.agents.default_token_ttl, absl::Hours(1));
+  EXPECT_EQ(c.agents.stale_after, absl::Hours(1));
+  EXPECT_THAT(c.warnings, ::testing::IsEmpty());
   // The example's rollout section spells out the defaults.
   for (const rollout::RolloutPolicy* p :
        {&c.rollout, &c.certificates[0].rollout, &c.certificates[2].rollout}) {

@@ -358,5 +358,60 @@ TEST(CoordinatorBinaryTest, TokenCreateWithInvalidLabelsExitsTwo) {
   EXPECT_NE(access(dir.File("internal-ca.pem").c_str(), F_OK), 0);
 }
 
+// `token create --for-agent`: a token that re-enrolls an existing agent,
+// with the agent's labels, audited; refused for an unknown or removed agent
+// and with --labels.
+TEST(CoordinatorBinaryTest, TokenCreateForAgentReenrollsItAndIsAudited) {
+  TempDir dir("token-agent");
+  const std::string config = WriteOfflineConfig(dir);
+  {
+    auto store = OpenStore(dir);
+    ASSERT_NE(store, nullptr);
+    ASSERT_OK(store->PutAgent({.id = "agt-0a1b2c3d4e5f",
+                               .hostname = "web-1",
+                               .labels = {{"role", "web"}, {"pool", "p1"}},
+                               .identity_serial = "0a"}));
+    ASSERT_OK(store->PutAgent(
+        {.id = "agt-00000000dead", .status = store::AgentStatus::kRemoved}));
+  }
+  ProcessResult r =
+      RunCoordinator({"token", "create", "--config", config, "--for-agent",
+                      "agt-0a1b2c3d4e5f", "--ttl", "30m"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  const std::vector<std::string> lines = absl::StrSplit(r.stdout_data, '\n');
+  ASSERT_GE(lines.size(), 5u) << r.stdout_data;
+  EXPECT_THAT(lines[2], ::testing::MatchesRegex("labels +pool=p1,role=web"));
+  EXPECT_THAT(lines[3], HasSubstr("agent     agt-0a1b2c3d4e5f (re-enrolled"));
+  auto store = OpenStore(dir);
+  ASSERT_NE(store, nullptr);
+  auto tokens = store->ListTokens();
+  ASSERT_OK(tokens);
+  ASSERT_EQ(tokens->size(), 1u);
+  EXPECT_EQ((*tokens)[0].for_agent, "agt-0a1b2c3d4e5f");
+  auto audit = store->ListAudit({});
+  ASSERT_OK(audit);
+  ASSERT_EQ(audit->size(), 1u);
+  EXPECT_EQ((*audit)[0].actor, "local:token-command");
+  EXPECT_EQ((*audit)[0].action, "token.create");
+  EXPECT_EQ((*audit)[0].detail,
+            absl::StrCat("re-enroll agent agt-0a1b2c3d4e5f, ttl 30m, token id ",
+                         (*tokens)[0].id));
+
+  r = RunCoordinator({"token", "create", "--config", config, "--for-agent",
+                      "agt-00000000dead"});
+  EXPECT_EQ(r.exit_code, 1) << r.Describe();
+  EXPECT_THAT(r.stderr_data, HasSubstr("a removed agent is never re-enrolled"));
+  r = RunCoordinator({"token", "create", "--config", config, "--for-agent",
+                      "agt-000000000bad"});
+  EXPECT_EQ(r.exit_code, 1) << r.Describe();
+  EXPECT_THAT(r.stderr_data, HasSubstr("no agent agt-000000000bad"));
+  r = RunCoordinator({"token", "create", "--config", config, "--for-agent",
+                      "agt-0a1b2c3d4e5f", "--labels", "role=web"});
+  EXPECT_EQ(r.exit_code, 2) << r.Describe();
+  EXPECT_THAT(r.stderr_data,
+              HasSubstr("--labels and --for-agent exclude each other"));
+  EXPECT_EQ(store->ListTokens()->size(), 1u);
+}
+
 }  // namespace
 }  // namespace certfleet

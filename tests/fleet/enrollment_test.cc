@@ -6,6 +6,8 @@
 
 #include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -170,8 +172,10 @@ TEST_F(EnrollmentTest, RenewalIssuesAFreshIdentityAndRecordsIt) {
   clock_.Advance(absl::Hours(17));
   const crypto::PrivateKey new_key = NewKey();
   ASSERT_OK_AND_ASSIGN(
-      std::string pem,
-      enrollment_->RenewIdentity(enrolled.agent_id, CsrFor(new_key)));
+      EnrollmentService::Renewed renewed,
+      enrollment_->RenewIdentity(enrolled.agent_id, enrolled.serial,
+                                 CsrFor(new_key)));
+  const std::string& pem = renewed.certificate_pem;
   EXPECT_TRUE(CertifiesKey(pem, new_key));
   EXPECT_OK(VerifyForPurpose(pem, ca_->ca_pem(), X509_PURPOSE_SSL_CLIENT,
                              clock_.Now()));
@@ -179,7 +183,10 @@ TEST_F(EnrollmentTest, RenewalIssuesAFreshIdentityAndRecordsIt) {
                        crypto::Certificate::FromPem(pem));
   ASSERT_OK_AND_ASSIGN(crypto::Certificate old,
                        crypto::Certificate::FromPem(enrolled.certificate_pem));
+  EXPECT_EQ(old.SerialHex(), enrolled.serial);
   EXPECT_NE(cert.SerialHex(), old.SerialHex());
+  EXPECT_EQ(renewed.serial, cert.SerialHex());
+  EXPECT_EQ(renewed.not_after, cert.NotAfter());
   EXPECT_EQ(cert.NotAfter(), clock_.Now() + absl::Hours(24));
   ASSERT_OK_AND_ASSIGN(std::optional<store::AgentRecord> agent,
                        store_.GetAgent(enrolled.agent_id));
@@ -189,15 +196,113 @@ TEST_F(EnrollmentTest, RenewalIssuesAFreshIdentityAndRecordsIt) {
   EXPECT_EQ(agent->last_seen_at, clock_.Now());
   EXPECT_EQ(agent->enrolled_at, clock_.Now() - absl::Hours(17));
 
-  EXPECT_THAT(enrollment_->RenewIdentity("agt-000000000000", CsrFor(new_key)),
-              StatusIs(absl::StatusCode::kNotFound,
-                       "agent agt-000000000000 is not enrolled"));
-  EXPECT_THAT(enrollment_->RenewIdentity(enrolled.agent_id,
+  EXPECT_THAT(
+      enrollment_->RenewIdentity("agt-000000000000", "01", CsrFor(new_key)),
+      StatusIs(absl::StatusCode::kNotFound,
+               "agent agt-000000000000 is not enrolled"));
+  EXPECT_THAT(enrollment_->RenewIdentity(enrolled.agent_id, renewed.serial,
                                          TamperedCsr(CsrFor(new_key))),
               StatusIs(absl::StatusCode::kInvalidArgument));
   // A refused renewal changes nothing.
   EXPECT_EQ((**store_.GetAgent(enrolled.agent_id)).identity_serial,
             cert.SerialHex());
+}
+
+// After a renewal the previous certificate renews nothing: neither the
+// agent's own old copy nor a thief's.
+TEST_F(EnrollmentTest, TheCertificateARenewalReplacedIsRefused) {
+  ASSERT_OK_AND_ASSIGN(
+      EnrollmentService::EnrollResult enrolled,
+      enrollment_->Enroll(Token(), CsrFor(NewKey()), "edge-1", {}));
+  ASSERT_OK_AND_ASSIGN(
+      EnrollmentService::Renewed renewed,
+      enrollment_->RenewIdentity(enrolled.agent_id, enrolled.serial,
+                                 CsrFor(NewKey())));
+  EXPECT_THAT(
+      enrollment_->RenewIdentity(enrolled.agent_id, enrolled.serial,
+                                 CsrFor(NewKey())),
+      StatusIs(absl::StatusCode::kPermissionDenied,
+               absl::StrCat("agent ", enrolled.agent_id,
+                            ": identity certificate serial ", enrolled.serial,
+                            " is not the agent's current one (it was renewed "
+                            "or re-enrolled since): renewal refused")));
+  EXPECT_EQ((**store_.GetAgent(enrolled.agent_id)).identity_serial,
+            renewed.serial);
+  // The current one still renews.
+  EXPECT_OK(enrollment_->RenewIdentity(enrolled.agent_id, renewed.serial,
+                                       CsrFor(NewKey())));
+}
+
+// The agent and a thief holding a copy of its certificate renew at the same
+// moment: exactly one of them gets the next identity.
+TEST_F(EnrollmentTest, TwoRenewalsOfOneCertificateRaceAndOneWins) {
+  ASSERT_OK_AND_ASSIGN(
+      EnrollmentService::EnrollResult enrolled,
+      enrollment_->Enroll(Token(), CsrFor(NewKey()), "edge-1", {}));
+  const std::string csr_a = CsrFor(NewKey());
+  const std::string csr_b = CsrFor(NewKey());
+  for (int round = 0; round < 10; ++round) {
+    const std::string current =
+        (**store_.GetAgent(enrolled.agent_id)).identity_serial;
+    absl::StatusOr<EnrollmentService::Renewed> a, b;
+    std::thread ta([&] {
+      a = enrollment_->RenewIdentity(enrolled.agent_id, current, csr_a);
+    });
+    std::thread tb([&] {
+      b = enrollment_->RenewIdentity(enrolled.agent_id, current, csr_b);
+    });
+    ta.join();
+    tb.join();
+    ASSERT_NE(a.ok(), b.ok()) << a.status() << " / " << b.status();
+    const absl::StatusOr<EnrollmentService::Renewed>& lost = a.ok() ? b : a;
+    EXPECT_THAT(lost.status(),
+                StatusIs(absl::StatusCode::kPermissionDenied,
+                         HasSubstr("is not the agent's current")));
+    EXPECT_EQ((**store_.GetAgent(enrolled.agent_id)).identity_serial,
+              (a.ok() ? a : b)->serial);
+  }
+}
+
+TEST_F(EnrollmentTest, ADisabledOrRemovedAgentIsNotRenewed) {
+  ASSERT_OK_AND_ASSIGN(
+      EnrollmentService::EnrollResult enrolled,
+      enrollment_->Enroll(Token(), CsrFor(NewKey()), "edge-1", {}));
+  for (store::AgentStatus status :
+       {store::AgentStatus::kDisabled, store::AgentStatus::kRemoved}) {
+    ASSERT_OK(store_
+                  .UpdateAgent(enrolled.agent_id,
+                               [&](store::AgentRecord& a) {
+                                 a.status = status;
+                                 return absl::OkStatus();
+                               })
+                  .status());
+    EXPECT_THAT(enrollment_->RenewIdentity(enrolled.agent_id, enrolled.serial,
+                                           CsrFor(NewKey())),
+                StatusIs(absl::StatusCode::kPermissionDenied,
+                         absl::StrCat("agent ", enrolled.agent_id, " is ",
+                                      store::AgentStatusName(status),
+                                      ": its identity is not renewed")));
+    EXPECT_EQ((**store_.GetAgent(enrolled.agent_id)).identity_serial,
+              enrolled.serial);
+  }
+}
+
+TEST_F(EnrollmentTest, EnrollmentIsAuditedAsTheTokensAction) {
+  const std::string token = Token();
+  ASSERT_OK_AND_ASSIGN(
+      EnrollmentService::EnrollResult enrolled,
+      enrollment_->Enroll(token, CsrFor(NewKey()), "edge-1", {}));
+  ASSERT_OK_AND_ASSIGN(std::vector<store::AuditRecord> audit,
+                       store_.ListAudit({}));
+  ASSERT_EQ(audit.size(), 1u);
+  EXPECT_EQ(audit[0].actor, absl::StrCat("bootstrap-token:", IdOf(token)));
+  EXPECT_EQ(audit[0].action, "agent.enroll");
+  EXPECT_EQ(audit[0].result, "ok");
+  EXPECT_EQ(audit[0].detail,
+            absl::StrCat("agent ", enrolled.agent_id,
+                         " enrolled from host edge-1, labels "
+                         "pool=edge-eu,role=web, identity serial ",
+                         enrolled.serial));
 }
 
 TEST(NeedsRenewalTest, WhenLessThanAThirdOfTheLifetimeRemains) {

@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "agent/client/identity.h"
+#include "common/crypto/public_key.h"
 #include "common/filesystem.h"
 #include "common/status_macros.h"
 #include "gtest/gtest.h"
@@ -64,13 +65,14 @@ std::string FileTail(const std::string& path, size_t max_bytes) {
 
 }  // namespace
 
-RolloutLab::RolloutLab(rollout::RolloutPolicy policy)
-    : certificates_({WebCertificate(std::move(policy))}),
+RolloutLab::RolloutLab(rollout::RolloutPolicy policy, LabOptions options)
+    : options_(options),
+      certificates_({WebCertificate(std::move(policy))}),
       assignments_(certificates_) {}
 
 absl::StatusOr<std::unique_ptr<RolloutLab>> RolloutLab::Start(
-    rollout::RolloutPolicy policy) {
-  std::unique_ptr<RolloutLab> lab(new RolloutLab(std::move(policy)));
+    rollout::RolloutPolicy policy, LabOptions options) {
+  std::unique_ptr<RolloutLab> lab(new RolloutLab(std::move(policy), options));
   RETURN_IF_ERROR(lab->StartCoordinator());
   RETURN_IF_ERROR(lab->EnrollAgents());
   RETURN_IF_ERROR(lab->StartFleet());
@@ -103,14 +105,51 @@ absl::Status RolloutLab::StartCoordinator() {
       fleet::EnrollmentOptions{.identity_lifetime = absl::Hours(24)});
   hub_ = std::make_unique<agentapi::AgentHub>(
       *store_, *kek_, assignments_, *enrollment_, ca_->ca_pem(), clock_);
+  staleness_ =
+      std::make_unique<fleet::Staleness>(options_.stale_after, clock_.Now());
   // Steps every 250 ms (2 s in production) so bakes of a second end on
   // time; agent reports poke it anyway.
   runner_ = std::make_unique<rollouts::RolloutRunner>(
       *store_, *hub_, certificates_, assignments_, clock_,
-      rollouts::RolloutRunnerOptions{.interval = absl::Milliseconds(250)});
+      rollouts::RolloutRunnerOptions{.interval = absl::Milliseconds(250),
+                                     .staleness = staleness_.get()});
   RETURN_IF_ERROR(runner_->Resume());
   hub_->SetReportListener([runner = runner_.get()] { runner->Poke(); });
   runner_->Start();
+  admin_ = std::make_unique<adminapi::AdminBackend>(
+      *store_, *tokens_, clock_,
+      adminapi::AdminBackendOptions{
+          .certificates = certificates_,
+          .connected_agents =
+              [hub = hub_.get()] { return hub->ConnectedSince(); },
+          .staleness = staleness_.get(),
+          .agent_changed =
+              [hub = hub_.get()](const std::string& id) {
+                hub->AgentChanged(id);
+              },
+          .poke_rollouts = [runner = runner_.get()] { runner->Poke(); },
+          .skip_host =
+              [runner = runner_.get()](const std::string& certificate,
+                                       const std::string& agent_id,
+                                       const std::string& actor) {
+                return runner->Skip(certificate, agent_id, actor);
+              }});
+  ASSIGN_OR_RETURN(admin_server_,
+                   adminapi::AdminServer::Start(
+                       {.listen = "127.0.0.1:0", .server_names = {"127.0.0.1"}},
+                       *ca_, *admin_));
+  const crypto::PrivateKey admin_key = crypto::testing::GenerateKeyOrDie();
+  ASSIGN_OR_RETURN(std::string admin_cert,
+                   ca_->IssueAdminIdentity("alice",
+                                           crypto::PublicKey::Of(admin_key),
+                                           absl::Hours(24 * 7)));
+  ASSIGN_OR_RETURN(std::string admin_key_pem, admin_key.ToPem());
+  admin_client_ = ctl::AdminClient::Connect(
+      absl::StrCat("127.0.0.1:", admin_server_->port()),
+      {.key_pem = admin_key_pem,
+       .cert_pem = admin_cert,
+       .ca_pem = ca_->ca_pem()},
+      absl::Seconds(20));
   ASSIGN_OR_RETURN(server_, agentapi::AgentServer::Start(
                                 {.listen = absl::StrCat("127.0.0.1:", port_),
                                  .server_names = {"127.0.0.1"}},
@@ -125,8 +164,13 @@ void RolloutLab::StopCoordinator() {
   if (server_) server_->Shutdown(absl::ZeroDuration());
   server_.reset();
   if (runner_) runner_->Stop();
+  admin_client_.reset();
+  if (admin_server_) admin_server_->Shutdown(absl::ZeroDuration());
+  admin_server_.reset();
+  admin_.reset();
   hub_.reset();
   runner_.reset();
+  staleness_.reset();
   enrollment_.reset();
   tokens_.reset();
   ca_.reset();
@@ -295,13 +339,7 @@ absl::Status RolloutLab::StartFleet() {
   }
   for (LabAgent& a : agents_) {
     RETURN_IF_ERROR(WriteAgentConfig(a));
-    ASSIGN_OR_RETURN(
-        a.process,
-        harness::ServerProcess::Start(
-            {.name = absl::StrCat("certfleet-agent ", a.slot),
-             .argv = {CERTFLEET_AGENT_BINARY, "run", "--config",
-                      a.dir + "/agent.yaml", "--log-level", "debug"},
-             .log_path = a.dir + "/agent.log"}));
+    RETURN_IF_ERROR(StartAgent(a.slot));
   }
   const absl::Time deadline = absl::Now() + absl::Seconds(30);
   while (hub_->connected() < agents_.size()) {
@@ -408,6 +446,42 @@ std::vector<ReloadSpan> RolloutLab::Reloads() const {
 
 std::string RolloutLab::CurrentLink(int slot) const {
   return agent::web_testing::ReadLink(agents_[slot].target_dir + "/current");
+}
+
+std::string RolloutLab::AgentLog(int slot) const {
+  LocalFilesystem fs;
+  absl::StatusOr<std::string> text =
+      fs.ReadFile(agents_[slot].dir + "/agent.log");
+  return text.ok() ? *text : "";
+}
+
+void RolloutLab::StopAgent(int slot) { agents_[slot].process.reset(); }
+
+absl::Status RolloutLab::StartAgent(int slot) {
+  LabAgent& a = agents_[slot];
+  ASSIGN_OR_RETURN(a.process,
+                   harness::ServerProcess::Start(
+                       {.name = absl::StrCat("certfleet-agent ", a.slot),
+                        .argv = {CERTFLEET_AGENT_BINARY, "run", "--config",
+                                 a.dir + "/agent.yaml", "--log-level", "debug"},
+                        .log_path = a.dir + "/agent.log"}));
+  return absl::OkStatus();
+}
+
+absl::Status RolloutLab::WaitServes(int slot, const std::string& serial,
+                                    absl::Duration timeout) const {
+  const absl::Time deadline = absl::Now() + timeout;
+  std::string got;
+  while (absl::Now() < deadline) {
+    absl::StatusOr<std::string> s = Served(slot);
+    got = s.ok() ? *s : s.status().ToString();
+    if (got == serial) return absl::OkStatus();
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return absl::DeadlineExceededError(
+      absl::StrCat("agent slot ", slot, " serves ", got, ", not ", serial,
+                   " within ", absl::FormatDuration(timeout), "\n",
+                   FileTail(agents_[slot].dir + "/agent.log", 2000)));
 }
 
 std::string RolloutLab::AgentLogs() const {

@@ -17,6 +17,13 @@
 // rollout's limits from these observed reload times, not from what the
 // coordinator believes.
 //
+// The agent actions and `rollout skip` go through the admin API as
+// certfleetctl calls it (AdminClient over mTLS, as admin "alice", to an
+// AdminServer and AdminBackend wired as the coordinator wires them: the hub
+// told of changed agents, the runner's Skip, staleness judged after
+// LabOptions::stale_after; every call audited); agents can be stopped for
+// good and started again.
+//
 // The certificate "web" (www.example.test, target "www") has version 1
 // delivered to everyone before Start returns (a first version goes to the
 // whole fleet at once); tests then Publish version 2 and watch it roll out.
@@ -36,6 +43,9 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/crypto/kek.h"
+#include "coordinator/adminapi/admin_backend.h"
+#include "coordinator/adminapi/admin_server.h"
+#include "coordinator/ctl/admin_client.h"
 #include "coordinator/agentapi/agent_hub.h"
 #include "coordinator/agentapi/agent_server.h"
 #include "coordinator/config/config.h"
@@ -75,6 +85,11 @@ struct LabAgent {
   std::unique_ptr<harness::ServerProcess> process;
 };
 
+struct LabOptions {
+  // agents.stale_after of the runner and the admin API.
+  absl::Duration stale_after = absl::InfiniteDuration();
+};
+
 class RolloutLab {
  public:
   static constexpr int kAgents = 12;
@@ -84,7 +99,7 @@ class RolloutLab {
   // The whole lab with `policy` for "web", version 1 served everywhere.
   // Errors name the part that failed, with its log.
   static absl::StatusOr<std::unique_ptr<RolloutLab>> Start(
-      rollout::RolloutPolicy policy);
+      rollout::RolloutPolicy policy, LabOptions options = {});
   // Agents, nginx, then the coordinator; the directory goes too unless a
   // test failed (it is kept and named on stderr for the post-mortem).
   ~RolloutLab();
@@ -102,6 +117,10 @@ class RolloutLab {
   absl::StatusOr<LabVersion> Publish(absl::Duration lifetime = absl::Hours(
                                          24 * 30));
   rollouts::RolloutRunner& runner() { return *runner_; }
+  agentapi::AgentHub& hub() { return *hub_; }
+  // The admin API, as admin "alice" calls it with certfleetctl.
+  ctl::AdminClient& admin() { return *admin_client_; }
+  fleet::BootstrapTokens& tokens() { return *tokens_; }
   store::Store& store() { return *store_; }
   testing::ShiftedClock& clock() { return clock_; }
   // The newest rollout of "web" and its parsed state.
@@ -136,9 +155,18 @@ class RolloutLab {
   std::string CurrentLink(int slot) const;
   // Last lines of every agent's log, for failure messages.
   std::string AgentLogs() const;
+  // The whole log of agent `slot`.
+  std::string AgentLog(int slot) const;
+  // Stops agent `slot`'s process (SIGTERM, as a host shutting down), and
+  // starts it again with the same configuration and identity.
+  void StopAgent(int slot);
+  absl::Status StartAgent(int slot);
+  // Waits until agent `slot` serves `serial`.
+  absl::Status WaitServes(int slot, const std::string& serial,
+                          absl::Duration timeout) const;
 
  private:
-  explicit RolloutLab(rollout::RolloutPolicy policy);
+  RolloutLab(rollout::RolloutPolicy policy, LabOptions options);
   absl::Status EnrollAgents();
   absl::Status WriteAgentConfig(LabAgent& agent) const;
   absl::Status StartFleet();
@@ -146,6 +174,7 @@ class RolloutLab {
 
   testing::TempDir tmp_{"fleet-rollout"};
   testing::ShiftedClock clock_;
+  const LabOptions options_;
   const std::vector<config::CertificateConfig> certificates_;
   const fleet::Assignments assignments_;
   int port_ = 0;
@@ -158,7 +187,11 @@ class RolloutLab {
   std::unique_ptr<fleet::BootstrapTokens> tokens_;
   std::unique_ptr<fleet::EnrollmentService> enrollment_;
   std::unique_ptr<agentapi::AgentHub> hub_;
+  std::unique_ptr<fleet::Staleness> staleness_;
   std::unique_ptr<rollouts::RolloutRunner> runner_;
+  std::unique_ptr<adminapi::AdminBackend> admin_;
+  std::unique_ptr<adminapi::AdminServer> admin_server_;
+  std::unique_ptr<ctl::AdminClient> admin_client_;
   std::unique_ptr<agentapi::AgentServer> server_;
 
   std::vector<LabAgent> agents_;

@@ -4,7 +4,10 @@
 // follower publishes their presence (so the leader counts them online), the
 // leader stores each target's desired version, and the follower's watch of
 // target states sends the bundle. A first version reaches every agent; a
-// second one rolls out canary first, then to the rest.
+// second one rolls out canary first, then to the rest. An agent disabled
+// or removed through the leader has its stream on the follower cut at
+// once, through the follower's watch of agent records.
+#include <cstdio>
 #include <memory>
 #include <set>
 #include <vector>
@@ -67,7 +70,8 @@ class ReplicaDeliveryTest : public etcd::testing::EtcdTest {
            .hostname = AgentId(i),
            .labels = {{"role", "web"}, {"pool", i % 2 ? "p1" : "p0"}},
            .enrolled_at = absl::Now(),
-           .last_seen_at = absl::Now()}));
+           .last_seen_at = absl::Now(),
+           .identity_serial = "7e57"}));
     }
     // The follower: watch and presence, as ServeReplica sets them up.
     ASSERT_OK_AND_ASSIGN(
@@ -78,6 +82,13 @@ class ReplicaDeliveryTest : public etcd::testing::EtcdTest {
                                            s.desired_version_id);
                     },
                     nullptr));
+    ASSERT_OK_AND_ASSIGN(
+        agents_watch_,
+        follower_.store->WatchAgents(
+            [hub = follower_.hub.get()](const store::AgentRecord& record) {
+              hub->OnAgentStored(record);
+            },
+            nullptr));
     presence_ = std::make_unique<Presence>(
         PresenceOptions{.client = follower_.client.get(),
                         .store = follower_.store.get(),
@@ -111,6 +122,7 @@ class ReplicaDeliveryTest : public etcd::testing::EtcdTest {
     if (runner_) runner_->Stop();
     if (presence_) presence_->Stop();
     if (watch_) watch_->Cancel();
+    if (agents_watch_) agents_watch_->Cancel();
     follower_.hub.reset();
     leader_.hub.reset();
     runner_.reset();
@@ -139,7 +151,7 @@ class ReplicaDeliveryTest : public etcd::testing::EtcdTest {
   // Agent `i` connects to the follower, serving nothing.
   void Connect(int i) {
     channels_[i] = std::make_shared<FakeChannel>();
-    follower_.hub->Attach(AgentId(i), channels_[i]);
+    follower_.hub->Attach(AgentId(i), "7e57", channels_[i]);
     v1::AgentMessage m;
     m.mutable_inventory()->add_targets()->set_name("www");
     follower_.hub->OnMessage(AgentId(i), std::move(m));
@@ -198,6 +210,7 @@ class ReplicaDeliveryTest : public etcd::testing::EtcdTest {
   const fleet::Assignments assignments_{certificates_};
   Replica leader_, follower_;
   std::unique_ptr<etcd::EtcdWatch> watch_;
+  std::unique_ptr<etcd::EtcdWatch> agents_watch_;
   std::unique_ptr<Presence> presence_;
   std::unique_ptr<rollouts::RolloutRunner> runner_;
   std::shared_ptr<FakeChannel> channels_[kAgents];
@@ -247,6 +260,39 @@ TEST_F(ReplicaDeliveryTest, LeaderDecisionsReachTheFollowersAgents) {
         return r.ok() && !r->empty() && r->front().phase == "complete";
       },
       absl::Seconds(15)));
+}
+
+// The admin call is served by the leader's replica; the agent's stream is
+// on the follower: the store's watch carries the change there.
+TEST_F(ReplicaDeliveryTest, AnAgentDisabledThroughOneReplicaIsCutOnAnother) {
+  for (int i = 0; i < kAgents; ++i) Connect(i);
+  ASSERT_TRUE(WaitFor([&] { return follower_.hub->connected() == kAgents; }));
+  const absl::Time t0 = absl::Now();
+  ASSERT_OK(leader_.store
+                ->UpdateAgent(AgentId(1),
+                              [](store::AgentRecord& a) {
+                                a.status = store::AgentStatus::kDisabled;
+                                a.status_changed_by = "admin:alice";
+                                return absl::OkStatus();
+                              })
+                .status());
+  leader_.hub->AgentChanged(AgentId(1));  // as the admin API does: not here
+  ASSERT_TRUE(WaitFor([&] { return channels_[1]->closed().has_value(); }));
+  const absl::Duration cut = absl::Now() - t0;
+  EXPECT_LT(cut, absl::Seconds(1));
+  printf("stream on the other replica cut after %s\n",
+         absl::FormatDuration(cut).c_str());
+  EXPECT_EQ(channels_[1]->closed()->code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_FALSE(channels_[0]->closed().has_value());
+  follower_.hub->Flush();
+  EXPECT_EQ(follower_.hub->connected(), kAgents - 1u);
+  // A new stream of it, on either replica, is refused.
+  auto again = std::make_shared<FakeChannel>();
+  follower_.hub->Attach(AgentId(1), "7e57", again);
+  follower_.hub->Flush();
+  ASSERT_TRUE(again->closed().has_value());
+  EXPECT_EQ(again->closed()->code(), absl::StatusCode::kPermissionDenied);
 }
 
 }  // namespace

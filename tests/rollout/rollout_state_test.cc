@@ -56,12 +56,40 @@ TEST(RolloutStateTest, EveryStateFieldRoundTripsThroughJson) {
   h.failure = "delivery of web/2 rejected: boom";
   h.reverted_at = T0() + absl::Seconds(9);
   h.revert_error = "still boom";
-  s.hosts = {h, h};
+  s.hosts = {h, h, h};
   s.hosts[1].agent_id = "agt-b0";
   s.hosts[1].state = HostState::kUnchanged;
+  s.hosts[2].agent_id = "agt-c0";
+  s.hosts[2].state = HostState::kSkipped;
+  s.hosts[2].stale = true;
+  s.hosts[2].skip_reason = kSkipOperator;
+  s.hosts[2].skipped_by = "admin:bob";
+  s.hosts[2].skipped_at = T0() + absl::Seconds(10);
 
   ASSERT_OK_AND_ASSIGN(RolloutState back,
                        RolloutStateFromJson(RolloutStateToJson(s)));
+  EXPECT_EQ(back, s);
+}
+
+// A state saved before hosts could be skipped has no "stale",
+// "skip_reason", "skipped_by" nor "skipped_at": it reads with them unset.
+TEST(RolloutStateTest, AStateFromBeforeSkippedHostsStillReads) {
+  RolloutState s;
+  s.certificate = "web";
+  s.to_version = "web/3";
+  HostRecord h;
+  h.agent_id = "agt-a0";
+  h.target = "web";
+  h.state = HostState::kWaiting;
+  s.hosts = {h};
+  std::string json = RolloutStateToJson(s);
+  for (const std::string field :
+       {"\"stale\":false,", "\"skip_reason\":\"\",", "\"skipped_by\":\"\",",
+        ",\"skipped_at\":\"infinite-past\""}) {
+    ASSERT_NE(json.find(field), std::string::npos) << field << " in " << json;
+    json.erase(json.find(field), field.size());
+  }
+  ASSERT_OK_AND_ASSIGN(RolloutState back, RolloutStateFromJson(json));
   EXPECT_EQ(back, s);
 }
 

@@ -24,7 +24,15 @@ void FakeChannel::Send(const v1::CoordinatorMessage& message) {
   if (message.has_bundle()) bundles_.push_back(message.bundle());
 }
 
-void FakeChannel::Close(const absl::Status&) {}
+void FakeChannel::Close(const absl::Status& why) {
+  absl::MutexLock lock(&mu_);
+  closed_ = why;
+}
+
+std::optional<absl::Status> FakeChannel::closed() const {
+  absl::MutexLock lock(&mu_);
+  return closed_;
+}
 
 std::vector<v1::DesiredBundle> FakeChannel::bundles() const {
   absl::MutexLock lock(&mu_);
@@ -43,8 +51,9 @@ rollout::RolloutPolicy TestPolicy() {
   return p;
 }
 
-RolloutFleet::RolloutFleet()
-    : clock(absl::FromUnixSeconds(1'800'000'000),
+RolloutFleet::RolloutFleet(absl::Duration stale_after)
+    : stale_after(stale_after),
+      clock(absl::FromUnixSeconds(1'800'000'000),
             ::certfleet::testing::FakeClock::Mode::kManual),
       parts(clock, {WebWithPolicy()}),
       channels(kAgents) {
@@ -53,7 +62,8 @@ RolloutFleet::RolloutFleet()
                    {{"role", "web"}, {"pool", absl::StrCat("p", i % 3)}});
   }
   runner = std::make_unique<RolloutRunner>(
-      parts.store, *parts.hub, parts.certificates, parts.assignments, clock);
+      parts.store, *parts.hub, parts.certificates, parts.assignments, clock,
+      RolloutRunnerOptions{.stale_after = stale_after});
   if (!runner->Resume().ok()) abort();
   for (int i = 0; i < kAgents; ++i) Connect(i, "");
 }
@@ -75,7 +85,8 @@ void RolloutFleet::AddVersion() {
 void RolloutFleet::Connect(int i, const std::string& serving) {
   if (static_cast<int>(channels.size()) <= i) channels.resize(i + 1);
   channels[i] = std::make_shared<FakeChannel>();
-  parts.hub->Attach(AgentId(i), channels[i]);
+  parts.hub->Attach(AgentId(i), agentapi::testing::kTestIdentitySerial,
+                    channels[i]);
   v1::AgentMessage m;
   v1::TargetState* t = m.mutable_inventory()->add_targets();
   t->set_name("www");
@@ -156,7 +167,8 @@ void RolloutFleet::Restart() {
   parts.RestartHub();
   for (auto& c : channels) c.reset();
   runner = std::make_unique<RolloutRunner>(
-      parts.store, *parts.hub, parts.certificates, parts.assignments, clock);
+      parts.store, *parts.hub, parts.certificates, parts.assignments, clock,
+      RolloutRunnerOptions{.stale_after = stale_after});
   EXPECT_TRUE(runner->Resume().ok());
   parts.hub->Flush();
 }

@@ -12,6 +12,7 @@
 #define CERTFLEET_TESTS_ROLLOUTS_FLEET_FIXTURE_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,16 +25,20 @@
 
 namespace certfleet::rollouts::testing {
 
-// One agent's stream as the hub sees it; records what was sent.
+// One agent's stream as the hub sees it; records what was sent, and how
+// the hub closed it.
 class FakeChannel : public agentapi::AgentChannel {
  public:
   void Send(const v1::CoordinatorMessage& message) override;
   void Close(const absl::Status& why) override;
   std::vector<v1::DesiredBundle> bundles() const;
+  // The status the hub closed the stream with; nullopt while open.
+  std::optional<absl::Status> closed() const;
 
  private:
   mutable absl::Mutex mu_;
   std::vector<v1::DesiredBundle> bundles_ ABSL_GUARDED_BY(mu_);
+  std::optional<absl::Status> closed_ ABSL_GUARDED_BY(mu_);
 };
 
 // waves [1, 50%, 100%], pools by label "pool", max_unavailable 100% (waves
@@ -44,7 +49,9 @@ class RolloutFleet {
  public:
   static constexpr int kAgents = 12;
 
-  RolloutFleet();
+  // `stale_after`: agents.stale_after of the runner (InfiniteDuration:
+  // nobody is ever stale).
+  explicit RolloutFleet(absl::Duration stale_after = absl::InfiniteDuration());
   ~RolloutFleet();
 
   // "agt-0000000000" + two digits; pool "p" + (i % 3).
@@ -80,6 +87,7 @@ class RolloutFleet {
   // there is none).
   store::RolloutRecord Active();
 
+  const absl::Duration stale_after;
   ::certfleet::testing::FakeClock clock;
   agentapi::testing::CoordinatorParts parts;
   std::unique_ptr<RolloutRunner> runner;

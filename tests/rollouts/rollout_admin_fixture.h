@@ -1,7 +1,7 @@
 // The fixture of the rollout admin tests: the 12-agent fleet of
 // fleet_fixture.h, an AdminBackend wired to its RolloutRunner as the
-// coordinator wires it (Act, Rollback), the real AdminServer (mTLS, audit)
-// and certfleetctl, as ctl::AdminClient and as the binary.
+// coordinator wires it (Act, Rollback, Skip), the real AdminServer (mTLS,
+// audit) and certfleetctl, as ctl::AdminClient and as the binary.
 //
 //   TEST_F(RolloutAdminTest, X) {
 //     StartRollout();
@@ -63,6 +63,12 @@ class RolloutAdminTest : public ::testing::Test {
                          bool expedite, const std::string& actor) {
                   return runner->Rollback(certificate, to_version, expedite,
                                           actor);
+                },
+            .skip_host =
+                [runner](const std::string& certificate,
+                         const std::string& agent_id,
+                         const std::string& actor) {
+                  return runner->Skip(certificate, agent_id, actor);
                 }});
     absl::StatusOr<std::unique_ptr<adminapi::AdminServer>> server =
         adminapi::AdminServer::Start(

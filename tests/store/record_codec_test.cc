@@ -7,6 +7,8 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "certfleet/v1/store.pb.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
 
@@ -84,7 +86,10 @@ TEST(RecordCodecTest, EveryRecordRoundTrips) {
                               .last_seen_at = kAt,
                               .identity_serial = "ff",
                               .identity_not_after = kAt + absl::Hours(24),
-                              .token_id = "0011223344556677"});
+                              .token_id = "0011223344556677",
+                              .status = AgentStatus::kDisabled,
+                              .status_changed_at = kAt,
+                              .status_changed_by = "admin:alice"});
   ExpectRoundTrip(TokenRecord{.id = "0011223344556677",
                               .secret_hash = std::string(32, '\0'),
                               .labels = {{"role", "web"}},
@@ -92,7 +97,8 @@ TEST(RecordCodecTest, EveryRecordRoundTrips) {
                               .expires_at = kAt + absl::Hours(1),
                               .used_at = absl::InfinitePast(),
                               .used_by = "",
-                              .description = "rack 3"});
+                              .description = "rack 3",
+                              .for_agent = "agt-0123456789ab"});
   ExpectRoundTrip(InternalCaRecord{
       .cert_pem = "ca", .key_sealed = kBinary, .created_at = kAt});
   ExpectRoundTrip(TargetStateRecord{.agent_id = "agt-0123456789ab",
@@ -149,6 +155,28 @@ TEST(RecordCodecTest, DefaultRecordsRoundTrip) {
   ExpectRoundTrip(VersionRecord{});
   ExpectRoundTrip(TokenRecord{});
   ExpectRoundTrip(RolloutRecord{});
+  ExpectRoundTrip(AgentRecord{.status = AgentStatus::kRemoved});
+}
+
+// An agent written by a coordinator from before statuses (fields 9-11
+// absent) reads as active, never changed.
+TEST(RecordCodecTest, AgentWithoutStatusFieldsIsActive) {
+  ::certfleet::store::v1::Agent old;
+  old.set_id("agt-0123456789ab");
+  old.set_identity_serial("0a");
+  std::string bytes;
+  ASSERT_TRUE(old.SerializeToString(&bytes));
+  AgentRecord agent;
+  ASSERT_OK(DecodeRecord(bytes, &agent));
+  EXPECT_EQ(agent.status, AgentStatus::kActive);
+  EXPECT_EQ(agent.status_changed_at, absl::InfinitePast());
+  EXPECT_EQ(agent.status_changed_by, "");
+
+  old.set_status("retired");
+  ASSERT_TRUE(old.SerializeToString(&bytes));
+  EXPECT_THAT(DecodeRecord(bytes, &agent),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       HasSubstr("unknown status \"retired\"")));
 }
 
 TEST(RecordCodecTest, NonUtf8ListAndMapFieldsAreRefusedByName) {

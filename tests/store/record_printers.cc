@@ -138,7 +138,10 @@ void PrintTo(const AgentRecord& r, std::ostream* os) {
       .Time("last_seen_at", r.last_seen_at)
       .Str("identity_serial", r.identity_serial)
       .Time("identity_not_after", r.identity_not_after)
-      .Str("token_id", r.token_id);
+      .Str("token_id", r.token_id)
+      .Str("status", std::string(AgentStatusName(r.status)))
+      .Time("status_changed_at", r.status_changed_at)
+      .Str("status_changed_by", r.status_changed_by);
 }
 
 void PrintTo(const TokenRecord& r, std::ostream* os) {
@@ -150,7 +153,8 @@ void PrintTo(const TokenRecord& r, std::ostream* os) {
       .Time("expires_at", r.expires_at)
       .Time("used_at", r.used_at)
       .Str("used_by", r.used_by)
-      .Str("description", r.description);
+      .Str("description", r.description)
+      .Str("for_agent", r.for_agent);
 }
 
 void PrintTo(const InternalCaRecord& r, std::ostream* os) {

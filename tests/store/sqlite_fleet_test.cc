@@ -1,7 +1,8 @@
 // SqliteStore's fleet tables beyond the contract: a database written by an
-// older coordinator (schema 1) migrates to the latest and keeps its data; the
-// token compare-and-set and the write-once CA hold across two connections (two
-// coordinator processes); the columns read sensibly in the sqlite3 CLI.
+// older coordinator (schema 1, schema 3) migrates to the latest and keeps its
+// data; the token and identity-serial compare-and-sets and the write-once CA
+// hold across two connections (two coordinator processes); the columns read
+// sensibly in the sqlite3 CLI.
 #include <atomic>
 #include <memory>
 #include <string>
@@ -91,6 +92,79 @@ TEST_F(SqliteFleetTest, SchemaOneDatabaseMigratesKeepingItsData) {
   const AgentRecord agent = {.id = "agt-1", .labels = {{"role", "web"}}};
   ASSERT_OK(store->PutAgent(agent));
   EXPECT_THAT(store->GetAgent("agt-1"), IsOkAndHolds(Optional(agent)));
+}
+
+TEST_F(SqliteFleetTest, SchemaThreeAgentsAndTokensMigrateAsActiveAndNew) {
+  {
+    // Agents and a token from a coordinator before revocable identities.
+    RawSqlite old(path_);
+    ASSERT_OK(ApplyMigrations(old.get(), path_, AllMigrations().subspan(0, 3)));
+    ASSERT_OK(old.Exec(
+        "INSERT INTO agents VALUES ('agt-1', 'web-1', '{\"role\":\"web\"}', "
+        "5, 6, '0a', 7, 't1')"));
+    ASSERT_OK(old.Exec(
+        "INSERT INTO bootstrap_tokens VALUES ('t1', x'00', '{}', 1, 2, 3, "
+        "'agt-1', 'rack 7')"));
+  }
+  std::unique_ptr<SqliteStore> store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  const AgentRecord agent = {.id = "agt-1",
+                             .hostname = "web-1",
+                             .labels = {{"role", "web"}},
+                             .enrolled_at = absl::FromUnixNanos(5),
+                             .last_seen_at = absl::FromUnixNanos(6),
+                             .identity_serial = "0a",
+                             .identity_not_after = absl::FromUnixNanos(7),
+                             .token_id = "t1",
+                             .status = AgentStatus::kActive,
+                             .status_changed_at = absl::InfinitePast()};
+  EXPECT_THAT(store->GetAgent("agt-1"), IsOkAndHolds(Optional(agent)));
+  ASSERT_OK_AND_ASSIGN(std::optional<TokenRecord> token, store->GetToken("t1"));
+  ASSERT_TRUE(token.has_value());
+  EXPECT_EQ(token->for_agent, "");
+  EXPECT_EQ(token->used_by, "agt-1");
+  // The CHECK keeps a status the code cannot read out of the table.
+  RawSqlite raw(path_);
+  EXPECT_THAT(raw.Exec("UPDATE agents SET status = 'retired'"),
+              StatusIs(absl::StatusCode::kInternal,
+                       HasSubstr("CHECK constraint failed")));
+}
+
+// Two coordinator processes on one file renewing one agent's identity at
+// once: the serial compare inside UpdateAgent lets exactly one through.
+TEST_F(SqliteFleetTest, TwoConnectionsReplaceAnIdentitySerialOnce) {
+  std::unique_ptr<SqliteStore> a = OpenOrDie();
+  std::unique_ptr<SqliteStore> b = OpenOrDie();
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  constexpr int kRounds = 20;
+  for (int round = 0; round < kRounds; ++round) {
+    const std::string id = absl::StrCat("agt-", round);
+    ASSERT_OK(a->PutAgent({.id = id, .identity_serial = "old"}));
+    std::atomic<int> winners{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+      SqliteStore* store = t % 2 == 0 ? a.get() : b.get();
+      threads.emplace_back([&, store, t] {
+        absl::StatusOr<AgentRecord> r =
+            store->UpdateAgent(id, [t](AgentRecord& agent) {
+              if (agent.identity_serial != "old") {
+                return absl::PermissionDeniedError("replaced");
+              }
+              agent.identity_serial = absl::StrCat("new-", t);
+              return absl::OkStatus();
+            });
+        if (r.ok()) {
+          ++winners;
+        } else {
+          EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied)
+              << r.status();
+        }
+      });
+    }
+    for (std::thread& thread : threads) thread.join();
+    EXPECT_EQ(winners.load(), 1) << id;
+  }
 }
 
 TEST_F(SqliteFleetTest, TwoConnectionsConsumeATokenOnce) {

@@ -76,7 +76,8 @@ TEST_F(SqliteRolloutTest, SchemaTwoDatabaseMigratesKeepingItsData) {
   ASSERT_NE(store, nullptr);
   {
     RawSqlite raw(path_);
-    EXPECT_THAT(CurrentSchemaVersion(raw.get()), IsOkAndHolds(3));
+    EXPECT_THAT(CurrentSchemaVersion(raw.get()),
+                IsOkAndHolds(LatestSchemaVersion()));
   }
   // The existing row reads with no version for its old error.
   const TargetStateRecord migrated = {.agent_id = "agt-1",

@@ -1,6 +1,8 @@
-// The fleet part of the Store contract (store.h): agents, bootstrap tokens
-// with their compare-and-set, the write-once internal CA and target states,
-// run against every backend that instantiates StoreContractTest.
+// The fleet part of the Store contract (store.h): agents with their status
+// and UpdateAgent's atomic read-modify-write, bootstrap tokens with their
+// compare-and-set (and the agent a token re-enrolls), the write-once
+// internal CA and target states, run against every backend that
+// instantiates StoreContractTest.
 #include <atomic>
 #include <string>
 #include <thread>
@@ -42,7 +44,10 @@ AgentRecord FullAgent(const std::string& id) {
           .last_seen_at = kT2,
           .identity_serial = "0a1b2c3d",
           .identity_not_after = absl::InfiniteFuture(),
-          .token_id = "0123456789abcdef"};
+          .token_id = "0123456789abcdef",
+          .status = AgentStatus::kDisabled,
+          .status_changed_at = kT2,
+          .status_changed_by = "admin:alice"};
 }
 
 TokenRecord FullToken(const std::string& id) {
@@ -51,7 +56,8 @@ TokenRecord FullToken(const std::string& id) {
           .labels = {{"role", "web"}, {"env", "prod"}},
           .created_at = kT1,
           .expires_at = kT2,
-          .description = "rack 7, \"quoted\""};
+          .description = "rack 7, \"quoted\"",
+          .for_agent = "agt-0a1b2c3d4e5f"};
 }
 
 TargetStateRecord FullTargetState(const std::string& agent_id,
@@ -91,6 +97,138 @@ TEST_P(StoreContractTest, AgentRoundTripsEveryFieldAndReplaces) {
   ASSERT_OK(store_->PutAgent(changed));
   EXPECT_THAT(store_->GetAgent("agt-1"), IsOkAndHolds(Optional(changed)));
   EXPECT_THAT(store_->GetAgent("agt-2"), IsOkAndHolds(std::nullopt));
+}
+
+TEST_P(StoreContractTest, AnAgentWithDefaultsIsActiveAndNeverChanged) {
+  const AgentRecord sparse = {.id = "agt-1"};
+  ASSERT_OK(store_->PutAgent(sparse));
+  ASSERT_OK_AND_ASSIGN(std::optional<AgentRecord> stored,
+                       store_->GetAgent("agt-1"));
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(*stored, sparse);
+  EXPECT_EQ(stored->status, AgentStatus::kActive);
+  EXPECT_EQ(stored->status_changed_at, absl::InfinitePast());
+  ASSERT_OK(store_->PutToken({.id = "aaaa"}));
+  EXPECT_THAT(store_->GetToken("aaaa"),
+              IsOkAndHolds(Optional(TokenRecord{.id = "aaaa"})));
+}
+
+TEST_P(StoreContractTest, UpdateAgentAppliesTheMutationAndReturnsTheRecord) {
+  ASSERT_OK(store_->PutAgent(FullAgent("agt-1")));
+  AgentRecord expected = FullAgent("agt-1");
+  expected.status = AgentStatus::kRemoved;
+  expected.status_changed_at = kUse;
+  expected.status_changed_by = "admin:bob";
+  expected.labels = {{"role", "db"}};
+  EXPECT_THAT(store_->UpdateAgent("agt-1",
+                                  [](AgentRecord& a) {
+                                    a.status = AgentStatus::kRemoved;
+                                    a.status_changed_at = kUse;
+                                    a.status_changed_by = "admin:bob";
+                                    a.labels = {{"role", "db"}};
+                                    return absl::OkStatus();
+                                  }),
+              IsOkAndHolds(expected));
+  EXPECT_THAT(store_->GetAgent("agt-1"), IsOkAndHolds(Optional(expected)));
+}
+
+TEST_P(StoreContractTest, UpdateAgentThatRefusesWritesNothing) {
+  ASSERT_OK(store_->PutAgent(FullAgent("agt-1")));
+  EXPECT_THAT(store_->UpdateAgent("agt-1",
+                                  [](AgentRecord& a) {
+                                    a.identity_serial = "changed";
+                                    return absl::FailedPreconditionError(
+                                        "serial 0a1b2c3d is not 99");
+                                  }),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       "serial 0a1b2c3d is not 99"));
+  EXPECT_THAT(store_->UpdateAgent("agt-1",
+                                  [](AgentRecord& a) {
+                                    a.id = "agt-2";
+                                    return absl::OkStatus();
+                                  }),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "store: update agent agt-1: the id cannot change"));
+  EXPECT_THAT(store_->UpdateAgent("agt-1",
+                                  [](AgentRecord& a) {
+                                    a.labels["pool"] = "\xff";
+                                    return absl::OkStatus();
+                                  }),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("store: update agent agt-1: labels")));
+  EXPECT_THAT(store_->GetAgent("agt-1"),
+              IsOkAndHolds(Optional(FullAgent("agt-1"))));
+  EXPECT_THAT(store_->GetAgent("agt-2"), IsOkAndHolds(std::nullopt));
+}
+
+TEST_P(StoreContractTest, UpdateAgentOfAMissingAgentIsNotFound) {
+  bool called = false;
+  EXPECT_THAT(store_->UpdateAgent("agt-9",
+                                  [&](AgentRecord&) {
+                                    called = true;
+                                    return absl::OkStatus();
+                                  }),
+              StatusIs(absl::StatusCode::kNotFound,
+                       "store: update agent agt-9: no such agent"));
+  EXPECT_FALSE(called);
+  EXPECT_THAT(store_->ListAgents(), IsOkAndHolds(IsEmpty()));
+}
+
+// Two renewals of one identity at once: each expects the serial it
+// presented; exactly one replaces it, and the other sees the winner's.
+TEST_P(StoreContractTest, ConcurrentSerialCompareAndSetHasExactlyOneWinner) {
+  constexpr int kThreads = 8;
+  AgentRecord agent = FullAgent("agt-1");
+  agent.identity_serial = "old";
+  ASSERT_OK(store_->PutAgent(agent));
+  std::atomic<int> winners{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      absl::StatusOr<AgentRecord> r =
+          store_->UpdateAgent("agt-1", [t](AgentRecord& a) {
+            if (a.identity_serial != "old") {
+              return absl::PermissionDeniedError(
+                  absl::StrCat("serial is ", a.identity_serial));
+            }
+            a.identity_serial = absl::StrCat("new-", t);
+            return absl::OkStatus();
+          });
+      if (r.ok()) {
+        ++winners;
+        EXPECT_EQ(r->identity_serial, absl::StrCat("new-", t));
+      } else {
+        EXPECT_THAT(r.status(), StatusIs(absl::StatusCode::kPermissionDenied,
+                                         HasSubstr("serial is new-")));
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(winners.load(), 1);
+}
+
+// Writers changing different fields of one agent at once lose nothing: each
+// adds its own label.
+TEST_P(StoreContractTest, ConcurrentUpdatesOfOneAgentAreNotLost) {
+  constexpr int kThreads = 6;
+  constexpr int kRounds = 5;
+  ASSERT_OK(store_->PutAgent({.id = "agt-1"}));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < kRounds; ++round) {
+        EXPECT_OK(store_->UpdateAgent("agt-1", [&](AgentRecord& a) {
+          a.labels[absl::StrCat("k", t, "-", round)] = "v";
+          return absl::OkStatus();
+        }));
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  ASSERT_OK_AND_ASSIGN(std::optional<AgentRecord> stored,
+                       store_->GetAgent("agt-1"));
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->labels.size(), static_cast<size_t>(kThreads * kRounds));
 }
 
 TEST_P(StoreContractTest, ListAgentsIsSortedById) {
