@@ -11,6 +11,9 @@
 //   certfleet_agents_connected
 //   certfleet_agent_bundles_sent_total{target}
 //   certfleet_agent_deliveries_total{result}          installed|rejected
+//   certfleet_agent_reports_dropped_total{reason}     (agent_hub.h)
+//   certfleet_agent_refusals_total{limit}             (agent_limits.h)
+//   certfleet_agent_problems_total{kind}         local_failure|state_problem
 #ifndef CERTFLEET_COORDINATOR_APP_COORDINATOR_METRICS_H_
 #define CERTFLEET_COORDINATOR_APP_COORDINATOR_METRICS_H_
 
@@ -43,6 +46,9 @@ class CoordinatorMetrics : public issuance::IssuanceObserver,
   void OnConnectedAgents(size_t count) override;
   void OnBundleSent(const std::string& target) override;
   void OnDeliveryResult(const v1::DeliveryResult& result) override;
+  void OnReportDropped(absl::string_view reason) override;
+  void OnRefused(absl::string_view limit) override;
+  void OnAgentProblem(absl::string_view kind) override;
 
  private:
   metrics::CounterFamily& acme_requests_;
@@ -55,6 +61,9 @@ class CoordinatorMetrics : public issuance::IssuanceObserver,
   metrics::Gauge* agents_connected_;
   metrics::CounterFamily& bundles_sent_;
   metrics::CounterFamily& deliveries_;
+  metrics::CounterFamily& reports_dropped_;
+  metrics::CounterFamily& refusals_;
+  metrics::CounterFamily& agent_problems_;
 };
 
 }  // namespace certfleet::app
