@@ -99,6 +99,7 @@ void AgentHub::Run() {
       busy_ = true;
     }
     task();
+    ForgetOpenedKeys();
   }
 }
 
@@ -124,6 +125,11 @@ size_t AgentHub::queued_message_bytes() const {
 size_t AgentHub::cached_versions() const {
   absl::MutexLock lock(&mu_);
   return cached_versions_;
+}
+
+size_t AgentHub::keys_in_clear() const {
+  absl::MutexLock lock(&mu_);
+  return keys_in_clear_;
 }
 
 std::set<std::string> AgentHub::ConnectedAgents() const {
@@ -356,28 +362,50 @@ bool AgentHub::BuildBundle(const BundleContent& content,
                            const std::string& target,
                            const std::string& certificate,
                            v1::DesiredBundle* out) {
-  absl::StatusOr<std::string> key = kek_.Open(
-      content.key_sealed, issuance::CertificateKeyAad(content.certificate));
-  if (!key.ok()) {
-    CF_LOG_ERROR("version %s: cannot open its key: %s", content.version_id,
-                 key.status().ToString());
-    return false;
+  auto opened = opened_keys_.find(content.version_id);
+  if (opened == opened_keys_.end()) {
+    absl::StatusOr<std::string> key = kek_.Open(
+        content.key_sealed, issuance::CertificateKeyAad(content.certificate));
+    if (!key.ok()) {
+      CF_LOG_ERROR("version %s: cannot open its key: %s", content.version_id,
+                   key.status().ToString());
+      return false;
+    }
+    opened = opened_keys_.emplace(content.version_id, *std::move(key)).first;
+    absl::MutexLock lock(&mu_);
+    keys_in_clear_ = opened_keys_.size();
   }
   out->set_target(target);
   out->set_version_id(content.version_id);
   out->set_certificate(certificate);
   out->set_leaf_pem(content.leaf_pem);
   out->set_chain_pem(content.chain_pem);
-  // Moved, not copied: the only copy left is the message's, wiped by the
-  // caller once sent.
-  out->set_key_pem(*std::move(key));
+  out->set_key_pem(opened->second);
   ToProto(content.not_after, out->mutable_not_after());
   out->set_nonce(NewNonce());
   return true;
 }
 
+void AgentHub::ForgetOpenedKeys() {
+  if (opened_keys_.empty()) return;
+  for (auto& [version, key] : opened_keys_) {
+    OPENSSL_cleanse(key.data(), key.size());
+  }
+  opened_keys_.clear();
+  absl::MutexLock lock(&mu_);
+  keys_in_clear_ = 0;
+}
+
 std::string AgentHub::NewNonce() {
-  return crypto::HexEncode(crypto::RandomBytes(16));
+  constexpr size_t kNonceBytes = 16;
+  if (nonce_pos_ + kNonceBytes > nonce_bytes_.size()) {
+    nonce_bytes_ = crypto::RandomBytes(256 * kNonceBytes);
+    nonce_pos_ = 0;
+  }
+  const std::string nonce = crypto::HexEncode(
+      absl::string_view(nonce_bytes_).substr(nonce_pos_, kNonceBytes));
+  nonce_pos_ += kNonceBytes;
+  return nonce;
 }
 
 void AgentHub::HandleInventory(const std::string& agent_id, Agent& agent,

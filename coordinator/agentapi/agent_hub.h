@@ -27,8 +27,10 @@
 // All state is owned by one hub thread: stream callbacks and the scheduler
 // only post work to it, so no gRPC callback ever blocks on the store or on
 // crypto, and the hub needs no locking of its own state. Agent messages
-// wait in a bounded queue (Submit); private keys are decrypted for each
-// bundle sent and wiped after, never cached.
+// wait in a bounded queue (Submit). A private key is decrypted only while
+// the task that sends it runs (a fan-out opens it once) and wiped when the
+// task ends and after each message carrying it is written; the version
+// cache keeps keys sealed.
 //
 //   AgentHub hub(store, kek, assignments, enrollment, ca_pem, clock);
 //   hub.Attach(agent_id, channel);            // from the stream reactor
@@ -122,9 +124,10 @@ class AgentHub {
   void Detach(const std::string& agent_id, const AgentChannel* channel);
   // A message read from `channel`, the stream of `agent_id`, already checked
   // (CheckAgentMessage). `processed` runs on the hub thread once the hub
-  // has handled it (the stream then reads its next message: one message per
-  // stream waits here at a time); it must not block. A message of a stream
-  // that is no longer the agent's current one is ignored.
+  // has handled it (the stream counts its messages waiting here and reads no
+  // more while limits.max_messages_in_hub_per_stream wait); it must not
+  // block. A message of a stream that is no longer the agent's current one
+  // is ignored.
   // kResourceExhausted, and the message is not taken, when the messages
   // waiting would then hold more than limits.max_hub_queue_bytes.
   absl::Status Submit(const std::string& agent_id,
@@ -182,6 +185,9 @@ class AgentHub {
   // most kCachedVersions.
   size_t cached_versions() const;
   static constexpr size_t kCachedVersions = 8;
+  // Private keys held decrypted now: only while a task that sends bundles
+  // runs, 0 between tasks (after Flush).
+  size_t keys_in_clear() const;
 
  private:
   struct Pending {
@@ -203,8 +209,8 @@ class AgentHub {
     // What was logged on this stream ("dropped:<reason>", "unassigned").
     std::set<std::string> warned;
   };
-  // A version as stored, minus its private key in the clear: the key is
-  // opened for each bundle sent (Kek::Open: microseconds) and wiped.
+  // A version as stored, its private key still sealed: the key is opened
+  // by the task that sends it and wiped when that task ends.
   struct BundleContent {
     std::string version_id;
     std::string certificate;
@@ -230,6 +236,8 @@ class AgentHub {
   // the key (WipeKey) once the message is sent.
   bool BuildBundle(const BundleContent& content, const std::string& target,
                    const std::string& certificate, v1::DesiredBundle* out);
+  // Wipes and forgets the keys opened for the task that just ran.
+  void ForgetOpenedKeys();
   // The task that handles a message of `agent_id` from `from` (nullptr:
   // whichever stream is current).
   void HandleMessage(const std::string& agent_id, const AgentChannel* from,
@@ -261,7 +269,7 @@ class AgentHub {
                                const std::string& target,
                                const std::string& detail) const;
   // A new delivery nonce: 128 random bits, hex.
-  static std::string NewNonce();
+  std::string NewNonce();
   // Applies `update` to the agent's record of `target` and stores it.
   void SaveTargetState(
       const std::string& agent_id, Agent& agent, const std::string& target,
@@ -281,6 +289,12 @@ class AgentHub {
   std::map<std::string, std::string> newest_;     // certificate → version id
   std::map<std::string, BundleContent> content_;  // version id → bundle
   uint64_t content_clock_ = 0;                    // for least recently used
+  // Keys opened by the running task (a new version's fan-out opens it once
+  // for every agent), wiped when the task ends: version id → key PEM.
+  std::map<std::string, std::string> opened_keys_;
+  // Random bytes drawn in bulk for nonces (one RAND_bytes per 256 nonces).
+  std::string nonce_bytes_;
+  size_t nonce_pos_ = 0;
   // Held certificate → fallback version id ("" = send nothing).
   std::map<std::string, std::string> held_;
   // (agent, target) to send its desired version even if installed.
@@ -298,6 +312,7 @@ class AgentHub {
   // Logged when the queue is full; again only after it drained to half.
   bool queue_full_logged_ ABSL_GUARDED_BY(mu_) = false;
   size_t cached_versions_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t keys_in_clear_ ABSL_GUARDED_BY(mu_) = 0;
   // Connected agent → when its stream was attached.
   std::map<std::string, absl::Time> connected_since_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

@@ -47,11 +47,13 @@ struct AgentLimits {
   // problem, agent version) is cut to this many bytes before it is stored
   // or logged; names are checked instead (agent_input.h).
   size_t max_text_bytes = 1024;
-  // Bytes of agent messages waiting in the hub, over all streams. Each
-  // stream has at most one message there (it reads the next only once the
-  // hub handled the previous); a message that would pass this bound ends its
-  // stream with RESOURCE_EXHAUSTED (the agent reconnects after its backoff).
-  // Must be at least max_message_bytes.
+  // Messages of one stream waiting in the hub: while this many wait, the
+  // stream reads nothing more (HTTP/2 flow control holds the agent back).
+  // An agent answers a bundle with a result and an inventory: two.
+  int max_messages_in_hub_per_stream = 2;
+  // Bytes of agent messages waiting in the hub, over all streams; a message
+  // that would pass this bound ends its stream with RESOURCE_EXHAUSTED (the
+  // agent reconnects after its backoff). Must be at least max_message_bytes.
   size_t max_hub_queue_bytes = 32 * 1024 * 1024;
   // Enrollment attempts per source address (an IPv6 source counts per /64)
   // and over all sources. A failed attempt costs a token; a successful one

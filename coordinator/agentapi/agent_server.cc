@@ -35,10 +35,13 @@ std::string VerifiedAgentId(const grpc::CallbackServerContext* context) {
 }
 
 // One agent's stream. Each message read is checked (CheckAgentMessage) and
-// handed to the hub; the next read starts only once the hub has handled it,
-// so a stream never has more than one message waiting there and a fast
-// sender is held back by HTTP/2 flow control. Writes are queued so that
-// only one is outstanding, as gRPC requires.
+// handed to the hub; while limits.max_messages_in_hub_per_stream of its
+// messages wait there, the next read waits for the hub to handle one (the
+// hub's thread then starts it), so a fast sender is held back by HTTP/2 flow
+// control. Below that, reads go on at once, as before: the hub's thread is
+// the fan-out's bottleneck and starting a read costs it more than handling a
+// small message. Writes are queued so that only one is outstanding, as gRPC
+// requires.
 class AgentStream
     : public grpc::ServerBidiReactor<v1::AgentMessage, v1::CoordinatorMessage> {
  public:
@@ -53,10 +56,10 @@ class AgentStream
       absl::MutexLock lock(&mu_);
       if (stream_) stream_->Close(why);
     }
-    // The hub handled the last message read: read the next one.
-    void ReadNext() {
+    // The hub handled one of the stream's messages.
+    void Handled() {
       absl::MutexLock lock(&mu_);
-      if (stream_) stream_->ReadNext();
+      if (stream_) stream_->Handled();
     }
     // The reactor is going away: later calls do nothing.
     void Orphan() {
@@ -97,10 +100,28 @@ class AgentStream
       Close(s);
       return;
     }
+    {
+      absl::MutexLock lock(&mu_);
+      ++in_hub_;  // before Submit: the hub may handle it at once
+    }
     std::shared_ptr<Channel> channel = channel_;
     absl::Status queued = hub_.Submit(agent_id_, channel_, std::move(in_),
-                                      [channel] { channel->ReadNext(); });
-    if (!queued.ok()) Close(queued);  // logged and counted by the hub
+                                      [channel] { channel->Handled(); });
+    if (!queued.ok()) {
+      {
+        absl::MutexLock lock(&mu_);
+        --in_hub_;
+      }
+      Close(queued);  // logged and counted by the hub
+      return;
+    }
+    absl::MutexLock lock(&mu_);
+    if (finished_ || finish_pending_) return;
+    if (in_hub_ < limits_.max_messages_in_hub_per_stream) {
+      ReadLocked();
+    } else {
+      read_paused_ = true;  // Handled starts the next read
+    }
   }
 
   void OnWriteDone(bool ok) override {
@@ -143,10 +164,16 @@ class AgentStream
     }
   }
 
-  void ReadNext() {
+  void Handled() {
     absl::MutexLock lock(&mu_);
+    --in_hub_;
     // Never a read after Finish: the call may be gone once it is done.
-    if (finished_ || finish_pending_) return;
+    if (!read_paused_ || finished_ || finish_pending_) return;
+    read_paused_ = false;
+    ReadLocked();
+  }
+
+  void ReadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     in_.Clear();
     // Reactions are never run inline from StartRead (gRPC dispatches them to
     // its executor), so holding mu_ here cannot deadlock with OnReadDone.
@@ -182,6 +209,10 @@ class AgentStream
   bool finish_pending_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   grpc::Status status_ ABSL_GUARDED_BY(mu_);
+  // Messages handed to the hub and not yet handled; whether the next read
+  // waits for one of them.
+  int in_hub_ ABSL_GUARDED_BY(mu_) = 0;
+  bool read_paused_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 // A stream that is refused before it starts.

@@ -329,6 +329,8 @@ TEST_F(AgentHubReportsTest, OnlyAFewVersionsAreCachedAndNoKeyInTheClear) {
     Send(kWebAgent, Result(ch->bundles().back(), true));
   }
   EXPECT_EQ(c_.hub->cached_versions(), AgentHub::kCachedVersions);
+  // Every task that opened a key wiped it when it ended.
+  EXPECT_EQ(c_.hub->keys_in_clear(), 0u);
   // The key is opened for each bundle: a new stream still gets it right.
   std::shared_ptr<FakeChannel> again = Attach(kWebAgent);
   Send(kWebAgent, Inventory({{"www", "web/1", ""}}));

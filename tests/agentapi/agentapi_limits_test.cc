@@ -229,40 +229,41 @@ TEST_F(AgentLimitsTest, NamesOutsideTheirGrammarAreRefusedBeforeUse) {
   ExpectWellBehavedAgentCarriesOn();
 }
 
-// Each stream has one message in the hub at a time; past the hub's bound,
-// the message's stream is ended with RESOURCE_EXHAUSTED.
+// Each stream has at most two messages in the hub at a time; past the
+// hub's bound, the message's stream is ended with RESOURCE_EXHAUSTED.
 TEST_F(AgentLimitsTest, HubQueueIsBoundedAndPushesBack) {
   StopServer();
   AgentLimits limits;
-  limits.max_hub_queue_bytes = 150 * 1024;
+  limits.max_hub_queue_bytes = 170 * 1024;
   c_.RestartHub(limits);
   StartServer();
   StartWellBehavedAgent();
 
-  v1::AgentMessage big;
-  big.mutable_health()->set_target("www");
-  big.mutable_health()->set_detail(std::string(100 * 1024, 'd'));
+  auto health = [](size_t detail_bytes) {
+    v1::AgentMessage m;
+    m.mutable_health()->set_target("www");
+    m.mutable_health()->set_detail(std::string(detail_bytes, 'd'));
+    return m;
+  };
   // Stream b: its inventory stalls the hub (a slow store), then it sends
-  // big messages that must wait in the transport, not in the hub.
+  // three 60 KiB messages: one joins the inventory in the hub, the others
+  // wait in the transport.
   c_.store.HoldTargetStateWrites();
   RawStream b(Address(), Intruder("agt-0000000000b1"));
   ASSERT_TRUE(b.Write(EmptyWwwInventory()));
   ASSERT_TRUE(WaitFor([&] { return c_.store.held_writes() == 1; }));
   std::thread flood([&] {
-    for (int i = 0; i < 3; ++i) b.Write(big);
+    for (int i = 0; i < 3; ++i) b.Write(health(60 * 1024));
   });
-  // Stream c: one big message fits in the hub's queue...
-  RawStream c(Address(), Intruder("agt-0000000000c1"));
-  ASSERT_TRUE(c.Write(big));
   ASSERT_TRUE(
-      WaitFor([&] { return c_.hub->queued_message_bytes() >= 100 * 1024; }));
-  absl::SleepFor(absl::Milliseconds(300));  // b's messages had their chance
-  EXPECT_LT(c_.hub->queued_message_bytes(), 110 * 1024);
-  // ...stream d's does not.
-  RawStream d(Address(), Intruder("agt-0000000000d1"));
-  ASSERT_TRUE(d.Write(big));
-  EXPECT_FALSE(d.Read().has_value());
-  const grpc::Status refused = d.Finish();
+      WaitFor([&] { return c_.hub->queued_message_bytes() >= 60 * 1024; }));
+  absl::SleepFor(absl::Milliseconds(300));  // the others had their chance
+  EXPECT_LT(c_.hub->queued_message_bytes(), 70 * 1024);
+  // Stream c's 120 KiB message would pass the bound.
+  RawStream c(Address(), Intruder("agt-0000000000c1"));
+  ASSERT_TRUE(c.Write(health(120 * 1024)));
+  EXPECT_FALSE(c.Read().has_value());
+  const grpc::Status refused = c.Finish();
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
       << refused.error_message();
   EXPECT_THAT(refused.error_message(), HasSubstr("coordinator busy"));
@@ -281,7 +282,7 @@ TEST_F(AgentLimitsTest, HubQueueIsBoundedAndPushesBack) {
     return details == 3;
   }));
   ASSERT_TRUE(b.Write(HelloMessage()));
-  ExpectNothingRecordedFor("agt-0000000000d1");
+  ExpectNothingRecordedFor("agt-0000000000c1");
   ExpectWellBehavedAgentCarriesOn();
 }
 

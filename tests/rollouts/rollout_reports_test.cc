@@ -191,6 +191,15 @@ TEST_F(RolloutReportsTest, ReportsAboutWhatIsNotItsOwnLeaveTheRolloutAlone) {
     f_.clock.Advance(absl::Minutes(5));  // the bake
     f_.Step();
     f_.AckAll("web/2");
+    // When its wave has started, its bundle is on the way over the network.
+    if (State(kIntruder)->desired_version_id == "web/2") {
+      ASSERT_TRUE(WaitFor([&] {
+        for (const v1::DesiredBundle& b : intruder.bundles()) {
+          if (b.version_id() == "web/2") return true;
+        }
+        return false;
+      }));
+    }
     for (const v1::DesiredBundle& b : intruder.bundles()) {
       if (b.version_id() != "web/2" || intruder_acked) continue;
       const size_t results = f_.parts.observer.results().size();
