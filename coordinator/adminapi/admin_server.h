@@ -33,6 +33,19 @@ struct AdminServerOptions {
   std::vector<std::string> server_names;  // SANs of the serving certificate
   // The serving certificate is issued by the internal CA at every start.
   absl::Duration server_certificate_lifetime = absl::Hours(24 * 365);
+  // Limits on clients (any certificate of the internal CA passes the
+  // handshake, agents' included). Largest request accepted; a larger one
+  // is refused with RESOURCE_EXHAUSTED before it is parsed. Every request
+  // is a few names and labels: the largest, CreateToken, is under 4 KiB.
+  size_t max_message_bytes = 64 * 1024;
+  // Calls one connection may have open at once (certfleetctl makes one at
+  // a time; a gRPC client waits for a free slot).
+  int max_streams_per_connection = 16;
+  // Keepalive pings closer together than this with no data between are
+  // strikes (certfleetctl sends none); past max_ping_strikes the connection
+  // is closed with GOAWAY "too_many_pings" (UNAVAILABLE for its calls).
+  absl::Duration min_ping_interval = absl::Seconds(10);
+  int max_ping_strikes = 2;
 };
 
 class AdminServer {

@@ -1,8 +1,13 @@
 #include "coordinator/agentapi/agent_hub.h"
 
+#include <openssl/crypto.h>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/crypto/encoding.h"
 #include "common/log.h"
+#include "coordinator/agentapi/agent_input.h"
 #include "coordinator/issuance/issuer.h"
 
 namespace certfleet::agentapi {
@@ -19,7 +24,17 @@ void ToProto(absl::Time t, google::protobuf::Timestamp* out) {
       absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(s))));
 }
 
+// Agents renewing at once that the renewal limit tracks; idle ones are
+// forgotten first (rate_limits.h).
+constexpr size_t kMaxRenewingAgents = 100000;
+
 }  // namespace
+
+void WipeKey(v1::CoordinatorMessage& message) {
+  if (!message.has_bundle()) return;
+  std::string* key = message.mutable_bundle()->mutable_key_pem();
+  OPENSSL_cleanse(key->data(), key->size());
+}
 
 std::string VersionId(const std::string& certificate, int64_t version) {
   return absl::StrCat(certificate, "/", version);
@@ -41,7 +56,8 @@ absl::StatusOr<std::pair<std::string, int64_t>> ParseVersionId(
 AgentHub::AgentHub(store::Store& store, const crypto::Kek& kek,
                    const fleet::Assignments& assignments,
                    fleet::EnrollmentService& enrollment, std::string ca_pem,
-                   Clock& clock, HubObserver* observer)
+                   Clock& clock, HubObserver* observer,
+                   const AgentLimits& limits)
     : store_(store),
       kek_(kek),
       assignments_(assignments),
@@ -49,6 +65,8 @@ AgentHub::AgentHub(store::Store& store, const crypto::Kek& kek,
       ca_pem_(std::move(ca_pem)),
       clock_(clock),
       observer_(observer),
+      limits_(limits),
+      renewals_(limits.renewals_per_agent, kMaxRenewingAgents, clock),
       thread_([this] { Run(); }) {}
 
 AgentHub::~AgentHub() {
@@ -81,6 +99,7 @@ void AgentHub::Run() {
       busy_ = true;
     }
     task();
+    ForgetOpenedKeys();
   }
 }
 
@@ -96,6 +115,21 @@ void AgentHub::Flush() {
 size_t AgentHub::connected() const {
   absl::MutexLock lock(&mu_);
   return connected_;
+}
+
+size_t AgentHub::queued_message_bytes() const {
+  absl::MutexLock lock(&mu_);
+  return queued_bytes_;
+}
+
+size_t AgentHub::cached_versions() const {
+  absl::MutexLock lock(&mu_);
+  return cached_versions_;
+}
+
+size_t AgentHub::keys_in_clear() const {
+  absl::MutexLock lock(&mu_);
+  return keys_in_clear_;
 }
 
 std::set<std::string> AgentHub::ConnectedAgents() const {
@@ -199,41 +233,91 @@ void AgentHub::Detach(const std::string& agent_id,
   });
 }
 
+absl::Status AgentHub::Submit(const std::string& agent_id,
+                              std::shared_ptr<AgentChannel> channel,
+                              v1::AgentMessage message,
+                              std::function<void()> processed) {
+  const size_t bytes = message.ByteSizeLong();
+  bool log_full = false;
+  size_t queued = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    queued = queued_bytes_;
+    if (queued_bytes_ + bytes > limits_.max_hub_queue_bytes) {
+      log_full = !queue_full_logged_;
+      queue_full_logged_ = true;
+    } else {
+      queued_bytes_ += bytes;
+      tasks_.push_back([this, agent_id, channel = std::move(channel),
+                        message = std::move(message), bytes,
+                        processed = std::move(processed)] {
+        HandleMessage(agent_id, channel.get(), message);
+        {
+          absl::MutexLock lock(&mu_);
+          queued_bytes_ -= bytes;
+          if (queued_bytes_ <= limits_.max_hub_queue_bytes / 2) {
+            queue_full_logged_ = false;
+          }
+        }
+        if (processed) processed();
+      });
+      return absl::OkStatus();
+    }
+  }
+  if (observer_) observer_->OnRefused("hub_queue_full");
+  if (log_full) {
+    CF_LOG_WARN(
+        "agent messages waiting for the hub reached %d bytes (limit %d): "
+        "streams sending more are ended (RESOURCE_EXHAUSTED) until it "
+        "drains; first: agent %s",
+        queued, limits_.max_hub_queue_bytes, agent_id);
+  }
+  return absl::ResourceExhaustedError(absl::StrCat(
+      "coordinator busy: ", queued,
+      " bytes of agent messages are waiting to be handled; reconnect later"));
+}
+
 void AgentHub::OnMessage(const std::string& agent_id,
                          v1::AgentMessage message) {
   Post([this, agent_id, message = std::move(message)] {
-    auto it = agents_.find(agent_id);
-    if (it == agents_.end()) return;
-    Agent& agent = it->second;
-    switch (message.message_case()) {
-      case v1::AgentMessage::kHello:
-        CF_LOG_DEBUG("agent %s: hello from %s (agent %s)", agent_id,
-                     message.hello().hostname(),
-                     message.hello().agent_version());
-        break;
-      case v1::AgentMessage::kInventory:
-        HandleInventory(agent_id, agent, message.inventory());
-        ReportArrived();
-        break;
-      case v1::AgentMessage::kResult:
-        HandleResult(agent_id, agent, message.result());
-        ReportArrived();
-        break;
-      case v1::AgentMessage::kHealth:
-        SaveTargetState(agent_id, agent, message.health().target(),
-                        [&](store::TargetStateRecord& s) {
-                          s.healthy = message.health().healthy();
-                          s.detail = message.health().detail();
-                        });
-        ReportArrived();
-        break;
-      case v1::AgentMessage::kRenewIdentity:
-        HandleRenewal(agent_id, agent, message.renew_identity());
-        break;
-      default:
-        break;
-    }
+    HandleMessage(agent_id, nullptr, message);
   });
+}
+
+void AgentHub::HandleMessage(const std::string& agent_id,
+                             const AgentChannel* from,
+                             const v1::AgentMessage& message) {
+  auto it = agents_.find(agent_id);
+  if (it == agents_.end()) return;
+  Agent& agent = it->second;
+  // Left over from a stream a newer one replaced.
+  if (from != nullptr && agent.channel.get() != from) return;
+  switch (message.message_case()) {
+    case v1::AgentMessage::kHello:
+      CF_LOG_DEBUG("agent %s: hello from %s (agent %s)", agent_id,
+                   message.hello().hostname(),
+                   AgentText(message.hello().agent_version(), 64));
+      break;
+    case v1::AgentMessage::kInventory:
+      HandleInventory(agent_id, agent, message.inventory());
+      ReportArrived();
+      break;
+    case v1::AgentMessage::kResult:
+      HandleResult(agent_id, agent, message.result());
+      ReportArrived();
+      break;
+    case v1::AgentMessage::kHealth:
+      HandleHealth(agent_id, agent, message.health());
+      ReportArrived();
+      break;
+    case v1::AgentMessage::kRenewIdentity:
+      if (RenewalAllowed(agent_id, agent)) {
+        HandleRenewal(agent_id, agent, message.renew_identity());
+      }
+      break;
+    default:
+      break;
+  }
 }
 
 void AgentHub::NotifyVersion(const std::string& certificate) {
@@ -261,25 +345,20 @@ void AgentHub::Reconcile(const std::string& agent_id, Agent& agent) {
         pending->second.version_id == version) {
       continue;
     }
+    // A rejected version goes again only when a rollout re-sends it.
     auto rejected = agent.rejected.find(a.target);
-    if (rejected != agent.rejected.end() && rejected->second == version) {
+    if (!resend && rejected != agent.rejected.end() &&
+        rejected->second.count(version) > 0) {
       continue;
     }
     const BundleContent* content = Content(version);
     if (content == nullptr) continue;  // logged by Content
     v1::CoordinatorMessage msg;
     v1::DesiredBundle* b = msg.mutable_bundle();
-    b->set_target(a.target);
-    b->set_version_id(version);
-    b->set_certificate(a.certificate);
-    b->set_leaf_pem(content->leaf_pem);
-    b->set_chain_pem(content->chain_pem);
-    b->set_key_pem(content->key_pem);
-    ToProto(content->not_after, b->mutable_not_after());
-    const std::string nonce = absl::StrCat(next_nonce_++);
-    b->set_nonce(nonce);
-    agent.pending[a.target] = {version, nonce};
+    if (!BuildBundle(*content, a.target, a.certificate, b)) continue;
+    agent.pending[a.target] = {version, b->nonce()};
     agent.channel->Send(msg);
+    WipeKey(msg);
     if (observer_) observer_->OnBundleSent(a.target);
     SaveTargetState(agent_id, agent, a.target,
                     [&](store::TargetStateRecord& s) {
@@ -290,10 +369,75 @@ void AgentHub::Reconcile(const std::string& agent_id, Agent& agent) {
   }
 }
 
+bool AgentHub::BuildBundle(const BundleContent& content,
+                           const std::string& target,
+                           const std::string& certificate,
+                           v1::DesiredBundle* out) {
+  auto opened = opened_keys_.find(content.version_id);
+  if (opened == opened_keys_.end()) {
+    absl::StatusOr<std::string> key = kek_.Open(
+        content.key_sealed, issuance::CertificateKeyAad(content.certificate));
+    if (!key.ok()) {
+      CF_LOG_ERROR("version %s: cannot open its key: %s", content.version_id,
+                   key.status().ToString());
+      return false;
+    }
+    opened = opened_keys_.emplace(content.version_id, *std::move(key)).first;
+    absl::MutexLock lock(&mu_);
+    keys_in_clear_ = opened_keys_.size();
+  }
+  out->set_target(target);
+  out->set_version_id(content.version_id);
+  out->set_certificate(certificate);
+  out->set_leaf_pem(content.leaf_pem);
+  out->set_chain_pem(content.chain_pem);
+  out->set_key_pem(opened->second);
+  ToProto(content.not_after, out->mutable_not_after());
+  out->set_nonce(NewNonce());
+  return true;
+}
+
+void AgentHub::ForgetOpenedKeys() {
+  if (opened_keys_.empty()) return;
+  for (auto& [version, key] : opened_keys_) {
+    OPENSSL_cleanse(key.data(), key.size());
+  }
+  opened_keys_.clear();
+  absl::MutexLock lock(&mu_);
+  keys_in_clear_ = 0;
+}
+
+std::string AgentHub::NewNonce() {
+  constexpr size_t kNonceBytes = 16;
+  if (nonce_pos_ + kNonceBytes > nonce_bytes_.size()) {
+    nonce_bytes_ = crypto::RandomBytes(256 * kNonceBytes);
+    nonce_pos_ = 0;
+  }
+  const std::string nonce = crypto::HexEncode(
+      absl::string_view(nonce_bytes_).substr(nonce_pos_, kNonceBytes));
+  nonce_pos_ += kNonceBytes;
+  return nonce;
+}
+
 void AgentHub::HandleInventory(const std::string& agent_id, Agent& agent,
                                const v1::Inventory& inventory) {
+  std::vector<std::string> names;
+  for (const v1::TargetState& t : inventory.targets())
+    names.push_back(t.name());
+  std::set<std::string> assigned;
+  for (const fleet::Assignments::Assignment& a :
+       assignments_.For(agent.labels, names)) {
+    assigned.insert(a.target);
+  }
   agent.targets.clear();
+  std::vector<std::string> unassigned;
   for (const v1::TargetState& t : inventory.targets()) {
+    // Only what a certificate is assigned to is recorded: a record is what
+    // a rollout's fleet view reads.
+    if (assigned.count(t.name()) == 0) {
+      unassigned.push_back(t.name());
+      continue;
+    }
     agent.targets.insert(t.name());
     if (t.version_id().empty()) {
       agent.installed.erase(t.name());
@@ -307,8 +451,14 @@ void AgentHub::HandleInventory(const std::string& agent_id, Agent& agent,
                       s.not_after = t.has_not_after() ? FromProto(t.not_after())
                                                       : absl::InfinitePast();
                       s.healthy = t.healthy();
-                      s.detail = t.health_detail();
+                      RecordLocalProblems(agent_id, agent, t, s);
                     });
+  }
+  if (!unassigned.empty() && agent.warned.insert("unassigned").second) {
+    CF_LOG_INFO(
+        "agent %s: no certificate is assigned to its target(s) %s: not "
+        "recorded (logged once per stream)",
+        agent_id, absl::StrJoin(unassigned, ", "));
   }
   Reconcile(agent_id, agent);
 }
@@ -316,20 +466,31 @@ void AgentHub::HandleInventory(const std::string& agent_id, Agent& agent,
 void AgentHub::HandleResult(const std::string& agent_id, Agent& agent,
                             const v1::DeliveryResult& result) {
   auto pending = agent.pending.find(result.target());
-  if (pending != agent.pending.end() &&
-      pending->second.nonce == result.nonce()) {
-    agent.pending.erase(pending);
+  if (pending == agent.pending.end() ||
+      pending->second.version_id != result.version_id() ||
+      pending->second.nonce.size() != result.nonce().size() ||
+      CRYPTO_memcmp(pending->second.nonce.data(), result.nonce().data(),
+                    result.nonce().size()) != 0) {
+    DropReport(agent_id, agent, "result_not_pending",
+               absl::StrCat("a delivery result (",
+                            result.ok() ? "ok" : "failed", ") for target ",
+                            result.target(), " version ", result.version_id(),
+                            " that answers no delivery pending on its stream"));
+    return;
   }
+  agent.pending.erase(pending);
+  const std::string step = AgentText(result.failed_step(), 64);
+  const std::string error = AgentText(result.error(), limits_.max_text_bytes);
   if (result.ok()) {
     agent.installed[result.target()] = result.version_id();
     agent.rejected.erase(result.target());
     CF_LOG_INFO("agent %s: target %s serves %s", agent_id, result.target(),
                 result.version_id());
   } else {
-    agent.rejected[result.target()] = result.version_id();
+    agent.rejected[result.target()].insert(result.version_id());
     CF_LOG_WARN("agent %s: target %s rejected %s at %s: %s%s", agent_id,
-                result.target(), result.version_id(), result.failed_step(),
-                result.error(), result.rolled_back() ? " (rolled back)" : "");
+                result.target(), result.version_id(), step, error,
+                result.rolled_back() ? " (rolled back)" : "");
   }
   SaveTargetState(
       agent_id, agent, result.target(), [&](store::TargetStateRecord& s) {
@@ -339,8 +500,7 @@ void AgentHub::HandleResult(const std::string& agent_id, Agent& agent,
           s.healthy = true;
           s.last_error.clear();
         } else {
-          s.last_error =
-              absl::StrCat(result.failed_step(), ": ", result.error());
+          s.last_error = absl::StrCat(step, ": ", error);
         }
       });
   if (observer_) observer_->OnDeliveryResult(result);

@@ -11,9 +11,26 @@
 // sent: the target keeps what it serves). The rollout runner holds every
 // certificate it has delivered once, for good.
 //
+// What an agent reports counts only where it concerns what is its own: an
+// inventory's targets only when a certificate is assigned to them on that
+// agent (others are not recorded); a DeliveryResult only when it answers
+// the delivery pending on the agent's stream for that target, with its
+// nonce (128 random bits) and version; a HealthReport only for a target the
+// agent listed in its inventory on this stream and that is assigned to it.
+// Anything else is dropped, counted (HubObserver::OnReportDropped) and
+// logged once per agent, reason and stream. A version an agent reports as
+// rolled back by its crash recovery (TargetState.last_failure) is recorded
+// as that target's failure of the version and not sent to it again while
+// the agent reports it, unless a rollout re-sends it (SetDesired with
+// resend) or a newer version is desired.
+//
 // All state is owned by one hub thread: stream callbacks and the scheduler
 // only post work to it, so no gRPC callback ever blocks on the store or on
-// crypto, and the hub needs no locking of its own state.
+// crypto, and the hub needs no locking of its own state. Agent messages
+// wait in a bounded queue (Submit). A private key is decrypted only while
+// the task that sends it runs (a fan-out opens it once) and wiped when the
+// task ends and after each message carrying it is written; the version
+// cache keeps keys sealed.
 //
 // Identities are revocable (agent_hub_identity.cc): a stream is admitted
 // only for an active agent presenting its current identity serial; any
@@ -22,9 +39,9 @@
 // the agent's record (AgentChanged, OnAgentStored: disabled, removed,
 // re-enrolled, relabelled) applies to its open stream at once.
 //
-//   AgentHub hub(store, kek, assignments, enrollment, clock);
+//   AgentHub hub(store, kek, assignments, enrollment, ca_pem, clock);
 //   hub.Attach(agent_id, serial, channel);    // from the stream reactor
-//   hub.OnMessage(agent_id, message);         // each message read
+//   hub.Submit(agent_id, channel, message, read_next);  // each message read
 //   hub.NotifyVersion("wildcard-example");    // after a version is stored
 //   hub.HoldCertificate("web", "");           // a rollout decides now
 //   hub.SetDesired("agt-0a1b2c3d4e5f", "www", "web/3", /*resend=*/false);
@@ -48,6 +65,8 @@
 #include "certfleet/v1/agent.pb.h"
 #include "common/clock.h"
 #include "common/crypto/kek.h"
+#include "coordinator/agentapi/agent_limits.h"
+#include "coordinator/agentapi/rate_limits.h"
 #include "coordinator/fleet/assignments.h"
 #include "coordinator/fleet/enrollment.h"
 #include "coordinator/store/store.h"
@@ -82,15 +101,32 @@ class HubObserver {
     (void)call;
     (void)reason;
   }
+  // A report that did not count (see AgentHub), by reason:
+  // "result_not_pending" (a DeliveryResult answering no delivery pending
+  // for that agent, target, nonce and version), "health_not_assigned" (a
+  // HealthReport for a target the agent did not list or that is not
+  // assigned to it).
+  virtual void OnReportDropped(absl::string_view reason) { (void)reason; }
+  // Something an agent (or a would-be agent) did was refused by a limit
+  // (agent_limits.h): "invalid_message", "too_many_targets",
+  // "hub_queue_full", "renewal_rate", "enrollment_rate_address",
+  // "enrollment_rate_overall", "invalid_hostname". May be called on gRPC
+  // threads.
+  virtual void OnRefused(absl::string_view limit) { (void)limit; }
+  // An agent reported a problem of its own, once per change: "local_failure"
+  // (an install its crash recovery rolled back), "state_problem".
+  virtual void OnAgentProblem(absl::string_view kind) { (void)kind; }
 };
 
 class AgentHub {
  public:
-  // `ca_pem` is the internal CA, sent with renewed identities.
+  // `ca_pem` is the internal CA, sent with renewed identities. `limits`:
+  // max_hub_queue_bytes, max_text_bytes and renewals_per_agent apply here.
   AgentHub(store::Store& store, const crypto::Kek& kek,
            const fleet::Assignments& assignments,
            fleet::EnrollmentService& enrollment, std::string ca_pem,
-           Clock& clock, HubObserver* observer = nullptr);
+           Clock& clock, HubObserver* observer = nullptr,
+           const AgentLimits& limits = AgentLimits());
   ~AgentHub();
 
   // A verified stream of `agent_id` opened, its client certificate's serial
@@ -115,6 +151,20 @@ class AgentHub {
   // The same with the record as stored (another replica wrote it: the
   // store's watch of agents).
   void OnAgentStored(const store::AgentRecord& record);
+  // A message read from `channel`, the stream of `agent_id`, already checked
+  // (CheckAgentMessage). `processed` runs on the hub thread once the hub
+  // has handled it (the stream counts its messages waiting here and reads no
+  // more while limits.max_messages_in_hub_per_stream wait); it must not
+  // block. A message of a stream that is no longer the agent's current one
+  // is ignored.
+  // kResourceExhausted, and the message is not taken, when the messages
+  // waiting would then hold more than limits.max_hub_queue_bytes.
+  absl::Status Submit(const std::string& agent_id,
+                      std::shared_ptr<AgentChannel> channel,
+                      v1::AgentMessage message,
+                      std::function<void()> processed);
+  // A message from the agent's current stream, not counted against the
+  // queue's bound (tests, benchmarks).
   void OnMessage(const std::string& agent_id, v1::AgentMessage message);
   // A new version of `certificate` was stored: deliver it to every
   // connected agent with a target assigned to it (unless the certificate is
@@ -158,6 +208,15 @@ class AgentHub {
   // Waits until every posted task ran (tests, benchmarks).
   void Flush();
   size_t connected() const;
+  // Bytes of agent messages Submitted and not yet handled.
+  size_t queued_message_bytes() const;
+  // Versions whose bundle (certificate, chain, sealed key) is cached: at
+  // most kCachedVersions.
+  size_t cached_versions() const;
+  static constexpr size_t kCachedVersions = 8;
+  // Private keys held decrypted now: only while a task that sends bundles
+  // runs, 0 between tasks (after Flush).
+  size_t keys_in_clear() const;
 
  private:
   struct Pending {
@@ -173,17 +232,25 @@ class AgentHub {
     std::string issued_serial;
     absl::Time attached_at;
     std::map<std::string, std::string> labels;
-    std::set<std::string> targets;                 // reported
+    // Reported in the last inventory and assigned to this agent.
+    std::set<std::string> targets;
     std::map<std::string, std::string> installed;  // target → version id
     std::map<std::string, Pending> pending;        // sent, not answered
-    // A version this agent rejected is not sent again on this stream.
-    std::map<std::string, std::string> rejected;  // target → version id
+    // Versions this agent rejected, or reported rolled back by its crash
+    // recovery: not sent again on this stream (target → version ids).
+    std::map<std::string, std::set<std::string>> rejected;
     std::map<std::string, store::TargetStateRecord> states;  // as stored
+    // What was logged on this stream ("dropped:<reason>", "unassigned").
+    std::set<std::string> warned;
   };
+  // A version as stored, its private key still sealed: the key is opened
+  // by the task that sends it and wiped when that task ends.
   struct BundleContent {
     std::string version_id;
-    std::string leaf_pem, chain_pem, key_pem;
+    std::string certificate;
+    std::string leaf_pem, chain_pem, key_sealed;
     absl::Time not_after;
+    uint64_t last_used = 0;
   };
 
   void Post(std::function<void()> task);
@@ -195,9 +262,20 @@ class AgentHub {
                              const std::string& certificate);
   // The newest version id of `certificate`; "" when none.
   std::string Newest(const std::string& certificate);
-  // The bundle of `version_id`, decrypted once per version; nullptr when it
-  // does not exist or its key does not open.
+  // The stored parts of `version_id` (cached, the least recently used of
+  // more than kCachedVersions dropped); nullptr when it does not exist.
   const BundleContent* Content(const std::string& version_id);
+  // A bundle of `content` for `target` with a fresh nonce and the key
+  // opened; false (logged) when the key does not open. The caller wipes
+  // the key (WipeKey) once the message is sent.
+  bool BuildBundle(const BundleContent& content, const std::string& target,
+                   const std::string& certificate, v1::DesiredBundle* out);
+  // Wipes and forgets the keys opened for the task that just ran.
+  void ForgetOpenedKeys();
+  // The task that handles a message of `agent_id` from `from` (nullptr:
+  // whichever stream is current).
+  void HandleMessage(const std::string& agent_id, const AgentChannel* from,
+                     const v1::AgentMessage& message);
   void ReportArrived();
   void UpdateConnected();
   void HandleInventory(const std::string& agent_id, Agent& agent,
@@ -225,6 +303,26 @@ class AgentHub {
   // more is sent to it, and records when it was last seen. Invalidates
   // references into agents_ for it.
   void Drop(const std::string& agent_id);
+  // agent_hub_reports.cc: what of an agent's reports counts.
+  void HandleHealth(const std::string& agent_id, Agent& agent,
+                    const v1::HealthReport& health);
+  // Records a TargetState's last_failure and state_problem (assigned
+  // target `t`, into `s`).
+  void RecordLocalProblems(const std::string& agent_id, Agent& agent,
+                           const v1::TargetState& t,
+                           store::TargetStateRecord& s);
+  // Whether renewals_per_agent lets `agent_id` renew now; when not, its
+  // stream is ended.
+  bool RenewalAllowed(const std::string& agent_id, Agent& agent);
+  // Counts a report that does not count, logs it once per stream.
+  void DropReport(const std::string& agent_id, Agent& agent,
+                  absl::string_view reason, const std::string& what);
+  // `detail` with the target's state problem, if any, after it.
+  std::string WithStateProblem(const std::string& agent_id,
+                               const std::string& target,
+                               const std::string& detail) const;
+  // A new delivery nonce: 128 random bits, hex.
+  std::string NewNonce();
   // Applies `update` to the agent's record of `target` and stores it.
   void SaveTargetState(
       const std::string& agent_id, Agent& agent, const std::string& target,
@@ -237,27 +335,47 @@ class AgentHub {
   const std::string ca_pem_;
   Clock& clock_;
   HubObserver* const observer_;
+  const AgentLimits limits_;
 
   // Owned by the hub thread.
   std::map<std::string, Agent> agents_;
   std::map<std::string, std::string> newest_;     // certificate → version id
   std::map<std::string, BundleContent> content_;  // version id → bundle
+  uint64_t content_clock_ = 0;                    // for least recently used
+  // Keys opened by the running task (a new version's fan-out opens it once
+  // for every agent), wiped when the task ends: version id → key PEM.
+  std::map<std::string, std::string> opened_keys_;
+  // Random bytes drawn in bulk for nonces (one RAND_bytes per 256 nonces).
+  std::string nonce_bytes_;
+  size_t nonce_pos_ = 0;
   // Held certificate → fallback version id ("" = send nothing).
   std::map<std::string, std::string> held_;
   // (agent, target) to send its desired version even if installed.
   std::set<std::pair<std::string, std::string>> resend_;
   std::function<void()> report_listener_;
-  uint64_t next_nonce_ = 1;
+  // (agent, target) → the state problem it last reported (logged once per
+  // change, across streams).
+  std::map<std::pair<std::string, std::string>, std::string> state_problems_;
+  KeyedRateLimiter renewals_;
 
   mutable absl::Mutex mu_;
   std::deque<std::function<void()>> tasks_ ABSL_GUARDED_BY(mu_);
   size_t connected_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  // Logged when the queue is full; again only after it drained to half.
+  bool queue_full_logged_ ABSL_GUARDED_BY(mu_) = false;
+  size_t cached_versions_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t keys_in_clear_ ABSL_GUARDED_BY(mu_) = 0;
   // Connected agent → when its stream was attached.
   std::map<std::string, absl::Time> connected_since_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool busy_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
+
+// Overwrites the private key of a bundle in `message` (OPENSSL_cleanse),
+// before the message is freed.
+void WipeKey(v1::CoordinatorMessage& message);
 
 // "<certificate>/<version>": the version id agents see.
 std::string VersionId(const std::string& certificate, int64_t version);

@@ -1,6 +1,7 @@
 // AgentHub: what each target should serve — the newest version, or under
-// rollout control (HoldCertificate) what SetDesired chose — and the bundle
-// contents of versions, decrypted once each. Split from agent_hub.cc.
+// rollout control (HoldCertificate) what SetDesired chose — and the stored
+// parts of the few versions in play (their keys still sealed). Split from
+// agent_hub.cc.
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "coordinator/agentapi/agent_hub.h"
@@ -93,7 +94,10 @@ std::string AgentHub::Newest(const std::string& certificate) {
 const AgentHub::BundleContent* AgentHub::Content(
     const std::string& version_id) {
   auto it = content_.find(version_id);
-  if (it != content_.end()) return &it->second;
+  if (it != content_.end()) {
+    it->second.last_used = ++content_clock_;
+    return &it->second;
+  }
   absl::StatusOr<std::pair<std::string, int64_t>> parsed =
       ParseVersionId(version_id);
   if (!parsed.ok()) return nullptr;
@@ -105,16 +109,28 @@ const AgentHub::BundleContent* AgentHub::Content(
                  v.ok() ? "no such version" : v.status().ToString());
     return nullptr;
   }
-  absl::StatusOr<std::string> key =
-      kek_.Open((*v)->key_sealed, issuance::CertificateKeyAad(certificate));
-  if (!key.ok()) {
-    CF_LOG_ERROR("certificate %s version %d: cannot open its key: %s",
-                 certificate, number, key.status().ToString());
-    return nullptr;
+  // A fleet moves between a few versions at a time (the one served, the one
+  // rolled out, perhaps one rolled back to): a small cache saves a store
+  // read per bundle without keeping every version ever sent.
+  if (content_.size() >= kCachedVersions) {
+    auto oldest = content_.begin();
+    for (auto c = content_.begin(); c != content_.end(); ++c) {
+      if (c->second.last_used < oldest->second.last_used) oldest = c;
+    }
+    content_.erase(oldest);
   }
-  BundleContent content{version_id, (*v)->leaf_pem, (*v)->chain_pem,
-                        *std::move(key), (*v)->not_after};
-  return &content_.emplace(version_id, std::move(content)).first->second;
+  BundleContent content{.version_id = version_id,
+                        .certificate = certificate,
+                        .leaf_pem = (*v)->leaf_pem,
+                        .chain_pem = (*v)->chain_pem,
+                        .key_sealed = (*v)->key_sealed,
+                        .not_after = (*v)->not_after,
+                        .last_used = ++content_clock_};
+  const BundleContent* out =
+      &content_.emplace(version_id, std::move(content)).first->second;
+  absl::MutexLock lock(&mu_);
+  cached_versions_ = content_.size();
+  return out;
 }
 
 std::string AgentHub::DesiredVersion(const Agent& agent,

@@ -9,6 +9,8 @@
 #include "certfleet/v1/agent.grpc.pb.h"
 #include "common/crypto/certificate.h"
 #include "common/log.h"
+#include "coordinator/agentapi/agent_input.h"
+#include "coordinator/agentapi/rate_limits.h"
 
 namespace certfleet::agentapi {
 namespace {
@@ -39,8 +41,14 @@ VerifiedAgent VerifiedAgentId(const grpc::CallbackServerContext* context) {
   return {.id = *std::move(id), .serial = cert->SerialHex()};
 }
 
-// One agent's stream. Reads are handed to the hub; writes are queued so
-// that only one is outstanding, as gRPC requires.
+// One agent's stream. Each message read is checked (CheckAgentMessage) and
+// handed to the hub; while limits.max_messages_in_hub_per_stream of its
+// messages wait there, the next read waits for the hub to handle one (the
+// hub's thread then starts it), so a fast sender is held back by HTTP/2 flow
+// control. Below that, reads go on at once, as before: the hub's thread is
+// the fan-out's bottleneck and starting a read costs it more than handling a
+// small message. Writes are queued so that only one is outstanding, as gRPC
+// requires.
 class AgentStream
     : public grpc::ServerBidiReactor<v1::AgentMessage, v1::CoordinatorMessage> {
  public:
@@ -55,6 +63,11 @@ class AgentStream
       absl::MutexLock lock(&mu_);
       if (stream_) stream_->Close(why);
     }
+    // The hub handled one of the stream's messages.
+    void Handled() {
+      absl::MutexLock lock(&mu_);
+      if (stream_) stream_->Handled();
+    }
     // The reactor is going away: later calls do nothing.
     void Orphan() {
       absl::MutexLock lock(&mu_);
@@ -66,9 +79,12 @@ class AgentStream
     AgentStream* stream_ ABSL_GUARDED_BY(mu_);
   };
 
-  AgentStream(AgentHub& hub, std::string agent_id, const std::string& serial)
+  AgentStream(AgentHub& hub, std::string agent_id, const std::string& serial,
+              const AgentLimits& limits, HubObserver* observer)
       : hub_(hub),
         agent_id_(std::move(agent_id)),
+        limits_(limits),
+        observer_(observer),
         channel_(std::make_shared<Channel>(this)) {
     hub_.Attach(agent_id_, serial, channel_);
     StartRead(&in_);
@@ -80,13 +96,44 @@ class AgentStream
       Close(absl::OkStatus());
       return;
     }
-    hub_.OnMessage(agent_id_, std::move(in_));
-    in_.Clear();
-    StartRead(&in_);
+    if (absl::Status s = CheckAgentMessage(in_, limits_); !s.ok()) {
+      // A real agent never sends this: nothing of it is kept.
+      CF_LOG_WARN("agent %s: stream ended: %s", agent_id_, s.message());
+      if (observer_) {
+        observer_->OnRefused(s.code() == absl::StatusCode::kResourceExhausted
+                                 ? "too_many_targets"
+                                 : "invalid_message");
+      }
+      Close(s);
+      return;
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      ++in_hub_;  // before Submit: the hub may handle it at once
+    }
+    std::shared_ptr<Channel> channel = channel_;
+    absl::Status queued = hub_.Submit(agent_id_, channel_, std::move(in_),
+                                      [channel] { channel->Handled(); });
+    if (!queued.ok()) {
+      {
+        absl::MutexLock lock(&mu_);
+        --in_hub_;
+      }
+      Close(queued);  // logged and counted by the hub
+      return;
+    }
+    absl::MutexLock lock(&mu_);
+    if (finished_ || finish_pending_) return;
+    if (in_hub_ < limits_.max_messages_in_hub_per_stream) {
+      ReadLocked();
+    } else {
+      read_paused_ = true;  // Handled starts the next read
+    }
   }
 
   void OnWriteDone(bool ok) override {
     absl::MutexLock lock(&mu_);
+    WipeKey(out_.front());
     out_.pop_front();
     if (!ok) {
       writing_ = false;
@@ -108,6 +155,8 @@ class AgentStream
   void OnDone() override {
     channel_->Orphan();
     hub_.Detach(agent_id_, channel_.get());
+    // Bundles never written still hold their keys.
+    for (v1::CoordinatorMessage& m : out_) WipeKey(m);
     delete this;
   }
 
@@ -120,6 +169,22 @@ class AgentStream
       writing_ = true;
       StartWrite(&out_.front());
     }
+  }
+
+  void Handled() {
+    absl::MutexLock lock(&mu_);
+    --in_hub_;
+    // Never a read after Finish: the call may be gone once it is done.
+    if (!read_paused_ || finished_ || finish_pending_) return;
+    read_paused_ = false;
+    ReadLocked();
+  }
+
+  void ReadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    in_.Clear();
+    // Reactions are never run inline from StartRead (gRPC dispatches them to
+    // its executor), so holding mu_ here cannot deadlock with OnReadDone.
+    StartRead(&in_);
   }
 
   // Finishes once queued writes are out (a replaced stream still gets its
@@ -141,6 +206,8 @@ class AgentStream
 
   AgentHub& hub_;
   const std::string agent_id_;
+  const AgentLimits& limits_;
+  HubObserver* const observer_;
   std::shared_ptr<Channel> channel_;
   v1::AgentMessage in_;
   absl::Mutex mu_;
@@ -149,6 +216,10 @@ class AgentStream
   bool finish_pending_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   grpc::Status status_ ABSL_GUARDED_BY(mu_);
+  // Messages handed to the hub and not yet handled; whether the next read
+  // waits for one of them.
+  int in_hub_ ABSL_GUARDED_BY(mu_) = 0;
+  bool read_paused_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 // A stream that is refused before it starts.
@@ -161,7 +232,9 @@ class RefusedStream
 
 class AgentServiceImpl final : public v1::AgentService::CallbackService {
  public:
-  explicit AgentServiceImpl(AgentHub& hub) : hub_(hub) {}
+  AgentServiceImpl(AgentHub& hub, const AgentLimits& limits,
+                   HubObserver* observer)
+      : hub_(hub), limits_(limits), observer_(observer) {}
 
   grpc::ServerBidiReactor<v1::AgentMessage, v1::CoordinatorMessage>* Connect(
       grpc::CallbackServerContext* context) override {
@@ -172,22 +245,48 @@ class AgentServiceImpl final : public v1::AgentService::CallbackService {
           "AgentService needs an agent identity certificate from this "
           "coordinator's internal CA; enroll first"));
     }
-    return new AgentStream(hub_, std::move(agent.id), agent.serial);
+    return new AgentStream(hub_, std::move(agent.id), agent.serial, limits_,
+                           observer_);
   }
 
  private:
   AgentHub& hub_;
+  const AgentLimits& limits_;
+  HubObserver* const observer_;
 };
 
 class EnrollmentImpl final : public v1::Enrollment::CallbackService {
  public:
-  EnrollmentImpl(fleet::EnrollmentService& enrollment, AgentHub& hub)
-      : enrollment_(enrollment), hub_(hub) {}
+  EnrollmentImpl(fleet::EnrollmentService& enrollment, AgentHub& hub,
+                 const AgentLimits& limits, HubObserver* observer, Clock& clock)
+      : enrollment_(enrollment),
+        hub_(hub),
+        limits_(limits),
+        observer_(observer),
+        per_address_(limits.enrollment_per_address,
+                     limits.max_enrollment_sources, clock),
+        overall_(limits.enrollment_overall, 1, clock) {}
 
   grpc::ServerUnaryReactor* Enroll(grpc::CallbackServerContext* context,
                                    const v1::EnrollRequest* request,
                                    v1::EnrollResponse* response) override {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    const std::string source = SourceAddressKey(context->peer());
+    if (absl::Status admitted = Admit(source); !admitted.ok()) {
+      reactor->Finish(ToGrpc(admitted));
+      return reactor;
+    }
+    // Checked before it is logged or stored; a failed attempt all the same.
+    if (!IsHostname(request->hostname())) {
+      if (observer_) observer_->OnRefused("invalid_hostname");
+      const absl::Status refused = absl::InvalidArgumentError(absl::StrCat(
+          "hostname ", Quoted(request->hostname()),
+          " is not a host name (at most 253 characters: labels of letters, "
+          "digits, \"-\" and \"_\" separated by dots)"));
+      CF_LOG_WARN("enrollment from %s refused: %s", source, refused.message());
+      reactor->Finish(ToGrpc(refused));
+      return reactor;
+    }
     std::map<std::string, std::string> labels(request->labels().begin(),
                                               request->labels().end());
     absl::StatusOr<fleet::EnrollmentService::EnrollResult> result =
@@ -201,6 +300,9 @@ class EnrollmentImpl final : public v1::Enrollment::CallbackService {
     }
     // A re-enrolled agent's old identity may still hold a stream here.
     if (result->reenrolled) hub_.AgentChanged(result->agent_id);
+    // A host with a valid token costs the limits nothing.
+    per_address_.Refund(source);
+    overall_.Refund("");
     response->set_agent_id(result->agent_id);
     response->set_certificate_pem(result->certificate_pem);
     response->set_ca_pem(result->ca_pem);
@@ -211,8 +313,60 @@ class EnrollmentImpl final : public v1::Enrollment::CallbackService {
   }
 
  private:
+  static std::string Describe(const RateLimit& limit) {
+    return absl::StrCat("at most ", limit.burst, " in a row, then one per ",
+                        absl::FormatDuration(limit.refill_every));
+  }
+  static std::string RetryIn(absl::Duration d) {
+    return absl::FormatDuration(absl::Ceil(d, absl::Seconds(1)));
+  }
+
+  // OK when the per-address and the overall limits have room for an attempt
+  // from `source` (the address's limit first: one busy source must not use
+  // up everyone's).
+  absl::Status Admit(const std::string& source) {
+    const KeyedRateLimiter::Decision mine = per_address_.Take(source);
+    if (!mine.allowed) {
+      if (observer_) observer_->OnRefused("enrollment_rate_address");
+      if (mine.first_refusal) {
+        CF_LOG_WARN(
+            "enrollment attempts from %s refused: over the limit (%s; "
+            "successful enrollments are not counted); logged once until it "
+            "may try again",
+            source, Describe(limits_.enrollment_per_address));
+      }
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "too many failed enrollment attempts from ", source, " (",
+          Describe(limits_.enrollment_per_address), "); retry in ",
+          RetryIn(mine.retry_after),
+          " (the bootstrap token was not looked at, so it is still valid)"));
+    }
+    const KeyedRateLimiter::Decision all = overall_.Take("");
+    if (!all.allowed) {
+      per_address_.Refund(source);
+      if (observer_) observer_->OnRefused("enrollment_rate_overall");
+      if (all.first_refusal) {
+        CF_LOG_WARN(
+            "enrollment attempts refused: over the coordinator's overall "
+            "limit (%s; successful enrollments are not counted); first "
+            "refused: %s",
+            Describe(limits_.enrollment_overall), source);
+      }
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "too many failed enrollment attempts at this coordinator (",
+          Describe(limits_.enrollment_overall), "); retry in ",
+          RetryIn(all.retry_after),
+          " (the bootstrap token was not looked at, so it is still valid)"));
+    }
+    return absl::OkStatus();
+  }
+
   fleet::EnrollmentService& enrollment_;
   AgentHub& hub_;
+  const AgentLimits& limits_;
+  HubObserver* const observer_;
+  KeyedRateLimiter per_address_;
+  KeyedRateLimiter overall_;
 };
 
 }  // namespace
@@ -231,22 +385,32 @@ absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Start(
   ssl.pem_key_cert_pairs.push_back({identity->key_pem, identity->cert_pem});
 
   std::unique_ptr<AgentServer> server(new AgentServer());
-  server->enrollment_service_ =
-      std::make_unique<EnrollmentImpl>(enrollment, hub);
-  server->agent_service_ = std::make_unique<AgentServiceImpl>(hub);
+  server->limits_ = options.limits;
+  Clock& clock =
+      options.clock != nullptr ? *options.clock : server->system_clock_;
+  server->enrollment_service_ = std::make_unique<EnrollmentImpl>(
+      enrollment, hub, server->limits_, options.observer, clock);
+  server->agent_service_ = std::make_unique<AgentServiceImpl>(
+      hub, server->limits_, options.observer);
+  const AgentLimits& limits = server->limits_;
 
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen, grpc::SslServerCredentials(ssl),
                            &server->port_);
   builder.RegisterService(server->enrollment_service_.get());
   builder.RegisterService(server->agent_service_.get());
-  // Agents ping to keep their stream alive across idle NATs; accept it.
+  // Agents ping every 30 s to keep their stream alive across idle NATs;
+  // pings closer together with no data between are strikes, and a
+  // connection past max_ping_strikes is closed (GOAWAY "too_many_pings").
   builder.AddChannelArgument(
       GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
-      static_cast<int>(
-          absl::ToInt64Milliseconds(options.min_client_ping_interval)));
-  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
+      static_cast<int>(absl::ToInt64Milliseconds(limits.min_ping_interval)));
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES,
+                             limits.max_ping_strikes);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.SetMaxReceiveMessageSize(static_cast<int>(limits.max_message_bytes));
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             limits.max_streams_per_connection);
   // Memory per connected agent (bench/run_agents.sh): the TLS frame
   // protector holds one buffer of this size per connection, 16 KB by
   // default; 4 KB still carries a whole bundle in one or two records and

@@ -3,7 +3,10 @@
 // identity from the internal CA) on one listener. A client certificate is
 // optional at the TLS layer — enrollment has none yet — but when presented
 // it must chain to the internal CA, or the handshake fails; AgentService
-// then refuses any stream without a verified identity.
+// then refuses any stream without a verified identity. What agents may send
+// is bounded (agent_limits.h): message size, streams per connection,
+// keepalive pings, enrollment attempts per source and overall, and each
+// message's names and targets (agent_input.h) before the hub sees it.
 //
 //   ASSIGN_OR_RETURN(auto server, AgentServer::Start(
 //       {.listen = "0.0.0.0:7443", .server_names = {"coord.example.com"}},
@@ -17,7 +20,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/clock.h"
 #include "coordinator/agentapi/agent_hub.h"
+#include "coordinator/agentapi/agent_limits.h"
 #include "coordinator/fleet/enrollment.h"
 #include "coordinator/fleet/internal_ca.h"
 
@@ -33,9 +38,13 @@ struct AgentServerOptions {
   std::vector<std::string> server_names;   // SANs of the serving certificate
   // The serving certificate is issued by the internal CA at every start.
   absl::Duration server_certificate_lifetime = absl::Hours(24 * 365);
-  // HTTP/2 keepalive pings the server accepts from agents (agents ping to
-  // notice dead connections through NATs and load balancers).
-  absl::Duration min_client_ping_interval = absl::Seconds(10);
+  // What agents may send. The hub applies its own copy (its constructor's)
+  // to its queue, to text and to renewals.
+  AgentLimits limits;
+  // Told about refusals (metrics); may be null. Must outlive the server.
+  HubObserver* observer = nullptr;
+  // The enrollment rate limits' clock; null: the system clock.
+  Clock* clock = nullptr;
 };
 
 class AgentServer {
@@ -51,6 +60,8 @@ class AgentServer {
 
  private:
   AgentServer() = default;
+  SystemClock system_clock_;
+  AgentLimits limits_;  // the services refer to it
   std::unique_ptr<grpc::Service> enrollment_service_;
   std::unique_ptr<grpc::Service> agent_service_;
   std::unique_ptr<grpc::Server> server_;

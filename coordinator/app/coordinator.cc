@@ -96,11 +96,13 @@ absl::Status Coordinator::StartAgentService() {
       hub_->HoldCertificate(c.name, "");
     }
   }
-  ASSIGN_OR_RETURN(agent_server_,
-                   agentapi::AgentServer::Start(
-                       {.listen = config_.agents.listen,
-                        .server_names = config_.agents.server_names},
-                       *internal_ca_, *enrollment_, *hub_));
+  ASSIGN_OR_RETURN(
+      agent_server_,
+      agentapi::AgentServer::Start({.listen = config_.agents.listen,
+                                    .server_names = config_.agents.server_names,
+                                    .observer = &metrics_,
+                                    .clock = &clock_},
+                                   *internal_ca_, *enrollment_, *hub_));
   return absl::OkStatus();
 }
 

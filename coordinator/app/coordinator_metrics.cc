@@ -98,7 +98,24 @@ CoordinatorMetrics::CoordinatorMetrics(metrics::Registry& registry)
           "Agent streams and identity renewals refused: unknown agent, "
           "disabled, removed, or not the agent's current identity "
           "certificate (stale_serial: an old or stolen copy).",
-          {"call", "reason"})) {}
+          {"call", "reason"})),
+      reports_dropped_(registry.Counter(
+          "certfleet_agent_reports_dropped_total",
+          "Agent reports that did not count: a delivery result answering no "
+          "delivery pending for that agent, target and nonce "
+          "(result_not_pending), a health report for a target not listed or "
+          "not assigned (health_not_assigned).",
+          {"reason"})),
+      refusals_(registry.Counter(
+          "certfleet_agent_refusals_total",
+          "Agent streams, messages and enrollment attempts refused by a "
+          "limit of the agent listener.",
+          {"limit"})),
+      agent_problems_(registry.Counter(
+          "certfleet_agent_problems_total",
+          "Problems agents reported on their own hosts, once per change: an "
+          "install rolled back by crash recovery, a state found untrustworthy.",
+          {"kind"})) {}
 
 void CoordinatorMetrics::OnConnectedAgents(size_t count) {
   agents_connected_->Set(static_cast<double>(count));
@@ -116,6 +133,18 @@ void CoordinatorMetrics::OnIdentityRefused(absl::string_view call,
                                            absl::string_view reason) {
   identities_refused_.WithLabels({std::string(call), std::string(reason)})
       ->Increment();
+}
+
+void CoordinatorMetrics::OnReportDropped(absl::string_view reason) {
+  reports_dropped_.WithLabels({std::string(reason)})->Increment();
+}
+
+void CoordinatorMetrics::OnRefused(absl::string_view limit) {
+  refusals_.WithLabels({std::string(limit)})->Increment();
+}
+
+void CoordinatorMetrics::OnAgentProblem(absl::string_view kind) {
+  agent_problems_.WithLabels({std::string(kind)})->Increment();
 }
 
 std::unique_ptr<acme::AcmeObserver> CoordinatorMetrics::ForIssuer(

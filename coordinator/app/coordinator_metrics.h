@@ -15,6 +15,9 @@
 //   certfleet_agent_deliveries_total{result}          installed|rejected
 //   certfleet_agent_identities_refused_total{call,reason}
 //       stream|renewal; unknown_agent|disabled|removed|stale_serial
+//   certfleet_agent_reports_dropped_total{reason}     (agent_hub.h)
+//   certfleet_agent_refusals_total{limit}             (agent_limits.h)
+//   certfleet_agent_problems_total{kind}         local_failure|state_problem
 #ifndef CERTFLEET_COORDINATOR_APP_COORDINATOR_METRICS_H_
 #define CERTFLEET_COORDINATOR_APP_COORDINATOR_METRICS_H_
 
@@ -49,6 +52,9 @@ class CoordinatorMetrics : public issuance::IssuanceObserver,
   void OnDeliveryResult(const v1::DeliveryResult& result) override;
   void OnIdentityRefused(absl::string_view call,
                          absl::string_view reason) override;
+  void OnReportDropped(absl::string_view reason) override;
+  void OnRefused(absl::string_view limit) override;
+  void OnAgentProblem(absl::string_view kind) override;
 
  private:
   metrics::CounterFamily& acme_requests_;
@@ -63,6 +69,9 @@ class CoordinatorMetrics : public issuance::IssuanceObserver,
   metrics::CounterFamily& bundles_sent_;
   metrics::CounterFamily& deliveries_;
   metrics::CounterFamily& identities_refused_;
+  metrics::CounterFamily& reports_dropped_;
+  metrics::CounterFamily& refusals_;
+  metrics::CounterFamily& agent_problems_;
 };
 
 }  // namespace certfleet::app

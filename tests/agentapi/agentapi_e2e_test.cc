@@ -156,20 +156,23 @@ TEST_F(AgentDeliveryTest, NewVersionIsDeliveredAndARejectionIsNotResent) {
   EXPECT_EQ(runner_.runs(), 4);
 }
 
-TEST_F(AgentDeliveryTest, AgentNoAssignmentSelectsGetsNothingButIsRecorded) {
+// Its target is not even recorded: a record is what a rollout's fleet view
+// reads, and nothing is assigned to it.
+TEST_F(AgentDeliveryTest, AgentNoAssignmentSelectsGetsNothingAndIsNotRecorded) {
   c_.AddVersion("web", "1a01", absl::Now());
   ASSERT_OK(EnrollAgent({{"role", "db"}}).status());
   StartAgent();
-  ASSERT_TRUE(WaitFor([&] { return WwwState().has_value(); }));
-  c_.hub->Flush();
+  ASSERT_TRUE(WaitFor([&] { return session_observer_.connects() == 1; }));
+  // A health report after the inventory on the same stream: once it is
+  // dropped (not assigned), the inventory has been handled.
+  session_->ReportHealth({.target = "www", .healthy = true});
+  ASSERT_TRUE(WaitFor(
+      [&] { return c_.observer.dropped()["health_not_assigned"] == 1; }));
   c_.hub->NotifyVersion("web");
   c_.hub->Flush();
 
-  const store::TargetStateRecord s = *WwwState();
-  EXPECT_EQ(s.certificate, "");
-  EXPECT_EQ(s.desired_version_id, "");
-  EXPECT_EQ(s.installed_version_id, "");
-  EXPECT_FALSE(s.healthy);
+  EXPECT_FALSE(WwwState().has_value());
+  EXPECT_THAT(c_.store.target_state_writes(), IsEmpty());
   EXPECT_EQ(c_.observer.bundles_sent(), 0);
   EXPECT_EQ(runner_.runs(), 0);
   EXPECT_EQ(Snapshot().count("/current"), 0u);

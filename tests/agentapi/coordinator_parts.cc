@@ -4,6 +4,8 @@
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
+#include "common/crypto/csr.h"
+#include "common/crypto/private_key.h"
 #include "tests/agentapi/test_versions.h"
 
 namespace certfleet::agentapi::testing {
@@ -30,9 +32,28 @@ absl::Status RecordingStore::PutTargetState(
     const store::TargetStateRecord& state) {
   {
     absl::MutexLock lock(&mu_);
+    ++held_;
+    mu_.Await(absl::Condition(
+        +[](bool* hold) { return !*hold; }, &hold_));
+    --held_;
     writes_.push_back(state);
   }
   return InMemoryStore::PutTargetState(state);
+}
+
+void RecordingStore::HoldTargetStateWrites() {
+  absl::MutexLock lock(&mu_);
+  hold_ = true;
+}
+
+void RecordingStore::ReleaseTargetStateWrites() {
+  absl::MutexLock lock(&mu_);
+  hold_ = false;
+}
+
+int RecordingStore::held_writes() const {
+  absl::MutexLock lock(&mu_);
+  return held_;
 }
 
 std::vector<store::TargetStateRecord> RecordingStore::target_state_writes()
@@ -75,6 +96,36 @@ std::vector<std::string> RecordingHubObserver::refusals() const {
   return refusals_;
 }
 
+void RecordingHubObserver::OnReportDropped(absl::string_view reason) {
+  absl::MutexLock lock(&mu_);
+  ++dropped_[std::string(reason)];
+}
+
+void RecordingHubObserver::OnRefused(absl::string_view limit) {
+  absl::MutexLock lock(&mu_);
+  ++refused_[std::string(limit)];
+}
+
+void RecordingHubObserver::OnAgentProblem(absl::string_view kind) {
+  absl::MutexLock lock(&mu_);
+  ++problems_[std::string(kind)];
+}
+
+std::map<std::string, int> RecordingHubObserver::dropped() const {
+  absl::MutexLock lock(&mu_);
+  return dropped_;
+}
+
+std::map<std::string, int> RecordingHubObserver::refused() const {
+  absl::MutexLock lock(&mu_);
+  return refused_;
+}
+
+std::map<std::string, int> RecordingHubObserver::problems() const {
+  absl::MutexLock lock(&mu_);
+  return problems_;
+}
+
 int RecordingHubObserver::bundles_sent() const {
   absl::MutexLock lock(&mu_);
   return bundles_sent_;
@@ -102,7 +153,8 @@ const crypto::testing::TestCa& VersionIssuer() {
 
 CoordinatorParts::CoordinatorParts(Clock& clock_in,
                                    std::vector<config::CertificateConfig> certs,
-                                   absl::Duration identity_lifetime)
+                                   absl::Duration identity_lifetime,
+                                   const AgentLimits& hub_limits)
     : clock(clock_in),
       kek(crypto::Kek::FromBytes(std::string(crypto::Kek::kKeySize, 'k'))),
       ca(NewCa(store, kek, clock)),
@@ -111,16 +163,45 @@ CoordinatorParts::CoordinatorParts(Clock& clock_in,
           store, *ca, tokens, clock,
           fleet::EnrollmentOptions{.identity_lifetime = identity_lifetime})),
       certificates(std::move(certs)),
-      assignments(certificates) {
+      assignments(certificates),
+      limits(hub_limits) {
   RestartHub();
 }
 
 CoordinatorParts::~CoordinatorParts() { hub.reset(); }
 
-void CoordinatorParts::RestartHub() {
+void CoordinatorParts::RestartHub() { RestartHub(limits); }
+
+void CoordinatorParts::RestartHub(const AgentLimits& hub_limits) {
   hub.reset();
+  limits = hub_limits;
   hub = std::make_unique<AgentHub>(store, kek, assignments, *enrollment,
-                                   ca->ca_pem(), clock, &observer);
+                                   ca->ca_pem(), clock, &observer, limits);
+}
+
+CoordinatorParts::AgentIdentity CoordinatorParts::IdentityFor(
+    const std::string& agent_id) {
+  const crypto::PrivateKey key = crypto::testing::GenerateKeyOrDie();
+  const std::string csr =
+      OrDie(crypto::BuildCsrDer(key, {agent_id}), "agent CSR");
+  AgentIdentity identity{
+      .key_pem = OrDie(key.ToPem(), "agent key"),
+      .cert_pem = OrDie(ca->SignAgentCsr(csr, agent_id, absl::Hours(1)),
+                        "agent certificate")};
+  // An enrolled agent's current identity is the one the hub admits.
+  const std::string serial =
+      OrDie(crypto::Certificate::FromPem(identity.cert_pem), "agent cert")
+          .SerialHex();
+  absl::StatusOr<store::AgentRecord> updated =
+      store.UpdateAgent(agent_id, [&](store::AgentRecord& a) {
+        a.identity_serial = serial;
+        return absl::OkStatus();
+      });
+  if (!updated.ok() && !absl::IsNotFound(updated.status())) {
+    fprintf(stderr, "IdentityFor: %s\n", updated.status().ToString().c_str());
+    abort();
+  }
+  return identity;
 }
 
 StoredVersion CoordinatorParts::AddVersion(const std::string& certificate,

@@ -44,10 +44,18 @@ class RecordingStore : public store::InMemoryStore {
   // The stored state of (agent, target), if any.
   std::optional<store::TargetStateRecord> TargetState(
       const std::string& agent_id, const std::string& target);
+  // While held, PutTargetState waits (the hub thread stalls in it: a slow
+  // store); Release lets every waiting and later write through.
+  void HoldTargetStateWrites();
+  void ReleaseTargetStateWrites();
+  // Writes waiting in PutTargetState now.
+  int held_writes() const;
 
  private:
   mutable absl::Mutex mu_;
   std::vector<store::TargetStateRecord> writes_ ABSL_GUARDED_BY(mu_);
+  bool hold_ ABSL_GUARDED_BY(mu_) = false;
+  int held_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // Records what the hub reports (called on the hub thread).
@@ -58,17 +66,27 @@ class RecordingHubObserver : public HubObserver {
   void OnDeliveryResult(const v1::DeliveryResult& result) override;
   void OnIdentityRefused(absl::string_view call,
                          absl::string_view reason) override;
+  void OnReportDropped(absl::string_view reason) override;
+  void OnRefused(absl::string_view limit) override;
+  void OnAgentProblem(absl::string_view kind) override;
 
   int bundles_sent() const;
   std::vector<v1::DeliveryResult> results() const;
   // "<call>/<reason>" of each refused identity, in order.
   std::vector<std::string> refusals() const;
+  // How often each reason, limit, kind was reported.
+  std::map<std::string, int> dropped() const;
+  std::map<std::string, int> refused() const;
+  std::map<std::string, int> problems() const;
 
  private:
   mutable absl::Mutex mu_;
   int bundles_sent_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<v1::DeliveryResult> results_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> refusals_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, int> dropped_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, int> refused_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, int> problems_ ABSL_GUARDED_BY(mu_);
 };
 
 // A version as stored, with its plaintext key (what a bundle must carry).
@@ -95,7 +113,8 @@ class CoordinatorParts {
  public:
   // Aborts the test binary when the internal CA cannot be created.
   CoordinatorParts(Clock& clock, std::vector<config::CertificateConfig> certs,
-                   absl::Duration identity_lifetime = absl::Hours(24));
+                   absl::Duration identity_lifetime = absl::Hours(24),
+                   const AgentLimits& limits = AgentLimits());
   ~CoordinatorParts();
 
   // Stores a new version of `certificate` (leaf for www.example.test,
@@ -104,14 +123,23 @@ class CoordinatorParts {
   StoredVersion AddVersion(const std::string& certificate,
                            const std::string& serial_hex, absl::Time now);
   // Replaces the hub with a fresh one over the same store (a restarted
-  // coordinator).
+  // coordinator), with `limits`.
   void RestartHub();
+  void RestartHub(const AgentLimits& limits);
   // A bootstrap token granting `labels`, valid for an hour. Aborts on failure.
   std::string NewToken(const std::map<std::string, std::string>& labels);
   // Puts an enrolled agent record straight into the store (identity serial
   // kTestIdentitySerial).
   void PutAgent(const std::string& id,
                 const std::map<std::string, std::string>& labels);
+  // An identity of `agent_id` signed by the internal CA (as enrollment or a
+  // renewal signs it), valid for an hour, and recorded as the current
+  // identity of the agent when it is enrolled already (PutAgent first).
+  // Aborts on failure.
+  struct AgentIdentity {
+    std::string key_pem, cert_pem;
+  };
+  AgentIdentity IdentityFor(const std::string& agent_id);
 
   Clock& clock;
   RecordingStore store;
@@ -122,6 +150,7 @@ class CoordinatorParts {
   const std::vector<config::CertificateConfig> certificates;
   fleet::Assignments assignments;
   RecordingHubObserver observer;
+  AgentLimits limits;  // the hub's
   std::unique_ptr<AgentHub> hub;
 };
 

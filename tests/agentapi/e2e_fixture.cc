@@ -13,18 +13,6 @@
 namespace certfleet::agentapi::testing {
 namespace {
 
-std::shared_ptr<grpc::ChannelCredentials> Credentials(const RawCredentials& c) {
-  grpc::SslCredentialsOptions ssl;
-  ssl.pem_root_certs = c.ca_pem;
-  ssl.pem_private_key = c.key_pem;
-  ssl.pem_cert_chain = c.cert_pem;
-  return grpc::SslCredentials(ssl);
-}
-
-std::chrono::system_clock::time_point Guard() {
-  return std::chrono::system_clock::now() + std::chrono::seconds(20);
-}
-
 // Target "www": key and full chain, a reload, one TLS health check (fake).
 agent::TargetSpec WwwTarget(const std::string& directory) {
   using Format = agent::FileSpec::Format;
@@ -78,57 +66,6 @@ std::vector<std::string> RecordingSessionObserver::disconnects() const {
   return disconnects_;
 }
 
-RawStream::RawStream(const std::string& address,
-                     const RawCredentials& credentials)
-    : stub_(v1::AgentService::NewStub(
-          grpc::CreateChannel(address, Credentials(credentials)))) {
-  context_.set_deadline(Guard());
-  stream_ = stub_->Connect(&context_);
-}
-
-bool RawStream::Write(const v1::AgentMessage& message) {
-  return stream_->Write(message);
-}
-
-std::optional<v1::CoordinatorMessage> RawStream::Read() {
-  v1::CoordinatorMessage m;
-  if (!stream_->Read(&m)) return std::nullopt;
-  return m;
-}
-
-grpc::Status RawStream::Finish() { return stream_->Finish(); }
-
-grpc::Status RawEnroll(const std::string& address,
-                       const RawCredentials& credentials,
-                       const std::string& token) {
-  const crypto::PrivateKey key = crypto::testing::GenerateKeyOrDie();
-  absl::StatusOr<std::string> csr = crypto::BuildCsrDer(key, {"raw"});
-  if (!csr.ok()) return grpc::Status(grpc::StatusCode::INTERNAL, "CSR");
-  v1::EnrollRequest request;
-  request.set_token(token);
-  request.set_csr_der(*csr);
-  request.set_hostname("raw");
-  auto stub = v1::Enrollment::NewStub(
-      grpc::CreateChannel(address, Credentials(credentials)));
-  grpc::ClientContext context;
-  context.set_deadline(Guard());
-  v1::EnrollResponse response;
-  return stub->Enroll(&context, request, &response);
-}
-
-v1::AgentMessage HelloMessage() {
-  v1::AgentMessage m;
-  m.mutable_hello()->set_hostname("raw");
-  m.mutable_hello()->set_agent_version("test");
-  return m;
-}
-
-v1::AgentMessage EmptyWwwInventory() {
-  v1::AgentMessage m;
-  m.mutable_inventory()->add_targets()->set_name("www");
-  return m;
-}
-
 AgentApiE2eTest::AgentApiE2eTest()
     : clock_(absl::Now()),
       c_(clock_, {WebCertificate()}),
@@ -147,7 +84,10 @@ AgentApiE2eTest::~AgentApiE2eTest() {
 void AgentApiE2eTest::StartServer(int port) {
   absl::StatusOr<std::unique_ptr<AgentServer>> server =
       AgentServer::Start({.listen = absl::StrCat("127.0.0.1:", port),
-                          .server_names = {"127.0.0.1"}},
+                          .server_names = {"127.0.0.1"},
+                          .limits = server_limits_,
+                          .observer = &c_.observer,
+                          .clock = &clock_},
                          *c_.ca, *c_.enrollment, *c_.hub);
   ASSERT_TRUE(server.ok()) << server.status();
   server_ = *std::move(server);

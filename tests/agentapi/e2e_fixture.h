@@ -2,9 +2,8 @@
 // (CoordinatorParts + an in-process AgentServer on 127.0.0.1) and a real
 // agent (Enroll, IdentityStore, TargetManager over a temporary directory,
 // AgentSession) whose reload command and health checks are fakes, so an
-// install needs no web server. Also a raw AgentService stream and a raw
-// Enroll call with chosen client credentials, for what the real agent never
-// sends.
+// install needs no web server. Hand-made clients for what the real agent
+// never sends are in raw_client.h.
 //
 //   TEST_F(AgentApiE2eTest, X) {
 //     c_.AddVersion("web", "1a01", absl::Now());
@@ -39,6 +38,7 @@
 #include "gtest/gtest.h"
 #include "tests/agent/agent_fakes.h"
 #include "tests/agentapi/coordinator_parts.h"
+#include "tests/agentapi/raw_client.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/temp_dir.h"
 
@@ -66,51 +66,14 @@ class RecordingSessionObserver : public agent::SessionObserver {
   std::vector<std::string> identity_refusals_ ABSL_GUARDED_BY(mu_);
 };
 
-// Client credentials for the raw helpers: TLS trusting `ca_pem`, presenting
-// `cert_pem` with `key_pem` unless they are empty.
-struct RawCredentials {
-  std::string ca_pem;
-  std::string key_pem;
-  std::string cert_pem;
-};
-
-// One AgentService.Connect stream; every call gives up after 20 s so a
-// broken test fails instead of hanging.
-class RawStream {
- public:
-  RawStream(const std::string& address, const RawCredentials& credentials);
-  bool Write(const v1::AgentMessage& message);
-  // The next message; nullopt once the stream has ended.
-  std::optional<v1::CoordinatorMessage> Read();
-  // How the stream ended (after Read gave nullopt).
-  grpc::Status Finish();
-
- private:
-  grpc::ClientContext context_;
-  std::unique_ptr<v1::AgentService::Stub> stub_;
-  std::unique_ptr<
-      grpc::ClientReaderWriter<v1::AgentMessage, v1::CoordinatorMessage>>
-      stream_;
-};
-
-// Enrollment.Enroll with `token` and a fresh CSR over a channel with
-// `credentials`; the gRPC status.
-grpc::Status RawEnroll(const std::string& address,
-                       const RawCredentials& credentials,
-                       const std::string& token);
-
-// Hello, then an inventory saying target www serves nothing.
-v1::AgentMessage HelloMessage();
-v1::AgentMessage EmptyWwwInventory();
-
 class AgentApiE2eTest : public ::testing::Test {
  protected:
   AgentApiE2eTest();
   ~AgentApiE2eTest() override;
   void SetUp() override { StartServer(); }
 
-  // Starts the AgentServer on 127.0.0.1:`port` (0 = any); aborts the test
-  // on failure.
+  // Starts the AgentServer on 127.0.0.1:`port` (0 = any) with
+  // server_limits_; aborts the test on failure.
   void StartServer(int port = 0);
   // Shuts it down, cancelling open streams at once.
   void StopServer();
@@ -140,6 +103,8 @@ class AgentApiE2eTest : public ::testing::Test {
   // certificates against the real clock) and moves only when a test says.
   ::certfleet::testing::FakeClock clock_;
   CoordinatorParts c_;
+  // The listener's limits (a test lowers one, then calls StartServer again).
+  AgentLimits server_limits_;
   std::unique_ptr<AgentServer> server_;
   int port_ = 0;
 

@@ -51,10 +51,9 @@ rollout::RolloutPolicy TestPolicy() {
   return p;
 }
 
-RolloutFleet::RolloutFleet(absl::Duration stale_after)
+RolloutFleet::RolloutFleet(absl::Duration stale_after, absl::Time start)
     : stale_after(stale_after),
-      clock(absl::FromUnixSeconds(1'800'000'000),
-            ::certfleet::testing::FakeClock::Mode::kManual),
+      clock(start, ::certfleet::testing::FakeClock::Mode::kManual),
       parts(clock, {WebWithPolicy()}),
       channels(kAgents) {
   for (int i = 0; i < kAgents; ++i) {
@@ -82,7 +81,8 @@ void RolloutFleet::AddVersion() {
                    clock.Now());
 }
 
-void RolloutFleet::Connect(int i, const std::string& serving) {
+void RolloutFleet::Connect(int i, const std::string& serving,
+                           const std::string& rolled_back) {
   if (static_cast<int>(channels.size()) <= i) channels.resize(i + 1);
   channels[i] = std::make_shared<FakeChannel>();
   parts.hub->Attach(AgentId(i), agentapi::testing::kTestIdentitySerial,
@@ -92,6 +92,13 @@ void RolloutFleet::Connect(int i, const std::string& serving) {
   t->set_name("www");
   t->set_version_id(serving);
   t->set_healthy(!serving.empty());
+  if (!rolled_back.empty()) {
+    v1::LocalFailure* f = t->mutable_last_failure();
+    f->set_version_id(rolled_back);
+    f->set_failed_step("reload");
+    f->set_error("interrupted: agent killed");
+    f->set_rolled_back(true);
+  }
   parts.hub->OnMessage(AgentId(i), std::move(m));
   parts.hub->Flush();
 }

@@ -50,8 +50,14 @@ class RolloutFleet {
   static constexpr int kAgents = 12;
 
   // `stale_after`: agents.stale_after of the runner (InfiniteDuration:
-  // nobody is ever stale).
-  explicit RolloutFleet(absl::Duration stale_after = absl::InfiniteDuration());
+  // nobody is ever stale). The fake clock starts at `start` (the real time
+  // when the fleet also talks TLS: certificates are checked against the
+  // real clock).
+  explicit RolloutFleet(
+      absl::Duration stale_after = absl::InfiniteDuration(),
+      absl::Time start = absl::FromUnixSeconds(1'800'000'000));
+  explicit RolloutFleet(absl::Time start)
+      : RolloutFleet(absl::InfiniteDuration(), start) {}
   ~RolloutFleet();
 
   // "agt-0000000000" + two digits; pool "p" + (i % 3).
@@ -60,8 +66,11 @@ class RolloutFleet {
   // Stores the next version of "web" (serials 1a01, 1a02, …).
   void AddVersion();
   // Connects agent `i` on a new stream and reports its inventory: target
-  // "www" serving `serving` ("" = nothing), healthy when serving.
-  void Connect(int i, const std::string& serving);
+  // "www" serving `serving` ("" = nothing), healthy when serving; with
+  // `rolled_back` set, also that an install of that version was interrupted
+  // and rolled back by the agent's crash recovery (TargetState.last_failure).
+  void Connect(int i, const std::string& serving,
+               const std::string& rolled_back = "");
   // Ends agent `i`'s stream.
   void Disconnect(int i);
   // Agent `i` answers the last bundle it got: installed (and healthy) or

@@ -250,6 +250,43 @@ TEST_F(RolloutRunnerTest, RejectedCanaryHaltsAndIsSentBack) {
   EXPECT_TRUE(failure_named);
 }
 
+// The canary's agent dies while installing web/2; its crash recovery rolls
+// it back and reports that in its next inventory: the rollout counts it as
+// the canary's failure of web/2, as it counts a rejected delivery, and
+// web/2 is not sent to it again.
+TEST_F(RolloutRunnerTest, CanaryRolledBackByCrashRecoveryIsAFailure) {
+  ServeFirstVersion();
+  const int canary = StartSecondVersion();
+  ASSERT_GE(canary, 0);
+  const std::string id = f_.Active().id;
+  f_.Disconnect(canary);
+  f_.clock.Advance(absl::Seconds(30));
+  f_.Connect(canary, "web/1", /*rolled_back=*/"web/2");
+  EXPECT_EQ(State(canary)->last_error_version_id, "web/2");
+  f_.Step();
+
+  ASSERT_OK_AND_ASSIGN(std::optional<store::RolloutRecord> halted,
+                       f_.parts.store.GetRollout(id));
+  EXPECT_EQ(halted->phase, "halted");
+  EXPECT_THAT(f_.AuditActions(), Contains("rollout.host_failed"));
+  ASSERT_OK_AND_ASSIGN(std::vector<store::AuditRecord> records,
+                       f_.parts.store.ListAudit({}));
+  bool failure_named = false;
+  for (const store::AuditRecord& a : records) {
+    if (a.action == "rollout.host_failed") {
+      failure_named =
+          absl::StrContains(a.detail, "interrupted") &&
+          absl::StrContains(a.detail, RolloutFleet::AgentId(canary));
+    }
+  }
+  EXPECT_TRUE(failure_named);
+  // Its new stream never gets web/2, not on the next reconnect either.
+  f_.Disconnect(canary);
+  f_.Connect(canary, "web/1", "web/2");
+  f_.Step();
+  EXPECT_THAT(f_.Received("web/2"), IsEmpty());
+}
+
 TEST_F(RolloutRunnerTest, RunnerRebuiltFromTheStoreContinues) {
   ServeFirstVersion();
   const int canary = StartSecondVersion();

@@ -1,0 +1,139 @@
+// The fixture of the AgentHub tests: fake channels stand in for streams,
+// CoordinatorParts (in-memory store, internal CA, hub) for the rest; two
+// enrolled agents, kWebAgent (role=web: certificate "web" on target www)
+// and kDbAgent (role=db: nothing assigned). Every helper Flushes the hub so
+// its work is done before the assertions.
+//
+//   TEST_F(AgentHubTest, X) {
+//     AddVersion("1a01");
+//     std::shared_ptr<FakeChannel> ch = Attach(kWebAgent);
+//     Send(kWebAgent, Inventory({{"www", "", ""}}));
+//     ASSERT_THAT(ch->bundles(), SizeIs(1));
+//   }
+#ifndef CERTFLEET_TESTS_AGENTAPI_HUB_FIXTURE_H_
+#define CERTFLEET_TESTS_AGENTAPI_HUB_FIXTURE_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "coordinator/agentapi/agent_hub.h"
+#include "gtest/gtest.h"
+#include "tests/agentapi/coordinator_parts.h"
+#include "tests/testing/fake_clock.h"
+
+namespace certfleet::agentapi::testing {
+
+constexpr char kWebAgent[] = "agt-0000000000a1";
+constexpr char kDbAgent[] = "agt-0000000000d1";
+
+class FakeChannel : public AgentChannel {
+ public:
+  void Send(const v1::CoordinatorMessage& message) override {
+    absl::MutexLock lock(&mu_);
+    sent_.push_back(message);
+  }
+  void Close(const absl::Status& why) override {
+    absl::MutexLock lock(&mu_);
+    closed_ = std::string(why.message());
+    closed_code_ = why.code();
+  }
+  absl::StatusCode closed_code() const {
+    absl::MutexLock lock(&mu_);
+    return closed_code_;
+  }
+  std::vector<v1::CoordinatorMessage> sent() const {
+    absl::MutexLock lock(&mu_);
+    return sent_;
+  }
+  std::vector<v1::DesiredBundle> bundles() const {
+    std::vector<v1::DesiredBundle> out;
+    for (const v1::CoordinatorMessage& m : sent()) {
+      if (m.has_bundle()) out.push_back(m.bundle());
+    }
+    return out;
+  }
+  std::optional<std::string> closed() const {
+    absl::MutexLock lock(&mu_);
+    return closed_;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::vector<v1::CoordinatorMessage> sent_ ABSL_GUARDED_BY(mu_);
+  std::optional<std::string> closed_ ABSL_GUARDED_BY(mu_);
+  absl::StatusCode closed_code_ ABSL_GUARDED_BY(mu_) = absl::StatusCode::kOk;
+};
+
+struct Served {
+  std::string target;
+  std::string version_id;  // "" = nothing installed
+  std::string serial;
+};
+
+inline v1::AgentMessage Inventory(const std::vector<Served>& targets) {
+  v1::AgentMessage m;
+  for (const Served& s : targets) {
+    v1::TargetState* t = m.mutable_inventory()->add_targets();
+    t->set_name(s.target);
+    t->set_version_id(s.version_id);
+    t->set_serial(s.serial);
+    t->set_healthy(!s.version_id.empty());
+    t->set_health_detail(s.version_id.empty() ? "nothing served" : "ok");
+  }
+  return m;
+}
+
+inline v1::AgentMessage Result(const v1::DesiredBundle& b, bool ok,
+                               const std::string& step = "",
+                               const std::string& error = "") {
+  v1::AgentMessage m;
+  v1::DeliveryResult* r = m.mutable_result();
+  r->set_target(b.target());
+  r->set_version_id(b.version_id());
+  r->set_nonce(b.nonce());
+  r->set_ok(ok);
+  r->set_failed_step(step);
+  r->set_error(error);
+  r->set_rolled_back(!ok);
+  return m;
+}
+
+class AgentHubTest : public ::testing::Test {
+ protected:
+  AgentHubTest() : c_(clock_, {WebCertificate()}) {
+    c_.PutAgent(kWebAgent, {{"role", "web"}});
+    c_.PutAgent(kDbAgent, {{"role", "db"}});
+  }
+
+  std::shared_ptr<FakeChannel> Attach(const std::string& agent) {
+    auto channel = std::make_shared<FakeChannel>();
+    c_.hub->Attach(agent, kTestIdentitySerial, channel);
+    c_.hub->Flush();
+    return channel;
+  }
+  void Send(const std::string& agent, v1::AgentMessage message) {
+    c_.hub->OnMessage(agent, std::move(message));
+    c_.hub->Flush();
+  }
+  void Notify(const std::string& certificate) {
+    c_.hub->NotifyVersion(certificate);
+    c_.hub->Flush();
+  }
+  StoredVersion AddVersion(const std::string& serial) {
+    return c_.AddVersion("web", serial, clock_.Now());
+  }
+  std::optional<store::TargetStateRecord> State(const std::string& agent,
+                                                const std::string& target) {
+    return c_.store.TargetState(agent, target);
+  }
+
+  ::certfleet::testing::FakeClock clock_;
+  CoordinatorParts c_;
+};
+
+}  // namespace certfleet::agentapi::testing
+
+#endif  // CERTFLEET_TESTS_AGENTAPI_HUB_FIXTURE_H_
