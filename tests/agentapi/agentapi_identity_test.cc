@@ -18,7 +18,7 @@ namespace {
 using ::testing::Contains;
 using ::testing::HasSubstr;
 
-class AgentIdentityTest : public AgentApiE2eTest {
+class IdentityRevocationTest : public AgentApiE2eTest {
  protected:
   void SetStatus(store::AgentStatus status) {
     ASSERT_OK(c_.store
@@ -38,7 +38,7 @@ class AgentIdentityTest : public AgentApiE2eTest {
   }
 };
 
-TEST_F(AgentIdentityTest, DisablingCutsTheAgentWithinASecondUntilEnabled) {
+TEST_F(IdentityRevocationTest, DisablingCutsTheAgentWithinASecondUntilEnabled) {
   const StoredVersion v1 = c_.AddVersion("web", "1a01", absl::Now());
   ASSERT_OK(EnrollAgent({{"role", "web"}}).status());
   StartAgent();
@@ -78,7 +78,7 @@ TEST_F(AgentIdentityTest, DisablingCutsTheAgentWithinASecondUntilEnabled) {
 // A host whose identity is lost (expired while it was off) is enrolled
 // again with a token for its agent id: same agent, new identity; the old
 // identity is refused from then on.
-TEST_F(AgentIdentityTest,
+TEST_F(IdentityRevocationTest,
        AReenrolledAgentKeepsItsIdAndItsOldIdentityIsRefused) {
   ASSERT_OK_AND_ASSIGN(agent::Identity old, EnrollAgent({{"role", "web"}}));
   ASSERT_OK_AND_ASSIGN(
@@ -109,7 +109,7 @@ TEST_F(AgentIdentityTest,
 
 // A stream of the old identity that is open when the agent is re-enrolled
 // (a thief's) is cut at once.
-TEST_F(AgentIdentityTest, ReenrollmentCutsAnOpenStreamOfTheOldIdentity) {
+TEST_F(IdentityRevocationTest, ReenrollmentCutsAnOpenStreamOfTheOldIdentity) {
   ASSERT_OK_AND_ASSIGN(agent::Identity old, EnrollAgent({{"role", "web"}}));
   RawStream thief(
       Address(),

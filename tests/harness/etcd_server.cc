@@ -18,6 +18,19 @@ namespace certfleet::harness {
 
 absl::StatusOr<std::unique_ptr<EtcdCluster>> EtcdCluster::Start(
     EtcdClusterOptions options) {
+  absl::StatusOr<std::unique_ptr<EtcdCluster>> cluster;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    cluster = StartOnce(options);
+    if (cluster.ok() || !absl::StrContains(cluster.status().message(),
+                                           "address already in use")) {
+      break;
+    }
+  }
+  return cluster;
+}
+
+absl::StatusOr<std::unique_ptr<EtcdCluster>> EtcdCluster::StartOnce(
+    const EtcdClusterOptions& options) {
   if (options.members < 1) {
     return absl::InvalidArgumentError("an etcd cluster needs a member");
   }

@@ -46,6 +46,8 @@ class EtcdCluster {
   // Starts every member and waits until each reports healthy (GET /health
   // on its client port says true, which needs an elected leader).
   // kNotFound when etcd is not installed; other errors carry the logs.
+  // A member that lost its port to another process between PickFreePort()
+  // and its bind (tests run in parallel) is retried with fresh ports.
   static absl::StatusOr<std::unique_ptr<EtcdCluster>> Start(
       EtcdClusterOptions options = {});
   // Stops every member by PID and removes the directory.
@@ -99,6 +101,9 @@ class EtcdCluster {
   EtcdCluster() = default;
   absl::Status MakeTlsFiles();
   absl::Status StartMember(Member& member);
+  // One attempt of Start() on freshly picked ports.
+  static absl::StatusOr<std::unique_ptr<EtcdCluster>> StartOnce(
+      const EtcdClusterOptions& options);
   std::vector<std::string> EtcdctlTlsFlags() const;
 
   EtcdClusterOptions options_;
