@@ -164,6 +164,14 @@ TEST_F(LeaderElectionTest, ALeaderCutOffFromEtcdStepsDownBeforeAnotherLeads) {
   ASSERT_EQ(replicas_[0].timeline->deposed().size(), 1u)
       << "the old leader did not step down";
   const absl::Time stepped_down = replicas_[0].timeline->deposed()[0];
+  // leadership() is visible a moment before OnElected has run: wait for it
+  // (indexing an empty timeline here crashed a loaded CI run).
+  const absl::Time wait_until = absl::Now() + absl::Seconds(2);
+  while (replicas_[1].timeline->elected().empty() && absl::Now() < wait_until) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  ASSERT_EQ(replicas_[1].timeline->elected().size(), 1u)
+      << "the new leader's OnElected did not run";
   const absl::Time taken_over = replicas_[1].timeline->elected()[0];
   EXPECT_LE(stepped_down - cut, kTtl);
   EXPECT_LT(stepped_down, taken_over) << "two leaders at once";
