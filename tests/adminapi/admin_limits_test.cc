@@ -1,6 +1,8 @@
 // The admin listener's limits (any certificate of the internal CA reaches
-// it, a compromised agent's too): an oversized request and a ping flood are
-// refused, while another admin's calls go on.
+// it, a compromised agent's too): an oversized request, calls past the
+// streams one connection may hold, and a ping flood are refused, while
+// another admin's calls go on.
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
@@ -65,6 +67,61 @@ TEST_F(AdminLimitsTest, RequestOverTheSizeLimitIsRefused) {
       stub->CreateToken(Context().get(), request, &response);
   EXPECT_TRUE(fits.ok()) << fits.error_message();
   ExpectOthersCarryOn();
+}
+
+// Every admin call is unary, but a client may open its stream and never
+// send the request: such calls hold the connection's stream slots, and the
+// next call on that connection waits for a free one (the gRPC client queues
+// it: DEADLINE_EXCEEDED) while other connections are served.
+TEST_F(AdminLimitsTest, CallsPastTheStreamsPerConnectionWait) {
+  server_.reset();
+  ASSERT_OK_AND_ASSIGN(server_,
+                       AdminServer::Start({.listen = "127.0.0.1:0",
+                                           .server_names = {"127.0.0.1"},
+                                           .max_streams_per_connection = 2},
+                                          *c_.ca, *backend_));
+  std::shared_ptr<grpc::Channel> channel =
+      Channel(Address(), AdminIdentityFor("alice"), grpc::ChannelArguments());
+  auto stub = v1::AdminService::NewStub(channel);
+  v1::GetStatusResponse response;
+  ASSERT_TRUE(stub->GetStatus(Context().get(), {}, &response).ok());
+
+  // Two calls whose request never comes.
+  grpc::GenericStub generic(channel);
+  grpc::CompletionQueue cq;
+  std::vector<std::unique_ptr<grpc::ClientContext>> held_contexts;
+  std::vector<std::unique_ptr<grpc::GenericClientAsyncReaderWriter>> held;
+  for (int i = 0; i < 2; ++i) {
+    held_contexts.push_back(Context());
+    held.push_back(generic.PrepareCall(held_contexts.back().get(),
+                                       "/certfleet.v1.AdminService/GetStatus",
+                                       &cq));
+    held.back()->StartCall(reinterpret_cast<void*>(i + 1));
+    void* tag = nullptr;
+    bool ok = false;
+    ASSERT_TRUE(cq.Next(&tag, &ok));
+    ASSERT_TRUE(ok) << "held call " << i << " did not start";
+  }
+
+  grpc::ClientContext waits;
+  waits.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::seconds(2));
+  const grpc::Status status = stub->GetStatus(&waits, {}, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED)
+      << status.error_message();
+  ExpectOthersCarryOn();
+
+  // Once the held calls end, the connection serves calls again.
+  for (auto& context : held_contexts) context->TryCancel();
+  for (size_t i = 0; i < held.size(); ++i) {
+    held[i]->Finish(nullptr, reinterpret_cast<void*>(100 + i));
+  }
+  cq.Shutdown();
+  void* tag = nullptr;
+  bool ok = false;
+  while (cq.Next(&tag, &ok)) {
+  }
+  EXPECT_TRUE(stub->GetStatus(Context().get(), {}, &response).ok());
 }
 
 TEST_F(AdminLimitsTest, PingFloodClosesTheConnection) {
