@@ -9,12 +9,11 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "agent/config/sections.h"
+#include "common/names.h"
 #include "common/yaml/duration.h"
 
 namespace certfleet::agent::internal {
 namespace {
-
-constexpr size_t kMaxTargetNameLength = 64;
 
 std::string ResolvePath(const std::string& base_dir, const std::string& path) {
   if (path.empty() || path.front() == '/' || base_dir.empty()) return path;
@@ -200,17 +199,9 @@ bool ReadTargetName(ParseContext& ctx, const Field& field, std::string* out) {
   if (!r.Required(field)) return false;
   std::string name;
   if (!r.String(field, &name)) return false;
-  bool ok = !name.empty() && name.size() <= kMaxTargetNameLength &&
-            absl::ascii_isalnum(name.front());
-  for (char c : name) {
-    if (!absl::ascii_isalnum(c) && c != '.' && c != '_' && c != '-') ok = false;
-  }
-  if (!ok) {
-    r.Error(field, absl::StrCat("\"", name,
-                                "\" is not a valid target name (letters, "
-                                "digits, \".\", \"_\" and \"-\", starting "
-                                "with a letter or digit, at most ",
-                                kMaxTargetNameLength, " characters)"));
+  if (!IsObjectName(name)) {
+    r.Error(field, absl::StrCat("\"", name, "\" is not a valid target name (",
+                                kObjectNameGrammar, ")"));
     return false;
   }
   *out = std::move(name);

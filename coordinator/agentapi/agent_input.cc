@@ -4,11 +4,11 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/names.h"
 
 namespace certfleet::agentapi {
 namespace {
 
-constexpr size_t kMaxTargetName = 64;
 constexpr size_t kMaxHostname = 253;
 constexpr size_t kMaxHostLabel = 63;
 constexpr size_t kMaxVersionDigits = 18;  // below 2^63
@@ -62,7 +62,7 @@ constexpr absl::string_view kVersionGrammar =
     "a version id (<certificate>/<n>)";
 
 absl::Status CheckTarget(absl::string_view field, absl::string_view name) {
-  return IsTargetName(name) ? absl::OkStatus()
+  return IsObjectName(name) ? absl::OkStatus()
                             : Invalid(field, name, kTargetGrammar);
 }
 
@@ -125,19 +125,6 @@ absl::Status CheckResult(const v1::DeliveryResult& r) {
 
 }  // namespace
 
-bool IsTargetName(absl::string_view name) {
-  if (name.empty() || name.size() > kMaxTargetName ||
-      !absl::ascii_isalnum(name.front())) {
-    return false;
-  }
-  for (char c : name) {
-    if (!absl::ascii_isalnum(c) && c != '.' && c != '_' && c != '-') {
-      return false;
-    }
-  }
-  return true;
-}
-
 bool IsHostname(absl::string_view name) {
   if (name.empty() || name.size() > kMaxHostname) return false;
   for (absl::string_view label : absl::StrSplit(name, '.')) {
@@ -154,7 +141,7 @@ bool IsVersionId(absl::string_view id) {
   if (slash == absl::string_view::npos) return false;
   const absl::string_view certificate = id.substr(0, slash);
   const absl::string_view number = id.substr(slash + 1);
-  if (!IsTargetName(certificate)) return false;  // the same grammar
+  if (!IsObjectName(certificate)) return false;  // the same grammar
   if (number.empty() || number.size() > kMaxVersionDigits ||
       number.front() == '0') {
     return false;

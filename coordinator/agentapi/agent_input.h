@@ -22,9 +22,6 @@
 
 namespace certfleet::agentapi {
 
-// The agent configuration's grammar: 1-64 letters, digits, ".", "_" and
-// "-", starting with a letter or digit.
-bool IsTargetName(absl::string_view name);
 // A DNS-like host name: at most 253 characters, labels of 1-63 letters,
 // digits, "-" and "_" separated by single dots.
 bool IsHostname(absl::string_view name);

@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/names.h"
 #include "common/yaml/addresses.h"
 #include "common/yaml/duration.h"
 #include "coordinator/config/dns_names.h"
@@ -21,22 +22,11 @@ constexpr absl::Duration kMinIdentityLifetime = absl::Minutes(10);
 // Below this, an agent that merely reconnects (its backoff reaches a
 // minute) would be taken for gone.
 constexpr absl::Duration kMinStaleAfter = absl::Minutes(1);
-constexpr size_t kMaxTargetName = 64;
 
 bool IsIpLiteral(const std::string& text) {
   unsigned char buf[16];
   return inet_pton(AF_INET, text.c_str(), buf) == 1 ||
          inet_pton(AF_INET6, text.c_str(), buf) == 1;
-}
-
-bool IsTargetName(absl::string_view name) {
-  if (name.empty() || name.size() > kMaxTargetName) return false;
-  for (char c : name) {
-    if (!absl::ascii_isalnum(c) && c != '.' && c != '_' && c != '-') {
-      return false;
-    }
-  }
-  return true;
 }
 
 std::string Describe(const Labels& labels) {
@@ -169,10 +159,10 @@ void ParseTargets(ParseContext& ctx, const Field& field,
     const Field target = m.Get("target");
     if (!r.Required(target) || !r.String(target, &selector.target)) {
       ok = false;
-    } else if (!IsTargetName(selector.target)) {
+    } else if (!IsObjectName(selector.target)) {
       r.Error(target, absl::StrCat("\"", selector.target,
-                                   "\" is not a valid target name (1-64 "
-                                   "letters, digits, \".\", \"_\" and \"-\")"));
+                                   "\" is not a valid target name (",
+                                   kObjectNameGrammar, ")"));
       ok = false;
     }
     const Field agents = m.Get("agents");

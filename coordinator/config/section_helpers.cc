@@ -2,28 +2,11 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/names.h"
 #include "common/yaml/secrets.h"
 #include "coordinator/config/sections.h"
 
 namespace certfleet::config::internal {
-namespace {
-
-constexpr size_t kMaxObjectNameLength = 64;
-
-bool IsObjectName(absl::string_view name) {
-  if (name.empty() || name.size() > kMaxObjectNameLength ||
-      !absl::ascii_isalnum(name.front())) {
-    return false;
-  }
-  for (char c : name) {
-    if (!absl::ascii_isalnum(c) && c != '.' && c != '_' && c != '-') {
-      return false;
-    }
-  }
-  return true;
-}
-
-}  // namespace
 
 std::string ResolvePath(const std::string& base_dir, const std::string& path) {
   if (path.empty() || path.front() == '/' || base_dir.empty()) return path;
@@ -39,11 +22,8 @@ bool ReadObjectName(ParseContext& ctx, const Field& field, std::string* out) {
   std::string name;
   if (!r.String(field, &name)) return false;
   if (!IsObjectName(name)) {
-    r.Error(field, absl::StrCat("\"", name,
-                                "\" is not a valid name (letters, digits, "
-                                "\".\", \"_\" and \"-\", starting with a "
-                                "letter or digit, at most ",
-                                kMaxObjectNameLength, " characters)"));
+    r.Error(field, absl::StrCat("\"", name, "\" is not a valid name (",
+                                kObjectNameGrammar, ")"));
     return false;
   }
   *out = std::move(name);

@@ -17,20 +17,6 @@ namespace {
 using ::certfleet::testing::StatusIs;
 using ::testing::HasSubstr;
 
-TEST(AgentInputTest, TargetNamesFollowTheAgentConfigGrammar) {
-  for (const char* good : {"www", "a", "Nginx-1.main_tls", "0www"}) {
-    EXPECT_TRUE(IsTargetName(good)) << good;
-  }
-  EXPECT_TRUE(IsTargetName(std::string(64, 'x')));
-  for (const std::string& bad :
-       {std::string(""), std::string(65, 'x'), std::string(".hidden"),
-        std::string("-x"), std::string("../etc"), std::string("a/b"),
-        std::string("a b"), std::string("www\n"), std::string("w\0w", 3),
-        std::string("caf\xc3\xa9")}) {
-    EXPECT_FALSE(IsTargetName(bad)) << Quoted(bad);
-  }
-}
-
 TEST(AgentInputTest, HostNamesAreDnsLike) {
   for (const char* good :
        {"web-1", "web-1.example.test", "ip-10-0-0-1.ec2.internal", "WIN_HOST",

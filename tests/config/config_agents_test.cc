@@ -182,8 +182,16 @@ TEST(ConfigAgentsTest, TargetRules) {
             "required field is missing");
   EXPECT_EQ(error("      - target: \"my nginx\"\n"),
             "coordinator.yaml:22:17: certificates[0].targets[0].target: \"my "
-            "nginx\" is not a valid target name (1-64 letters, digits, \".\", "
-            "\"_\" and \"-\")");
+            "nginx\" is not a valid target name (letters, digits, \".\", "
+            "\"_\" and \"-\", starting with a letter or digit, at most 64 "
+            "characters)");
+  // The agents' own grammar: a selector that no agent can declare is an
+  // error, not a selector that never matches.
+  EXPECT_EQ(error("      - target: .nginx\n"),
+            "coordinator.yaml:22:17: certificates[0].targets[0].target: "
+            "\".nginx\" is not a valid target name (letters, digits, \".\", "
+            "\"_\" and \"-\", starting with a letter or digit, at most 64 "
+            "characters)");
   EXPECT_EQ(error("      - {agents: {role: }, target: nginx}\n"),
             "coordinator.yaml:22:19: certificates[0].targets[0].agents.role: "
             "a label value must not be empty");
