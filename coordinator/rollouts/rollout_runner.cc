@@ -137,8 +137,8 @@ absl::Status RolloutRunner::Resume() {
                        rollout::RolloutStateFromJson(latest[0].state_json));
       RETURN_IF_ERROR(UpdateHold(state));
     }
-    RETURN_IF_ERROR(CatchUp(certificate,
-                            latest.empty() ? nullptr : &latest.front()));
+    RETURN_IF_ERROR(
+        CatchUp(certificate, latest.empty() ? nullptr : &latest.front()));
   }
   // A rollout that cannot step now is retried by the thread; it is no
   // reason to refuse to start.
@@ -157,8 +157,8 @@ absl::Status RolloutRunner::CatchUp(const std::string& certificate,
   const std::string newest_id =
       agentapi::VersionId(certificate, newest->version);
   // The rollouts know of it (rolled out, rolled back or rolling).
-  if (latest != nullptr && (latest->to_version == newest_id ||
-                            latest->from_version == newest_id)) {
+  if (latest != nullptr &&
+      (latest->to_version == newest_id || latest->from_version == newest_id)) {
     return absl::OkStatus();
   }
   ASSIGN_OR_RETURN(rollout::FleetSnapshot fleet,
@@ -173,9 +173,10 @@ absl::Status RolloutRunner::CatchUp(const std::string& certificate,
   }
   // Stored before the coordinator stopped, never handed to the runner: an
   // agent connecting now must not get it before its rollout says so.
-  CF_LOG_INFO("certificate %s: %s was stored but never rolled out: "
-              "rolling it out now",
-              certificate, newest_id);
+  CF_LOG_INFO(
+      "certificate %s: %s was stored but never rolled out: "
+      "rolling it out now",
+      certificate, newest_id);
   if (absl::Status s = OnVersionStored(certificate, newest->version);
       !s.ok() && !absl::IsFailedPrecondition(s)) {
     return s;
@@ -355,6 +356,28 @@ absl::Status RolloutRunner::StepRollout(store::RolloutRecord record) {
 absl::StatusOr<store::RolloutRecord> RolloutRunner::Act(
     const std::string& certificate, OperatorAction action,
     const std::string& actor) {
+  ASSIGN_OR_RETURN(
+      store::RolloutRecord saved,
+      ChangeActive(certificate, actor,
+                   [&](rollout::RolloutController& c, absl::Time now) {
+                     switch (action) {
+                       case OperatorAction::kPause:
+                         return c.Pause(now, actor);
+                       case OperatorAction::kResume:
+                         return c.Resume(now, actor);
+                       case OperatorAction::kAbort:
+                         break;
+                     }
+                     return c.Abort(now, actor);
+                   }));
+  Poke();
+  return saved;
+}
+
+absl::StatusOr<store::RolloutRecord> RolloutRunner::ChangeActive(
+    const std::string& certificate, const std::string& actor,
+    const std::function<absl::StatusOr<rollout::StepResult>(
+        rollout::RolloutController&, absl::Time)>& apply) {
   absl::MutexLock step(&step_mu_);
   for (int attempt = 0; attempt < kSaveAttempts; ++attempt) {
     ASSIGN_OR_RETURN(std::optional<store::RolloutRecord> active,
@@ -365,19 +388,7 @@ absl::StatusOr<store::RolloutRecord> RolloutRunner::Act(
     }
     ASSIGN_OR_RETURN(rollout::RolloutController c,
                      rollout::RolloutController::Restore(active->state_json));
-    const absl::Time now = clock_.Now();
-    absl::StatusOr<rollout::StepResult> r;
-    switch (action) {
-      case OperatorAction::kPause:
-        r = c.Pause(now, actor);
-        break;
-      case OperatorAction::kResume:
-        r = c.Resume(now, actor);
-        break;
-      case OperatorAction::kAbort:
-        r = c.Abort(now, actor);
-        break;
-    }
+    absl::StatusOr<rollout::StepResult> r = apply(c, clock_.Now());
     if (!r.ok()) {
       return Annotate(r.status(), absl::StrCat("rollout ", active->id));
     }
@@ -390,7 +401,6 @@ absl::StatusOr<store::RolloutRecord> RolloutRunner::Act(
     AuditEvents(certificate, r->events,
                 absl::StrCat(" (rollout ", active->id, ")"), actor);
     RETURN_IF_ERROR(UpdateHold(c.state()));
-    Poke();
     return *std::move(active);
   }
   return absl::AbortedError(absl::StrCat(
@@ -412,9 +422,8 @@ absl::Status RolloutRunner::UpdateHold(const rollout::RolloutState& state) {
   if (!rollout::IsFinished(state.phase)) {
     // The controller decides for every target; joiners wait for a wave
     // (and a halted rollout has sent its moved hosts back).
-    Hold(
-        state.certificate,
-        state.phase == rollout::Phase::kHalted ? state.from_version : "");
+    Hold(state.certificate,
+         state.phase == rollout::Phase::kHalted ? state.from_version : "");
     return absl::OkStatus();
   }
   // Finished: targets stay where the rollout left them; a target with no
@@ -422,10 +431,9 @@ absl::Status RolloutRunner::UpdateHold(const rollout::RolloutState& state) {
   // when it completed, else the one it left (never a refused version). The
   // hold stays: a version stored later moves only through OnVersionStored,
   // so an agent connecting before that is not sent it.
-  Hold(state.certificate,
-                       state.phase == rollout::Phase::kComplete
-                           ? state.to_version
-                           : state.from_version);
+  Hold(state.certificate, state.phase == rollout::Phase::kComplete
+                              ? state.to_version
+                              : state.from_version);
   return absl::OkStatus();
 }
 

@@ -165,6 +165,16 @@ class RolloutRunner {
   // Aborts `active` because `superseded_by` arrived.
   absl::Status Supersede(store::RolloutRecord active,
                          const std::string& superseded_by);
+  // An operator's change to the active rollout of `certificate`: `apply`
+  // runs on a fresh read of its controller, the result is saved
+  // (compare-and-set, redone from a fresh read when a step saved first),
+  // its deliveries sent, its events audited by `actor` and the hub's hold
+  // updated. Returns the rollout as saved. kFailedPrecondition when none is
+  // active; `apply`'s refusal, annotated with the rollout.
+  absl::StatusOr<store::RolloutRecord> ChangeActive(
+      const std::string& certificate, const std::string& actor,
+      const std::function<absl::StatusOr<rollout::StepResult>(
+          rollout::RolloutController&, absl::Time)>& apply);
   // Writes `state` over `record` (compare-and-set on its revision).
   absl::Status Save(store::RolloutRecord& record,
                     const rollout::RolloutState& state);
