@@ -18,6 +18,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/agentapi/coordinator_parts.h"
+#include "tests/agentapi/hub_fixture.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/status_matchers.h"
 
@@ -34,44 +35,7 @@ using ::testing::Optional;
 
 constexpr char kAgent[] = "agt-0000000000a1";
 
-class Channel : public AgentChannel {
- public:
-  void Send(const v1::CoordinatorMessage& message) override {
-    absl::MutexLock lock(&mu_);
-    sent_.push_back(message);
-  }
-  void Close(const absl::Status& why) override {
-    absl::MutexLock lock(&mu_);
-    closed_ = why;
-  }
-  std::optional<absl::Status> closed() const {
-    absl::MutexLock lock(&mu_);
-    return closed_;
-  }
-  std::vector<v1::CoordinatorMessage> sent() const {
-    absl::MutexLock lock(&mu_);
-    return sent_;
-  }
-  std::vector<std::string> versions_sent() const {
-    std::vector<std::string> out;
-    for (const v1::CoordinatorMessage& m : sent()) {
-      if (m.has_bundle()) out.push_back(m.bundle().version_id());
-    }
-    return out;
-  }
-  std::vector<v1::IdentityCertificate> identities() const {
-    std::vector<v1::IdentityCertificate> out;
-    for (const v1::CoordinatorMessage& m : sent()) {
-      if (m.has_identity()) out.push_back(m.identity());
-    }
-    return out;
-  }
-
- private:
-  mutable absl::Mutex mu_;
-  std::vector<v1::CoordinatorMessage> sent_ ABSL_GUARDED_BY(mu_);
-  std::optional<absl::Status> closed_ ABSL_GUARDED_BY(mu_);
-};
+using Channel = ::certfleet::agentapi::testing::FakeChannel;
 
 std::string Csr() {
   absl::StatusOr<crypto::PrivateKey> key =
@@ -132,8 +96,8 @@ class AgentHubIdentityTest : public ::testing::Test {
 
 TEST_F(AgentHubIdentityTest, AStreamPresentingAnotherSerialIsRefused) {
   std::shared_ptr<Channel> old = Attach("0bad");
-  ASSERT_TRUE(old->closed().has_value());
-  EXPECT_THAT(*old->closed(),
+  ASSERT_TRUE(old->closed_status().has_value());
+  EXPECT_THAT(*old->closed_status(),
               ::certfleet::testing::StatusIs(
                   absl::StatusCode::kPermissionDenied,
                   "agent agt-0000000000a1: identity certificate serial 0bad "
@@ -144,7 +108,7 @@ TEST_F(AgentHubIdentityTest, AStreamPresentingAnotherSerialIsRefused) {
   EXPECT_THAT(c_.observer.refusals(), ElementsAre("stream/stale_serial"));
 
   std::shared_ptr<Channel> current = Attach(kTestIdentitySerial);
-  EXPECT_FALSE(current->closed().has_value());
+  EXPECT_FALSE(current->closed_status().has_value());
   EXPECT_EQ(c_.hub->connected(), 1u);
 }
 
@@ -155,8 +119,8 @@ TEST_F(AgentHubIdentityTest, DisabledAndRemovedAgentsAreRefusedAtAttach) {
     a.status_changed_at = absl::FromUnixSeconds(1'900'000'000);
   });
   std::shared_ptr<Channel> ch = Attach(kTestIdentitySerial);
-  ASSERT_TRUE(ch->closed().has_value());
-  EXPECT_THAT(*ch->closed(),
+  ASSERT_TRUE(ch->closed_status().has_value());
+  EXPECT_THAT(*ch->closed_status(),
               ::certfleet::testing::StatusIs(
                   absl::StatusCode::kPermissionDenied,
                   "agent agt-0000000000a1 is disabled (by admin:alice at "
@@ -165,10 +129,10 @@ TEST_F(AgentHubIdentityTest, DisabledAndRemovedAgentsAreRefusedAtAttach) {
   Update(
       [](store::AgentRecord& a) { a.status = store::AgentStatus::kRemoved; });
   ch = Attach(kTestIdentitySerial);
-  ASSERT_TRUE(ch->closed().has_value());
-  EXPECT_THAT(ch->closed()->message(),
+  ASSERT_TRUE(ch->closed_status().has_value());
+  EXPECT_THAT(ch->closed_status()->message(),
               HasSubstr("was removed (by admin:alice at "));
-  EXPECT_THAT(ch->closed()->message(),
+  EXPECT_THAT(ch->closed_status()->message(),
               HasSubstr("its identity is refused for good"));
   EXPECT_THAT(c_.observer.refusals(),
               ElementsAre("stream/disabled", "stream/removed"));
@@ -192,13 +156,13 @@ TEST_F(AgentHubIdentityTest, AChangedRecordClosesTheOpenStream) {
     });
     std::shared_ptr<Channel> ch = Attach(kTestIdentitySerial);
     Send(WwwInventory());
-    ASSERT_FALSE(ch->closed().has_value());
+    ASSERT_FALSE(ch->closed_status().has_value());
     ASSERT_EQ(c_.hub->connected(), 1u);
     ASSERT_THAT(ch->versions_sent(), ::testing::SizeIs(1));
     clock_.Advance(absl::Minutes(5));
     Update(change);
-    ASSERT_TRUE(ch->closed().has_value());
-    EXPECT_EQ(ch->closed()->code(), absl::StatusCode::kPermissionDenied);
+    ASSERT_TRUE(ch->closed_status().has_value());
+    EXPECT_EQ(ch->closed_status()->code(), absl::StatusCode::kPermissionDenied);
     EXPECT_EQ(c_.hub->connected(), 0u);
     EXPECT_EQ(Record().last_seen_at, clock_.Now());
     // Nothing more reaches it: a new version is not sent.
@@ -240,7 +204,7 @@ TEST_F(AgentHubIdentityTest, ARelabelChangesWhatTheAgentReceives) {
   EXPECT_THAT(ch->versions_sent(), ElementsAre("web/1"));
 
   Update([](store::AgentRecord& a) { a.labels = {{"role", "db"}}; });
-  EXPECT_FALSE(ch->closed().has_value());  // a relabel keeps the stream
+  EXPECT_FALSE(ch->closed_status().has_value());  // a relabel keeps the stream
   ASSERT_TRUE(c_.store.TargetState(kAgent, "www").has_value());
   EXPECT_EQ(c_.store.TargetState(kAgent, "www")->desired_version_id, "");
   c_.hub->HoldCertificate("web", "web/2");  // what the fleet serves now
@@ -264,15 +228,15 @@ TEST_F(AgentHubIdentityTest, RenewalsOnAStreamFollowItsSerial) {
   ASSERT_EQ(ch->identities().size(), 2u);
   const std::string second = Record().identity_serial;
   EXPECT_NE(second, first);
-  EXPECT_FALSE(ch->closed().has_value());
+  EXPECT_FALSE(ch->closed_status().has_value());
 
   // The certificate the stream presented is refused on a new stream.
   std::shared_ptr<Channel> old = Attach(kTestIdentitySerial);
-  ASSERT_TRUE(old->closed().has_value());
-  EXPECT_EQ(old->closed()->code(), absl::StatusCode::kPermissionDenied);
+  ASSERT_TRUE(old->closed_status().has_value());
+  EXPECT_EQ(old->closed_status()->code(), absl::StatusCode::kPermissionDenied);
   // The newest is admitted (and replaces the first stream).
   std::shared_ptr<Channel> renewed = Attach(second);
-  EXPECT_FALSE(renewed->closed().has_value());
+  EXPECT_FALSE(renewed->closed_status().has_value());
 }
 
 // A stream whose certificate is no longer current (the agent renewed on
@@ -290,8 +254,8 @@ TEST_F(AgentHubIdentityTest, ARenewalWithAReplacedSerialIsRefused) {
                 .status());
   Send(Renewal());
   EXPECT_THAT(thief->identities(), IsEmpty());
-  ASSERT_TRUE(thief->closed().has_value());
-  EXPECT_THAT(*thief->closed(),
+  ASSERT_TRUE(thief->closed_status().has_value());
+  EXPECT_THAT(*thief->closed_status(),
               ::certfleet::testing::StatusIs(
                   absl::StatusCode::kPermissionDenied,
                   HasSubstr("identity certificate serial 7e57 is not the "
@@ -314,8 +278,8 @@ TEST_F(AgentHubIdentityTest, ADisabledAgentIsNotRenewed) {
                 .status());
   Send(Renewal());
   EXPECT_THAT(ch->identities(), IsEmpty());
-  ASSERT_TRUE(ch->closed().has_value());
-  EXPECT_EQ(ch->closed()->code(), absl::StatusCode::kPermissionDenied);
+  ASSERT_TRUE(ch->closed_status().has_value());
+  EXPECT_EQ(ch->closed_status()->code(), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(Record().identity_serial, kTestIdentitySerial);
   EXPECT_THAT(c_.observer.refusals(), ElementsAre("renewal/disabled"));
 }
@@ -328,8 +292,8 @@ TEST_F(AgentHubIdentityTest, ARecordStoredElsewhereApplies) {
   record.status = store::AgentStatus::kRemoved;
   c_.hub->OnAgentStored(record);
   c_.hub->Flush();
-  ASSERT_TRUE(ch->closed().has_value());
-  EXPECT_THAT(ch->closed()->message(), HasSubstr("was removed"));
+  ASSERT_TRUE(ch->closed_status().has_value());
+  EXPECT_THAT(ch->closed_status()->message(), HasSubstr("was removed"));
   EXPECT_EQ(c_.hub->connected(), 0u);
 }
 

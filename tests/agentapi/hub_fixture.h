@@ -37,12 +37,16 @@ class FakeChannel : public AgentChannel {
   }
   void Close(const absl::Status& why) override {
     absl::MutexLock lock(&mu_);
-    closed_ = std::string(why.message());
-    closed_code_ = why.code();
+    closed_ = why;
   }
   absl::StatusCode closed_code() const {
     absl::MutexLock lock(&mu_);
-    return closed_code_;
+    return closed_.has_value() ? closed_->code() : absl::StatusCode::kOk;
+  }
+  // How the hub closed the stream; nullopt while it is open.
+  std::optional<absl::Status> closed_status() const {
+    absl::MutexLock lock(&mu_);
+    return closed_;
   }
   std::vector<v1::CoordinatorMessage> sent() const {
     absl::MutexLock lock(&mu_);
@@ -55,16 +59,29 @@ class FakeChannel : public AgentChannel {
     }
     return out;
   }
+  // The message the stream was closed with; nullopt while it is open.
   std::optional<std::string> closed() const {
     absl::MutexLock lock(&mu_);
-    return closed_;
+    if (!closed_.has_value()) return std::nullopt;
+    return std::string(closed_->message());
+  }
+  std::vector<std::string> versions_sent() const {
+    std::vector<std::string> out;
+    for (const v1::DesiredBundle& b : bundles()) out.push_back(b.version_id());
+    return out;
+  }
+  std::vector<v1::IdentityCertificate> identities() const {
+    std::vector<v1::IdentityCertificate> out;
+    for (const v1::CoordinatorMessage& m : sent()) {
+      if (m.has_identity()) out.push_back(m.identity());
+    }
+    return out;
   }
 
  private:
   mutable absl::Mutex mu_;
   std::vector<v1::CoordinatorMessage> sent_ ABSL_GUARDED_BY(mu_);
-  std::optional<std::string> closed_ ABSL_GUARDED_BY(mu_);
-  absl::StatusCode closed_code_ ABSL_GUARDED_BY(mu_) = absl::StatusCode::kOk;
+  std::optional<absl::Status> closed_ ABSL_GUARDED_BY(mu_);
 };
 
 struct Served {
