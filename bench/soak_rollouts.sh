@@ -51,25 +51,8 @@ AGENT_CONFIG="$PWD/deploy/examples/agent.yaml"
 
 rm -rf "$DIR"
 mkdir -p -m 0700 "$DIR"
-PIDS=()
-cleanup() {
-  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-    kill "${PIDS[i]}" 2>/dev/null || true
-    wait "${PIDS[i]}" 2>/dev/null || true
-  done
-}
-trap cleanup EXIT
-
-wait_for() {
-  local seconds=$1 what=$2
-  shift 2
-  for _ in $(seq 1 $((seconds * 10))); do
-    "$@" >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  echo "timed out after ${seconds}s waiting for $what" >&2
-  return 1
-}
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }

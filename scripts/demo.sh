@@ -27,26 +27,8 @@ AGENT_CONFIG="$PWD/deploy/examples/agent.yaml"
 export CERTFLEET_COORDINATOR_PORT=7443
 HOSTS=(1 2)
 
-PIDS=()
-cleanup() {
-  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-    kill "${PIDS[i]}" 2>/dev/null || true
-    wait "${PIDS[i]}" 2>/dev/null || true
-  done
-}
-trap cleanup EXIT
-
-# wait_for SECONDS WHAT COMMAND...: polls COMMAND every 0.1 s.
-wait_for() {
-  local seconds=$1 what=$2
-  shift 2
-  for _ in $(seq 1 $((seconds * 10))); do
-    "$@" >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  echo "timed out after ${seconds}s waiting for $what" >&2
-  return 1
-}
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 
 echo "== starting the lab (Pebble + BIND9 + two nginx on loopback)"
 LAB_ARGS=(--dir "$CERTFLEET_DEMO_DIR")
