@@ -124,6 +124,11 @@ absl::Status Configure(sqlite3* db, const std::string& path,
     return absl::FailedPreconditionError(absl::StrCat(
         "store: ", op, ": cannot use WAL journal mode (got \"", mode, "\")"));
   }
+  // Negative: in KiB.
+  const std::string cache_size =
+      absl::StrCat("PRAGMA cache_size = -",
+                   std::max<int64_t>(options.page_cache_bytes / 1024, 1));
+  RETURN_IF_ERROR(Exec(db, cache_size.c_str(), op));
   return Exec(db,
               options.sync == SqliteOptions::Sync::kFull
                   ? "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON"

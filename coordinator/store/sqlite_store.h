@@ -34,6 +34,11 @@ struct SqliteOptions {
   // How long a call waits for another connection's write lock before failing
   // with kUnavailable.
   absl::Duration busy_timeout = absl::Seconds(5);
+  // SQLite's own page cache (PRAGMA cache_size). The operating system
+  // caches the file too, so a page that falls out costs a read from memory,
+  // not from disk; a bounded, small cache keeps the coordinator's memory
+  // flat however large the store grows (bench/soak_rollouts.sh).
+  int64_t page_cache_bytes = 1 << 20;
 };
 
 class SqliteStore : public Store {
