@@ -9,6 +9,7 @@
 #   bench/soak_rollouts.sh [--rollouts 1000] [--agents 4] [--warmup 100]
 #                          [--heaptrack] [--dir DIR]
 #
+# CERTFLEET_SOAK_LOG_LEVEL (default warning) sets the daemons' --log-level.
 # --heaptrack runs the coordinator under heaptrack and prints, at the end,
 # what it still held (heaptrack_print --print-leaks) and the allocation
 # sites of the memory that grew: a heap profile of the soak.
@@ -116,7 +117,7 @@ certificates:
 EOF
 "$COORDINATOR" check-config "$CONFIG" >/dev/null
 
-COORD_CMD=("$COORDINATOR" serve --config "$CONFIG" --log-level warning)
+COORD_CMD=("$COORDINATOR" serve --config "$CONFIG" --log-level "${CERTFLEET_SOAK_LOG_LEVEL:-warning}")
 if [ "$HEAPTRACK" = 1 ]; then
   COORD_CMD=(heaptrack -o "$DIR/coordinator.heaptrack" "${COORD_CMD[@]}")
 fi
@@ -147,7 +148,7 @@ for h in $(seq 1 "$AGENTS"); do
       --token-file - >/dev/null
   # shellcheck disable=SC2046
   env $(agent_env "$h") "$AGENT" run --config "$AGENT_CONFIG" \
-    --log-level warning >"$DIR/agent-$h.log" 2>&1 &
+    --log-level "${CERTFLEET_SOAK_LOG_LEVEL:-warning}" >"$DIR/agent-$h.log" 2>&1 &
   PIDS+=($!)
   AGENT_PIDS+=($!)
 done
