@@ -11,8 +11,8 @@
 #
 # CERTFLEET_SOAK_LOG_LEVEL (default warning) sets the daemons' --log-level.
 # --heaptrack runs the coordinator under heaptrack and prints, at the end,
-# what it still held (heaptrack_print --print-leaks) and the allocation
-# sites of the memory that grew: a heap profile of the soak.
+# the allocation sites holding the most memory at the heap's peak: a heap
+# profile of the soak.
 #
 # Prints one line per sample (every --every rollouts, default 50) and a
 # summary with one JSON line. Exit status: 0 when every rollout completed, 1
@@ -242,7 +242,12 @@ if [ "$HEAPTRACK" = 1 ]; then
   profile=$(ls "$DIR"/coordinator.heaptrack*.zst "$DIR"/coordinator.heaptrack*.gz 2>/dev/null | head -n 1)
   echo
   echo "== heap profile: $profile"
-  heaptrack_print -f "$profile" --print-leaks 1 --print-peaks 0 \
+  # What the heap held at its peak, by allocation site: in a soak that
+  # only grows, the peak is the end, so this is what the rollouts left
+  # behind (a graceful stop frees everything, so "leaks" say nothing here).
+  heaptrack_print -f "$profile" --print-leaks 0 --print-peaks 1 \
     --print-allocators 0 --print-temporary 0 --print-histogram 0 \
-    --print-flamegraph 0 2>/dev/null | head -n 60
+    --print-flamegraph 0 -n 12 -s 0 2>/dev/null |
+    grep -A2 "peak memory consumed" | grep -v '^--$' | paste - - - |
+    cut -c1-160
 fi
