@@ -3,11 +3,11 @@
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "common/status_macros.h"
+#include "coordinator/app/store_opener.h"
 #include "coordinator/app/token_command.h"
 #include "coordinator/dns/exec_provider.h"
 #include "coordinator/dns/ldns_resolver.h"
 #include "coordinator/dns/rfc2136_provider.h"
-#include "coordinator/app/store_opener.h"
 
 namespace certfleet::app {
 
@@ -31,8 +31,7 @@ class IssuanceFanout : public issuance::IssuanceObserver {
   void OnVersionStored(const std::string& cert_name, int64_t version) override {
     const std::shared_ptr<rollouts::RolloutRunner> runner = runner_.Get();
     if (runner == nullptr) return;
-    if (absl::Status s = runner->OnVersionStored(cert_name, version);
-        !s.ok()) {
+    if (absl::Status s = runner->OnVersionStored(cert_name, version); !s.ok()) {
       CF_LOG_WARN("certificate %s version %d: not delivered: %s", cert_name,
                   version, s.ToString());
     }
@@ -124,19 +123,19 @@ absl::StatusOr<std::shared_ptr<rollouts::RolloutRunner>> RunnerFor(
 // none without an agent service.
 adminapi::RolloutCommandFn RolloutCommandOf(const RunnerSlot* slot) {
   if (slot == nullptr) return nullptr;
-  return [slot](adminapi::RolloutCommand command,
-                const std::string& certificate,
-                const std::string& actor) -> absl::StatusOr<store::RolloutRecord> {
-    ASSIGN_OR_RETURN(std::shared_ptr<rollouts::RolloutRunner> runner,
-                     RunnerFor(*slot));
-    rollouts::OperatorAction action = rollouts::OperatorAction::kPause;
-    if (command == adminapi::RolloutCommand::kResume) {
-      action = rollouts::OperatorAction::kResume;
-    } else if (command == adminapi::RolloutCommand::kAbort) {
-      action = rollouts::OperatorAction::kAbort;
-    }
-    return runner->Act(certificate, action, actor);
-  };
+  return
+      [slot](adminapi::RolloutCommand command, const std::string& certificate,
+             const std::string& actor) -> absl::StatusOr<store::RolloutRecord> {
+        ASSIGN_OR_RETURN(std::shared_ptr<rollouts::RolloutRunner> runner,
+                         RunnerFor(*slot));
+        rollouts::OperatorAction action = rollouts::OperatorAction::kPause;
+        if (command == adminapi::RolloutCommand::kResume) {
+          action = rollouts::OperatorAction::kResume;
+        } else if (command == adminapi::RolloutCommand::kAbort) {
+          action = rollouts::OperatorAction::kAbort;
+        }
+        return runner->Act(certificate, action, actor);
+      };
 }
 
 adminapi::SkipHostFn SkipHostOf(const RunnerSlot* slot) {
@@ -152,13 +151,13 @@ adminapi::SkipHostFn SkipHostOf(const RunnerSlot* slot) {
 
 adminapi::RollbackFn RollbackOf(const RunnerSlot* slot) {
   if (slot == nullptr) return nullptr;
-  return [slot](const std::string& certificate, int64_t to_version,
-                bool expedite,
-                const std::string& actor) -> absl::StatusOr<store::RolloutRecord> {
-    ASSIGN_OR_RETURN(std::shared_ptr<rollouts::RolloutRunner> runner,
-                     RunnerFor(*slot));
-    return runner->Rollback(certificate, to_version, expedite, actor);
-  };
+  return
+      [slot](const std::string& certificate, int64_t to_version, bool expedite,
+             const std::string& actor) -> absl::StatusOr<store::RolloutRecord> {
+        ASSIGN_OR_RETURN(std::shared_ptr<rollouts::RolloutRunner> runner,
+                         RunnerFor(*slot));
+        return runner->Rollback(certificate, to_version, expedite, actor);
+      };
 }
 
 }  // namespace
@@ -311,13 +310,20 @@ absl::StatusOr<std::unique_ptr<Coordinator>> Coordinator::Create(
   c->runner_ = std::make_unique<issuance::OrderRunner>(
       *c->store_, *c->kek_, *c->solver_, clock, issuance::OrderRunnerOptions{},
       c->issuance_observer_.get());
+  c->pruner_ = std::make_unique<retention::VersionPruner>(
+      *c->store_, clock,
+      retention::PrunerOptions{.expired_versions =
+                                   config.retention.expired_versions},
+      &c->metrics_);
   c->scheduler_ = std::make_unique<scheduler::Scheduler>(
       config.certificates, std::move(issuers), *c->store_, *c->runner_, clock,
       scheduler::SchedulerOptions{
           .max_concurrent_orders = config.scheduler.max_concurrent_orders,
           .check_interval = config.scheduler.check_interval,
           .retry_initial = config.scheduler.retry_initial,
-          .retry_max = config.scheduler.retry_max},
+          .retry_max = config.scheduler.retry_max,
+          .after_pass = [p = c->pruner_.get()](
+                            const Context& ctx) { p->PruneIfDue(ctx); }},
       &c->metrics_);
   // After the scheduler: `certfleetctl renew` wakes it.
   if (!config.admin.listen.empty()) {
@@ -357,6 +363,7 @@ absl::StatusOr<scheduler::PassReport> Coordinator::RunOnce(const Context& ctx) {
     report.not_due = again->not_due;
     report.next_due = again->next_due;
   }
+  if (!ctx.IsCancelled()) pruner_->PruneIfDue(ctx);
   return report;
 }
 

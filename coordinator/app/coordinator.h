@@ -40,6 +40,7 @@
 #include "coordinator/issuance/issuer.h"
 #include "coordinator/issuance/order_runner.h"
 #include "coordinator/rollouts/rollout_runner.h"
+#include "coordinator/retention/version_pruner.h"
 #include "coordinator/scheduler/scheduler.h"
 #include "coordinator/store/store.h"
 
@@ -103,6 +104,7 @@ class Coordinator {
   std::unique_ptr<dns::DnsResolver> authoritative_resolver_;
   std::unique_ptr<dns::Dns01Solver> solver_;
   std::unique_ptr<issuance::OrderRunner> runner_;
+  std::unique_ptr<retention::VersionPruner> pruner_;
   std::unique_ptr<scheduler::Scheduler> scheduler_;
   // The internal CA and the tokens: for the agent service and the admin
   // API (when either is configured).

@@ -115,7 +115,26 @@ CoordinatorMetrics::CoordinatorMetrics(metrics::Registry& registry)
           "certfleet_agent_problems_total",
           "Problems agents reported on their own hosts, once per change: an "
           "install rolled back by crash recovery, a state found untrustworthy.",
-          {"kind"})) {}
+          {"kind"})),
+      versions_pruned_(registry.Counter(
+          "certfleet_versions_pruned_total",
+          "Certificate versions (and their sealed keys) deleted by retention "
+          "after being expired for retention.expired_versions.",
+          {"certificate"})),
+      prune_failures_(registry.Counter(
+          "certfleet_version_prune_failures_total",
+          "Retention passes that could not prune a certificate's versions "
+          "(retried at the next pass, an hour later).",
+          {"certificate"})) {}
+
+void CoordinatorMetrics::OnVersionsPruned(const std::string& certificate,
+                                          int count) {
+  versions_pruned_.WithLabels({certificate})->Increment(count);
+}
+
+void CoordinatorMetrics::OnPruneFailed(const std::string& certificate) {
+  prune_failures_.WithLabels({certificate})->Increment();
+}
 
 void CoordinatorMetrics::OnConnectedAgents(size_t count) {
   agents_connected_->Set(static_cast<double>(count));

@@ -18,6 +18,8 @@
 //   certfleet_agent_reports_dropped_total{reason}     (agent_hub.h)
 //   certfleet_agent_refusals_total{limit}             (agent_limits.h)
 //   certfleet_agent_problems_total{kind}         local_failure|state_problem
+//   certfleet_versions_pruned_total{certificate}      (retention)
+//   certfleet_version_prune_failures_total{certificate}
 #ifndef CERTFLEET_COORDINATOR_APP_COORDINATOR_METRICS_H_
 #define CERTFLEET_COORDINATOR_APP_COORDINATOR_METRICS_H_
 
@@ -28,13 +30,15 @@
 #include "coordinator/acme/acme_client.h"
 #include "coordinator/agentapi/agent_hub.h"
 #include "coordinator/issuance/order_runner.h"
+#include "coordinator/retention/version_pruner.h"
 #include "coordinator/scheduler/scheduler.h"
 
 namespace certfleet::app {
 
 class CoordinatorMetrics : public issuance::IssuanceObserver,
                            public scheduler::SchedulerObserver,
-                           public agentapi::HubObserver {
+                           public agentapi::HubObserver,
+                           public retention::PrunerObserver {
  public:
   explicit CoordinatorMetrics(metrics::Registry& registry);
 
@@ -55,6 +59,8 @@ class CoordinatorMetrics : public issuance::IssuanceObserver,
   void OnReportDropped(absl::string_view reason) override;
   void OnRefused(absl::string_view limit) override;
   void OnAgentProblem(absl::string_view kind) override;
+  void OnVersionsPruned(const std::string& certificate, int count) override;
+  void OnPruneFailed(const std::string& certificate) override;
 
  private:
   metrics::CounterFamily& acme_requests_;
@@ -72,6 +78,8 @@ class CoordinatorMetrics : public issuance::IssuanceObserver,
   metrics::CounterFamily& reports_dropped_;
   metrics::CounterFamily& refusals_;
   metrics::CounterFamily& agent_problems_;
+  metrics::CounterFamily& versions_pruned_;
+  metrics::CounterFamily& prune_failures_;
 };
 
 }  // namespace certfleet::app

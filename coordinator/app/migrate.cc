@@ -21,23 +21,21 @@ absl::Status SameRecords(const char* kind, std::vector<Record> from,
   std::sort(from.begin(), from.end(), by_key);
   std::sort(to.begin(), to.end(), by_key);
   if (from.size() != to.size()) {
-    return absl::DataLossError(absl::StrCat(
-        "migrate: ", kind, ": ", from.size(), " in the source, ", to.size(),
-        " in etcd"));
+    return absl::DataLossError(absl::StrCat("migrate: ", kind, ": ",
+                                            from.size(), " in the source, ",
+                                            to.size(), " in etcd"));
   }
   for (size_t i = 0; i < from.size(); ++i) {
     if (!(from[i] == to[i])) {
-      return absl::DataLossError(absl::StrCat("migrate: ", kind, " ",
-                                              key(from[i]),
-                                              " differs in etcd"));
+      return absl::DataLossError(absl::StrCat(
+          "migrate: ", kind, " ", key(from[i]), " differs in etcd"));
     }
   }
   return absl::OkStatus();
 }
 
 // Every version of every certificate, oldest first per certificate.
-absl::StatusOr<std::vector<store::VersionRecord>> AllVersions(
-    store::Store& s) {
+absl::StatusOr<std::vector<store::VersionRecord>> AllVersions(store::Store& s) {
   ASSIGN_OR_RETURN(std::vector<std::string> names,
                    s.ListVersionedCertificates());
   std::vector<store::VersionRecord> out;
@@ -71,7 +69,8 @@ absl::StatusOr<MigrationReport> Migrate(store::Store& from,
 
   ASSIGN_OR_RETURN(std::optional<store::InternalCaRecord> ca,
                    from.GetInternalCa());
-  if (ca.has_value()) RETURN_IF_ERROR(to.CreateInternalCaIfAbsent(*ca).status());
+  if (ca.has_value())
+    RETURN_IF_ERROR(to.CreateInternalCaIfAbsent(*ca).status());
   ASSIGN_OR_RETURN(std::vector<store::AccountRecord> accounts,
                    from.ListAccounts());
   for (const auto& a : accounts) RETURN_IF_ERROR(to.PutAccount(a));
@@ -82,13 +81,29 @@ absl::StatusOr<MigrationReport> Migrate(store::Store& from,
   // order.
   ASSIGN_OR_RETURN(std::vector<store::VersionRecord> versions,
                    AllVersions(from));
+  // Retention leaves gaps in the numbers (versions pruned), and the
+  // destination numbers as it adds: a placeholder takes each missing number
+  // and is deleted once the next real version is in, so every version keeps
+  // its number.
+  std::string certificate;
+  int64_t next = 1;
   for (const store::VersionRecord& v : versions) {
+    if (v.cert_name != certificate) certificate = v.cert_name, next = 1;
+    std::vector<int64_t> placeholders;
+    for (; next < v.version; ++next) {
+      ASSIGN_OR_RETURN(const int64_t number,
+                       to.AddVersion({.cert_name = v.cert_name}));
+      placeholders.push_back(number);
+    }
     ASSIGN_OR_RETURN(const int64_t number, to.AddVersion(v));
     if (number != v.version) {
-      return absl::DataLossError(absl::StrCat(
-          "migrate: version ", v.cert_name, "/", v.version,
-          " was stored as number ", number,
-          " (the source's numbers have a gap)"));
+      return absl::DataLossError(
+          absl::StrCat("migrate: version ", v.cert_name, "/", v.version,
+                       " was stored as number ", number));
+    }
+    next = number + 1;
+    for (int64_t p : placeholders) {
+      RETURN_IF_ERROR(to.DeleteVersion(v.cert_name, p));
     }
   }
   ASSIGN_OR_RETURN(std::vector<store::OrderRecord> orders, from.ListOrders());
@@ -117,7 +132,8 @@ absl::StatusOr<MigrationReport> Migrate(store::Store& from,
   report.copied["internal CA"] = ca.has_value() ? 1 : 0;
   ASSIGN_OR_RETURN(auto accounts_to, to.ListAccounts());
   RETURN_IF_ERROR(SameRecords<store::AccountRecord>(
-      "account", accounts, accounts_to, [](const auto& r) { return r.issuer; }));
+      "account", accounts, accounts_to,
+      [](const auto& r) { return r.issuer; }));
   report.copied["accounts"] = accounts.size();
   ASSIGN_OR_RETURN(auto states_to, to.ListCertificateStates());
   RETURN_IF_ERROR(SameRecords<store::CertificateState>(
@@ -126,9 +142,8 @@ absl::StatusOr<MigrationReport> Migrate(store::Store& from,
   report.copied["certificate states"] = states.size();
   ASSIGN_OR_RETURN(auto versions_to, AllVersions(to));
   RETURN_IF_ERROR(SameRecords<store::VersionRecord>(
-      "version", versions, versions_to, [](const auto& r) {
-        return absl::StrCat(r.cert_name, "/", r.version);
-      }));
+      "version", versions, versions_to,
+      [](const auto& r) { return absl::StrCat(r.cert_name, "/", r.version); }));
   report.copied["versions"] = versions.size();
   ASSIGN_OR_RETURN(auto orders_to, to.ListOrders());
   RETURN_IF_ERROR(SameRecords<store::OrderRecord>(
@@ -144,9 +159,8 @@ absl::StatusOr<MigrationReport> Migrate(store::Store& from,
   report.copied["tokens"] = tokens.size();
   ASSIGN_OR_RETURN(auto targets_to, to.ListAllTargetStates());
   RETURN_IF_ERROR(SameRecords<store::TargetStateRecord>(
-      "target state", targets, targets_to, [](const auto& r) {
-        return absl::StrCat(r.agent_id, "/", r.target);
-      }));
+      "target state", targets, targets_to,
+      [](const auto& r) { return absl::StrCat(r.agent_id, "/", r.target); }));
   report.copied["target states"] = targets.size();
   ASSIGN_OR_RETURN(auto rollouts_to, to.ListRollouts({}));
   RETURN_IF_ERROR(SameRecords<store::RolloutRecord>(

@@ -32,10 +32,10 @@ void ParseDocument(const YAML::Node& doc, internal::ParseContext& ctx,
     return;
   }
   const Mapping root =
-      r.Map(r.Root(doc), {"store", "key_encryption_key_file", "metrics",
-                          "scheduler", "dns", "issuers", "dns_providers",
-                          "rollout", "certificates", "agents", "admin",
-                          "ha", "internal_ca_file"});
+      r.Map(r.Root(doc),
+            {"store", "key_encryption_key_file", "metrics", "scheduler",
+             "retention", "dns", "issuers", "dns_providers", "rollout",
+             "certificates", "agents", "admin", "ha", "internal_ca_file"});
   internal::ParseStore(ctx, root.Get("store"), &cfg->store);
   internal::ParseHa(ctx, root.Get("ha"), cfg->store, &cfg->ha);
   internal::ParseInternalCaFile(ctx, root.Get("internal_ca_file"), cfg->store,
@@ -44,6 +44,7 @@ void ParseDocument(const YAML::Node& doc, internal::ParseContext& ctx,
                                       &cfg->key_encryption_key_file);
   internal::ParseMetrics(ctx, root.Get("metrics"), &cfg->metrics);
   internal::ParseScheduler(ctx, root.Get("scheduler"), &cfg->scheduler);
+  internal::ParseRetention(ctx, root.Get("retention"), &cfg->retention);
   internal::ParseDns(ctx, root.Get("dns"), &cfg->dns);
   // Order matters: certificates are checked against issuers and zones, and
   // their rollout overrides the top-level one.

@@ -211,6 +211,15 @@ struct SchedulerConfig {
   absl::Duration retry_max = absl::Hours(6);
 };
 
+// How long the store keeps what is no longer needed (coordinator/retention).
+struct RetentionConfig {
+  // A version is deleted once it has been expired this long, unless it is
+  // the certificate's newest or one a rollout names (docs/operations.md).
+  // Rolling back to an expired certificate helps no one; the default keeps
+  // a month of them for investigation.
+  absl::Duration expired_versions = absl::Hours(24 * 30);
+};
+
 // The agent service: enrollment and the agents' streams (gRPC over mTLS
 // under the coordinator's internal CA).
 struct AgentsConfig {
@@ -270,6 +279,7 @@ struct CoordinatorConfig {
   std::string internal_ca_file;
   MetricsConfig metrics;
   SchedulerConfig scheduler;
+  RetentionConfig retention;
   DnsConfig dns;
   std::vector<IssuerConfig> issuers;
   std::vector<DnsProviderConfig> dns_providers;

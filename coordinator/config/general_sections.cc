@@ -1,5 +1,5 @@
-// The small top-level sections: key_encryption_key_file, metrics, scheduler
-// and dns (declared in sections.h).
+// The small top-level sections: key_encryption_key_file, metrics, scheduler,
+// retention and dns (declared in sections.h).
 #include <climits>
 
 #include "absl/strings/str_cat.h"
@@ -55,6 +55,13 @@ void ParseScheduler(ParseContext& ctx, const Field& field,
                          ") is shorter than retry_initial (",
                          FormatConfigDuration(out->retry_initial), ")"));
   }
+}
+
+void ParseRetention(ParseContext& ctx, const Field& field,
+                    RetentionConfig* out) {
+  Reader& r = ctx.reader;
+  const Mapping m = r.Map(field, {"expired_versions"});
+  r.PositiveDuration(m.Get("expired_versions"), &out->expired_versions);
 }
 
 void ParseDns(ParseContext& ctx, const Field& field, DnsConfig* out) {

@@ -76,6 +76,8 @@ void ParseKeyEncryptionKeyFile(ParseContext& ctx, const Field& field,
 void ParseMetrics(ParseContext& ctx, const Field& field, MetricsConfig* out);
 void ParseScheduler(ParseContext& ctx, const Field& field,
                     SchedulerConfig* out);
+void ParseRetention(ParseContext& ctx, const Field& field,
+                    RetentionConfig* out);
 void ParseDns(ParseContext& ctx, const Field& field, DnsConfig* out);
 
 // issuers.cc

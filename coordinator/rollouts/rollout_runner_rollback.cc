@@ -42,8 +42,11 @@ absl::StatusOr<store::RolloutRecord> RolloutRunner::Rollback(
   if (to_version > 0) {
     ASSIGN_OR_RETURN(to, store_.GetVersion(certificate, to_version));
     if (!to.has_value()) {
-      return absl::NotFoundError(absl::StrCat("certificate ", certificate,
-                                              " has no version ", to_version));
+      // Never issued, or pruned by retention once long expired.
+      return absl::NotFoundError(absl::StrCat(
+          "certificate ", certificate, " has no version ", to_version,
+          " (`certfleetctl versions` lists those kept; expired versions are "
+          "deleted after retention.expired_versions)"));
     }
   } else if (active.has_value() && !active->from_version.empty()) {
     ASSIGN_OR_RETURN(auto parts,

@@ -326,6 +326,7 @@ void Scheduler::Run(const Context& ctx) {
   }
   while (!ctx.IsCancelled()) {
     absl::StatusOr<PassReport> report = RunPass(ctx);
+    if (report.ok() && options_.after_pass) options_.after_pass(ctx);
     const absl::Time now = clock_.Now();
     absl::Time wake = now + options_.check_interval;
     if (!report.ok()) {

@@ -20,6 +20,7 @@
 #define CERTFLEET_COORDINATOR_SCHEDULER_SCHEDULER_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <random>
@@ -44,6 +45,9 @@ struct SchedulerOptions {
   // How often ARI is asked again when the CA sends no Retry-After.
   absl::Duration ari_recheck = absl::Hours(6);
   uint64_t seed = std::random_device{}();
+  // Called by Run after each pass that could read the store (housekeeping
+  // that must run only where issuance runs: retention).
+  std::function<void(const Context&)> after_pass;
 };
 
 // Told about each certificate after each pass, for metrics. Called from

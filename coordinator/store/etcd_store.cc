@@ -48,16 +48,16 @@ absl::StatusOr<etcd::TxnResult> EtcdStore::Txn(etcd::TxnRequest txn,
       fence = fence_;
     }
     if (!fence.has_value()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "store: ", op, ": this coordinator is not the leader"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("store: ", op, ": this coordinator is not the leader"));
     }
     // First, so that nothing of a deposed leader's transaction applies;
     // the failure branch reads the key to tell "not the leader" from the
     // caller's own compares failing.
-    txn.compares.insert(txn.compares.begin(),
-                        etcd::Compare::CreateRevision(
-                            fence->key, etcd::CompareOp::kEqual,
-                            fence->create_revision));
+    txn.compares.insert(
+        txn.compares.begin(),
+        etcd::Compare::CreateRevision(fence->key, etcd::CompareOp::kEqual,
+                                      fence->create_revision));
     txn.failure.push_back(etcd::TxnOp::Get(fence->key));
   }
   absl::StatusOr<etcd::TxnResult> result = client_.Txn(txn, Call());
@@ -125,9 +125,9 @@ absl::StatusOr<int64_t> EtcdStore::AddVersion(const VersionRecord& v) {
     int64_t last = 0;
     if (got->kv.has_value()) {
       if (!absl::SimpleAtoi(got->kv->value, &last)) {
-        return absl::DataLossError(absl::StrCat(
-            "store: ", op, ": ", seq, " holds \"", got->kv->value,
-            "\", not a number"));
+        return absl::DataLossError(absl::StrCat("store: ", op, ": ", seq,
+                                                " holds \"", got->kv->value,
+                                                "\", not a number"));
       }
     } else {
       // No sequence yet (versions written by an older layout): start after
@@ -149,8 +149,7 @@ absl::StatusOr<int64_t> EtcdStore::AddVersion(const VersionRecord& v) {
         seq, etcd::CompareOp::kEqual,
         got->kv.has_value() ? got->kv->mod_revision : 0));
     txn.compares.push_back(etcd::Compare::Absent(key));
-    txn.success.push_back(
-        etcd::TxnOp::Put(seq, absl::StrCat(stored.version)));
+    txn.success.push_back(etcd::TxnOp::Put(seq, absl::StrCat(stored.version)));
     txn.success.push_back(etcd::TxnOp::Put(key, *std::move(value)));
     txn.success.push_back(etcd::TxnOp::Delete(Key("orders/" + v.cert_name)));
     ASSIGN_OR_RETURN(etcd::TxnResult r, Txn(std::move(txn), true, op));
@@ -227,8 +226,41 @@ absl::Status EtcdStore::MarkVersionRevoked(const std::string& cert_name,
     if (r.succeeded) return absl::OkStatus();
     BackOffAfterConflict();
   }
-  return absl::AbortedError(absl::StrCat("store: ", op,
-                                         ": gave up after concurrent writes"));
+  return absl::AbortedError(
+      absl::StrCat("store: ", op, ": gave up after concurrent writes"));
+}
+
+absl::Status EtcdStore::DeleteVersion(const std::string& cert_name,
+                                      int64_t version) {
+  const std::string op =
+      absl::StrCat("delete version ", cert_name, "#", version);
+  const std::string key = Key(etcd_keys::Version(cert_name, version));
+  for (int attempt = 0; attempt < kEtcdTxnAttempts; ++attempt) {
+    if (attempt > 0) BackOffAfterConflict();
+    absl::StatusOr<etcd::GetResult> got = client_.Get(key, Call());
+    if (!got.ok()) return StoreError(got.status(), op);
+    if (!got->kv.has_value()) {
+      return absl::NotFoundError(
+          absl::StrCat("store: ", op, ": no such version"));
+    }
+    // The newest is kept: the sequence (or, in the older layout without
+    // one, the newest record) must be past this number.
+    ASSIGN_OR_RETURN(std::optional<VersionRecord> latest,
+                     LatestVersion(cert_name));
+    if (!latest.has_value() || latest->version <= version) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "store: ", op, ": it is the newest version, which is kept"));
+    }
+    etcd::TxnRequest txn;
+    txn.compares.push_back(etcd::Compare::ModRevision(
+        key, etcd::CompareOp::kEqual, got->kv->mod_revision));
+    txn.success.push_back(etcd::TxnOp::Delete(key));
+    // Fenced: a deposed leader's pruner deletes nothing.
+    ASSIGN_OR_RETURN(etcd::TxnResult r, Txn(std::move(txn), true, op));
+    if (r.succeeded) return absl::OkStatus();
+  }
+  return absl::AbortedError(
+      absl::StrCat("store: ", op, ": gave up after concurrent writes"));
 }
 
 // --- Orders ---
@@ -252,7 +284,8 @@ absl::Status EtcdStore::DeleteOrder(const std::string& cert_name) {
 }
 
 absl::StatusOr<std::vector<OrderRecord>> EtcdStore::ListOrders() {
-  ASSIGN_OR_RETURN(auto all, ListRecords<OrderRecord>("orders/", "list orders"));
+  ASSIGN_OR_RETURN(auto all,
+                   ListRecords<OrderRecord>("orders/", "list orders"));
   return RecordsOnly(std::move(all));
 }
 

@@ -144,6 +144,24 @@ absl::Status InMemoryStore::MarkVersionRevoked(const std::string& cert_name,
                                           " revoked: no such version"));
 }
 
+absl::Status InMemoryStore::DeleteVersion(const std::string& cert_name,
+                                          int64_t version) {
+  const std::string op =
+      absl::StrCat("delete version ", cert_name, "#", version);
+  absl::MutexLock lock(&mu_);
+  auto it = versions_.find(cert_name);
+  if (it == versions_.end() || !it->second.contains(version)) {
+    return absl::NotFoundError(
+        absl::StrCat("store: ", op, ": no such version"));
+  }
+  if (it->second.rbegin()->first == version) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "store: ", op, ": it is the newest version, which is kept"));
+  }
+  it->second.erase(version);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::optional<OrderRecord>> InMemoryStore::GetOrder(
     const std::string& cert_name) {
   absl::MutexLock lock(&mu_);

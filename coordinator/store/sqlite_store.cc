@@ -25,7 +25,7 @@ struct SqliteStore::Statements {
   StatementPtr get_account, put_account, list_accounts;
   StatementPtr get_state, put_state, list_states;
   StatementPtr next_version, insert_version, get_version, latest_version,
-      list_versions, revoke_version, versioned_certificates;
+      list_versions, revoke_version, delete_version, versioned_certificates;
   StatementPtr get_order, put_order, delete_order, list_orders;
 };
 
@@ -181,6 +181,10 @@ SqliteStore::PrepareStatements(sqlite3* db) {
       {&s->revoke_version,
        "UPDATE versions SET revoked_at = ?, revocation_reason = ? "
        "WHERE cert_name = ? AND version = ?"},
+      // Never the newest: the next number is MAX + 1.
+      {&s->delete_version,
+       "DELETE FROM versions WHERE cert_name = ?1 AND version = ?2 AND "
+       "version < (SELECT MAX(version) FROM versions WHERE cert_name = ?1)"},
       {&s->get_order, absl::StrCat("SELECT ", kOrderColumns,
                                    " FROM orders WHERE cert_name = ?")},
       {&s->put_order,
@@ -399,6 +403,29 @@ absl::Status SqliteStore::MarkVersionRevoked(const std::string& cert_name,
         absl::StrCat("store: ", op(), ": no such version"));
   }
   return absl::OkStatus();
+}
+
+absl::Status SqliteStore::DeleteVersion(const std::string& cert_name,
+                                        int64_t version) {
+  auto op = [&] {
+    return absl::StrCat("delete version ", cert_name, "#", version);
+  };
+  absl::MutexLock lock(&mu_);
+  StatementRun run(stmts_->delete_version.get());
+  run.Text(cert_name).Int(version);
+  RETURN_IF_ERROR(Execute(db_, run, op));
+  if (sqlite3_changes(db_) == 1) return absl::OkStatus();
+  // Nothing deleted: missing, or the newest.
+  StatementRun get(stmts_->get_version.get());
+  get.Text(cert_name).Int(version);
+  ASSIGN_OR_RETURN(std::optional<VersionRecord> existing,
+                   QueryOne(db_, get, &ReadVersion, op));
+  if (!existing.has_value()) {
+    return absl::NotFoundError(
+        absl::StrCat("store: ", op(), ": no such version"));
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "store: ", op(), ": it is the newest version, which is kept"));
 }
 
 absl::StatusOr<std::optional<OrderRecord>> SqliteStore::GetOrder(

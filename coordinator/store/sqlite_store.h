@@ -80,6 +80,8 @@ class SqliteStore : public Store {
   absl::Status MarkVersionRevoked(const std::string& cert_name, int64_t version,
                                   absl::Time when,
                                   const std::string& reason) override;
+  absl::Status DeleteVersion(const std::string& cert_name,
+                             int64_t version) override;
 
   absl::StatusOr<std::optional<OrderRecord>> GetOrder(
       const std::string& cert_name) override;

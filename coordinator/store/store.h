@@ -4,7 +4,8 @@
 // Contract, honoured by every backend and by test fakes:
 // - Safe for concurrent use from many threads.
 // - Every method is atomic: it is applied completely or not at all.
-// - Versions are immutable once added; they are never deleted by the store.
+// - Versions are immutable once added. Only DeleteVersion removes one, and
+//   never a certificate's newest, so version numbers are never reused.
 // - AddVersion stores the version and removes the certificate's in-flight
 //   order in one transaction, so after a crash there is either the order
 //   (resume it) or the version (done), never neither.
@@ -345,13 +346,19 @@ class Store {
   virtual absl::StatusOr<std::vector<VersionRecord>> ListVersions(
       const std::string& cert_name) = 0;
   // The certificates that have at least one version, sorted (configured or
-  // not: versions are never deleted).
+  // not: a certificate's newest version is never deleted).
   virtual absl::StatusOr<std::vector<std::string>>
   ListVersionedCertificates() = 0;
   // The only change a version ever sees. kNotFound when it does not exist.
   virtual absl::Status MarkVersionRevoked(const std::string& cert_name,
                                           int64_t version, absl::Time when,
                                           const std::string& reason) = 0;
+  // Removes one version, for retention (coordinator/retention). kNotFound
+  // when it does not exist; kFailedPrecondition when it is the
+  // certificate's newest, which is never deleted (the next AddVersion
+  // numbers after it, so a number is never given twice).
+  virtual absl::Status DeleteVersion(const std::string& cert_name,
+                                     int64_t version) = 0;
 
   // --- In-flight orders ---
   virtual absl::StatusOr<std::optional<OrderRecord>> GetOrder(

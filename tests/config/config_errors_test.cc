@@ -102,7 +102,8 @@ TEST(ConfigErrorsTest, UnknownFieldSuggestsTheCloseOne) {
 TEST(ConfigErrorsTest, UnknownFieldWithoutCloseOneListsTheFields) {
   EXPECT_EQ(ErrorOfValidWith("dns:\n", "colour: red\ndns:\n"),
             "coordinator.yaml:4:1: colour: unknown field \"colour\" (expected "
-            "one of: store, key_encryption_key_file, metrics, scheduler, dns, "
+            "one of: store, key_encryption_key_file, metrics, scheduler, "
+            "retention, dns, "
             "issuers, dns_providers, rollout, certificates, agents, admin, "
             "ha, internal_ca_file)");
 }

@@ -53,6 +53,19 @@ TEST(ConfigSectionsTest, MetricsListen) {
             "OK");
 }
 
+TEST(ConfigSectionsTest, RetentionOfExpiredVersions) {
+  EXPECT_EQ(
+      ErrorOfValidWith("dns:\n", "retention: {expired_versions: 0s}\ndns:\n"),
+      "coordinator.yaml:4:31: retention.expired_versions: must be "
+      "positive, got \"0s\"");
+  EXPECT_EQ(ErrorOfValidWith("dns:\n", "retention: {keep: 3}\ndns:\n"),
+            "coordinator.yaml:4:13: retention.keep: unknown field \"keep\" "
+            "(expected one of: expired_versions)");
+  EXPECT_EQ(
+      ErrorOfValidWith("dns:\n", "retention: {expired_versions: 90d}\ndns:\n"),
+      "OK");
+}
+
 TEST(ConfigSectionsTest, ResolversAreRequiredIpAddresses) {
   EXPECT_EQ(ErrorOfValidWith("  resolvers: [127.0.0.1:5353]\n",
                              "  follow_cname: true\n"),

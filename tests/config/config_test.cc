@@ -34,6 +34,7 @@ TEST(ConfigTest, MinimalFileGetsEveryDefault) {
   EXPECT_EQ(c.scheduler.check_interval, absl::Minutes(10));
   EXPECT_EQ(c.scheduler.retry_initial, absl::Minutes(1));
   EXPECT_EQ(c.scheduler.retry_max, absl::Hours(6));
+  EXPECT_EQ(c.retention.expired_versions, absl::Hours(24 * 30));
   EXPECT_THAT(c.dns.resolvers, ElementsAre("127.0.0.1:5353"));
   EXPECT_EQ(c.dns.nameserver_port, 53);
   EXPECT_EQ(c.dns.propagation_interval, absl::Milliseconds(250));
@@ -95,6 +96,7 @@ scheduler:
   check_interval: 1h
   retry_initial: 30s
   retry_max: 1d12h
+retention: {expired_versions: 7d}
 dns:
   resolvers: [127.0.0.1, "[::1]:5353"]
   nameserver_port: 5300
@@ -142,6 +144,7 @@ certificates:
   EXPECT_EQ(c.scheduler.check_interval, absl::Hours(1));
   EXPECT_EQ(c.scheduler.retry_initial, absl::Seconds(30));
   EXPECT_EQ(c.scheduler.retry_max, absl::Hours(36));
+  EXPECT_EQ(c.retention.expired_versions, absl::Hours(24 * 7));
   EXPECT_THAT(c.dns.resolvers, ElementsAre("127.0.0.1:53", "[::1]:5353"));
   EXPECT_EQ(c.dns.nameserver_port, 5300);
   EXPECT_EQ(c.dns.propagation_interval, absl::Seconds(1));

@@ -216,6 +216,56 @@ TEST(CoordinatorBinaryTest, UnreachableCaFailsCleanlyAndBacksOff) {
   EXPECT_THAT(again.stdout_data, HasSubstr("0 issued, 0 failed"));
 }
 
+// Retention runs with every pass, --once included: versions expired for
+// longer than retention.expired_versions go, the newest stays, and the
+// deletion is audited.
+TEST(CoordinatorBinaryTest, ServeOncePrunesLongExpiredVersions) {
+  TempDir dir("retention");
+  {
+    std::unique_ptr<store::SqliteStore> s = OpenStore(dir);
+    ASSERT_NE(s, nullptr);
+    const absl::Time now = absl::Now();
+    for (absl::Duration ago :
+         {absl::Hours(24 * 60), absl::Hours(24 * 50), absl::Hours(24 * 40)}) {
+      ASSERT_OK(s->AddVersion({.cert_name = "retired", .not_after = now - ago})
+                    .status());
+    }
+    ASSERT_OK(s->AddVersion({.cert_name = "recent",
+                             .not_after = now - absl::Hours(24 * 30)})
+                  .status());
+    ASSERT_OK(s->AddVersion(
+                   {.cert_name = "recent", .not_after = now - absl::Hours(24)})
+                  .status());
+  }
+  // No CA to reach: the pass fails its order, and prunes all the same.
+  const std::string config = WriteConfig(
+      dir, {{"www", {"www.example.test"}}},
+      absl::StrCat("https://127.0.0.1:", *harness::PickFreePort(), "/dir"),
+      "retention:\n  expired_versions: 45d\n");
+  ProcessResult r = RunCoordinator({"serve", "--config", config, "--once"});
+  EXPECT_EQ(r.exit_code, 1) << r.Describe();
+  EXPECT_THAT(r.stderr_data,
+              HasSubstr("retention: retired: deleted versions 1,2"));
+
+  std::unique_ptr<store::SqliteStore> s = OpenStore(dir);
+  ASSERT_NE(s, nullptr);
+  auto numbers = [&](const std::string& cert) {
+    std::vector<int64_t> out;
+    auto versions = s->ListVersions(cert);
+    EXPECT_OK(versions);
+    if (versions.ok()) {
+      for (const auto& v : *versions) out.push_back(v.version);
+    }
+    return out;
+  };
+  EXPECT_THAT(numbers("retired"), ::testing::ElementsAre(3));
+  EXPECT_THAT(numbers("recent"), ::testing::ElementsAre(2, 1));
+  auto audit = s->ListAudit({.certificate = "retired"});
+  ASSERT_OK(audit);
+  ASSERT_EQ(audit->size(), 1u);
+  EXPECT_EQ((*audit)[0].action, "version.prune");
+}
+
 size_t AppendTo(char* data, size_t size, size_t n, void* out) {
   static_cast<std::string*>(out)->append(data, size * n);
   return size * n;

@@ -19,22 +19,25 @@
 namespace certfleet::app {
 namespace {
 
-using ::certfleet::testing::StatusIs;
 using ::certfleet::store::IsOkAndHolds;
+using ::certfleet::testing::StatusIs;
 using ::testing::HasSubstr;
 
 const absl::Time kAt = absl::FromUnixNanos(1'800'000'000'123'456'789);
 
 // A store with something of every kind, numbers that are not 1.
 void Fill(store::Store& s) {
-  ASSERT_OK(s.CreateInternalCaIfAbsent(
-                 {.cert_pem = "ca", .key_sealed = std::string("k\0y", 3),
-                  .created_at = kAt})
+  ASSERT_OK(s.CreateInternalCaIfAbsent({.cert_pem = "ca",
+                                        .key_sealed = std::string("k\0y", 3),
+                                        .created_at = kAt})
                 .status());
-  ASSERT_OK(s.PutAccount({.issuer = "le", .account_url = "https://ca/a/1",
+  ASSERT_OK(s.PutAccount({.issuer = "le",
+                          .account_url = "https://ca/a/1",
                           .contacts = {"mailto:ops@example.test"},
-                          .created_at = kAt, .updated_at = kAt}));
-  ASSERT_OK(s.PutCertificateState({.name = "web", .renew_at = kAt,
+                          .created_at = kAt,
+                          .updated_at = kAt}));
+  ASSERT_OK(s.PutCertificateState({.name = "web",
+                                   .renew_at = kAt,
                                    .last_attempt_at = absl::InfinitePast()}));
   for (int i = 0; i < 3; ++i) {
     ASSERT_OK(s.AddVersion({.cert_name = "web",
@@ -47,37 +50,51 @@ void Fill(store::Store& s) {
   }
   ASSERT_OK(s.AddVersion({.cert_name = "api", .created_at = kAt}).status());
   ASSERT_OK(s.MarkVersionRevoked("web", 2, kAt, "keyCompromise"));
-  ASSERT_OK(s.PutOrder({.cert_name = "mail", .order_url = "https://ca/o/9",
-                        .dns_records = {{"bind", "example.test.",
-                                         "_acme-challenge.mail.example.test.",
-                                         "v"}}}));
-  ASSERT_OK(s.PutAgent({.id = "agt-000000000001", .hostname = "web-1",
-                        .labels = {{"role", "web"}}, .enrolled_at = kAt}));
-  ASSERT_OK(s.PutToken({.id = "00112233445566aa", .secret_hash = "h",
-                        .expires_at = kAt}));
-  ASSERT_OK(s.PutToken({.id = "00112233445566bb", .secret_hash = "h",
-                        .expires_at = kAt}));
+  ASSERT_OK(s.PutOrder(
+      {.cert_name = "mail",
+       .order_url = "https://ca/o/9",
+       .dns_records = {{"bind", "example.test.",
+                        "_acme-challenge.mail.example.test.", "v"}}}));
+  ASSERT_OK(s.PutAgent({.id = "agt-000000000001",
+                        .hostname = "web-1",
+                        .labels = {{"role", "web"}},
+                        .enrolled_at = kAt}));
+  ASSERT_OK(s.PutToken(
+      {.id = "00112233445566aa", .secret_hash = "h", .expires_at = kAt}));
+  ASSERT_OK(s.PutToken(
+      {.id = "00112233445566bb", .secret_hash = "h", .expires_at = kAt}));
   ASSERT_OK(s.ConsumeToken("00112233445566bb", "agt-000000000001", kAt));
   ASSERT_OK(s.PutTargetState({.agent_id = "agt-000000000001",
-                              .target = "www", .certificate = "web",
+                              .target = "www",
+                              .certificate = "web",
                               .desired_version_id = "web/3",
                               .installed_version_id = "web/3",
-                              .healthy = true, .updated_at = kAt}));
-  ASSERT_OK(s.CreateRollout({.id = "ro-done", .certificate = "web",
-                             .kind = "rollout", .to_version = "web/2",
+                              .healthy = true,
+                              .updated_at = kAt}));
+  ASSERT_OK(s.CreateRollout({.id = "ro-done",
+                             .certificate = "web",
+                             .kind = "rollout",
+                             .to_version = "web/2",
                              .created_at = kAt})
                 .status());
-  ASSERT_OK(s.SaveRollout({.id = "ro-done", .phase = "complete",
-                           .finished = true, .revision = 1})
+  ASSERT_OK(s.SaveRollout({.id = "ro-done",
+                           .phase = "complete",
+                           .finished = true,
+                           .revision = 1})
                 .status());
-  ASSERT_OK(s.CreateRollout({.id = "ro-live", .certificate = "web",
-                             .kind = "rollout", .from_version = "web/2",
-                             .to_version = "web/3", .phase = "baking",
+  ASSERT_OK(s.CreateRollout({.id = "ro-live",
+                             .certificate = "web",
+                             .kind = "rollout",
+                             .from_version = "web/2",
+                             .to_version = "web/3",
+                             .phase = "baking",
                              .created_at = kAt + absl::Seconds(1)})
                 .status());
   for (int i = 0; i < 3; ++i) {
-    ASSERT_OK(s.AppendAudit({.at = kAt, .actor = "admin:a",
-                             .action = absl::StrCat("a", i), .result = "ok"})
+    ASSERT_OK(s.AppendAudit({.at = kAt,
+                             .actor = "admin:a",
+                             .action = absl::StrCat("a", i),
+                             .result = "ok"})
                   .status());
   }
 }
@@ -86,13 +103,12 @@ class MigrateTest : public etcd::testing::EtcdTest {
  protected:
   void SetUp() override {
     EtcdTest::SetUp();
-    ASSERT_OK_AND_ASSIGN(sqlite_, store::SqliteStore::Open(
-                                      tmp_.File("coordinator.db")));
+    ASSERT_OK_AND_ASSIGN(sqlite_,
+                         store::SqliteStore::Open(tmp_.File("coordinator.db")));
     ASSERT_NO_FATAL_FAILURE(Fill(*sqlite_));
     client_ = NewClient();
-    ASSERT_OK_AND_ASSIGN(etcd_, store::EtcdStore::Open(
-                                    {.client = client_.get(),
-                                     .prefix = prefix()}));
+    ASSERT_OK_AND_ASSIGN(etcd_, store::EtcdStore::Open({.client = client_.get(),
+                                                        .prefix = prefix()}));
   }
 
   testing::TempDir tmp_{"migrate"};
@@ -121,6 +137,28 @@ TEST_F(MigrateTest, CopiesEveryRecordAndVerifiesIt) {
   EXPECT_EQ(revoked->revocation_reason, "keyCompromise");
 }
 
+// Retention deletes old versions; the copy keeps every number, gaps and all,
+// and numbering goes on after the newest.
+TEST_F(MigrateTest, VersionsKeepTheirNumbersAcrossPrunedGaps) {
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_OK(sqlite_->AddVersion({.cert_name = "web", .created_at = kAt})
+                  .status());  // 4, 5, 6
+  }
+  ASSERT_OK(sqlite_->DeleteVersion("web", 1));
+  ASSERT_OK(sqlite_->DeleteVersion("web", 4));
+  ASSERT_OK(sqlite_->DeleteVersion("web", 5));
+
+  ASSERT_OK_AND_ASSIGN(MigrationReport report, Migrate(*sqlite_, *etcd_));
+  EXPECT_EQ(report.copied["versions"], 4);  // web 2, 3, 6 and api 1
+  ASSERT_OK_AND_ASSIGN(std::vector<store::VersionRecord> web,
+                       etcd_->ListVersions("web"));
+  std::vector<int64_t> numbers;
+  for (const store::VersionRecord& v : web) numbers.push_back(v.version);
+  EXPECT_THAT(numbers, ::testing::ElementsAre(6, 3, 2));
+  EXPECT_EQ(web[2].revocation_reason, "keyCompromise");
+  EXPECT_THAT(etcd_->AddVersion({.cert_name = "web"}), IsOkAndHolds(7));
+}
+
 TEST_F(MigrateTest, ANonEmptyPrefixIsRefusedBeforeWriting) {
   ASSERT_OK(etcd_->PutAgent({.id = "agt-00000000beef"}));
   EXPECT_THAT(Migrate(*sqlite_, *etcd_).status(),
@@ -139,12 +177,12 @@ TEST_F(MigrateTest, TheCommandMigratesAndRefusesASecondTime) {
   }
   auto run = [&](const std::string& from) {
     SubprocessRunner runner;
-    absl::StatusOr<ProcessResult> r = runner.Run(
-        {.argv = {CERTFLEET_COORDINATOR_BINARY, "migrate", "--from",
-                  "sqlite:" + from, "--to", "etcd:" + endpoints, "--prefix",
-                  prefix() + "cmd/"},
-         .timeout = absl::Seconds(60)},
-        Context::Background());
+    absl::StatusOr<ProcessResult> r =
+        runner.Run({.argv = {CERTFLEET_COORDINATOR_BINARY, "migrate", "--from",
+                             "sqlite:" + from, "--to", "etcd:" + endpoints,
+                             "--prefix", prefix() + "cmd/"},
+                    .timeout = absl::Seconds(60)},
+                   Context::Background());
     EXPECT_OK(r.status());
     return r.ok() ? *r : ProcessResult{};
   };

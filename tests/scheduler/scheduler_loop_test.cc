@@ -223,6 +223,31 @@ TEST_F(SchedulerLoopTest, StoreFailureFailsThePassAndRetriesWithinAMinute) {
   EXPECT_TRUE(StopLoop());
 }
 
+// Housekeeping (retention) hangs off the loop: it runs after each pass that
+// could read the store, and not after one that could not.
+TEST_F(SchedulerLoopTest, AfterPassRunsOnlyAfterPassesThatReadTheStore) {
+  BrokenStateStore broken;
+  broken.Break(true);
+  FakeCertificateOrders orders(broken, clock_);
+  std::atomic<int> after = 0;
+  SchedulerOptions options = Options();
+  options.check_interval = absl::Minutes(10);
+  options.after_pass = [&after](const Context&) { ++after; };
+  Scheduler scheduler({Cert("web")}, {{"ca", issuer("ca")}}, broken, orders,
+                      clock_, options);
+  StartLoop(scheduler);
+  absl::Cleanup stop = [this] { StopLoopIfRunning(); };
+  ASSERT_TRUE(WaitForSleep(1));
+  EXPECT_EQ(after.load(), 0);
+
+  broken.Break(false);
+  clock_.Advance(absl::Minutes(1));
+  ASSERT_TRUE(WaitForSleep(2));
+  // The pass that issued, and the one right after it.
+  EXPECT_EQ(after.load(), 2);
+  EXPECT_TRUE(StopLoop());
+}
+
 class SchedulerSweepTest : public SchedulerTest {
  protected:
   void SetUp() override { AddIssuer("ca"); }

@@ -43,8 +43,8 @@ std::string FreshPrefix() {
 std::unique_ptr<EtcdStore> NewStore(bool fenced, const std::string& prefix) {
   etcd::EtcdClient* client = NewClient();
   if (client == nullptr) return nullptr;
-  absl::StatusOr<std::unique_ptr<EtcdStore>> store = EtcdStore::Open(
-      {.client = client, .prefix = prefix, .fenced = fenced});
+  absl::StatusOr<std::unique_ptr<EtcdStore>> store =
+      EtcdStore::Open({.client = client, .prefix = prefix, .fenced = fenced});
   if (!store.ok()) {
     ADD_FAILURE() << store.status();
     return nullptr;
@@ -97,30 +97,32 @@ TEST_F(EtcdFenceTest, LeaderOnlyWritesNeedAFence) {
   EXPECT_OK(store_->PutAgent({.id = "agt-000000000001"}));
   EXPECT_OK(store_->PutTargetState(
       {.agent_id = "agt-000000000001", .target = "www"}));
-  EXPECT_OK(store_->AppendAudit(
-                      {.actor = "admin:a", .action = "x", .result = "ok"})
-                .status());
+  EXPECT_OK(
+      store_->AppendAudit({.actor = "admin:a", .action = "x", .result = "ok"})
+          .status());
 }
 
 TEST_F(EtcdFenceTest, ADeposedLeaderCannotWrite) {
   const int64_t won = TakeLeadership();
   store_->SetFence(EtcdFence{LeaderKey(), won});
-  ASSERT_OK(store_->PutOrder({.cert_name = "web", .issuer = "le",
-                              .order_url = "https://ca/order/1"}));
+  ASSERT_OK(store_->PutOrder(
+      {.cert_name = "web", .issuer = "le", .order_url = "https://ca/order/1"}));
   ASSERT_OK_AND_ASSIGN(const int64_t v1,
                        store_->AddVersion({.cert_name = "web"}));
   EXPECT_EQ(v1, 1);
 
   // Another coordinator's election: the key is re-created.
   TakeLeadership();
-  EXPECT_THAT(store_->PutOrder({.cert_name = "web", .issuer = "le",
+  EXPECT_THAT(store_->PutOrder({.cert_name = "web",
+                                .issuer = "le",
                                 .order_url = "https://ca/order/2"}),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("no longer the leader")));
   EXPECT_THAT(store_->AddVersion({.cert_name = "web"}).status(),
               StatusIs(absl::StatusCode::kFailedPrecondition));
-  EXPECT_THAT(store_->CreateRollout({.id = "ro-1", .certificate = "web",
-                                     .kind = "rollout"})
+  EXPECT_THAT(store_
+                  ->CreateRollout(
+                      {.id = "ro-1", .certificate = "web", .kind = "rollout"})
                   .status(),
               StatusIs(absl::StatusCode::kFailedPrecondition));
   // Nothing of it landed.
@@ -141,15 +143,36 @@ TEST_F(EtcdFenceTest, ADeposedLeaderCannotWrite) {
                        HasSubstr("no longer the leader")));
 }
 
+// Retention deletes versions only while this coordinator leads: a pruner
+// that paused past its term removes nothing.
+TEST_F(EtcdFenceTest, ADeposedLeaderDeletesNoVersion) {
+  const int64_t won = TakeLeadership();
+  store_->SetFence(EtcdFence{LeaderKey(), won});
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_OK(store_->AddVersion({.cert_name = "web"}).status());
+  }
+  ASSERT_OK(store_->DeleteVersion("web", 1));
+
+  TakeLeadership();
+  EXPECT_THAT(store_->DeleteVersion("web", 2),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("no longer the leader")));
+  ASSERT_OK_AND_ASSIGN(std::optional<VersionRecord> kept,
+                       store_->GetVersion("web", 2));
+  EXPECT_TRUE(kept.has_value());
+}
+
 TEST_F(EtcdFenceTest, FencedCompareFailuresOfTheCallerAreNotLeadership) {
   const int64_t won = TakeLeadership();
   store_->SetFence(EtcdFence{LeaderKey(), won});
-  ASSERT_OK(store_->CreateRollout(
-                      {.id = "ro-1", .certificate = "web", .kind = "rollout"})
+  ASSERT_OK(store_
+                ->CreateRollout(
+                    {.id = "ro-1", .certificate = "web", .kind = "rollout"})
                 .status());
   // A second unfinished rollout fails on the active index, not the fence.
-  EXPECT_THAT(store_->CreateRollout(
-                        {.id = "ro-2", .certificate = "web", .kind = "rollout"})
+  EXPECT_THAT(store_
+                  ->CreateRollout(
+                      {.id = "ro-2", .certificate = "web", .kind = "rollout"})
                   .status(),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("already has an unfinished rollout ro-1")));

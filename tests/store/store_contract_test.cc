@@ -276,6 +276,36 @@ TEST_P(StoreContractTest, MarkVersionRevokedOfMissingVersionIsNotFound) {
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("api#1")));
 }
 
+TEST_P(StoreContractTest, DeleteVersionRemovesAnOlderVersionOnly) {
+  for (int i = 0; i < 3; ++i) ASSERT_OK(store_->AddVersion(FullVersion("web")));
+  ASSERT_OK(store_->AddVersion(FullVersion("api")));
+  ASSERT_OK(store_->DeleteVersion("web", 2));
+  EXPECT_THAT(store_->GetVersion("web", 2), IsOkAndHolds(std::nullopt));
+  ASSERT_OK_AND_ASSIGN(std::vector<VersionRecord> left,
+                       store_->ListVersions("web"));
+  ASSERT_EQ(left.size(), 2u);
+  EXPECT_EQ(left[0].version, 3);
+  EXPECT_EQ(left[1].version, 1);
+  EXPECT_THAT(store_->ListVersions("api"), IsOkAndHolds(SizeIs(1)));
+}
+
+TEST_P(StoreContractTest, DeleteVersionKeepsTheNewestAndNeverReusesANumber) {
+  ASSERT_OK(store_->AddVersion(FullVersion("web")));
+  ASSERT_OK(store_->AddVersion(FullVersion("web")));
+  EXPECT_THAT(
+      store_->DeleteVersion("web", 2),
+      StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("web#2")));
+  ASSERT_OK(store_->DeleteVersion("web", 1));
+  EXPECT_THAT(store_->DeleteVersion("web", 1),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("web#1")));
+  EXPECT_THAT(store_->DeleteVersion("api", 1),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("api#1")));
+  // Version 2 is the only one left; the next is 3, not 1 or 2 again.
+  EXPECT_THAT(store_->AddVersion(FullVersion("web")), IsOkAndHolds(3));
+  EXPECT_THAT(store_->ListVersionedCertificates(),
+              IsOkAndHolds(ElementsAre("web")));
+}
+
 TEST_P(StoreContractTest, OrderRoundTripsEveryField) {
   ASSERT_OK(store_->PutOrder(FullOrder("web")));
   EXPECT_THAT(store_->GetOrder("web"),
