@@ -239,7 +239,9 @@ EOF
 if [ "$HEAPTRACK" = 1 ]; then
   kill "$COORD_PID"
   wait "${PIDS[1]}" 2>/dev/null || true
-  profile=$(ls "$DIR"/coordinator.heaptrack*.zst "$DIR"/coordinator.heaptrack*.gz 2>/dev/null | head -n 1)
+  # heaptrack compresses with zstd, or gzip where it lacks zstd; the other
+  # pattern matches nothing (and ls fails on it: hence the || true).
+  profile=$(ls "$DIR"/coordinator.heaptrack*.zst "$DIR"/coordinator.heaptrack*.gz 2>/dev/null | head -n 1 || true)
   echo
   echo "== heap profile: $profile"
   # What the heap held at its peak, by allocation site: in a soak that
