@@ -356,6 +356,12 @@ void AgentHub::Reconcile(const std::string& agent_id, Agent& agent) {
     v1::CoordinatorMessage msg;
     v1::DesiredBundle* b = msg.mutable_bundle();
     if (!BuildBundle(*content, a.target, a.certificate, b)) continue;
+    if (pending != agent.pending.end()) {
+      agent.superseded.emplace_back(a.target, std::move(pending->second));
+      if (agent.superseded.size() > kSupersededKept) {
+        agent.superseded.pop_front();
+      }
+    }
     agent.pending[a.target] = {version, b->nonce()};
     agent.channel->Send(msg);
     WipeKey(msg);
@@ -463,6 +469,20 @@ void AgentHub::HandleInventory(const std::string& agent_id, Agent& agent,
   Reconcile(agent_id, agent);
 }
 
+bool AgentHub::TakeSuperseded(Agent& agent, const v1::DeliveryResult& result) {
+  for (auto it = agent.superseded.begin(); it != agent.superseded.end(); ++it) {
+    const Pending& p = it->second;
+    if (it->first == result.target() && p.version_id == result.version_id() &&
+        p.nonce.size() == result.nonce().size() &&
+        CRYPTO_memcmp(p.nonce.data(), result.nonce().data(), p.nonce.size()) ==
+            0) {
+      agent.superseded.erase(it);  // answered once: a replay is not expected
+      return true;
+    }
+  }
+  return false;
+}
+
 void AgentHub::HandleResult(const std::string& agent_id, Agent& agent,
                             const v1::DeliveryResult& result) {
   auto pending = agent.pending.find(result.target());
@@ -471,6 +491,17 @@ void AgentHub::HandleResult(const std::string& agent_id, Agent& agent,
       pending->second.nonce.size() != result.nonce().size() ||
       CRYPTO_memcmp(pending->second.nonce.data(), result.nonce().data(),
                     result.nonce().size()) != 0) {
+    if (TakeSuperseded(agent, result)) {
+      // The agent finished a delivery the hub had already replaced: its
+      // answer is about a version no longer wanted there, and the pending
+      // one follows. Expected (a rollback during an install), not a forgery.
+      CF_LOG_INFO(
+          "agent %s: target %s answered the superseded delivery of %s (%s); "
+          "ignored, the newer one is pending",
+          agent_id, result.target(), result.version_id(),
+          result.ok() ? "ok" : "failed");
+      return;
+    }
     DropReport(agent_id, agent, "result_not_pending",
                absl::StrCat("a delivery result (",
                             result.ok() ? "ok" : "failed", ") for target ",

@@ -103,7 +103,9 @@ class HubObserver {
   }
   // A report that did not count (see AgentHub), by reason:
   // "result_not_pending" (a DeliveryResult answering no delivery pending
-  // for that agent, target, nonce and version), "health_not_assigned" (a
+  // for that agent, target, nonce and version — a late answer to a delivery
+  // the hub replaced on the same stream is expected, and only logged),
+  // "health_not_assigned" (a
   // HealthReport for a target the agent did not list or that is not
   // assigned to it).
   virtual void OnReportDropped(absl::string_view reason) { (void)reason; }
@@ -214,6 +216,7 @@ class AgentHub {
   // most kCachedVersions.
   size_t cached_versions() const;
   static constexpr size_t kCachedVersions = 8;
+  static constexpr size_t kSupersededKept = 16;
   // Private keys held decrypted now: only while a task that sends bundles
   // runs, 0 between tasks (after Flush).
   size_t keys_in_clear() const;
@@ -236,6 +239,10 @@ class AgentHub {
     std::set<std::string> targets;
     std::map<std::string, std::string> installed;  // target → version id
     std::map<std::string, Pending> pending;        // sent, not answered
+    // Deliveries replaced before they were answered (the desired version
+    // moved on: a newer version, a rollback), newest last, at most
+    // kSupersededKept: their late answers are expected, not suspicious.
+    std::deque<std::pair<std::string, Pending>> superseded;
     // Versions this agent rejected, or reported rolled back by its crash
     // recovery: not sent again on this stream (target → version ids).
     std::map<std::string, std::set<std::string>> rejected;
@@ -280,6 +287,9 @@ class AgentHub {
   void UpdateConnected();
   void HandleInventory(const std::string& agent_id, Agent& agent,
                        const v1::Inventory& inventory);
+  // Whether `result` answers a delivery of `agent` that a newer one
+  // replaced; if so, forgets it.
+  static bool TakeSuperseded(Agent& agent, const v1::DeliveryResult& result);
   void HandleResult(const std::string& agent_id, Agent& agent,
                     const v1::DeliveryResult& result);
   void HandleRenewal(const std::string& agent_id, Agent& agent,

@@ -112,6 +112,34 @@ TEST_F(AgentHubReportsTest, ResultAnsweringNoPendingDeliveryIsDropped) {
   EXPECT_EQ(c_.observer.dropped()["result_not_pending"], 5);
 }
 
+// A delivery replaced before the agent answered it (a newer version, a
+// rollback during the install): its late answer is expected — not counted
+// as dropped (no false alert), not recorded, and the newer delivery still
+// counts.
+TEST_F(AgentHubReportsTest, LateAnswerToASupersededDeliveryIsNotSuspicious) {
+  AddVersion("1a01");
+  std::shared_ptr<FakeChannel> web = Attach(kWebAgent);
+  Send(kWebAgent, Inventory({{"www", "", ""}}));
+  AddVersion("1a02");
+  Notify("web");
+  ASSERT_THAT(web->bundles(), SizeIs(2));
+  const v1::DesiredBundle first = web->bundles()[0];
+  const v1::DesiredBundle second = web->bundles()[1];
+
+  Send(kWebAgent, Result(first, true));
+  EXPECT_THAT(c_.observer.dropped(), IsEmpty());
+  EXPECT_THAT(c_.observer.results(), IsEmpty());
+  EXPECT_EQ(State(kWebAgent, "www")->installed_version_id, "");
+  // Answered once: the same answer again is a replay.
+  Send(kWebAgent, Result(first, true));
+  EXPECT_THAT(c_.observer.dropped(),
+              ElementsAre(Pair("result_not_pending", 1)));
+
+  Send(kWebAgent, Result(second, true));
+  ASSERT_THAT(c_.observer.results(), SizeIs(1));
+  EXPECT_EQ(State(kWebAgent, "www")->installed_version_id, "web/2");
+}
+
 TEST_F(AgentHubReportsTest, HealthOfATargetNotListedOrNotAssignedIsDropped) {
   std::shared_ptr<FakeChannel> web = Attach(kWebAgent);
   std::shared_ptr<FakeChannel> db = Attach(kDbAgent);
