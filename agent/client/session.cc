@@ -5,6 +5,8 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
+#include "agent/client/coordinator_rotation.h"
+#include "agent/client/silence_watch.h"
 #include "certfleet/v1/agent.grpc.pb.h"
 #include "common/log.h"
 
@@ -93,7 +95,7 @@ void AgentSession::Run(const Context& ctx) {
     });
   }
   Backoff backoff(options_.reconnect);
-  size_t next = 0;
+  CoordinatorRotation rotation(options_.coordinators);
   while (!ctx.IsCancelled()) {
     absl::StatusOr<Identity> identity = identities_.Load();
     if (!identity.ok()) {
@@ -101,11 +103,16 @@ void AgentSession::Run(const Context& ctx) {
       (void)clock_.SleepFor(backoff.Next(), ctx);
       continue;
     }
-    const std::string& address =
-        options_.coordinators[next++ % options_.coordinators.size()];
+    const std::string address = rotation.Next();
     const absl::Time started = clock_.Now();
-    absl::Status ended = ServeOnce(address, *identity, ctx);
+    const StreamEnd end = ServeOnce(address, *identity, ctx);
+    const absl::Status& ended = end.why;
     if (ctx.IsCancelled()) break;
+    if (end.silent) {
+      rotation.MarkSilent(address);
+    } else if (end.heard) {
+      rotation.MarkHeard(address);
+    }
     // A stream that lived a while was healthy: start backing off afresh.
     if (clock_.Now() - started > absl::Minutes(1)) backoff.Reset();
     const absl::Duration wait = backoff.Next();
@@ -127,9 +134,9 @@ void AgentSession::Run(const Context& ctx) {
   if (canceller.joinable()) canceller.join();
 }
 
-absl::Status AgentSession::ServeOnce(const std::string& address,
-                                     const Identity& identity,
-                                     const Context& ctx) {
+AgentSession::StreamEnd AgentSession::ServeOnce(const std::string& address,
+                                                const Identity& identity,
+                                                const Context& ctx) {
   grpc::SslCredentialsOptions ssl;
   ssl.pem_root_certs = identity.ca_pem;
   ssl.pem_private_key = identity.key_pem;
@@ -144,6 +151,11 @@ absl::Status AgentSession::ServeOnce(const std::string& address,
       grpc::CreateCustomChannel(address, grpc::SslCredentials(ssl), args);
   auto stub = v1::AgentService::NewStub(channel);
   grpc::ClientContext context;
+  // Declared after `context`: stopped before the context goes. From the
+  // start: a hung coordinator accepts the TCP connection and never finishes
+  // the handshake, so opening the stream and the hello would wait for ever.
+  SilenceWatch watch(options_.welcome_timeout,
+                     [&context] { context.TryCancel(); });
   std::unique_ptr<Stream> stream = stub->Connect(&context);
   {
     absl::MutexLock lock(&write_mu_);
@@ -165,14 +177,22 @@ absl::Status AgentSession::ServeOnce(const std::string& address,
   SendInventory();
 
   v1::CoordinatorMessage in;
-  bool connected = false;
+  bool heard = false;
   while (stream->Read(&in)) {
+    heard = true;
+    watch.Heard();
     switch (in.message_case()) {
-      case v1::CoordinatorMessage::kWelcome:
-        connected = true;
+      case v1::CoordinatorMessage::kWelcome: {
+        const int32_t every = in.welcome().heartbeat_interval_ms();
+        // An older coordinator sends no heartbeats: keepalive alone then.
+        watch.SetLimit(every > 0 ? 3 * absl::Milliseconds(every)
+                                 : absl::InfiniteDuration());
         CF_LOG_INFO("connected to coordinator %s as %s", address,
                     in.welcome().agent_id());
         if (observer_) observer_->OnConnected(address);
+        break;
+      }
+      case v1::CoordinatorMessage::kHeartbeat:
         break;
       case v1::CoordinatorMessage::kBundle: {
         const v1::DesiredBundle& b = in.bundle();
@@ -213,11 +233,22 @@ absl::Status AgentSession::ServeOnce(const std::string& address,
     writer_ = nullptr;
   }
   grpc::Status status = stream->Finish();
-  if (status.ok())
-    return absl::UnavailableError("the coordinator ended the stream");
-  (void)connected;
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                      status.error_message());
+  if (watch.fired() && !ctx.IsCancelled()) {
+    return {.why = absl::DeadlineExceededError(absl::StrCat(
+                "heard nothing for ", absl::FormatDuration(watch.limit()),
+                heard ? "" : " (not even a welcome)",
+                ": the coordinator is hung or cut off; trying another")),
+            .heard = heard,
+            .silent = true};
+  }
+  if (status.ok()) {
+    return {.why = absl::UnavailableError("the coordinator ended the stream"),
+            .heard = heard};
+  }
+  return {
+      .why = absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                          status.error_message()),
+      .heard = heard};
 }
 
 void AgentSession::Worker() {

@@ -55,6 +55,10 @@ struct SessionOptions {
       .initial = absl::Seconds(1), .max = absl::Seconds(60), .jitter = 0.5};
   // HTTP/2 keepalive ping interval: notices a dead connection.
   absl::Duration keepalive = absl::Seconds(30);
+  // A stream whose coordinator says nothing (not even its Welcome) for this
+  // long is given up: a frozen coordinator accepts connections and answers
+  // nothing. After the Welcome, three heartbeat intervals apply instead.
+  absl::Duration welcome_timeout = absl::Seconds(10);
   std::string hostname;
   std::string agent_version = "0.1.0";
 };
@@ -98,9 +102,14 @@ class AgentSession {
     std::string nonce;
   };
 
-  // One stream to `address`; returns why it ended.
-  absl::Status ServeOnce(const std::string& address, const Identity& identity,
-                         const Context& ctx);
+  struct StreamEnd {
+    absl::Status why;     // why it ended
+    bool heard = false;   // the coordinator sent something
+    bool silent = false;  // given up for silence (hung, not closed)
+  };
+  // One stream to `address`.
+  StreamEnd ServeOnce(const std::string& address, const Identity& identity,
+                      const Context& ctx);
   void Worker();
   void SendInventory();
   // Writes to the current stream, if any (any thread).

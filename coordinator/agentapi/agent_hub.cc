@@ -215,6 +215,8 @@ void AgentHub::Attach(const std::string& agent_id, const std::string& serial,
     Touch(agent_id, agent.attached_at);
     v1::CoordinatorMessage welcome;
     welcome.mutable_welcome()->set_agent_id(agent_id);
+    welcome.mutable_welcome()->set_heartbeat_interval_ms(static_cast<int32_t>(
+        absl::ToInt64Milliseconds(limits_.heartbeat_interval)));
     agent.channel->Send(welcome);
     UpdateConnected();
     CF_LOG_INFO("agent %s (%s): connected", agent_id, (*record)->hostname);

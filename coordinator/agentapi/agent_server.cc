@@ -4,6 +4,7 @@
 #include <grpcpp/security/server_credentials.h>
 
 #include <deque>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "certfleet/v1/agent.grpc.pb.h"
@@ -40,6 +41,27 @@ VerifiedAgent VerifiedAgentId(const grpc::CallbackServerContext* context) {
   if (!id.ok()) return {};
   return {.id = *std::move(id), .serial = cert->SerialHex()};
 }
+
+class AgentStream;
+
+// The open streams, for the heartbeat thread. A stream leaves it in OnDone,
+// under the same lock the heartbeat takes: it is never sent to once gone.
+class StreamRegistry {
+ public:
+  void Add(AgentStream* s) {
+    absl::MutexLock lock(&mu_);
+    streams_.insert(s);
+  }
+  void Remove(AgentStream* s) {
+    absl::MutexLock lock(&mu_);
+    streams_.erase(s);
+  }
+  void Heartbeat();
+
+ private:
+  absl::Mutex mu_;
+  std::set<AgentStream*> streams_ ABSL_GUARDED_BY(mu_);
+};
 
 // One agent's stream. Each message read is checked (CheckAgentMessage) and
 // handed to the hub; while limits.max_messages_in_hub_per_stream of its
@@ -79,15 +101,27 @@ class AgentStream
     AgentStream* stream_ ABSL_GUARDED_BY(mu_);
   };
 
-  AgentStream(AgentHub& hub, std::string agent_id, const std::string& serial,
-              const AgentLimits& limits, HubObserver* observer)
+  AgentStream(AgentHub& hub, StreamRegistry& registry, std::string agent_id,
+              const std::string& serial, const AgentLimits& limits,
+              HubObserver* observer)
       : hub_(hub),
+        registry_(registry),
         agent_id_(std::move(agent_id)),
         limits_(limits),
         observer_(observer),
         channel_(std::make_shared<Channel>(this)) {
     hub_.Attach(agent_id_, serial, channel_);
+    registry_.Add(this);
     StartRead(&in_);
+  }
+
+  // "Still here", unless a write is under way (that says it already).
+  void Heartbeat() {
+    absl::MutexLock lock(&mu_);
+    if (finished_ || finish_pending_ || writing_) return;
+    out_.emplace_back().mutable_heartbeat();
+    writing_ = true;
+    StartWrite(&out_.front());
   }
 
   void OnReadDone(bool ok) override {
@@ -153,6 +187,7 @@ class AgentStream
   void OnCancel() override { Close(absl::CancelledError("cancelled")); }
 
   void OnDone() override {
+    registry_.Remove(this);
     channel_->Orphan();
     hub_.Detach(agent_id_, channel_.get());
     // Bundles never written still hold their keys.
@@ -205,6 +240,7 @@ class AgentStream
   }
 
   AgentHub& hub_;
+  StreamRegistry& registry_;
   const std::string agent_id_;
   const AgentLimits& limits_;
   HubObserver* const observer_;
@@ -222,6 +258,11 @@ class AgentStream
   bool read_paused_ ABSL_GUARDED_BY(mu_) = false;
 };
 
+void StreamRegistry::Heartbeat() {
+  absl::MutexLock lock(&mu_);
+  for (AgentStream* s : streams_) s->Heartbeat();
+}
+
 // A stream that is refused before it starts.
 class RefusedStream
     : public grpc::ServerBidiReactor<v1::AgentMessage, v1::CoordinatorMessage> {
@@ -236,6 +277,8 @@ class AgentServiceImpl final : public v1::AgentService::CallbackService {
                    HubObserver* observer)
       : hub_(hub), limits_(limits), observer_(observer) {}
 
+  StreamRegistry& streams() { return streams_; }
+
   grpc::ServerBidiReactor<v1::AgentMessage, v1::CoordinatorMessage>* Connect(
       grpc::CallbackServerContext* context) override {
     VerifiedAgent agent = VerifiedAgentId(context);
@@ -245,14 +288,15 @@ class AgentServiceImpl final : public v1::AgentService::CallbackService {
           "AgentService needs an agent identity certificate from this "
           "coordinator's internal CA; enroll first"));
     }
-    return new AgentStream(hub_, std::move(agent.id), agent.serial, limits_,
-                           observer_);
+    return new AgentStream(hub_, streams_, std::move(agent.id), agent.serial,
+                           limits_, observer_);
   }
 
  private:
   AgentHub& hub_;
   const AgentLimits& limits_;
   HubObserver* const observer_;
+  StreamRegistry streams_;
 };
 
 class EnrollmentImpl final : public v1::Enrollment::CallbackService {
@@ -390,8 +434,10 @@ absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Start(
       options.clock != nullptr ? *options.clock : server->system_clock_;
   server->enrollment_service_ = std::make_unique<EnrollmentImpl>(
       enrollment, hub, server->limits_, options.observer, clock);
-  server->agent_service_ = std::make_unique<AgentServiceImpl>(
-      hub, server->limits_, options.observer);
+  auto agent_service = std::make_unique<AgentServiceImpl>(hub, server->limits_,
+                                                          options.observer);
+  StreamRegistry& streams = agent_service->streams();
+  server->agent_service_ = std::move(agent_service);
   const AgentLimits& limits = server->limits_;
 
   grpc::ServerBuilder builder;
@@ -426,12 +472,22 @@ absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Start(
   }
   CF_LOG_INFO("agent service listening on %s (port %d)", options.listen,
               server->port_);
+  if (limits.heartbeat_interval > absl::ZeroDuration()) {
+    server->heartbeats_ = std::thread([s = server.get(), &streams] {
+      while (!s->stop_heartbeats_.WaitForNotificationWithTimeout(
+          s->limits_.heartbeat_interval)) {
+        streams.Heartbeat();
+      }
+    });
+  }
   return server;
 }
 
 AgentServer::~AgentServer() { Shutdown(absl::ZeroDuration()); }
 
 void AgentServer::Shutdown(absl::Duration grace) {
+  if (!stop_heartbeats_.HasBeenNotified()) stop_heartbeats_.Notify();
+  if (heartbeats_.joinable()) heartbeats_.join();
   if (!server_) return;
   server_->Shutdown(std::chrono::system_clock::now() +
                     absl::ToChronoMilliseconds(grace));

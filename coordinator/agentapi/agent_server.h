@@ -16,9 +16,11 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "coordinator/agentapi/agent_hub.h"
@@ -34,8 +36,8 @@ class Service;
 namespace certfleet::agentapi {
 
 struct AgentServerOptions {
-  std::string listen;                      // "ip:port"; port 0 picks one
-  std::vector<std::string> server_names;   // SANs of the serving certificate
+  std::string listen;                     // "ip:port"; port 0 picks one
+  std::vector<std::string> server_names;  // SANs of the serving certificate
   // The serving certificate is issued by the internal CA at every start.
   absl::Duration server_certificate_lifetime = absl::Hours(24 * 365);
   // What agents may send. The hub applies its own copy (its constructor's)
@@ -66,6 +68,9 @@ class AgentServer {
   std::unique_ptr<grpc::Service> agent_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+  // Sends the streams' heartbeats until stopped (Shutdown).
+  absl::Notification stop_heartbeats_;
+  std::thread heartbeats_;
 };
 
 }  // namespace certfleet::agentapi

@@ -34,9 +34,15 @@ agent::TargetSpec WwwTarget(const std::string& directory) {
 
 }  // namespace
 
-void RecordingSessionObserver::OnConnected(const std::string&) {
+void RecordingSessionObserver::OnConnected(const std::string& coordinator) {
   absl::MutexLock lock(&mu_);
   ++connects_;
+  connected_to_.push_back(coordinator);
+}
+
+std::vector<std::string> RecordingSessionObserver::connected_to() const {
+  absl::MutexLock lock(&mu_);
+  return connected_to_;
 }
 
 void RecordingSessionObserver::OnDisconnected(const std::string&,
@@ -131,7 +137,9 @@ void AgentApiE2eTest::StartAgent() {
   ASSERT_TRUE(targets.ok()) << targets.status();
   targets_ = *std::move(targets);
   session_ = std::make_unique<agent::AgentSession>(
-      agent::SessionOptions{.coordinators = {Address()},
+      agent::SessionOptions{.coordinators = coordinators_.empty()
+                                                ? std::vector{Address()}
+                                                : coordinators_,
                             .reconnect = {.initial = absl::Milliseconds(20),
                                           .max = absl::Milliseconds(200),
                                           .jitter = 0.5},

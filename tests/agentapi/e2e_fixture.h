@@ -54,6 +54,8 @@ class RecordingSessionObserver : public agent::SessionObserver {
   void OnIdentityRefused(const std::string& coordinator,
                          const std::string& reason) override;
   int connects() const;
+  // The coordinator of each stream that was welcomed, in order.
+  std::vector<std::string> connected_to() const;
   // Why each stream (or attempt) ended, in order.
   std::vector<std::string> disconnects() const;
   // The reason of each refused IdentityCertificate, in order.
@@ -62,6 +64,7 @@ class RecordingSessionObserver : public agent::SessionObserver {
  private:
   mutable absl::Mutex mu_;
   int connects_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<std::string> connected_to_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> disconnects_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> identity_refusals_ ABSL_GUARDED_BY(mu_);
 };
@@ -119,6 +122,8 @@ class AgentApiE2eTest : public ::testing::Test {
   SystemClock session_clock_;
   agent::IdentityStore identities_;
   std::string agent_id_;
+  // What the session dials (StartAgent); empty: the server, directly.
+  std::vector<std::string> coordinators_;
   RecordingSessionObserver session_observer_;
   std::unique_ptr<agent::TargetManager> targets_;
   std::unique_ptr<agent::AgentSession> session_;

@@ -50,7 +50,9 @@ bool RawStream::Write(const v1::AgentMessage& message) {
 
 std::optional<v1::CoordinatorMessage> RawStream::Read() {
   v1::CoordinatorMessage m;
-  if (!stream_->Read(&m)) return std::nullopt;
+  do {
+    if (!stream_->Read(&m)) return std::nullopt;
+  } while (m.has_heartbeat());
   return m;
 }
 

@@ -42,7 +42,8 @@ class RawStream {
   explicit RawStream(std::shared_ptr<grpc::Channel> channel,
                      absl::Duration timeout = absl::Seconds(20));
   bool Write(const v1::AgentMessage& message);
-  // The next message; nullopt once the stream has ended.
+  // The next message other than a Heartbeat (which says nothing a test
+  // reads); nullopt once the stream has ended.
   std::optional<v1::CoordinatorMessage> Read();
   // How the stream ended (after Read gave nullopt).
   grpc::Status Finish();

@@ -9,15 +9,16 @@
 // status work on etcd.
 #include <signal.h>
 #include <sys/stat.h>
-
 #include <unistd.h>
 
 #include <atomic>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
@@ -44,6 +45,7 @@ namespace {
 
 using ::certfleet::testing::CertSpec;
 using ::certfleet::testing::TempDir;
+using ::testing::HasSubstr;
 
 // OK when the agent target in `target_dir` serves a certificate now: its
 // current version's key matches its leaf, which has not expired. Both files
@@ -59,7 +61,8 @@ absl::Status ServesAValidCertificate(const std::string& target_dir) {
   LocalFilesystem fs;
   ASSIGN_OR_RETURN(std::string key_pem, fs.ReadFile(dir + "/key.pem"));
   ASSIGN_OR_RETURN(std::string chain_pem, fs.ReadFile(dir + "/fullchain.pem"));
-  ASSIGN_OR_RETURN(crypto::PrivateKey key, crypto::PrivateKey::FromPem(key_pem));
+  ASSIGN_OR_RETURN(crypto::PrivateKey key,
+                   crypto::PrivateKey::FromPem(key_pem));
   ASSIGN_OR_RETURN(std::vector<crypto::Certificate> chain,
                    crypto::Certificate::ParsePemChain(chain_pem));
   if (chain.empty()) return absl::FailedPreconditionError(dir + ": empty");
@@ -88,17 +91,15 @@ harness::EtcdCluster& Cluster() {
 class CoordinatorHaTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    prefix_ = absl::StrCat("/ha-", getpid(), "-",
-                           ::testing::UnitTest::GetInstance()
-                               ->current_test_info()
-                               ->name(),
-                           "/");
+    prefix_ = absl::StrCat(
+        "/ha-", getpid(), "-",
+        ::testing::UnitTest::GetInstance()->current_test_info()->name(), "/");
     prefix_ = absl::StrReplaceAll(prefix_, {{"_", "-"}});
     ASSERT_OK_AND_ASSIGN(client_, etcd::EtcdClient::Create(
                                       {.endpoints = Cluster().endpoints()}));
-    ASSERT_OK_AND_ASSIGN(store_, store::EtcdStore::Open(
-                                     {.client = client_.get(),
-                                      .prefix = prefix_}));
+    ASSERT_OK_AND_ASSIGN(
+        store_,
+        store::EtcdStore::Open({.client = client_.get(), .prefix = prefix_}));
   }
 
   // `extra`: sections before certificates; `cert_tail`: fields of the last
@@ -116,12 +117,11 @@ class CoordinatorHaTest : public ::testing::Test {
     const std::string path = dir_.File(replica + ".yaml");
     testing::WriteFileOrDie(
         path, testing::LabCoordinatorYaml(
-                  absl::StrCat("store:\n  type: etcd\n  etcd:\n",
-                               "    endpoints: [", endpoints, "]\n",
-                               "    prefix: ", prefix_, "\n",
-                               "ha:\n  lease_ttl: 2s\n  replica: ", replica,
-                               "\n", "internal_ca_file: ",
-                               dir_.File("internal-ca.pem"), "\n"),
+                  absl::StrCat(
+                      "store:\n  type: etcd\n  etcd:\n", "    endpoints: [",
+                      endpoints, "]\n", "    prefix: ", prefix_, "\n",
+                      "ha:\n  lease_ttl: 2s\n  replica: ", replica, "\n",
+                      "internal_ca_file: ", dir_.File("internal-ca.pem"), "\n"),
                   dir_.File("kek"), certs, "", extra) +
                   cert_tail);
     return path;
@@ -181,6 +181,47 @@ class CoordinatorHaTest : public ::testing::Test {
     return out;
   }
 
+  // Enrolls agent `name` (labels role=web, one target www) with a token of
+  // the replica whose configuration is `config`, and runs it, listing
+  // `coordinators` ("\"ip:port\"", in order); `extra`: more agent.yaml.
+  absl::StatusOr<std::unique_ptr<harness::ServerProcess>> StartAgent(
+      const std::string& name, const std::vector<std::string>& coordinators,
+      const std::string& extra, const std::string& config) {
+    const std::string dir = dir_.File(name);
+    if (mkdir(dir.c_str(), 0700) != 0) {
+      return absl::InternalError(absl::StrCat("mkdir ", dir));
+    }
+    testing::WriteFileOrDie(
+        dir + "/agent.yaml",
+        absl::StrCat("coordinators: [", absl::StrJoin(coordinators, ", "),
+                     "]\ncoordinator_ca: ", dir_.File("internal-ca.pem"),
+                     "\nidentity_dir: ", dir, "/identity\n", extra,
+                     "targets:\n  - name: www\n    directory: ", dir,
+                     "/www\n    files:\n",
+                     "      - {path: fullchain.pem, format: fullchain}\n",
+                     "      - {path: key.pem, format: key}\n",
+                     "    reload: {command: [/bin/true]}\n"));
+    ASSIGN_OR_RETURN(std::string token,
+                     harness::RunTool({CERTFLEET_COORDINATOR_BINARY, "token",
+                                       "create", "--config", config, "--labels",
+                                       "role=web", "-o", "json"}));
+    const size_t at = token.find("cft1.");
+    if (at == std::string::npos) {
+      return absl::InternalError(absl::StrCat("no token in: ", token));
+    }
+    testing::WriteFileOrDie(dir + "/token",
+                            token.substr(at, token.find('"', at) - at), 0600);
+    RETURN_IF_ERROR(
+        harness::RunTool({CERTFLEET_AGENT_BINARY, "enroll", "--config",
+                          dir + "/agent.yaml", "--token-file", dir + "/token"})
+            .status());
+    return harness::ServerProcess::Start(
+        {.name = name,
+         .argv = {CERTFLEET_AGENT_BINARY, "run", "--config",
+                  dir + "/agent.yaml"},
+         .log_path = dir + "/agent.log"});
+  }
+
   TempDir dir_{"ha"};
   std::string prefix_;
   std::unique_ptr<etcd::EtcdClient> client_;
@@ -235,7 +276,8 @@ INSTANTIATE_TEST_SUITE_P(
     });
 
 TEST_F(CoordinatorHaTest, OneLeaderIssuesAndAStoppedLeaderHandsOverAtOnce) {
-  const std::vector<CertSpec> certs = {{"hand-over", {"hand-over.ha.example.test"}}};
+  const std::vector<CertSpec> certs = {
+      {"hand-over", {"hand-over.ha.example.test"}}};
   std::vector<std::unique_ptr<harness::ServerProcess>> replicas;
   for (const char* r : {"coord-a", "coord-b", "coord-c"}) {
     replicas.push_back(StartReplica(r, certs));
@@ -271,10 +313,11 @@ TEST_F(CoordinatorHaTest, OneLeaderIssuesAndAStoppedLeaderHandsOverAtOnce) {
 // made (and the internal CA written where agents take it from), and status
 // reads the replicas' certificates.
 TEST_F(CoordinatorHaTest, TokenCreateAndStatusWorkOnEtcd) {
-  const std::string config = Config("coord-a", {{"cmd", {"cmd.ha.example.test"}}});
-  absl::StatusOr<std::string> token = harness::RunTool(
-      {CERTFLEET_COORDINATOR_BINARY, "token", "create", "--config", config,
-       "--labels", "role=web"});
+  const std::string config =
+      Config("coord-a", {{"cmd", {"cmd.ha.example.test"}}});
+  absl::StatusOr<std::string> token =
+      harness::RunTool({CERTFLEET_COORDINATOR_BINARY, "token", "create",
+                        "--config", config, "--labels", "role=web"});
   ASSERT_OK(token.status());
   EXPECT_THAT(*token, ::testing::HasSubstr(dir_.File("internal-ca.pem")));
   ASSERT_OK_AND_ASSIGN(std::vector<store::TokenRecord> tokens,
@@ -284,8 +327,7 @@ TEST_F(CoordinatorHaTest, TokenCreateAndStatusWorkOnEtcd) {
   ASSERT_OK_AND_ASSIGN(std::optional<store::InternalCaRecord> ca,
                        store_->GetInternalCa());
   ASSERT_TRUE(ca.has_value());
-  EXPECT_EQ(testing::ReadFileOrDie(dir_.File("internal-ca.pem")),
-            ca->cert_pem);
+  EXPECT_EQ(testing::ReadFileOrDie(dir_.File("internal-ca.pem")), ca->cert_pem);
   absl::StatusOr<std::string> status = harness::RunTool(
       {CERTFLEET_COORDINATOR_BINARY, "status", "--config", config});
   ASSERT_OK(status.status());
@@ -337,6 +379,58 @@ TEST_F(CoordinatorHaTest, ALeaderCutOffFromEtcdStepsDownAndAnotherLeads) {
 // dial first, when it was not the leader). Another replica takes over the
 // same rollout and the agents (which reconnect to whichever replica
 // answers) all end on the new version; none is ever without a certificate.
+// A replica frozen by SIGSTOP (a long pause, a VM migration) keeps its
+// agents' TCP connections open and says nothing: its agents notice the
+// missing heartbeats and are on another replica within 10 s.
+TEST_F(CoordinatorHaTest, AgentsOfAFrozenReplicaMoveWithinTenSeconds) {
+  const std::vector<CertSpec> certs = {{"frozen", {"frozen.ha.example.test"}}};
+  std::map<std::string, int> port;
+  std::map<std::string, std::unique_ptr<harness::ServerProcess>> replicas;
+  for (const std::string r : {"coord-a", "coord-b"}) {
+    ASSERT_OK_AND_ASSIGN(port[r], harness::PickFreePort());
+    replicas[r] = StartReplica(
+        r, certs, {},
+        absl::StrCat("agents:\n  listen: 127.0.0.1:", port[r], "\n"));
+    ASSERT_NE(replicas[r], nullptr);
+  }
+  ASSERT_TRUE(WaitForVersions("frozen", 1, absl::Seconds(60)))
+      << Logs({"coord-a", "coord-b"});
+  const std::string a = absl::StrCat("127.0.0.1:", port["coord-a"]);
+  const std::string b = absl::StrCat("127.0.0.1:", port["coord-b"]);
+  // The agent's default reconnection backoff (1 s first, with jitter).
+  ASSERT_OK_AND_ASSIGN(
+      std::unique_ptr<harness::ServerProcess> agent,
+      StartAgent("agent-0",
+                 {absl::StrCat("\"", a, "\""), absl::StrCat("\"", b, "\"")}, "",
+                 Config("coord-a", certs)));
+  const std::string log = dir_.File("agent-0/agent.log");
+  auto connected_to = [&](const std::string& address) {
+    return absl::StrContains(
+        testing::ReadFileOrDie(log),
+        absl::StrCat("connected to coordinator ", address, " "));
+  };
+  auto wait = [&](auto condition, absl::Duration timeout) {
+    const absl::Time deadline = absl::Now() + timeout;
+    while (!condition() && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    return condition();
+  };
+  ASSERT_TRUE(wait([&] { return connected_to(a); }, absl::Seconds(30)))
+      << testing::ReadFileOrDie(log);
+
+  const absl::Time frozen = absl::Now();
+  ASSERT_EQ(kill(replicas["coord-a"]->pid(), SIGSTOP), 0);
+  const bool moved = wait([&] { return connected_to(b); }, absl::Seconds(15));
+  const absl::Duration took = absl::Now() - frozen;
+  ASSERT_EQ(kill(replicas["coord-a"]->pid(), SIGCONT), 0);
+  ASSERT_TRUE(moved) << testing::ReadFileOrDie(log);
+  EXPECT_LT(took, absl::Seconds(10)) << testing::ReadFileOrDie(log);
+  EXPECT_THAT(testing::ReadFileOrDie(log), HasSubstr("heard nothing for 6s"));
+  std::cout << "agent moved off the frozen replica in "
+            << absl::FormatDuration(took) << "\n";
+}
+
 TEST_F(CoordinatorHaTest, ARolloutSurvivesTheLeaderAndAnEtcdMember) {
   const std::vector<CertSpec> certs = {{"fleet", {"fleet.ha.example.test"}}};
   const std::vector<std::string> names = {"coord-a", "coord-b", "coord-c"};
@@ -359,45 +453,15 @@ TEST_F(CoordinatorHaTest, ARolloutSurvivesTheLeaderAndAnEtcdMember) {
                      "\nadmin:\n  listen: 127.0.0.1:", admin_port[r], "\n"),
         tail);
   }
-  ASSERT_TRUE(WaitForVersions("fleet", 1, absl::Seconds(60)))
-      << Logs(names);
+  ASSERT_TRUE(WaitForVersions("fleet", 1, absl::Seconds(60))) << Logs(names);
 
   // Four agents listing every replica.
   std::vector<std::unique_ptr<harness::ServerProcess>> agents;
   for (int i = 0; i < 4; ++i) {
-    const std::string dir = dir_.File(absl::StrCat("agent-", i));
-    ASSERT_EQ(mkdir(dir.c_str(), 0700), 0);
-    testing::WriteFileOrDie(
-        dir + "/agent.yaml",
-        absl::StrCat("coordinators: [", absl::StrJoin(coordinators, ", "),
-                     "]\ncoordinator_ca: ", dir_.File("internal-ca.pem"),
-                     "\nidentity_dir: ", dir, "/identity\n",
-                     "reconnect: {initial: 100ms, max: 1s}\n",
-                     "targets:\n  - name: www\n    directory: ", dir,
-                     "/www\n    files:\n",
-                     "      - {path: fullchain.pem, format: fullchain}\n",
-                     "      - {path: key.pem, format: key}\n",
-                     "    reload: {command: [/bin/true]}\n"));
-    ASSERT_OK_AND_ASSIGN(
-        std::string token,
-        harness::RunTool({CERTFLEET_COORDINATOR_BINARY, "token", "create",
-                          "--config", Config("coord-a", certs), "--labels",
-                          "role=web", "-o", "json"}));
-    const std::string secret =
-        token.substr(token.find("cft1."), token.find('"', token.find("cft1.")) -
-                                              token.find("cft1."));
-    testing::WriteFileOrDie(dir + "/token", secret, 0600);
-    ASSERT_OK(harness::RunTool({CERTFLEET_AGENT_BINARY, "enroll", "--config",
-                                dir + "/agent.yaml", "--token-file",
-                                dir + "/token"})
-                  .status());
-    ASSERT_OK_AND_ASSIGN(
-        std::unique_ptr<harness::ServerProcess> agent,
-        harness::ServerProcess::Start(
-            {.name = absl::StrCat("agent-", i),
-             .argv = {CERTFLEET_AGENT_BINARY, "run", "--config",
-                      dir + "/agent.yaml"},
-             .log_path = dir + "/agent.log"}));
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<harness::ServerProcess> agent,
+                         StartAgent(absl::StrCat("agent-", i), coordinators,
+                                    "reconnect: {initial: 100ms, max: 1s}\n",
+                                    Config("coord-a", certs)));
     agents.push_back(std::move(agent));
   }
   auto installed = [&](const std::string& version_id) {
@@ -417,8 +481,7 @@ TEST_F(CoordinatorHaTest, ARolloutSurvivesTheLeaderAndAnEtcdMember) {
     }
     return installed(version_id) >= n;
   };
-  ASSERT_TRUE(wait_installed("fleet/1", 4, absl::Seconds(60)))
-      << Logs(names);
+  ASSERT_TRUE(wait_installed("fleet/1", 4, absl::Seconds(60))) << Logs(names);
   // From here on every agent must serve a valid certificate at every
   // sample (each 100 ms), through the renewal, the kills and the rollout.
   std::atomic<bool> sampling{true};
@@ -456,11 +519,11 @@ TEST_F(CoordinatorHaTest, ARolloutSurvivesTheLeaderAndAnEtcdMember) {
                               "create", "--config", Config(leader, certs),
                               "--name", "ops", "--out", dir_.File("ops.pem")})
                 .status());
-  ASSERT_OK(harness::RunTool(
-                {CERTFLEETCTL_BINARY, "--coordinator",
-                 absl::StrCat("127.0.0.1:", admin_port[leader]), "--identity",
-                 dir_.File("ops.pem"), "renew", "fleet"})
-                .status());
+  ASSERT_OK(
+      harness::RunTool({CERTFLEETCTL_BINARY, "--coordinator",
+                        absl::StrCat("127.0.0.1:", admin_port[leader]),
+                        "--identity", dir_.File("ops.pem"), "renew", "fleet"})
+          .status());
   // The canary is healthy and baking: the leader dies, and an etcd member.
   const absl::Time deadline = absl::Now() + absl::Seconds(60);
   std::optional<store::RolloutRecord> baking;
@@ -481,8 +544,7 @@ TEST_F(CoordinatorHaTest, ARolloutSurvivesTheLeaderAndAnEtcdMember) {
   // so they must fail over to the one replica left.
   if (leader != "coord-a") replicas["coord-a"]->Kill();
 
-  ASSERT_TRUE(wait_installed("fleet/2", 4, absl::Seconds(60)))
-      << Logs(names);
+  ASSERT_TRUE(wait_installed("fleet/2", 4, absl::Seconds(60))) << Logs(names);
   // The same rollout goes on to complete under the new leader.
   std::string phase;
   const absl::Time complete_by = absl::Now() + absl::Seconds(30);
@@ -517,10 +579,9 @@ TEST_F(CoordinatorHaTest, ARolloutSurvivesTheLeaderAndAnEtcdMember) {
   }
   SubprocessRunner runner;
   auto ctl = [&](std::vector<std::string> args) {
-    args.insert(args.begin(),
-                {CERTFLEETCTL_BINARY, "--coordinator",
-                 absl::StrCat("127.0.0.1:", admin_port[follower]),
-                 "--identity", dir_.File("ops.pem")});
+    args.insert(args.begin(), {CERTFLEETCTL_BINARY, "--coordinator",
+                               absl::StrCat("127.0.0.1:", admin_port[follower]),
+                               "--identity", dir_.File("ops.pem")});
     absl::StatusOr<ProcessResult> r = runner.Run(
         {.argv = args, .timeout = absl::Seconds(30)}, Context::Background());
     EXPECT_OK(r.status());
@@ -529,8 +590,8 @@ TEST_F(CoordinatorHaTest, ARolloutSurvivesTheLeaderAndAnEtcdMember) {
   ProcessResult status = ctl({"status"});
   EXPECT_EQ(status.exit_code, 0) << status.stderr_data;
   EXPECT_THAT(status.stdout_data,
-              ::testing::HasSubstr(absl::StrCat("replica ", follower,
-                                                ", leader: ", next)));
+              ::testing::HasSubstr(
+                  absl::StrCat("replica ", follower, ", leader: ", next)));
   ProcessResult pause = ctl({"rollout", "pause", "fleet"});
   EXPECT_EQ(pause.exit_code, 1);
   EXPECT_THAT(pause.stderr_data, ::testing::HasSubstr("does not lead"));
