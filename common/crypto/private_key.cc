@@ -97,6 +97,14 @@ absl::StatusOr<std::string> BnParamBytes(EVP_PKEY* pkey, const char* param,
   return BignumBytes(bn.get(), width);
 }
 
+bool HasParam(EVP_PKEY* pkey, const char* param) {
+  BIGNUM* value = nullptr;
+  const bool ok = EVP_PKEY_get_bn_param(pkey, param, &value) == 1;
+  BN_free(value);
+  ERR_clear_error();
+  return ok;
+}
+
 // A key parsed from a certificate or SPKI has no private half and could not
 // sign; refuse it up front rather than at the first signature.
 bool HasPrivateHalf(EVP_PKEY* pkey, KeyType type) {
@@ -202,6 +210,13 @@ absl::StatusOr<PrivateKey> PrivateKey::FromRaw(EVP_PKEY* pkey) {
     return absl::InvalidArgumentError(
         absl::StrCat(KeyTypeName(type),
                      " key has no private half (a public key cannot sign)"));
+  }
+  // An EC key whose public point OpenSSL could not provide (seen from
+  // mangled PEM text before a key) has no thumbprint and nothing to compare
+  // with a certificate: bad input, not an internal error.
+  if (IsEc(type) && !HasParam(pkey, OSSL_PKEY_PARAM_EC_PUB_X)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        KeyTypeName(type), " key has no public point (damaged PEM text?)"));
   }
   auto state = std::make_shared<State>();
   EVP_PKEY_up_ref(pkey);

@@ -317,6 +317,47 @@ TEST(PrivateKeyTest, RejectsUnsupportedKeysNamingThem) {
   EVP_PKEY_free(ed);
 }
 
+// Found by the bundle fuzzer (10-minute run): a mangled certificate block
+// before a valid PKCS#8 key makes OpenSSL 3 decode an EC key without its
+// public point, which was an internal error ("read public key parameter
+// qx"), not bad input.
+TEST(PrivateKeyTest, RefusesAnEcKeyWithoutAPublicPoint) {
+  const std::string pem =
+      "\n"
+      "-----BEGIN CERTIFICATE-----\n"
+      "MIIBtzCCATygAwIBAgIQeEzXFoERUqvpJMQmHN0kOTAKBggqhkjOPQQDAzAUMRIw\n"
+      "EAYDVQQDDAlGdXp6IFJvb3QwIBcNMjAwMTAxMDAwMDAwWhgPMjEyMDAxMDEwMDAw\n"
+      "MDBaMBwxGjAYBgNVBAMMEUZ1enogSW50ZXJtZWRpYXRlMFkwEwYHKoZIzj0CAQYI\n"
+      "KoZIzj0DAQcDQgAEktAVRxWuW8BRFcjGoWG1eHZoZXg8gWzk4aNTn3xcw28aMFzf\n"
+      "J9QOsBdpVeQhoFUSRBbVAsDmQljnVZErmdperaNmMGQwEgYDVR0TAQH/BAgwBgEB\n"
+      "/wIBADAOBgNVHQ8BAf8EBAMCAQYwHQYDVR0OBBYEFOzCmLZPOyet0T2QKKCn0FIw\n"
+      "/dsMMB8GA1UdIw\xb9""YMBaAFC8r4eJNZ5Pd8Ln9Oj5T8SbHFYC7MAoGCCqGSM49BAMD\n"
+      "A2kAMGYCMQCIEdqUJN42apv/oBDjpJAkVSSP/tgJbE+EgaySK2Lu3FI1RJ0JMz8/\n"
+      "/QFP3Vm08nACMQDkTlxOQTvTYxcfd3cLhd/IYEzqQt5/oJ7a3d2h\?\n"
+      "%%FUZZ%%\n"
+      "\xc5""\n"
+      "GBx9ndRFEnpwIKU=\n"
+      "-----END CERTIFICATE-----\n"
+      "\n"
+      "%%FUZZ%%P3Vm08nACMQDkTlxOQTvTYxcfd3cLhd/IYEzqQt5/oJ7a3d2h\?\n"
+      "%%FUZZ%%\n"
+      "\xc5""\n"
+      "GBx9ndRFEnpwIKU=\n"
+      "-----END CERTIFICATE-----\n"
+      "\n"
+      "%%FUZZ%%\n"
+      "-----BEGIN PRIVATE KEY-----\n"
+      "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg0xhlWUB3twcNtKMt\n"
+      "NRI8LgC4/4CMGB0vLmbXQ1Pz9RGhRANCAAQ91ylkfjaa+rMmlESpsSzMvUdvQSIt\n"
+      "7V868z+2FPMUBb76KHf/jCGr4+oP4JJmZ1c/1+RnAQzN5HIhdGh+mEEX\n"
+      "-----END PRIVATE KEY-----\n";
+  EXPECT_THAT(PrivateKey::FromPem(pem),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("ec256 key has no public point")));
+  // The key alone is fine.
+  EXPECT_OK(PrivateKey::FromPem(pem.substr(pem.find("-----BEGIN PRIVATE"))));
+}
+
 TEST(PrivateKeyTest, RejectsGarbageAndEncryptedPem) {
   EXPECT_THAT(PrivateKey::FromPem("not a key"),
               StatusIs(absl::StatusCode::kInvalidArgument,
