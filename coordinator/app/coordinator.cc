@@ -239,7 +239,13 @@ absl::StatusOr<std::unique_ptr<Coordinator>> Coordinator::Create(
   c->etcd_client_ = std::move(opened.etcd_client);
   c->etcd_store_ = opened.etcd_store;
   c->store_ = std::move(opened.store);
-  if (c->etcd_store_ != nullptr) RETURN_IF_ERROR(c->StartElection());
+  if (c->etcd_store_ != nullptr) {
+    c->etcd_store_->SetFenceRefusedObserver(
+        [m = &c->metrics_](absl::string_view, absl::string_view reason) {
+          m->OnFencedWriteRefused(reason);
+        });
+    RETURN_IF_ERROR(c->StartElection());
+  }
 
   if (options.metrics_server && !config.metrics.listen.empty()) {
     ASSIGN_OR_RETURN(

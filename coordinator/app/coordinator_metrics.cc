@@ -125,7 +125,17 @@ CoordinatorMetrics::CoordinatorMetrics(metrics::Registry& registry)
           "certfleet_version_prune_failures_total",
           "Retention passes that could not prune a certificate's versions "
           "(retried at the next pass, an hour later).",
-          {"certificate"})) {}
+          {"certificate"})),
+      fenced_refused_(registry.Counter(
+          "certfleet_fenced_writes_refused_total",
+          "Leader-only writes to etcd that the leadership fence refused: "
+          "not_leader (this replica does not lead), deposed (another replica "
+          "leads since; nothing of the write landed).",
+          {"reason"})) {}
+
+void CoordinatorMetrics::OnFencedWriteRefused(absl::string_view reason) {
+  fenced_refused_.WithLabels({std::string(reason)})->Increment();
+}
 
 void CoordinatorMetrics::OnVersionsPruned(const std::string& certificate,
                                           int count) {

@@ -18,6 +18,7 @@
 //   certfleet_agent_reports_dropped_total{reason}     (agent_hub.h)
 //   certfleet_agent_refusals_total{limit}             (agent_limits.h)
 //   certfleet_agent_problems_total{kind}         local_failure|state_problem
+//   certfleet_fenced_writes_refused_total{reason}     not_leader|deposed
 //   certfleet_versions_pruned_total{certificate}      (retention)
 //   certfleet_version_prune_failures_total{certificate}
 #ifndef CERTFLEET_COORDINATOR_APP_COORDINATOR_METRICS_H_
@@ -61,6 +62,8 @@ class CoordinatorMetrics : public issuance::IssuanceObserver,
   void OnAgentProblem(absl::string_view kind) override;
   void OnVersionsPruned(const std::string& certificate, int count) override;
   void OnPruneFailed(const std::string& certificate) override;
+  // A leader-only write the etcd fence refused (EtcdStore).
+  void OnFencedWriteRefused(absl::string_view reason);
 
  private:
   metrics::CounterFamily& acme_requests_;
@@ -80,6 +83,7 @@ class CoordinatorMetrics : public issuance::IssuanceObserver,
   metrics::CounterFamily& agent_problems_;
   metrics::CounterFamily& versions_pruned_;
   metrics::CounterFamily& prune_failures_;
+  metrics::CounterFamily& fenced_refused_;
 };
 
 }  // namespace certfleet::app

@@ -7,6 +7,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "common/log.h"
 #include "coordinator/store/etcd_store_impl.h"
 
 namespace certfleet::store {
@@ -38,6 +39,23 @@ Context EtcdStore::Call() const {
                                             options_.request_timeout);
 }
 
+void EtcdStore::SetFenceRefusedObserver(FenceRefusedFn observer) {
+  absl::MutexLock lock(&mu_);
+  fence_refused_ = std::move(observer);
+}
+
+void EtcdStore::FenceRefused(const std::string& op, absl::string_view reason) {
+  // A warning each time: a deposed leader that still writes is the fault
+  // fencing exists for, and it should be rare enough to read.
+  CF_LOG_WARN("store: fenced write refused (%s): %s", reason, op);
+  FenceRefusedFn observer;
+  {
+    absl::MutexLock lock(&mu_);
+    observer = fence_refused_;
+  }
+  if (observer) observer(op, reason);
+}
+
 absl::StatusOr<etcd::TxnResult> EtcdStore::Txn(etcd::TxnRequest txn,
                                                bool leader_only,
                                                const std::string& op) {
@@ -48,6 +66,7 @@ absl::StatusOr<etcd::TxnResult> EtcdStore::Txn(etcd::TxnRequest txn,
       fence = fence_;
     }
     if (!fence.has_value()) {
+      FenceRefused(op, "not_leader");
       return absl::FailedPreconditionError(
           absl::StrCat("store: ", op, ": this coordinator is not the leader"));
     }
@@ -67,6 +86,7 @@ absl::StatusOr<etcd::TxnResult> EtcdStore::Txn(etcd::TxnRequest txn,
     result->responses.pop_back();
     if (leader.kvs.empty() ||
         leader.kvs.front().create_revision != fence->create_revision) {
+      FenceRefused(op, "deposed");
       return absl::FailedPreconditionError(absl::StrCat(
           "store: ", op, ": no longer the leader (", fence->key,
           " is no longer the key this coordinator created at revision ",

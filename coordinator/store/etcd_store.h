@@ -73,6 +73,13 @@ class EtcdStore : public Store {
   // The fence leader-only writes carry from now on; nullopt: none (a
   // follower, or a leader that stepped down).
   void SetFence(std::optional<EtcdFence> fence);
+  // Told of every leader-only write the fence refused, with the operation
+  // and why: "not_leader" (no fence: this replica does not lead) or
+  // "deposed" (another replica leads since; the write changed nothing).
+  // For metrics; called on the writer's thread. Set before use.
+  using FenceRefusedFn =
+      std::function<void(absl::string_view op, absl::string_view reason)>;
+  void SetFenceRefusedObserver(FenceRefusedFn observer);
 
   // --- For replicas (etcd_replica_store.cc) ---
   // Calls `on_change` with every target state written from now on, by any
@@ -126,10 +133,9 @@ class EtcdStore : public Store {
       const std::string& cert_name) override;
   absl::StatusOr<std::vector<VersionRecord>> ListVersions(
       const std::string& cert_name) override;
-  absl::StatusOr<std::vector<std::string>> ListVersionedCertificates()
-      override;
-  absl::Status MarkVersionRevoked(const std::string& cert_name,
-                                  int64_t version, absl::Time when,
+  absl::StatusOr<std::vector<std::string>> ListVersionedCertificates() override;
+  absl::Status MarkVersionRevoked(const std::string& cert_name, int64_t version,
+                                  absl::Time when,
                                   const std::string& reason) override;
   absl::Status DeleteVersion(const std::string& cert_name,
                              int64_t version) override;
@@ -159,8 +165,7 @@ class EtcdStore : public Store {
   absl::Status PutTargetState(const TargetStateRecord& state) override;
   absl::StatusOr<std::vector<TargetStateRecord>> ListTargetStates(
       const std::string& agent_id) override;
-  absl::StatusOr<std::vector<TargetStateRecord>> ListAllTargetStates()
-      override;
+  absl::StatusOr<std::vector<TargetStateRecord>> ListAllTargetStates() override;
 
   // etcd_rollout_store.cc
   absl::StatusOr<RolloutRecord> CreateRollout(
@@ -200,11 +205,14 @@ class EtcdStore : public Store {
   // result's `succeeded` is false then).
   absl::StatusOr<etcd::TxnResult> Txn(etcd::TxnRequest txn, bool leader_only,
                                       const std::string& op);
+  // Logs a refused leader-only write and tells the observer.
+  void FenceRefused(const std::string& op, absl::string_view reason);
 
   const EtcdStoreOptions options_;
   etcd::EtcdClient& client_;
   mutable absl::Mutex mu_;
   std::optional<EtcdFence> fence_ ABSL_GUARDED_BY(mu_);
+  FenceRefusedFn fence_refused_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace certfleet::store

@@ -84,6 +84,11 @@ class EtcdFenceTest : public ::testing::Test {
 };
 
 TEST_F(EtcdFenceTest, LeaderOnlyWritesNeedAFence) {
+  std::vector<std::string> refused;
+  store_->SetFenceRefusedObserver(
+      [&](absl::string_view op, absl::string_view reason) {
+        refused.push_back(absl::StrCat(reason, ": ", op));
+      });
   EXPECT_THAT(store_->PutOrder({.cert_name = "web", .issuer = "le"}),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("store: put order web: this coordinator is "
@@ -93,6 +98,8 @@ TEST_F(EtcdFenceTest, LeaderOnlyWritesNeedAFence) {
   ASSERT_OK_AND_ASSIGN(std::optional<OrderRecord> order,
                        store_->GetOrder("web"));
   EXPECT_FALSE(order.has_value());
+  EXPECT_THAT(refused, ::testing::ElementsAre("not_leader: put order web",
+                                              "not_leader: add version web"));
   // What every replica writes needs none.
   EXPECT_OK(store_->PutAgent({.id = "agt-000000000001"}));
   EXPECT_OK(store_->PutTargetState(
@@ -105,6 +112,11 @@ TEST_F(EtcdFenceTest, LeaderOnlyWritesNeedAFence) {
 TEST_F(EtcdFenceTest, ADeposedLeaderCannotWrite) {
   const int64_t won = TakeLeadership();
   store_->SetFence(EtcdFence{LeaderKey(), won});
+  std::vector<std::string> refused;
+  store_->SetFenceRefusedObserver(
+      [&](absl::string_view, absl::string_view reason) {
+        refused.emplace_back(reason);
+      });
   ASSERT_OK(store_->PutOrder(
       {.cert_name = "web", .issuer = "le", .order_url = "https://ca/order/1"}));
   ASSERT_OK_AND_ASSIGN(const int64_t v1,
@@ -135,6 +147,8 @@ TEST_F(EtcdFenceTest, ADeposedLeaderCannotWrite) {
   ASSERT_OK_AND_ASSIGN(std::vector<RolloutRecord> rollouts,
                        store_->ListRollouts({}));
   EXPECT_TRUE(rollouts.empty());
+  // Each refusal was told: the order, the version, the rollout.
+  EXPECT_THAT(refused, ::testing::ElementsAre("deposed", "deposed", "deposed"));
 
   // A leader whose key expired with its lease: the same.
   ASSERT_OK(admin_->Delete(LeaderKey(), etcd::testing::Ctx()).status());
