@@ -119,7 +119,7 @@ absl::Status DiagnoseBindFailure(const std::string& listen,
 
 absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
     const std::string& listen, const Registry* registry,
-    std::function<absl::Status()> health) {
+    std::function<absl::Status()> health, std::function<absl::Status()> ready) {
   if (registry == nullptr) {
     return absl::InvalidArgumentError("MetricsServer::Start: registry is null");
   }
@@ -143,18 +143,22 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
                                      httplib::Response& response) {
     response.set_content(registry->Render(), kTextFormatContentType);
   });
-  server->Get(
-      "/healthz", [health = std::move(health)](const httplib::Request&,
-                                               httplib::Response& response) {
-        const absl::Status status = health ? health() : absl::OkStatus();
-        if (status.ok()) {
-          response.set_content("ok", "text/plain; charset=utf-8");
-        } else {
-          response.status = 503;
-          response.set_content(std::string(status.message()),
-                               "text/plain; charset=utf-8");
-        }
-      });
+  // 200 "ok", or 503 with the check's message.
+  auto check = [](std::function<absl::Status()> fn) {
+    return [fn = std::move(fn)](const httplib::Request&,
+                                httplib::Response& response) {
+      const absl::Status status = fn ? fn() : absl::OkStatus();
+      if (status.ok()) {
+        response.set_content("ok", "text/plain; charset=utf-8");
+      } else {
+        response.status = 503;
+        response.set_content(std::string(status.message()),
+                             "text/plain; charset=utf-8");
+      }
+    };
+  };
+  server->Get("/healthz", check(std::move(health)));
+  server->Get("/readyz", check(std::move(ready)));
 
   // AI_NUMERICHOST: the host is a literal; never ask a resolver.
   int port = address.port;

@@ -1,8 +1,10 @@
 // The HTTP endpoint Prometheus scrapes: GET /metrics renders a Registry,
-// GET /healthz runs a health check (200 "ok" or 503 with its message),
-// everything else is 404. Lives in its own library, certfleet_metrics_http
-// (the only part that links cpp-httplib), so a binary can keep a Registry
-// without serving it.
+// GET /healthz runs a health check (200 "ok" or 503 with its message): is
+// the process alive (liveness); GET /readyz runs a readiness check the same
+// way: should it get work now (a replica cut off from its store is alive
+// but not ready); everything else is 404. Lives in its own library,
+// certfleet_metrics_http (the only part that links cpp-httplib), so a binary
+// can keep a Registry without serving it.
 //
 //   ASSIGN_OR_RETURN(std::unique_ptr<metrics::MetricsServer> server,
 //                    metrics::MetricsServer::Start("127.0.0.1:9464", &registry,
@@ -51,9 +53,11 @@ class MetricsServer {
   // kPermissionDenied for a privileged port; kFailedPrecondition for other
   // bind failures (e.g. an address not on this host). Messages name the
   // address and the system's reason.
+  // `ready` (optional, the same rules) runs for each GET /readyz.
   static absl::StatusOr<std::unique_ptr<MetricsServer>> Start(
       const std::string& listen, const Registry* registry,
-      std::function<absl::Status()> health = nullptr);
+      std::function<absl::Status()> health = nullptr,
+      std::function<absl::Status()> ready = nullptr);
 
   // Stops serving (see Stop()).
   ~MetricsServer();

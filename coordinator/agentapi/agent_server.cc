@@ -57,6 +57,8 @@ class StreamRegistry {
     streams_.erase(s);
   }
   void Heartbeat();
+  // Ends every open stream with `why`.
+  void EndAll(const absl::Status& why);
 
  private:
   absl::Mutex mu_;
@@ -114,6 +116,9 @@ class AgentStream
     registry_.Add(this);
     StartRead(&in_);
   }
+
+  // Ends the stream from outside (the replica hands its agents over).
+  void End(const absl::Status& why) { Close(why); }
 
   // "Still here", unless a write is under way (that says it already).
   void Heartbeat() {
@@ -263,6 +268,11 @@ void StreamRegistry::Heartbeat() {
   for (AgentStream* s : streams_) s->Heartbeat();
 }
 
+void StreamRegistry::EndAll(const absl::Status& why) {
+  absl::MutexLock lock(&mu_);
+  for (AgentStream* s : streams_) s->End(why);
+}
+
 // A stream that is refused before it starts.
 class RefusedStream
     : public grpc::ServerBidiReactor<v1::AgentMessage, v1::CoordinatorMessage> {
@@ -279,8 +289,20 @@ class AgentServiceImpl final : public v1::AgentService::CallbackService {
 
   StreamRegistry& streams() { return streams_; }
 
+  // While not serving, every new stream is refused with `why` (the agent
+  // goes to another replica).
+  void SetServing(bool serving, const absl::Status& why) {
+    absl::MutexLock lock(&mu_);
+    serving_ = serving;
+    refusal_ = why;
+  }
+
   grpc::ServerBidiReactor<v1::AgentMessage, v1::CoordinatorMessage>* Connect(
       grpc::CallbackServerContext* context) override {
+    {
+      absl::MutexLock lock(&mu_);
+      if (!serving_) return new RefusedStream(ToGrpc(refusal_));
+    }
     VerifiedAgent agent = VerifiedAgentId(context);
     if (agent.id.empty()) {
       return new RefusedStream(grpc::Status(
@@ -297,6 +319,9 @@ class AgentServiceImpl final : public v1::AgentService::CallbackService {
   const AgentLimits& limits_;
   HubObserver* const observer_;
   StreamRegistry streams_;
+  absl::Mutex mu_;
+  bool serving_ ABSL_GUARDED_BY(mu_) = true;
+  absl::Status refusal_ ABSL_GUARDED_BY(mu_);
 };
 
 class EnrollmentImpl final : public v1::Enrollment::CallbackService {
@@ -437,6 +462,11 @@ absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Start(
   auto agent_service = std::make_unique<AgentServiceImpl>(hub, server->limits_,
                                                           options.observer);
   StreamRegistry& streams = agent_service->streams();
+  server->set_serving_ = [impl = agent_service.get()](bool serving,
+                                                      const absl::Status& why) {
+    impl->SetServing(serving, why);
+    if (!serving) impl->streams().EndAll(why);
+  };
   server->agent_service_ = std::move(agent_service);
   const AgentLimits& limits = server->limits_;
 
@@ -484,6 +514,10 @@ absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Start(
 }
 
 AgentServer::~AgentServer() { Shutdown(absl::ZeroDuration()); }
+
+void AgentServer::SetServing(bool serving, const std::string& why) {
+  set_serving_(serving, absl::UnavailableError(why));
+}
 
 void AgentServer::Shutdown(absl::Duration grace) {
   if (!stop_heartbeats_.HasBeenNotified()) stop_heartbeats_.Notify();

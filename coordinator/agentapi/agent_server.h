@@ -14,6 +14,7 @@
 #ifndef CERTFLEET_COORDINATOR_AGENTAPI_AGENT_SERVER_H_
 #define CERTFLEET_COORDINATOR_AGENTAPI_AGENT_SERVER_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -59,6 +60,10 @@ class AgentServer {
   int port() const { return port_; }
   // Stops accepting, then cancels open streams after `grace`.
   void Shutdown(absl::Duration grace = absl::Seconds(2));
+  // false: ends every agent stream and refuses new ones with UNAVAILABLE
+  // `why`, so agents go to another replica (this one is cut off from etcd);
+  // true: accepts them again. Enrollment is not affected.
+  void SetServing(bool serving, const std::string& why = "");
 
  private:
   AgentServer() = default;
@@ -66,6 +71,8 @@ class AgentServer {
   AgentLimits limits_;  // the services refer to it
   std::unique_ptr<grpc::Service> enrollment_service_;
   std::unique_ptr<grpc::Service> agent_service_;
+  // agent_service_'s SetServing (its type is private to agent_server.cc).
+  std::function<void(bool serving, const absl::Status& why)> set_serving_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   // Sends the streams' heartbeats until stopped (Shutdown).

@@ -250,7 +250,15 @@ absl::StatusOr<std::unique_ptr<Coordinator>> Coordinator::Create(
   if (options.metrics_server && !config.metrics.listen.empty()) {
     ASSIGN_OR_RETURN(
         c->metrics_server_,
-        metrics::MetricsServer::Start(config.metrics.listen, &c->registry_));
+        metrics::MetricsServer::Start(
+            config.metrics.listen, &c->registry_, nullptr,
+            [co = c.get()]() -> absl::Status {
+              if (co->cut_off_) {
+                return absl::UnavailableError(
+                    "cut off from etcd: agents are handed to other replicas");
+              }
+              return absl::OkStatus();
+            }));
   }
 
   std::map<std::string, issuance::Issuer*> issuers;

@@ -39,8 +39,8 @@
 #include "coordinator/fleet/tokens.h"
 #include "coordinator/issuance/issuer.h"
 #include "coordinator/issuance/order_runner.h"
-#include "coordinator/rollouts/rollout_runner.h"
 #include "coordinator/retention/version_pruner.h"
+#include "coordinator/rollouts/rollout_runner.h"
 #include "coordinator/scheduler/scheduler.h"
 #include "coordinator/store/store.h"
 
@@ -130,6 +130,9 @@ class Coordinator {
   // Several coordinators (store.type etcd; coordinator_ha.cc).
   std::unique_ptr<etcd::EtcdClient> etcd_client_;
   store::EtcdStore* etcd_store_ = nullptr;  // store_, when on etcd
+  // This replica lost its etcd session (Presence): not ready, agents sent
+  // elsewhere.
+  std::atomic<bool> cut_off_{false};
   std::unique_ptr<LeaderTerms> leadership_;
   std::unique_ptr<ha::LeaderElection> election_;
   std::string election_replica_;

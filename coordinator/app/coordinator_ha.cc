@@ -80,19 +80,30 @@ void Coordinator::StopRollouts() {
 }
 
 absl::Status Coordinator::ServeReplica(const Context& ctx) {
-  CF_LOG_INFO("coordinator replica serving agents and the admin API; "
-              "campaigning to lead %d certificates",
-              config_.certificates.size());
+  CF_LOG_INFO(
+      "coordinator replica serving agents and the admin API; "
+      "campaigning to lead %d certificates",
+      config_.certificates.size());
   election_->Start();
   std::unique_ptr<ha::Presence> presence;
   if (hub_ != nullptr) {
     presence = std::make_unique<ha::Presence>(
-        ha::PresenceOptions{.client = etcd_client_.get(),
-                            .store = etcd_store_,
-                            .replica = election_replica_,
-                            .connected = [hub = hub_.get()] {
-                              return hub->ConnectedAgents();
-                            }},
+        ha::PresenceOptions{
+            .client = etcd_client_.get(),
+            .store = etcd_store_,
+            .replica = election_replica_,
+            .connected = [hub = hub_.get()] { return hub->ConnectedAgents(); },
+            .on_cut_off =
+                [this](bool cut_off) {
+                  cut_off_ = cut_off;
+                  if (agent_server_ != nullptr) {
+                    agent_server_->SetServing(
+                        !cut_off,
+                        absl::StrCat("coordinator replica ", election_replica_,
+                                     " is cut off from etcd: use "
+                                     "another replica"));
+                  }
+                }},
         clock_);
     presence->Start();
   }
@@ -121,8 +132,7 @@ absl::Status Coordinator::ServeReplica(const Context& ctx) {
     CF_LOG_INFO("leading: ordering, renewing and driving rollouts");
     absl::Status started = hub_ ? StartRollouts() : absl::OkStatus();
     if (!started.ok()) {
-      CF_LOG_WARN("leading without rollouts this term: %s",
-                  started.ToString());
+      CF_LOG_WARN("leading without rollouts this term: %s", started.ToString());
     }
     if (absl::Status s = scheduler_->SweepOrphanOrders(lead); !s.ok()) {
       CF_LOG_WARN("abandoning orders of removed certificates: %s",
@@ -149,8 +159,8 @@ void Coordinator::WatchTargets(std::unique_ptr<etcd::EtcdWatch>* watch,
   // its timer).
   absl::StatusOr<std::unique_ptr<etcd::EtcdWatch>> w =
       etcd_store_->WatchTargetStates(
-          [hub = hub_.get(), slot = &runner_slot_](
-              const store::TargetStateRecord& s) {
+          [hub = hub_.get(),
+           slot = &runner_slot_](const store::TargetStateRecord& s) {
             hub->OnDesiredStored(s.agent_id, s.target, s.certificate,
                                  s.desired_version_id);
             if (auto runner = slot->Get()) runner->Poke();

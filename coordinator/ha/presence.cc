@@ -30,10 +30,29 @@ void Presence::Stop() {
 
 void Presence::Loop() {
   const Context ctx = Context::Background().WithCancellation(cancel_);
+  absl::Time last_ok = clock_.Now();
   while (!cancel_->IsCancelled()) {
-    if (absl::Status s = Sync(ctx); !s.ok() && !cancel_->IsCancelled()) {
+    const absl::Status s = Sync(ctx);
+    if (cancel_->IsCancelled()) break;
+    if (s.ok()) {
+      last_ok = clock_.Now();
+      if (cut_off_) {
+        cut_off_ = false;
+        CF_LOG_WARN("replica %s: etcd reachable again: serving agents",
+                    options_.replica);
+        if (options_.on_cut_off) options_.on_cut_off(false);
+      }
+    } else {
       CF_LOG_WARN("presence of %s's agents: %s", options_.replica,
                   s.ToString());
+      if (!cut_off_ && clock_.Now() - last_ok >= options_.ttl) {
+        cut_off_ = true;
+        CF_LOG_ERROR(
+            "replica %s: cut off from etcd for %s: its agents are handed to "
+            "other replicas until etcd is back",
+            options_.replica, absl::FormatDuration(clock_.Now() - last_ok));
+        if (options_.on_cut_off) options_.on_cut_off(true);
+      }
     }
     (void)clock_.SleepFor(options_.interval, ctx);
   }
@@ -62,8 +81,8 @@ absl::Status Presence::Sync(const Context& ctx) {
   const std::set<std::string> now = options_.connected();
   for (const std::string& agent : now) {
     if (published_.count(agent)) continue;
-    RETURN_IF_ERROR(options_.store->SetPresence(agent, options_.replica,
-                                                lease_id_));
+    RETURN_IF_ERROR(
+        options_.store->SetPresence(agent, options_.replica, lease_id_));
     published_.insert(agent);
   }
   for (auto it = published_.begin(); it != published_.end();) {

@@ -3,7 +3,9 @@
 // otherwise wait for it as offline). Every `interval` the replica's
 // connected agents (from its hub) are compared with what it published and
 // the difference written; the keys hang on a lease of this replica's own,
-// so they vanish with the replica (lease_ttl after it dies).
+// so they vanish with the replica (lease_ttl after it dies). A replica whose
+// rounds fail for `ttl` is cut off: on_cut_off tells the coordinator, which
+// hands its agents over to other replicas until etcd is back.
 //
 //   Presence presence({.client = client, .store = store, .replica = "c-1",
 //                      .connected = [&] { return hub.ConnectedAgents(); }},
@@ -33,6 +35,10 @@ struct PresenceOptions {
   std::function<std::set<std::string>()> connected;
   absl::Duration ttl = absl::Seconds(6);
   absl::Duration interval = absl::Milliseconds(500);
+  // Called (on the presence thread) when this replica becomes cut off from
+  // etcd — no round succeeded for `ttl`, so its presence keys are gone and
+  // the leader counts its agents offline — and again when a round succeeds.
+  std::function<void(bool cut_off)> on_cut_off;
 };
 
 class Presence {
@@ -52,6 +58,7 @@ class Presence {
   const PresenceOptions options_;
   Clock& clock_;
   int64_t lease_id_ = 0;  // 0: none yet
+  bool cut_off_ = false;
   absl::Time renewed_at_ = absl::InfinitePast();
   std::set<std::string> published_;
   std::shared_ptr<Cancellation> cancel_;

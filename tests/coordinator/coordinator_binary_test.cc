@@ -266,22 +266,7 @@ TEST(CoordinatorBinaryTest, ServeOncePrunesLongExpiredVersions) {
   EXPECT_EQ((*audit)[0].action, "version.prune");
 }
 
-size_t AppendTo(char* data, size_t size, size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
-  return size * n;
-}
-
-std::string HttpGet(const std::string& url) {
-  CURL* curl = curl_easy_init();
-  std::string body;
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendTo);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 2000L);
-  CURLcode rc = curl_easy_perform(curl);
-  curl_easy_cleanup(curl);
-  return rc == CURLE_OK ? body : "";
-}
+using ::certfleet::testing::HttpGet;
 
 TEST(CoordinatorBinaryTest, ServeExposesMetricsAndStopsOnSigterm) {
   TempDir dir("serve");

@@ -374,6 +374,90 @@ TEST_F(CoordinatorHaTest, ALeaderCutOffFromEtcdStepsDownAndAnotherLeads) {
   proxies[leader]->Heal();
 }
 
+// A replica cut off from etcd (its presence keys expire, so the leader
+// counts its agents offline) hands its agents over: it ends their streams
+// and refuses new ones, and /readyz says it is not ready while /healthz
+// stays ok (alive). Its agent is on the other replica within the presence
+// TTL (6 s) plus 5 s; once etcd is back the replica is ready again.
+TEST_F(CoordinatorHaTest, AReplicaCutOffFromEtcdHandsItsAgentsOver) {
+  const std::vector<CertSpec> certs = {{"handover", {"ho.ha.example.test"}}};
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<harness::TcpProxy> proxy,
+                       harness::TcpProxy::Start(Cluster().endpoints()[0]));
+  std::map<std::string, int> port, metrics;
+  std::map<std::string, std::unique_ptr<harness::ServerProcess>> replicas;
+  for (const std::string r : {"coord-a", "coord-b"}) {
+    ASSERT_OK_AND_ASSIGN(port[r], harness::PickFreePort());
+    ASSERT_OK_AND_ASSIGN(metrics[r], harness::PickFreePort());
+    replicas[r] = StartReplica(
+        r, certs, {},
+        absl::StrCat("agents:\n  listen: 127.0.0.1:", port[r],
+                     "\nmetrics:\n  listen: 127.0.0.1:", metrics[r], "\n"),
+        "",
+        r == "coord-a" ? std::vector<std::string>{proxy->address()}
+                       : std::vector<std::string>{});
+    ASSERT_NE(replicas[r], nullptr);
+  }
+  ASSERT_TRUE(WaitForVersions("handover", 1, absl::Seconds(60)))
+      << Logs({"coord-a", "coord-b"});
+  const std::string a = absl::StrCat("127.0.0.1:", port["coord-a"]);
+  const std::string b = absl::StrCat("127.0.0.1:", port["coord-b"]);
+  ASSERT_OK_AND_ASSIGN(
+      std::unique_ptr<harness::ServerProcess> agent,
+      StartAgent("agent-0",
+                 {absl::StrCat("\"", a, "\""), absl::StrCat("\"", b, "\"")}, "",
+                 Config("coord-b", certs)));
+  const std::string log = dir_.File("agent-0/agent.log");
+  auto connections_to = [&](const std::string& address) {
+    const std::string text = testing::ReadFileOrDie(log);
+    const std::string needle =
+        absl::StrCat("connected to coordinator ", address, " ");
+    int n = 0;
+    for (size_t at = text.find(needle); at != std::string::npos;
+         at = text.find(needle, at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  auto wait = [&](auto condition, absl::Duration timeout) {
+    const absl::Time deadline = absl::Now() + timeout;
+    while (!condition() && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    return condition();
+  };
+  auto status_of = [&](const std::string& replica, const std::string& path) {
+    long status = 0;
+    testing::HttpGet(absl::StrCat("http://127.0.0.1:", metrics[replica], path),
+                     &status);
+    return status;
+  };
+  ASSERT_TRUE(wait([&] { return connections_to(a) == 1; }, absl::Seconds(30)))
+      << testing::ReadFileOrDie(log);
+  EXPECT_EQ(status_of("coord-a", "/readyz"), 200);
+
+  const absl::Time cut = absl::Now();
+  proxy->Cut();
+  const bool moved =
+      wait([&] { return connections_to(b) >= 1; }, absl::Seconds(20));
+  const absl::Duration took = absl::Now() - cut;
+  ASSERT_TRUE(moved) << testing::ReadFileOrDie(log) << Logs({"coord-a"});
+  EXPECT_LT(took, absl::Seconds(6 + 5)) << took;
+  EXPECT_THAT(testing::ReadFileOrDie(log),
+              HasSubstr("coord-a is cut off from etcd"));
+  EXPECT_EQ(status_of("coord-a", "/readyz"), 503);
+  EXPECT_EQ(status_of("coord-a", "/healthz"), 200);
+  // It refuses new streams while cut off: the agent stays where it is.
+  absl::SleepFor(absl::Seconds(2));
+  EXPECT_EQ(connections_to(a), 1);
+  std::cout << "agent handed over by the cut-off replica in "
+            << absl::FormatDuration(took) << "\n";
+
+  proxy->Heal();
+  EXPECT_TRUE(wait([&] { return status_of("coord-a", "/readyz") == 200; },
+                   absl::Seconds(20)))
+      << Logs({"coord-a"});
+}
+
 // Three replicas, four real agents, a rollout in its bake: the leader is
 // SIGKILLed and an etcd member dies with it (and coord-a, which the agents
 // dial first, when it was not the leader). Another replica takes over the

@@ -1,5 +1,7 @@
 #include "tests/coordinator/lab_env.h"
 
+#include <curl/curl.h>
+
 #include <cstdio>
 #include <cstdlib>
 
@@ -130,7 +132,8 @@ int PebbleOrdersFor(store::Store& store, const crypto::Kek& kek,
                     const std::string& name) {
   auto account = store.GetAccount("pebble");
   if (!account.ok() || !account->has_value()) return -1;
-  auto pem = kek.Open((*account)->key_sealed, issuance::AccountKeyAad("pebble"));
+  auto pem =
+      kek.Open((*account)->key_sealed, issuance::AccountKeyAad("pebble"));
   if (!pem.ok()) return -1;
   auto key = crypto::PrivateKey::FromPem(*pem);
   if (!key.ok()) return -1;
@@ -155,6 +158,28 @@ int PebbleOrdersFor(store::Store& store, const crypto::Kek& kek,
     }
   }
   return n;
+}
+
+namespace {
+size_t AppendTo(char* data, size_t size, size_t n, void* out) {
+  static_cast<std::string*>(out)->append(data, size * n);
+  return size * n;
+}
+}  // namespace
+
+std::string HttpGet(const std::string& url, long* status) {
+  CURL* curl = curl_easy_init();
+  std::string body;
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendTo);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 2000L);
+  const CURLcode rc = curl_easy_perform(curl);
+  long code = 0;
+  if (rc == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+  curl_easy_cleanup(curl);
+  if (status != nullptr) *status = code;
+  return rc == CURLE_OK ? body : "";
 }
 
 }  // namespace certfleet::testing

@@ -12,8 +12,8 @@
 
 #include "common/crypto/kek.h"
 #include "coordinator/config/config.h"
-#include "coordinator/store/store.h"
 #include "coordinator/dns/resolver.h"
+#include "coordinator/store/store.h"
 #include "tests/harness/bind_server.h"
 #include "tests/harness/pebble_server.h"
 
@@ -60,6 +60,10 @@ int PebbleOrdersFor(store::Store& store, const crypto::Kek& kek,
 // TXT values at `fqdn` as `bind` serves them (asked directly, RD off).
 std::vector<std::string> TxtValues(const harness::BindServer& bind,
                                    const std::string& fqdn);
+
+// GET `url` (2 s timeout): the body, "" when there was no answer; the HTTP
+// status in `*status` when given (0 when there was no answer).
+std::string HttpGet(const std::string& url, long* status = nullptr);
 
 }  // namespace certfleet::testing
 

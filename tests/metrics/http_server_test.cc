@@ -57,6 +57,31 @@ std::set<std::string> ThreadIds() {
 
 int CountThreads() { return static_cast<int>(ThreadIds().size()); }
 
+// Liveness and readiness are separate checks: a replica cut off from etcd
+// is alive (/healthz ok) but not ready (/readyz 503 with why).
+TEST(MetricsServerTest, ReadinessIsItsOwnCheck) {
+  Registry registry;
+  FlippableHealth ready;
+  ASSERT_OK_AND_ASSIGN(
+      std::unique_ptr<MetricsServer> server,
+      MetricsServer::Start("127.0.0.1:0", &registry, nullptr,
+                           [&ready] { return ready.Check(); }));
+  httplib::Client client("127.0.0.1", server->port());
+  httplib::Result readyz = client.Get("/readyz");
+  ASSERT_TRUE(readyz);
+  EXPECT_EQ(readyz->status, 200);
+  EXPECT_EQ(readyz->body, "ok");
+
+  ready.Set(absl::UnavailableError("cut off from etcd"));
+  readyz = client.Get("/readyz");
+  ASSERT_TRUE(readyz);
+  EXPECT_EQ(readyz->status, 503);
+  EXPECT_EQ(readyz->body, "cut off from etcd");
+  httplib::Result healthz = client.Get("/healthz");
+  ASSERT_TRUE(healthz);
+  EXPECT_EQ(healthz->status, 200);
+}
+
 TEST(MetricsServerTest, ServesRenderedRegistryAndHealth) {
   Registry registry;
   registry.Counter("certfleet_orders_total", "Orders.", {"issuer"})
