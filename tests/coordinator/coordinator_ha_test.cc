@@ -374,41 +374,53 @@ TEST_F(CoordinatorHaTest, ALeaderCutOffFromEtcdStepsDownAndAnotherLeads) {
   proxies[leader]->Heal();
 }
 
-// A replica cut off from etcd (its presence keys expire, so the leader
-// counts its agents offline) hands its agents over: it ends their streams
-// and refuses new ones, and /readyz says it is not ready while /healthz
-// stays ok (alive). Its agent is on the other replica within the presence
-// TTL (6 s) plus 5 s; once etcd is back the replica is ready again.
+// A replica cut off from etcd in the middle of a rollout (its presence
+// keys expire, so the leader counts its agents offline) hands its agents
+// over: it ends their streams and refuses new ones, and /readyz says it is
+// not ready while /healthz stays ok (alive). Its agents are on the other
+// replica within the presence TTL (6 s) plus 5 s, and the rollout completes
+// with no operator action; once etcd is back the replica is ready again.
 TEST_F(CoordinatorHaTest, AReplicaCutOffFromEtcdHandsItsAgentsOver) {
   const std::vector<CertSpec> certs = {{"handover", {"ho.ha.example.test"}}};
+  const std::string tail =
+      "    targets:\n      - agents: {role: web}\n        target: www\n"
+      "    rollout: {waves: [1, \"100%\"], max_unavailable: \"100%\", "
+      "bake_time: 8s}\n";
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<harness::TcpProxy> proxy,
                        harness::TcpProxy::Start(Cluster().endpoints()[0]));
-  std::map<std::string, int> port, metrics;
+  std::map<std::string, int> port, admin, metrics;
   std::map<std::string, std::unique_ptr<harness::ServerProcess>> replicas;
   for (const std::string r : {"coord-a", "coord-b"}) {
     ASSERT_OK_AND_ASSIGN(port[r], harness::PickFreePort());
+    ASSERT_OK_AND_ASSIGN(admin[r], harness::PickFreePort());
     ASSERT_OK_AND_ASSIGN(metrics[r], harness::PickFreePort());
     replicas[r] = StartReplica(
         r, certs, {},
         absl::StrCat("agents:\n  listen: 127.0.0.1:", port[r],
+                     "\nadmin:\n  listen: 127.0.0.1:", admin[r],
                      "\nmetrics:\n  listen: 127.0.0.1:", metrics[r], "\n"),
-        "",
+        tail,
         r == "coord-a" ? std::vector<std::string>{proxy->address()}
                        : std::vector<std::string>{});
     ASSERT_NE(replicas[r], nullptr);
   }
-  ASSERT_TRUE(WaitForVersions("handover", 1, absl::Seconds(60)))
-      << Logs({"coord-a", "coord-b"});
+  const std::vector<std::string> names = {"coord-a", "coord-b"};
+  ASSERT_TRUE(WaitForVersions("handover", 1, absl::Seconds(60))) << Logs(names);
   const std::string a = absl::StrCat("127.0.0.1:", port["coord-a"]);
   const std::string b = absl::StrCat("127.0.0.1:", port["coord-b"]);
-  ASSERT_OK_AND_ASSIGN(
-      std::unique_ptr<harness::ServerProcess> agent,
-      StartAgent("agent-0",
-                 {absl::StrCat("\"", a, "\""), absl::StrCat("\"", b, "\"")}, "",
-                 Config("coord-b", certs)));
-  const std::string log = dir_.File("agent-0/agent.log");
-  auto connections_to = [&](const std::string& address) {
-    const std::string text = testing::ReadFileOrDie(log);
+  std::vector<std::unique_ptr<harness::ServerProcess>> agents;
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_OK_AND_ASSIGN(
+        std::unique_ptr<harness::ServerProcess> agent,
+        StartAgent(absl::StrCat("agent-", i),
+                   {absl::StrCat("\"", a, "\""), absl::StrCat("\"", b, "\"")},
+                   "", Config("coord-b", certs)));
+    agents.push_back(std::move(agent));
+  }
+  // How many streams agent `i` opened to `address`.
+  auto connections = [&](int i, const std::string& address) {
+    const std::string text = testing::ReadFileOrDie(
+        dir_.File(absl::StrCat("agent-", i, "/agent.log")));
     const std::string needle =
         absl::StrCat("connected to coordinator ", address, " ");
     int n = 0;
@@ -425,32 +437,82 @@ TEST_F(CoordinatorHaTest, AReplicaCutOffFromEtcdHandsItsAgentsOver) {
     }
     return condition();
   };
+  auto installed = [&](const std::string& version_id) {
+    absl::StatusOr<std::vector<store::TargetStateRecord>> states =
+        store_->ListAllTargetStates();
+    int n = 0;
+    if (states.ok()) {
+      for (const auto& s : *states) n += s.installed_version_id == version_id;
+    }
+    return n;
+  };
   auto status_of = [&](const std::string& replica, const std::string& path) {
     long status = 0;
     testing::HttpGet(absl::StrCat("http://127.0.0.1:", metrics[replica], path),
                      &status);
     return status;
   };
-  ASSERT_TRUE(wait([&] { return connections_to(a) == 1; }, absl::Seconds(30)))
-      << testing::ReadFileOrDie(log);
+  ASSERT_TRUE(
+      wait([&] { return installed("handover/1") == 2; }, absl::Seconds(60)))
+      << Logs(names);
+  ASSERT_EQ(connections(0, a), 1);
+  ASSERT_EQ(connections(1, a), 1);
   EXPECT_EQ(status_of("coord-a", "/readyz"), 200);
 
+  // A renewal, asked of the leader; once the canary bakes, coord-a is cut.
+  const std::string leader = Leader();
+  ASSERT_THAT(leader, ::testing::AnyOf("coord-a", "coord-b"));
+  ASSERT_OK(harness::RunTool({CERTFLEET_COORDINATOR_BINARY, "admin-identity",
+                              "create", "--config", Config(leader, certs),
+                              "--name", "ops", "--out", dir_.File("ops.pem")})
+                .status());
+  ASSERT_OK(
+      harness::RunTool({CERTFLEETCTL_BINARY, "--coordinator",
+                        absl::StrCat("127.0.0.1:", admin[leader]), "--identity",
+                        dir_.File("ops.pem"), "renew", "handover"})
+          .status());
+  std::optional<store::RolloutRecord> baking;
+  ASSERT_TRUE(wait(
+      [&] {
+        absl::StatusOr<std::optional<store::RolloutRecord>> r =
+            store_->ActiveRollout("handover");
+        if (r.ok() && r->has_value() && (*r)->phase == "baking") baking = **r;
+        return baking.has_value();
+      },
+      absl::Seconds(60)))
+      << Logs(names);
   const absl::Time cut = absl::Now();
   proxy->Cut();
   const bool moved =
-      wait([&] { return connections_to(b) >= 1; }, absl::Seconds(20));
+      wait([&] { return connections(0, b) >= 1 && connections(1, b) >= 1; },
+           absl::Seconds(20));
   const absl::Duration took = absl::Now() - cut;
-  ASSERT_TRUE(moved) << testing::ReadFileOrDie(log) << Logs({"coord-a"});
+  ASSERT_TRUE(moved) << Logs(names);
   EXPECT_LT(took, absl::Seconds(6 + 5)) << took;
-  EXPECT_THAT(testing::ReadFileOrDie(log),
+  EXPECT_THAT(testing::ReadFileOrDie(dir_.File("agent-0/agent.log")),
               HasSubstr("coord-a is cut off from etcd"));
   EXPECT_EQ(status_of("coord-a", "/readyz"), 503);
   EXPECT_EQ(status_of("coord-a", "/healthz"), 200);
-  // It refuses new streams while cut off: the agent stays where it is.
-  absl::SleepFor(absl::Seconds(2));
-  EXPECT_EQ(connections_to(a), 1);
-  std::cout << "agent handed over by the cut-off replica in "
+  std::cout << "agents handed over by the cut-off replica in "
             << absl::FormatDuration(took) << "\n";
+
+  // The same rollout completes, through coord-b alone.
+  ASSERT_TRUE(
+      wait([&] { return installed("handover/2") == 2; }, absl::Seconds(60)))
+      << Logs(names);
+  std::string phase;
+  wait(
+      [&] {
+        absl::StatusOr<std::optional<store::RolloutRecord>> r =
+            store_->GetRollout(baking->id);
+        if (r.ok() && r->has_value()) phase = (*r)->phase;
+        return phase == "complete";
+      },
+      absl::Seconds(30));
+  EXPECT_EQ(phase, "complete") << Logs(names);
+  // Refused while cut off: no agent went back to coord-a.
+  EXPECT_EQ(connections(0, a), 1);
+  EXPECT_EQ(connections(1, a), 1);
 
   proxy->Heal();
   EXPECT_TRUE(wait([&] { return status_of("coord-a", "/readyz") == 200; },
