@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -222,6 +223,42 @@ class CoordinatorHaTest : public ::testing::Test {
          .log_path = dir + "/agent.log"});
   }
 
+  // Polls `condition` every 50 ms until it holds or `timeout` passes.
+  static bool WaitUntil(const std::function<bool()>& condition,
+                        absl::Duration timeout) {
+    const absl::Time deadline = absl::Now() + timeout;
+    while (!condition() && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    return condition();
+  }
+
+  // Targets whose stored state says they serve `version_id`.
+  int Installed(const std::string& version_id) {
+    absl::StatusOr<std::vector<store::TargetStateRecord>> states =
+        store_->ListAllTargetStates();
+    int n = 0;
+    if (states.ok()) {
+      for (const auto& s : *states) n += s.installed_version_id == version_id;
+    }
+    return n;
+  }
+
+  // How many streams agent `name` (StartAgent) was welcomed on by the
+  // coordinator at `address`, from its log.
+  int Connections(const std::string& name, const std::string& address) {
+    const std::string text =
+        testing::ReadFileOrDie(dir_.File(name + "/agent.log"));
+    const std::string needle =
+        absl::StrCat("connected to coordinator ", address, " ");
+    int n = 0;
+    for (size_t at = text.find(needle); at != std::string::npos;
+         at = text.find(needle, at + 1)) {
+      ++n;
+    }
+    return n;
+  }
+
   TempDir dir_{"ha"};
   std::string prefix_;
   std::unique_ptr<etcd::EtcdClient> client_;
@@ -417,46 +454,17 @@ TEST_F(CoordinatorHaTest, AReplicaCutOffFromEtcdHandsItsAgentsOver) {
                    "", Config("coord-b", certs)));
     agents.push_back(std::move(agent));
   }
-  // How many streams agent `i` opened to `address`.
-  auto connections = [&](int i, const std::string& address) {
-    const std::string text = testing::ReadFileOrDie(
-        dir_.File(absl::StrCat("agent-", i, "/agent.log")));
-    const std::string needle =
-        absl::StrCat("connected to coordinator ", address, " ");
-    int n = 0;
-    for (size_t at = text.find(needle); at != std::string::npos;
-         at = text.find(needle, at + 1)) {
-      ++n;
-    }
-    return n;
-  };
-  auto wait = [&](auto condition, absl::Duration timeout) {
-    const absl::Time deadline = absl::Now() + timeout;
-    while (!condition() && absl::Now() < deadline) {
-      absl::SleepFor(absl::Milliseconds(50));
-    }
-    return condition();
-  };
-  auto installed = [&](const std::string& version_id) {
-    absl::StatusOr<std::vector<store::TargetStateRecord>> states =
-        store_->ListAllTargetStates();
-    int n = 0;
-    if (states.ok()) {
-      for (const auto& s : *states) n += s.installed_version_id == version_id;
-    }
-    return n;
-  };
   auto status_of = [&](const std::string& replica, const std::string& path) {
     long status = 0;
     testing::HttpGet(absl::StrCat("http://127.0.0.1:", metrics[replica], path),
                      &status);
     return status;
   };
-  ASSERT_TRUE(
-      wait([&] { return installed("handover/1") == 2; }, absl::Seconds(60)))
+  ASSERT_TRUE(WaitUntil([&] { return Installed("handover/1") == 2; },
+                        absl::Seconds(60)))
       << Logs(names);
-  ASSERT_EQ(connections(0, a), 1);
-  ASSERT_EQ(connections(1, a), 1);
+  ASSERT_EQ(Connections("agent-0", a), 1);
+  ASSERT_EQ(Connections("agent-1", a), 1);
   EXPECT_EQ(status_of("coord-a", "/readyz"), 200);
 
   // A renewal, asked of the leader; once the canary bakes, coord-a is cut.
@@ -472,7 +480,7 @@ TEST_F(CoordinatorHaTest, AReplicaCutOffFromEtcdHandsItsAgentsOver) {
                         dir_.File("ops.pem"), "renew", "handover"})
           .status());
   std::optional<store::RolloutRecord> baking;
-  ASSERT_TRUE(wait(
+  ASSERT_TRUE(WaitUntil(
       [&] {
         absl::StatusOr<std::optional<store::RolloutRecord>> r =
             store_->ActiveRollout("handover");
@@ -483,9 +491,11 @@ TEST_F(CoordinatorHaTest, AReplicaCutOffFromEtcdHandsItsAgentsOver) {
       << Logs(names);
   const absl::Time cut = absl::Now();
   proxy->Cut();
-  const bool moved =
-      wait([&] { return connections(0, b) >= 1 && connections(1, b) >= 1; },
-           absl::Seconds(20));
+  const bool moved = WaitUntil(
+      [&] {
+        return Connections("agent-0", b) >= 1 && Connections("agent-1", b) >= 1;
+      },
+      absl::Seconds(20));
   const absl::Duration took = absl::Now() - cut;
   ASSERT_TRUE(moved) << Logs(names);
   EXPECT_LT(took, absl::Seconds(6 + 5)) << took;
@@ -497,11 +507,11 @@ TEST_F(CoordinatorHaTest, AReplicaCutOffFromEtcdHandsItsAgentsOver) {
             << absl::FormatDuration(took) << "\n";
 
   // The same rollout completes, through coord-b alone.
-  ASSERT_TRUE(
-      wait([&] { return installed("handover/2") == 2; }, absl::Seconds(60)))
+  ASSERT_TRUE(WaitUntil([&] { return Installed("handover/2") == 2; },
+                        absl::Seconds(60)))
       << Logs(names);
   std::string phase;
-  wait(
+  WaitUntil(
       [&] {
         absl::StatusOr<std::optional<store::RolloutRecord>> r =
             store_->GetRollout(baking->id);
@@ -511,12 +521,12 @@ TEST_F(CoordinatorHaTest, AReplicaCutOffFromEtcdHandsItsAgentsOver) {
       absl::Seconds(30));
   EXPECT_EQ(phase, "complete") << Logs(names);
   // Refused while cut off: no agent went back to coord-a.
-  EXPECT_EQ(connections(0, a), 1);
-  EXPECT_EQ(connections(1, a), 1);
+  EXPECT_EQ(Connections("agent-0", a), 1);
+  EXPECT_EQ(Connections("agent-1", a), 1);
 
   proxy->Heal();
-  EXPECT_TRUE(wait([&] { return status_of("coord-a", "/readyz") == 200; },
-                   absl::Seconds(20)))
+  EXPECT_TRUE(WaitUntil([&] { return status_of("coord-a", "/readyz") == 200; },
+                        absl::Seconds(20)))
       << Logs({"coord-a"});
 }
 
@@ -551,23 +561,15 @@ TEST_F(CoordinatorHaTest, AgentsOfAFrozenReplicaMoveWithinTenSeconds) {
                  Config("coord-a", certs)));
   const std::string log = dir_.File("agent-0/agent.log");
   auto connected_to = [&](const std::string& address) {
-    return absl::StrContains(
-        testing::ReadFileOrDie(log),
-        absl::StrCat("connected to coordinator ", address, " "));
+    return Connections("agent-0", address) > 0;
   };
-  auto wait = [&](auto condition, absl::Duration timeout) {
-    const absl::Time deadline = absl::Now() + timeout;
-    while (!condition() && absl::Now() < deadline) {
-      absl::SleepFor(absl::Milliseconds(50));
-    }
-    return condition();
-  };
-  ASSERT_TRUE(wait([&] { return connected_to(a); }, absl::Seconds(30)))
+  ASSERT_TRUE(WaitUntil([&] { return connected_to(a); }, absl::Seconds(30)))
       << testing::ReadFileOrDie(log);
 
   const absl::Time frozen = absl::Now();
   ASSERT_EQ(kill(replicas["coord-a"]->pid(), SIGSTOP), 0);
-  const bool moved = wait([&] { return connected_to(b); }, absl::Seconds(15));
+  const bool moved =
+      WaitUntil([&] { return connected_to(b); }, absl::Seconds(15));
   const absl::Duration took = absl::Now() - frozen;
   ASSERT_EQ(kill(replicas["coord-a"]->pid(), SIGCONT), 0);
   ASSERT_TRUE(moved) << testing::ReadFileOrDie(log);
@@ -610,22 +612,9 @@ TEST_F(CoordinatorHaTest, ARolloutSurvivesTheLeaderAndAnEtcdMember) {
                                     Config("coord-a", certs)));
     agents.push_back(std::move(agent));
   }
-  auto installed = [&](const std::string& version_id) {
-    absl::StatusOr<std::vector<store::TargetStateRecord>> states =
-        store_->ListAllTargetStates();
-    int n = 0;
-    if (states.ok()) {
-      for (const auto& s : *states) n += s.installed_version_id == version_id;
-    }
-    return n;
-  };
   auto wait_installed = [&](const std::string& version_id, int n,
                             absl::Duration timeout) {
-    const absl::Time deadline = absl::Now() + timeout;
-    while (installed(version_id) < n && absl::Now() < deadline) {
-      absl::SleepFor(absl::Milliseconds(100));
-    }
-    return installed(version_id) >= n;
+    return WaitUntil([&] { return Installed(version_id) >= n; }, timeout);
   };
   ASSERT_TRUE(wait_installed("fleet/1", 4, absl::Seconds(60))) << Logs(names);
   // From here on every agent must serve a valid certificate at every
@@ -683,7 +672,7 @@ TEST_F(CoordinatorHaTest, ARolloutSurvivesTheLeaderAndAnEtcdMember) {
     absl::SleepFor(absl::Milliseconds(100));
   }
   ASSERT_TRUE(baking.has_value()) << Logs(names);
-  EXPECT_EQ(installed("fleet/2"), 1) << "only the canary before the bake";
+  EXPECT_EQ(Installed("fleet/2"), 1) << "only the canary before the bake";
   replicas[leader]->Kill();
   Cluster().Kill(2);
   // The agents dial coord-a first: when it was not the leader, it goes too,
