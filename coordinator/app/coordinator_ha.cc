@@ -93,6 +93,7 @@ absl::Status Coordinator::ServeReplica(const Context& ctx) {
             .store = etcd_store_,
             .replica = election_replica_,
             .connected = [hub = hub_.get()] { return hub->ConnectedAgents(); },
+            .ttl = config_.ha.cut_off_after,
             .on_cut_off =
                 [this](bool cut_off) {
                   cut_off_ = cut_off;

@@ -191,6 +191,10 @@ struct HaConfig {
   // The leader's lease: a leader that cannot renew it (dead, cut off from
   // etcd) stops acting within it, and another takes over after it.
   absl::Duration lease_ttl = absl::Seconds(3);
+  // How long a replica may fail to reach etcd before it hands its agents
+  // to the other replicas (and its presence keys' lease: by then the leader
+  // counts its agents offline).
+  absl::Duration cut_off_after = absl::Seconds(6);
   // This coordinator's name in the election and in status; "" = the host
   // name.
   std::string replica;

@@ -23,8 +23,8 @@ namespace {
 void ParseEtcd(ParseContext& ctx, const Field& field, EtcdConfig* out) {
   Reader& r = ctx.reader;
   if (!r.Required(field)) return;
-  const Mapping m = r.Map(field, {"endpoints", "prefix", "ca_file",
-                                  "cert_file", "key_file", "request_timeout"});
+  const Mapping m = r.Map(field, {"endpoints", "prefix", "ca_file", "cert_file",
+                                  "key_file", "request_timeout"});
   const Field endpoints = m.Get("endpoints");
   if (r.Required(endpoints)) {
     const std::vector<std::pair<Field, std::string>> items =
@@ -102,7 +102,8 @@ void ParseStore(ParseContext& ctx, const Field& field, StoreConfig* out) {
   const Field type = m.Get("type");
   if (r.String(type, &out->type) && out->type != "sqlite" &&
       out->type != "etcd") {
-    r.Error(type, absl::StrCat("\"", out->type, "\" is not one of sqlite, etcd"));
+    r.Error(type,
+            absl::StrCat("\"", out->type, "\" is not one of sqlite, etcd"));
   }
   if (out->type == "etcd") {
     for (const char* sqlite_only : {"path", "sync"}) {
@@ -132,13 +133,18 @@ void ParseHa(ParseContext& ctx, const Field& field, const StoreConfig& store,
             "several coordinators need a shared store: set store.type to "
             "etcd (a single coordinator on SQLite needs no ha section)");
   }
-  const Mapping m = r.Map(field, {"lease_ttl", "replica"});
-  const Field ttl = m.Get("lease_ttl");
-  if (r.PositiveDuration(ttl, &out->lease_ttl) &&
-      (out->lease_ttl < absl::Seconds(2) || out->lease_ttl > absl::Minutes(5) ||
-       out->lease_ttl % absl::Seconds(1) != absl::ZeroDuration())) {
-    r.Error(ttl, "must be whole seconds from 2s to 5m (etcd leases count "
-                 "in seconds)");
+  const Mapping m = r.Map(field, {"lease_ttl", "cut_off_after", "replica"});
+  for (const auto& [name, value] :
+       {std::pair{"lease_ttl", &out->lease_ttl},
+        std::pair{"cut_off_after", &out->cut_off_after}}) {
+    const Field ttl = m.Get(name);
+    if (r.PositiveDuration(ttl, value) &&
+        (*value < absl::Seconds(2) || *value > absl::Minutes(5) ||
+         *value % absl::Seconds(1) != absl::ZeroDuration())) {
+      r.Error(ttl,
+              "must be whole seconds from 2s to 5m (etcd leases count "
+              "in seconds)");
+    }
   }
   const Field replica = m.Get("replica");
   if (r.String(replica, &out->replica) && !IsReplicaName(out->replica)) {
@@ -162,10 +168,9 @@ void ParseInternalCaFile(ParseContext& ctx, const Field& field,
   if (ReadPath(ctx, field, /*required=*/false, out)) return;
   if (store.type == "sqlite" && !store.sqlite_path.empty()) {
     const size_t slash = store.sqlite_path.rfind('/');
-    *out = absl::StrCat(slash == std::string::npos
-                            ? "."
-                            : store.sqlite_path.substr(0, slash),
-                        "/internal-ca.pem");
+    *out = absl::StrCat(
+        slash == std::string::npos ? "." : store.sqlite_path.substr(0, slash),
+        "/internal-ca.pem");
   }
 }
 

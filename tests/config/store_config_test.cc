@@ -48,6 +48,7 @@ TEST(StoreConfigTest, SqliteIsTheDefaultAndNeedsNoHa) {
   EXPECT_EQ(c.store.type, "sqlite");
   EXPECT_EQ(c.store.sqlite_path, "/var/lib/certfleet/coordinator.db");
   EXPECT_EQ(c.ha.lease_ttl, absl::Seconds(3));
+  EXPECT_EQ(c.ha.cut_off_after, absl::Seconds(6));
   EXPECT_EQ(c.ha.replica, "");
   EXPECT_EQ(c.internal_ca_file, "/var/lib/certfleet/internal-ca.pem");
 }
@@ -61,9 +62,7 @@ TEST(StoreConfigTest, EtcdNeedsAnInternalCaFile) {
             "etcd: the file every replica writes the internal CA certificate "
             "to, for agents' coordinator_ca (such as "
             "/var/lib/certfleet/internal-ca.pem)");
-  ASSERT_OK_AND_ASSIGN(
-      CoordinatorConfig c,
-      ParseText(WithStore(etcd), fs));
+  ASSERT_OK_AND_ASSIGN(CoordinatorConfig c, ParseText(WithStore(etcd), fs));
   EXPECT_EQ(c.internal_ca_file, "/var/lib/certfleet/internal-ca.pem");
   ASSERT_OK_AND_ASSIGN(
       CoordinatorConfig sqlite,
@@ -102,7 +101,8 @@ TEST(StoreConfigTest, EtcdWithTlsAndHa) {
                           "    cert_file: /etc/certfleet/etcd-client.pem\n"
                           "    key_file: /etc/certfleet/etcd-client.key\n"
                           "    request_timeout: 2s\n",
-                          "ha:\n  lease_ttl: 5s\n  replica: coord-2\n"),
+                          "ha:\n  lease_ttl: 5s\n  cut_off_after: 10s\n"
+                          "  replica: coord-2\n"),
                 fs));
   EXPECT_EQ(c.store.etcd.prefix, "/prod/certfleet/");
   EXPECT_EQ(c.store.etcd.ca_file, "/etc/certfleet/etcd-ca.pem");
@@ -110,6 +110,7 @@ TEST(StoreConfigTest, EtcdWithTlsAndHa) {
   EXPECT_EQ(c.store.etcd.key_file, "/etc/certfleet/etcd-client.key");
   EXPECT_EQ(c.store.etcd.request_timeout, absl::Seconds(2));
   EXPECT_EQ(c.ha.lease_ttl, absl::Seconds(5));
+  EXPECT_EQ(c.ha.cut_off_after, absl::Seconds(10));
   EXPECT_EQ(c.ha.replica, "coord-2");
 }
 
@@ -148,10 +149,10 @@ TEST(StoreConfigTest, TlsFilesMustExistAndComeInPairs) {
   fs.Add("/etc/certfleet/shared.key", "key", 0644);
   const std::string head =
       "store:\n  type: etcd\n  etcd:\n    endpoints: [10.0.0.1:2379]\n";
-  EXPECT_EQ(ErrorOf(WithStore(head + "    ca_file: /etc/certfleet/ca.pem\n"),
-                    &fs),
-            "coordinator.yaml:5:14: store.etcd.ca_file: "
-            "/etc/certfleet/ca.pem: no such file");
+  EXPECT_EQ(
+      ErrorOf(WithStore(head + "    ca_file: /etc/certfleet/ca.pem\n"), &fs),
+      "coordinator.yaml:5:14: store.etcd.ca_file: "
+      "/etc/certfleet/ca.pem: no such file");
   EXPECT_EQ(
       ErrorOf(WithStore(head + "    cert_file: /etc/certfleet/client.pem\n"),
               &fs),
@@ -189,6 +190,9 @@ TEST(StoreConfigTest, HaNeedsEtcdAndAWholeSecondLease) {
             "from 2s to 5m (etcd leases count in seconds)");
   EXPECT_EQ(ErrorOf(WithStore(etcd, "ha:\n  lease_ttl: 2500ms\n")),
             "coordinator.yaml:24:14: ha.lease_ttl: must be whole seconds "
+            "from 2s to 5m (etcd leases count in seconds)");
+  EXPECT_EQ(ErrorOf(WithStore(etcd, "ha:\n  cut_off_after: 1s\n")),
+            "coordinator.yaml:24:18: ha.cut_off_after: must be whole seconds "
             "from 2s to 5m (etcd leases count in seconds)");
   EXPECT_EQ(ErrorOf(WithStore(etcd, "ha:\n  replica: -bad\n")),
             "coordinator.yaml:24:12: ha.replica: \"-bad\" is not a replica "
