@@ -471,13 +471,18 @@ void AgentHub::HandleInventory(const std::string& agent_id, Agent& agent,
   Reconcile(agent_id, agent);
 }
 
+bool AgentHub::Answers(const Pending& delivery,
+                       const v1::DeliveryResult& result) {
+  // Constant time: the nonce is the proof the agent received the bundle.
+  return delivery.version_id == result.version_id() &&
+         delivery.nonce.size() == result.nonce().size() &&
+         CRYPTO_memcmp(delivery.nonce.data(), result.nonce().data(),
+                       delivery.nonce.size()) == 0;
+}
+
 bool AgentHub::TakeSuperseded(Agent& agent, const v1::DeliveryResult& result) {
   for (auto it = agent.superseded.begin(); it != agent.superseded.end(); ++it) {
-    const Pending& p = it->second;
-    if (it->first == result.target() && p.version_id == result.version_id() &&
-        p.nonce.size() == result.nonce().size() &&
-        CRYPTO_memcmp(p.nonce.data(), result.nonce().data(), p.nonce.size()) ==
-            0) {
+    if (it->first == result.target() && Answers(it->second, result)) {
       agent.superseded.erase(it);  // answered once: a replay is not expected
       return true;
     }
@@ -488,11 +493,7 @@ bool AgentHub::TakeSuperseded(Agent& agent, const v1::DeliveryResult& result) {
 void AgentHub::HandleResult(const std::string& agent_id, Agent& agent,
                             const v1::DeliveryResult& result) {
   auto pending = agent.pending.find(result.target());
-  if (pending == agent.pending.end() ||
-      pending->second.version_id != result.version_id() ||
-      pending->second.nonce.size() != result.nonce().size() ||
-      CRYPTO_memcmp(pending->second.nonce.data(), result.nonce().data(),
-                    result.nonce().size()) != 0) {
+  if (pending == agent.pending.end() || !Answers(pending->second, result)) {
     if (TakeSuperseded(agent, result)) {
       // The agent finished a delivery the hub had already replaced: its
       // answer is about a version no longer wanted there, and the pending

@@ -287,6 +287,9 @@ class AgentHub {
   void UpdateConnected();
   void HandleInventory(const std::string& agent_id, Agent& agent,
                        const v1::Inventory& inventory);
+  // Whether `result` answers `delivery`: its version, with its nonce.
+  static bool Answers(const Pending& delivery,
+                      const v1::DeliveryResult& result);
   // Whether `result` answers a delivery of `agent` that a newer one
   // replaced; if so, forgets it.
   static bool TakeSuperseded(Agent& agent, const v1::DeliveryResult& result);

@@ -123,10 +123,10 @@ class AgentStream
   // "Still here", unless a write is under way (that says it already).
   void Heartbeat() {
     absl::MutexLock lock(&mu_);
-    if (finished_ || finish_pending_ || writing_) return;
-    out_.emplace_back().mutable_heartbeat();
-    writing_ = true;
-    StartWrite(&out_.front());
+    if (writing_) return;
+    v1::CoordinatorMessage heartbeat;
+    heartbeat.mutable_heartbeat();
+    SendLocked(std::move(heartbeat));
   }
 
   void OnReadDone(bool ok) override {
@@ -203,8 +203,14 @@ class AgentStream
  private:
   void Send(const v1::CoordinatorMessage& message) {
     absl::MutexLock lock(&mu_);
+    SendLocked(message);
+  }
+
+  // Queues `message`, and writes it at once when no write is under way.
+  void SendLocked(v1::CoordinatorMessage message)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (finished_ || finish_pending_) return;
-    out_.push_back(message);
+    out_.push_back(std::move(message));
     if (!writing_) {
       writing_ = true;
       StartWrite(&out_.front());

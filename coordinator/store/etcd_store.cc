@@ -135,29 +135,38 @@ EtcdStore::ListCertificateStates() {
 
 // --- Versions ---
 
+absl::StatusOr<EtcdStore::VersionSequence> EtcdStore::ReadVersionSequence(
+    const std::string& cert_name, const std::string& op) {
+  const std::string seq = Key(etcd_keys::VersionSeq(cert_name));
+  absl::StatusOr<etcd::GetResult> got = client_.Get(seq, Call());
+  if (!got.ok()) return StoreError(got.status(), op);
+  VersionSequence out;
+  if (got->kv.has_value()) {
+    out.mod_revision = got->kv->mod_revision;
+    if (!absl::SimpleAtoi(got->kv->value, &out.last)) {
+      return absl::DataLossError(absl::StrCat("store: ", op, ": ", seq,
+                                              " holds \"", got->kv->value,
+                                              "\", not a number"));
+    }
+    return out;
+  }
+  // No sequence yet (versions written by an older layout): the newest
+  // version there is.
+  ASSIGN_OR_RETURN(std::optional<VersionRecord> latest,
+                   LatestVersion(cert_name));
+  if (latest.has_value()) out.last = latest->version;
+  return out;
+}
+
 absl::StatusOr<int64_t> EtcdStore::AddVersion(const VersionRecord& v) {
   const std::string op = "add version " + v.cert_name;
   const std::string seq = Key(etcd_keys::VersionSeq(v.cert_name));
   for (int attempt = 0; attempt < kEtcdTxnAttempts; ++attempt) {
     if (attempt > 0) BackOffAfterConflict();
-    absl::StatusOr<etcd::GetResult> got = client_.Get(seq, Call());
-    if (!got.ok()) return StoreError(got.status(), op);
-    int64_t last = 0;
-    if (got->kv.has_value()) {
-      if (!absl::SimpleAtoi(got->kv->value, &last)) {
-        return absl::DataLossError(absl::StrCat("store: ", op, ": ", seq,
-                                                " holds \"", got->kv->value,
-                                                "\", not a number"));
-      }
-    } else {
-      // No sequence yet (versions written by an older layout): start after
-      // the newest version there is.
-      ASSIGN_OR_RETURN(std::optional<VersionRecord> latest,
-                       LatestVersion(v.cert_name));
-      if (latest.has_value()) last = latest->version;
-    }
+    ASSIGN_OR_RETURN(const VersionSequence sequence,
+                     ReadVersionSequence(v.cert_name, op));
     VersionRecord stored = v;
-    stored.version = last + 1;
+    stored.version = sequence.last + 1;
     absl::StatusOr<std::string> value = EncodeRecord(stored);
     if (!value.ok()) return StoreError(value.status(), op);
     const std::string key =
@@ -166,8 +175,7 @@ absl::StatusOr<int64_t> EtcdStore::AddVersion(const VersionRecord& v) {
     // transaction, as the contract asks.
     etcd::TxnRequest txn;
     txn.compares.push_back(etcd::Compare::ModRevision(
-        seq, etcd::CompareOp::kEqual,
-        got->kv.has_value() ? got->kv->mod_revision : 0));
+        seq, etcd::CompareOp::kEqual, sequence.mod_revision));
     txn.compares.push_back(etcd::Compare::Absent(key));
     txn.success.push_back(etcd::TxnOp::Put(seq, absl::StrCat(stored.version)));
     txn.success.push_back(etcd::TxnOp::Put(key, *std::move(value)));
@@ -265,9 +273,9 @@ absl::Status EtcdStore::DeleteVersion(const std::string& cert_name,
     }
     // The newest is kept: the sequence (or, in the older layout without
     // one, the newest record) must be past this number.
-    ASSIGN_OR_RETURN(std::optional<VersionRecord> latest,
-                     LatestVersion(cert_name));
-    if (!latest.has_value() || latest->version <= version) {
+    ASSIGN_OR_RETURN(const VersionSequence sequence,
+                     ReadVersionSequence(cert_name, op));
+    if (sequence.last <= version) {
       return absl::FailedPreconditionError(absl::StrCat(
           "store: ", op, ": it is the newest version, which is kept"));
     }

@@ -205,6 +205,15 @@ class EtcdStore : public Store {
   // result's `succeeded` is false then).
   absl::StatusOr<etcd::TxnResult> Txn(etcd::TxnRequest txn, bool leader_only,
                                       const std::string& op);
+  // The newest number `cert_name` was given and the sequence key's
+  // mod_revision (0 without one: the older layout, where the newest record
+  // tells the number).
+  struct VersionSequence {
+    int64_t last = 0;
+    int64_t mod_revision = 0;
+  };
+  absl::StatusOr<VersionSequence> ReadVersionSequence(
+      const std::string& cert_name, const std::string& op);
   // Logs a refused leader-only write and tells the observer.
   void FenceRefused(const std::string& op, absl::string_view reason);
 
