@@ -53,14 +53,21 @@ v1::AgentMessage BadRenewal() {
   return m;
 }
 
-class AgentHubReportsTest : public AgentHubTest {};
+class AgentHubReportsTest : public AgentHubTest {
+ protected:
+  // The web agent, sent version 1, then version 2 before it answered.
+  std::shared_ptr<FakeChannel> WebSentTwoVersions() {
+    AddVersion("1a01");
+    std::shared_ptr<FakeChannel> web = Attach(kWebAgent);
+    Send(kWebAgent, Inventory({{"www", "", ""}}));
+    AddVersion("1a02");
+    Notify("web");
+    return web;
+  }
+};
 
 TEST_F(AgentHubReportsTest, NoncesAreRandom128BitHex) {
-  AddVersion("1a01");
-  std::shared_ptr<FakeChannel> web = Attach(kWebAgent);
-  Send(kWebAgent, Inventory({{"www", "", ""}}));
-  AddVersion("1a02");
-  Notify("web");
+  std::shared_ptr<FakeChannel> web = WebSentTwoVersions();
   ASSERT_THAT(web->bundles(), SizeIs(2));
   for (const v1::DesiredBundle& b : web->bundles()) {
     EXPECT_EQ(b.nonce().size(), 32u) << b.nonce();
@@ -117,11 +124,7 @@ TEST_F(AgentHubReportsTest, ResultAnsweringNoPendingDeliveryIsDropped) {
 // as dropped (no false alert), not recorded, and the newer delivery still
 // counts.
 TEST_F(AgentHubReportsTest, LateAnswerToASupersededDeliveryIsNotSuspicious) {
-  AddVersion("1a01");
-  std::shared_ptr<FakeChannel> web = Attach(kWebAgent);
-  Send(kWebAgent, Inventory({{"www", "", ""}}));
-  AddVersion("1a02");
-  Notify("web");
+  std::shared_ptr<FakeChannel> web = WebSentTwoVersions();
   ASSERT_THAT(web->bundles(), SizeIs(2));
   const v1::DesiredBundle first = web->bundles()[0];
   const v1::DesiredBundle second = web->bundles()[1];

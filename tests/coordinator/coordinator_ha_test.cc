@@ -223,6 +223,23 @@ class CoordinatorHaTest : public ::testing::Test {
          .log_path = dir + "/agent.log"});
   }
 
+  // `certfleetctl renew certificate` sent to `replica`'s admin API on
+  // `admin_port`, with an admin identity made from its configuration.
+  absl::Status Renew(const std::string& replica,
+                     const std::vector<CertSpec>& certs, int admin_port,
+                     const std::string& certificate) {
+    RETURN_IF_ERROR(
+        harness::RunTool({CERTFLEET_COORDINATOR_BINARY, "admin-identity",
+                          "create", "--config", Config(replica, certs),
+                          "--name", "ops", "--out", dir_.File("ops.pem")})
+            .status());
+    return harness::RunTool({CERTFLEETCTL_BINARY, "--coordinator",
+                             absl::StrCat("127.0.0.1:", admin_port),
+                             "--identity", dir_.File("ops.pem"), "renew",
+                             certificate})
+        .status();
+  }
+
   // Polls `condition` every 50 ms until it holds or `timeout` passes.
   static bool WaitUntil(const std::function<bool()>& condition,
                         absl::Duration timeout) {
@@ -470,15 +487,7 @@ TEST_F(CoordinatorHaTest, AReplicaCutOffFromEtcdHandsItsAgentsOver) {
   // A renewal, asked of the leader; once the canary bakes, coord-a is cut.
   const std::string leader = Leader();
   ASSERT_THAT(leader, ::testing::AnyOf("coord-a", "coord-b"));
-  ASSERT_OK(harness::RunTool({CERTFLEET_COORDINATOR_BINARY, "admin-identity",
-                              "create", "--config", Config(leader, certs),
-                              "--name", "ops", "--out", dir_.File("ops.pem")})
-                .status());
-  ASSERT_OK(
-      harness::RunTool({CERTFLEETCTL_BINARY, "--coordinator",
-                        absl::StrCat("127.0.0.1:", admin[leader]), "--identity",
-                        dir_.File("ops.pem"), "renew", "handover"})
-          .status());
+  ASSERT_OK(Renew(leader, certs, admin[leader], "handover"));
   std::optional<store::RolloutRecord> baking;
   ASSERT_TRUE(WaitUntil(
       [&] {
@@ -650,15 +659,7 @@ TEST_F(CoordinatorHaTest, ARolloutSurvivesTheLeaderAndAnEtcdMember) {
   // A renewal, asked of the leader: version 2 rolls out.
   const std::string leader = Leader();
   ASSERT_THAT(leader, ::testing::AnyOf("coord-a", "coord-b", "coord-c"));
-  ASSERT_OK(harness::RunTool({CERTFLEET_COORDINATOR_BINARY, "admin-identity",
-                              "create", "--config", Config(leader, certs),
-                              "--name", "ops", "--out", dir_.File("ops.pem")})
-                .status());
-  ASSERT_OK(
-      harness::RunTool({CERTFLEETCTL_BINARY, "--coordinator",
-                        absl::StrCat("127.0.0.1:", admin_port[leader]),
-                        "--identity", dir_.File("ops.pem"), "renew", "fleet"})
-          .status());
+  ASSERT_OK(Renew(leader, certs, admin_port[leader], "fleet"));
   // The canary is healthy and baking: the leader dies, and an etcd member.
   const absl::Time deadline = absl::Now() + absl::Seconds(60);
   std::optional<store::RolloutRecord> baking;
