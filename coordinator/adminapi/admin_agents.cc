@@ -142,9 +142,8 @@ absl::StatusOr<v1::AgentActionResponse> AdminBackend::RelabelAgent(
           assignments_.Selects(t.certificate, labels, t.target)) {
         continue;
       }
-      t.desired_version_id.clear();
-      t.updated_at = clock_.Now();
-      RETURN_IF_ERROR(store_.PutTargetState(t));
+      RETURN_IF_ERROR(
+          store_.PutDesiredVersion(t.agent_id, t.target, t.certificate, ""));
     }
   }
   return ChangeAgent(request.id(), "RelabelAgent", caller,

@@ -355,6 +355,15 @@ void AgentHub::Reconcile(const std::string& agent_id, Agent& agent) {
     }
     const BundleContent* content = Content(version);
     if (content == nullptr) continue;  // logged by Content
+    // Stored before it is sent (a decision this hub made: the newest
+    // version, or the hold's fallback); refused, it is not sent.
+    const auto state = agent.states.find(a.target);
+    if ((state == agent.states.end() ||
+         state->second.desired_version_id != version ||
+         state->second.certificate != a.certificate) &&
+        !StoreDesired(agent_id, &agent, a.target, a.certificate, version)) {
+      continue;
+    }
     v1::CoordinatorMessage msg;
     v1::DesiredBundle* b = msg.mutable_bundle();
     if (!BuildBundle(*content, a.target, a.certificate, b)) continue;
@@ -368,11 +377,6 @@ void AgentHub::Reconcile(const std::string& agent_id, Agent& agent) {
     agent.channel->Send(msg);
     WipeKey(msg);
     if (observer_) observer_->OnBundleSent(a.target);
-    SaveTargetState(agent_id, agent, a.target,
-                    [&](store::TargetStateRecord& s) {
-                      s.certificate = a.certificate;
-                      s.desired_version_id = version;
-                    });
     CF_LOG_INFO("agent %s: sent %s to target %s", agent_id, version, a.target);
   }
 }
@@ -573,6 +577,28 @@ void AgentHub::HandleRenewal(const std::string& agent_id, Agent& agent,
   msg.mutable_identity()->set_ca_pem(ca_pem_);
   agent.channel->Send(msg);
   CF_LOG_INFO("agent %s: identity renewed", agent_id);
+}
+
+bool AgentHub::StoreDesired(const std::string& agent_id, Agent* agent,
+                            const std::string& target,
+                            const std::string& certificate,
+                            const std::string& version_id) {
+  if (absl::Status st = store_.PutDesiredVersion(agent_id, target, certificate,
+                                                 version_id);
+      !st.ok()) {
+    CF_LOG_WARN("agent %s target %s: %s not recorded as desired, not sent: %s",
+                agent_id, target, version_id.empty() ? "nothing" : version_id,
+                st.ToString());
+    return false;
+  }
+  if (agent != nullptr) {
+    store::TargetStateRecord& s = agent->states[target];
+    s.agent_id = agent_id;
+    s.target = target;
+    if (!certificate.empty()) s.certificate = certificate;
+    s.desired_version_id = version_id;
+  }
+  return true;
 }
 
 void AgentHub::SaveTargetState(

@@ -336,10 +336,18 @@ class AgentHub {
                                const std::string& detail) const;
   // A new delivery nonce: 128 random bits, hex.
   std::string NewNonce();
-  // Applies `update` to the agent's record of `target` and stores it.
+  // Applies `update` to the agent's record of `target` and stores what the
+  // agent reported (PutTargetState keeps the desired version).
   void SaveTargetState(
       const std::string& agent_id, Agent& agent, const std::string& target,
       const std::function<void(store::TargetStateRecord&)>& update);
+  // Records that `target` of `agent_id` should serve `version_id` ("":
+  // nothing chosen) in the store, then in `agent` (when given: attached
+  // here). False, logged, when the store refused it — with several
+  // coordinators, because this one does not lead: then nothing may be sent.
+  bool StoreDesired(const std::string& agent_id, Agent* agent,
+                    const std::string& target, const std::string& certificate,
+                    const std::string& version_id);
 
   store::Store& store_;
   const crypto::Kek& kek_;

@@ -30,35 +30,17 @@ void AgentHub::SetDesired(const std::string& agent_id,
       return;
     }
     const std::string& certificate = parsed->first;
-    auto update = [&](store::TargetStateRecord& s) {
-      s.certificate = certificate;
-      s.desired_version_id = version_id;
-    };
+    // Stored first: the decision is the leader's only while the store takes
+    // it (fenced with several coordinators); refused, nothing is sent.
     auto it = agents_.find(agent_id);
-    if (it != agents_.end()) {
-      SaveTargetState(agent_id, it->second, target, update);
-      if (resend) resend_.insert({agent_id, target});
-      Reconcile(agent_id, it->second);
+    Agent* agent = it == agents_.end() ? nullptr : &it->second;
+    if (!StoreDesired(agent_id, agent, target, certificate, version_id)) {
       return;
     }
-    // Offline: recorded, and sent when it reconnects (Attach loads it).
-    store::TargetStateRecord s{.agent_id = agent_id, .target = target};
-    absl::StatusOr<std::vector<store::TargetStateRecord>> states =
-        store_.ListTargetStates(agent_id);
-    if (!states.ok()) {
-      CF_LOG_WARN("agent %s: cannot read target %s to set %s: %s", agent_id,
-                  target, version_id, states.status().ToString());
-      return;
-    }
-    for (const store::TargetStateRecord& existing : *states) {
-      if (existing.target == target) s = existing;
-    }
-    update(s);
-    s.updated_at = clock_.Now();
-    if (absl::Status st = store_.PutTargetState(s); !st.ok()) {
-      CF_LOG_WARN("agent %s: cannot record target %s: %s", agent_id, target,
-                  st.ToString());
-    }
+    // Offline: sent when it reconnects (Attach loads it).
+    if (agent == nullptr) return;
+    if (resend) resend_.insert({agent_id, target});
+    Reconcile(agent_id, *agent);
   });
 }
 

@@ -125,9 +125,7 @@ void AgentHub::ApplyAgentRecord(const store::AgentRecord& record) {
     }
   }
   for (const std::string& target : deselected) {
-    SaveTargetState(record.id, agent, target, [](store::TargetStateRecord& s) {
-      s.desired_version_id.clear();
-    });
+    (void)StoreDesired(record.id, &agent, target, "", "");  // logged
   }
   CF_LOG_INFO("agent %s: labels now %s (were %s)", record.id,
               config::FormatLabels(record.labels),

@@ -51,6 +51,9 @@ struct CoordinatorOptions {
   bool metrics_server = true;
 };
 
+// A watch a replica keeps open (coordinator_ha.cc).
+struct ReplicaWatch;
+
 class Coordinator {
  public:
   // Fails with the first problem met, naming it: an unreadable or unsafe
@@ -140,21 +143,21 @@ class Coordinator {
   absl::Status LoadInternalCa();
   absl::Status StartAgentService();
   absl::Status StartAdminService();
-  // The rollout runner: created, resumed, started, put in the slot.
-  absl::Status StartRollouts();
+  // The rollout runner: created, resumed, started, put in the slot. With
+  // several coordinators `term` is the leadership term it acts in: it stops
+  // acting the moment the term ends.
+  absl::Status StartRollouts(std::shared_ptr<const Cancellation> term = nullptr);
   void StopRollouts();
   // The election of this replica (store on etcd); started by Serve.
   absl::Status StartElection();
   absl::Status ServeReplica(const Context& ctx);
-  // (Re)creates the watch of target states; `watching` turns false when it
-  // ends, so the serve loop creates it again.
-  void WatchTargets(std::unique_ptr<etcd::EtcdWatch>* watch,
-                    std::atomic<bool>* watching);
-  // The same for the watch of agent records: a disable, removal, relabel or
-  // re-enrollment made through another replica reaches the stream held
-  // here.
-  void WatchAgents(std::unique_ptr<etcd::EtcdWatch>* watch,
-                   std::atomic<bool>* watching);
+  // (Re)creates the replica's watches that are not open: target states (an
+  // agent's report made through another replica wakes the rollouts),
+  // desired versions (what the leader chose reaches the stream held here)
+  // and agent records (a disable, removal, relabel or re-enrollment made
+  // through another replica reaches the stream held here).
+  void KeepWatching(ReplicaWatch* targets, ReplicaWatch* desired,
+                    ReplicaWatch* agents);
   // The agents connected to any replica: this hub's, and with etcd those
   // other replicas publish (ha/presence.h).
   std::set<std::string> PresentAgents() const;

@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <functional>
+#include <memory>
 #include <set>
 #include <thread>
 
@@ -20,6 +22,13 @@
 #include "coordinator/store/etcd_store.h"
 
 namespace certfleet::app {
+
+// `watching` turns false when the watch ends, so the serve loop opens it
+// again.
+struct ReplicaWatch {
+  std::unique_ptr<etcd::EtcdWatch> watch;
+  std::atomic<bool> watching{false};
+};
 
 absl::Status Coordinator::StartElection() {
   std::string replica = config_.ha.replica;
@@ -43,8 +52,9 @@ bool Coordinator::leading() const {
   return election_ == nullptr || leadership_->term() != nullptr;
 }
 
-absl::Status Coordinator::StartRollouts() {
+absl::Status Coordinator::StartRollouts(std::shared_ptr<const Cancellation> term) {
   rollouts::RolloutRunnerOptions options;
+  options.term = std::move(term);
   if (etcd_store_ != nullptr) {
     // Agents served by other replicas are online too; and a target seen for
     // the first time must get its version through the store, which the
@@ -77,6 +87,13 @@ void Coordinator::StopRollouts() {
   std::shared_ptr<rollouts::RolloutRunner> runner = runner_slot_.Get();
   runner_slot_.Set(nullptr);
   if (runner != nullptr) runner->Stop();
+  if (etcd_store_ != nullptr && hub_ != nullptr) {
+    // A follower again: its agents get only what the store says (the next
+    // leader's decisions), never a fallback this term chose.
+    for (const config::CertificateConfig& c : config_.certificates) {
+      hub_->HoldCertificate(c.name, "");
+    }
+  }
 }
 
 absl::Status Coordinator::ServeReplica(const Context& ctx) {
@@ -108,15 +125,9 @@ absl::Status Coordinator::ServeReplica(const Context& ctx) {
         clock_);
     presence->Start();
   }
-  std::unique_ptr<etcd::EtcdWatch> targets;
-  std::atomic<bool> watching{false};
-  std::unique_ptr<etcd::EtcdWatch> agents;
-  std::atomic<bool> watching_agents{false};
+  ReplicaWatch targets, desired, agents;
   while (!ctx.IsCancelled()) {
-    if (hub_ != nullptr && !watching) WatchTargets(&targets, &watching);
-    if (hub_ != nullptr && !watching_agents) {
-      WatchAgents(&agents, &watching_agents);
-    }
+    if (hub_ != nullptr) KeepWatching(&targets, &desired, &agents);
     std::shared_ptr<Cancellation> term = leadership_->term();
     if (term == nullptr || term->IsCancelled()) {
       (void)clock_.SleepFor(absl::Milliseconds(100), ctx);
@@ -131,7 +142,7 @@ absl::Status Coordinator::ServeReplica(const Context& ctx) {
     });
     const Context lead = Context::Background().WithCancellation(term);
     CF_LOG_INFO("leading: ordering, renewing and driving rollouts");
-    absl::Status started = hub_ ? StartRollouts() : absl::OkStatus();
+    absl::Status started = hub_ ? StartRollouts(term) : absl::OkStatus();
     if (!started.ok()) {
       CF_LOG_WARN("leading without rollouts this term: %s", started.ToString());
     }
@@ -145,58 +156,69 @@ absl::Status Coordinator::ServeReplica(const Context& ctx) {
     stop_with_ctx.join();
     CF_LOG_INFO("no longer leading");
   }
-  if (targets != nullptr) targets->Cancel();
-  if (agents != nullptr) agents->Cancel();
+  for (ReplicaWatch* w : {&targets, &desired, &agents}) {
+    if (w->watch != nullptr) w->watch->Cancel();
+  }
   if (presence != nullptr) presence->Stop();
   election_->Stop();
   return absl::OkStatus();
 }
 
-void Coordinator::WatchTargets(std::unique_ptr<etcd::EtcdWatch>* watch,
-                               std::atomic<bool>* watching) {
-  if (*watch != nullptr) watch->reset();
-  // What the leader decides for an agent served here arrives as its target
-  // state; the leader also learns of reports made here (a step sooner than
-  // its timer).
-  absl::StatusOr<std::unique_ptr<etcd::EtcdWatch>> w =
-      etcd_store_->WatchTargetStates(
-          [hub = hub_.get(),
-           slot = &runner_slot_](const store::TargetStateRecord& s) {
-            hub->OnDesiredStored(s.agent_id, s.target, s.certificate,
-                                 s.desired_version_id);
-            if (auto runner = slot->Get()) runner->Poke();
-          },
-          [watching](const absl::Status&) { *watching = false; });
-  if (!w.ok()) {
-    CF_LOG_WARN("cannot watch target states (retrying): %s",
-                w.status().ToString());
+namespace {
+
+// Opens `w` with `open` unless it is open; logs a failure (the caller
+// retries on its next round).
+void Rewatch(
+    ReplicaWatch* w, const char* what,
+    const std::function<absl::StatusOr<std::unique_ptr<etcd::EtcdWatch>>(
+        std::function<void(const absl::Status&)>)>& open) {
+  if (w->watching) return;
+  w->watch.reset();
+  absl::StatusOr<std::unique_ptr<etcd::EtcdWatch>> opened =
+      open([watching = &w->watching](const absl::Status&) {
+        *watching = false;
+      });
+  if (!opened.ok()) {
+    CF_LOG_WARN("cannot watch %s (retrying): %s", what,
+                opened.status().ToString());
     return;
   }
-  *watch = *std::move(w);
-  *watching = true;
+  w->watch = *std::move(opened);
+  w->watching = true;
 }
 
-void Coordinator::WatchAgents(std::unique_ptr<etcd::EtcdWatch>* watch,
-                              std::atomic<bool>* watching) {
-  if (*watch != nullptr) watch->reset();
-  // An agent disabled, removed, relabelled or re-enrolled through another
-  // replica: the stream held here closes or takes the new labels at once.
-  // A removal also concerns the leader's rollouts: poke them.
-  absl::StatusOr<std::unique_ptr<etcd::EtcdWatch>> w = etcd_store_->WatchAgents(
-      [hub = hub_.get(),
-       slot = &runner_slot_](const store::AgentRecord& record) {
-        hub->OnAgentStored(record);
-        if (record.status != store::AgentStatus::kActive) {
+}  // namespace
+
+void Coordinator::KeepWatching(ReplicaWatch* targets, ReplicaWatch* desired,
+                               ReplicaWatch* agents) {
+  agentapi::AgentHub* hub = hub_.get();
+  RunnerSlot* slot = &runner_slot_;
+  Rewatch(targets, "target states", [&](auto on_end) {
+    return etcd_store_->WatchTargetStates(
+        [slot](const store::TargetStateRecord&) {
           if (auto runner = slot->Get()) runner->Poke();
-        }
-      },
-      [watching](const absl::Status&) { *watching = false; });
-  if (!w.ok()) {
-    CF_LOG_WARN("cannot watch agents (retrying): %s", w.status().ToString());
-    return;
-  }
-  *watch = *std::move(w);
-  *watching = true;
+        },
+        std::move(on_end));
+  });
+  Rewatch(desired, "desired versions", [&](auto on_end) {
+    return etcd_store_->WatchDesiredVersions(
+        [hub](const store::TargetStateRecord& s) {
+          hub->OnDesiredStored(s.agent_id, s.target, s.certificate,
+                               s.desired_version_id);
+        },
+        std::move(on_end));
+  });
+  // A removal also concerns the leader's rollouts: poke them.
+  Rewatch(agents, "agents", [&](auto on_end) {
+    return etcd_store_->WatchAgents(
+        [hub, slot](const store::AgentRecord& record) {
+          hub->OnAgentStored(record);
+          if (record.status != store::AgentStatus::kActive) {
+            if (auto runner = slot->Get()) runner->Poke();
+          }
+        },
+        std::move(on_end));
+  });
 }
 
 }  // namespace certfleet::app

@@ -114,7 +114,13 @@ absl::StatusOr<MigrationReport> Migrate(store::Store& from,
   for (const auto& t : tokens) RETURN_IF_ERROR(to.PutToken(t));
   ASSIGN_OR_RETURN(std::vector<store::TargetStateRecord> targets,
                    from.ListAllTargetStates());
-  for (const auto& t : targets) RETURN_IF_ERROR(to.PutTargetState(t));
+  for (const auto& t : targets) {
+    RETURN_IF_ERROR(to.PutTargetState(t));
+    if (!t.desired_version_id.empty()) {
+      RETURN_IF_ERROR(to.PutDesiredVersion(t.agent_id, t.target, t.certificate,
+                                           t.desired_version_id));
+    }
+  }
   ASSIGN_OR_RETURN(std::vector<store::RolloutRecord> rollouts,
                    from.ListRollouts({}));
   for (const auto& r : rollouts) RETURN_IF_ERROR(to.ImportRollout(r));

@@ -5,6 +5,7 @@
 #include "common/yaml/config_file.h"
 #include "common/yaml/diagnostics.h"
 #include "common/yaml/yaml_reader.h"
+#include "coordinator/config/cluster_digest.h"
 #include "coordinator/config/dns_names.h"
 #include "coordinator/config/sections.h"
 #include "yaml-cpp/yaml.h"
@@ -14,6 +15,29 @@ namespace certfleet::config {
 using namespace ::certfleet::yaml;  // NOLINT(build/namespaces)
 
 namespace {
+
+// `removed_certificates`: names taken out of service on purpose (their
+// in-flight orders are abandoned); none may still be configured.
+void ParseRemovedCertificates(
+    internal::ParseContext& ctx, const Field& field,
+    const std::vector<CertificateConfig>& certificates,
+    std::vector<std::string>* out) {
+  if (!field.present()) return;
+  Reader& r = ctx.reader;
+  for (const Field& item : r.List(field)) {
+    std::string name;
+    if (!internal::ReadObjectName(ctx, item, &name)) continue;
+    for (const CertificateConfig& c : certificates) {
+      if (c.name == name) {
+        r.Error(item, absl::StrCat("\"", name,
+                                   "\" is also under certificates: a "
+                                   "certificate is either configured or "
+                                   "removed"));
+      }
+    }
+    out->push_back(std::move(name));
+  }
+}
 
 void ParseDocument(const YAML::Node& doc, internal::ParseContext& ctx,
                    CoordinatorConfig* cfg) {
@@ -35,7 +59,8 @@ void ParseDocument(const YAML::Node& doc, internal::ParseContext& ctx,
       r.Map(r.Root(doc),
             {"store", "key_encryption_key_file", "metrics", "scheduler",
              "retention", "dns", "issuers", "dns_providers", "rollout",
-             "certificates", "agents", "admin", "ha", "internal_ca_file"});
+             "certificates", "removed_certificates", "agents", "admin", "ha",
+             "internal_ca_file"});
   internal::ParseStore(ctx, root.Get("store"), &cfg->store);
   internal::ParseHa(ctx, root.Get("ha"), cfg->store, &cfg->ha);
   internal::ParseInternalCaFile(ctx, root.Get("internal_ca_file"), cfg->store,
@@ -56,8 +81,11 @@ void ParseDocument(const YAML::Node& doc, internal::ParseContext& ctx,
   internal::ParseCertificates(ctx, root.Get("certificates"), cfg->issuers,
                               cfg->dns_providers, cfg->dns.follow_cname,
                               cfg->rollout, &cfg->certificates);
+  ParseRemovedCertificates(ctx, root.Get("removed_certificates"),
+                           cfg->certificates, &cfg->removed_certificates);
   internal::ParseAgents(ctx, root.Get("agents"), &cfg->agents);
   internal::ParseAdmin(ctx, root.Get("admin"), &cfg->admin);
+  cfg->cluster_digest = ClusterDigest(doc);
 }
 
 absl::StatusOr<CoordinatorConfig> Parse(absl::string_view yaml_text,

@@ -288,12 +288,21 @@ struct CoordinatorConfig {
   std::vector<IssuerConfig> issuers;
   std::vector<DnsProviderConfig> dns_providers;
   std::vector<CertificateConfig> certificates;
+  // `removed_certificates`: certificates taken out of service on purpose.
+  // The leader abandons their in-flight orders (authorizations deactivated
+  // at the CA, DNS-01 records removed; audited). A certificate that is
+  // merely absent from this file is left alone: another replica's
+  // configuration may still name it.
+  std::vector<std::string> removed_certificates;
   AgentsConfig agents;
   AdminConfig admin;
   HaConfig ha;
   // The top-level `rollout`: the policy of every certificate that does not
   // override it (already merged into each CertificateConfig::rollout).
   ::certfleet::rollout::RolloutPolicy rollout;
+  // ClusterDigest of the file (cluster_digest.h): equal on every replica
+  // whose configuration decides the same things.
+  std::string cluster_digest;
 
   // The issuer called `name`, or nullptr.
   const IssuerConfig* FindIssuer(absl::string_view name) const;

@@ -165,8 +165,10 @@ void LeaderElection::StepDown(const std::string& why) {
     leadership_.reset();
     leader_.clear();
   }
-  CF_LOG_WARN("election: %s no longer leads: %s", options_.replica, why);
+  // The leader's work is told first (its fence cleared, its term ended), so
+  // nothing it does is stamped after this line.
   if (observer_ != nullptr) observer_->OnDeposed(why);
+  CF_LOG_WARN("election: %s no longer leads: %s", options_.replica, why);
 }
 
 }  // namespace certfleet::ha

@@ -47,15 +47,19 @@
 // - A rollback is a rollout to an earlier version (RolloutKind::kRollback);
 //   Start refuses a version that is expired, not yet valid or revoked.
 //
-// Crash safety: carry out a step's deliveries before persisting its state.
-// Deliveries are idempotent, so a step lost to a crash is simply redone; a
-// state persisted without its deliveries would time hosts out as failed.
+// Crash and deposition safety: persist a step's state first (with several
+// coordinators, fenced on leadership), and only then carry out its
+// deliveries — a delivery never precedes the decision on record. A crash in
+// between leaves a state whose deliveries did not go out: the next step
+// sends what the saved state calls for (called_for.h) wherever the store
+// does not say it yet. Deliveries are idempotent.
 //
 //   ASSIGN_OR_RETURN(RolloutController c,
 //                    RolloutController::Start(request, clock.Now()));
 //   StepResult r = c.Step(policy, snapshot, clock.Now());
+//   if (r.state_changed) RETURN_IF_ERROR(Persist(RolloutStateToJson(c.state())));
 //   for (const DeliverAction& d : r.deliveries) Deliver(d);
-//   if (r.state_changed) Persist(RolloutStateToJson(c.state()));
+//   for (const DeliverAction& d : CalledFor(c.state())) ... (not yet stored)
 //   ... after a restart:
 //   ASSIGN_OR_RETURN(RolloutController c, RolloutController::Restore(json));
 #ifndef CERTFLEET_COORDINATOR_ROLLOUT_CONTROLLER_H_

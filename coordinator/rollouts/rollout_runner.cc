@@ -1,12 +1,14 @@
 #include "coordinator/rollouts/rollout_runner.h"
 
 #include <limits>
+#include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "common/crypto/encoding.h"
 #include "common/log.h"
 #include "common/status_macros.h"
+#include "coordinator/rollout/called_for.h"
 
 namespace certfleet::rollouts {
 namespace {
@@ -185,6 +187,7 @@ absl::Status RolloutRunner::CatchUp(const std::string& certificate,
 }
 
 absl::Status RolloutRunner::StepAll() {
+  if (!Leading()) return absl::OkStatus();
   if (options_.assign_fallbacks) {
     if (absl::Status s = AssignFallbacks(); !s.ok()) {
       CF_LOG_WARN("rollouts: assigning versions to new targets: %s",
@@ -317,6 +320,7 @@ absl::Status RolloutRunner::Supersede(store::RolloutRecord active,
 
 absl::Status RolloutRunner::StepRollout(store::RolloutRecord record) {
   for (int attempt = 0; attempt < kSaveAttempts; ++attempt) {
+    if (!Leading()) return absl::OkStatus();
     ASSIGN_OR_RETURN(rollout::RolloutController c,
                      rollout::RolloutController::Restore(record.state_json));
     const rollout::RolloutPolicy& policy = PolicyFor(record.certificate);
@@ -325,32 +329,69 @@ absl::Status RolloutRunner::StepRollout(store::RolloutRecord record) {
         BuildFleetSnapshot(store_, assignments_, record.certificate, policy,
                            Presence()));
     rollout::StepResult r = c.Step(policy, fleet, clock_.Now());
-    // Deliveries before the state that assumes them (controller.h).
-    Deliver(r.deliveries);
-    if (!r.state_changed) {
-      AuditEvents(record.certificate, r.events);
-      return absl::OkStatus();
-    }
-    absl::Status saved = Save(record, c.state());
-    if (saved.ok()) {
-      AuditEvents(record.certificate, r.events);
-      if (rollout::IsFinished(c.state().phase) ||
-          c.state().phase == rollout::Phase::kHalted) {
-        RETURN_IF_ERROR(UpdateHold(c.state()));
+    if (r.state_changed) {
+      // Decided, saved (fenced on leadership: a deposed leader's step ends
+      // here), and only then delivered.
+      absl::Status saved = Save(record, c.state());
+      if (saved.code() == absl::StatusCode::kAborted) {
+        // Another writer (an admin action) saved it since it was read: redo
+        // the step on its state.
+        ASSIGN_OR_RETURN(std::optional<store::RolloutRecord> fresh,
+                         store_.GetRollout(record.id));
+        if (!fresh.has_value() || fresh->finished) return absl::OkStatus();
+        record = *std::move(fresh);
+        continue;
       }
-      return absl::OkStatus();
+      RETURN_IF_ERROR(saved);
     }
-    if (saved.code() != absl::StatusCode::kAborted) return saved;
-    // Another writer (an admin action) saved it since it was read: redo the
-    // step on its state; the deliveries above are idempotent.
-    ASSIGN_OR_RETURN(std::optional<store::RolloutRecord> fresh,
-                     store_.GetRollout(record.id));
-    if (!fresh.has_value() || fresh->finished) return absl::OkStatus();
-    record = *std::move(fresh);
+    Deliver(WithOutstanding(record.id, c.state(), fleet,
+                            std::move(r.deliveries)));
+    AuditEvents(record.certificate, r.events);
+    if (r.state_changed && (rollout::IsFinished(c.state().phase) ||
+                            c.state().phase == rollout::Phase::kHalted)) {
+      RETURN_IF_ERROR(UpdateHold(c.state()));
+    }
+    return absl::OkStatus();
   }
   return absl::AbortedError(
       absl::StrCat("rollout ", record.id, ": saved by another writer ",
                    kSaveAttempts, " times in a row; step not saved"));
+}
+
+std::vector<rollout::DeliverAction> RolloutRunner::WithOutstanding(
+    const std::string& id, const rollout::RolloutState& saved,
+    const rollout::FleetSnapshot& fleet,
+    std::vector<rollout::DeliverAction> deliveries) {
+  std::set<std::pair<std::string, std::string>> planned;
+  for (const rollout::DeliverAction& d : deliveries) {
+    planned.insert({d.agent_id, d.target});
+  }
+  std::map<std::pair<std::string, std::string>, std::string> stored;
+  for (const rollout::HostSnapshot& h : fleet.hosts) {
+    stored[{h.agent_id, h.target}] = h.desired_version_id;
+  }
+  size_t outstanding = 0;
+  for (rollout::DeliverAction& d : rollout::CalledFor(saved)) {
+    const std::pair<std::string, std::string> key{d.agent_id, d.target};
+    if (planned.count(key) > 0) continue;
+    auto it = stored.find(key);
+    if (it != stored.end() && it->second == d.version_id) continue;
+    d.revert = false;  // what the target serves is not in doubt
+    deliveries.push_back(std::move(d));
+    ++outstanding;
+  }
+  if (outstanding > 0) {
+    CF_LOG_INFO(
+        "rollout %s: %d target(s) are not yet told what its saved state "
+        "calls for (a step saved without its deliveries: a crash or a "
+        "deposition in between): sending them now",
+        id, outstanding);
+  }
+  return deliveries;
+}
+
+bool RolloutRunner::Leading() const {
+  return options_.term == nullptr || !options_.term->IsCancelled();
 }
 
 absl::StatusOr<store::RolloutRecord> RolloutRunner::Act(
@@ -392,12 +433,12 @@ absl::StatusOr<store::RolloutRecord> RolloutRunner::ChangeActive(
     if (!r.ok()) {
       return Annotate(r.status(), absl::StrCat("rollout ", active->id));
     }
-    // The operator actions deliver nothing (controller.h); kept in case
-    // that changes, before the state that assumes them.
-    Deliver(r->deliveries);
     absl::Status saved = Save(*active, c.state());
     if (saved.code() == absl::StatusCode::kAborted) continue;  // a step won
     RETURN_IF_ERROR(saved);
+    // The operator actions deliver nothing (controller.h); kept in case
+    // that changes, after the state that calls for them.
+    Deliver(r->deliveries);
     AuditEvents(certificate, r->events,
                 absl::StrCat(" (rollout ", active->id, ")"), actor);
     RETURN_IF_ERROR(UpdateHold(c.state()));
@@ -439,11 +480,20 @@ absl::Status RolloutRunner::UpdateHold(const rollout::RolloutState& state) {
 
 void RolloutRunner::Deliver(
     const std::vector<rollout::DeliverAction>& deliveries) {
+  if (deliveries.empty()) return;
+  if (!Leading()) {
+    CF_LOG_WARN(
+        "rollouts: %d delivery(ies) not sent: this coordinator no longer "
+        "leads (the next leader sends what the saved state calls for)",
+        deliveries.size());
+    return;
+  }
   for (const rollout::DeliverAction& d : deliveries) {
+    // Each is recorded as the target's desired version (fenced on
+    // leadership with several coordinators) before it is sent.
     hub_.SetDesired(d.agent_id, d.target, d.version_id, /*resend=*/d.revert);
   }
-  // Recorded as desired before the state that assumes them is saved.
-  if (!deliveries.empty()) hub_.Flush();
+  hub_.Flush();
 }
 
 void RolloutRunner::AuditEvents(

@@ -5,9 +5,11 @@
 // no one to protect). The runner creates the rollout in the store, puts the
 // certificate under the hub's rollout control (HoldCertificate), and steps
 // every unfinished rollout periodically and whenever agents report: it
-// builds a FleetSnapshot, carries out the deliveries through the hub
-// (SetDesired), persists the state (SaveRollout, compare-and-set on the
-// revision) and appends each event to the audit log ("rollout.<event>",
+// builds a FleetSnapshot, persists the state the controller decided
+// (SaveRollout, compare-and-set on the revision; fenced on leadership with
+// several coordinators), then carries out its deliveries through the hub
+// (SetDesired) — with whatever an earlier saved state called for that never
+// went out — and appends each event to the audit log ("rollout.<event>",
 // actor "coordinator"). A newer version supersedes an active rollout: the
 // old one is aborted (audited with the reason) and a new one starts.
 // Operators pause, resume or abort the active rollout (Act) and start
@@ -68,6 +70,10 @@ struct RolloutRunnerOptions {
   // stale), from its construction on.
   fleet::Staleness* staleness = nullptr;
   absl::Duration stale_after = absl::InfiniteDuration();
+  // The leader's term (several coordinators): once it is cancelled the
+  // runner takes no step and sends nothing, even before Stop returns. Null:
+  // always leading (a single coordinator).
+  std::shared_ptr<const Cancellation> term;
 };
 
 class RolloutRunner {
@@ -180,7 +186,19 @@ class RolloutRunner {
                     const rollout::RolloutState& state);
   // Tells the hub who decides what the certificate's targets serve now.
   absl::Status UpdateHold(const rollout::RolloutState& state);
+  // Sends `deliveries` through the hub, each recorded as desired first;
+  // nothing once the term ended.
   void Deliver(const std::vector<rollout::DeliverAction>& deliveries);
+  // A step's `deliveries` and, after them, what the `saved` state of
+  // rollout `id` calls for (rollout/called_for.h) that the store does not
+  // say yet (`fleet`'s desired versions): a step saved without its
+  // deliveries is completed by the next one.
+  std::vector<rollout::DeliverAction> WithOutstanding(
+      const std::string& id, const rollout::RolloutState& saved,
+      const rollout::FleetSnapshot& fleet,
+      std::vector<rollout::DeliverAction> deliveries);
+  // False once options_.term is cancelled.
+  bool Leading() const;
   void AuditEvents(const std::string& certificate,
                    const std::vector<rollout::RolloutEvent>& events,
                    const std::string& suffix = "",

@@ -1,5 +1,8 @@
 // EtcdStore: agents, bootstrap tokens, the internal CA and target states —
 // written by every replica (they serve agents), never fenced.
+#include <map>
+#include <utility>
+
 #include "coordinator/store/etcd_store.h"
 #include "coordinator/store/etcd_store_impl.h"
 #include "coordinator/store/store_errors.h"
@@ -121,25 +124,72 @@ absl::StatusOr<InternalCaRecord> EtcdStore::CreateInternalCaIfAbsent(
 }
 
 absl::Status EtcdStore::PutTargetState(const TargetStateRecord& state) {
-  return PutRecord("targets/" + state.agent_id + "/" + state.target, state,
+  TargetStateRecord reported = state;
+  reported.desired_version_id.clear();  // desired/<agent>/<target> says it
+  return PutRecord("targets/" + state.agent_id + "/" + state.target, reported,
                    /*leader_only=*/false,
                    absl::StrCat("put target state ", state.agent_id, "/",
                                 state.target));
 }
 
+absl::Status EtcdStore::PutDesiredVersion(const std::string& agent_id,
+                                          const std::string& target,
+                                          const std::string& certificate,
+                                          const std::string& version_id) {
+  const std::string suffix = "desired/" + agent_id + "/" + target;
+  const std::string op =
+      absl::StrCat("put desired version of ", agent_id, "/", target);
+  if (version_id.empty()) {
+    // Forgetting decides nothing: no fence.
+    etcd::TxnRequest txn;
+    txn.success.push_back(etcd::TxnOp::Delete(Key(suffix)));
+    return Txn(std::move(txn), /*leader_only=*/false, op).status();
+  }
+  return PutRecord(suffix,
+                   TargetStateRecord{.agent_id = agent_id,
+                                     .target = target,
+                                     .certificate = certificate,
+                                     .desired_version_id = version_id},
+                   /*leader_only=*/true, op);
+}
+
+absl::StatusOr<std::vector<TargetStateRecord>> EtcdStore::MergedTargetStates(
+    const std::string& agent_prefix, const std::string& op) {
+  // Reports and decisions live under two prefixes; a target may have either
+  // or both.
+  ASSIGN_OR_RETURN(auto reported, ListRecords<TargetStateRecord>(
+                                      "targets/" + agent_prefix, op));
+  ASSIGN_OR_RETURN(auto desired, ListRecords<TargetStateRecord>(
+                                     "desired/" + agent_prefix, op));
+  std::map<std::pair<std::string, std::string>, TargetStateRecord> merged;
+  for (auto& [r, created] : reported) {
+    r.desired_version_id.clear();
+    merged[{r.agent_id, r.target}] = std::move(r);
+  }
+  for (auto& [d, created] : desired) {
+    TargetStateRecord& r = merged[{d.agent_id, d.target}];
+    if (r.agent_id.empty()) {
+      r.agent_id = d.agent_id;
+      r.target = d.target;
+    }
+    if (r.certificate.empty()) r.certificate = d.certificate;
+    r.desired_version_id = d.desired_version_id;
+  }
+  std::vector<TargetStateRecord> out;
+  out.reserve(merged.size());
+  for (auto& [key, r] : merged) out.push_back(std::move(r));
+  return out;
+}
+
 absl::StatusOr<std::vector<TargetStateRecord>> EtcdStore::ListTargetStates(
     const std::string& agent_id) {
-  ASSIGN_OR_RETURN(auto all, ListRecords<TargetStateRecord>(
-                                 "targets/" + agent_id + "/",
-                                 "list target states of " + agent_id));
-  return RecordsOnly(std::move(all));
+  return MergedTargetStates(agent_id + "/",
+                            "list target states of " + agent_id);
 }
 
 absl::StatusOr<std::vector<TargetStateRecord>>
 EtcdStore::ListAllTargetStates() {
-  ASSIGN_OR_RETURN(auto all, ListRecords<TargetStateRecord>(
-                                 "targets/", "list target states"));
-  return RecordsOnly(std::move(all));
+  return MergedTargetStates("", "list target states");
 }
 
 }  // namespace certfleet::store

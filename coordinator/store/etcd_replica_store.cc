@@ -1,9 +1,11 @@
 // EtcdStore: what replicas share beyond the records — watches on target
-// states (a desired version the leader chose reaches the replica serving
+// states (an agent's report served elsewhere wakes the leader's rollouts)
+// and desired versions (what the leader chose reaches the replica serving
 // the agent) and on agents (a disable, a removal, a relabel or a new
 // identity made on one replica reaches the stream on another) and presence
 // (which agents are connected, to any replica).
 #include "common/log.h"
+#include "nlohmann/json.hpp"
 #include "coordinator/store/etcd_store.h"
 #include "coordinator/store/etcd_store_impl.h"
 
@@ -50,6 +52,54 @@ absl::StatusOr<std::unique_ptr<etcd::EtcdWatch>> EtcdStore::WatchTargetStates(
       RecordWatcher<TargetStateRecord>("target states", std::move(on_change),
                                        std::move(on_end)),
       Call());
+}
+
+absl::StatusOr<std::unique_ptr<etcd::EtcdWatch>>
+EtcdStore::WatchDesiredVersions(
+    std::function<void(const TargetStateRecord&)> on_change,
+    std::function<void(const absl::Status&)> on_end) {
+  return client_.Watch(
+      {.range = etcd::KeyRange::Prefix(Key("desired/"))},
+      RecordWatcher<TargetStateRecord>("desired versions", std::move(on_change),
+                                       std::move(on_end)),
+      Call());
+}
+
+absl::Status EtcdStore::PublishReplica(const ReplicaRecord& record,
+                                       int64_t lease_id) {
+  const nlohmann::json value = {
+      {"replica", record.replica},
+      {"version", record.version},
+      {"config_digest", record.config_digest},
+      {"certificates", record.certificates},
+      {"started_at", absl::ToUnixNanos(record.started_at)}};
+  etcd::TxnRequest txn;
+  txn.success.push_back(etcd::TxnOp::Put(Key("replicas/" + record.replica),
+                                         value.dump(), lease_id));
+  return Txn(std::move(txn), false, "publish replica " + record.replica)
+      .status();
+}
+
+absl::StatusOr<std::vector<ReplicaRecord>> EtcdStore::ListReplicas() {
+  absl::StatusOr<etcd::RangeResult> range =
+      client_.Range(etcd::KeyRange::Prefix(Key("replicas/")), 0, Call());
+  if (!range.ok()) return StoreError(range.status(), "list replicas");
+  std::vector<ReplicaRecord> out;
+  for (const etcd::KeyValue& kv : range->kvs) {
+    try {
+      const nlohmann::json j = nlohmann::json::parse(kv.value);
+      out.push_back(
+          {.replica = j.at("replica").get<std::string>(),
+           .version = j.value("version", ""),
+           .config_digest = j.value("config_digest", ""),
+           .certificates =
+               j.value("certificates", std::vector<std::string>()),
+           .started_at = absl::FromUnixNanos(j.value("started_at", 0LL))});
+    } catch (const nlohmann::json::exception& e) {
+      CF_LOG_WARN("replica record %s cannot be read: %s", kv.key, e.what());
+    }
+  }
+  return out;
 }
 
 absl::StatusOr<std::unique_ptr<etcd::EtcdWatch>> EtcdStore::WatchAgents(

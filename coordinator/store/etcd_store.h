@@ -6,6 +6,7 @@
 //   <prefix>versions/<cert>/<%020d n>    <prefix>internal-ca
 //   <prefix>orders/<cert>                <prefix>targets/<agent>/<target>
 //   <prefix>rollouts/<id>                <prefix>active-rollouts/<cert> → id
+//   <prefix>desired/<agent>/<target>     (what the target should serve)
 //   <prefix>audit/<%020d id>             <prefix>audit-seq
 //
 // Every method that must be atomic is one etcd transaction, retried from a
@@ -17,7 +18,9 @@
 // AppendAudit (the sequence key).
 //
 // Fencing: in HA mode only the leader may write what only the leader
-// decides — accounts, certificate states, versions, orders, rollouts. With
+// decides — accounts, certificate states, versions, orders, rollouts, and
+// what each target should serve (desired/, kept apart from the agents'
+// reports under targets/ for this reason). With
 // `fenced`, those writes carry a compare that the leadership key still has
 // the create_revision this coordinator won it with (SetFence); a deposed
 // leader's write fails with kFailedPrecondition instead of landing. Agents,
@@ -50,6 +53,19 @@ namespace certfleet::store {
 struct EtcdFence {
   std::string key;
   int64_t create_revision = 0;
+};
+
+// What a replica publishes about itself (<prefix>replicas/<name>, on its
+// presence lease): so every replica and `certfleetctl status` can see that
+// the cluster runs one configuration.
+struct ReplicaRecord {
+  std::string replica;
+  std::string version;        // the coordinator's software version
+  std::string config_digest;  // config::ClusterDigest of its coordinator.yaml
+  std::vector<std::string> certificates;  // configured, sorted
+  absl::Time started_at = absl::InfinitePast();
+
+  bool operator==(const ReplicaRecord&) const = default;
 };
 
 struct EtcdStoreOptions {
@@ -89,6 +105,12 @@ class EtcdStore : public Store {
   absl::StatusOr<std::unique_ptr<etcd::EtcdWatch>> WatchTargetStates(
       std::function<void(const TargetStateRecord&)> on_change,
       std::function<void(const absl::Status&)> on_end);
+  // Calls `on_change` with every desired version the leader sets from now
+  // on (records with agent_id, target, certificate and desired_version_id);
+  // like WatchTargetStates. Not called when one is forgotten.
+  absl::StatusOr<std::unique_ptr<etcd::EtcdWatch>> WatchDesiredVersions(
+      std::function<void(const TargetStateRecord&)> on_change,
+      std::function<void(const absl::Status&)> on_end);
   // Calls `on_change` with every agent record written from now on (a
   // status, labels or identity serial changed by another replica), on the
   // watch's thread, until the watch is cancelled; like WatchTargetStates.
@@ -100,6 +122,12 @@ class EtcdStore : public Store {
   absl::Status SetPresence(const std::string& agent_id,
                            const std::string& replica, int64_t lease_id);
   absl::Status ClearPresence(const std::string& agent_id);
+  // Publishes `record` at <prefix>replicas/<record.replica>, attached to
+  // `lease_id` (it goes with the replica).
+  absl::Status PublishReplica(const ReplicaRecord& record, int64_t lease_id);
+  // Every replica that publishes now, sorted by name. A record that cannot
+  // be read is skipped and logged (a newer replica's format).
+  absl::StatusOr<std::vector<ReplicaRecord>> ListReplicas();
   // The agents connected to any replica.
   absl::StatusOr<std::set<std::string>> PresentAgents();
 
@@ -163,6 +191,10 @@ class EtcdStore : public Store {
   absl::StatusOr<InternalCaRecord> CreateInternalCaIfAbsent(
       const InternalCaRecord& ca) override;
   absl::Status PutTargetState(const TargetStateRecord& state) override;
+  absl::Status PutDesiredVersion(const std::string& agent_id,
+                                 const std::string& target,
+                                 const std::string& certificate,
+                                 const std::string& version_id) override;
   absl::StatusOr<std::vector<TargetStateRecord>> ListTargetStates(
       const std::string& agent_id) override;
   absl::StatusOr<std::vector<TargetStateRecord>> ListAllTargetStates() override;
@@ -214,6 +246,10 @@ class EtcdStore : public Store {
   };
   absl::StatusOr<VersionSequence> ReadVersionSequence(
       const std::string& cert_name, const std::string& op);
+  // The target states whose keys start with `agent_prefix` ("" for all, or
+  // "<agent>/"): the agents' reports merged with the leader's decisions.
+  absl::StatusOr<std::vector<TargetStateRecord>> MergedTargetStates(
+      const std::string& agent_prefix, const std::string& op);
   // Logs a refused leader-only write and tells the observer.
   void FenceRefused(const std::string& op, absl::string_view reason);
 

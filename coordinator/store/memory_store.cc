@@ -272,7 +272,23 @@ absl::StatusOr<InternalCaRecord> InMemoryStore::CreateInternalCaIfAbsent(
 
 absl::Status InMemoryStore::PutTargetState(const TargetStateRecord& state) {
   absl::MutexLock lock(&mu_);
-  target_states_[{state.agent_id, state.target}] = state;
+  TargetStateRecord& stored = target_states_[{state.agent_id, state.target}];
+  std::string desired = std::move(stored.desired_version_id);
+  stored = state;
+  stored.desired_version_id = std::move(desired);
+  return absl::OkStatus();
+}
+
+absl::Status InMemoryStore::PutDesiredVersion(const std::string& agent_id,
+                                              const std::string& target,
+                                              const std::string& certificate,
+                                              const std::string& version_id) {
+  absl::MutexLock lock(&mu_);
+  TargetStateRecord& stored = target_states_[{agent_id, target}];
+  stored.agent_id = agent_id;
+  stored.target = target;
+  if (!certificate.empty()) stored.certificate = certificate;
+  stored.desired_version_id = version_id;
   return absl::OkStatus();
 }
 

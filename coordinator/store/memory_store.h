@@ -81,6 +81,10 @@ class InMemoryStore : public Store {
       const InternalCaRecord& ca) override;
 
   absl::Status PutTargetState(const TargetStateRecord& state) override;
+  absl::Status PutDesiredVersion(const std::string& agent_id,
+                                 const std::string& target,
+                                 const std::string& certificate,
+                                 const std::string& version_id) override;
   absl::StatusOr<std::vector<TargetStateRecord>> ListTargetStates(
       const std::string& agent_id) override;
   absl::StatusOr<std::vector<TargetStateRecord>> ListAllTargetStates() override;

@@ -21,7 +21,7 @@ struct SqliteStore::FleetStatements {
   StatementPtr put_agent, get_agent, list_agents;
   StatementPtr put_token, get_token, list_tokens, consume_token, token_use;
   StatementPtr insert_ca, get_ca;
-  StatementPtr put_target, list_targets, list_all_targets;
+  StatementPtr put_target, put_desired, list_targets, list_all_targets;
 };
 
 void SqliteStore::FleetStatementsDeleter::operator()(FleetStatements* s) const {
@@ -78,8 +78,28 @@ SqliteStore::PrepareFleetStatements(sqlite3* db) {
                     kInternalCaColumns, ") VALUES (1, ?, ?, ?)")},
       {&s->get_ca, absl::StrCat("SELECT ", kInternalCaColumns,
                                 " FROM internal_ca WHERE id = 1")},
-      {&s->put_target, absl::StrCat("INSERT OR REPLACE INTO target_states (",
-                                    kTargetStateColumns, ") ", Values(12))},
+      // The desired version is set apart (PutDesiredVersion): a report keeps
+      // it, a decision touches nothing else.
+      {&s->put_target,
+       absl::StrCat("INSERT INTO target_states (", kTargetStateColumns, ") ",
+                    Values(12),
+                    " ON CONFLICT (agent_id, target) DO UPDATE SET "
+                    "certificate = excluded.certificate, "
+                    "installed_version_id = excluded.installed_version_id, "
+                    "serial = excluded.serial, "
+                    "not_after = excluded.not_after, "
+                    "healthy = excluded.healthy, detail = excluded.detail, "
+                    "last_error = excluded.last_error, "
+                    "last_error_version_id = excluded.last_error_version_id, "
+                    "updated_at = excluded.updated_at")},
+      {&s->put_desired,
+       absl::StrCat("INSERT INTO target_states (", kTargetStateColumns, ") ",
+                    Values(12),
+                    " ON CONFLICT (agent_id, target) DO UPDATE SET "
+                    "desired_version_id = excluded.desired_version_id, "
+                    "certificate = CASE WHEN excluded.certificate = '' "
+                    "THEN target_states.certificate "
+                    "ELSE excluded.certificate END")},
       {&s->list_targets,
        absl::StrCat("SELECT ", kTargetStateColumns,
                     " FROM target_states WHERE agent_id = ? ORDER BY target")},
@@ -233,10 +253,29 @@ absl::StatusOr<InternalCaRecord> SqliteStore::CreateInternalCaIfAbsent(
 
 absl::Status SqliteStore::PutTargetState(const TargetStateRecord& state) {
   absl::MutexLock lock(&mu_);
+  TargetStateRecord reported = state;
+  reported.desired_version_id.clear();  // kept when the record exists
   StatementRun run(fleet_->put_target.get());
-  BindTargetState(run, state);
+  BindTargetState(run, reported);
   return Execute(db_, run, [&] {
     return absl::StrCat("put target state ", state.agent_id, "/", state.target);
+  });
+}
+
+absl::Status SqliteStore::PutDesiredVersion(const std::string& agent_id,
+                                            const std::string& target,
+                                            const std::string& certificate,
+                                            const std::string& version_id) {
+  absl::MutexLock lock(&mu_);
+  // Bound without a copy: the record must outlive the statement's run.
+  const TargetStateRecord decided = {.agent_id = agent_id,
+                                     .target = target,
+                                     .certificate = certificate,
+                                     .desired_version_id = version_id};
+  StatementRun run(fleet_->put_desired.get());
+  BindTargetState(run, decided);
+  return Execute(db_, run, [&] {
+    return absl::StrCat("put desired version of ", agent_id, "/", target);
   });
 }
 

@@ -415,8 +415,21 @@ class Store {
       const InternalCaRecord& ca) = 0;
 
   // --- Target states ---
-  // Insert or replace (key: agent_id, target).
+  // Insert or replace (key: agent_id, target) what the agent reported — every
+  // field but desired_version_id, which keeps its stored value ("" for a new
+  // record): only PutDesiredVersion changes it.
   virtual absl::Status PutTargetState(const TargetStateRecord& state) = 0;
+  // What `target` of `agent_id` should serve from now on: `version_id`
+  // ("<certificate>/<n>"), or "" to forget it. Creates the target's record
+  // (with `certificate`, nothing reported) when absent. Kept apart from the
+  // agent's reports because it is a decision, not a fact: on etcd, setting
+  // a version is a leader-only write (fenced: a deposed leader's delivery is
+  // refused before it reaches an agent), forgetting one is not (an
+  // operator's relabel through any replica).
+  virtual absl::Status PutDesiredVersion(const std::string& agent_id,
+                                         const std::string& target,
+                                         const std::string& certificate,
+                                         const std::string& version_id) = 0;
   // The agent's targets, sorted by target.
   virtual absl::StatusOr<std::vector<TargetStateRecord>> ListTargetStates(
       const std::string& agent_id) = 0;

@@ -215,6 +215,8 @@ TEST_F(AdminAgentActionsTest,
                                      .certificate = "web",
                                      .desired_version_id = "web/1",
                                      .installed_version_id = "web/1"}));
+  ASSERT_OK(c_.store.PutDesiredVersion(kOther, "www", "web", "web/1"));
+  ASSERT_EQ(c_.store.TargetState(kOther, "www")->desired_version_id, "web/1");
   ASSERT_OK(client_->RelabelAgent(kOther, {{"role", "db"}}).status());
   ASSERT_TRUE(c_.store.TargetState(kOther, "www").has_value());
   EXPECT_EQ(c_.store.TargetState(kOther, "www")->desired_version_id, "");

@@ -41,6 +41,44 @@ absl::Status RecordingStore::PutTargetState(
   return InMemoryStore::PutTargetState(state);
 }
 
+absl::StatusOr<int64_t> RecordingStore::SaveRollout(
+    const store::RolloutRecord& rollout) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (refuse_saves_) {
+      return absl::FailedPreconditionError(
+          "store: save rollout: this coordinator is no longer the leader");
+    }
+  }
+  return InMemoryStore::SaveRollout(rollout);
+}
+
+absl::Status RecordingStore::PutDesiredVersion(const std::string& agent_id,
+                                               const std::string& target,
+                                               const std::string& certificate,
+                                               const std::string& version_id) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (refuse_desired_ && !version_id.empty()) {
+      return absl::FailedPreconditionError(
+          "store: put desired version: this coordinator is no longer the "
+          "leader");
+    }
+  }
+  return InMemoryStore::PutDesiredVersion(agent_id, target, certificate,
+                                          version_id);
+}
+
+void RecordingStore::RefuseRolloutSaves(bool refuse) {
+  absl::MutexLock lock(&mu_);
+  refuse_saves_ = refuse;
+}
+
+void RecordingStore::RefuseDesiredVersions(bool refuse) {
+  absl::MutexLock lock(&mu_);
+  refuse_desired_ = refuse;
+}
+
 void RecordingStore::HoldTargetStateWrites() {
   absl::MutexLock lock(&mu_);
   hold_ = true;

@@ -51,11 +51,25 @@ class RecordingStore : public store::InMemoryStore {
   // Writes waiting in PutTargetState now.
   int held_writes() const;
 
+  // What the etcd store's leadership fence does to a deposed leader: while
+  // refused, SaveRollout and PutDesiredVersion (setting a version) fail with
+  // kFailedPrecondition and change nothing.
+  absl::StatusOr<int64_t> SaveRollout(
+      const store::RolloutRecord& rollout) override;
+  absl::Status PutDesiredVersion(const std::string& agent_id,
+                                 const std::string& target,
+                                 const std::string& certificate,
+                                 const std::string& version_id) override;
+  void RefuseRolloutSaves(bool refuse);
+  void RefuseDesiredVersions(bool refuse);
+
  private:
   mutable absl::Mutex mu_;
   std::vector<store::TargetStateRecord> writes_ ABSL_GUARDED_BY(mu_);
   bool hold_ ABSL_GUARDED_BY(mu_) = false;
   int held_ ABSL_GUARDED_BY(mu_) = 0;
+  bool refuse_saves_ ABSL_GUARDED_BY(mu_) = false;
+  bool refuse_desired_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 // Records what the hub reports (called on the hub thread).

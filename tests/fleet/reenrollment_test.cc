@@ -85,6 +85,7 @@ TEST_F(ReenrollmentTest, KeepsTheIdLabelsTargetsAndHistoryWithANewIdentity) {
                                    .certificate = "web",
                                    .desired_version_id = "web/2",
                                    .installed_version_id = "web/2"}));
+  ASSERT_OK(store_.PutDesiredVersion(first_.agent_id, "www", "web", "web/2"));
   // Relabelled since it enrolled: the agent's labels now are what counts.
   ASSERT_OK(store_
                 .UpdateAgent(first_.agent_id,

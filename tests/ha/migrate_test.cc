@@ -71,6 +71,7 @@ void Fill(store::Store& s) {
                               .installed_version_id = "web/3",
                               .healthy = true,
                               .updated_at = kAt}));
+  ASSERT_OK(s.PutDesiredVersion("agt-000000000001", "www", "web", "web/3"));
   ASSERT_OK(s.CreateRollout({.id = "ro-done",
                              .certificate = "web",
                              .kind = "rollout",

@@ -75,7 +75,7 @@ class ReplicaDeliveryTest : public etcd::testing::EtcdTest {
     }
     // The follower: watch and presence, as ServeReplica sets them up.
     ASSERT_OK_AND_ASSIGN(
-        watch_, follower_.store->WatchTargetStates(
+        watch_, follower_.store->WatchDesiredVersions(
                     [hub = follower_.hub.get()](
                         const store::TargetStateRecord& s) {
                       hub->OnDesiredStored(s.agent_id, s.target, s.certificate,

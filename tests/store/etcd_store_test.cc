@@ -98,12 +98,20 @@ TEST_F(EtcdFenceTest, LeaderOnlyWritesNeedAFence) {
   ASSERT_OK_AND_ASSIGN(std::optional<OrderRecord> order,
                        store_->GetOrder("web"));
   EXPECT_FALSE(order.has_value());
-  EXPECT_THAT(refused, ::testing::ElementsAre("not_leader: put order web",
-                                              "not_leader: add version web"));
+  // What a target should serve is the leader's decision.
+  EXPECT_THAT(store_->PutDesiredVersion("agt-000000000001", "www", "web",
+                                        "web/1"),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(refused,
+              ::testing::ElementsAre(
+                  "not_leader: put order web", "not_leader: add version web",
+                  "not_leader: put desired version of agt-000000000001/www"));
   // What every replica writes needs none.
   EXPECT_OK(store_->PutAgent({.id = "agt-000000000001"}));
   EXPECT_OK(store_->PutTargetState(
       {.agent_id = "agt-000000000001", .target = "www"}));
+  // Forgetting a desired version decides nothing (a relabel on any replica).
+  EXPECT_OK(store_->PutDesiredVersion("agt-000000000001", "www", "web", ""));
   EXPECT_OK(
       store_->AppendAudit({.actor = "admin:a", .action = "x", .result = "ok"})
           .status());
@@ -137,6 +145,9 @@ TEST_F(EtcdFenceTest, ADeposedLeaderCannotWrite) {
                       {.id = "ro-1", .certificate = "web", .kind = "rollout"})
                   .status(),
               StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(store_->PutDesiredVersion("agt-000000000001", "www", "web",
+                                        "web/1"),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
   // Nothing of it landed.
   ASSERT_OK_AND_ASSIGN(std::optional<OrderRecord> order,
                        store_->GetOrder("web"));
@@ -147,8 +158,13 @@ TEST_F(EtcdFenceTest, ADeposedLeaderCannotWrite) {
   ASSERT_OK_AND_ASSIGN(std::vector<RolloutRecord> rollouts,
                        store_->ListRollouts({}));
   EXPECT_TRUE(rollouts.empty());
-  // Each refusal was told: the order, the version, the rollout.
-  EXPECT_THAT(refused, ::testing::ElementsAre("deposed", "deposed", "deposed"));
+  ASSERT_OK_AND_ASSIGN(std::vector<TargetStateRecord> targets,
+                       store_->ListAllTargetStates());
+  EXPECT_TRUE(targets.empty());
+  // Each refusal was told: the order, the version, the rollout, the
+  // desired version.
+  EXPECT_THAT(refused, ::testing::ElementsAre("deposed", "deposed", "deposed",
+                                              "deposed"));
 
   // A leader whose key expired with its lease: the same.
   ASSERT_OK(admin_->Delete(LeaderKey(), etcd::testing::Ctx()).status());

@@ -333,9 +333,13 @@ TEST_P(StoreContractTest, InternalCaIsWrittenOnce) {
 }
 
 TEST_P(StoreContractTest, TargetStatesAreKeyedByAgentAndTarget) {
-  ASSERT_OK(store_->PutTargetState(FullTargetState("agt-b", "nginx")));
-  ASSERT_OK(store_->PutTargetState(FullTargetState("agt-a", "nginx")));
-  ASSERT_OK(store_->PutTargetState(FullTargetState("agt-a", "haproxy")));
+  for (const auto& [agent, target] :
+       {std::pair{"agt-b", "nginx"}, {"agt-a", "nginx"}, {"agt-a", "haproxy"}}) {
+    const TargetStateRecord full = FullTargetState(agent, target);
+    ASSERT_OK(store_->PutTargetState(full));
+    ASSERT_OK(store_->PutDesiredVersion(agent, target, full.certificate,
+                                        full.desired_version_id));
+  }
   const TargetStateRecord sparse = {.agent_id = "agt-a", .target = "envoy"};
   ASSERT_OK(store_->PutTargetState(sparse));
 
@@ -357,6 +361,43 @@ TEST_P(StoreContractTest, TargetStatesAreKeyedByAgentAndTarget) {
       store_->ListAllTargetStates(),
       IsOkAndHolds(ElementsAre(sparse, FullTargetState("agt-a", "haproxy"),
                                changed, FullTargetState("agt-b", "nginx"))));
+}
+
+// What a target should serve is a decision, kept apart from what its agent
+// reports (on etcd, only the leader may write it): a report never changes
+// it, and it needs no report to exist.
+TEST_P(StoreContractTest, TheDesiredVersionIsWrittenApartFromReports) {
+  ASSERT_OK(store_->PutDesiredVersion("agt-a", "nginx", "web", "web/2"));
+  const TargetStateRecord decided = {.agent_id = "agt-a",
+                                     .target = "nginx",
+                                     .certificate = "web",
+                                     .desired_version_id = "web/2"};
+  EXPECT_THAT(store_->ListTargetStates("agt-a"),
+              IsOkAndHolds(ElementsAre(decided)));
+
+  // A report (whatever its desired_version_id says) keeps the decision.
+  TargetStateRecord report = FullTargetState("agt-a", "nginx");
+  report.certificate = "web";
+  report.desired_version_id = "web/9";
+  ASSERT_OK(store_->PutTargetState(report));
+  TargetStateRecord both = report;
+  both.desired_version_id = "web/2";
+  EXPECT_THAT(store_->ListAllTargetStates(), IsOkAndHolds(ElementsAre(both)));
+
+  // A new decision keeps the report; a new report's record starts with none.
+  ASSERT_OK(store_->PutDesiredVersion("agt-a", "nginx", "web", "web/3"));
+  both.desired_version_id = "web/3";
+  TargetStateRecord fresh = FullTargetState("agt-b", "nginx");
+  ASSERT_OK(store_->PutTargetState(fresh));
+  fresh.desired_version_id = "";
+  EXPECT_THAT(store_->ListAllTargetStates(),
+              IsOkAndHolds(ElementsAre(both, fresh)));
+
+  // Forgotten: the report stays.
+  ASSERT_OK(store_->PutDesiredVersion("agt-a", "nginx", "web", ""));
+  both.desired_version_id = "";
+  EXPECT_THAT(store_->ListTargetStates("agt-a"),
+              IsOkAndHolds(ElementsAre(both)));
 }
 
 TEST_P(StoreContractTest, LabelsThatAreNotUtf8AreInvalidArgument) {

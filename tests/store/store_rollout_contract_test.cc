@@ -375,6 +375,7 @@ TEST_P(StoreContractTest, TargetStateKeepsTheVersionOfItsLastError) {
                               .last_error = "reload: exit status 1",
                               .last_error_version_id = "web/3"};
   ASSERT_OK(store_->PutTargetState(failed));
+  ASSERT_OK(store_->PutDesiredVersion("agt-1", "nginx", "web", "web/3"));
   EXPECT_THAT(store_->ListTargetStates("agt-1"),
               IsOkAndHolds(ElementsAre(failed)));
   TargetStateRecord recovered = failed;
