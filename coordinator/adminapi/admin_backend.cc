@@ -56,6 +56,7 @@ absl::StatusOr<v1::CertificateSummary> AdminBackend::Summarize(
   v1::CertificateSummary summary;
   summary.set_name(name);
   summary.set_configured(configured != nullptr);
+  if (configured == nullptr) summary.set_not_configured_on(options_.replica);
   if (configured != nullptr) {
     summary.set_issuer(configured->issuer);
     for (const std::string& n : configured->names) summary.add_names(n);
@@ -95,6 +96,15 @@ absl::StatusOr<v1::GetStatusResponse> AdminBackend::GetStatus(
   out.set_agents(static_cast<int32_t>(agents.size()));
   out.set_replica(options_.replica);
   if (options_.leader) out.set_leader(options_.leader());
+  out.set_config_digest(options_.config_digest);
+  if (options_.replicas) {
+    for (const AdminBackendOptions::Replica& r : options_.replicas()) {
+      v1::ReplicaStatus* status = out.add_replicas();
+      status->set_name(r.name);
+      status->set_version(r.version);
+      status->set_config_digest(r.config_digest);
+    }
+  }
   if (options_.connected_agents) {
     out.set_agent_service(true);
     out.set_agents_connected(
@@ -103,8 +113,7 @@ absl::StatusOr<v1::GetStatusResponse> AdminBackend::GetStatus(
   return out;
 }
 
-std::map<std::string, absl::Time> AdminBackend::ConnectedNow()
-    const {
+std::map<std::string, absl::Time> AdminBackend::ConnectedNow() const {
   if (options_.connected_agents) return options_.connected_agents();
   return std::map<std::string, absl::Time>();
 }

@@ -105,6 +105,15 @@ struct AdminBackendOptions {
   // a single coordinator).
   std::string replica;
   std::function<std::string()> leader;
+  // This coordinator's config::ClusterDigest, and (several coordinators)
+  // every live replica's name, version and digest, sorted by name.
+  std::string config_digest;
+  struct Replica {
+    std::string name;
+    std::string version;
+    std::string config_digest;
+  };
+  std::function<std::vector<Replica>()> replicas;
 };
 
 // ListAudit without a limit returns at most this many records.

@@ -107,6 +107,20 @@ absl::Status Coordinator::StartAgentService() {
 
 namespace {
 
+// Every live replica as the agreement check last read them; null without
+// several coordinators.
+std::function<std::vector<adminapi::AdminBackendOptions::Replica>()> ReplicasOf(
+    const ha::ConfigAgreement* agreement) {
+  if (agreement == nullptr) return nullptr;
+  return [agreement] {
+    std::vector<adminapi::AdminBackendOptions::Replica> out;
+    for (const store::ReplicaRecord& r : agreement->replicas()) {
+      out.push_back({r.replica, r.version, r.config_digest});
+    }
+    return out;
+  };
+}
+
 // The runner for an operator's action, or why there is none here.
 absl::StatusOr<std::shared_ptr<rollouts::RolloutRunner>> RunnerFor(
     const RunnerSlot& slot) {
@@ -207,7 +221,9 @@ absl::Status Coordinator::StartAdminService() {
           .leader = election_
                         ? std::function<std::string()>(
                               [e = election_.get()] { return e->leader(); })
-                        : nullptr});
+                        : nullptr,
+          .config_digest = config_.cluster_digest,
+          .replicas = ReplicasOf(agreement_.get())});
   ASSIGN_OR_RETURN(
       admin_server_,
       adminapi::AdminServer::Start({.listen = config_.admin.listen,
@@ -337,7 +353,10 @@ absl::StatusOr<std::unique_ptr<Coordinator>> Coordinator::Create(
           .retry_initial = config.scheduler.retry_initial,
           .retry_max = config.scheduler.retry_max,
           .after_pass = [p = c->pruner_.get()](
-                            const Context& ctx) { p->PruneIfDue(ctx); }},
+                            const Context& ctx) { p->PruneIfDue(ctx); },
+          .removed = {config.removed_certificates.begin(),
+                      config.removed_certificates.end()},
+          .replica = config.ha.replica},
       &c->metrics_);
   // After the scheduler: `certfleetctl renew` wakes it.
   if (!config.admin.listen.empty()) {

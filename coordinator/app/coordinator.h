@@ -37,6 +37,7 @@
 #include "coordinator/fleet/internal_ca.h"
 #include "coordinator/fleet/staleness.h"
 #include "coordinator/fleet/tokens.h"
+#include "coordinator/ha/config_agreement.h"
 #include "coordinator/issuance/issuer.h"
 #include "coordinator/issuance/order_runner.h"
 #include "coordinator/retention/version_pruner.h"
@@ -138,6 +139,8 @@ class Coordinator {
   std::atomic<bool> cut_off_{false};
   std::unique_ptr<LeaderTerms> leadership_;
   std::unique_ptr<ha::LeaderElection> election_;
+  // Whether every replica runs this configuration (several coordinators).
+  std::unique_ptr<ha::ConfigAgreement> agreement_;
   std::string election_replica_;
 
   absl::Status LoadInternalCa();
@@ -146,11 +149,17 @@ class Coordinator {
   // The rollout runner: created, resumed, started, put in the slot. With
   // several coordinators `term` is the leadership term it acts in: it stops
   // acting the moment the term ends.
-  absl::Status StartRollouts(std::shared_ptr<const Cancellation> term = nullptr);
+  absl::Status StartRollouts(
+      std::shared_ptr<const Cancellation> term = nullptr);
   void StopRollouts();
   // The election of this replica (store on etcd); started by Serve.
   absl::Status StartElection();
   absl::Status ServeReplica(const Context& ctx);
+  // What the replicas publish, read by the presence thread: a change in
+  // which of them run another configuration is logged, audited and counted.
+  void OnReplicas(const std::vector<store::ReplicaRecord>& replicas);
+  // What this replica publishes about itself.
+  store::ReplicaRecord ReplicaSelf() const;
   // (Re)creates the replica's watches that are not open: target states (an
   // agent's report made through another replica wakes the rollouts),
   // desired versions (what the leader chose reaches the stream held here)

@@ -5,6 +5,7 @@
 // coordinator does once and a replica at every term.
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -38,6 +39,12 @@ absl::Status Coordinator::StartElection() {
     replica = host;
   }
   election_replica_ = replica;
+  std::vector<std::string> names;
+  for (const config::CertificateConfig& c : config_.certificates) {
+    names.push_back(c.name);
+  }
+  agreement_ = std::make_unique<ha::ConfigAgreement>(
+      replica, config_.cluster_digest, std::move(names));
   leadership_ = std::make_unique<LeaderTerms>(*etcd_store_);
   election_ = std::make_unique<ha::LeaderElection>(
       ha::LeaderElectionOptions{.client = etcd_client_.get(),
@@ -52,7 +59,8 @@ bool Coordinator::leading() const {
   return election_ == nullptr || leadership_->term() != nullptr;
 }
 
-absl::Status Coordinator::StartRollouts(std::shared_ptr<const Cancellation> term) {
+absl::Status Coordinator::StartRollouts(
+    std::shared_ptr<const Cancellation> term) {
   rollouts::RolloutRunnerOptions options;
   options.term = std::move(term);
   if (etcd_store_ != nullptr) {
@@ -102,29 +110,37 @@ absl::Status Coordinator::ServeReplica(const Context& ctx) {
       "campaigning to lead %d certificates",
       config_.certificates.size());
   election_->Start();
-  std::unique_ptr<ha::Presence> presence;
-  if (hub_ != nullptr) {
-    presence = std::make_unique<ha::Presence>(
-        ha::PresenceOptions{
-            .client = etcd_client_.get(),
-            .store = etcd_store_,
-            .replica = election_replica_,
-            .connected = [hub = hub_.get()] { return hub->ConnectedAgents(); },
-            .ttl = config_.ha.cut_off_after,
-            .on_cut_off =
-                [this](bool cut_off) {
-                  cut_off_ = cut_off;
-                  if (agent_server_ != nullptr) {
-                    agent_server_->SetServing(
-                        !cut_off,
-                        absl::StrCat("coordinator replica ", election_replica_,
-                                     " is cut off from etcd: use "
-                                     "another replica"));
-                  }
-                }},
-        clock_);
-    presence->Start();
-  }
+  // Every replica publishes itself (its configuration's digest); one that
+  // serves agents also which agents it holds.
+  auto presence = std::make_unique<ha::Presence>(
+      ha::PresenceOptions{
+          .client = etcd_client_.get(),
+          .store = etcd_store_,
+          .replica = election_replica_,
+          .connected =
+              [hub = hub_.get()] {
+                return hub != nullptr ? hub->ConnectedAgents()
+                                      : std::set<std::string>();
+              },
+          .ttl = config_.ha.cut_off_after,
+          .on_cut_off =
+              [this](bool cut_off) {
+                cut_off_ = cut_off;
+                if (agent_server_ != nullptr) {
+                  agent_server_->SetServing(
+                      !cut_off,
+                      absl::StrCat("coordinator replica ", election_replica_,
+                                   " is cut off from etcd: use "
+                                   "another replica"));
+                }
+              },
+          .self = ReplicaSelf(),
+          .on_replicas =
+              [this](const std::vector<store::ReplicaRecord>& replicas) {
+                OnReplicas(replicas);
+              }},
+      clock_);
+  presence->Start();
   ReplicaWatch targets, desired, agents;
   while (!ctx.IsCancelled()) {
     if (hub_ != nullptr) KeepWatching(&targets, &desired, &agents);
@@ -159,7 +175,7 @@ absl::Status Coordinator::ServeReplica(const Context& ctx) {
   for (ReplicaWatch* w : {&targets, &desired, &agents}) {
     if (w->watch != nullptr) w->watch->Cancel();
   }
-  if (presence != nullptr) presence->Stop();
+  presence->Stop();
   election_->Stop();
   return absl::OkStatus();
 }
@@ -174,10 +190,8 @@ void Rewatch(
         std::function<void(const absl::Status&)>)>& open) {
   if (w->watching) return;
   w->watch.reset();
-  absl::StatusOr<std::unique_ptr<etcd::EtcdWatch>> opened =
-      open([watching = &w->watching](const absl::Status&) {
-        *watching = false;
-      });
+  absl::StatusOr<std::unique_ptr<etcd::EtcdWatch>> opened = open(
+      [watching = &w->watching](const absl::Status&) { *watching = false; });
   if (!opened.ok()) {
     CF_LOG_WARN("cannot watch %s (retrying): %s", what,
                 opened.status().ToString());
@@ -188,6 +202,42 @@ void Rewatch(
 }
 
 }  // namespace
+
+store::ReplicaRecord Coordinator::ReplicaSelf() const {
+  store::ReplicaRecord self{.replica = election_replica_,
+                            .version = adminapi::AdminBackendOptions().version,
+                            .config_digest = config_.cluster_digest,
+                            .started_at = clock_.Now()};
+  for (const config::CertificateConfig& c : config_.certificates) {
+    self.certificates.push_back(c.name);
+  }
+  std::sort(self.certificates.begin(), self.certificates.end());
+  return self;
+}
+
+void Coordinator::OnReplicas(
+    const std::vector<store::ReplicaRecord>& replicas) {
+  const ha::ConfigAgreement::Change change = agreement_->Observe(replicas);
+  if (!change.changed) return;
+  metrics_.OnConfigDifferences(agreement_->differences().size());
+  if (change.agreed) {
+    CF_LOG_INFO("%s", change.message);
+  } else {
+    CF_LOG_WARN("%s", change.message);
+  }
+  // Every replica that sees it records it: the audit log says when the
+  // cluster's configurations parted and when they met again.
+  absl::StatusOr<int64_t> audited = store_->AppendAudit(
+      {.at = clock_.Now(),
+       .actor = absl::StrCat("coordinator:", election_replica_),
+       .action = change.agreed ? "config.agreed" : "config.differs",
+       .detail = change.message,
+       .result = change.agreed ? "ok" : "warning"});
+  if (!audited.ok()) {
+    CF_LOG_WARN("configuration agreement not audited: %s",
+                audited.status().ToString());
+  }
+}
 
 void Coordinator::KeepWatching(ReplicaWatch* targets, ReplicaWatch* desired,
                                ReplicaWatch* agents) {

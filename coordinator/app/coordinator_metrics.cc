@@ -131,10 +131,22 @@ CoordinatorMetrics::CoordinatorMetrics(metrics::Registry& registry)
           "Leader-only writes to etcd that the leadership fence refused: "
           "not_leader (this replica does not lead), deposed (another replica "
           "leads since; nothing of the write landed).",
-          {"reason"})) {}
+          {"reason"})),
+      config_differences_(
+          registry
+              .Gauge("certfleet_config_differing_replicas",
+                     "Live replicas whose configuration (its cluster-wide "
+                     "sections) differs from this replica's; 0 when they "
+                     "agree.",
+                     {})
+              .WithLabels({})) {}
 
 void CoordinatorMetrics::OnFencedWriteRefused(absl::string_view reason) {
   fenced_refused_.WithLabels({std::string(reason)})->Increment();
+}
+
+void CoordinatorMetrics::OnConfigDifferences(size_t replicas) {
+  config_differences_->Set(static_cast<double>(replicas));
 }
 
 void CoordinatorMetrics::OnVersionsPruned(const std::string& certificate,

@@ -64,6 +64,8 @@ class CoordinatorMetrics : public issuance::IssuanceObserver,
   void OnPruneFailed(const std::string& certificate) override;
   // A leader-only write the etcd fence refused (EtcdStore).
   void OnFencedWriteRefused(absl::string_view reason);
+  // How many live replicas run another configuration than this one.
+  void OnConfigDifferences(size_t replicas);
 
  private:
   metrics::CounterFamily& acme_requests_;
@@ -84,6 +86,7 @@ class CoordinatorMetrics : public issuance::IssuanceObserver,
   metrics::CounterFamily& versions_pruned_;
   metrics::CounterFamily& prune_failures_;
   metrics::CounterFamily& fenced_refused_;
+  metrics::Gauge* config_differences_;
 };
 
 }  // namespace certfleet::app

@@ -8,13 +8,22 @@
 namespace certfleet::config {
 namespace {
 
-constexpr const char* kClusterSections[] = {
-    "issuers",  "dns_providers", "dns",       "certificates",
-    "removed_certificates",     "rollout",   "scheduler",
-    "retention"};
+constexpr const char* kClusterSections[] = {"issuers",
+                                            "dns_providers",
+                                            "dns",
+                                            "certificates",
+                                            "removed_certificates",
+                                            "rollout",
+                                            "scheduler",
+                                            "retention"};
 
 // Length-prefixed, so no two different documents share a form.
 void Canonical(const YAML::Node& node, std::string* out) {
+  // A missing key's node is a "zombie": anything but IsDefined throws.
+  if (!node.IsDefined()) {
+    absl::StrAppend(out, "n");
+    return;
+  }
   switch (node.Type()) {
     case YAML::NodeType::Scalar:
       absl::StrAppend(out, "s", node.Scalar().size(), ":", node.Scalar());

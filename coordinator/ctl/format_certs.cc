@@ -22,6 +22,7 @@ nlohmann::json SummaryJson(const v1::CertificateSummary& c, absl::Time now) {
       {"names", std::vector<std::string>(c.names().begin(), c.names().end())},
       {"issuer", c.issuer()},
       {"configured", c.configured()},
+      {"not_configured_on", c.not_configured_on()},
       {"latest_version", c.latest_version()},
       {"serial", c.serial()},
       {"key_type", c.key_type()},
@@ -92,7 +93,11 @@ std::string VersionsTable(const v1::GetCertificateResponse& cert,
 }  // namespace
 
 std::string CertificateState(const v1::CertificateSummary& c, absl::Time now) {
-  if (!c.configured()) return "not configured";
+  if (!c.configured()) {
+    return c.not_configured_on().empty()
+               ? "not configured"
+               : absl::StrCat("not configured on ", c.not_configured_on());
+  }
   if (c.order_in_flight()) return "order in flight";
   if (c.renewal_requested()) return "renewal requested";
   if (c.consecutive_failures() > 0) {

@@ -1,6 +1,7 @@
 // certfleetctl's formatting of the coordinator's status, agents and tokens.
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "coordinator/config/cluster_digest.h"
 #include "coordinator/ctl/ctl_format.h"
 #include "coordinator/ctl/format_util.h"
 
@@ -97,6 +98,38 @@ std::string TargetState(const v1::AgentTarget& t) {
 
 }  // namespace
 
+namespace {
+
+// The configuration's digest, and whether every replica runs the leader's
+// (what a leader does not configure, it does not renew).
+std::string ConfigurationText(const v1::GetStatusResponse& s) {
+  std::string reference = s.config_digest();
+  std::string whose = "this coordinator";
+  for (const v1::ReplicaStatus& r : s.replicas()) {
+    if (r.name() == s.leader()) {
+      reference = r.config_digest();
+      whose = absl::StrCat("the leader ", r.name());
+    }
+  }
+  std::vector<std::string> differ;
+  for (const v1::ReplicaStatus& r : s.replicas()) {
+    if (r.config_digest() != reference) {
+      differ.push_back(absl::StrCat(r.name(), " runs ",
+                                    config::ShortDigest(r.config_digest())));
+    }
+  }
+  if (differ.empty()) {
+    return absl::StrCat(config::ShortDigest(reference),
+                        s.replicas_size() > 1 ? " on every replica" : "");
+  }
+  return absl::StrCat("DIFFERS: ", whose, " runs ",
+                      config::ShortDigest(reference), "; ",
+                      absl::StrJoin(differ, "; "),
+                      " (make coordinator.yaml the same on every replica)");
+}
+
+}  // namespace
+
 std::string FormatStatus(const v1::GetStatusResponse& s,
                          const std::string& coordinator, bool json) {
   if (json) {
@@ -117,6 +150,17 @@ std::string FormatStatus(const v1::GetStatusResponse& s,
       out["replica"] = s.replica();
       out["leader"] = s.leader();
     }
+    out["config_digest"] = s.config_digest();
+    if (s.replicas_size() > 0) {
+      nlohmann::json replicas = nlohmann::json::array();
+      for (const v1::ReplicaStatus& r : s.replicas()) {
+        replicas.push_back({{"name", r.name()},
+                            {"version", r.version()},
+                            {"config_digest", r.config_digest()},
+                            {"leader", r.name() == s.leader()}});
+      }
+      out["replicas"] = replicas;
+    }
     return out.dump(2) + "\n";
   }
   const std::string connected =
@@ -124,13 +168,13 @@ std::string FormatStatus(const v1::GetStatusResponse& s,
                         : "no agent service on this coordinator";
   std::string replica;
   if (!s.replica().empty()) {
-    replica = absl::StrCat(
-        " — replica ", s.replica(),
-        s.leader() == s.replica() ? ", the leader"
-        : s.leader().empty()      ? ", no leader elected right now"
-                                  : absl::StrCat(", leader: ", s.leader()));
+    replica = absl::StrCat(" — replica ", s.replica(),
+                           s.leader() == s.replica() ? ", the leader"
+                           : s.leader().empty()
+                               ? ", no leader elected right now"
+                               : absl::StrCat(", leader: ", s.leader()));
   }
-  return AlignColumns({
+  std::vector<std::vector<std::string>> rows = {
       {"coordinator",
        absl::StrCat(coordinator, " (certfleet ", s.version(), ")", replica)},
       {"you are", absl::StrCat("admin ", s.caller())},
@@ -140,7 +184,20 @@ std::string FormatStatus(const v1::GetStatusResponse& s,
                     " issued, ", s.certificates_failing(), " failing, ",
                     s.certificates_expired(), " expired")},
       {"agents", absl::StrCat(s.agents(), " enrolled, ", connected)},
-  });
+  };
+  if (!s.config_digest().empty()) {
+    rows.push_back({"configuration", ConfigurationText(s)});
+  }
+  if (s.replicas_size() > 0) {
+    std::vector<std::string> replicas;
+    for (const v1::ReplicaStatus& r : s.replicas()) {
+      replicas.push_back(
+          absl::StrCat(r.name(), " ", config::ShortDigest(r.config_digest()),
+                       r.name() == s.leader() ? " (leader)" : ""));
+    }
+    rows.push_back({"replicas", absl::StrJoin(replicas, ", ")});
+  }
+  return AlignColumns(rows);
 }
 
 std::string FormatAgents(const v1::ListAgentsResponse& agents, bool json) {
@@ -225,13 +282,12 @@ std::string FormatToken(const v1::CreateTokenResponse& token, bool json) {
                .dump(2) +
            "\n";
   }
-  std::string out =
-      absl::StrCat(TerminalSafe(token.token()), "\n",             //
-                   "id        ", TerminalSafe(token.id()), "\n",  //
-                   "expires   ", TimeText(token.expires_at()),    //
-                   " (single use)\n",                             //
-                   "labels    ", TerminalSafe(LabelsText(token.labels())),
-                   "\n");
+  std::string out = absl::StrCat(
+      TerminalSafe(token.token()), "\n",             //
+      "id        ", TerminalSafe(token.id()), "\n",  //
+      "expires   ", TimeText(token.expires_at()),    //
+      " (single use)\n",                             //
+      "labels    ", TerminalSafe(LabelsText(token.labels())), "\n");
   if (!token.for_agent().empty()) {
     absl::StrAppend(&out, "agent     ", TerminalSafe(token.for_agent()),
                     " (re-enrolled with its id, labels and history; its "

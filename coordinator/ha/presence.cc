@@ -77,6 +77,13 @@ absl::Status Presence::Sync(const Context& ctx) {
     lease_id_ = lease.id;
     renewed_at_ = clock_.Now();
     published_.clear();
+    self_published_ = false;
+  }
+  if (!self_published_) {
+    store::ReplicaRecord self = options_.self;
+    self.replica = options_.replica;
+    RETURN_IF_ERROR(options_.store->PublishReplica(self, lease_id_));
+    self_published_ = true;
   }
   const std::set<std::string> now = options_.connected();
   for (const std::string& agent : now) {
@@ -92,6 +99,13 @@ absl::Status Presence::Sync(const Context& ctx) {
     }
     RETURN_IF_ERROR(options_.store->ClearPresence(*it));
     it = published_.erase(it);
+  }
+  if (options_.on_replicas &&
+      clock_.Now() - replicas_read_at_ >= options_.replicas_interval) {
+    ASSIGN_OR_RETURN(std::vector<store::ReplicaRecord> replicas,
+                     options_.store->ListReplicas());
+    replicas_read_at_ = clock_.Now();
+    options_.on_replicas(replicas);
   }
   return absl::OkStatus();
 }

@@ -5,7 +5,9 @@
 // the difference written; the keys hang on a lease of this replica's own,
 // so they vanish with the replica (lease_ttl after it dies). A replica whose
 // rounds fail for `ttl` is cut off: on_cut_off tells the coordinator, which
-// hands its agents over to other replicas until etcd is back.
+// hands its agents over to other replicas until etcd is back. The same
+// lease carries the replica's own record (its configuration's digest), and
+// every replica's records are read back for the agreement check.
 //
 //   Presence presence({.client = client, .store = store, .replica = "c-1",
 //                      .connected = [&] { return hub.ConnectedAgents(); }},
@@ -19,6 +21,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "common/clock.h"
@@ -39,6 +42,14 @@ struct PresenceOptions {
   // etcd — no round succeeded for `ttl`, so its presence keys are gone and
   // the leader counts its agents offline — and again when a round succeeds.
   std::function<void(bool cut_off)> on_cut_off;
+  // Published at <prefix>replicas/<replica> on the same lease (its
+  // configuration's digest, for the cluster's agreement check); its
+  // `replica` is filled in. Every `replicas_interval` after a good round,
+  // every replica's record is read and handed to `on_replicas` (on the
+  // presence thread; null: not read).
+  store::ReplicaRecord self;
+  absl::Duration replicas_interval = absl::Seconds(5);
+  std::function<void(const std::vector<store::ReplicaRecord>&)> on_replicas;
 };
 
 class Presence {
@@ -61,6 +72,8 @@ class Presence {
   bool cut_off_ = false;
   absl::Time renewed_at_ = absl::InfinitePast();
   std::set<std::string> published_;
+  bool self_published_ = false;
+  absl::Time replicas_read_at_ = absl::InfinitePast();
   std::shared_ptr<Cancellation> cancel_;
   std::thread thread_;
 };

@@ -58,6 +58,11 @@ double Scheduler::Uniform() {
   return std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
 }
 
+std::string Scheduler::Here() const {
+  return options_.replica.empty() ? "this coordinator"
+                                  : absl::StrCat("replica ", options_.replica);
+}
+
 absl::Status Scheduler::SweepOrphanOrders(const Context&) {
   std::set<std::string> configured;
   for (const auto& c : certificates_) configured.insert(c.name);
@@ -65,15 +70,74 @@ absl::Status Scheduler::SweepOrphanOrders(const Context&) {
   absl::Status first_error;
   for (const store::OrderRecord& order : orders) {
     if (configured.count(order.cert_name)) continue;
+    if (options_.removed.count(order.cert_name) == 0) {
+      CF_LOG_WARN(
+          "certificate %s: not configured on %s, but its order %s is in "
+          "flight: kept for a replica whose configuration has it (to give "
+          "the certificate up, list it under removed_certificates)",
+          order.cert_name, Here(), order.order_url);
+      continue;
+    }
     auto it = issuers_.find(order.issuer);
-    CF_LOG_INFO(
-        "certificate %s is no longer configured; abandoning its order %s",
-        order.cert_name, order.order_url);
+    const bool deactivating = it != issuers_.end();
+    CF_LOG_WARN(
+        "certificate %s is listed under removed_certificates: abandoning its "
+        "order %s%s",
+        order.cert_name, order.order_url,
+        deactivating ? ""
+                     : " (its issuer is not configured: its "
+                       "authorizations are left to expire at the CA)");
     absl::Status s =
-        runner_.Abandon(order, it == issuers_.end() ? nullptr : it->second);
+        runner_.Abandon(order, deactivating ? it->second : nullptr);
+    absl::StatusOr<int64_t> audited = store_.AppendAudit(
+        {.at = clock_.Now(),
+         .actor = "coordinator",
+         .action = "certificate.order_abandoned",
+         .certificate = order.cert_name,
+         .detail = absl::StrCat(
+             "removed_certificates lists it: order ", order.order_url,
+             deactivating ? ", pending authorizations deactivated"
+                          : ", issuer " + order.issuer + " not configured",
+             ", DNS-01 records removed"),
+         .result = s.ok() ? "ok" : s.ToString()});
+    if (!audited.ok()) {
+      CF_LOG_WARN("certificate %s: abandonment not audited: %s",
+                  order.cert_name, audited.status().ToString());
+    }
     if (!s.ok() && first_error.ok()) first_error = s;
   }
   return first_error;
+}
+
+absl::Status Scheduler::WatchUnconfigured() {
+  std::set<std::string> configured;
+  for (const auto& c : certificates_) configured.insert(c.name);
+  ASSIGN_OR_RETURN(std::vector<store::CertificateState> states,
+                   store_.ListCertificateStates());
+  for (const store::CertificateState& state : states) {
+    if (configured.count(state.name) || options_.removed.count(state.name)) {
+      continue;
+    }
+    ASSIGN_OR_RETURN(std::optional<store::VersionRecord> latest,
+                     store_.LatestVersion(state.name));
+    if (!latest.has_value()) continue;
+    if (observer_ != nullptr) {
+      observer_->OnCertificate(state.name, latest->not_after, state.renew_at);
+    }
+    bool first;
+    {
+      absl::MutexLock lock(&mu_);
+      first = warned_unconfigured_.insert(state.name).second;
+    }
+    if (first) {
+      CF_LOG_WARN(
+          "certificate %s: in the store (version %d expires %s) but not "
+          "configured on %s: not renewed while it leads. Configure it, or "
+          "list it under removed_certificates to give it up",
+          state.name, latest->version, Rfc3339(latest->not_after), Here());
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Time Scheduler::RenewAt(const config::CertificateConfig& cert,
@@ -279,6 +343,9 @@ absl::StatusOr<PassReport> Scheduler::RunPass(const Context& ctx) {
   for (const config::CertificateConfig& cert : certificates_) {
     ASSIGN_OR_RETURN(std::optional<Job> job, Evaluate(cert, report, ctx));
     if (job) jobs.push_back(*std::move(job));
+  }
+  if (absl::Status s = WatchUnconfigured(); !s.ok()) {
+    CF_LOG_WARN("certificates not configured here: %s", s.ToString());
   }
   // Missing and interrupted first, then the soonest to expire.
   std::stable_sort(jobs.begin(), jobs.end(), [](const Job& a, const Job& b) {

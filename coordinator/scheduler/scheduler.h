@@ -24,6 +24,7 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,13 @@ struct SchedulerOptions {
   // Called by Run after each pass that could read the store (housekeeping
   // that must run only where issuance runs: retention).
   std::function<void(const Context&)> after_pass;
+  // Certificates taken out of service on purpose (config
+  // removed_certificates): SweepOrphanOrders abandons their orders. A
+  // certificate merely missing from `certificates` is left alone.
+  std::set<std::string> removed;
+  // This replica's name in messages ("not configured on c-2"); "" for a
+  // single coordinator.
+  std::string replica;
 };
 
 // Told about each certificate after each pass, for metrics. Called from
@@ -88,8 +96,13 @@ class Scheduler {
             Clock& clock, SchedulerOptions options,
             SchedulerObserver* observer = nullptr);
 
-  // Abandons in-flight orders of certificates that are no longer configured
-  // (their DNS records are removed, pending authorizations deactivated).
+  // Abandons the in-flight orders of certificates removed on purpose
+  // (options.removed): their DNS records are removed, pending authorizations
+  // deactivated at the CA, and each abandonment audited
+  // ("certificate.order_abandoned"). The order of a certificate that is
+  // only missing from this coordinator's configuration is kept, with a
+  // warning: another replica's configuration may have it, and the next
+  // leader that does resumes the same order (one order per renewal).
   absl::Status SweepOrphanOrders(const Context& ctx);
 
   // One pass over every certificate; returns when the orders it started
@@ -123,6 +136,12 @@ class Scheduler {
                      store::CertificateState& state, bool& state_changed,
                      const Context& ctx);
   void Attempt(const Job& job, PassReport::Entry& entry, const Context& ctx);
+  // Certificates the store holds that this configuration neither has nor
+  // removed: their expiry stays watched (the observer is told), and each is
+  // named once in a warning — nobody renews it while this replica leads.
+  absl::Status WatchUnconfigured();
+  // "this coordinator", or "replica <name>".
+  std::string Here() const;
   double Uniform();
 
   const std::vector<config::CertificateConfig> certificates_;
@@ -141,6 +160,8 @@ class Scheduler {
   // Wake() before Run's next sleep; the sleep in progress, if any.
   bool wake_pending_ ABSL_GUARDED_BY(mu_) = false;
   std::shared_ptr<Cancellation> nap_ ABSL_GUARDED_BY(mu_);
+  // Unconfigured certificates already warned about.
+  std::set<std::string> warned_unconfigured_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace certfleet::scheduler

@@ -104,7 +104,8 @@ TEST(ConfigErrorsTest, UnknownFieldWithoutCloseOneListsTheFields) {
             "coordinator.yaml:4:1: colour: unknown field \"colour\" (expected "
             "one of: store, key_encryption_key_file, metrics, scheduler, "
             "retention, dns, "
-            "issuers, dns_providers, rollout, certificates, agents, admin, "
+            "issuers, dns_providers, rollout, certificates, "
+            "removed_certificates, agents, admin, "
             "ha, internal_ca_file)");
 }
 

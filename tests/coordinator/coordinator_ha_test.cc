@@ -16,6 +16,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -328,6 +329,104 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& info) {
       return absl::StrReplaceAll(info.param, {{".", "_"}, {"-", "_"}});
     });
+
+// Replicas whose configurations differ: a leader lacking a certificate
+// keeps its in-flight order (and says why), the difference is a metric, an
+// audit record and a line in `certfleetctl status` on every replica, and
+// the next leader that has the certificate resumes the same order — one
+// order at the CA for the renewal.
+TEST_F(CoordinatorHaTest,
+       ALeaderLackingACertificateKeepsItsOrderForOneThatHasIt) {
+  const CertSpec kept = {"kept", {"kept.ha.example.test"}};
+  const CertSpec plain = {"plain", {"plain.ha.example.test"}};
+  // coord-a, alone, places kept's order and dies with it in flight.
+  std::unique_ptr<harness::ServerProcess> a = StartReplica(
+      "coord-a", {kept}, {{"CERTFLEET_FAILPOINT", "order.persisted"}});
+  ASSERT_NE(a, nullptr);
+  ASSERT_TRUE(WaitUntil([&] { return !a->Running(); }, absl::Seconds(60)))
+      << Logs({"coord-a"});
+  ASSERT_OK_AND_ASSIGN(std::optional<store::OrderRecord> order,
+                       store_->GetOrder("kept"));
+  ASSERT_TRUE(order.has_value());
+
+  // coord-b's file lacks kept; it leads alone.
+  std::map<std::string, int> admin, metrics;
+  std::map<std::string, std::vector<CertSpec>> certs = {
+      {"coord-b", {plain}}, {"coord-c", {kept, plain}}};
+  std::map<std::string, std::unique_ptr<harness::ServerProcess>> replicas;
+  auto start = [&](const std::string& r) {
+    ASSERT_OK_AND_ASSIGN(admin[r], harness::PickFreePort());
+    ASSERT_OK_AND_ASSIGN(metrics[r], harness::PickFreePort());
+    replicas[r] = StartReplica(
+        r, certs[r], {},
+        absl::StrCat("admin:\n  listen: 127.0.0.1:", admin[r],
+                     "\nmetrics:\n  listen: 127.0.0.1:", metrics[r], "\n"));
+    ASSERT_NE(replicas[r], nullptr);
+  };
+  start("coord-b");
+  const std::vector<std::string> names = {"coord-a", "coord-b", "coord-c"};
+  ASSERT_TRUE(WaitForVersions("plain", 1, absl::Seconds(60))) << Logs(names);
+  ASSERT_EQ(Leader(), "coord-b");
+  ASSERT_OK_AND_ASSIGN(std::optional<store::OrderRecord> still,
+                       store_->GetOrder("kept"));
+  ASSERT_TRUE(still.has_value()) << "the order was abandoned\n" << Logs(names);
+  EXPECT_EQ(still->order_url, order->order_url);
+  EXPECT_THAT(testing::ReadFileOrDie(dir_.File("coord-b.log")),
+              ::testing::HasSubstr(
+                  "certificate kept: not configured on replica coord-b, but "
+                  "its order " +
+                  order->order_url + " is in flight: kept"));
+
+  // coord-c has both: the two replicas see that they differ.
+  start("coord-c");
+  auto differing = [&](const std::string& r) {
+    return absl::StrContains(testing::HttpGet(absl::StrCat(
+                                 "http://127.0.0.1:", metrics[r], "/metrics")),
+                             "certfleet_config_differing_replicas 1");
+  };
+  ASSERT_TRUE(
+      WaitUntil([&] { return differing("coord-b") && differing("coord-c"); },
+                absl::Seconds(20)))
+      << Logs(names);
+  ASSERT_OK(harness::RunTool({CERTFLEET_COORDINATOR_BINARY, "admin-identity",
+                              "create", "--config",
+                              Config("coord-b", certs["coord-b"]), "--name",
+                              "ops", "--out", dir_.File("ops.pem")})
+                .status());
+  ASSERT_OK_AND_ASSIGN(
+      std::string status,
+      harness::RunTool({CERTFLEETCTL_BINARY, "--coordinator",
+                        absl::StrCat("127.0.0.1:", admin["coord-c"]),
+                        "--identity", dir_.File("ops.pem"), "status"}));
+  EXPECT_THAT(status, ::testing::HasSubstr("DIFFERS: the leader coord-b runs"));
+  EXPECT_THAT(status, ::testing::HasSubstr("coord-b "));
+  EXPECT_THAT(status, ::testing::HasSubstr("(leader)"));
+  ASSERT_OK_AND_ASSIGN(std::vector<store::AuditRecord> audit,
+                       store_->ListAudit({}));
+  std::set<std::string> saw;
+  for (const store::AuditRecord& r : audit) {
+    if (r.action == "config.differs") saw.insert(r.actor);
+    if (r.action == "config.differs" && r.actor == "coordinator:coord-c") {
+      EXPECT_THAT(r.detail,
+                  ::testing::HasSubstr("certificates only here: kept"));
+    }
+  }
+  EXPECT_THAT(saw, ::testing::UnorderedElementsAre("coordinator:coord-b",
+                                                   "coordinator:coord-c"));
+
+  // coord-b goes; coord-c leads and resumes the same order.
+  replicas["coord-b"].reset();
+  ASSERT_TRUE(WaitForVersions("kept", 1, absl::Seconds(60))) << Logs(names);
+  EXPECT_EQ(Leader(), "coord-c");
+  ASSERT_OK_AND_ASSIGN(std::vector<store::VersionRecord> versions,
+                       store_->ListVersions("kept"));
+  ASSERT_EQ(versions.size(), 1u);
+  EXPECT_EQ(versions[0].order_url, order->order_url);
+  EXPECT_EQ(PebbleOrders("kept.ha.example.test"), 1);
+  // Alone again, coord-c agrees with every replica there is.
+  EXPECT_TRUE(
+      WaitUntil([&] { return !differing("coord-c"); }, absl::Seconds(20)));
+}
 
 TEST_F(CoordinatorHaTest, OneLeaderIssuesAndAStoppedLeaderHandsOverAtOnce) {
   const std::vector<CertSpec> certs = {

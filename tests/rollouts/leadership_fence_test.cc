@@ -78,7 +78,8 @@ TEST_F(LeadershipFenceTest, ADeliveryWhoseDesiredVersionIsRefusedIsNotSent) {
 // Saved, then lost before its deliveries (a crash, a deposition): the next
 // step — here a new leader's runner, rebuilt from the store — sends what the
 // saved state calls for, once.
-TEST_F(LeadershipFenceTest, AStepSavedWithoutItsDeliveriesIsCompletedByTheNext) {
+TEST_F(LeadershipFenceTest,
+       AStepSavedWithoutItsDeliveriesIsCompletedByTheNext) {
   f_.parts.store.RefuseDesiredVersions(true);
   f_.Step();
   ASSERT_THAT(f_.Received("web/2"), ElementsAre(canary_));

@@ -1,5 +1,6 @@
 // Scheduler::Run (the serving loop) on a manual fake clock, store failures,
 // and SweepOrphanOrders.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <future>
@@ -261,13 +262,30 @@ class SchedulerSweepTest : public SchedulerTest {
     o.key_type = "ec256";
     ASSERT_OK(store_.PutOrder(o));
   }
+  // The audit records of abandoned orders, oldest first.
+  std::vector<store::AuditRecord> Abandonments() {
+    absl::StatusOr<std::vector<store::AuditRecord>> all = store_.ListAudit({});
+    EXPECT_OK(all.status());
+    std::vector<store::AuditRecord> out;
+    if (!all.ok()) return out;
+    for (const store::AuditRecord& r : *all) {
+      if (r.action == "certificate.order_abandoned") out.push_back(r);
+    }
+    std::sort(out.begin(), out.end(),
+              [](const auto& a, const auto& b) { return a.id < b.id; });
+    return out;
+  }
 };
 
-TEST_F(SchedulerSweepTest, AbandonsOrdersOfCertificatesNoLongerConfigured) {
+// Removed on purpose (removed_certificates): abandoned, deactivated where
+// the issuer is known, audited.
+TEST_F(SchedulerSweepTest, AbandonsOrdersOfCertificatesRemovedOnPurpose) {
   PutOrder("web", "ca");
   PutOrder("gone", "ca");
   PutOrder("gone-too", "removed-issuer");
-  auto scheduler = MakeScheduler({Cert("web")});
+  SchedulerOptions options = Options();
+  options.removed = {"gone", "gone-too"};
+  auto scheduler = MakeScheduler({Cert("web")}, options);
 
   ASSERT_OK(scheduler->SweepOrphanOrders(ctx_));
   auto abandons = orders_.abandons();
@@ -283,6 +301,31 @@ TEST_F(SchedulerSweepTest, AbandonsOrdersOfCertificatesNoLongerConfigured) {
                        store_.ListOrders());
   ASSERT_THAT(left, SizeIs(1));
   EXPECT_EQ(left[0].cert_name, "web");
+  const std::vector<store::AuditRecord> audit = Abandonments();
+  ASSERT_THAT(audit, SizeIs(2));
+  EXPECT_EQ(audit[0].certificate, "gone");
+  EXPECT_THAT(audit[0].detail,
+              HasSubstr("https://ca.test/order/gone, pending authorizations "
+                        "deactivated"));
+  EXPECT_EQ(audit[0].result, "ok");
+  EXPECT_THAT(audit[1].detail,
+              HasSubstr("issuer removed-issuer not configured"));
+}
+
+// Only missing from this replica's configuration (another replica may
+// have it): the order stays for the leader that resumes it.
+TEST_F(SchedulerSweepTest, KeepsTheOrderOfACertificateOnlyMissingHere) {
+  PutOrder("web", "ca");
+  PutOrder("api", "ca");
+  auto scheduler = MakeScheduler({Cert("web")});
+  ASSERT_OK(scheduler->SweepOrphanOrders(ctx_));
+  EXPECT_THAT(orders_.abandons(), IsEmpty());
+  ASSERT_OK_AND_ASSIGN(std::vector<store::OrderRecord> left,
+                       store_.ListOrders());
+  EXPECT_THAT(left, SizeIs(2));
+  ASSERT_OK_AND_ASSIGN(std::vector<store::AuditRecord> audit,
+                       store_.ListAudit({}));
+  EXPECT_THAT(audit, IsEmpty());
 }
 
 TEST_F(SchedulerSweepTest, ReportsTheFirstErrorButTriesEveryOrphan) {
@@ -290,13 +333,18 @@ TEST_F(SchedulerSweepTest, ReportsTheFirstErrorButTriesEveryOrphan) {
   PutOrder("gone-too", "ca");
   orders_.ScriptAbandon("gone",
                         absl::UnavailableError("DNS provider unreachable"));
-  auto scheduler = MakeScheduler({Cert("web")});
+  SchedulerOptions options = Options();
+  options.removed = {"gone", "gone-too"};
+  auto scheduler = MakeScheduler({Cert("web")}, options);
 
   EXPECT_THAT(scheduler->SweepOrphanOrders(ctx_),
               StatusIs(absl::StatusCode::kUnavailable,
                        HasSubstr("DNS provider unreachable")));
   ASSERT_THAT(orders_.abandons(), SizeIs(2));
   EXPECT_EQ(orders_.abandons()[1].certificate, "gone-too");
+  const std::vector<store::AuditRecord> audit = Abandonments();
+  ASSERT_THAT(audit, SizeIs(2));
+  EXPECT_THAT(audit[0].result, HasSubstr("DNS provider unreachable"));
 }
 
 TEST_F(SchedulerSweepTest, NothingToSweep) {

@@ -296,6 +296,30 @@ TEST_F(SchedulerPassTest, ObserverHearsExpiryAndRenewalTime) {
   EXPECT_EQ(seen["web"].second, State("web").renew_at);
 }
 
+// A certificate the store holds that this replica's configuration lacks:
+// its expiry is still watched (never renewed here, never forgotten).
+TEST_F(SchedulerPassTest, ObserverHearsOfACertificateOnlyMissingHere) {
+  StoreVersion(Cert("api"), start_ + 30 * kDay);
+  ASSERT_OK(store_.PutCertificateState(
+      {.name = "api", .renew_at = start_ + 20 * kDay}));
+  StoreVersion(Cert("old"), start_ + 10 * kDay);
+  ASSERT_OK(store_.PutCertificateState({.name = "old"}));
+  RecordingObserver observer;
+  SchedulerOptions options = Options();
+  options.removed = {"old"};
+  auto scheduler = MakeScheduler({Cert("web")}, options, &observer);
+  ASSERT_OK_AND_ASSIGN(PassReport report, scheduler->RunPass(ctx_));
+  auto seen = observer.seen();
+  ASSERT_EQ(seen.count("api"), 1u);
+  EXPECT_EQ(seen["api"].first, start_ + 30 * kDay);
+  EXPECT_EQ(seen["api"].second, start_ + 20 * kDay);
+  EXPECT_EQ(seen.count("old"), 0u);  // removed on purpose
+  // Watched, not ordered.
+  for (const PassReport::Entry& e : report.attempted) {
+    EXPECT_NE(e.certificate, "api");
+  }
+}
+
 TEST_F(SchedulerPassTest, RequestedRenewalIsOrderedUntilItSucceeds) {
   config::CertificateConfig web = Cert("web");
   StoreVersion(web, start_ + 50 * kDay);
