@@ -264,6 +264,11 @@ absl::Status OrderRunner::Resume(State& state, Issuer& issuer,
 absl::Status OrderRunner::Validate(State& state, Issuer& issuer,
                                    const Context& ctx) {
   acme::AcmeClient& client = issuer.client();
+  // Answered before this coordinator (or another) stopped: a CA may keep the
+  // challenge "pending" while it validates (Pebble does), and answering it
+  // again queues a second validation that fails once the record is gone —
+  // the order turns invalid and a second one is needed. So never twice.
+  const bool answered = state.rec.stage == "answered";
   std::vector<dns::TxtRecord> wanted;
   std::vector<std::string> to_answer;
   for (const std::string& url : state.order.authorizations) {
@@ -299,7 +304,7 @@ absl::Status OrderRunner::Validate(State& state, Issuer& issuer,
       }
     }
     // Remembered before they are written, so a crash cannot orphan them.
-    RETURN_IF_ERROR(PersistOrder(state, "presenting"));
+    RETURN_IF_ERROR(PersistOrder(state, answered ? "answered" : "presenting"));
     Failpoint("order.records-persisted");
     std::vector<dns::PlannedRecord> not_written;
     if (absl::Status s = solver_.Present(plan, ctx, &not_written); !s.ok()) {
@@ -314,8 +319,18 @@ absl::Status OrderRunner::Validate(State& state, Issuer& issuer,
                      solver_.WaitForPropagation(plan, ctx));
     if (observer_) observer_->OnPropagation(waited);
   }
-  for (const std::string& url : to_answer) {
-    RETURN_IF_ERROR(client.AnswerChallenge(url, ctx).status());
+  if (answered) {
+    if (!to_answer.empty()) {
+      CF_LOG_INFO(
+          "certificate %s: its challenges were answered before a restart: "
+          "waiting for the CA's validation, not answering again",
+          state.rec.cert_name);
+    }
+  } else {
+    for (const std::string& url : to_answer) {
+      RETURN_IF_ERROR(client.AnswerChallenge(url, ctx).status());
+    }
+    if (!to_answer.empty()) RETURN_IF_ERROR(PersistOrder(state, "answered"));
   }
   Failpoint("order.answered");
   ASSIGN_OR_RETURN(

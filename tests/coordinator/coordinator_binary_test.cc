@@ -54,11 +54,14 @@ std::string WriteConfig(const TempDir& dir, const std::vector<CertSpec>& certs,
                         const std::string& directory_url = "",
                         const std::string& extra = "") {
   const std::string path = dir.File("coordinator.yaml");
-  testing::WriteFileOrDie(
-      path,
-      testing::LabCoordinatorYaml(
-          absl::StrCat("store:\n  path: ", dir.File("coordinator.db"), "\n"),
-          dir.File("kek"), certs, directory_url, extra));
+  std::string yaml = testing::LabCoordinatorYaml(
+      absl::StrCat("store:\n  path: ", dir.File("coordinator.db"), "\n"),
+      dir.File("kek"), certs, nullptr, extra);
+  if (!directory_url.empty()) {
+    yaml = absl::StrReplaceAll(
+        yaml, {{testing::SharedLab().pebble->directory_url(), directory_url}});
+  }
+  testing::WriteFileOrDie(path, yaml);
   return path;
 }
 

@@ -99,18 +99,18 @@ std::vector<std::string> TxtValues(const harness::BindServer& bind,
 std::string LabCoordinatorYaml(const std::string& store_yaml,
                                const std::string& kek_path,
                                const std::vector<CertSpec>& certs,
-                               const std::string& directory_url,
+                               const harness::PebbleServer* pebble,
                                const std::string& extra) {
   const Lab& lab = SharedLab();
+  if (pebble == nullptr) pebble = lab.pebble.get();
   std::string yaml = absl::StrCat(
       store_yaml, "key_encryption_key_file: ", kek_path, "\n",
       "dns:\n  resolvers: [\"", lab.bind->address(), "\"]\n",
       "  nameserver_port: ", lab.bind->port(), "\n",
       "  propagation_interval: 20ms\n  propagation_timeout: 20s\n",
       "scheduler:\n  retry_initial: 10m\n",
-      "issuers:\n  - name: pebble\n    directory: ",
-      directory_url.empty() ? lab.pebble->directory_url() : directory_url, "\n",
-      "    trust_bundle: ", lab.pebble->ca_bundle_path(), "\n",
+      "issuers:\n  - name: pebble\n    directory: ", pebble->directory_url(),
+      "\n", "    trust_bundle: ", pebble->ca_bundle_path(), "\n",
       "    contact: [ops@example.test]\n",
       "    limits: {new_orders_per_window: 0}\n",
       "    request_timeout: 5s\n    order_timeout: 60s\n",
@@ -129,7 +129,9 @@ std::string LabCoordinatorYaml(const std::string& store_yaml,
 }
 
 int PebbleOrdersFor(store::Store& store, const crypto::Kek& kek,
-                    const std::string& name) {
+                    const std::string& name,
+                    const harness::PebbleServer* pebble) {
+  if (pebble == nullptr) pebble = SharedLab().pebble.get();
   auto account = store.GetAccount("pebble");
   if (!account.ok() || !account->has_value()) return -1;
   auto pem =
@@ -138,11 +140,11 @@ int PebbleOrdersFor(store::Store& store, const crypto::Kek& kek,
   auto key = crypto::PrivateKey::FromPem(*pem);
   if (!key.ok()) return -1;
   auto transport = acme::CurlTransport::Create(
-      {.trust_bundle = SharedLab().pebble->ca_bundle_path()});
+      {.trust_bundle = pebble->ca_bundle_path()});
   if (!transport.ok()) return -2;
   SystemClock clock;
   acme::AcmeClient client(
-      {.directory_url = SharedLab().pebble->directory_url()}, **transport,
+      {.directory_url = pebble->directory_url()}, **transport,
       clock);
   client.SetAccountKey(*key, (*account)->account_url);
   const Context ctx =

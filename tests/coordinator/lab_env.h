@@ -42,20 +42,21 @@ struct CertSpec {
 };
 
 // coordinator.yaml for the shared lab: `store_yaml` (the whole store
-// section, and anything else at the top), the KEK at `kek_path`, Pebble as
-// issuer "pebble" (at `directory_url` when not ""), BIND9 as provider
-// "lab-bind", `extra` sections, then `certs`.
+// section, and anything else at the top), the KEK at `kek_path`, `pebble`
+// (null: the lab's) as issuer "pebble", BIND9 as provider "lab-bind",
+// `extra` sections, then `certs`.
 std::string LabCoordinatorYaml(const std::string& store_yaml,
                                const std::string& kek_path,
                                const std::vector<CertSpec>& certs,
-                               const std::string& directory_url = "",
+                               const harness::PebbleServer* pebble = nullptr,
                                const std::string& extra = "");
 
-// How many orders Pebble holds for `name` under the account of issuer
-// "pebble" stored in `store`; negative when that cannot be asked (-1 no
-// account, -2/-3 Pebble's answers failed).
+// How many orders `pebble` (null: the lab's) holds for `name` under the
+// account of issuer "pebble" stored in `store`; negative when that cannot be
+// asked (-1 no account, -2/-3 Pebble's answers failed).
 int PebbleOrdersFor(store::Store& store, const crypto::Kek& kek,
-                    const std::string& name);
+                    const std::string& name,
+                    const harness::PebbleServer* pebble = nullptr);
 
 // TXT values at `fqdn` as `bind` serves them (asked directly, RD off).
 std::vector<std::string> TxtValues(const harness::BindServer& bind,
