@@ -337,8 +337,16 @@ absl::StatusOr<std::unique_ptr<Coordinator>> Coordinator::Create(
   }
   c->issuance_observer_ =
       std::make_unique<IssuanceFanout>(c->metrics_, c->runner_slot_);
+  issuance::OrderRunnerOptions order_options;
+  if (c->leadership_ != nullptr) {
+    // A deposed leader leaves its order to the next one, records included.
+    order_options.acting = [terms = c->leadership_.get()] {
+      std::shared_ptr<Cancellation> term = terms->term();
+      return term != nullptr && !term->IsCancelled();
+    };
+  }
   c->runner_ = std::make_unique<issuance::OrderRunner>(
-      *c->store_, *c->kek_, *c->solver_, clock, issuance::OrderRunnerOptions{},
+      *c->store_, *c->kek_, *c->solver_, clock, std::move(order_options),
       c->issuance_observer_.get());
   c->pruner_ = std::make_unique<retention::VersionPruner>(
       *c->store_, clock,

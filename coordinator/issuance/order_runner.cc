@@ -112,6 +112,15 @@ absl::StatusOr<store::VersionRecord> OrderRunner::Run(
   }
 
   const absl::Status& error = result.status();
+  if (options_.acting && !options_.acting()) {
+    CF_LOG_WARN(
+        "%s: no longer leading: order %s, its DNS-01 records and its "
+        "authorizations are left as they are for the next leader (%s)",
+        what, state.rec.order_url.empty() ? "(none yet)" : state.rec.order_url,
+        error.ToString());
+    if (observer_) observer_->OnOrderFinished(issuer.name(), "failed");
+    return Annotate(error, absl::StrCat(what, ": no longer leading"));
+  }
   const bool cleaned = CleanUpRecords(state.rec);
   if (!state.rec.order_url.empty()) {
     const bool may_pass =

@@ -21,6 +21,7 @@
 #define CERTFLEET_COORDINATOR_ISSUANCE_ORDER_RUNNER_H_
 
 #include <optional>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,13 @@ struct OrderRunnerOptions {
   // Clean-up of DNS records runs with its own deadline, independent of the
   // order's (which may be over, or cancelled).
   absl::Duration cleanup_timeout = absl::Minutes(2);
+  // Whether this coordinator may still act on its orders (with several
+  // coordinators: it leads; null: always). An order that fails once this
+  // says false — the leader was deposed, or is stopping — is left exactly
+  // as it is: its DNS-01 records stay, its authorizations are not
+  // deactivated, nothing is written. It is the next leader's now, which
+  // resumes it; a record removed here would fail its validation there.
+  std::function<bool()> acting;
 };
 
 // Names, key type and issuer: what an order was placed for. An in-flight

@@ -3,6 +3,8 @@
 // pending at the CA, no half state in the store).
 #include "coordinator/issuance/order_runner.h"
 
+#include <atomic>
+#include <functional>
 #include <regex>
 
 #include "common/crypto/certificate.h"
@@ -72,6 +74,7 @@ class CancellingProvider : public dns::DnsProvider {
                        const Context& ctx) override {
     absl::Status s = inner_->Present(zone, records, ctx);
     presented_ = records;
+    if (on_cancel_) on_cancel_();
     cancel_->Cancel();
     return s;
   }
@@ -84,6 +87,8 @@ class CancellingProvider : public dns::DnsProvider {
   }
   std::vector<dns::TxtRecord> presented_;
   bool cleanup_cancelled_ = false;
+  // Called just before the cancellation (a leadership ending with it).
+  std::function<void()> on_cancel_;
 
  private:
   std::shared_ptr<dns::DnsProvider> inner_;
@@ -291,6 +296,41 @@ TEST_F(OrderRunnerTest, CancelledOrderStillRemovesItsRecords) {
   ASSERT_OK_AND_ASSIGN(store::VersionRecord issued,
                        runner_->Run(cert, *issuer_, "", Ctx()));
   EXPECT_EQ(issued.order_url, kept->order_url);
+}
+
+// Deposed in the middle of an order (several coordinators): nothing is
+// undone — the records stay for the next leader, which resumes the order.
+TEST_F(OrderRunnerTest, AnOrderCutShortByDepositionIsLeftToTheNextLeader) {
+  auto cancel = std::make_shared<Cancellation>();
+  auto provider = std::make_shared<CancellingProvider>(
+      BindProvider(*SharedLab().bind, SharedLab().bind->tsig_secret()), cancel);
+  Build(provider);
+  std::atomic<bool> leading{true};
+  runner_ = std::make_unique<OrderRunner>(
+      *store_, *kek_, *solver_, clock_,
+      OrderRunnerOptions{.acting = [&] { return leading.load(); }});
+  // The term's end cancels the order and ends the leadership.
+  provider->on_cancel_ = [&] { leading = false; };
+  const auto cert = Cert("deposed", {"deposed.example.test"});
+  absl::StatusOr<store::VersionRecord> v =
+      runner_->Run(cert, *issuer_, "", Ctx().WithCancellation(cancel));
+  EXPECT_THAT(v, StatusIs(absl::StatusCode::kCancelled,
+                          HasSubstr("no longer leading")));
+  EXPECT_THAT(
+      TxtValues(*SharedLab().bind, "_acme-challenge.deposed.example.test."),
+      ::testing::SizeIs(1));
+  ASSERT_OK_AND_ASSIGN(std::optional<store::OrderRecord> kept,
+                       store_->GetOrder("deposed"));
+  ASSERT_TRUE(kept.has_value());
+  EXPECT_THAT(kept->dns_records, ::testing::SizeIs(1));
+  // The next leader resumes it and removes the records when done.
+  Build(BindProvider(*SharedLab().bind, SharedLab().bind->tsig_secret()));
+  ASSERT_OK_AND_ASSIGN(store::VersionRecord issued,
+                       runner_->Run(cert, *issuer_, "", Ctx()));
+  EXPECT_EQ(issued.order_url, kept->order_url);
+  EXPECT_THAT(
+      TxtValues(*SharedLab().bind, "_acme-challenge.deposed.example.test."),
+      IsEmpty());
 }
 
 TEST_F(OrderRunnerTest, ChangedSpecAbandonsTheOldOrder) {
