@@ -340,9 +340,12 @@ absl::StatusOr<std::unique_ptr<Coordinator>> Coordinator::Create(
   issuance::OrderRunnerOptions order_options;
   if (c->leadership_ != nullptr) {
     // A deposed leader leaves its order to the next one, records included.
-    order_options.acting = [terms = c->leadership_.get()] {
+    // The term first (no etcd call once it ended), then etcd itself: a
+    // leader that woke from a pause may not have noticed yet.
+    order_options.acting = [terms = c->leadership_.get(),
+                            store = c->etcd_store_] {
       std::shared_ptr<Cancellation> term = terms->term();
-      return term != nullptr && !term->IsCancelled();
+      return term != nullptr && !term->IsCancelled() && store->FenceHolds();
     };
   }
   c->runner_ = std::make_unique<issuance::OrderRunner>(

@@ -34,6 +34,18 @@ void EtcdStore::SetFence(std::optional<EtcdFence> fence) {
   fence_ = std::move(fence);
 }
 
+bool EtcdStore::FenceHolds() {
+  std::optional<EtcdFence> fence;
+  {
+    absl::MutexLock lock(&mu_);
+    fence = fence_;
+  }
+  if (!fence.has_value()) return false;
+  absl::StatusOr<etcd::GetResult> got = client_.Get(fence->key, Call());
+  return got.ok() && got->kv.has_value() &&
+         got->kv->create_revision == fence->create_revision;
+}
+
 Context EtcdStore::Call() const {
   return Context::Background().WithDeadline(absl::Now() +
                                             options_.request_timeout);

@@ -89,6 +89,12 @@ class EtcdStore : public Store {
   // The fence leader-only writes carry from now on; nullopt: none (a
   // follower, or a leader that stepped down).
   void SetFence(std::optional<EtcdFence> fence);
+  // Whether the fence holds now: a linearizable read finds the leadership
+  // key with the fence's create_revision. False without a fence, when
+  // another replica leads, or when etcd cannot be asked — for effects that
+  // are not etcd writes (a DNS record removed, an authorization
+  // deactivated) and so cannot carry the fence themselves.
+  bool FenceHolds();
   // Told of every leader-only write the fence refused, with the operation
   // and why: "not_leader" (no fence: this replica does not lead) or
   // "deposed" (another replica leads since; the write changed nothing).

@@ -117,6 +117,16 @@ TEST_F(EtcdFenceTest, LeaderOnlyWritesNeedAFence) {
           .status());
 }
 
+// For effects that are not etcd writes: the fence is read back from etcd.
+TEST_F(EtcdFenceTest, FenceHoldsOnlyWhileTheKeyIsOurs) {
+  EXPECT_FALSE(store_->FenceHolds());  // no fence: not leading
+  const int64_t won = TakeLeadership();
+  store_->SetFence(EtcdFence{LeaderKey(), won});
+  EXPECT_TRUE(store_->FenceHolds());
+  TakeLeadership();  // another replica's election
+  EXPECT_FALSE(store_->FenceHolds());
+}
+
 TEST_F(EtcdFenceTest, ADeposedLeaderCannotWrite) {
   const int64_t won = TakeLeadership();
   store_->SetFence(EtcdFence{LeaderKey(), won});
