@@ -61,8 +61,15 @@ absl::StatusOr<std::vector<etcd::KeyValue>> History(etcd::EtcdClient& client,
                                                     int64_t from) {
   const Context ctx =
       Context::Background().WithDeadline(absl::Now() + absl::Seconds(20));
+  // Replayed until the newest write of a key that exists now (desired and
+  // rollout keys are never deleted). Not the header's revision: a replay
+  // comes in batches, each stamped with the store's current revision.
   ASSIGN_OR_RETURN(etcd::RangeResult now,
-                   client.Range(etcd::KeyRange::Prefix(prefix), 1, ctx));
+                   client.Range(etcd::KeyRange::Prefix(prefix), 0, ctx));
+  int64_t until = 0;
+  for (const etcd::KeyValue& kv : now.kvs) {
+    until = std::max(until, kv.mod_revision);
+  }
   absl::Mutex mu;
   std::vector<etcd::KeyValue> out;
   int64_t seen = 0;
@@ -83,11 +90,10 @@ absl::StatusOr<std::vector<etcd::KeyValue>> History(etcd::EtcdClient& client,
               }
               seen = std::max(seen, e.kv.mod_revision);
             }
-            seen = std::max(seen, u->revision);
           },
           ctx));
   absl::MutexLock lock(&mu);
-  auto done = [&] { return seen >= now.revision || !ended.ok(); };
+  auto done = [&] { return seen >= until || !ended.ok(); };
   if (!mu.AwaitWithTimeout(absl::Condition(&done), absl::Seconds(20))) {
     return absl::DeadlineExceededError("history: the watch fell behind");
   }
