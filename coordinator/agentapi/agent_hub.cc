@@ -88,14 +88,29 @@ void AgentHub::Run() {
     {
       absl::MutexLock lock(&mu_);
       busy_ = false;
-      mu_.Await(absl::Condition(
-          +[](AgentHub* h) ABSL_EXCLUSIVE_LOCKS_REQUIRED(h->mu_) {
-            return h->stopping_ || !h->tasks_.empty();
-          },
-          this));
-      if (tasks_.empty()) return;  // stopping
-      task = std::move(tasks_.front());
-      tasks_.pop_front();
+      const bool woken = mu_.AwaitWithDeadline(
+          absl::Condition(
+              +[](AgentHub* h) ABSL_EXCLUSIVE_LOCKS_REQUIRED(h->mu_) {
+                return h->stopping_ || !h->tasks_.empty();
+              },
+              this),
+          retry_at_);
+      if (!woken) {
+        // Time to retry the reconciles that could not read a version.
+        retry_at_ = absl::InfiniteFuture();
+        task = [this] {
+          std::set<std::string> agents;
+          agents.swap(retry_);
+          for (const std::string& id : agents) {
+            auto it = agents_.find(id);
+            if (it != agents_.end()) Reconcile(id, it->second);
+          }
+        };
+      } else {
+        if (tasks_.empty()) return;  // stopping
+        task = std::move(tasks_.front());
+        tasks_.pop_front();
+      }
       busy_ = true;
     }
     task();
@@ -329,6 +344,14 @@ void AgentHub::NotifyVersion(const std::string& certificate) {
   });
 }
 
+void AgentHub::RetryLater(const std::string& agent_id) {
+  retry_.insert(agent_id);
+  absl::MutexLock lock(&mu_);
+  if (retry_at_ == absl::InfiniteFuture()) {
+    retry_at_ = absl::Now() + kRetryAfter;
+  }
+}
+
 void AgentHub::Reconcile(const std::string& agent_id, Agent& agent) {
   const std::vector<std::string> targets(agent.targets.begin(),
                                          agent.targets.end());
@@ -353,8 +376,12 @@ void AgentHub::Reconcile(const std::string& agent_id, Agent& agent) {
         rejected->second.count(version) > 0) {
       continue;
     }
-    const BundleContent* content = Content(version);
-    if (content == nullptr) continue;  // logged by Content
+    bool transient = false;
+    const BundleContent* content = Content(version, &transient);
+    if (content == nullptr) {  // logged by Content
+      if (transient) RetryLater(agent_id);
+      continue;
+    }
     // Stored before it is sent (a decision this hub made: the newest
     // version, or the hold's fallback); refused, it is not sent.
     const auto state = agent.states.find(a.target);
@@ -583,8 +610,8 @@ bool AgentHub::StoreDesired(const std::string& agent_id, Agent* agent,
                             const std::string& target,
                             const std::string& certificate,
                             const std::string& version_id) {
-  if (absl::Status st = store_.PutDesiredVersion(agent_id, target, certificate,
-                                                 version_id);
+  if (absl::Status st =
+          store_.PutDesiredVersion(agent_id, target, certificate, version_id);
       !st.ok()) {
     CF_LOG_WARN("agent %s target %s: %s not recorded as desired, not sent: %s",
                 agent_id, target, version_id.empty() ? "nothing" : version_id,

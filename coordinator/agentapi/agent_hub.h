@@ -270,8 +270,15 @@ class AgentHub {
   // The newest version id of `certificate`; "" when none.
   std::string Newest(const std::string& certificate);
   // The stored parts of `version_id` (cached, the least recently used of
-  // more than kCachedVersions dropped); nullptr when it does not exist.
-  const BundleContent* Content(const std::string& version_id);
+  // more than kCachedVersions dropped); nullptr when it does not exist or
+  // cannot be read — then `*transient` says whether reading it again later
+  // may succeed (the store failed, rather than said "no such version").
+  const BundleContent* Content(const std::string& version_id, bool* transient);
+  // Reconciles `agent_id` again after kRetryAfter: a version it should get
+  // could not be read (etcd unreachable for a moment), and nothing else
+  // would bring it up again.
+  void RetryLater(const std::string& agent_id);
+  static constexpr absl::Duration kRetryAfter = absl::Seconds(2);
   // A bundle of `content` for `target` with a fresh nonce and the key
   // opened; false (logged) when the key does not open. The caller wipes
   // the key (WipeKey) once the message is sent.
@@ -391,6 +398,10 @@ class AgentHub {
   std::map<std::string, absl::Time> connected_since_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool busy_ ABSL_GUARDED_BY(mu_) = false;
+  // RetryLater: the agents (hub thread only), and when (real time, as the
+  // queue's wait is) the hub thread reconciles them.
+  std::set<std::string> retry_;
+  absl::Time retry_at_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
   std::thread thread_;
 };
 

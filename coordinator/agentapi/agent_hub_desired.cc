@@ -73,8 +73,9 @@ std::string AgentHub::Newest(const std::string& certificate) {
   return newest_[certificate] = VersionId(certificate, (*v)->version);
 }
 
-const AgentHub::BundleContent* AgentHub::Content(
-    const std::string& version_id) {
+const AgentHub::BundleContent* AgentHub::Content(const std::string& version_id,
+                                                 bool* transient) {
+  *transient = false;
   auto it = content_.find(version_id);
   if (it != content_.end()) {
     it->second.last_used = ++content_clock_;
@@ -87,8 +88,10 @@ const AgentHub::BundleContent* AgentHub::Content(
   absl::StatusOr<std::optional<store::VersionRecord>> v =
       store_.GetVersion(certificate, number);
   if (!v.ok() || !v->has_value()) {
-    CF_LOG_ERROR("version %s: cannot be read: %s", version_id,
-                 v.ok() ? "no such version" : v.status().ToString());
+    *transient = !v.ok();
+    CF_LOG_ERROR("version %s: cannot be read: %s%s", version_id,
+                 v.ok() ? "no such version" : v.status().ToString(),
+                 *transient ? " (tried again shortly)" : "");
     return nullptr;
   }
   // A fleet moves between a few versions at a time (the one served, the one

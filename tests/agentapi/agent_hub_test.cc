@@ -82,6 +82,22 @@ TEST_F(AgentHubTest, InventorySendsNewestVersionOfAssignedCertificate) {
   EXPECT_EQ(s->updated_at, clock_.Now());
 }
 
+// The version could not be read (etcd away for a moment): the hub tries
+// again by itself, as nothing else may bring the agent up again.
+TEST_F(AgentHubTest, AVersionThatCannotBeReadIsSentWhenItCanAgain) {
+  AddVersion("1a01");
+  c_.store.FailVersionReads(1);
+  std::shared_ptr<FakeChannel> ch = Attach(kWebAgent);
+  Send(kWebAgent, Inventory({{"www", "", ""}}));
+  EXPECT_THAT(ch->bundles(), IsEmpty());
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (ch->bundles().empty() && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  ASSERT_THAT(ch->bundles(), SizeIs(1));
+  EXPECT_EQ(ch->bundles()[0].version_id(), "web/1");
+}
+
 TEST_F(AgentHubTest, PendingBundleIsNotResentOnTheNextInventory) {
   AddVersion("1a01");
   std::shared_ptr<FakeChannel> ch = Attach(kWebAgent);

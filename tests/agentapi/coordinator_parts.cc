@@ -69,6 +69,23 @@ absl::Status RecordingStore::PutDesiredVersion(const std::string& agent_id,
                                           version_id);
 }
 
+absl::StatusOr<std::optional<store::VersionRecord>> RecordingStore::GetVersion(
+    const std::string& cert_name, int64_t version) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (failing_version_reads_ > 0) {
+      --failing_version_reads_;
+      return absl::UnavailableError("store: get version: etcd unreachable");
+    }
+  }
+  return InMemoryStore::GetVersion(cert_name, version);
+}
+
+void RecordingStore::FailVersionReads(int n) {
+  absl::MutexLock lock(&mu_);
+  failing_version_reads_ = n;
+}
+
 void RecordingStore::RefuseRolloutSaves(bool refuse) {
   absl::MutexLock lock(&mu_);
   refuse_saves_ = refuse;
@@ -245,15 +262,15 @@ CoordinatorParts::AgentIdentity CoordinatorParts::IdentityFor(
 StoredVersion CoordinatorParts::AddVersion(const std::string& certificate,
                                            const std::string& serial_hex,
                                            absl::Time now) {
-  const TestVersion v = OrDie(
-      MakeTestVersion(VersionIssuer(), kek,
-                      {.certificate = certificate,
-                       .names = {"www.example.test"},
-                       .not_before = now - absl::Hours(1),
-                       .not_after = now + absl::Hours(24 * 30),
-                       .serial_hex = serial_hex,
-                       .created_at = now}),
-      "test version");
+  const TestVersion v =
+      OrDie(MakeTestVersion(VersionIssuer(), kek,
+                            {.certificate = certificate,
+                             .names = {"www.example.test"},
+                             .not_before = now - absl::Hours(1),
+                             .not_after = now + absl::Hours(24 * 30),
+                             .serial_hex = serial_hex,
+                             .created_at = now}),
+            "test version");
   StoredVersion out;
   out.serial = v.record.serial_hex;
   out.leaf_pem = v.record.leaf_pem;

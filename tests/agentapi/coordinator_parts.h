@@ -62,6 +62,11 @@ class RecordingStore : public store::InMemoryStore {
                                  const std::string& version_id) override;
   void RefuseRolloutSaves(bool refuse);
   void RefuseDesiredVersions(bool refuse);
+  // The next `n` GetVersion calls fail with kUnavailable (etcd unreachable
+  // for a moment).
+  absl::StatusOr<std::optional<store::VersionRecord>> GetVersion(
+      const std::string& cert_name, int64_t version) override;
+  void FailVersionReads(int n);
 
  private:
   mutable absl::Mutex mu_;
@@ -70,6 +75,7 @@ class RecordingStore : public store::InMemoryStore {
   int held_ ABSL_GUARDED_BY(mu_) = 0;
   bool refuse_saves_ ABSL_GUARDED_BY(mu_) = false;
   bool refuse_desired_ ABSL_GUARDED_BY(mu_) = false;
+  int failing_version_reads_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // Records what the hub reports (called on the hub thread).
