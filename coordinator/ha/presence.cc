@@ -97,7 +97,7 @@ absl::Status Presence::Sync(const Context& ctx) {
       ++it;
       continue;
     }
-    RETURN_IF_ERROR(options_.store->ClearPresence(*it));
+    RETURN_IF_ERROR(options_.store->ClearPresence(*it, options_.replica));
     it = published_.erase(it);
   }
   if (options_.on_replicas &&

@@ -5,9 +5,9 @@
 // identity made on one replica reaches the stream on another) and presence
 // (which agents are connected, to any replica).
 #include "common/log.h"
-#include "nlohmann/json.hpp"
 #include "coordinator/store/etcd_store.h"
 #include "coordinator/store/etcd_store_impl.h"
+#include "nlohmann/json.hpp"
 
 namespace certfleet::store {
 
@@ -92,8 +92,7 @@ absl::StatusOr<std::vector<ReplicaRecord>> EtcdStore::ListReplicas() {
           {.replica = j.at("replica").get<std::string>(),
            .version = j.value("version", ""),
            .config_digest = j.value("config_digest", ""),
-           .certificates =
-               j.value("certificates", std::vector<std::string>()),
+           .certificates = j.value("certificates", std::vector<std::string>()),
            .started_at = absl::FromUnixNanos(j.value("started_at", 0LL))});
     } catch (const nlohmann::json::exception& e) {
       CF_LOG_WARN("replica record %s cannot be read: %s", kv.key, e.what());
@@ -115,14 +114,16 @@ absl::Status EtcdStore::SetPresence(const std::string& agent_id,
                                     const std::string& replica,
                                     int64_t lease_id) {
   etcd::TxnRequest txn;
-  txn.success.push_back(
-      etcd::TxnOp::Put(Key("presence/" + agent_id), replica, lease_id));
+  txn.success.push_back(etcd::TxnOp::Put(
+      Key("presence/" + agent_id + "/" + replica), replica, lease_id));
   return Txn(std::move(txn), false, "set presence of " + agent_id).status();
 }
 
-absl::Status EtcdStore::ClearPresence(const std::string& agent_id) {
+absl::Status EtcdStore::ClearPresence(const std::string& agent_id,
+                                      const std::string& replica) {
   etcd::TxnRequest txn;
-  txn.success.push_back(etcd::TxnOp::Delete(Key("presence/" + agent_id)));
+  txn.success.push_back(
+      etcd::TxnOp::Delete(Key("presence/" + agent_id + "/" + replica)));
   return Txn(std::move(txn), false, "clear presence of " + agent_id).status();
 }
 
@@ -133,7 +134,8 @@ absl::StatusOr<std::set<std::string>> EtcdStore::PresentAgents() {
   if (!range.ok()) return StoreError(range.status(), "list present agents");
   std::set<std::string> out;
   for (const etcd::KeyValue& kv : range->kvs) {
-    out.insert(kv.key.substr(prefix.size()));
+    const std::string rest = kv.key.substr(prefix.size());
+    out.insert(rest.substr(0, rest.find('/')));
   }
   return out;
 }

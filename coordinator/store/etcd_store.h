@@ -8,6 +8,7 @@
 //   <prefix>rollouts/<id>                <prefix>active-rollouts/<cert> → id
 //   <prefix>desired/<agent>/<target>     (what the target should serve)
 //   <prefix>audit/<%020d id>             <prefix>audit-seq
+//   <prefix>presence/<agent>/<replica>   <prefix>replicas/<replica>  (leased)
 //
 // Every method that must be atomic is one etcd transaction, retried from a
 // fresh read when another writer won a compare: AddVersion (the next number
@@ -123,18 +124,23 @@ class EtcdStore : public Store {
   absl::StatusOr<std::unique_ptr<etcd::EtcdWatch>> WatchAgents(
       std::function<void(const AgentRecord&)> on_change,
       std::function<void(const absl::Status&)> on_end);
-  // Agent `agent_id` holds a stream with `replica`: <prefix>presence/<agent>,
-  // attached to `lease_id`, so it goes when the replica's lease does.
+  // Agent `agent_id` holds a stream with `replica`:
+  // <prefix>presence/<agent>/<replica>, attached to `lease_id`, so it goes
+  // when the replica's lease does. One key per replica: a replica coming
+  // back from a pause or a partition, still believing it holds a stream the
+  // agent has since opened elsewhere, writes and clears only its own key,
+  // never the key of the replica the agent moved to.
   absl::Status SetPresence(const std::string& agent_id,
                            const std::string& replica, int64_t lease_id);
-  absl::Status ClearPresence(const std::string& agent_id);
+  absl::Status ClearPresence(const std::string& agent_id,
+                             const std::string& replica);
   // Publishes `record` at <prefix>replicas/<record.replica>, attached to
   // `lease_id` (it goes with the replica).
   absl::Status PublishReplica(const ReplicaRecord& record, int64_t lease_id);
   // Every replica that publishes now, sorted by name. A record that cannot
   // be read is skipped and logged (a newer replica's format).
   absl::StatusOr<std::vector<ReplicaRecord>> ListReplicas();
-  // The agents connected to any replica.
+  // The agents connected to any replica (with a key of any replica).
   absl::StatusOr<std::set<std::string>> PresentAgents();
 
   // --- For `certfleet-coordinator migrate` (etcd_replica_store.cc) ---

@@ -11,6 +11,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/etcd/etcd_test_env.h"
+#include "tests/store/status_or_matchers.h"
 #include "tests/store/store_contract_test.h"
 #include "tests/testing/status_matchers.h"
 
@@ -99,9 +100,9 @@ TEST_F(EtcdFenceTest, LeaderOnlyWritesNeedAFence) {
                        store_->GetOrder("web"));
   EXPECT_FALSE(order.has_value());
   // What a target should serve is the leader's decision.
-  EXPECT_THAT(store_->PutDesiredVersion("agt-000000000001", "www", "web",
-                                        "web/1"),
-              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(
+      store_->PutDesiredVersion("agt-000000000001", "www", "web", "web/1"),
+      StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_THAT(refused,
               ::testing::ElementsAre(
                   "not_leader: put order web", "not_leader: add version web",
@@ -115,6 +116,25 @@ TEST_F(EtcdFenceTest, LeaderOnlyWritesNeedAFence) {
   EXPECT_OK(
       store_->AppendAudit({.actor = "admin:a", .action = "x", .result = "ok"})
           .status());
+}
+
+// A replica back from a pause still believes it holds a stream the agent
+// has since opened with another replica: clearing it must not clear the
+// other replica's presence (one key per replica).
+TEST_F(EtcdFenceTest, AStaleReplicaClearsOnlyItsOwnPresence) {
+  ASSERT_OK_AND_ASSIGN(
+      etcd::Lease lease,
+      admin_->LeaseGrant(absl::Seconds(30), etcd::testing::Ctx()));
+  ASSERT_OK(store_->SetPresence("agt-000000000001", "coord-b", lease.id));
+  ASSERT_OK(store_->SetPresence("agt-000000000001", "coord-a", lease.id));
+  ASSERT_OK(store_->SetPresence("agt-000000000002", "coord-b", lease.id));
+  ASSERT_OK(store_->ClearPresence("agt-000000000001", "coord-a"));
+  EXPECT_THAT(store_->PresentAgents(),
+              IsOkAndHolds(::testing::ElementsAre("agt-000000000001",
+                                                  "agt-000000000002")));
+  ASSERT_OK(store_->ClearPresence("agt-000000000001", "coord-b"));
+  EXPECT_THAT(store_->PresentAgents(),
+              IsOkAndHolds(::testing::ElementsAre("agt-000000000002")));
 }
 
 // For effects that are not etcd writes: the fence is read back from etcd.
@@ -155,9 +175,9 @@ TEST_F(EtcdFenceTest, ADeposedLeaderCannotWrite) {
                       {.id = "ro-1", .certificate = "web", .kind = "rollout"})
                   .status(),
               StatusIs(absl::StatusCode::kFailedPrecondition));
-  EXPECT_THAT(store_->PutDesiredVersion("agt-000000000001", "www", "web",
-                                        "web/1"),
-              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(
+      store_->PutDesiredVersion("agt-000000000001", "www", "web", "web/1"),
+      StatusIs(absl::StatusCode::kFailedPrecondition));
   // Nothing of it landed.
   ASSERT_OK_AND_ASSIGN(std::optional<OrderRecord> order,
                        store_->GetOrder("web"));
