@@ -248,6 +248,21 @@ absl::StatusOr<std::optional<Scheduler::Job>> Scheduler::Evaluate(
     return Job{&cert, "revoked", "", absl::InfinitePast()};
   }
   bool changed = false;
+  if (state.renew_at == absl::InfinitePast() &&
+      latest->created_at > state.updated_at) {
+    // Requested, and a version was issued since: the request is met. A
+    // leader that died between storing that version and recording it here
+    // must not cost a second order for the same renewal.
+    CF_LOG_INFO(
+        "certificate %s: version %d, issued after the renewal request, "
+        "meets it",
+        cert.name, latest->version);
+    state.renew_at = absl::InfiniteFuture();
+    state.consecutive_failures = 0;
+    state.last_error.clear();
+    state.next_attempt_at = absl::InfinitePast();
+    changed = true;
+  }
   // An operator's request (certfleetctl renew) is not a planned time: it
   // must not be redrawn into the renewal window.
   const bool requested = state.renew_at == absl::InfinitePast();

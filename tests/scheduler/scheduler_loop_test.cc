@@ -142,8 +142,9 @@ TEST_F(SchedulerLoopTest, WakeEndsTheSleepAndARequestedRenewalIsOrdered) {
 
   // What AdminBackend::RenewCertificate does: renew_at = InfinitePast (not
   // redrawn into the window), then Wake. No time passes.
-  ASSERT_OK(store_.PutCertificateState(
-      {.name = "web", .renew_at = absl::InfinitePast()}));
+  ASSERT_OK(store_.PutCertificateState({.name = "web",
+                                        .renew_at = absl::InfinitePast(),
+                                        .updated_at = clock_.Now()}));
   scheduler->Wake();
   ASSERT_TRUE(WaitForSleep(2));
   ASSERT_THAT(orders_.runs(), SizeIs(1));

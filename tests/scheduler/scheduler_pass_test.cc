@@ -323,9 +323,10 @@ TEST_F(SchedulerPassTest, ObserverHearsOfACertificateOnlyMissingHere) {
 TEST_F(SchedulerPassTest, RequestedRenewalIsOrderedUntilItSucceeds) {
   config::CertificateConfig web = Cert("web");
   StoreVersion(web, start_ + 50 * kDay);
-  // certfleetctl renew: renew_at = InfinitePast, backoff lifted.
-  ASSERT_OK(store_.PutCertificateState(
-      {.name = "web", .renew_at = absl::InfinitePast()}));
+  // certfleetctl renew: renew_at = InfinitePast, backoff lifted, now.
+  ASSERT_OK(store_.PutCertificateState({.name = "web",
+                                        .renew_at = absl::InfinitePast(),
+                                        .updated_at = clock_.Now()}));
   orders_.Script("web", {absl::UnavailableError("CA down")});
   auto scheduler = MakeScheduler({web});
   ASSERT_OK_AND_ASSIGN(PassReport failed, scheduler->RunPass(ctx_));
@@ -340,6 +341,26 @@ TEST_F(SchedulerPassTest, RequestedRenewalIsOrderedUntilItSucceeds) {
   EXPECT_OK(retried.attempted[0].result);
   EXPECT_EQ(Latest("web").version, 2);
   EXPECT_EQ(State("web").renew_at, absl::InfiniteFuture());  // drawn next
+}
+
+// The leader stored a version for the request and died before recording
+// that the request was met: the next pass orders nothing more.
+TEST_F(SchedulerPassTest, ARequestMetByAVersionIssuedSinceOrdersNothing) {
+  config::CertificateConfig web = Cert("web");
+  StoreVersion(web, start_ + 50 * kDay);
+  ASSERT_OK(store_.PutCertificateState({.name = "web",
+                                        .renew_at = absl::InfinitePast(),
+                                        .updated_at = clock_.Now()}));
+  clock_.Advance(absl::Minutes(1));
+  store::VersionRecord v =
+      StoreVersion(web, clock_.Now() + FakeCertificateOrders::kLifetime);
+  ASSERT_GT(v.created_at, State("web").updated_at);
+  auto scheduler = MakeScheduler({web});
+  ASSERT_OK_AND_ASSIGN(PassReport report, scheduler->RunPass(ctx_));
+  EXPECT_THAT(report.attempted, ::testing::IsEmpty());
+  EXPECT_THAT(orders_.runs(), ::testing::IsEmpty());
+  EXPECT_GT(State("web").renew_at, clock_.Now());  // drawn for version 2
+  EXPECT_LT(State("web").renew_at, absl::InfiniteFuture());
 }
 
 }  // namespace
