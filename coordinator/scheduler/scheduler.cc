@@ -45,6 +45,11 @@ Scheduler::Scheduler(std::vector<config::CertificateConfig> certificates,
                      Clock& clock, SchedulerOptions options,
                      SchedulerObserver* observer)
     : certificates_(std::move(certificates)),
+      configured_([this] {
+        std::set<std::string> names;
+        for (const auto& c : certificates_) names.insert(c.name);
+        return names;
+      }()),
       issuers_(std::move(issuers)),
       store_(store),
       runner_(runner),
@@ -64,12 +69,10 @@ std::string Scheduler::Here() const {
 }
 
 absl::Status Scheduler::SweepOrphanOrders(const Context&) {
-  std::set<std::string> configured;
-  for (const auto& c : certificates_) configured.insert(c.name);
   ASSIGN_OR_RETURN(std::vector<store::OrderRecord> orders, store_.ListOrders());
   absl::Status first_error;
   for (const store::OrderRecord& order : orders) {
-    if (configured.count(order.cert_name)) continue;
+    if (configured_.count(order.cert_name)) continue;
     if (options_.removed.count(order.cert_name) == 0) {
       CF_LOG_WARN(
           "certificate %s: not configured on %s, but its order %s is in "
@@ -110,12 +113,10 @@ absl::Status Scheduler::SweepOrphanOrders(const Context&) {
 }
 
 absl::Status Scheduler::WatchUnconfigured() {
-  std::set<std::string> configured;
-  for (const auto& c : certificates_) configured.insert(c.name);
   ASSIGN_OR_RETURN(std::vector<store::CertificateState> states,
                    store_.ListCertificateStates());
   for (const store::CertificateState& state : states) {
-    if (configured.count(state.name) || options_.removed.count(state.name)) {
+    if (configured_.count(state.name) || options_.removed.count(state.name)) {
       continue;
     }
     ASSIGN_OR_RETURN(std::optional<store::VersionRecord> latest,

@@ -145,6 +145,8 @@ class Scheduler {
   double Uniform();
 
   const std::vector<config::CertificateConfig> certificates_;
+  // Their names, for the certificates the store holds beyond them.
+  const std::set<std::string> configured_;
   const std::map<std::string, issuance::Issuer*> issuers_;
   store::Store& store_;
   issuance::CertificateOrders& runner_;
