@@ -46,6 +46,8 @@ class PebbleServer {
   std::string directory_url() const;   // https://127.0.0.1:P/dir
   std::string management_url() const;  // https://127.0.0.1:M
   int port() const { return port_; }
+  // Pebble's output (one line per request it handles, its VA's work).
+  const std::string& log_path() const { return process_->log_path(); }
   // PEM of the CA that signed Pebble's HTTPS certificate.
   const std::string& ca_bundle_path() const { return ca_path_; }
   const std::string& dir() const { return dir_; }
