@@ -38,6 +38,7 @@
 #include "tests/coordinator/ha_fixture.h"
 #include "tests/coordinator/lab_env.h"
 #include "tests/harness/etcd_server.h"
+#include "tests/harness/free_port.h"
 #include "tests/harness/server_process.h"
 #include "tests/harness/tcp_proxy.h"
 #include "tests/testing/status_matchers.h"

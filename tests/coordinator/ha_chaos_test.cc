@@ -34,6 +34,7 @@
 #include "coordinator/store/record_codec.h"
 #include "tests/agent_web/agent_web_support.h"
 #include "tests/coordinator/ha_fixture.h"
+#include "tests/harness/free_port.h"
 #include "tests/harness/nginx_server.h"
 #include "tests/harness/pebble_server.h"
 #include "tests/harness/tls_probe.h"
