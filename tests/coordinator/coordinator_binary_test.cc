@@ -23,9 +23,11 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/coordinator/lab_env.h"
+#include "tests/harness/free_port.h"
 #include "tests/harness/server_process.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/wait_for.h"
 
 namespace certfleet {
 namespace {
@@ -33,6 +35,7 @@ namespace {
 using ::certfleet::testing::SharedLab;
 using ::certfleet::testing::TempDir;
 using ::certfleet::testing::TxtValues;
+using ::certfleet::testing::WaitFor;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
@@ -345,16 +348,17 @@ TEST(CoordinatorBinaryTest, ServeExposesMetricsAndStopsOnSigterm) {
   const std::string url =
       absl::StrCat("http://127.0.0.1:", metrics_port, "/metrics");
   std::string metrics;
-  for (int i = 0; i < 300; ++i) {
-    metrics = HttpGet(url);
-    if (metrics.find("certfleet_certificate_not_after_timestamp_seconds{"
-                     "certificate=\"served\"}") != std::string::npos) {
-      break;
-    }
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  EXPECT_THAT(metrics, HasSubstr("certfleet_certificate_not_after_timestamp_"
-                                 "seconds{certificate=\"served\"}"));
+  EXPECT_OK(WaitFor(
+      "the issued certificate's expiry in /metrics",
+      [&] {
+        metrics = HttpGet(url);
+        return absl::StrContains(
+            metrics,
+            "certfleet_certificate_not_after_timestamp_seconds{"
+            "certificate=\"served\"}");
+      },
+      absl::Seconds(60)))
+      << metrics << (*server)->LogTail();
   EXPECT_THAT(metrics, HasSubstr("certfleet_acme_requests_total{issuer="
                                  "\"pebble\",endpoint=\"new-order\","
                                  "status=\"201\"} 1"));
@@ -363,13 +367,10 @@ TEST(CoordinatorBinaryTest, ServeExposesMetricsAndStopsOnSigterm) {
                         "\"issued\"} 1"));
   EXPECT_THAT(metrics, HasSubstr("certfleet_dns_propagation_seconds_count 1"));
   kill((*server)->pid(), SIGTERM);
-  bool exited = false;
-  for (int i = 0; i < 200 && !exited; ++i) {
-    exited = !(*server)->Running();
-    if (!exited) absl::SleepFor(absl::Milliseconds(25));
-  }
-  EXPECT_TRUE(exited) << "still running 5 s after SIGTERM:\n"
-                      << (*server)->LogTail();
+  EXPECT_OK(WaitFor(
+      "the coordinator to exit after SIGTERM",
+      [&] { return !(*server)->Running(); }, absl::Seconds(5)))
+      << (*server)->LogTail();
 }
 
 // A configuration without the lab: token create touches only the store and

@@ -39,6 +39,9 @@ struct PebbleOptions {
 
 class PebbleServer {
  public:
+  // Starts Pebble on four ports picked here and waits until it serves its
+  // directory. Started again on fresh ports when another program bound one
+  // of them first.
   static absl::StatusOr<std::unique_ptr<PebbleServer>> Start(
       PebbleOptions options);
   ~PebbleServer();
@@ -62,6 +65,9 @@ class PebbleServer {
 
  private:
   PebbleServer() = default;
+  // One attempt of Start().
+  static absl::StatusOr<std::unique_ptr<PebbleServer>> StartOnce(
+      const PebbleOptions& options);
   std::unique_ptr<ServerProcess> process_;
   std::string dir_;
   std::string ca_path_;
