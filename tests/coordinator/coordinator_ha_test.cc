@@ -397,17 +397,7 @@ TEST_F(CoordinatorHaTest, AReplicaCutOffFromEtcdHandsItsAgentsOver) {
       "both agents to install handover/2",
       [&] { return Installed("handover/2") == 2; }, absl::Seconds(60)))
       << Logs(names);
-  std::string phase;
-  EXPECT_OK(WaitFor(
-      "the rollout to complete",
-      [&] {
-        absl::StatusOr<std::optional<store::RolloutRecord>> r =
-            store_->GetRollout(baking->id);
-        if (r.ok() && r->has_value()) phase = (*r)->phase;
-        return phase == "complete";
-      },
-      absl::Seconds(30)))
-      << "phase " << phase << "\n"
+  EXPECT_OK(WaitForRolloutPhase(baking->id, "complete", absl::Seconds(30)))
       << Logs(names);
   // Refused while cut off: no agent went back to coord-a.
   EXPECT_EQ(Connections("agent-0", a), 1);
@@ -568,17 +558,7 @@ TEST_F(CoordinatorHaTest, ARolloutSurvivesTheLeaderAndAnEtcdMember) {
 
   ASSERT_OK(wait_installed("fleet/2", 4, absl::Seconds(60))) << Logs(names);
   // The same rollout goes on to complete under the new leader.
-  std::string phase;
-  EXPECT_OK(WaitFor(
-      "the rollout to complete under the new leader",
-      [&] {
-        absl::StatusOr<std::optional<store::RolloutRecord>> r =
-            store_->GetRollout(baking->id);
-        if (r.ok() && r->has_value()) phase = (*r)->phase;
-        return phase == "complete";
-      },
-      absl::Seconds(30)))
-      << "phase " << phase << "\n"
+  EXPECT_OK(WaitForRolloutPhase(baking->id, "complete", absl::Seconds(30)))
       << Logs(names);
   const std::string next = Leader();
   EXPECT_NE(next, leader);

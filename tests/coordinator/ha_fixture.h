@@ -164,6 +164,26 @@ class CoordinatorHaTest : public ::testing::Test {
         timeout);
   }
 
+  // Waits until rollout `id` is in `phase`; a timeout names the last phase
+  // seen.
+  absl::Status WaitForRolloutPhase(const std::string& id,
+                                   const std::string& phase,
+                                   absl::Duration timeout) {
+    std::string seen;
+    absl::Status s = testing::WaitFor(
+        absl::StrCat("rollout ", id, " to be ", phase),
+        [&] {
+          absl::StatusOr<std::optional<store::RolloutRecord>> r =
+              store_->GetRollout(id);
+          if (r.ok() && r->has_value()) seen = (*r)->phase;
+          return seen == phase;
+        },
+        timeout);
+    if (s.ok()) return s;
+    return WithMessage(s,
+                       absl::StrCat(s.message(), " (last phase ", seen, ")"));
+  }
+
   int PebbleOrders(const std::string& name) {
     LocalFilesystem fs;
     absl::StatusOr<crypto::Kek> kek =
