@@ -32,18 +32,6 @@ std::string Describe(const std::optional<store::TargetStateRecord>& s) {
 
 class AgentDeliveryTest : public AgentApiE2eTest {
  protected:
-  // Waits until the coordinator records target www as serving `version_id`
-  // with `serial`, healthy.
-  absl::Status WaitInstalled(const std::string& version_id,
-                             const std::string& serial) {
-    return WaitFor(absl::StrCat("www recorded as serving ", version_id,
-                                " (serial ", serial, "), healthy"),
-                   [&] {
-                     std::optional<store::TargetStateRecord> s = WwwState();
-                     return s && s->installed_version_id == version_id &&
-                            s->serial == serial && s->healthy;
-                   });
-  }
 };
 
 TEST_F(AgentDeliveryTest, EnrolledAgentInstallsNewestVersionAndIsRecorded) {

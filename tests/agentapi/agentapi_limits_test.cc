@@ -27,17 +27,7 @@ class AgentLimitsTest : public AgentApiE2eTest {
     const StoredVersion v1 = c_.AddVersion("web", "1a01", absl::Now());
     ASSERT_OK(EnrollAgent({{"role", "web"}}).status());
     StartAgent();
-    ASSERT_OK(WaitServing("web/1", v1.serial));
-  }
-  absl::Status WaitServing(const std::string& version_id,
-                           const std::string& serial) {
-    return WaitFor(absl::StrCat("www recorded as serving ", version_id,
-                                " (serial ", serial, "), healthy"),
-                   [&] {
-                     std::optional<store::TargetStateRecord> s = WwwState();
-                     return s && s->installed_version_id == version_id &&
-                            s->serial == serial && s->healthy;
-                   });
+    ASSERT_OK(WaitInstalled("web/1", v1.serial));
   }
   // The well-behaved agent still holds its first stream and installs the
   // next version.
@@ -45,7 +35,7 @@ class AgentLimitsTest : public AgentApiE2eTest {
     const StoredVersion next =
         c_.AddVersion("web", absl::StrCat("1c", ++versions_), absl::Now());
     c_.hub->NotifyVersion("web");
-    EXPECT_OK(WaitServing(next.version_id, next.serial))
+    EXPECT_OK(WaitInstalled(next.version_id, next.serial))
         << "the well-behaved agent did not get " << next.version_id;
     EXPECT_EQ(ServedSerial(), next.serial);
     EXPECT_EQ(session_observer_.connects(), 1);

@@ -9,6 +9,7 @@
 #include "common/crypto/csr.h"
 #include "common/crypto/private_key.h"
 #include "common/crypto/verify.h"
+#include "tests/testing/wait_for.h"
 
 namespace certfleet::agentapi::testing {
 namespace {
@@ -160,6 +161,18 @@ void AgentApiE2eTest::StopAgent() {
 
 std::optional<store::TargetStateRecord> AgentApiE2eTest::WwwState() {
   return c_.store.TargetState(agent_id_, "www");
+}
+
+absl::Status AgentApiE2eTest::WaitInstalled(const std::string& version_id,
+                                            const std::string& serial) {
+  return ::certfleet::testing::WaitFor(
+      absl::StrCat("www recorded as serving ", version_id, " (serial ", serial,
+                   "), healthy"),
+      [&] {
+        std::optional<store::TargetStateRecord> s = WwwState();
+        return s && s->installed_version_id == version_id &&
+               s->serial == serial && s->healthy;
+      });
 }
 
 std::string AgentApiE2eTest::ServedSerial() const {

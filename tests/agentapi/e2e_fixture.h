@@ -96,6 +96,10 @@ class AgentApiE2eTest : public ::testing::Test {
 
   // The coordinator's record of target www of the enrolled agent.
   std::optional<store::TargetStateRecord> WwwState();
+  // Waits until the coordinator records www as serving `version_id` with
+  // `serial`, healthy.
+  absl::Status WaitInstalled(const std::string& version_id,
+                             const std::string& serial);
   // The serial behind www/cert.pem when www/key.pem matches it ("" when
   // unreadable, "mismatch" when the key belongs to another certificate).
   std::string ServedSerial() const;
