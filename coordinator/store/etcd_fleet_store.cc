@@ -20,7 +20,8 @@ absl::StatusOr<std::optional<AgentRecord>> EtcdStore::GetAgent(
 }
 
 absl::StatusOr<std::vector<AgentRecord>> EtcdStore::ListAgents() {
-  ASSIGN_OR_RETURN(auto all, ListRecords<AgentRecord>("agents/", "list agents"));
+  ASSIGN_OR_RETURN(auto all,
+                   ListRecords<AgentRecord>("agents/", "list agents"));
   return RecordsOnly(std::move(all));
 }
 
@@ -63,7 +64,8 @@ absl::StatusOr<std::optional<TokenRecord>> EtcdStore::GetToken(
 }
 
 absl::StatusOr<std::vector<TokenRecord>> EtcdStore::ListTokens() {
-  ASSIGN_OR_RETURN(auto all, ListRecords<TokenRecord>("tokens/", "list tokens"));
+  ASSIGN_OR_RETURN(auto all,
+                   ListRecords<TokenRecord>("tokens/", "list tokens"));
   return RecordsOnly(std::move(all));
 }
 
@@ -95,8 +97,8 @@ absl::Status EtcdStore::ConsumeToken(const std::string& id,
     if (r.succeeded) return absl::OkStatus();
     BackOffAfterConflict();
   }
-  return absl::AbortedError(absl::StrCat("store: ", op,
-                                         ": gave up after concurrent writes"));
+  return absl::AbortedError(
+      absl::StrCat("store: ", op, ": gave up after concurrent writes"));
 }
 
 absl::StatusOr<std::optional<InternalCaRecord>> EtcdStore::GetInternalCa() {
@@ -126,10 +128,10 @@ absl::StatusOr<InternalCaRecord> EtcdStore::CreateInternalCaIfAbsent(
 absl::Status EtcdStore::PutTargetState(const TargetStateRecord& state) {
   TargetStateRecord reported = state;
   reported.desired_version_id.clear();  // desired/<agent>/<target> says it
-  return PutRecord("targets/" + state.agent_id + "/" + state.target, reported,
-                   /*leader_only=*/false,
-                   absl::StrCat("put target state ", state.agent_id, "/",
-                                state.target));
+  return PutRecord(
+      "targets/" + state.agent_id + "/" + state.target, reported,
+      /*leader_only=*/false,
+      absl::StrCat("put target state ", state.agent_id, "/", state.target));
 }
 
 absl::Status EtcdStore::PutDesiredVersion(const std::string& agent_id,

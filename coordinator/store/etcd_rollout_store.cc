@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "absl/strings/numbers.h"
-
 #include "coordinator/store/audit_filter.h"
 #include "coordinator/store/etcd_store.h"
 #include "coordinator/store/etcd_store_impl.h"
@@ -50,9 +49,9 @@ absl::StatusOr<RolloutRecord> EtcdStore::CreateRollout(
   ASSIGN_OR_RETURN(std::optional<RolloutRecord> current,
                    GetRollout(r.responses[1].kvs[0].value));
   if (!current.has_value()) {
-    return absl::DataLossError(absl::StrCat(
-        "store: ", op, ": ", active, " names rollout ",
-        r.responses[1].kvs[0].value, ", which does not exist"));
+    return absl::DataLossError(
+        absl::StrCat("store: ", op, ": ", active, " names rollout ",
+                     r.responses[1].kvs[0].value, ", which does not exist"));
   }
   return RolloutAlreadyActive(rollout.id, *current);
 }
@@ -83,7 +82,8 @@ absl::StatusOr<int64_t> EtcdStore::SaveRollout(const RolloutRecord& rollout) {
       key, etcd::CompareOp::kEqual, got->kv->mod_revision));
   txn.success.push_back(etcd::TxnOp::Put(key, *std::move(value)));
   if (next.finished) {
-    txn.success.push_back(etcd::TxnOp::Delete(Key(ActiveKey(next.certificate))));
+    txn.success.push_back(
+        etcd::TxnOp::Delete(Key(ActiveKey(next.certificate))));
   }
   ASSIGN_OR_RETURN(etcd::TxnResult r, Txn(std::move(txn), true, op));
   if (r.succeeded) return next.revision;
@@ -163,8 +163,8 @@ absl::StatusOr<int64_t> EtcdStore::AppendAudit(const AuditRecord& record) {
     if (r.succeeded) return stored.id;
     BackOffAfterConflict();
   }
-  return absl::AbortedError(absl::StrCat("store: ", op,
-                                         ": gave up after concurrent appends"));
+  return absl::AbortedError(
+      absl::StrCat("store: ", op, ": gave up after concurrent appends"));
 }
 
 absl::StatusOr<std::vector<AuditRecord>> EtcdStore::ListAudit(
