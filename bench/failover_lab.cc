@@ -17,6 +17,7 @@
 #include "absl/strings/str_join.h"
 #include "common/context.h"
 #include "common/status_macros.h"
+#include "tests/harness/free_port.h"
 #include "tests/harness/harness_files.h"
 
 namespace certfleet::bench {

@@ -12,6 +12,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/cord.h"
+#include "absl/strings/string_view.h"
 
 #define CF_STATUS_CONCAT_INNER_(a, b) a##b
 #define CF_STATUS_CONCAT_(a, b) CF_STATUS_CONCAT_INNER_(a, b)
@@ -45,15 +47,31 @@ inline absl::Status AsStatus(const absl::StatusOr<T>& s) {
 
 namespace certfleet {
 
-// Returns `status` with `prefix: ` prepended to its message, keeping the code.
-// Used to add context ("issuer pebble: ...") as an error travels upward.
+// Returns `status` with its message replaced by `message`, keeping its code
+// and every payload: payloads carry what callers decide on (the CA's
+// Retry-After, acme/problem.h), so a status rewritten for context must not
+// drop them on its way up.
+inline absl::Status WithMessage(const absl::Status& status,
+                                absl::string_view message) {
+  if (status.ok()) return status;
+  absl::Status out(status.code(), message);
+  status.ForEachPayload(
+      [&out](absl::string_view type_url, const absl::Cord& payload) {
+        out.SetPayload(type_url, payload);
+      });
+  return out;
+}
+
+// Returns `status` with `prefix: ` prepended to its message, keeping the code
+// and the payloads. Used to add context ("issuer pebble: ...") as an error
+// travels upward.
 inline absl::Status Annotate(const absl::Status& status,
                              absl::string_view prefix) {
   if (status.ok()) return status;
   std::string message(prefix);
   message.append(": ");
   message.append(status.message().data(), status.message().size());
-  return absl::Status(status.code(), message);
+  return WithMessage(status, message);
 }
 
 }  // namespace certfleet

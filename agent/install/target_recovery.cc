@@ -70,7 +70,7 @@ absl::Status TargetInstaller::HealthGate(const std::string& expected_serial,
       }
       SetHealth(false, detail);
       deps_.metrics.HealthFailure(spec_.name);
-      return absl::Status(status.code(), detail);
+      return WithMessage(status, detail);
     }
   }
 }

@@ -15,6 +15,7 @@
 #include "absl/strings/strip.h"
 #include "common/backoff.h"
 #include "common/etcd/etcd_status.h"
+#include "common/status_macros.h"
 
 namespace certfleet::etcd::internal {
 namespace {
@@ -237,9 +238,8 @@ absl::Status RunCall(
   int attempts = 0;
   auto give_up = [&](absl::string_view why) {
     if (attempts <= 1) return last;
-    return absl::Status(last.code(),
-                        absl::StrCat(last.message(), " (", why, " after ",
-                                     attempts, " attempts)"));
+    return WithMessage(last, absl::StrCat(last.message(), " (", why, " after ",
+                                          attempts, " attempts)"));
   };
   for (;;) {
     if (ctx.IsCancelled()) {

@@ -105,8 +105,7 @@ absl::StatusOr<HttpResponse> AcmeClient::Exchange(absl::string_view endpoint,
   }
   if (absl::Status allowed = url_policy_->Check(request.url); !allowed.ok()) {
     Limited(endpoint, "url_refused", std::string(allowed.message()));
-    return absl::Status(allowed.code(), absl::StrCat("ACME ", endpoint, ": ",
-                                                     allowed.message()));
+    return Annotate(allowed, absl::StrCat("ACME ", endpoint));
   }
   RETURN_IF_ERROR(requests_.Acquire(ctx));
   const absl::Time start = absl::Now();

@@ -149,9 +149,8 @@ absl::StatusOr<Order> AcmeClient::PollOrder(
     // finalized, an immediate look would only find the old state.
     absl::Status slept = clock_.SleepFor(wait, ctx);
     if (!slept.ok()) {
-      return absl::Status(slept.code(), absl::StrCat("order ", url, " not yet ",
-                                                     absl::StrJoin(done, "|"),
-                                                     ": ", slept.message()));
+      return Annotate(slept, absl::StrCat("order ", url, " not yet ",
+                                          absl::StrJoin(done, "|")));
     }
     ASSIGN_OR_RETURN(Order order, GetOrder(url, ctx));
     // Pebble reports "deactivated" for an order whose authorization was

@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "coordinator/acme/tls_verify_notes.h"
 
 namespace certfleet::acme {
 namespace {
@@ -158,6 +159,13 @@ absl::StatusOr<HttpResponse> CurlTransport::Send(const HttpRequest& request,
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &ex);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, OnHeader);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &ex);
+  // curl's own account of a failure (e.g. which host name did not match)
+  // and OpenSSL's verification result: curl_easy_strerror alone says only
+  // "SSL peer certificate or SSH remote key was not OK".
+  char curl_error[CURL_ERROR_SIZE] = {0};
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, curl_error);
+  TlsVerifyNotes tls;
+  WatchTlsVerification(curl, &tls);
 
   struct curl_slist* headers = nullptr;
   for (const auto& [k, v] : request.headers) {
@@ -181,6 +189,7 @@ absl::StatusOr<HttpResponse> CurlTransport::Send(const HttpRequest& request,
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
   curl_slist_free_all(headers);
+  StopWatchingTlsVerification(curl);
   Release(curl);
   if (ex.overflow) {
     return absl::ResourceExhaustedError(absl::StrCat(
@@ -188,16 +197,19 @@ absl::StatusOr<HttpResponse> CurlTransport::Send(const HttpRequest& request,
         options_.max_response_bytes, " bytes"));
   }
   if (rc != CURLE_OK) {
-    const std::string what = absl::StrCat(request.method, " ", request.url,
-                                          ": ", curl_easy_strerror(rc));
+    const std::string what = absl::StrCat(
+        request.method, " ", request.url, ": ",
+        curl_error[0] != '\0' ? curl_error : curl_easy_strerror(rc));
     switch (rc) {
       case CURLE_PEER_FAILED_VERIFICATION:
       case CURLE_SSL_CACERT_BADFILE:
-      case CURLE_SSL_CERTPROBLEM:
+      case CURLE_SSL_CERTPROBLEM: {
+        const std::string verify = tls.Describe(curl_error);
         return absl::FailedPreconditionError(absl::StrCat(
-            what,
-            " (check the issuer's trust_bundle: TLS verification is "
-            "never disabled)"));
+            what, verify.empty() ? "" : "; ", verify,
+            " (check the issuer's trust_bundle and directory_url: TLS "
+            "verification is never disabled)"));
+      }
       case CURLE_OPERATION_TIMEDOUT:
         return absl::DeadlineExceededError(what);
       case CURLE_UNSUPPORTED_PROTOCOL:

@@ -13,6 +13,7 @@ namespace certfleet::acme {
 namespace {
 
 constexpr char kRetryAfterPayload[] = "certfleet.dev/retry-after";
+constexpr char kClientLimitPayload[] = "certfleet.dev/client-limit";
 constexpr char kProblemTypePayload[] = "certfleet.dev/acme-problem-type";
 
 absl::StatusCode CodeFor(const std::string& short_type, int http_status) {
@@ -167,6 +168,21 @@ std::optional<absl::Time> RetryAfterOf(const absl::Status& status) {
   int64_t nanos;
   if (!absl::SimpleAtoi(std::string(*c), &nanos)) return std::nullopt;
   return absl::FromUnixNanos(nanos);
+}
+
+void SetClientLimit(absl::Status& status, absl::string_view limit) {
+  status.SetPayload(kClientLimitPayload, absl::Cord(limit));
+}
+
+std::string ClientLimitOf(const absl::Status& status) {
+  absl::optional<absl::Cord> c = status.GetPayload(kClientLimitPayload);
+  return c ? std::string(*c) : std::string();
+}
+
+std::string DescribeOrderLimit(int max_orders, absl::Duration window) {
+  if (max_orders <= 0) return "unlimited new orders";
+  return absl::StrCat(max_orders, " new orders per ",
+                      absl::FormatDuration(window));
 }
 
 std::string ProblemTypeOf(const absl::Status& status) {

@@ -78,6 +78,15 @@ absl::Status ProblemStatus(const std::string& endpoint,
 
 // The Retry-After time carried by a status from ProblemStatus, if any.
 std::optional<absl::Time> RetryAfterOf(const absl::Status& status);
+
+// A refusal by one of our own client-side limits (not the CA's) carries the
+// limit, described by DescribeOrderLimit, so that the wait it imposed can be
+// lifted when an operator changes that limit (scheduler.h).
+void SetClientLimit(absl::Status& status, absl::string_view limit);
+// The limit carried by `status`; "" when the refusal was not ours.
+std::string ClientLimitOf(const absl::Status& status);
+// "300 new orders per 3h" (0: "unlimited new orders").
+std::string DescribeOrderLimit(int max_orders, absl::Duration window);
 // The ACME problem type carried by a status ("urn:…:rateLimited"), or "".
 std::string ProblemTypeOf(const absl::Status& status);
 // Attaches a Retry-After time to `status` (used for polling and tests).

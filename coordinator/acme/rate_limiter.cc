@@ -55,11 +55,12 @@ absl::Status WindowLimiter::TryAcquire() {
     return absl::OkStatus();
   }
   const absl::Time free_at = events_.front() + window_;
+  const std::string limit = DescribeOrderLimit(max_events_, window_);
   absl::Status s = absl::ResourceExhaustedError(absl::StrCat(
-      "client-side limit: ", max_events_, " new orders per ",
-      absl::FormatDuration(window_), " reached; next slot at ",
+      "client-side limit: ", limit, " reached; next slot at ",
       absl::FormatTime(absl::RFC3339_sec, free_at, absl::UTCTimeZone())));
   SetRetryAfter(s, free_at);
+  SetClientLimit(s, limit);
   return s;
 }
 

@@ -32,7 +32,7 @@ absl::Status ExecProvider::CleanUp(const std::string& zone,
     failures.emplace_back(s.message());
   }
   if (failures.size() <= 1) return first;
-  return absl::Status(first.code(), absl::StrJoin(failures, "; "));
+  return WithMessage(first, absl::StrJoin(failures, "; "));
 }
 
 absl::Status ExecProvider::RunOne(const char* action, const std::string& zone,

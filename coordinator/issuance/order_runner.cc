@@ -35,6 +35,28 @@ store::DnsRecordRef ToRef(const dns::PlannedRecord& p) {
   return {p.provider, p.zone, p.fqdn, p.value};
 }
 
+// Whether this order answered the challenge at `url`. An order saved before
+// answers were recorded one by one tells by its stage alone.
+bool WasAnswered(const store::OrderRecord& rec, const std::string& url) {
+  if (rec.answered_challenges.empty()) return rec.stage == "answered";
+  return std::find(rec.answered_challenges.begin(),
+                   rec.answered_challenges.end(),
+                   url) != rec.answered_challenges.end();
+}
+
+// When this order last answered; for an order saved before that was
+// recorded, its last save.
+absl::Time AnsweredAt(const store::OrderRecord& rec) {
+  return rec.answered_at == absl::InfinitePast() ? rec.updated_at
+                                                 : rec.answered_at;
+}
+
+// Answered, and not yet past validation: the stage from the first answer
+// until finalization.
+bool AwaitsValidation(const store::OrderRecord& rec) {
+  return rec.stage == "answered";
+}
+
 // Order states that never change again (Pebble says "deactivated" where
 // RFC 8555 says "invalid").
 bool IsFinal(const std::string& status) {
@@ -121,10 +143,22 @@ absl::StatusOr<store::VersionRecord> OrderRunner::Run(
     if (observer_) observer_->OnOrderFinished(issuer.name(), "failed");
     return Annotate(error, absl::StrCat(what, ": no longer leading"));
   }
-  const bool cleaned = CleanUpRecords(state.rec);
+  const bool may_pass =
+      IsRetryable(error) || error.code() == absl::StatusCode::kCancelled;
+  // An order kept for later whose challenges were answered keeps its
+  // records: the CA may still be validating them (slowly, and perhaps from
+  // several places), and a record removed now fails that validation. They
+  // are removed once the resumed order's authorizations are final.
+  const bool validating =
+      may_pass && !state.rec.order_url.empty() && AwaitsValidation(state.rec);
+  if (validating && !state.rec.dns_records.empty()) {
+    CF_LOG_INFO(
+        "%s: keeping the DNS-01 records of order %s while the CA may still "
+        "validate its answered challenges",
+        what, state.rec.order_url);
+  }
+  const bool cleaned = validating || CleanUpRecords(state.rec);
   if (!state.rec.order_url.empty()) {
-    const bool may_pass =
-        IsRetryable(error) || error.code() == absl::StatusCode::kCancelled;
     if (may_pass) {
       // Keep the order: the next attempt resumes it.
       if (absl::Status s = PersistOrder(state, state.rec.stage); !s.ok()) {
@@ -276,10 +310,12 @@ absl::Status OrderRunner::Validate(State& state, Issuer& issuer,
   // Answered before this coordinator (or another) stopped: a CA may keep the
   // challenge "pending" while it validates (Pebble does), and answering it
   // again queues a second validation that fails once the record is gone —
-  // the order turns invalid and a second one is needed. So never twice.
-  const bool answered = state.rec.stage == "answered";
+  // the order turns invalid and a second one is needed. So not twice while
+  // the CA may still be at it (OrderRunnerOptions::reanswer_after).
+  const absl::Time now = clock_.Now();
   std::vector<dns::TxtRecord> wanted;
   std::vector<std::string> to_answer;
+  std::vector<std::string> awaited;
   for (const std::string& url : state.order.authorizations) {
     ASSIGN_OR_RETURN(acme::Authorization authz,
                      client.GetAuthorization(url, ctx));
@@ -300,7 +336,20 @@ absl::Status OrderRunner::Validate(State& state, Issuer& issuer,
     // RFC 8555 §8.4; a wildcard's authorization carries the base name.
     wanted.push_back({dns::Dns01Solver::ChallengeFqdn(authz.identifier.value),
                       acme::AcmeClient::Dns01TxtValue(key_authz)});
-    if (ch->status == "pending") to_answer.push_back(ch->url);
+    if (ch->status != "pending") continue;  // "processing": the CA is at it
+    if (!WasAnswered(state.rec, ch->url)) {
+      to_answer.push_back(ch->url);
+    } else if (now - AnsweredAt(state.rec) < options_.reanswer_after) {
+      awaited.push_back(ch->url);
+    } else {
+      CF_LOG_WARN(
+          "certificate %s: challenge %s for %s was answered at %s and is "
+          "still pending: answering it again",
+          state.rec.cert_name, ch->url, authz.identifier.value,
+          absl::FormatTime(absl::RFC3339_sec, AnsweredAt(state.rec),
+                           absl::UTCTimeZone()));
+      to_answer.push_back(ch->url);
+    }
   }
   if (!wanted.empty()) {
     ASSIGN_OR_RETURN(std::vector<dns::PlannedRecord> plan,
@@ -313,7 +362,8 @@ absl::Status OrderRunner::Validate(State& state, Issuer& issuer,
       }
     }
     // Remembered before they are written, so a crash cannot orphan them.
-    RETURN_IF_ERROR(PersistOrder(state, answered ? "answered" : "presenting"));
+    RETURN_IF_ERROR(PersistOrder(
+        state, state.rec.stage == "answered" ? "answered" : "presenting"));
     Failpoint("order.records-persisted");
     std::vector<dns::PlannedRecord> not_written;
     if (absl::Status s = solver_.Present(plan, ctx, &not_written); !s.ok()) {
@@ -328,18 +378,23 @@ absl::Status OrderRunner::Validate(State& state, Issuer& issuer,
                      solver_.WaitForPropagation(plan, ctx));
     if (observer_) observer_->OnPropagation(waited);
   }
-  if (answered) {
-    if (!to_answer.empty()) {
-      CF_LOG_INFO(
-          "certificate %s: its challenges were answered before a restart: "
-          "waiting for the CA's validation, not answering again",
-          state.rec.cert_name);
+  if (!awaited.empty()) {
+    CF_LOG_INFO(
+        "certificate %s: %d challenge(s) answered before a restart: waiting "
+        "for the CA's validation, not answering again",
+        state.rec.cert_name, awaited.size());
+  }
+  for (const std::string& url : to_answer) {
+    // Each answer is recorded just before it is sent: one the CA may have
+    // received is never sent twice within reanswer_after, and a crash
+    // between two answers leaves the second one to be sent on resume.
+    if (!WasAnswered(state.rec, url)) {
+      state.rec.answered_challenges.push_back(url);
     }
-  } else {
-    for (const std::string& url : to_answer) {
-      RETURN_IF_ERROR(client.AnswerChallenge(url, ctx).status());
-    }
-    if (!to_answer.empty()) RETURN_IF_ERROR(PersistOrder(state, "answered"));
+    state.rec.answered_at = clock_.Now();
+    RETURN_IF_ERROR(PersistOrder(state, "answered"));
+    RETURN_IF_ERROR(client.AnswerChallenge(url, ctx).status());
+    Failpoint("order.answer-sent");
   }
   Failpoint("order.answered");
   ASSIGN_OR_RETURN(

@@ -20,8 +20,8 @@
 #ifndef CERTFLEET_COORDINATOR_ISSUANCE_ORDER_RUNNER_H_
 #define CERTFLEET_COORDINATOR_ISSUANCE_ORDER_RUNNER_H_
 
-#include <optional>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -58,6 +58,12 @@ struct OrderRunnerOptions {
   // Clean-up of DNS records runs with its own deadline, independent of the
   // order's (which may be over, or cancelled).
   absl::Duration cleanup_timeout = absl::Minutes(2);
+  // A challenge this order answered that is still "pending" this long after
+  // the answer is answered again: the answer most likely never reached the
+  // CA (the process died between recording it and sending it). Until then a
+  // resumed order only waits — the CA may still be validating (RFC 8555
+  // §7.5.1), and a second answer queues a second validation.
+  absl::Duration reanswer_after = absl::Minutes(10);
   // Whether this coordinator may still act on its orders (with several
   // coordinators: it leads; null: always). An order that fails once this
   // says false — the leader was deposed, or is stopping — is left exactly

@@ -220,6 +220,26 @@ absl::Time Scheduler::RenewAt(const config::CertificateConfig& cert,
   return state.renew_at;
 }
 
+absl::Status Scheduler::LiftChangedLimit(const config::CertificateConfig& cert,
+                                         store::CertificateState& state,
+                                         absl::Time now) {
+  auto it = issuers_.find(cert.issuer);
+  if (it == issuers_.end()) return absl::OkStatus();
+  const config::IssuerConfig& ic = it->second->config();
+  const std::string limit =
+      acme::DescribeOrderLimit(ic.new_orders_per_window, ic.new_orders_window);
+  if (limit == state.limited_by) return absl::OkStatus();
+  CF_LOG_INFO(
+      "certificate %s: was waiting until %s for issuer %s's client-side limit "
+      "(%s); the limit is now %s, so it is attempted now",
+      cert.name, Rfc3339(state.next_attempt_at), cert.issuer, state.limited_by,
+      limit);
+  state.next_attempt_at = absl::InfinitePast();
+  state.limited_by.clear();
+  state.updated_at = now;
+  return store_.PutCertificateState(state);
+}
+
 absl::StatusOr<std::optional<Scheduler::Job>> Scheduler::Evaluate(
     const config::CertificateConfig& cert, PassReport& report,
     const Context& ctx) {
@@ -228,6 +248,9 @@ absl::StatusOr<std::optional<Scheduler::Job>> Scheduler::Evaluate(
                    store_.GetCertificateState(cert.name));
   store::CertificateState state =
       stored.value_or(store::CertificateState{.name = cert.name});
+  if (now < state.next_attempt_at && !state.limited_by.empty()) {
+    RETURN_IF_ERROR(LiftChangedLimit(cert, state, now));
+  }
   if (now < state.next_attempt_at) {
     ++report.backing_off;
     report.next_due = std::min(report.next_due, state.next_attempt_at);
@@ -326,6 +349,7 @@ void Scheduler::Attempt(const Job& job, PassReport::Entry& entry,
     state.consecutive_failures = 0;
     state.last_error.clear();
     state.next_attempt_at = absl::InfinitePast();
+    state.limited_by.clear();
     state.renew_at = absl::InfiniteFuture();  // drawn for the new version
   } else {
     ++state.consecutive_failures;
@@ -339,7 +363,9 @@ void Scheduler::Attempt(const Job& job, PassReport::Entry& entry,
     }
     delay = std::min(delay, options_.retry_max) * (0.75 + 0.25 * Uniform());
     absl::Time next = now + delay;
+    state.limited_by.clear();
     if (std::optional<absl::Time> ra = acme::RetryAfterOf(result.status())) {
+      if (*ra > next) state.limited_by = acme::ClientLimitOf(result.status());
       next = std::max(next, *ra);
     }
     state.next_attempt_at = next;

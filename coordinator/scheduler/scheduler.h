@@ -126,6 +126,11 @@ class Scheduler {
     absl::Time urgency;  // earlier runs first
   };
   // Whether `cert` needs an order now; updates `report` for the others.
+  // A wait set by the issuer's client-side order limit ends when that limit
+  // changed (raised or lowered, and so at the next start): the slot it
+  // waited for was counted under a limit that no longer applies.
+  absl::Status LiftChangedLimit(const config::CertificateConfig& cert,
+                                store::CertificateState& state, absl::Time now);
   absl::StatusOr<std::optional<Job>> Evaluate(
       const config::CertificateConfig& cert, PassReport& report,
       const Context& ctx);

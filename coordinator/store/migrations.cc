@@ -180,6 +180,23 @@ ALTER TABLE agents ADD COLUMN status_changed_by TEXT NOT NULL DEFAULT '';
 ALTER TABLE bootstrap_tokens ADD COLUMN for_agent TEXT NOT NULL DEFAULT '';
 )sql";
 
+// Which client-side order limit set a certificate's next attempt: a wait
+// imposed by a limit since raised is lifted at the next start.
+constexpr char kStateLimitedBy[] = R"sql(
+ALTER TABLE certificate_state ADD COLUMN limited_by TEXT NOT NULL DEFAULT '';
+)sql";
+
+// Which challenges an order answered, and when: a resumed order does not
+// answer one again while the CA may still be validating it. An older
+// order has none recorded (its "answered" stage still counts). As in
+// kRevocableAgents, "never" (INT64_MIN, absl::InfinitePast) is set by an
+// UPDATE: ADD COLUMN takes no expression as its default.
+constexpr char kOrderAnswers[] = R"sql(
+ALTER TABLE orders ADD COLUMN answered_challenges TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE orders ADD COLUMN answered_at INTEGER NOT NULL DEFAULT 0;
+UPDATE orders SET answered_at = -9223372036854775807 - 1;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "create accounts, certificate_state, versions, orders", kCreateTables},
     {2, "create agents, bootstrap_tokens, internal_ca, target_states",
@@ -190,6 +207,8 @@ constexpr Migration kMigrations[] = {
      "add agents.status, status_changed_at, status_changed_by; "
      "bootstrap_tokens.for_agent",
      kRevocableAgents},
+    {5, "add certificate_state.limited_by", kStateLimitedBy},
+    {6, "add orders.answered_challenges, answered_at", kOrderAnswers},
 };
 
 absl::Status NewerSchemaError(const std::string& path, int64_t current,

@@ -119,6 +119,7 @@ absl::StatusOr<std::string> EncodeRecord(const CertificateState& r) {
   m.set_last_error(r.last_error);
   m.set_last_attempt_at(Nanos(r.last_attempt_at));
   m.set_updated_at(Nanos(r.updated_at));
+  m.set_limited_by(r.limited_by);
   return Serialize(m);
 }
 
@@ -131,7 +132,8 @@ absl::Status DecodeRecord(absl::string_view bytes, CertificateState* out) {
           .consecutive_failures = m.consecutive_failures(),
           .last_error = m.last_error(),
           .last_attempt_at = TimeOf(m.last_attempt_at()),
-          .updated_at = TimeOf(m.updated_at())};
+          .updated_at = TimeOf(m.updated_at()),
+          .limited_by = m.limited_by()};
   return absl::OkStatus();
 }
 
@@ -201,6 +203,10 @@ absl::StatusOr<std::string> EncodeRecord(const OrderRecord& r) {
   m.set_replaces(r.replaces);
   m.set_created_at(Nanos(r.created_at));
   m.set_updated_at(Nanos(r.updated_at));
+  for (const std::string& c : r.answered_challenges) {
+    m.add_answered_challenges(c);
+  }
+  m.set_answered_at(Nanos(r.answered_at));
   return Serialize(m);
 }
 
@@ -222,7 +228,10 @@ absl::Status DecodeRecord(absl::string_view bytes, OrderRecord* out) {
           .dns_records = std::move(records),
           .replaces = m.replaces(),
           .created_at = TimeOf(m.created_at()),
-          .updated_at = TimeOf(m.updated_at())};
+          .updated_at = TimeOf(m.updated_at()),
+          .answered_challenges = Strings(m.answered_challenges()),
+          .answered_at = m.has_answered_at() ? TimeOf(m.answered_at())
+                                             : absl::InfinitePast()};
   return absl::OkStatus();
 }
 

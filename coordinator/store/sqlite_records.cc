@@ -13,14 +13,15 @@ const char kAccountColumns[] =
     "status, created_at, updated_at";
 const char kStateColumns[] =
     "name, next_attempt_at, renew_at, consecutive_failures, last_error, "
-    "last_attempt_at, updated_at";
+    "last_attempt_at, updated_at, limited_by";
 const char kVersionColumns[] =
     "cert_name, version, issuer, names, key_type, serial_hex, not_before, "
     "not_after, leaf_pem, chain_pem, key_sealed, order_url, ari_cert_id, "
     "created_at, revoked_at, revocation_reason";
 const char kOrderColumns[] =
     "cert_name, issuer, order_url, spec_fingerprint, names, key_type, "
-    "key_sealed, stage, dns_records, replaces, created_at, updated_at";
+    "key_sealed, stage, dns_records, replaces, created_at, updated_at, "
+    "answered_challenges, answered_at";
 
 namespace {
 
@@ -60,6 +61,7 @@ absl::StatusOr<CertificateState> ReadState(const StatementRun& row) {
   s.last_error = row.ColumnText(4);
   s.last_attempt_at = row.ColumnTime(5);
   s.updated_at = row.ColumnTime(6);
+  s.limited_by = row.ColumnText(7);
   return s;
 }
 
@@ -101,6 +103,9 @@ absl::StatusOr<OrderRecord> ReadOrder(const StatementRun& row) {
   o.replaces = row.ColumnText(9);
   o.created_at = row.ColumnTime(10);
   o.updated_at = row.ColumnTime(11);
+  RETURN_IF_ERROR(Decoded(DecodeStringList(row.ColumnText(12)),
+                          "answered_challenges", &o.answered_challenges));
+  o.answered_at = row.ColumnTime(13);
   return o;
 }
 
@@ -124,7 +129,8 @@ void BindState(StatementRun& run, const CertificateState& s) {
       .Int(s.consecutive_failures)
       .Text(s.last_error)
       .Time(s.last_attempt_at)
-      .Time(s.updated_at);
+      .Time(s.updated_at)
+      .Text(s.limited_by);
 }
 
 void BindVersion(StatementRun& run, const VersionRecord& v, int64_t version,
@@ -149,7 +155,8 @@ void BindVersion(StatementRun& run, const VersionRecord& v, int64_t version,
 
 void BindOrder(StatementRun& run, const OrderRecord& o,
                const std::string& names_json,
-               const std::string& dns_records_json) {
+               const std::string& dns_records_json,
+               const std::string& answered_json) {
   run.Text(o.cert_name)
       .Text(o.issuer)
       .Text(o.order_url)
@@ -161,7 +168,9 @@ void BindOrder(StatementRun& run, const OrderRecord& o,
       .Text(dns_records_json)
       .Text(o.replaces)
       .Time(o.created_at)
-      .Time(o.updated_at);
+      .Time(o.updated_at)
+      .Text(answered_json)
+      .Time(o.answered_at);
 }
 
 }  // namespace certfleet::store

@@ -3,7 +3,7 @@
 // readers of a result row, and the binders of an INSERT's parameters.
 //
 //   StatementRun run(insert_order);  // "INSERT … (kOrderColumns) VALUES (…)"
-//   BindOrder(run, order, names_json, dns_json);
+//   BindOrder(run, order, names_json, dns_json, answered_json);
 //   ...
 //   ASSIGN_OR_RETURN(OrderRecord order, ReadOrder(select_run));
 #ifndef CERTFLEET_COORDINATOR_STORE_SQLITE_RECORDS_H_
@@ -41,7 +41,8 @@ void BindVersion(StatementRun& run, const VersionRecord& v, int64_t version,
                  const std::string& names_json);
 void BindOrder(StatementRun& run, const OrderRecord& o,
                const std::string& names_json,
-               const std::string& dns_records_json);
+               const std::string& dns_records_json,
+               const std::string& answered_json);
 
 }  // namespace certfleet::store
 

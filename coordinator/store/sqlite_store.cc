@@ -156,7 +156,7 @@ SqliteStore::PrepareStatements(sqlite3* db) {
                                    " FROM certificate_state WHERE name = ?")},
       {&s->put_state,
        absl::StrCat("INSERT OR REPLACE INTO certificate_state (", kStateColumns,
-                    ") VALUES (", Placeholders(7), ")")},
+                    ") VALUES (", Placeholders(8), ")")},
       {&s->list_states, absl::StrCat("SELECT ", kStateColumns,
                                      " FROM certificate_state ORDER BY name")},
       {&s->next_version,
@@ -189,7 +189,7 @@ SqliteStore::PrepareStatements(sqlite3* db) {
                                    " FROM orders WHERE cert_name = ?")},
       {&s->put_order,
        absl::StrCat("INSERT OR REPLACE INTO orders (", kOrderColumns,
-                    ") VALUES (", Placeholders(12), ")")},
+                    ") VALUES (", Placeholders(14), ")")},
       {&s->delete_order, "DELETE FROM orders WHERE cert_name = ?"},
       {&s->list_orders, absl::StrCat("SELECT ", kOrderColumns,
                                      " FROM orders ORDER BY cert_name")},
@@ -446,9 +446,12 @@ absl::Status SqliteStore::PutOrder(const OrderRecord& order) {
   ASSIGN_OR_RETURN(
       std::string dns_records,
       Encoded(EncodeDnsRecords(order.dns_records), op, "dns_records"));
+  ASSIGN_OR_RETURN(std::string answered,
+                   Encoded(EncodeStringList(order.answered_challenges), op,
+                           "answered_challenges"));
   absl::MutexLock lock(&mu_);
   StatementRun run(stmts_->put_order.get());
-  BindOrder(run, order, names, dns_records);
+  BindOrder(run, order, names, dns_records, answered);
   return Execute(db_, run, op);
 }
 

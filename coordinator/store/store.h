@@ -83,6 +83,10 @@ struct CertificateState {
   std::string last_error;
   absl::Time last_attempt_at = absl::InfinitePast();
   absl::Time updated_at = absl::UnixEpoch();
+  // The issuer's client-side order limit (acme::DescribeOrderLimit) that set
+  // next_attempt_at, "" when the CA or backoff did. A wait imposed by a
+  // limit the configuration no longer has is lifted.
+  std::string limited_by;
 
   bool operator==(const CertificateState&) const = default;
 };
@@ -145,6 +149,12 @@ struct OrderRecord {
   std::string replaces;
   absl::Time created_at = absl::UnixEpoch();
   absl::Time updated_at = absl::UnixEpoch();
+  // The challenge URLs this order answered (recorded just before each
+  // answer is sent) and when it last answered: a resumed order never
+  // answers one again while the CA may still be validating it, which would
+  // queue a second validation that fails once the record is gone.
+  std::vector<std::string> answered_challenges;
+  absl::Time answered_at = absl::InfinitePast();
 
   bool operator==(const OrderRecord&) const = default;
 };

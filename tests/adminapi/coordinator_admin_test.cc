@@ -13,6 +13,7 @@
 #include "common/process_runner.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/harness/free_port.h"
 #include "tests/harness/server_process.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"

@@ -16,10 +16,13 @@
 #include "absl/strings/strip.h"
 #include "nlohmann/json.hpp"
 #include "tests/rollouts/rollout_admin_fixture.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/wait_for.h"
 
 namespace certfleet::rollouts::testing {
 namespace {
 
+using ::certfleet::testing::WaitFor;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
 using ::testing::StartsWith;
@@ -60,8 +63,9 @@ class BackgroundCtl {
   }
 
   // Waits (real time) until its output contains `text`.
-  bool WaitForOutput(const std::string& text) {
-    return agentapi::testing::WaitFor(
+  absl::Status WaitForOutput(const std::string& text) {
+    return WaitFor(
+        absl::StrCat("\"", text, "\" in the output"),
         [&] { return absl::StrContains(ReadIfExists(out_), text); },
         absl::Seconds(30));
   }
@@ -105,7 +109,7 @@ TEST_F(RolloutWatchTest, ExitsZeroOnceTheWatchedRolloutCompletes) {
   ASSERT_GE(canary, 0);
   std::unique_ptr<BackgroundCtl> ctl =
       Watch({"rollout", "status", "web", "--watch", "--interval", "100ms"});
-  ASSERT_TRUE(ctl->WaitForOutput("phase:         delivering (wave 1 of 3)\n"))
+  ASSERT_OK(ctl->WaitForOutput("phase:         delivering (wave 1 of 3)\n"))
       << ctl->Finish().stderr_data;
   CompleteFrom(canary);
   const ProcessResult r = ctl->Finish();
@@ -137,7 +141,7 @@ TEST_F(RolloutWatchTest, JsonLinesOneObjectPerChange) {
   ASSERT_GE(canary, 0);
   std::unique_ptr<BackgroundCtl> ctl = Watch(
       {"rollout", "status", "web", "-w", "--interval=100ms", "-o", "json"});
-  ASSERT_TRUE(ctl->WaitForOutput("\"phase\":\"delivering\""))
+  ASSERT_OK(ctl->WaitForOutput("\"phase\":\"delivering\""))
       << ctl->Finish().stderr_data;
   CompleteFrom(canary);
   const ProcessResult r = ctl->Finish();
@@ -162,7 +166,7 @@ TEST_F(RolloutWatchTest, InterruptExits130) {
   ASSERT_GE(StartRollout(), 0);
   std::unique_ptr<BackgroundCtl> ctl =
       Watch({"rollout", "status", "web", "--watch", "--interval", "100ms"});
-  ASSERT_TRUE(ctl->WaitForOutput("delivering (wave 1 of 3)"))
+  ASSERT_OK(ctl->WaitForOutput("delivering (wave 1 of 3)"))
       << ctl->Finish().stderr_data;
   const pid_t pid = ctl->pid();
   ASSERT_GT(pid, 0);
@@ -184,7 +188,7 @@ TEST_F(RolloutWatchTest, ACoordinatorGoneForThreePollsExitsOne) {
   std::unique_ptr<BackgroundCtl> ctl =
       Watch({"rollout", "status", "web", "--watch", "--interval", "100ms",
              "--timeout", "2s"});
-  ASSERT_TRUE(ctl->WaitForOutput("delivering (wave 1 of 3)"))
+  ASSERT_OK(ctl->WaitForOutput("delivering (wave 1 of 3)"))
       << ctl->Finish().stderr_data;
   server_.reset();
   const ProcessResult r = ctl->Finish();

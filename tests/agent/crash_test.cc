@@ -35,7 +35,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/crypto/test_certs.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/wait_for.h"
 
 extern char** environ;
 
@@ -43,6 +45,8 @@ namespace certfleet::agent {
 namespace {
 
 using ::certfleet::testing::TempDir;
+using ::certfleet::testing::WaitFor;
+using ::certfleet::testing::WaitForOk;
 using ::certfleet::testing::WriteFileOrDie;
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -112,16 +116,14 @@ bool WaitReady(const Child& child, absl::Duration timeout) {
 // The wait status, or -1 when the child did not end within `timeout` (it is
 // then killed).
 int WaitExit(Child& child, absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
   int status = 0;
-  while (waitpid(child.pid, &status, WNOHANG) == 0) {
-    if (absl::Now() > deadline) {
-      kill(child.pid, SIGKILL);
-      waitpid(child.pid, &status, 0);
-      status = -1;
-      break;
-    }
-    absl::SleepFor(absl::Milliseconds(1));
+  if (!WaitFor(
+           "the driver to exit",
+           [&] { return waitpid(child.pid, &status, WNOHANG) != 0; }, timeout)
+           .ok()) {
+    kill(child.pid, SIGKILL);
+    waitpid(child.pid, &status, 0);
+    status = -1;
   }
   close(child.out);
   return status;
@@ -434,16 +436,18 @@ TEST_F(CrashTest, HaproxyServesTheCombinedFile) {
             0);
   posix_spawn_file_actions_destroy(&actions);
   absl::StatusOr<std::string> serial;
-  for (int i = 0; i < 200; ++i) {
-    serial = FetchServedSerial(
-        absl::StrCat("127.0.0.1:", port), "www.example.test",
-        Context::Background().WithDeadline(absl::Now() + absl::Seconds(2)));
-    if (serial.ok()) break;
-    absl::SleepFor(absl::Milliseconds(10));
-  }
+  const absl::Status served = WaitForOk(
+      "the TLS server to serve the recovered files",
+      [&] {
+        serial = FetchServedSerial(
+            absl::StrCat("127.0.0.1:", port), "www.example.test",
+            Context::Background().WithDeadline(absl::Now() + absl::Seconds(2)));
+        return serial.status();
+      },
+      absl::Seconds(30));
   kill(pid, SIGKILL);
   waitpid(pid, nullptr, 0);
-  ASSERT_TRUE(serial.ok()) << serial.status() << "\n" << LogTail();
+  ASSERT_OK(served) << LogTail();
   EXPECT_EQ(*serial, kSerialA);
 }
 

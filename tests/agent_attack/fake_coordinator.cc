@@ -3,11 +3,13 @@
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "common/crypto/csr.h"
 #include "common/crypto/private_key.h"
 #include "common/status_macros.h"
+#include "tests/testing/wait_for.h"
 
 namespace certfleet::agent_attack {
 
@@ -107,48 +109,47 @@ absl::Status FakeCoordinator::SendBundle(const v1::DesiredBundle& bundle,
                                          absl::Duration timeout) {
   v1::CoordinatorMessage m;
   *m.mutable_bundle() = bundle;
-  const absl::Time deadline = absl::Now() + timeout;
-  while (!service_->Write(m)) {
-    if (absl::Now() > deadline) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          "no agent connected within ", absl::FormatDuration(timeout)));
-    }
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  return absl::OkStatus();
+  return ::certfleet::testing::WaitFor(
+      "an agent connected to take the bundle",
+      [&] { return service_->Write(m); }, timeout);
 }
 
 std::vector<v1::AgentMessage> FakeCoordinator::Received() const {
   return service_->Received();
 }
 
-absl::StatusOr<v1::AgentMessage> FakeCoordinator::WaitFor(
+absl::StatusOr<v1::AgentMessage> FakeCoordinator::WaitForMessage(
     const std::function<bool(const v1::AgentMessage&)>& match,
     absl::Duration timeout) const {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (true) {
-    const std::vector<v1::AgentMessage> all = Received();
-    for (const v1::AgentMessage& m : all) {
-      if (match(m)) return m;
-    }
-    if (absl::Now() > deadline) {
-      std::string seen;
-      for (const v1::AgentMessage& m : all) {
-        absl::StrAppend(&seen, "\n  ", m.ShortDebugString());
-      }
-      return absl::DeadlineExceededError(
-          absl::StrCat("the agent did not send the expected message within ",
-                       absl::FormatDuration(timeout), "; received:", seen));
-    }
-    absl::SleepFor(absl::Milliseconds(20));
+  std::optional<v1::AgentMessage> found;
+  std::vector<v1::AgentMessage> all;
+  const absl::Status waited = ::certfleet::testing::WaitFor(
+      "the expected message from the agent",
+      [&] {
+        all = Received();
+        for (const v1::AgentMessage& m : all) {
+          if (match(m)) {
+            found = m;
+            return true;
+          }
+        }
+        return false;
+      },
+      timeout);
+  if (found) return *found;
+  std::string seen;
+  for (const v1::AgentMessage& m : all) {
+    absl::StrAppend(&seen, "\n  ", m.ShortDebugString());
   }
+  return absl::Status(waited.code(),
+                      absl::StrCat(waited.message(), "; received:", seen));
 }
 
 absl::StatusOr<v1::DeliveryResult> FakeCoordinator::WaitForResult(
     const std::string& target, const std::string& version_id,
     absl::Duration timeout) const {
   ASSIGN_OR_RETURN(v1::AgentMessage m,
-                   WaitFor(
+                   WaitForMessage(
                        [&](const v1::AgentMessage& m) {
                          return m.has_result() &&
                                 m.result().target() == target &&
@@ -162,8 +163,8 @@ absl::StatusOr<v1::DeliveryResult> FakeCoordinator::WaitForResult(
 absl::StatusOr<v1::Inventory> FakeCoordinator::LatestInventory(
     absl::Duration timeout) const {
   RETURN_IF_ERROR(
-      WaitFor([](const v1::AgentMessage& m) { return m.has_inventory(); },
-              timeout)
+      WaitForMessage(
+          [](const v1::AgentMessage& m) { return m.has_inventory(); }, timeout)
           .status());
   v1::Inventory latest;
   for (const v1::AgentMessage& m : Received()) {

@@ -60,7 +60,7 @@ class FakeCoordinator {
   // The first received message (oldest first) that satisfies `match`,
   // waiting up to `timeout` for one; kDeadlineExceeded otherwise, listing
   // what was received.
-  absl::StatusOr<v1::AgentMessage> WaitFor(
+  absl::StatusOr<v1::AgentMessage> WaitForMessage(
       const std::function<bool(const v1::AgentMessage&)>& match,
       absl::Duration timeout) const;
   // The delivery result for `target` (and `version_id`, unless "").

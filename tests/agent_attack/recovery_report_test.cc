@@ -10,11 +10,13 @@
 #include "tests/agent_attack/attack_fixture.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/wait_for.h"
 
 namespace certfleet::agent_attack {
 namespace {
 
 using ::certfleet::testing::ReadFileOrDie;
+using ::certfleet::testing::WaitFor;
 using ::certfleet::testing::WriteFileOrDie;
 using ::testing::HasSubstr;
 
@@ -22,17 +24,22 @@ class RecoveryReportTest : public AttackTest {
  protected:
   // The www entry of the first inventory sent after the `after`-th one.
   v1::TargetState NextWwwState(int after) {
-    const absl::Time deadline = absl::Now() + kWait;
-    while (absl::Now() < deadline) {
-      int seen = 0;
-      for (const v1::AgentMessage& m : coordinator_->Received()) {
-        if (!m.has_inventory() || ++seen <= after) continue;
-        if (m.inventory().targets_size() > 0) return m.inventory().targets(0);
-      }
-      absl::SleepFor(absl::Milliseconds(20));
-    }
-    ADD_FAILURE() << "no inventory after the " << after << "th";
-    return {};
+    v1::TargetState www;
+    EXPECT_OK(WaitFor(
+        absl::StrCat("an inventory after the ", after, "th"),
+        [&] {
+          int seen = 0;
+          for (const v1::AgentMessage& m : coordinator_->Received()) {
+            if (!m.has_inventory() || ++seen <= after) continue;
+            if (m.inventory().targets_size() > 0) {
+              www = m.inventory().targets(0);
+              return true;
+            }
+          }
+          return false;
+        },
+        kWait));
+    return www;
   }
 };
 
@@ -55,10 +62,9 @@ TEST_F(RecoveryReportTest,
   // Killed right after reloading onto web/2: no delivery result was sent.
   StartAgent("agent.reloaded");
   ASSERT_OK(coordinator_->SendBundle(MakeBundle("www", 2), kWait));
-  for (int i = 0; i < 1000 && agent_->Running(); ++i) {
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  ASSERT_FALSE(agent_->Running()) << "the failpoint was not reached";
+  ASSERT_OK(WaitFor(
+      "the agent to die at its failpoint", [&] { return !agent_->Running(); },
+      kWait));
   agent_.reset();
   EXPECT_FALSE(
       coordinator_->WaitForResult("www", "web/2", absl::Milliseconds(1)).ok());

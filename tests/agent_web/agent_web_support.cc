@@ -19,8 +19,10 @@
 #include "common/crypto/private_key.h"
 #include "common/crypto/verify.h"
 #include "common/filesystem.h"
+#include "common/status_macros.h"
 #include "tests/harness/tls_probe.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/wait_for.h"
 
 namespace certfleet::agent::web_testing {
 
@@ -141,21 +143,20 @@ Context Deadline(absl::Duration timeout) {
 absl::Status WaitUntilServed(const std::string& address,
                              const std::string& serial,
                              absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  std::string last = "nothing yet";
-  while (true) {
-    absl::StatusOr<harness::ServedCertificate> served =
-        harness::ProbeTls(address, kServerName, absl::Seconds(2));
-    if (served.ok() && served->serial_hex == serial) break;
-    last = served.ok() ? "serial " + served->serial_hex
-                       : served.status().ToString();
-    if (absl::Now() > deadline) {
-      return absl::DeadlineExceededError(
-          absl::StrCat(address, " did not serve serial ", serial, " within ",
-                       absl::FormatDuration(timeout), "; last: ", last));
-    }
-    absl::SleepFor(absl::Milliseconds(20));
-  }
+  RETURN_IF_ERROR(::certfleet::testing::WaitForOk(
+      absl::StrCat(address, " to serve serial ", serial),
+      [&]() -> absl::Status {
+        absl::StatusOr<harness::ServedCertificate> served =
+            harness::ProbeTls(address, kServerName, absl::Seconds(2));
+        if (!served.ok()) return served.status();
+        if (served->serial_hex != serial) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("serial ", served->serial_hex));
+        }
+        return absl::OkStatus();
+      },
+      timeout));
+  // Then it stays so (no worker left with the old one).
   for (int i = 0; i < 5; ++i) {
     absl::SleepFor(absl::Milliseconds(30));
     absl::StatusOr<harness::ServedCertificate> served =

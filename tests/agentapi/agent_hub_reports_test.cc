@@ -13,11 +13,13 @@
 #include "gtest/gtest.h"
 #include "tests/agentapi/hub_fixture.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/wait_for.h"
 
 namespace certfleet::agentapi::testing {
 namespace {
 
 using ::certfleet::testing::StatusIs;
+using ::certfleet::testing::WaitFor;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -294,7 +296,8 @@ TEST_F(AgentHubReportsTest, QueueOverItsBoundRefusesTheMessage) {
   // A slow store: the hub stalls on the inventory's write.
   c_.store.HoldTargetStateWrites();
   ASSERT_OK(c_.hub->Submit(kWebAgent, web, Inventory({{"www", "", ""}}), done));
-  ASSERT_TRUE(WaitFor([&] { return c_.store.held_writes() == 1; }));
+  ASSERT_OK(WaitFor("a held target-state write",
+                    [&] { return c_.store.held_writes() == 1; }));
   const v1::AgentMessage big = Health("www", false, std::string(1500, 'x'));
   ASSERT_OK(c_.hub->Submit(kWebAgent, web, big, done));
   ASSERT_OK(c_.hub->Submit(kWebAgent, web, big, done));

@@ -18,6 +18,7 @@
 #include "tests/crypto/test_certs.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/wait_for.h"
 
 namespace certfleet::agentapi {
 namespace {
@@ -29,6 +30,7 @@ using ::certfleet::agentapi::testing::kDbAgent;
 using ::certfleet::agentapi::testing::kWebAgent;
 using ::certfleet::agentapi::testing::Result;
 using ::certfleet::agentapi::testing::StoredVersion;
+using ::certfleet::testing::WaitFor;
 using ::testing::IsEmpty;
 using ::testing::Optional;
 using ::testing::SizeIs;
@@ -90,10 +92,8 @@ TEST_F(AgentHubTest, AVersionThatCannotBeReadIsSentWhenItCanAgain) {
   std::shared_ptr<FakeChannel> ch = Attach(kWebAgent);
   Send(kWebAgent, Inventory({{"www", "", ""}}));
   EXPECT_THAT(ch->bundles(), IsEmpty());
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (ch->bundles().empty() && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(50));
-  }
+  ASSERT_OK(WaitFor("the hub to send the version once it can read it",
+                    [&] { return !ch->bundles().empty(); }));
   ASSERT_THAT(ch->bundles(), SizeIs(1));
   EXPECT_EQ(ch->bundles()[0].version_id(), "web/1");
 }

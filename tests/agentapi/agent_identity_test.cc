@@ -21,11 +21,13 @@
 #include "tests/agentapi/e2e_fixture.h"
 #include "tests/agentapi/scripted_coordinator.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/wait_for.h"
 
 namespace certfleet::agentapi::testing {
 namespace {
 
 using ::certfleet::testing::ReadFileOrDie;
+using ::certfleet::testing::WaitFor;
 using ::testing::ElementsAre;
 using ::testing::SizeIs;
 
@@ -78,9 +80,9 @@ class AgentIdentityTest : public AgentApiE2eTest {
                       const v1::CoordinatorMessage& message) {
     const size_t before = session_observer_.identity_refusals().size();
     EXPECT_TRUE(coordinator.Send(message));
-    if (!WaitFor([&] {
-          return session_observer_.identity_refusals().size() > before;
-        })) {
+    if (!WaitFor("an identity refusal", [&] {
+           return session_observer_.identity_refusals().size() > before;
+         }).ok()) {
       return "(not refused)";
     }
     return session_observer_.identity_refusals().back();
@@ -150,7 +152,7 @@ TEST_F(AgentIdentityTest, RenewalTakesOnlyTheRequestedKeyFromItsOwnCa) {
   // The answer: stored with the key of the request, the CA kept, and the
   // agent comes back with it.
   ASSERT_TRUE(coordinator->Send(IdentityMessage(good, ca_pem)));
-  ASSERT_TRUE(WaitFor([&] {
+  ASSERT_OK(WaitFor("the agent to reconnect with its new identity", [&] {
     return coordinator->client_serials().size() == 2;
   })) << "the agent did not reconnect with its new identity";
   EXPECT_EQ(coordinator->client_serials()[1], Serial(good));
@@ -167,7 +169,8 @@ TEST_F(AgentIdentityTest, CertificateNobodyAskedForIsRefused) {
   std::unique_ptr<ScriptedCoordinator> coordinator =
       ScriptedCoordinator::Start(*c_.ca);
   StartAgentAt(coordinator->address());
-  ASSERT_TRUE(WaitFor([&] { return session_observer_.connects() == 1; }));
+  ASSERT_OK(WaitFor("the agent's first connection",
+                    [&] { return session_observer_.connects() == 1; }));
   const std::map<std::string, std::string> before = IdentityFiles();
 
   ASSERT_OK_AND_ASSIGN(

@@ -18,11 +18,13 @@
 #include "tests/agentapi/e2e_fixture.h"
 #include "tests/crypto/test_certs.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/wait_for.h"
 
 namespace certfleet::agentapi::testing {
 namespace {
 
 using ::certfleet::testing::StatusIs;
+using ::certfleet::testing::WaitFor;
 using ::testing::HasSubstr;
 
 std::string Serial(const std::string& pem) {
@@ -147,11 +149,13 @@ TEST_F(AgentAuthTest, AgentRenewsItsIdentityOverTheStreamAndReconnects) {
   // Nothing to install: the renewal must not wait for a delivery.
   StartAgent();
   absl::StatusOr<agent::Identity> renewed;
-  ASSERT_TRUE(WaitFor([&] {
-    renewed = identities_.Load();
-    return renewed.ok() && Serial(renewed->cert_pem) != old_serial;
-  })) << "identity on disk still has serial "
-      << old_serial;
+  ASSERT_OK(WaitFor("a renewed identity on disk",
+                    [&] {
+                      renewed = identities_.Load();
+                      return renewed.ok() &&
+                             Serial(renewed->cert_pem) != old_serial;
+                    }))
+      << "identity on disk still has serial " << old_serial;
   EXPECT_EQ(renewed->agent_id, old.agent_id);
   EXPECT_NE(renewed->key_pem, old.key_pem);  // a fresh key, matching (Load)
   EXPECT_EQ(renewed->ca_pem, c_.ca->ca_pem());
@@ -162,7 +166,8 @@ TEST_F(AgentAuthTest, AgentRenewsItsIdentityOverTheStreamAndReconnects) {
   EXPECT_EQ(record->identity_serial, Serial(renewed->cert_pem));
 
   // It dropped the stream that used the old identity and came back.
-  ASSERT_TRUE(WaitFor([&] { return session_observer_.connects() == 2; }));
+  ASSERT_OK(WaitFor("the agent to come back with its renewed identity",
+                    [&] { return session_observer_.connects() == 2; }));
   EXPECT_THAT(session_observer_.disconnects().front(), HasSubstr("CANCELLED"));
   c_.hub->Flush();
   EXPECT_EQ(c_.hub->connected(), 1u);

@@ -9,10 +9,12 @@
 #include "gtest/gtest.h"
 #include "tests/agentapi/e2e_fixture.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/wait_for.h"
 
 namespace certfleet::agentapi::testing {
 namespace {
 
+using ::certfleet::testing::WaitFor;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -32,12 +34,15 @@ class AgentDeliveryTest : public AgentApiE2eTest {
  protected:
   // Waits until the coordinator records target www as serving `version_id`
   // with `serial`, healthy.
-  bool WaitInstalled(const std::string& version_id, const std::string& serial) {
-    return WaitFor([&] {
-      std::optional<store::TargetStateRecord> s = WwwState();
-      return s && s->installed_version_id == version_id &&
-             s->serial == serial && s->healthy;
-    });
+  absl::Status WaitInstalled(const std::string& version_id,
+                             const std::string& serial) {
+    return WaitFor(absl::StrCat("www recorded as serving ", version_id,
+                                " (serial ", serial, "), healthy"),
+                   [&] {
+                     std::optional<store::TargetStateRecord> s = WwwState();
+                     return s && s->installed_version_id == version_id &&
+                            s->serial == serial && s->healthy;
+                   });
   }
 };
 
@@ -54,7 +59,7 @@ TEST_F(AgentDeliveryTest, EnrolledAgentInstallsNewestVersionAndIsRecorded) {
             (std::map<std::string, std::string>{{"role", "web"}}));
 
   StartAgent();
-  ASSERT_TRUE(WaitInstalled("web/2", v2.serial)) << Describe(WwwState());
+  ASSERT_OK(WaitInstalled("web/2", v2.serial)) << Describe(WwwState());
   const store::TargetStateRecord s = *WwwState();
   EXPECT_EQ(s.certificate, "web");
   EXPECT_EQ(s.desired_version_id, "web/2");
@@ -81,30 +86,32 @@ TEST_F(AgentDeliveryTest, HealthReportsBetweenInstallsAreRecorded) {
   const StoredVersion v1 = c_.AddVersion("web", "1a01", absl::Now());
   ASSERT_OK_AND_ASSIGN(agent::Identity id, EnrollAgent({{"role", "web"}}));
   StartAgent();
-  ASSERT_TRUE(WaitInstalled("web/1", v1.serial)) << Describe(WwwState());
+  ASSERT_OK(WaitInstalled("web/1", v1.serial)) << Describe(WwwState());
   ASSERT_TRUE(WwwState()->healthy);
   session_->ReportHealth({.target = "www",
                           .healthy = false,
                           .detail = "tls 127.0.0.1:8443: serves serial 0b00"});
-  ASSERT_TRUE(WaitFor([&] { return WwwState() && !WwwState()->healthy; }))
-      << Describe(WwwState());
+  ASSERT_OK(WaitFor("www reported unhealthy", [&] {
+    return WwwState() && !WwwState()->healthy;
+  })) << Describe(WwwState());
   EXPECT_EQ(WwwState()->detail, "tls 127.0.0.1:8443: serves serial 0b00");
   EXPECT_EQ(WwwState()->installed_version_id, "web/1");
   session_->ReportHealth({.target = "www", .healthy = true});
-  ASSERT_TRUE(WaitFor([&] { return WwwState() && WwwState()->healthy; }))
-      << Describe(WwwState());
+  ASSERT_OK(WaitFor("www reported healthy again", [&] {
+    return WwwState() && WwwState()->healthy;
+  })) << Describe(WwwState());
 }
 
 TEST_F(AgentDeliveryTest, NewVersionIsDeliveredAndARejectionIsNotResent) {
   const StoredVersion v1 = c_.AddVersion("web", "1a01", absl::Now());
   ASSERT_OK(EnrollAgent({{"role", "web"}}).status());
   StartAgent();
-  ASSERT_TRUE(WaitInstalled("web/1", v1.serial)) << Describe(WwwState());
+  ASSERT_OK(WaitInstalled("web/1", v1.serial)) << Describe(WwwState());
 
   // A renewal stored by the scheduler reaches the connected agent.
   const StoredVersion v2 = c_.AddVersion("web", "1a02", absl::Now());
   c_.hub->NotifyVersion("web");
-  ASSERT_TRUE(WaitInstalled("web/2", v2.serial)) << Describe(WwwState());
+  ASSERT_OK(WaitInstalled("web/2", v2.serial)) << Describe(WwwState());
   EXPECT_EQ(ServedSerial(), v2.serial);
   ASSERT_THAT(c_.observer.results(), SizeIs(2));
   EXPECT_TRUE(c_.observer.results()[1].ok());
@@ -122,7 +129,8 @@ TEST_F(AgentDeliveryTest, NewVersionIsDeliveredAndARejectionIsNotResent) {
   });
   const StoredVersion v3 = c_.AddVersion("web", "1a03", absl::Now());
   c_.hub->NotifyVersion("web");
-  ASSERT_TRUE(WaitFor([&] { return c_.observer.results().size() == 3; }));
+  ASSERT_OK(WaitFor("the third delivery result",
+                    [&] { return c_.observer.results().size() == 3; }));
   const v1::DeliveryResult r = c_.observer.results()[2];
   EXPECT_FALSE(r.ok());
   EXPECT_EQ(r.version_id(), "web/3");
@@ -133,7 +141,7 @@ TEST_F(AgentDeliveryTest, NewVersionIsDeliveredAndARejectionIsNotResent) {
   // The agent follows its result with an inventory: wait for the hub to
   // record it (the write after the rejection's), so its reconciliation has
   // run before asking again.
-  ASSERT_TRUE(WaitFor([&] {
+  ASSERT_OK(WaitFor("a target state written after the one with the error", [&] {
     const std::vector<store::TargetStateRecord> w =
         c_.store.target_state_writes();
     for (size_t i = 0; i < w.size(); ++i) {
@@ -162,12 +170,14 @@ TEST_F(AgentDeliveryTest, AgentNoAssignmentSelectsGetsNothingAndIsNotRecorded) {
   c_.AddVersion("web", "1a01", absl::Now());
   ASSERT_OK(EnrollAgent({{"role", "db"}}).status());
   StartAgent();
-  ASSERT_TRUE(WaitFor([&] { return session_observer_.connects() == 1; }));
+  ASSERT_OK(WaitFor("the agent's first connection",
+                    [&] { return session_observer_.connects() == 1; }));
   // A health report after the inventory on the same stream: once it is
   // dropped (not assigned), the inventory has been handled.
   session_->ReportHealth({.target = "www", .healthy = true});
-  ASSERT_TRUE(WaitFor(
-      [&] { return c_.observer.dropped()["health_not_assigned"] == 1; }));
+  ASSERT_OK(WaitFor("the health report dropped as not assigned", [&] {
+    return c_.observer.dropped()["health_not_assigned"] == 1;
+  }));
   c_.hub->NotifyVersion("web");
   c_.hub->Flush();
 
@@ -177,7 +187,8 @@ TEST_F(AgentDeliveryTest, AgentNoAssignmentSelectsGetsNothingAndIsNotRecorded) {
   EXPECT_EQ(runner_.runs(), 0);
   EXPECT_EQ(Snapshot().count("/current"), 0u);
   // The agent reports before it reads its welcome: the stream stays up.
-  EXPECT_TRUE(WaitFor([&] { return session_observer_.connects() == 1; }));
+  EXPECT_OK(WaitFor("the agent's connection",
+                    [&] { return session_observer_.connects() == 1; }));
   EXPECT_EQ(c_.hub->connected(), 1u);
 }
 
@@ -185,7 +196,7 @@ TEST_F(AgentDeliveryTest, AgentRidesOutACoordinatorRestart) {
   const StoredVersion v1 = c_.AddVersion("web", "1a01", absl::Now());
   ASSERT_OK(EnrollAgent({{"role", "web"}}).status());
   StartAgent();
-  ASSERT_TRUE(WaitInstalled("web/1", v1.serial)) << Describe(WwwState());
+  ASSERT_OK(WaitInstalled("web/1", v1.serial)) << Describe(WwwState());
   const std::map<std::string, std::string> before = Snapshot();
   ASSERT_EQ(before.count("/cert.pem"), 1u);
   const int runs = runner_.runs();
@@ -194,7 +205,8 @@ TEST_F(AgentDeliveryTest, AgentRidesOutACoordinatorRestart) {
   // Coordinator gone: the stream ends and reconnect attempts are refused.
   StopServer();
   c_.RestartHub();
-  ASSERT_TRUE(WaitFor(
+  ASSERT_OK(WaitFor(
+      "three more ended streams while the coordinator is down",
       [&] { return session_observer_.disconnects().size() >= ended + 3; }));
   const std::vector<std::string> reasons = session_observer_.disconnects();
   EXPECT_THAT(reasons.back(), StartsWith("UNAVAILABLE"));
@@ -209,7 +221,7 @@ TEST_F(AgentDeliveryTest, AgentRidesOutACoordinatorRestart) {
   clock_.Advance(absl::Minutes(1));
   const absl::Time restarted = clock_.Now();
   StartServer(port_);
-  ASSERT_TRUE(WaitFor([&] {
+  ASSERT_OK(WaitFor("the state written after the restart", [&] {
     for (const store::TargetStateRecord& w : c_.store.target_state_writes()) {
       if (w.updated_at == restarted && w.installed_version_id == "web/1" &&
           w.serial == v1.serial && w.agent_id == agent_id_) {
@@ -218,7 +230,7 @@ TEST_F(AgentDeliveryTest, AgentRidesOutACoordinatorRestart) {
     }
     return false;
   })) << Describe(WwwState());
-  ASSERT_TRUE(WaitInstalled("web/2", v2.serial)) << Describe(WwwState());
+  ASSERT_OK(WaitInstalled("web/2", v2.serial)) << Describe(WwwState());
   EXPECT_EQ(ServedSerial(), v2.serial);
   EXPECT_EQ(session_observer_.connects(), 2);
   EXPECT_EQ(c_.hub->connected(), 1u);

@@ -16,10 +16,12 @@
 #include "tests/agentapi/e2e_fixture.h"
 #include "tests/harness/tcp_proxy.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/wait_for.h"
 
 namespace certfleet::agentapi::testing {
 namespace {
 
+using ::certfleet::testing::WaitFor;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -39,7 +41,8 @@ TEST_F(AgentFailoverTest, AHungCoordinatorIsLeftWithinThreeHeartbeats) {
   coordinators_ = {hung->address(), healthy->address()};
   ASSERT_OK(EnrollAgent({{"role", "web"}}).status());
   StartAgent();
-  ASSERT_TRUE(WaitFor([&] { return session_observer_.connects() == 1; }));
+  ASSERT_OK(WaitFor("the agent's first connection, to the hung coordinator",
+                    [&] { return session_observer_.connects() == 1; }));
   ASSERT_THAT(session_observer_.connected_to(), ElementsAre(hung->address()));
 
   // Idle, the stream lives on: heartbeats keep it.
@@ -49,8 +52,9 @@ TEST_F(AgentFailoverTest, AHungCoordinatorIsLeftWithinThreeHeartbeats) {
 
   const absl::Time cut = absl::Now();
   hung->Cut();
-  ASSERT_TRUE(WaitFor([&] { return session_observer_.connects() == 2; },
-                      absl::Seconds(10)));
+  ASSERT_OK(WaitFor(
+      "the agent to move off the cut coordinator",
+      [&] { return session_observer_.connects() == 2; }, absl::Seconds(10)));
   const absl::Duration took = absl::Now() - cut;
   EXPECT_THAT(session_observer_.connected_to(),
               ElementsAre(hung->address(), healthy->address()));
@@ -61,15 +65,17 @@ TEST_F(AgentFailoverTest, AHungCoordinatorIsLeftWithinThreeHeartbeats) {
   ASSERT_FALSE(session_observer_.disconnects().empty());
   EXPECT_THAT(session_observer_.disconnects().front(),
               HasSubstr("heard nothing for 1.5s"));
-  EXPECT_TRUE(WaitFor([&] { return c_.hub->connected() == 1; }));
+  EXPECT_OK(WaitFor("the hub to count the agent connected",
+                    [&] { return c_.hub->connected() == 1; }));
 
   // The healthy coordinator's stream ends (a restart): the agent comes back
   // to it, not to the silent one, which would hang again.
   const size_t ended = session_observer_.disconnects().size();
   StopServer();
   StartServer(port_);
-  ASSERT_TRUE(WaitFor([&] { return session_observer_.connects() == 3; },
-                      absl::Seconds(10)));
+  ASSERT_OK(WaitFor(
+      "the agent to come back to the restarted coordinator",
+      [&] { return session_observer_.connects() == 3; }, absl::Seconds(10)));
   EXPECT_EQ(session_observer_.connected_to().back(), healthy->address());
   for (size_t i = ended; i < session_observer_.disconnects().size(); ++i) {
     EXPECT_THAT(session_observer_.disconnects()[i],
@@ -84,8 +90,9 @@ TEST_F(AgentFailoverTest, ACoordinatorThatNeverWelcomesIsLeft) {
   ASSERT_OK(EnrollAgent({{"role", "web"}}).status());
   StartAgent();
   // The welcome limit is 10 s; then the next coordinator.
-  ASSERT_TRUE(WaitFor([&] { return session_observer_.connects() == 1; },
-                      absl::Seconds(15)));
+  ASSERT_OK(WaitFor(
+      "the agent to connect after the welcome limit",
+      [&] { return session_observer_.connects() == 1; }, absl::Seconds(15)));
   EXPECT_THAT(session_observer_.connected_to(), ElementsAre(Address()));
   ASSERT_FALSE(session_observer_.disconnects().empty());
   EXPECT_THAT(session_observer_.disconnects().front(),

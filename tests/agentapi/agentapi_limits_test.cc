@@ -10,10 +10,12 @@
 #include "gtest/gtest.h"
 #include "tests/agentapi/e2e_fixture.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/wait_for.h"
 
 namespace certfleet::agentapi::testing {
 namespace {
 
+using ::certfleet::testing::WaitFor;
 using ::testing::AnyOf;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -25,14 +27,17 @@ class AgentLimitsTest : public AgentApiE2eTest {
     const StoredVersion v1 = c_.AddVersion("web", "1a01", absl::Now());
     ASSERT_OK(EnrollAgent({{"role", "web"}}).status());
     StartAgent();
-    ASSERT_TRUE(WaitServing("web/1", v1.serial));
+    ASSERT_OK(WaitServing("web/1", v1.serial));
   }
-  bool WaitServing(const std::string& version_id, const std::string& serial) {
-    return WaitFor([&] {
-      std::optional<store::TargetStateRecord> s = WwwState();
-      return s && s->installed_version_id == version_id &&
-             s->serial == serial && s->healthy;
-    });
+  absl::Status WaitServing(const std::string& version_id,
+                           const std::string& serial) {
+    return WaitFor(absl::StrCat("www recorded as serving ", version_id,
+                                " (serial ", serial, "), healthy"),
+                   [&] {
+                     std::optional<store::TargetStateRecord> s = WwwState();
+                     return s && s->installed_version_id == version_id &&
+                            s->serial == serial && s->healthy;
+                   });
   }
   // The well-behaved agent still holds its first stream and installs the
   // next version.
@@ -40,7 +45,7 @@ class AgentLimitsTest : public AgentApiE2eTest {
     const StoredVersion next =
         c_.AddVersion("web", absl::StrCat("1c", ++versions_), absl::Now());
     c_.hub->NotifyVersion("web");
-    EXPECT_TRUE(WaitServing(next.version_id, next.serial))
+    EXPECT_OK(WaitServing(next.version_id, next.serial))
         << "the well-behaved agent did not get " << next.version_id;
     EXPECT_EQ(ServedSerial(), next.serial);
     EXPECT_EQ(session_observer_.connects(), 1);
@@ -90,7 +95,7 @@ TEST_F(AgentLimitsTest, MessageOverTheSizeLimitIsRefused) {
   big.mutable_health()->set_target("www");
   big.mutable_health()->set_detail(std::string(100 * 1024, 'd'));
   ASSERT_TRUE(fits.Write(big));
-  ASSERT_TRUE(WaitFor([&] {
+  ASSERT_OK(WaitFor("the truncated 1 KiB detail of agent b2", [&] {
     std::optional<store::TargetStateRecord> s =
         c_.store.TargetState("agt-0000000000b2", "www");
     return s && s->detail.size() == 1024;
@@ -257,12 +262,14 @@ TEST_F(AgentLimitsTest, HubQueueIsBoundedAndPushesBack) {
   c_.store.HoldTargetStateWrites();
   RawStream b(Address(), Intruder("agt-0000000000b1"));
   ASSERT_TRUE(b.Write(EmptyWwwInventory()));
-  ASSERT_TRUE(WaitFor([&] { return c_.store.held_writes() == 1; }));
+  ASSERT_OK(WaitFor("a held target-state write",
+                    [&] { return c_.store.held_writes() == 1; }));
   std::thread flood([&] {
     for (int i = 0; i < 3; ++i) b.Write(health(60 * 1024));
   });
-  ASSERT_TRUE(
-      WaitFor([&] { return c_.hub->queued_message_bytes() >= 60 * 1024; }));
+  ASSERT_OK(WaitFor("60 KiB of messages queued in the hub", [&] {
+    return c_.hub->queued_message_bytes() >= 60 * 1024;
+  }));
   absl::SleepFor(absl::Milliseconds(300));  // the others had their chance
   EXPECT_LT(c_.hub->queued_message_bytes(), 70 * 1024);
   // Stream c's 120 KiB message would pass the bound.
@@ -278,7 +285,7 @@ TEST_F(AgentLimitsTest, HubQueueIsBoundedAndPushesBack) {
   c_.store.ReleaseTargetStateWrites();
   flood.join();
   // b's stream was held back, never refused: all its messages count.
-  ASSERT_TRUE(WaitFor([&] {
+  ASSERT_OK(WaitFor("agent b1's 1 KiB details written", [&] {
     int details = 0;
     for (const store::TargetStateRecord& w : c_.store.target_state_writes()) {
       if (w.agent_id == "agt-0000000000b1" && w.detail.size() == 1024) {

@@ -8,7 +8,8 @@
 //   CoordinatorParts c(clock, {WebCertificate()});
 //   StoredVersion v1 = c.AddVersion("web", "1a01", absl::Now());
 //   c.hub->NotifyVersion("web");
-//   ASSERT_TRUE(WaitFor([&] { return c.observer.bundles_sent() == 1; }));
+//   ASSERT_OK(WaitFor("a bundle sent",
+//                     [&] { return c.observer.bundles_sent() == 1; }));
 #ifndef CERTFLEET_TESTS_AGENTAPI_COORDINATOR_PARTS_H_
 #define CERTFLEET_TESTS_AGENTAPI_COORDINATOR_PARTS_H_
 
@@ -173,11 +174,6 @@ class CoordinatorParts {
   AgentLimits limits;  // the hub's
   std::unique_ptr<AgentHub> hub;
 };
-
-// Polls `condition` every few milliseconds until it holds or `timeout`
-// (real time) has passed; returns whether it held.
-bool WaitFor(const std::function<bool()>& condition,
-             absl::Duration timeout = absl::Seconds(10));
 
 }  // namespace certfleet::agentapi::testing
 

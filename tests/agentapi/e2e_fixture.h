@@ -9,7 +9,7 @@
 //     c_.AddVersion("web", "1a01", absl::Now());
 //     ASSERT_OK(EnrollAgent({{"role", "web"}}).status());
 //     StartAgent();
-//     ASSERT_TRUE(WaitFor([&] {
+//     ASSERT_OK(WaitFor("web/1 installed", [&] {
 //       return WwwState() && WwwState()->installed_version_id == "web/1";
 //     }));
 //   }

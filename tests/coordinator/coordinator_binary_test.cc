@@ -23,9 +23,11 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/coordinator/lab_env.h"
+#include "tests/harness/free_port.h"
 #include "tests/harness/server_process.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/wait_for.h"
 
 namespace certfleet {
 namespace {
@@ -33,8 +35,10 @@ namespace {
 using ::certfleet::testing::SharedLab;
 using ::certfleet::testing::TempDir;
 using ::certfleet::testing::TxtValues;
+using ::certfleet::testing::WaitFor;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 
 ProcessResult RunCoordinator(
     std::vector<std::string> args,
@@ -137,6 +141,65 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& info) {
       return absl::StrReplaceAll(info.param, {{".", "_"}, {"-", "_"}});
     });
+
+// A CA that validates slowly (Pebble's VA sleeping 0–15 s, as it does by
+// default) and a coordinator SIGKILLed again and again right after it
+// answers — between the answers of a two-name order, and after both. A
+// resumed order answers only what it has not answered and keeps its TXT
+// records while the CA validates, so the 20 kills cost no second order.
+TEST(CoordinatorSlowCaTest, TwentyKillsAfterAnsweringCostOneOrder) {
+  absl::StatusOr<std::unique_ptr<harness::PebbleServer>> slow =
+      harness::PebbleServer::Start(
+          {.dns_server = SharedLab().bind->address(), .no_sleep = false});
+  ASSERT_OK(slow);
+  TempDir dir("slowca");
+  const std::vector<std::string> names = {"a.slow.example.test",
+                                          "b.slow.example.test"};
+  const std::string path = dir.File("coordinator.yaml");
+  testing::WriteFileOrDie(
+      path,
+      testing::LabCoordinatorYaml(
+          absl::StrCat("store:\n  path: ", dir.File("coordinator.db"), "\n"),
+          dir.File("kek"), {{"slow", names}}, slow->get()));
+
+  for (int kill = 1; kill <= 20; ++kill) {
+    SCOPED_TRACE(absl::StrCat("kill ", kill));
+    ProcessResult killed = RunCoordinator(
+        {"serve", "--config", path, "--once"},
+        {{"CERTFLEET_FAILPOINT", "order.answer-sent,order.answered"}});
+    ASSERT_EQ(killed.term_signal, SIGKILL) << killed.Describe() << "\n"
+                                           << killed.stderr_data;
+    if (kill > 1) {
+      EXPECT_THAT(killed.stderr_data, Not(HasSubstr("placed order")));
+    }
+  }
+  ProcessResult done = RunCoordinator({"serve", "--config", path, "--once"});
+  ASSERT_EQ(done.exit_code, 0) << done.stderr_data;
+
+  auto store = OpenStore(dir);
+  ASSERT_NE(store, nullptr);
+  auto versions = store->ListVersions("slow");
+  ASSERT_OK(versions);
+  EXPECT_EQ(versions->size(), 1u);
+  LocalFilesystem fs;
+  auto kek = crypto::Kek::LoadOrCreate(dir.File("kek"), fs);
+  ASSERT_OK(kek);
+  EXPECT_EQ(testing::PebbleOrdersFor(*store, *kek, names[0], slow->get()), 1)
+      << "the kills cost a second order";
+  for (const std::string& name : names) {
+    EXPECT_THAT(TxtValues(*SharedLab().bind, "_acme-challenge." + name + "."),
+                IsEmpty());
+  }
+  // Each of the two challenges was answered once, whenever the CA finished
+  // validating: Pebble logs every request it handles.
+  const std::string log = testing::ReadFileOrDie((*slow)->log_path());
+  int answers = 0;
+  for (size_t at = log.find("POST /chalZ/"); at != std::string::npos;
+       at = log.find("POST /chalZ/", at + 1)) {
+    ++answers;
+  }
+  EXPECT_EQ(answers, 2) << "a challenge was answered twice";
+}
 
 TEST(CoordinatorBinaryTest, MalformedConfigExitsTwoNamingTheField) {
   TempDir dir("badconfig");
@@ -285,16 +348,17 @@ TEST(CoordinatorBinaryTest, ServeExposesMetricsAndStopsOnSigterm) {
   const std::string url =
       absl::StrCat("http://127.0.0.1:", metrics_port, "/metrics");
   std::string metrics;
-  for (int i = 0; i < 300; ++i) {
-    metrics = HttpGet(url);
-    if (metrics.find("certfleet_certificate_not_after_timestamp_seconds{"
-                     "certificate=\"served\"}") != std::string::npos) {
-      break;
-    }
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  EXPECT_THAT(metrics, HasSubstr("certfleet_certificate_not_after_timestamp_"
-                                 "seconds{certificate=\"served\"}"));
+  EXPECT_OK(WaitFor(
+      "the issued certificate's expiry in /metrics",
+      [&] {
+        metrics = HttpGet(url);
+        return absl::StrContains(
+            metrics,
+            "certfleet_certificate_not_after_timestamp_seconds{"
+            "certificate=\"served\"}");
+      },
+      absl::Seconds(60)))
+      << metrics << (*server)->LogTail();
   EXPECT_THAT(metrics, HasSubstr("certfleet_acme_requests_total{issuer="
                                  "\"pebble\",endpoint=\"new-order\","
                                  "status=\"201\"} 1"));
@@ -303,13 +367,10 @@ TEST(CoordinatorBinaryTest, ServeExposesMetricsAndStopsOnSigterm) {
                         "\"issued\"} 1"));
   EXPECT_THAT(metrics, HasSubstr("certfleet_dns_propagation_seconds_count 1"));
   kill((*server)->pid(), SIGTERM);
-  bool exited = false;
-  for (int i = 0; i < 200 && !exited; ++i) {
-    exited = !(*server)->Running();
-    if (!exited) absl::SleepFor(absl::Milliseconds(25));
-  }
-  EXPECT_TRUE(exited) << "still running 5 s after SIGTERM:\n"
-                      << (*server)->LogTail();
+  EXPECT_OK(WaitFor(
+      "the coordinator to exit after SIGTERM",
+      [&] { return !(*server)->Running(); }, absl::Seconds(5)))
+      << (*server)->LogTail();
 }
 
 // A configuration without the lab: token create touches only the store and

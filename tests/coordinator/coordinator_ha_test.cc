@@ -38,10 +38,12 @@
 #include "tests/coordinator/ha_fixture.h"
 #include "tests/coordinator/lab_env.h"
 #include "tests/harness/etcd_server.h"
+#include "tests/harness/free_port.h"
 #include "tests/harness/server_process.h"
 #include "tests/harness/tcp_proxy.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/wait_for.h"
 
 namespace certfleet {
 namespace {
@@ -50,6 +52,7 @@ using ::certfleet::ha_testing::Cluster;
 using ::certfleet::ha_testing::CoordinatorHaTest;
 using ::certfleet::ha_testing::ServesAValidCertificate;
 using ::certfleet::testing::CertSpec;
+using ::certfleet::testing::WaitFor;
 using ::testing::HasSubstr;
 
 class KilledLeaderTest : public CoordinatorHaTest,
@@ -65,12 +68,10 @@ TEST_P(KilledLeaderTest, TheNextLeaderResumesTheSameOrder) {
   std::unique_ptr<harness::ServerProcess> a =
       StartReplica("coord-a", certs, {{"CERTFLEET_FAILPOINT", failpoint}});
   ASSERT_NE(a, nullptr);
-  const absl::Time deadline = absl::Now() + absl::Seconds(60);
-  while (a->Running() && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  ASSERT_FALSE(a->Running()) << "coord-a did not die at " << failpoint << "\n"
-                             << Logs({"coord-a"});
+  ASSERT_OK(WaitFor(
+      absl::StrCat("coord-a to die at ", failpoint),
+      [&] { return !a->Running(); }, absl::Seconds(60)))
+      << Logs({"coord-a"});
   ASSERT_OK_AND_ASSIGN(std::optional<store::OrderRecord> order,
                        store_->GetOrder(label));
   ASSERT_TRUE(order.has_value()) << "no order persisted at " << failpoint;
@@ -79,7 +80,7 @@ TEST_P(KilledLeaderTest, TheNextLeaderResumesTheSameOrder) {
   // Two standbys: one of them takes over once coord-a's lease expires.
   std::unique_ptr<harness::ServerProcess> b = StartReplica("coord-b", certs);
   std::unique_ptr<harness::ServerProcess> c = StartReplica("coord-c", certs);
-  ASSERT_TRUE(WaitForVersions(label, 1, absl::Seconds(60)))
+  ASSERT_OK(WaitForVersions(label, 1, absl::Seconds(60)))
       << Logs({"coord-a", "coord-b", "coord-c"});
   const std::string leader = Leader();
   EXPECT_THAT(leader, ::testing::AnyOf("coord-b", "coord-c"));
@@ -112,7 +113,9 @@ TEST_F(CoordinatorHaTest,
   std::unique_ptr<harness::ServerProcess> a = StartReplica(
       "coord-a", {kept}, {{"CERTFLEET_FAILPOINT", "order.persisted"}});
   ASSERT_NE(a, nullptr);
-  ASSERT_TRUE(WaitUntil([&] { return !a->Running(); }, absl::Seconds(60)))
+  ASSERT_OK(WaitFor(
+      "coord-a to die at order.persisted", [&] { return !a->Running(); },
+      absl::Seconds(60)))
       << Logs({"coord-a"});
   ASSERT_OK_AND_ASSIGN(std::optional<store::OrderRecord> order,
                        store_->GetOrder("kept"));
@@ -134,7 +137,7 @@ TEST_F(CoordinatorHaTest,
   };
   start("coord-b");
   const std::vector<std::string> names = {"coord-a", "coord-b", "coord-c"};
-  ASSERT_TRUE(WaitForVersions("plain", 1, absl::Seconds(60))) << Logs(names);
+  ASSERT_OK(WaitForVersions("plain", 1, absl::Seconds(60))) << Logs(names);
   ASSERT_EQ(Leader(), "coord-b");
   ASSERT_OK_AND_ASSIGN(std::optional<store::OrderRecord> still,
                        store_->GetOrder("kept"));
@@ -153,9 +156,10 @@ TEST_F(CoordinatorHaTest,
                                  "http://127.0.0.1:", metrics[r], "/metrics")),
                              "certfleet_config_differing_replicas 1");
   };
-  ASSERT_TRUE(
-      WaitUntil([&] { return differing("coord-b") && differing("coord-c"); },
-                absl::Seconds(20)))
+  ASSERT_OK(WaitFor(
+      "coord-b and coord-c to report that their configurations differ",
+      [&] { return differing("coord-b") && differing("coord-c"); },
+      absl::Seconds(20)))
       << Logs(names);
   ASSERT_OK(harness::RunTool({CERTFLEET_COORDINATOR_BINARY, "admin-identity",
                               "create", "--config",
@@ -185,7 +189,7 @@ TEST_F(CoordinatorHaTest,
 
   // coord-b goes; coord-c leads and resumes the same order.
   replicas["coord-b"].reset();
-  ASSERT_TRUE(WaitForVersions("kept", 1, absl::Seconds(60))) << Logs(names);
+  ASSERT_OK(WaitForVersions("kept", 1, absl::Seconds(60))) << Logs(names);
   EXPECT_EQ(Leader(), "coord-c");
   ASSERT_OK_AND_ASSIGN(std::vector<store::VersionRecord> versions,
                        store_->ListVersions("kept"));
@@ -193,8 +197,9 @@ TEST_F(CoordinatorHaTest,
   EXPECT_EQ(versions[0].order_url, order->order_url);
   EXPECT_EQ(PebbleOrders("kept.ha.example.test"), 1);
   // Alone again, coord-c agrees with every replica there is.
-  EXPECT_TRUE(
-      WaitUntil([&] { return !differing("coord-c"); }, absl::Seconds(20)));
+  EXPECT_OK(WaitFor(
+      "coord-c, alone, to stop reporting a difference",
+      [&] { return !differing("coord-c"); }, absl::Seconds(20)));
 }
 
 TEST_F(CoordinatorHaTest, OneLeaderIssuesAndAStoppedLeaderHandsOverAtOnce) {
@@ -204,7 +209,7 @@ TEST_F(CoordinatorHaTest, OneLeaderIssuesAndAStoppedLeaderHandsOverAtOnce) {
   for (const char* r : {"coord-a", "coord-b", "coord-c"}) {
     replicas.push_back(StartReplica(r, certs));
   }
-  ASSERT_TRUE(WaitForVersions("hand-over", 1, absl::Seconds(60)))
+  ASSERT_OK(WaitForVersions("hand-over", 1, absl::Seconds(60)))
       << Logs({"coord-a", "coord-b", "coord-c"});
   const std::string first = Leader();
   ASSERT_THAT(first, ::testing::AnyOf("coord-a", "coord-b", "coord-c"));
@@ -215,13 +220,13 @@ TEST_F(CoordinatorHaTest, OneLeaderIssuesAndAStoppedLeaderHandsOverAtOnce) {
   const absl::Time stopped = absl::Now();
   replicas[index]->Stop();
   std::string next;
-  while (absl::Now() - stopped < absl::Seconds(10)) {
-    next = Leader();
-    if (!next.empty() && next != first) break;
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  EXPECT_NE(next, first);
-  EXPECT_NE(next, "");
+  EXPECT_OK(WaitFor(
+      "another replica to lead",
+      [&] {
+        next = Leader();
+        return !next.empty() && next != first;
+      },
+      absl::Seconds(10)));
   EXPECT_LT(absl::Now() - stopped, absl::Seconds(2))
       << "the hand-over waited for the lease";
   // Nothing was issued twice.
@@ -271,20 +276,21 @@ TEST_F(CoordinatorHaTest, ALeaderCutOffFromEtcdStepsDownAndAnotherLeads) {
     replicas[names[i]] = StartReplica(names[i], certs, {}, "", "",
                                       {proxies[names[i]]->address()});
   }
-  ASSERT_TRUE(WaitForVersions("cut", 1, absl::Seconds(60))) << Logs(names);
+  ASSERT_OK(WaitForVersions("cut", 1, absl::Seconds(60))) << Logs(names);
   const std::string leader = Leader();
   ASSERT_THAT(leader, ::testing::AnyOf("coord-a", "coord-b", "coord-c"));
 
   const absl::Time cut = absl::Now();
   proxies[leader]->Cut();
   std::string next;
-  while (absl::Now() - cut < absl::Seconds(15)) {
-    next = Leader();
-    if (!next.empty() && next != leader) break;
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  ASSERT_NE(next, leader) << Logs(names);
-  ASSERT_NE(next, "");
+  ASSERT_OK(WaitFor(
+      "another replica to lead",
+      [&] {
+        next = Leader();
+        return !next.empty() && next != leader;
+      },
+      absl::Seconds(15)))
+      << Logs(names);
   const absl::Duration took = absl::Now() - cut;
   EXPECT_LT(took, absl::Seconds(6));  // lease_ttl 2s, with room
   // The cut-off replica knew it no longer led, and is still running.
@@ -327,7 +333,7 @@ TEST_F(CoordinatorHaTest, AReplicaCutOffFromEtcdHandsItsAgentsOver) {
     ASSERT_NE(replicas[r], nullptr);
   }
   const std::vector<std::string> names = {"coord-a", "coord-b"};
-  ASSERT_TRUE(WaitForVersions("handover", 1, absl::Seconds(60))) << Logs(names);
+  ASSERT_OK(WaitForVersions("handover", 1, absl::Seconds(60))) << Logs(names);
   const std::string a = absl::StrCat("127.0.0.1:", port["coord-a"]);
   const std::string b = absl::StrCat("127.0.0.1:", port["coord-b"]);
   std::vector<std::unique_ptr<harness::ServerProcess>> agents;
@@ -345,8 +351,9 @@ TEST_F(CoordinatorHaTest, AReplicaCutOffFromEtcdHandsItsAgentsOver) {
                      &status);
     return status;
   };
-  ASSERT_TRUE(WaitUntil([&] { return Installed("handover/1") == 2; },
-                        absl::Seconds(60)))
+  ASSERT_OK(WaitFor(
+      "both agents to install handover/1",
+      [&] { return Installed("handover/1") == 2; }, absl::Seconds(60)))
       << Logs(names);
   ASSERT_EQ(Connections("agent-0", a), 1);
   ASSERT_EQ(Connections("agent-1", a), 1);
@@ -357,7 +364,8 @@ TEST_F(CoordinatorHaTest, AReplicaCutOffFromEtcdHandsItsAgentsOver) {
   ASSERT_THAT(leader, ::testing::AnyOf("coord-a", "coord-b"));
   ASSERT_OK(Renew(leader, certs, admin[leader], "handover"));
   std::optional<store::RolloutRecord> baking;
-  ASSERT_TRUE(WaitUntil(
+  ASSERT_OK(WaitFor(
+      "the rollout of the renewal to bake",
       [&] {
         absl::StatusOr<std::optional<store::RolloutRecord>> r =
             store_->ActiveRollout("handover");
@@ -368,13 +376,14 @@ TEST_F(CoordinatorHaTest, AReplicaCutOffFromEtcdHandsItsAgentsOver) {
       << Logs(names);
   const absl::Time cut = absl::Now();
   proxy->Cut();
-  const bool moved = WaitUntil(
+  const absl::Status moved = WaitFor(
+      "both agents to connect to coord-b",
       [&] {
         return Connections("agent-0", b) >= 1 && Connections("agent-1", b) >= 1;
       },
       absl::Seconds(20));
   const absl::Duration took = absl::Now() - cut;
-  ASSERT_TRUE(moved) << Logs(names);
+  ASSERT_OK(moved) << Logs(names);
   EXPECT_LT(took, absl::Seconds(6 + 5)) << took;
   EXPECT_THAT(testing::ReadFileOrDie(dir_.File("agent-0/agent.log")),
               HasSubstr("coord-a is cut off from etcd"));
@@ -384,26 +393,31 @@ TEST_F(CoordinatorHaTest, AReplicaCutOffFromEtcdHandsItsAgentsOver) {
             << absl::FormatDuration(took) << "\n";
 
   // The same rollout completes, through coord-b alone.
-  ASSERT_TRUE(WaitUntil([&] { return Installed("handover/2") == 2; },
-                        absl::Seconds(60)))
+  ASSERT_OK(WaitFor(
+      "both agents to install handover/2",
+      [&] { return Installed("handover/2") == 2; }, absl::Seconds(60)))
       << Logs(names);
   std::string phase;
-  WaitUntil(
+  EXPECT_OK(WaitFor(
+      "the rollout to complete",
       [&] {
         absl::StatusOr<std::optional<store::RolloutRecord>> r =
             store_->GetRollout(baking->id);
         if (r.ok() && r->has_value()) phase = (*r)->phase;
         return phase == "complete";
       },
-      absl::Seconds(30));
-  EXPECT_EQ(phase, "complete") << Logs(names);
+      absl::Seconds(30)))
+      << "phase " << phase << "\n"
+      << Logs(names);
   // Refused while cut off: no agent went back to coord-a.
   EXPECT_EQ(Connections("agent-0", a), 1);
   EXPECT_EQ(Connections("agent-1", a), 1);
 
   proxy->Heal();
-  EXPECT_TRUE(WaitUntil([&] { return status_of("coord-a", "/readyz") == 200; },
-                        absl::Seconds(20)))
+  EXPECT_OK(WaitFor(
+      "coord-a ready again once healed",
+      [&] { return status_of("coord-a", "/readyz") == 200; },
+      absl::Seconds(20)))
       << Logs({"coord-a"});
 }
 
@@ -426,7 +440,7 @@ TEST_F(CoordinatorHaTest, AgentsOfAFrozenReplicaMoveWithinTenSeconds) {
         absl::StrCat("agents:\n  listen: 127.0.0.1:", port[r], "\n"));
     ASSERT_NE(replicas[r], nullptr);
   }
-  ASSERT_TRUE(WaitForVersions("frozen", 1, absl::Seconds(60)))
+  ASSERT_OK(WaitForVersions("frozen", 1, absl::Seconds(60)))
       << Logs({"coord-a", "coord-b"});
   const std::string a = absl::StrCat("127.0.0.1:", port["coord-a"]);
   const std::string b = absl::StrCat("127.0.0.1:", port["coord-b"]);
@@ -440,16 +454,19 @@ TEST_F(CoordinatorHaTest, AgentsOfAFrozenReplicaMoveWithinTenSeconds) {
   auto connected_to = [&](const std::string& address) {
     return Connections("agent-0", address) > 0;
   };
-  ASSERT_TRUE(WaitUntil([&] { return connected_to(a); }, absl::Seconds(30)))
+  ASSERT_OK(WaitFor(
+      "the agent to connect to coord-a", [&] { return connected_to(a); },
+      absl::Seconds(30)))
       << testing::ReadFileOrDie(log);
 
   const absl::Time frozen = absl::Now();
   ASSERT_EQ(kill(replicas["coord-a"]->pid(), SIGSTOP), 0);
-  const bool moved =
-      WaitUntil([&] { return connected_to(b); }, absl::Seconds(15));
+  const absl::Status moved = WaitFor(
+      "the agent to move to coord-b", [&] { return connected_to(b); },
+      absl::Seconds(15));
   const absl::Duration took = absl::Now() - frozen;
   ASSERT_EQ(kill(replicas["coord-a"]->pid(), SIGCONT), 0);
-  ASSERT_TRUE(moved) << testing::ReadFileOrDie(log);
+  ASSERT_OK(moved) << testing::ReadFileOrDie(log);
   EXPECT_LT(took, absl::Seconds(10)) << testing::ReadFileOrDie(log);
   EXPECT_THAT(testing::ReadFileOrDie(log), HasSubstr("heard nothing for 6s"));
   std::cout << "agent moved off the frozen replica in "
@@ -478,7 +495,7 @@ TEST_F(CoordinatorHaTest, ARolloutSurvivesTheLeaderAndAnEtcdMember) {
                      "\nadmin:\n  listen: 127.0.0.1:", admin_port[r], "\n"),
         tail);
   }
-  ASSERT_TRUE(WaitForVersions("fleet", 1, absl::Seconds(60))) << Logs(names);
+  ASSERT_OK(WaitForVersions("fleet", 1, absl::Seconds(60))) << Logs(names);
 
   // Four agents listing every replica.
   std::vector<std::unique_ptr<harness::ServerProcess>> agents;
@@ -491,9 +508,11 @@ TEST_F(CoordinatorHaTest, ARolloutSurvivesTheLeaderAndAnEtcdMember) {
   }
   auto wait_installed = [&](const std::string& version_id, int n,
                             absl::Duration timeout) {
-    return WaitUntil([&] { return Installed(version_id) >= n; }, timeout);
+    return WaitFor(
+        absl::StrCat(n, " agents to install ", version_id),
+        [&] { return Installed(version_id) >= n; }, timeout);
   };
-  ASSERT_TRUE(wait_installed("fleet/1", 4, absl::Seconds(60))) << Logs(names);
+  ASSERT_OK(wait_installed("fleet/1", 4, absl::Seconds(60))) << Logs(names);
   // From here on every agent must serve a valid certificate at every
   // sample (each 100 ms), through the renewal, the kills and the rollout.
   std::atomic<bool> sampling{true};
@@ -529,18 +548,17 @@ TEST_F(CoordinatorHaTest, ARolloutSurvivesTheLeaderAndAnEtcdMember) {
   ASSERT_THAT(leader, ::testing::AnyOf("coord-a", "coord-b", "coord-c"));
   ASSERT_OK(Renew(leader, certs, admin_port[leader], "fleet"));
   // The canary is healthy and baking: the leader dies, and an etcd member.
-  const absl::Time deadline = absl::Now() + absl::Seconds(60);
   std::optional<store::RolloutRecord> baking;
-  while (absl::Now() < deadline) {
-    absl::StatusOr<std::optional<store::RolloutRecord>> r =
-        store_->ActiveRollout("fleet");
-    if (r.ok() && r->has_value() && (*r)->phase == "baking") {
-      baking = **r;
-      break;
-    }
-    absl::SleepFor(absl::Milliseconds(100));
-  }
-  ASSERT_TRUE(baking.has_value()) << Logs(names);
+  ASSERT_OK(WaitFor(
+      "the rollout of the renewal to bake",
+      [&] {
+        absl::StatusOr<std::optional<store::RolloutRecord>> r =
+            store_->ActiveRollout("fleet");
+        if (r.ok() && r->has_value() && (*r)->phase == "baking") baking = **r;
+        return baking.has_value();
+      },
+      absl::Seconds(60)))
+      << Logs(names);
   EXPECT_EQ(Installed("fleet/2"), 1) << "only the canary before the bake";
   replicas[leader]->Kill();
   Cluster().Kill(2);
@@ -548,18 +566,20 @@ TEST_F(CoordinatorHaTest, ARolloutSurvivesTheLeaderAndAnEtcdMember) {
   // so they must fail over to the one replica left.
   if (leader != "coord-a") replicas["coord-a"]->Kill();
 
-  ASSERT_TRUE(wait_installed("fleet/2", 4, absl::Seconds(60))) << Logs(names);
+  ASSERT_OK(wait_installed("fleet/2", 4, absl::Seconds(60))) << Logs(names);
   // The same rollout goes on to complete under the new leader.
   std::string phase;
-  const absl::Time complete_by = absl::Now() + absl::Seconds(30);
-  while (absl::Now() < complete_by) {
-    absl::StatusOr<std::optional<store::RolloutRecord>> r =
-        store_->GetRollout(baking->id);
-    if (r.ok() && r->has_value()) phase = (*r)->phase;
-    if (phase == "complete") break;
-    absl::SleepFor(absl::Milliseconds(100));
-  }
-  EXPECT_EQ(phase, "complete") << Logs(names);
+  EXPECT_OK(WaitFor(
+      "the rollout to complete under the new leader",
+      [&] {
+        absl::StatusOr<std::optional<store::RolloutRecord>> r =
+            store_->GetRollout(baking->id);
+        if (r.ok() && r->has_value()) phase = (*r)->phase;
+        return phase == "complete";
+      },
+      absl::Seconds(30)))
+      << "phase " << phase << "\n"
+      << Logs(names);
   const std::string next = Leader();
   EXPECT_NE(next, leader);
   // A follower's admin API names the leader, and sends rollout commands
@@ -567,19 +587,6 @@ TEST_F(CoordinatorHaTest, ARolloutSurvivesTheLeaderAndAnEtcdMember) {
   std::string follower;
   for (const std::string& r : names) {
     if (r != leader && r != next && replicas[r]->Running()) follower = r;
-  }
-  if (follower.empty()) {
-    // coord-a went too: bring it back as a follower.
-    follower = "coord-a";
-    replicas[follower] = StartReplica(
-        follower, certs, {},
-        absl::StrCat("agents:\n  listen: 127.0.0.1:", agent_port[follower],
-                     "\nadmin:\n  listen: 127.0.0.1:", admin_port[follower],
-                     "\n"),
-        tail);
-    ASSERT_OK(harness::WaitForTcpPort(admin_port[follower], absl::Seconds(20),
-                                      replicas[follower].get()));
-    absl::SleepFor(absl::Milliseconds(500));  // it has read the leader key
   }
   SubprocessRunner runner;
   auto ctl = [&](std::vector<std::string> args) {
@@ -591,11 +598,33 @@ TEST_F(CoordinatorHaTest, ARolloutSurvivesTheLeaderAndAnEtcdMember) {
     EXPECT_OK(r.status());
     return r.ok() ? *r : ProcessResult{};
   };
-  ProcessResult status = ctl({"status"});
+  const std::string names_leader = absl::StrCat(
+      "replica ", follower.empty() ? "coord-a" : follower, ", leader: ", next);
+  ProcessResult status;
+  if (follower.empty()) {
+    // coord-a went too: bring it back as a follower.
+    follower = "coord-a";
+    replicas[follower] = StartReplica(
+        follower, certs, {},
+        absl::StrCat("agents:\n  listen: 127.0.0.1:", agent_port[follower],
+                     "\nadmin:\n  listen: 127.0.0.1:", admin_port[follower],
+                     "\n"),
+        tail);
+    ASSERT_OK(harness::WaitForTcpPort(admin_port[follower], absl::Seconds(20),
+                                      replicas[follower].get()));
+    // Its admin API answers before it has read the leadership key.
+    ASSERT_OK(WaitFor(
+        "the restarted coord-a to name the leader",
+        [&] {
+          status = ctl({"status"});
+          return absl::StrContains(status.stdout_data, names_leader);
+        },
+        absl::Seconds(20)))
+        << status.stdout_data << status.stderr_data;
+  }
+  status = ctl({"status"});
   EXPECT_EQ(status.exit_code, 0) << status.stderr_data;
-  EXPECT_THAT(status.stdout_data,
-              ::testing::HasSubstr(
-                  absl::StrCat("replica ", follower, ", leader: ", next)));
+  EXPECT_THAT(status.stdout_data, ::testing::HasSubstr(names_leader));
   ProcessResult pause = ctl({"rollout", "pause", "fleet"});
   EXPECT_EQ(pause.exit_code, 1);
   EXPECT_THAT(pause.stderr_data, ::testing::HasSubstr("does not lead"));

@@ -34,9 +34,12 @@
 #include "coordinator/store/record_codec.h"
 #include "tests/agent_web/agent_web_support.h"
 #include "tests/coordinator/ha_fixture.h"
+#include "tests/harness/free_port.h"
 #include "tests/harness/nginx_server.h"
 #include "tests/harness/pebble_server.h"
 #include "tests/harness/tls_probe.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/wait_for.h"
 
 namespace certfleet {
 namespace {
@@ -44,6 +47,7 @@ namespace {
 using ::certfleet::ha_testing::Cluster;
 using ::certfleet::ha_testing::CoordinatorHaTest;
 using ::certfleet::testing::CertSpec;
+using ::certfleet::testing::WaitFor;
 
 constexpr char kCert[] = "chaos";
 constexpr char kName[] = "chaos.ha.example.test";
@@ -194,7 +198,7 @@ TEST_F(HaChaosTest, RandomFaultsNeverDeliverEarlyNorCostASecondOrder) {
                                           absl::Now() + absl::Seconds(5))));
   const int64_t first_revision = at_start.revision + 1;
   for (const std::string& r : names) start(r);
-  ASSERT_TRUE(WaitForVersions(kCert, 1, absl::Seconds(90))) << Logs(names);
+  ASSERT_OK(WaitForVersions(kCert, 1, absl::Seconds(90))) << Logs(names);
 
   // Four agents, each listing the replicas from a different one; the first
   // two behind nginx (placeholders until their first install).
@@ -230,9 +234,10 @@ TEST_F(HaChaosTest, RandomFaultsNeverDeliverEarlyNorCostASecondOrder) {
                    Config("coord-a", certs), reload));
     agents.push_back(std::move(agent));
   }
-  ASSERT_TRUE(
-      WaitUntil([&] { return Installed(absl::StrCat(kCert, "/1")) == kAgents; },
-                absl::Seconds(90)))
+  ASSERT_OK(WaitFor(
+      "every agent to install the first version",
+      [&] { return Installed(absl::StrCat(kCert, "/1")) == kAgents; },
+      absl::Seconds(90)))
       << Logs(names);
 
   // (c) From here on, every nginx must serve one of the store's versions,
@@ -288,26 +293,28 @@ TEST_F(HaChaosTest, RandomFaultsNeverDeliverEarlyNorCostASecondOrder) {
           .status());
   // `certfleetctl renew` through whichever replica takes it.
   auto renew = [&] {
-    for (int attempt = 0; attempt < 60; ++attempt) {
-      for (const std::string& r : names) {
-        if (replicas[r] == nullptr || !replicas[r]->Running()) continue;
-        if (harness::RunTool({CERTFLEETCTL_BINARY, "--coordinator",
-                              absl::StrCat("127.0.0.1:", admin_port[r]),
-                              "--identity", dir_.File("chaos.pem"), "renew",
-                              kCert})
-                .ok()) {
-          return true;
-        }
-      }
-      absl::SleepFor(absl::Milliseconds(500));
-    }
-    return false;
+    return WaitFor(
+        "a replica to take the renewal",
+        [&] {
+          for (const std::string& r : names) {
+            if (replicas[r] == nullptr || !replicas[r]->Running()) continue;
+            if (harness::RunTool({CERTFLEETCTL_BINARY, "--coordinator",
+                                  absl::StrCat("127.0.0.1:", admin_port[r]),
+                                  "--identity", dir_.File("chaos.pem"), "renew",
+                                  kCert})
+                    .ok()) {
+              return true;
+            }
+          }
+          return false;
+        },
+        absl::Seconds(60));
   };
 
   for (int round = 1; round <= rounds; ++round) {
     const int version = round + 1;
-    ASSERT_TRUE(renew()) << "round " << round << ": renewal refused\n"
-                         << Logs(names);
+    ASSERT_OK(renew()) << "round " << round << ": renewal refused\n"
+                       << Logs(names);
     // The fault, at a random instant of the order or the rollout.
     absl::SleepFor(absl::Milliseconds(uniform(0, 8000)));
     const std::string leader = Leader();
@@ -354,7 +361,8 @@ TEST_F(HaChaosTest, RandomFaultsNeverDeliverEarlyNorCostASecondOrder) {
     }
     const absl::Time faulted = absl::Now();
     // (d) the version is issued and rolled out to every agent.
-    const bool done = WaitUntil(
+    const absl::Status done = WaitFor(
+        "the version issued and rolled out to every agent",
         [&] {
           if (Installed(absl::StrCat(kCert, "/", version)) != kAgents) {
             return false;
@@ -364,10 +372,10 @@ TEST_F(HaChaosTest, RandomFaultsNeverDeliverEarlyNorCostASecondOrder) {
           return active.ok() && !active->has_value();
         },
         absl::Seconds(180));
-    ASSERT_TRUE(done) << "round " << round << " (" << fault << "): version "
-                      << version << " not rolled out to every agent (seed "
-                      << seed << ")\n"
-                      << Logs(names);
+    ASSERT_OK(done) << "round " << round << " (" << fault << "): version "
+                    << version << " not rolled out to every agent (seed "
+                    << seed << ")\n"
+                    << Logs(names);
     ASSERT_OK_AND_ASSIGN(
         std::vector<store::RolloutRecord> latest,
         store_->ListRollouts({.certificate = kCert, .limit = 1}));

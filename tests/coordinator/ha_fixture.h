@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-
 #include <functional>
 #include <map>
 #include <memory>
@@ -41,6 +40,7 @@
 #include "tests/harness/tcp_proxy.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/wait_for.h"
 
 namespace certfleet::ha_testing {
 
@@ -152,16 +152,16 @@ class CoordinatorHaTest : public ::testing::Test {
   }
 
   // Waits until `cert` has `n` versions.
-  bool WaitForVersions(const std::string& cert, size_t n,
-                       absl::Duration timeout) {
-    const absl::Time deadline = absl::Now() + timeout;
-    while (absl::Now() < deadline) {
-      absl::StatusOr<std::vector<store::VersionRecord>> v =
-          store_->ListVersions(cert);
-      if (v.ok() && v->size() >= n) return true;
-      absl::SleepFor(absl::Milliseconds(100));
-    }
-    return false;
+  absl::Status WaitForVersions(const std::string& cert, size_t n,
+                               absl::Duration timeout) {
+    return testing::WaitFor(
+        absl::StrCat(n, " stored versions of ", cert),
+        [&] {
+          absl::StatusOr<std::vector<store::VersionRecord>> v =
+              store_->ListVersions(cert);
+          return v.ok() && v->size() >= n;
+        },
+        timeout);
   }
 
   int PebbleOrders(const std::string& name) {
@@ -239,16 +239,6 @@ class CoordinatorHaTest : public ::testing::Test {
                              "--identity", dir_.File("ops.pem"), "renew",
                              certificate})
         .status();
-  }
-
-  // Polls `condition` every 50 ms until it holds or `timeout` passes.
-  static bool WaitUntil(const std::function<bool()>& condition,
-                        absl::Duration timeout) {
-    const absl::Time deadline = absl::Now() + timeout;
-    while (!condition() && absl::Now() < deadline) {
-      absl::SleepFor(absl::Milliseconds(50));
-    }
-    return condition();
   }
 
   // Targets whose stored state says they serve `version_id`.

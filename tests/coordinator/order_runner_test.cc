@@ -16,6 +16,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/coordinator/lab_env.h"
+#include "tests/harness/free_port.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 

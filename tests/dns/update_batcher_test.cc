@@ -3,16 +3,19 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/wait_for.h"
 
 namespace certfleet::dns {
 namespace {
 
 using ::certfleet::testing::IsOk;
 using ::certfleet::testing::StatusIs;
+using ::certfleet::testing::WaitFor;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -68,9 +71,8 @@ UpdateBatcher::SendFn SendWith(RecordingSender& s) {
 }
 
 void WaitForQueued(const UpdateBatcher& b, size_t n) {
-  for (int i = 0; i < 5000 && b.queued_ops(kZone) < n; ++i) {
-    absl::SleepFor(absl::Milliseconds(1));
-  }
+  ASSERT_OK(WaitFor(absl::StrCat(n, " operations queued"),
+                    [&] { return b.queued_ops(kZone) >= n; }));
   ASSERT_EQ(b.queued_ops(kZone), n);
 }
 

@@ -6,11 +6,13 @@
 #include "gtest/gtest.h"
 #include "tests/etcd/etcd_test_env.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/wait_for.h"
 
 namespace certfleet::etcd::testing {
 namespace {
 
 using ::certfleet::testing::StatusIs;
+using ::certfleet::testing::WaitForOk;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 
@@ -47,14 +49,16 @@ TEST_F(EtcdTest, KeepAliveHoldsALeasedKeyAndExpiryDeletesIt) {
 
   // No more renewals: etcd's leader revokes the lease, and the key with it,
   // once the TTL has passed since the last renewal.
-  bool gone = false;
-  const absl::Time give_up = absl::Now() + absl::Seconds(6);
-  while (!gone && absl::Now() < give_up) {
-    ASSERT_OK_AND_ASSIGN(got, client->Get(Key("held"), Ctx()));
-    gone = !got.kv.has_value();
-    if (!gone) absl::SleepFor(absl::Milliseconds(50));
-  }
-  ASSERT_TRUE(gone) << "the key outlived its lease";
+  ASSERT_OK(WaitForOk(
+      "etcd to delete the key of the lease no longer renewed",
+      [&]() -> absl::Status {
+        absl::StatusOr<GetResult> now = client->Get(Key("held"), Ctx());
+        if (!now.ok()) return now.status();
+        return now->kv.has_value()
+                   ? absl::FailedPreconditionError("the key is still there")
+                   : absl::OkStatus();
+      },
+      absl::Seconds(20)));
   EXPECT_GE(absl::Now() - last_renewal, absl::Milliseconds(1900));
   EXPECT_THAT(client->LeaseKeepAliveOnce(lease.id, Ctx()),
               StatusIs(absl::StatusCode::kNotFound,

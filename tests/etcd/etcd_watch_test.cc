@@ -63,6 +63,20 @@ TEST_F(EtcdTest, WatchFromNowSeesOnlyLaterChangesOfItsRange) {
   auto client = NewClient();
   ASSERT_NE(client, nullptr);
   ASSERT_OK(client->Put(Key("w/before"), "old", Ctx()));
+  // "Now" is the revision of the member that creates the watch, and a
+  // follower applies a write a moment after the member that answered the
+  // Put: a watch created on a lagging follower would start before "before"
+  // and report it (a loaded machine made that happen). A linearizable read
+  // through a member returns only once that member has applied every write
+  // committed before the read, so after one through each member, "before"
+  // is in the past wherever the watch lands.
+  for (int member = 0; member < cluster().size(); ++member) {
+    auto via_member = NewClient({cluster().endpoint(member)});
+    ASSERT_NE(via_member, nullptr);
+    ASSERT_OK_AND_ASSIGN(GetResult got,
+                         via_member->Get(Key("w/before"), Ctx()));
+    ASSERT_TRUE(got.kv.has_value()) << "member " << member;
+  }
   WatchRecorder recorder;
   ASSERT_OK_AND_ASSIGN(auto watch,
                        client->Watch({.range = KeyRange::Prefix(Key("w/"))},

@@ -17,10 +17,12 @@
 #include "gtest/gtest.h"
 #include "tests/fleet_rollout/rollout_lab.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/wait_for.h"
 
 namespace certfleet::fleet_rollout {
 namespace {
 
+using ::certfleet::testing::WaitFor;
 using rollout::Quantity;
 using rollout::RolloutState;
 using ::testing::HasSubstr;
@@ -56,23 +58,17 @@ class FleetAdminTest : public ::testing::Test {
 
   // How long until the agent's stream is gone (real time); fails after 5 s.
   absl::Duration TimeUntilDisconnected(absl::Time since) {
-    while (Connected()) {
-      if (absl::Now() - since > absl::Seconds(5)) {
-        ADD_FAILURE() << id_ << " still connected after 5 s";
-        break;
-      }
-      absl::SleepFor(absl::Milliseconds(5));
-    }
+    EXPECT_OK(WaitFor(
+        absl::StrCat(id_, "'s stream to end"), [&] { return !Connected(); },
+        since + absl::Seconds(5) - absl::Now()));
     return absl::Now() - since;
   }
 
-  bool LogSays(const std::string& text, absl::Duration timeout) {
-    const absl::Time deadline = absl::Now() + timeout;
-    while (absl::Now() < deadline) {
-      if (absl::StrContains(lab_->AgentLog(slot_), text)) return true;
-      absl::SleepFor(absl::Milliseconds(50));
-    }
-    return false;
+  absl::Status LogSays(const std::string& text, absl::Duration timeout) {
+    return WaitFor(
+        absl::StrCat("the agent's log to say \"", text, "\""),
+        [&] { return absl::StrContains(lab_->AgentLog(slot_), text); },
+        timeout);
   }
 
   const rollout::HostRecord* Host(const RolloutState& s) {
@@ -112,7 +108,7 @@ TEST_F(FleetAdminTest, DisableCutsTheAgentWithinASecondAndEnableRestoresIt) {
   EXPECT_LT(cut, absl::Seconds(1));
   printf("disabled agent's stream cut after %s\n",
          absl::FormatDuration(cut).c_str());
-  EXPECT_TRUE(
+  EXPECT_OK(
       LogSays(absl::StrCat("agent ", id_, " is disabled"), absl::Seconds(5)))
       << lab_->AgentLog(slot_);
 
@@ -143,7 +139,7 @@ TEST_F(FleetAdminTest, ARemovedAgentIsRefusedForGoodAndLeavesTheRollout) {
   const absl::Time t0 = absl::Now();
   ASSERT_OK(lab_->admin().RemoveAgent(id_, "decommissioned").status());
   EXPECT_LT(TimeUntilDisconnected(t0), absl::Seconds(1));
-  EXPECT_TRUE(LogSays("its identity is refused for good", absl::Seconds(5)))
+  EXPECT_OK(LogSays("its identity is refused for good", absl::Seconds(5)))
       << lab_->AgentLog(slot_);
 
   ASSERT_OK_AND_ASSIGN(LabVersion v2, lab_->Publish());

@@ -18,9 +18,12 @@
 #include "tests/agentapi/test_versions.h"
 #include "tests/crypto/test_certs.h"
 #include "tests/harness/tls_probe.h"
+#include "tests/testing/wait_for.h"
 
 namespace certfleet::fleet_rollout {
 namespace {
+
+using ::certfleet::testing::WaitForOk;
 
 // The CA of every version the lab publishes and of the placeholders.
 const crypto::testing::TestCa& Issuer() {
@@ -211,22 +214,16 @@ absl::StatusOr<rollout::RolloutState> RolloutLab::LatestState() {
 absl::Status RolloutLab::WaitForState(
     const std::function<bool(const rollout::RolloutState&)>& condition,
     const std::string& what, absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  std::string last = "no rollout";
-  while (absl::Now() < deadline) {
-    absl::StatusOr<store::RolloutRecord> r = LatestRollout();
-    if (r.ok()) {
-      last = r->state_json;
-      absl::StatusOr<rollout::RolloutState> s =
-          rollout::RolloutStateFromJson(r->state_json);
-      if (s.ok() && condition(*s)) return absl::OkStatus();
-    }
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  return absl::DeadlineExceededError(
-      absl::StrCat("rollout not ", what, " within ",
-                   absl::FormatDuration(timeout), "; last state: ", last,
-                   "\nagents:\n", AgentLogs()));
+  return WithAgentLogs(WaitForOk(
+      absl::StrCat("the rollout to be ", what),
+      [&]() -> absl::Status {
+        ASSIGN_OR_RETURN(store::RolloutRecord r, LatestRollout());
+        absl::StatusOr<rollout::RolloutState> s =
+            rollout::RolloutStateFromJson(r.state_json);
+        if (s.ok() && condition(*s)) return absl::OkStatus();
+        return absl::FailedPreconditionError("state " + r.state_json);
+      },
+      timeout));
 }
 
 absl::Status RolloutLab::WaitForPhase(const std::string& phase,
@@ -341,38 +338,34 @@ absl::Status RolloutLab::StartFleet() {
     RETURN_IF_ERROR(WriteAgentConfig(a));
     RETURN_IF_ERROR(StartAgent(a.slot));
   }
-  const absl::Time deadline = absl::Now() + absl::Seconds(30);
-  while (hub_->connected() < agents_.size()) {
-    if (absl::Now() > deadline) {
-      return absl::DeadlineExceededError(
-          absl::StrCat(hub_->connected(), " of ", agents_.size(),
-                       " agents connected within 30 s\n", AgentLogs()));
-    }
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  return absl::OkStatus();
+  return WithAgentLogs(WaitForOk(
+      "every agent connected",
+      [&]() -> absl::Status {
+        if (hub_->connected() >= agents_.size()) return absl::OkStatus();
+        return absl::UnavailableError(
+            absl::StrCat(hub_->connected(), " of ", agents_.size()));
+      },
+      absl::Seconds(30)));
 }
 
 absl::Status RolloutLab::WaitForFirstVersion() {
   ASSIGN_OR_RETURN(LabVersion v1, Publish());
   RETURN_IF_ERROR(WaitAllServe(v1.serial, absl::Seconds(30)));
   // And the coordinator knows it: every agent has reported it healthy.
-  const absl::Time deadline = absl::Now() + absl::Seconds(30);
-  while (true) {
-    ASSIGN_OR_RETURN(std::vector<store::TargetStateRecord> states,
-                     store_->ListAllTargetStates());
-    size_t healthy = 0;
-    for (const store::TargetStateRecord& s : states) {
-      if (s.installed_version_id == v1.version_id && s.healthy) ++healthy;
-    }
-    if (healthy == agents_.size()) return absl::OkStatus();
-    if (absl::Now() > deadline) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          healthy, " of ", agents_.size(), " agents reported ",
-          v1.version_id, " healthy within 30 s\n", AgentLogs()));
-    }
-    absl::SleepFor(absl::Milliseconds(20));
-  }
+  return WithAgentLogs(WaitForOk(
+      absl::StrCat("every agent to report ", v1.version_id, " healthy"),
+      [&]() -> absl::Status {
+        ASSIGN_OR_RETURN(std::vector<store::TargetStateRecord> states,
+                         store_->ListAllTargetStates());
+        size_t healthy = 0;
+        for (const store::TargetStateRecord& s : states) {
+          if (s.installed_version_id == v1.version_id && s.healthy) ++healthy;
+        }
+        if (healthy == agents_.size()) return absl::OkStatus();
+        return absl::UnavailableError(
+            absl::StrCat(healthy, " of ", agents_.size()));
+      },
+      absl::Seconds(30)));
 }
 
 int RolloutLab::CanarySlot() const {
@@ -405,26 +398,21 @@ absl::StatusOr<std::string> RolloutLab::Served(int slot) const {
 
 absl::Status RolloutLab::WaitAllServe(const std::string& serial,
                                       absl::Duration timeout) const {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (true) {
-    std::string who;
-    bool all = true;
-    for (const LabAgent& a : agents_) {
-      absl::StatusOr<std::string> s = Served(a.slot);
-      const std::string got = s.ok() ? *s : s.status().ToString();
-      if (got != serial) all = false;
-      absl::StrAppend(&who, "  slot ", a.slot, " (", a.pool,
-                      a.nginx ? ", nginx" : "", "): ", got, "\n");
-    }
-    if (all) return absl::OkStatus();
-    if (absl::Now() > deadline) {
-      return absl::DeadlineExceededError(
-          absl::StrCat("not every agent serves ", serial, " within ",
-                       absl::FormatDuration(timeout), ":\n", who,
-                       "agents:\n", AgentLogs()));
-    }
-    absl::SleepFor(absl::Milliseconds(50));
-  }
+  return WithAgentLogs(WaitForOk(
+      absl::StrCat("every agent to serve ", serial),
+      [&]() -> absl::Status {
+        std::string who;
+        bool all = true;
+        for (const LabAgent& a : agents_) {
+          absl::StatusOr<std::string> s = Served(a.slot);
+          const std::string got = s.ok() ? *s : s.status().ToString();
+          if (got != serial) all = false;
+          absl::StrAppend(&who, "\n  slot ", a.slot, " (", a.pool,
+                          a.nginx ? ", nginx" : "", "): ", got);
+        }
+        return all ? absl::OkStatus() : absl::UnavailableError(who);
+      },
+      timeout));
 }
 
 std::vector<ReloadSpan> RolloutLab::Reloads() const {
@@ -470,18 +458,26 @@ absl::Status RolloutLab::StartAgent(int slot) {
 
 absl::Status RolloutLab::WaitServes(int slot, const std::string& serial,
                                     absl::Duration timeout) const {
-  const absl::Time deadline = absl::Now() + timeout;
-  std::string got;
-  while (absl::Now() < deadline) {
-    absl::StatusOr<std::string> s = Served(slot);
-    got = s.ok() ? *s : s.status().ToString();
-    if (got == serial) return absl::OkStatus();
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  return absl::DeadlineExceededError(
-      absl::StrCat("agent slot ", slot, " serves ", got, ", not ", serial,
-                   " within ", absl::FormatDuration(timeout), "\n",
+  const absl::Status served = WaitForOk(
+      absl::StrCat("agent slot ", slot, " to serve ", serial),
+      [&]() -> absl::Status {
+        absl::StatusOr<std::string> s = Served(slot);
+        if (!s.ok()) return s.status();
+        if (*s != serial) return absl::UnavailableError("serves " + *s);
+        return absl::OkStatus();
+      },
+      timeout);
+  if (served.ok()) return served;
+  return absl::Status(
+      served.code(),
+      absl::StrCat(served.message(), "\n",
                    FileTail(agents_[slot].dir + "/agent.log", 2000)));
+}
+
+absl::Status RolloutLab::WithAgentLogs(absl::Status s) const {
+  if (s.ok()) return s;
+  return absl::Status(s.code(),
+                      absl::StrCat(s.message(), "\nagents:\n", AgentLogs()));
 }
 
 std::string RolloutLab::AgentLogs() const {

@@ -155,6 +155,8 @@ class RolloutLab {
   std::string CurrentLink(int slot) const;
   // Last lines of every agent's log, for failure messages.
   std::string AgentLogs() const;
+  // `s`, with every agent's log appended when it is an error.
+  absl::Status WithAgentLogs(absl::Status s) const;
   // The whole log of agent `slot`.
   std::string AgentLog(int slot) const;
   // Stops agent `slot`'s process (SIGTERM, as a host shutting down), and

@@ -14,9 +14,12 @@
 #include "tests/etcd/etcd_test_env.h"
 #include "tests/harness/tcp_proxy.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/wait_for.h"
 
 namespace certfleet::ha {
 namespace {
+
+using ::certfleet::testing::WaitFor;
 
 constexpr absl::Duration kTtl = absl::Seconds(3);
 
@@ -90,14 +93,18 @@ class LeaderElectionTest : public etcd::testing::EtcdTest {
   // Waits until exactly one replica other than `not_this` leads.
   int WaitForLeader(int not_this = -1,
                     absl::Duration timeout = absl::Seconds(15)) {
-    const absl::Time deadline = absl::Now() + timeout;
-    while (absl::Now() < deadline) {
-      const std::vector<int> leaders = Leaders();
-      if (leaders.size() == 1 && leaders[0] != not_this) return leaders[0];
-      absl::SleepFor(absl::Milliseconds(20));
-    }
-    ADD_FAILURE() << "no single new leader within " << timeout;
-    return -1;
+    int leader = -1;
+    const absl::Status found = WaitFor(
+        "exactly one new leader",
+        [&] {
+          const std::vector<int> leaders = Leaders();
+          if (leaders.size() != 1 || leaders[0] == not_this) return false;
+          leader = leaders[0];
+          return true;
+        },
+        timeout);
+    EXPECT_OK(found);
+    return found.ok() ? leader : -1;
   }
 
   void TearDown() override {
@@ -138,10 +145,9 @@ TEST_F(LeaderElectionTest, ALeaderWhoseLeaseIsRevokedStepsDown) {
   const Leadership held = *replicas_[0].election->leadership();
   auto admin = NewClient();
   ASSERT_OK(admin->LeaseRevoke(held.lease_id, etcd::testing::Ctx()));
-  const absl::Time deadline = absl::Now() + kTtl;
-  while (replicas_[0].timeline->deposed().empty() && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(20));
-  }
+  ASSERT_OK(WaitFor(
+      "the leader to step down within the TTL",
+      [&] { return !replicas_[0].timeline->deposed().empty(); }, kTtl));
   ASSERT_EQ(replicas_[0].timeline->deposed().size(), 1u);
   EXPECT_NE(replicas_[0].timeline->why()[0].find("lease"), std::string::npos)
       << replicas_[0].timeline->why()[0];
@@ -155,7 +161,10 @@ TEST_F(LeaderElectionTest, ALeaderCutOffFromEtcdStepsDownBeforeAnotherLeads) {
   AddReplica("cut-off", {proxy->address()}).election->Start();
   ASSERT_EQ(WaitForLeader(), 0);
   AddReplica("standby").election->Start();
-  absl::SleepFor(absl::Milliseconds(500));
+  // The standby campaigns: it has read who leads.
+  ASSERT_OK(WaitFor("the standby to see cut-off lead", [&] {
+    return replicas_[1].election->leader() == "cut-off";
+  }));
   ASSERT_EQ(Leaders(), std::vector<int>{0});
 
   const absl::Time cut = absl::Now();
@@ -166,12 +175,9 @@ TEST_F(LeaderElectionTest, ALeaderCutOffFromEtcdStepsDownBeforeAnotherLeads) {
   const absl::Time stepped_down = replicas_[0].timeline->deposed()[0];
   // leadership() is visible a moment before OnElected has run: wait for it
   // (indexing an empty timeline here crashed a loaded CI run).
-  const absl::Time wait_until = absl::Now() + absl::Seconds(2);
-  while (replicas_[1].timeline->elected().empty() && absl::Now() < wait_until) {
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  ASSERT_EQ(replicas_[1].timeline->elected().size(), 1u)
-      << "the new leader's OnElected did not run";
+  ASSERT_OK(WaitFor("the new leader's OnElected",
+                    [&] { return !replicas_[1].timeline->elected().empty(); }));
+  ASSERT_EQ(replicas_[1].timeline->elected().size(), 1u);
   const absl::Time taken_over = replicas_[1].timeline->elected()[0];
   EXPECT_LE(stepped_down - cut, kTtl);
   EXPECT_LT(stepped_down, taken_over) << "two leaders at once";

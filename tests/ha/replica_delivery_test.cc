@@ -27,11 +27,12 @@
 #include "tests/etcd/etcd_test_env.h"
 #include "tests/rollouts/fleet_fixture.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/wait_for.h"
 
 namespace certfleet::ha {
 namespace {
 
-using agentapi::testing::WaitFor;
+using ::certfleet::testing::WaitFor;
 using rollouts::testing::FakeChannel;
 
 constexpr int kAgents = 4;
@@ -219,27 +220,29 @@ class ReplicaDeliveryTest : public etcd::testing::EtcdTest {
 TEST_F(ReplicaDeliveryTest, LeaderDecisionsReachTheFollowersAgents) {
   for (int i = 0; i < kAgents; ++i) Connect(i);
   // The leader sees them online through their presence.
-  ASSERT_TRUE(WaitFor([&] {
+  ASSERT_OK(WaitFor("every agent present in the store", [&] {
     auto present = leader_.store->PresentAgents();
     return present.ok() && present->size() == kAgents;
   }));
 
   // A first version: every agent of the follower gets it.
   ASSERT_OK(runner_->OnVersionStored("web", AddVersion("2a01")));
-  ASSERT_TRUE(WaitFor([&] { return Got("web/1") == kAgents; }))
+  ASSERT_OK(WaitFor("web/1 at every agent of the follower",
+                    [&] { return Got("web/1") == kAgents; }))
       << Got("web/1") << " of " << kAgents << " got web/1";
   for (int i = 0; i < kAgents; ++i) Ack(i);
-  ASSERT_TRUE(WaitFor([&] {
+  ASSERT_OK(WaitFor("every agent recorded as serving web/1", [&] {
     auto states = leader_.store->ListAllTargetStates();
     if (!states.ok()) return false;
     int installed = 0;
-    for (const auto& s : *states) installed += s.installed_version_id == "web/1";
+    for (const auto& s : *states)
+      installed += s.installed_version_id == "web/1";
     return installed == kAgents;
   }));
 
   // A second version rolls out from the leader: the canary alone first...
   ASSERT_OK(runner_->OnVersionStored("web", AddVersion("2a02")));
-  ASSERT_TRUE(WaitFor([&] { return Got("web/2") == 1; }));
+  ASSERT_OK(WaitFor("web/2 at the canary", [&] { return Got("web/2") == 1; }));
   absl::SleepFor(absl::Milliseconds(500));
   ASSERT_EQ(Got("web/2"), 1) << "the canary wave moved more than one host";
   int canary = -1;
@@ -249,12 +252,14 @@ TEST_F(ReplicaDeliveryTest, LeaderDecisionsReachTheFollowersAgents) {
   ASSERT_GE(canary, 0);
   Ack(canary);
   // ...then, after the bake, everyone.
-  ASSERT_TRUE(WaitFor([&] { return Got("web/2") == kAgents; },
-                      absl::Seconds(15)));
+  ASSERT_OK(WaitFor(
+      "web/2 at every agent after the bake",
+      [&] { return Got("web/2") == kAgents; }, absl::Seconds(15)));
   for (int i = 0; i < kAgents; ++i) {
     if (i != canary) Ack(i);
   }
-  ASSERT_TRUE(WaitFor(
+  ASSERT_OK(WaitFor(
+      "the rollout to complete",
       [&] {
         auto r = leader_.store->ListRollouts({.limit = 1});
         return r.ok() && !r->empty() && r->front().phase == "complete";
@@ -266,7 +271,8 @@ TEST_F(ReplicaDeliveryTest, LeaderDecisionsReachTheFollowersAgents) {
 // on the follower: the store's watch carries the change there.
 TEST_F(ReplicaDeliveryTest, AnAgentDisabledThroughOneReplicaIsCutOnAnother) {
   for (int i = 0; i < kAgents; ++i) Connect(i);
-  ASSERT_TRUE(WaitFor([&] { return follower_.hub->connected() == kAgents; }));
+  ASSERT_OK(WaitFor("every agent connected to the follower",
+                    [&] { return follower_.hub->connected() == kAgents; }));
   const absl::Time t0 = absl::Now();
   ASSERT_OK(leader_.store
                 ->UpdateAgent(AgentId(1),
@@ -277,7 +283,8 @@ TEST_F(ReplicaDeliveryTest, AnAgentDisabledThroughOneReplicaIsCutOnAnother) {
                               })
                 .status());
   leader_.hub->AgentChanged(AgentId(1));  // as the admin API does: not here
-  ASSERT_TRUE(WaitFor([&] { return channels_[1]->closed().has_value(); }));
+  ASSERT_OK(WaitFor("the disabled agent's stream closed on the follower",
+                    [&] { return channels_[1]->closed().has_value(); }));
   const absl::Duration cut = absl::Now() - t0;
   EXPECT_LT(cut, absl::Seconds(1));
   printf("stream on the other replica cut after %s\n",

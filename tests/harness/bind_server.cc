@@ -12,11 +12,13 @@
 #include <filesystem>
 #include <fstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "tests/harness/free_port.h"
 
 namespace certfleet::harness {
 namespace {
@@ -88,9 +90,32 @@ bool AnswersSoa(const std::string& ip, int port, const std::string& zone,
   return ok;
 }
 
+constexpr int kStartAttempts = 3;
+
+// named could not bind its port: another program took it between
+// PickFreePort() and named's start (named logs the errno only at a higher
+// debug level, then this, and exits).
+bool LostPortRace(const absl::Status& status) {
+  return absl::StrContains(status.message(),
+                           "unable to listen on any configured interfaces");
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<BindServer>> BindServer::Start(
+    BindOptions options) {
+  absl::StatusOr<std::unique_ptr<BindServer>> server;
+  for (int attempt = 0; attempt < kStartAttempts; ++attempt) {
+    server = StartOnce(options);
+    // Only a port we picked ourselves may be picked again.
+    if (server.ok() || options.port != 0 || !LostPortRace(server.status())) {
+      break;
+    }
+  }
+  return server;
+}
+
+absl::StatusOr<std::unique_ptr<BindServer>> BindServer::StartOnce(
     BindOptions options) {
   auto named = FindProgram("named");
   if (!named.ok()) return named.status();

@@ -60,7 +60,8 @@ class BindServer {
  public:
   // Writes the configuration, starts named and waits until it answers an
   // SOA query for every zone. Takes ≈ 0.1–0.3 s. kNotFound when BIND is
-  // not installed; otherwise errors carry named's log.
+  // not installed; otherwise errors carry named's log. A port picked here
+  // (options.port 0) that another program bound first is picked again.
   static absl::StatusOr<std::unique_ptr<BindServer>> Start(BindOptions options);
   // Stops named and removes the directory.
   ~BindServer();
@@ -82,6 +83,9 @@ class BindServer {
 
  private:
   BindServer() = default;
+  // One attempt of Start().
+  static absl::StatusOr<std::unique_ptr<BindServer>> StartOnce(
+      BindOptions options);
   absl::Status WriteConfig();
   absl::Status WaitUntilServing();
 

@@ -11,8 +11,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
-#include "tests/harness/pebble_server.h"
+#include "tests/harness/free_port.h"
 #include "tests/harness/harness_files.h"
+#include "tests/harness/pebble_server.h"
 
 namespace certfleet::harness {
 

@@ -14,6 +14,7 @@
 #include "absl/time/clock.h"
 #include "common/context.h"
 #include "common/process_runner.h"
+#include "tests/harness/free_port.h"
 #include "tests/harness/harness_files.h"
 #include "tests/harness/tls_probe.h"
 

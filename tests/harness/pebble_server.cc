@@ -6,8 +6,10 @@
 #include <filesystem>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "tests/harness/free_port.h"
 #include "tests/harness/harness_files.h"
 
 namespace certfleet::harness {
@@ -67,6 +69,22 @@ absl::StatusOr<std::string> HttpsGet(const std::string& url,
 
 absl::StatusOr<std::unique_ptr<PebbleServer>> PebbleServer::Start(
     PebbleOptions options) {
+  constexpr int kStartAttempts = 3;
+  absl::StatusOr<std::unique_ptr<PebbleServer>> server;
+  for (int attempt = 0; attempt < kStartAttempts; ++attempt) {
+    server = StartOnce(options);
+    // Pebble exits with "listen tcp 127.0.0.1:P: bind: address already in
+    // use" when a port was taken between PickFreePort() and its start.
+    if (server.ok() || !absl::StrContains(server.status().message(),
+                                          "address already in use")) {
+      break;
+    }
+  }
+  return server;
+}
+
+absl::StatusOr<std::unique_ptr<PebbleServer>> PebbleServer::StartOnce(
+    const PebbleOptions& options) {
   std::unique_ptr<PebbleServer> server(new PebbleServer());
   absl::StatusOr<std::string> program = FindProgram("pebble");
   if (!program.ok()) return program.status();
@@ -149,7 +167,8 @@ absl::StatusOr<std::unique_ptr<PebbleServer>> PebbleServer::Start(
   }
   // The listener accepting TCP is not proof the ACME handler is up.
   absl::Status last;
-  for (int i = 0; i < 200; ++i) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (absl::Now() < deadline) {
     absl::StatusOr<std::string> dir_doc =
         HttpsGet(server->directory_url(), server->ca_path_);
     if (dir_doc.ok()) return server;

@@ -39,6 +39,9 @@ struct PebbleOptions {
 
 class PebbleServer {
  public:
+  // Starts Pebble on four ports picked here and waits until it serves its
+  // directory. Started again on fresh ports when another program bound one
+  // of them first.
   static absl::StatusOr<std::unique_ptr<PebbleServer>> Start(
       PebbleOptions options);
   ~PebbleServer();
@@ -46,6 +49,8 @@ class PebbleServer {
   std::string directory_url() const;   // https://127.0.0.1:P/dir
   std::string management_url() const;  // https://127.0.0.1:M
   int port() const { return port_; }
+  // Pebble's output (one line per request it handles, its VA's work).
+  const std::string& log_path() const { return process_->log_path(); }
   // PEM of the CA that signed Pebble's HTTPS certificate.
   const std::string& ca_bundle_path() const { return ca_path_; }
   const std::string& dir() const { return dir_; }
@@ -60,6 +65,9 @@ class PebbleServer {
 
  private:
   PebbleServer() = default;
+  // One attempt of Start().
+  static absl::StatusOr<std::unique_ptr<PebbleServer>> StartOnce(
+      const PebbleOptions& options);
   std::unique_ptr<ServerProcess> process_;
   std::string dir_;
   std::string ca_path_;

@@ -23,45 +23,6 @@
 extern char** environ;
 
 namespace certfleet::harness {
-namespace {
-
-bool CanBind(int type, int port) {
-  int fd = socket(AF_INET, type, 0);
-  if (fd < 0) return false;
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(port);
-  bool ok = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  close(fd);
-  return ok;
-}
-
-}  // namespace
-
-absl::StatusOr<int> PickFreePort() {
-  for (int attempt = 0; attempt < 50; ++attempt) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) return absl::InternalError(strerror(errno));
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    socklen_t len = sizeof addr;
-    if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      close(fd);
-      return absl::InternalError(strerror(errno));
-    }
-    close(fd);
-    const int port = ntohs(addr.sin_port);
-    if (CanBind(SOCK_DGRAM, port) && CanBind(SOCK_STREAM, port)) return port;
-  }
-  return absl::UnavailableError("no free loopback port found");
-}
-
 absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
     ServerSpec spec) {
   if (spec.argv.empty()) return absl::InvalidArgumentError("empty argv");

@@ -1,6 +1,7 @@
-// Building blocks for the integration-test lab: free loopback ports, and real
-// server processes started in the foreground, logged to a file, and stopped
-// by PID when the owning object goes away (also when a test fails).
+// Building blocks for the integration-test lab: real server processes
+// started in the foreground, logged to a file, and stopped by PID when the
+// owning object goes away (also when a test fails). Their ports come from
+// free_port.h.
 //
 //   ASSIGN_OR_RETURN(int port, PickFreePort());
 //   ASSIGN_OR_RETURN(auto server, ServerProcess::Start(
@@ -21,10 +22,6 @@
 #include "absl/time/time.h"
 
 namespace certfleet::harness {
-
-// A loopback port that is free for both TCP and UDP right now (the kernel
-// picks it; another process could still take it before the server binds).
-absl::StatusOr<int> PickFreePort();
 
 struct ServerSpec {
   std::string name;  // for messages: "pebble", "named"

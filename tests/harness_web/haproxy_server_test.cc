@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/context.h"
@@ -19,6 +20,7 @@
 #include "tests/harness_web/web_test_support.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/wait_for.h"
 
 namespace certfleet::harness {
 namespace {
@@ -26,9 +28,10 @@ namespace {
 using ::certfleet::testing::IsOk;
 using ::certfleet::testing::StatusIs;
 using ::certfleet::testing::TempDir;
+using ::certfleet::testing::WaitFor;
 using ::testing::Contains;
-using ::testing::HasSubstr;
 using testing::GetNoVerify;
+using ::testing::HasSubstr;
 using testing::IssuedCert;
 using testing::IssueWwwLeaf;
 using testing::Report;
@@ -122,19 +125,21 @@ TEST_F(HaproxyServerTest, AgentStyleReloadCommandSwitchOverWindow) {
     const IssuedCert& previous = i % 2 == 0 ? a_ : b_;
     files_.Install(next);
     testing::SerialWatcher watcher(haproxy_->address(), kName);
-    while (!watcher.LastSeen(previous.cert.SerialHex())) {
-      absl::SleepFor(absl::Milliseconds(1));
-    }
+    ASSERT_OK(WaitFor("the watcher to see the previous certificate", [&] {
+      return watcher.LastSeen(previous.cert.SerialHex()).has_value();
+    }));
     const absl::Time start = absl::Now();
     auto result = RunArgv(haproxy_->ReloadCommand());
     ASSERT_THAT(result, IsOk());
     ASSERT_TRUE(result->success())
         << result->Describe() << ": " << result->stderr_data;
     command.push_back(absl::Now() - start);
-    absl::SleepFor(absl::Milliseconds(100));
+    ASSERT_OK(WaitFor("the watcher to see the new certificate", [&] {
+      return watcher.FirstSeen(next.cert.SerialHex()).has_value();
+    }));
+    absl::SleepFor(absl::Milliseconds(100));  // let old-worker answers show
     watcher.Stop();
     EXPECT_EQ(watcher.failures(), 0) << watcher.first_error();
-    ASSERT_TRUE(watcher.FirstSeen(next.cert.SerialHex()).has_value());
     first_new.push_back(*watcher.FirstSeen(next.cert.SerialHex()) - start);
     last_old.push_back(
         std::max(*watcher.LastSeen(previous.cert.SerialHex()) - start,
@@ -188,13 +193,11 @@ TEST_F(HaproxyServerTest, MasterReportsLoadingFailureWhenSignalledBlindly) {
   ASSERT_TRUE(haproxy_->ReadyForReload()) << "Start() waits for it";
   LogCursor cursor(haproxy_->log_path());
   ASSERT_EQ(kill(haproxy_->pid(), SIGUSR2), 0);
-  const absl::Time start = absl::Now();
   std::string log;
-  while (log.find("Loading failure!") == std::string::npos &&
-         absl::Now() - start < absl::Seconds(5)) {
-    absl::SleepFor(absl::Milliseconds(5));
+  EXPECT_OK(WaitFor("haproxy to log the failed reload", [&] {
     log += cursor.ReadNewLines();
-  }
+    return absl::StrContains(log, "Loading failure!");
+  }));
   EXPECT_THAT(log, HasSubstr("inconsistencies between private key and "
                              "certificate"));
   EXPECT_THAT(log, HasSubstr("Loading failure!"));
@@ -232,7 +235,12 @@ TEST_F(HaproxyServerTest, HandshakesDuringReloadsSucceed) {
 TEST_F(HaproxyServerTest, ConnectionOpenedBeforeReloadStillHandshakes) {
   auto pending = PendingTlsConnection::Open(haproxy_->address(), kProbeTimeout);
   ASSERT_THAT(pending, IsOk());
-  absl::SleepFor(absl::Milliseconds(20));  // the old worker accepts it
+  // The old worker has accepted it (else the new one would, after the
+  // reload, with the new certificate).
+  ASSERT_OK(WaitFor("the old worker to accept the connection", [&] {
+    absl::StatusOr<int> n = testing::PendingAccepts(haproxy_->port());
+    return n.ok() && *n == 0;
+  }));
   files_.Install(b_);
   ASSERT_THAT(haproxy_->Reload(), IsOk());
   auto served = pending->Handshake(kName, kProbeTimeout);

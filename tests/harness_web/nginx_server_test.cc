@@ -16,6 +16,7 @@
 #include "tests/harness_web/web_test_support.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/wait_for.h"
 
 namespace certfleet::harness {
 namespace {
@@ -23,12 +24,13 @@ namespace {
 using ::certfleet::testing::IsOk;
 using ::certfleet::testing::StatusIs;
 using ::certfleet::testing::TempDir;
+using ::certfleet::testing::WaitFor;
 using ::testing::Contains;
-using ::testing::HasSubstr;
-using ::testing::Not;
 using testing::GetNoVerify;
+using ::testing::HasSubstr;
 using testing::IssuedCert;
 using testing::IssueWwwLeaf;
+using ::testing::Not;
 using testing::Report;
 using testing::ServedFiles;
 using testing::TrackServer;
@@ -137,9 +139,9 @@ TEST_F(NginxServerTest, AgentStyleReloadCommandSwitchOverWindow) {
     const IssuedCert& previous = i % 2 == 0 ? a_ : b_;
     files_.Install(next);
     testing::SerialWatcher watcher(nginx_->address(), kName);
-    while (!watcher.LastSeen(previous.cert.SerialHex())) {
-      absl::SleepFor(absl::Milliseconds(1));
-    }
+    ASSERT_OK(WaitFor("the watcher to see the previous certificate", [&] {
+      return watcher.LastSeen(previous.cert.SerialHex()).has_value();
+    }));
     const absl::Time start = absl::Now();
     auto result = RunArgv(nginx_->ReloadCommand());
     ASSERT_THAT(result, IsOk());
@@ -148,6 +150,9 @@ TEST_F(NginxServerTest, AgentStyleReloadCommandSwitchOverWindow) {
     ASSERT_THAT(WaitForSerial(nginx_->address(), next.cert.SerialHex(),
                               absl::Seconds(5)),
                 IsOk());
+    ASSERT_OK(WaitFor("the watcher to see the new certificate", [&] {
+      return watcher.FirstSeen(next.cert.SerialHex()).has_value();
+    }));
     absl::SleepFor(absl::Milliseconds(250));  // let old-worker answers show
     watcher.Stop();
     EXPECT_EQ(watcher.failures(), 0) << watcher.first_error();
@@ -238,7 +243,12 @@ TEST_F(NginxServerTest, HandshakesDuringReloadsSucceed) {
 TEST_F(NginxServerTest, ConnectionOpenedBeforeReloadStillHandshakes) {
   auto pending = PendingTlsConnection::Open(nginx_->address(), kProbeTimeout);
   ASSERT_THAT(pending, IsOk());
-  absl::SleepFor(absl::Milliseconds(20));  // the old worker accepts it
+  // The old worker has accepted it (else the new one would, after the
+  // reload, with the new certificate).
+  ASSERT_OK(WaitFor("the old worker to accept the connection", [&] {
+    absl::StatusOr<int> n = testing::PendingAccepts(nginx_->port());
+    return n.ok() && *n == 0;
+  }));
   files_.Install(b_);
   ASSERT_THAT(nginx_->Reload(), IsOk());
   auto served = pending->Handshake(kName, kProbeTimeout);

@@ -1,8 +1,10 @@
 #include "tests/harness_web/web_test_support.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -14,6 +16,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
@@ -264,6 +267,30 @@ void Report(const std::string& what, absl::Duration value) {
   printf("[ MEASURED ] %s: %s\n", what.c_str(),
          absl::FormatDuration(value).c_str());
   fflush(stdout);
+}
+
+absl::StatusOr<int> PendingAccepts(int port) {
+  absl::StatusOr<std::string> table = ReadWholeFile("/proc/net/tcp");
+  if (!table.ok()) return table.status();
+  // "sl local_address rem_address st tx_queue:rx_queue ...": for a socket
+  // in LISTEN (st 0A), rx_queue is the length of its accept queue.
+  // The address as the kernel prints it: the network-order bytes read as a
+  // host integer.
+  const std::string local =
+      absl::StrFormat("%08X:%04X", htonl(INADDR_LOOPBACK), port);
+  int pending = 0;
+  for (absl::string_view line : absl::StrSplit(*table, '\n')) {
+    const std::vector<absl::string_view> f =
+        absl::StrSplit(line, ' ', absl::SkipEmpty());
+    if (f.size() < 5 || f[1] != local || f[3] != "0A") continue;
+    const std::vector<absl::string_view> queues = absl::StrSplit(f[4], ':');
+    int rx = 0;
+    if (queues.size() != 2 || !absl::SimpleHexAtoi(queues[1], &rx)) {
+      return absl::InternalError(absl::StrCat("/proc/net/tcp: ", line));
+    }
+    pending += rx;
+  }
+  return pending;
 }
 
 }  // namespace certfleet::harness::testing

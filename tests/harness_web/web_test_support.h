@@ -106,6 +106,11 @@ class SerialWatcher {
 // Prints one measurement line the way the tests report timings.
 void Report(const std::string& what, absl::Duration value);
 
+// How many connections wait, not yet accepted, in the queues of the sockets
+// listening on 127.0.0.1:`port` (any process's), from /proc/net/tcp. 0 once
+// a server has accepted a connection the test opened.
+absl::StatusOr<int> PendingAccepts(int port);
+
 }  // namespace certfleet::harness::testing
 
 #endif  // CERTFLEET_TESTS_HARNESS_WEB_WEB_TEST_SUPPORT_H_

@@ -35,11 +35,13 @@
 #include "tests/hygiene/hygiene_support.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/wait_for.h"
 
 namespace certfleet::hygiene {
 namespace {
 
 using ::certfleet::testing::ReadFileOrDie;
+using ::certfleet::testing::WaitFor;
 using ::certfleet::testing::WriteFileOrDie;
 
 // The system calls of a filter entry: a name, or a @group expanded
@@ -180,7 +182,8 @@ TEST_F(AgentSyscallsTest, EnrollRunInstallAndReloadStayInsideTheFilter) {
            .argv = {strace, "-f", "-c", "-o", dir + "/run.strace",
                     CERTFLEET_AGENT_BINARY, "run", "--config", config},
            .log_path = dir + "/agent.log"}));
-  ASSERT_TRUE(agentapi::testing::WaitFor(
+  ASSERT_OK(WaitFor(
+      "the traced agent to install the version, healthy",
       [&] {
         std::optional<store::TargetStateRecord> s = WwwState();
         return s && s->installed_version_id == v.version_id && s->healthy;
@@ -202,8 +205,9 @@ TEST_F(AgentSyscallsTest, EnrollRunInstallAndReloadStayInsideTheFilter) {
       absl::SimpleAtoi(absl::StripAsciiWhitespace(children), &agent_pid))
       << "children of strace: \"" << children << "\"";
   ASSERT_EQ(kill(agent_pid, SIGTERM), 0);
-  ASSERT_TRUE(agentapi::testing::WaitFor([&] { return !traced->Running(); },
-                                         absl::Seconds(30)));
+  ASSERT_OK(WaitFor(
+      "the traced agent to exit after SIGTERM",
+      [&] { return !traced->Running(); }, absl::Seconds(30)));
 
   std::set<std::string> used = StraceSummary(dir + "/enroll.strace");
   const std::set<std::string> run = StraceSummary(dir + "/run.strace");

@@ -20,9 +20,12 @@
 #include "tests/harness/server_process.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/wait_for.h"
 
 namespace certfleet::hygiene {
 namespace {
+
+using ::certfleet::testing::WaitFor;
 
 constexpr uid_t kNobody = 65534;
 
@@ -50,13 +53,15 @@ int StatusOwnerWhileReading(std::vector<std::string> argv) {
   // Opening the write end without blocking succeeds once the program has
   // the FIFO open for reading: past its start-up, waiting for data.
   int fd = -1;
-  const absl::Time deadline = absl::Now() + absl::Seconds(20);
-  while (fd < 0 && absl::Now() < deadline && (*p)->Running()) {
-    fd = open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) absl::SleepFor(absl::Milliseconds(5));
-  }
-  EXPECT_GE(fd, 0) << argv[0]
-                   << " never opened its configuration: " << (*p)->LogTail();
+  const absl::Status opened = WaitFor(
+      absl::StrCat(argv[0], " to open its configuration"),
+      [&] {
+        fd = open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        return fd >= 0 || !(*p)->Running();
+      },
+      absl::Seconds(30));
+  EXPECT_GE(fd, 0) << argv[0] << " never opened its configuration (" << opened
+                   << "): " << (*p)->LogTail();
   if (fd < 0) return -1;
   struct stat st;
   const std::string status = absl::StrCat("/proc/", (*p)->pid(), "/status");

@@ -17,6 +17,7 @@
 #include "tests/agentapi/raw_client.h"
 #include "tests/rollouts/fleet_fixture.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/wait_for.h"
 
 namespace certfleet::rollouts {
 namespace {
@@ -24,8 +25,8 @@ namespace {
 using ::certfleet::agentapi::testing::HelloMessage;
 using ::certfleet::agentapi::testing::RawCredentials;
 using ::certfleet::agentapi::testing::RawStream;
-using ::certfleet::agentapi::testing::WaitFor;
 using ::certfleet::rollouts::testing::RolloutFleet;
+using ::certfleet::testing::WaitFor;
 using ::testing::Contains;
 using ::testing::Not;
 using ::testing::SizeIs;
@@ -126,7 +127,7 @@ TEST_F(RolloutReportsTest, ReportsAboutWhatIsNotItsOwnLeaveTheRolloutAlone) {
       {f_.parts.ca->ca_pem(), identity.key_pem, identity.cert_pem});
   ASSERT_TRUE(intruder.Write(HelloMessage()));
   ASSERT_TRUE(intruder.Write(Serving("web/1")));
-  ASSERT_TRUE(WaitFor([&] {
+  ASSERT_OK(WaitFor("the intruder's own target recorded as serving web/1", [&] {
     return State(kIntruder) &&
            State(kIntruder)->installed_version_id == "web/1";
   }));
@@ -162,8 +163,9 @@ TEST_F(RolloutReportsTest, ReportsAboutWhatIsNotItsOwnLeaveTheRolloutAlone) {
   own.mutable_health()->set_healthy(true);
   own.mutable_health()->set_detail("after the forged reports");
   ASSERT_TRUE(intruder.Write(own));
-  ASSERT_TRUE(WaitFor(
-      [&] { return State(kIntruder)->detail == "after the forged reports"; }));
+  ASSERT_OK(WaitFor("the intruder's own health report recorded", [&] {
+    return State(kIntruder)->detail == "after the forged reports";
+  }));
   EXPECT_EQ(f_.parts.observer.dropped(),
             (std::map<std::string, int>{{"health_not_assigned", 1},
                                         {"result_not_pending", 3}}));
@@ -193,7 +195,7 @@ TEST_F(RolloutReportsTest, ReportsAboutWhatIsNotItsOwnLeaveTheRolloutAlone) {
     f_.AckAll("web/2");
     // When its wave has started, its bundle is on the way over the network.
     if (State(kIntruder)->desired_version_id == "web/2") {
-      ASSERT_TRUE(WaitFor([&] {
+      ASSERT_OK(WaitFor("web/2's bundle at the intruder", [&] {
         for (const v1::DesiredBundle& b : intruder.bundles()) {
           if (b.version_id() == "web/2") return true;
         }
@@ -205,7 +207,7 @@ TEST_F(RolloutReportsTest, ReportsAboutWhatIsNotItsOwnLeaveTheRolloutAlone) {
       const size_t results = f_.parts.observer.results().size();
       ASSERT_TRUE(
           intruder.Write(ResultFor("www", "web/2", b.nonce(), /*ok=*/true)));
-      ASSERT_TRUE(WaitFor([&] {
+      ASSERT_OK(WaitFor("the intruder's result for web/2 recorded", [&] {
         return f_.parts.observer.results().size() == results + 1 &&
                State(kIntruder)->installed_version_id == "web/2";
       }));

@@ -13,11 +13,13 @@
 #include "tests/agentapi/coordinator_parts.h"
 #include "tests/rollouts/fleet_fixture.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/wait_for.h"
 
 namespace certfleet::rollouts {
 namespace {
 
 using ::certfleet::rollouts::testing::RolloutFleet;
+using ::certfleet::testing::WaitFor;
 using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -355,12 +357,12 @@ TEST_F(RolloutRunnerTest, ThreadStepsWhenAnAgentReports) {
   f_.parts.hub->SetReportListener([r = f_.runner.get()] { r->Poke(); });
   f_.runner->Start();
   f_.Ack(canary);  // the report pokes the thread: no StepAll here
-  EXPECT_TRUE(agentapi::testing::WaitFor(
-      [&] { return f_.Active().phase == "baking"; }));
+  EXPECT_OK(WaitFor("the rollout to bake after the canary's report",
+                    [&] { return f_.Active().phase == "baking"; }));
   // The interval runs on the fake clock: the bake ends when it moves.
   f_.clock.Advance(absl::Minutes(5));
-  EXPECT_TRUE(agentapi::testing::WaitFor(
-      [&] { return f_.Received("web/2").size() == 6; }));
+  EXPECT_OK(WaitFor("web/2 sent to all six agents after the bake",
+                    [&] { return f_.Received("web/2").size() == 6; }));
   f_.runner->Stop();
 }
 

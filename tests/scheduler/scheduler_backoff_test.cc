@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "coordinator/acme/problem.h"
+#include "coordinator/acme/rate_limiter.h"
 #include "tests/scheduler/scheduler_test_env.h"
 #include "tests/testing/status_matchers.h"
 
@@ -136,6 +137,59 @@ TEST_F(SchedulerBackoffTest, LaterRetryAfterWinsAndSurvivesRestart) {
   ASSERT_THAT(after.attempted, SizeIs(1));
   EXPECT_OK(after.attempted[0].result);
   EXPECT_THAT(orders_.runs(), SizeIs(2));
+}
+
+// What our own limiter answers once `max` orders were placed in 3 hours.
+absl::Status ClientLimitRefusal(int max, Clock& clock) {
+  acme::WindowLimiter limiter(max, absl::Hours(3), clock);
+  for (int i = 0; i < max; ++i) EXPECT_OK(limiter.TryAcquire());
+  return limiter.TryAcquire();
+}
+
+TEST_F(SchedulerBackoffTest, ARaisedOrderLimitLiftsItsWaitAtTheNextStart) {
+  orders_.Script("web", {ClientLimitRefusal(1, clock_)});
+  AddIssuer("ca", false, /*new_orders_per_window=*/1);
+  {
+    auto scheduler = MakeScheduler({Cert("web")}, BackoffOptions());
+    ASSERT_OK(scheduler->RunPass(ctx_));
+  }
+  EXPECT_EQ(State("web").next_attempt_at, start_ + absl::Hours(3));
+  EXPECT_EQ(State("web").limited_by, "1 new orders per 3h");
+
+  // Restarted with the same limit: the wait stands.
+  {
+    auto scheduler = MakeScheduler({Cert("web")}, BackoffOptions());
+    ASSERT_OK_AND_ASSIGN(PassReport same, scheduler->RunPass(ctx_));
+    EXPECT_THAT(same.attempted, IsEmpty());
+    EXPECT_EQ(same.backing_off, 1);
+  }
+
+  // Restarted with the limit raised: attempted now, and the wait is gone
+  // from the store.
+  AddIssuer("ca", false, /*new_orders_per_window=*/50);
+  auto raised = MakeScheduler({Cert("web")}, BackoffOptions());
+  ASSERT_OK_AND_ASSIGN(PassReport report, raised->RunPass(ctx_));
+  ASSERT_THAT(report.attempted, SizeIs(1));
+  EXPECT_OK(report.attempted[0].result);
+  EXPECT_THAT(orders_.runs(), SizeIs(2));
+  EXPECT_EQ(State("web").limited_by, "");
+}
+
+TEST_F(SchedulerBackoffTest, TheCasOwnRetryAfterIsNotLiftedByOurLimit) {
+  absl::Status limited = absl::ResourceExhaustedError("rateLimited");
+  acme::SetRetryAfter(limited, start_ + absl::Hours(3));
+  orders_.Script("web", {limited});
+  AddIssuer("ca", false, /*new_orders_per_window=*/1);
+  {
+    auto scheduler = MakeScheduler({Cert("web")}, BackoffOptions());
+    ASSERT_OK(scheduler->RunPass(ctx_));
+  }
+  EXPECT_EQ(State("web").limited_by, "");
+  AddIssuer("ca", false, /*new_orders_per_window=*/50);
+  auto raised = MakeScheduler({Cert("web")}, BackoffOptions());
+  ASSERT_OK_AND_ASSIGN(PassReport report, raised->RunPass(ctx_));
+  EXPECT_THAT(report.attempted, IsEmpty());
+  EXPECT_EQ(State("web").next_attempt_at, start_ + absl::Hours(3));
 }
 
 TEST_F(SchedulerBackoffTest, EarlierRetryAfterDoesNotShortenBackoff) {

@@ -9,14 +9,17 @@
 #include <thread>
 
 #include "absl/cleanup/cleanup.h"
+#include "absl/strings/str_cat.h"
 #include "tests/scheduler/scheduler_test_env.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/wait_for.h"
 
 namespace certfleet::scheduler::testing {
 namespace {
 
 using ::certfleet::testing::FakeClock;
 using ::certfleet::testing::StatusIs;
+using ::certfleet::testing::WaitFor;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -38,13 +41,10 @@ class SchedulerLoopTest : public SchedulerTestBase {
   }
 
   // Waits (real time) until the loop is blocked in its `n`-th sleep.
-  bool WaitForSleep(size_t n) {
-    const absl::Time give_up = absl::Now() + absl::Seconds(30);
-    while (absl::Now() < give_up) {
-      if (clock_.sleeps().size() >= n && clock_.sleepers() == 1) return true;
-      absl::SleepFor(absl::Milliseconds(1));
-    }
-    return false;
+  absl::Status WaitForSleep(size_t n) {
+    return WaitFor(absl::StrCat("the loop to block in sleep ", n), [&] {
+      return clock_.sleeps().size() >= n && clock_.sleepers() == 1;
+    });
   }
 
   // Cancels the loop; true when it returned promptly.
@@ -77,7 +77,7 @@ TEST_F(SchedulerLoopTest,
   // Stop the loop before the locals it uses go, even when an ASSERT fails.
   absl::Cleanup stop = [this] { StopLoopIfRunning(); };
 
-  ASSERT_TRUE(WaitForSleep(1));
+  ASSERT_OK(WaitForSleep(1));
   EXPECT_THAT(clock_.sleeps(), ElementsAre(absl::Minutes(2)));
   EXPECT_THAT(orders_.runs(), IsEmpty());
 
@@ -85,7 +85,7 @@ TEST_F(SchedulerLoopTest,
   // (the new version gets its renewal time), then waits a check interval
   // (the renewal is two months away).
   clock_.Advance(absl::Minutes(2));
-  ASSERT_TRUE(WaitForSleep(2));
+  ASSERT_OK(WaitForSleep(2));
   EXPECT_THAT(clock_.sleeps(),
               ElementsAre(absl::Minutes(2), absl::Minutes(10)));
   ASSERT_THAT(orders_.runs(), SizeIs(1));
@@ -94,7 +94,7 @@ TEST_F(SchedulerLoopTest,
   EXPECT_LT(State("web").renew_at, absl::InfiniteFuture());
 
   clock_.Advance(absl::Minutes(10));
-  ASSERT_TRUE(WaitForSleep(3));
+  ASSERT_OK(WaitForSleep(3));
   EXPECT_EQ(clock_.sleeps().back(), absl::Minutes(10));
   EXPECT_THAT(orders_.runs(), SizeIs(1));
 
@@ -116,10 +116,10 @@ TEST_F(SchedulerLoopTest, WakesForARenewalSoonerThanCheckInterval) {
   // Stop the loop before the locals it uses go, even when an ASSERT fails.
   absl::Cleanup stop = [this] { StopLoopIfRunning(); };
 
-  ASSERT_TRUE(WaitForSleep(1));
+  ASSERT_OK(WaitForSleep(1));
   EXPECT_THAT(clock_.sleeps(), ElementsAre(absl::Minutes(5)));
   clock_.Advance(absl::Minutes(5));
-  ASSERT_TRUE(WaitForSleep(2));
+  ASSERT_OK(WaitForSleep(2));
   ASSERT_THAT(orders_.runs(), SizeIs(1));
   EXPECT_EQ(orders_.runs()[0].started, start_ + absl::Minutes(5));
   EXPECT_EQ(Latest("web").version, 2);
@@ -137,7 +137,7 @@ TEST_F(SchedulerLoopTest, WakeEndsTheSleepAndARequestedRenewalIsOrdered) {
   auto scheduler = MakeScheduler({web}, options);
   StartLoop(*scheduler);
   absl::Cleanup stop = [this] { StopLoopIfRunning(); };
-  ASSERT_TRUE(WaitForSleep(1));
+  ASSERT_OK(WaitForSleep(1));
   EXPECT_THAT(orders_.runs(), IsEmpty());
 
   // What AdminBackend::RenewCertificate does: renew_at = InfinitePast (not
@@ -146,7 +146,7 @@ TEST_F(SchedulerLoopTest, WakeEndsTheSleepAndARequestedRenewalIsOrdered) {
                                         .renew_at = absl::InfinitePast(),
                                         .updated_at = clock_.Now()}));
   scheduler->Wake();
-  ASSERT_TRUE(WaitForSleep(2));
+  ASSERT_OK(WaitForSleep(2));
   ASSERT_THAT(orders_.runs(), SizeIs(1));
   EXPECT_EQ(orders_.runs()[0].started, start_);
   EXPECT_EQ(Latest("web").version, 2);
@@ -176,7 +176,7 @@ TEST_F(SchedulerLoopTest, WakeDuringAPassMakesAnotherPassBeforeSleeping) {
   scheduler->Wake();
   StartLoop(*scheduler);
   absl::Cleanup stop = [this] { StopLoopIfRunning(); };
-  ASSERT_TRUE(WaitForSleep(1));
+  ASSERT_OK(WaitForSleep(1));
   EXPECT_EQ(passes.calls.load(), 2);
   EXPECT_THAT(clock_.sleeps(), SizeIs(1));
   EXPECT_THAT(orders_.runs(), IsEmpty());
@@ -214,13 +214,13 @@ TEST_F(SchedulerLoopTest, StoreFailureFailsThePassAndRetriesWithinAMinute) {
 
   StartLoop(scheduler);
   absl::Cleanup stop = [this] { StopLoopIfRunning(); };
-  ASSERT_TRUE(WaitForSleep(1));
+  ASSERT_OK(WaitForSleep(1));
   EXPECT_THAT(clock_.sleeps(), ElementsAre(absl::Minutes(1)));
   EXPECT_THAT(orders.runs(), IsEmpty());
 
   broken.Break(false);
   clock_.Advance(absl::Minutes(1));
-  ASSERT_TRUE(WaitForSleep(2));
+  ASSERT_OK(WaitForSleep(2));
   EXPECT_THAT(orders.runs(), SizeIs(1));
   EXPECT_TRUE(StopLoop());
 }
@@ -239,12 +239,12 @@ TEST_F(SchedulerLoopTest, AfterPassRunsOnlyAfterPassesThatReadTheStore) {
                       clock_, options);
   StartLoop(scheduler);
   absl::Cleanup stop = [this] { StopLoopIfRunning(); };
-  ASSERT_TRUE(WaitForSleep(1));
+  ASSERT_OK(WaitForSleep(1));
   EXPECT_EQ(after.load(), 0);
 
   broken.Break(false);
   clock_.Advance(absl::Minutes(1));
-  ASSERT_TRUE(WaitForSleep(2));
+  ASSERT_OK(WaitForSleep(2));
   // The pass that issued, and the one right after it.
   EXPECT_EQ(after.load(), 2);
   EXPECT_TRUE(StopLoop());

@@ -18,7 +18,8 @@ SchedulerTestBase::SchedulerTestBase(FakeClock::Mode mode)
     : clock_(absl::FromUnixSeconds(1'800'000'000), mode) {}
 
 ScriptedTransport& SchedulerTestBase::AddIssuer(const std::string& name,
-                                                bool ari) {
+                                                bool ari,
+                                                int new_orders_per_window) {
   auto transport = std::make_unique<ScriptedTransport>();
   ScriptedTransport* t = transport.get();
   if (ari) {
@@ -40,7 +41,8 @@ ScriptedTransport& SchedulerTestBase::AddIssuer(const std::string& name,
   // clock.
   c.requests_per_second = 0;
   c.new_nonce_per_second = 0;
-  c.new_orders_per_window = 0;
+  c.new_orders_per_window = new_orders_per_window;
+  c.new_orders_window = absl::Hours(3);
   issuers_[name] =
       std::make_unique<issuance::Issuer>(c, std::move(transport), clock_);
   transports_[name] = t;

@@ -42,8 +42,10 @@ class SchedulerTestBase : public ::testing::Test {
 
   // An issuer named `name` over its own scripted CA. With `ari`, the CA's
   // directory advertises renewalInfo at https://ca.test/renewal-info/.
-  certfleet::testing::ScriptedTransport& AddIssuer(const std::string& name,
-                                                   bool ari = false);
+  // `new_orders_per_window` (per 3 hours) is the issuer's client-side
+  // order limit, 0 for none.
+  certfleet::testing::ScriptedTransport& AddIssuer(
+      const std::string& name, bool ari = false, int new_orders_per_window = 0);
   issuance::Issuer* issuer(const std::string& name);
 
   // A certificate for "<name>.example.test" from `issuer`.

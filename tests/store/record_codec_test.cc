@@ -46,7 +46,8 @@ TEST(RecordCodecTest, EveryRecordRoundTrips) {
                                    .consecutive_failures = 3,
                                    .last_error = "rate limited",
                                    .last_attempt_at = kAt,
-                                   .updated_at = kAt});
+                                   .updated_at = kAt,
+                                   .limited_by = "300 new orders per 3h"});
   ExpectRoundTrip(VersionRecord{.cert_name = "web",
                                 .version = 7,
                                 .issuer = "le",
@@ -63,22 +64,22 @@ TEST(RecordCodecTest, EveryRecordRoundTrips) {
                                 .created_at = kAt,
                                 .revoked_at = absl::InfinitePast(),
                                 .revocation_reason = ""});
-  ExpectRoundTrip(OrderRecord{
-      .cert_name = "web",
-      .issuer = "le",
-      .order_url = "https://ca/order/2",
-      .spec_fingerprint = "fp",
-      .names = {"a.example.test"},
-      .key_type = "ec384",
-      .key_sealed = kBinary,
-      .stage = "presented",
-      .dns_records = {{"bind", "example.test.", "_acme-challenge.a.example.test.",
-                       "v1"},
-                      {"bind", "example.test.", "_acme-challenge.example.test.",
-                       "v2"}},
-      .replaces = "aki.old",
-      .created_at = kAt,
-      .updated_at = kAt});
+  ExpectRoundTrip(
+      OrderRecord{.cert_name = "web",
+                  .issuer = "le",
+                  .order_url = "https://ca/order/2",
+                  .spec_fingerprint = "fp",
+                  .names = {"a.example.test"},
+                  .key_type = "ec384",
+                  .key_sealed = kBinary,
+                  .stage = "presented",
+                  .dns_records = {{"bind", "example.test.",
+                                   "_acme-challenge.a.example.test.", "v1"},
+                                  {"bind", "example.test.",
+                                   "_acme-challenge.example.test.", "v2"}},
+                  .replaces = "aki.old",
+                  .created_at = kAt,
+                  .updated_at = kAt});
   ExpectRoundTrip(AgentRecord{.id = "agt-0123456789ab",
                               .hostname = "web-1",
                               .labels = {{"pool", "p0"}, {"role", "web"}},
@@ -182,17 +183,17 @@ TEST(RecordCodecTest, AgentWithoutStatusFieldsIsActive) {
 TEST(RecordCodecTest, NonUtf8ListAndMapFieldsAreRefusedByName) {
   EXPECT_THAT(EncodeRecord(VersionRecord{.names = {"ok", kNotUtf8}}).status(),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("names")));
-  EXPECT_THAT(EncodeRecord(AccountRecord{.contacts = {kNotUtf8}}).status(),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("contacts")));
-  EXPECT_THAT(EncodeRecord(AgentRecord{.labels = {{"role", kNotUtf8}}}).status(),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("labels")));
+  EXPECT_THAT(
+      EncodeRecord(AccountRecord{.contacts = {kNotUtf8}}).status(),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("contacts")));
+  EXPECT_THAT(
+      EncodeRecord(AgentRecord{.labels = {{"role", kNotUtf8}}}).status(),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("labels")));
   OrderRecord order;
   order.dns_records = {{"bind", "example.test.", kNotUtf8, "v"}};
-  EXPECT_THAT(EncodeRecord(order).status(),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("dns_records")));
+  EXPECT_THAT(
+      EncodeRecord(order).status(),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("dns_records")));
 }
 
 TEST(RecordCodecTest, GarbageIsDataLossNamingTheKind) {

@@ -55,7 +55,8 @@ CertificateState FullState(const std::string& name) {
           .consecutive_failures = 3,
           .last_error = "issuer pebble: urn:ietf:params:acme:error:rateLimited",
           .last_attempt_at = kBefore1970,
-          .updated_at = kT2};
+          .updated_at = kT2,
+          .limited_by = "300 new orders per 3h"};
 }
 
 VersionRecord FullVersion(const std::string& cert_name) {
@@ -100,7 +101,10 @@ OrderRecord FullOrder(const std::string& cert_name) {
                            .value = "second-value-ü"}},
           .replaces = "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE",
           .created_at = kT1,
-          .updated_at = absl::InfiniteFuture()};
+          .updated_at = absl::InfiniteFuture(),
+          .answered_challenges = {"https://127.0.0.1:14000/chalZ/1",
+                                  "https://127.0.0.1:14000/chalZ/2"},
+          .answered_at = kT2};
 }
 
 TEST_P(StoreContractTest, GetOfMissingKeysIsNullopt) {
