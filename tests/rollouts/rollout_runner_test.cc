@@ -357,8 +357,11 @@ TEST_F(RolloutRunnerTest, ThreadStepsWhenAnAgentReports) {
   f_.parts.hub->SetReportListener([r = f_.runner.get()] { r->Poke(); });
   f_.runner->Start();
   f_.Ack(canary);  // the report pokes the thread: no StepAll here
-  EXPECT_OK(WaitFor("the rollout to bake after the canary's report",
-                    [&] { return f_.Active().phase == "baking"; }));
+  // Asleep again too: a sleep begun after the clock moves would end an
+  // interval after the new time, which the test never reaches.
+  EXPECT_OK(WaitFor("the rollout to bake after the canary's report", [&] {
+    return f_.Active().phase == "baking" && f_.clock.sleepers() == 1;
+  }));
   // The interval runs on the fake clock: the bake ends when it moves.
   f_.clock.Advance(absl::Minutes(5));
   EXPECT_OK(WaitFor("web/2 sent to all six agents after the bake",
