@@ -26,6 +26,7 @@ using ::certfleet::testing::StatusIs;
 using ::certfleet::testing::TempDir;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 using ::testing::Optional;
 
 class SqliteFleetTest : public ::testing::Test {
@@ -57,6 +58,9 @@ TEST_F(SqliteFleetTest, SchemaOneDatabaseMigratesKeepingItsData) {
     ASSERT_OK(old.Exec(
         "INSERT INTO orders VALUES ('api', 'pebble', 'url', 'fp', "
         "'[\"api.example.\"]', 'ec256', x'02', 'placed', '[]', '', 7, 8)"));
+    ASSERT_OK(
+        old.Exec("INSERT INTO certificate_state VALUES ('api', 9, 10, 2, 'rate "
+                 "limited', 11, 12)"));
     EXPECT_THAT(CurrentSchemaVersion(old.get()), IsOkAndHolds(1));
   }
 
@@ -87,6 +91,15 @@ TEST_F(SqliteFleetTest, SchemaOneDatabaseMigratesKeepingItsData) {
                        store->GetOrder("api"));
   ASSERT_TRUE(order.has_value());
   EXPECT_EQ(order->stage, "placed");
+  // Migration 6: an order from before answered nothing on record, never.
+  EXPECT_THAT(order->answered_challenges, IsEmpty());
+  EXPECT_EQ(order->answered_at, absl::InfinitePast());
+  // Migration 5: no stored wait came from a client-side limit.
+  ASSERT_OK_AND_ASSIGN(std::optional<CertificateState> state,
+                       store->GetCertificateState("api"));
+  ASSERT_TRUE(state.has_value());
+  EXPECT_EQ(state->consecutive_failures, 2);
+  EXPECT_EQ(state->limited_by, "");
   // Numbering carries on, and the new tables work.
   EXPECT_THAT(store->AddVersion({.cert_name = "web"}), IsOkAndHolds(2));
   const AgentRecord agent = {.id = "agt-1", .labels = {{"role", "web"}}};
