@@ -90,7 +90,8 @@ TEST_F(RolloutRunnerTest, VersionStoredWhileTheFirstIsInFlightIsRolledOut) {
 // agent (re)connecting with nothing installed is sent what the fleet
 // serves, not the new version — also when the hub is fresh from a restart
 // and knows nothing but the store.
-TEST_F(RolloutRunnerTest, AgentJoiningBeforeTheRunnerHearsOfAVersionGetsTheServedOne) {
+TEST_F(RolloutRunnerTest,
+       AgentJoiningBeforeTheRunnerHearsOfAVersionGetsTheServedOne) {
   ServeFirstVersion();
   f_.Restart();
   f_.AddVersion();  // web/2 stored; OnVersionStored not called yet
@@ -104,7 +105,8 @@ TEST_F(RolloutRunnerTest, AgentJoiningBeforeTheRunnerHearsOfAVersionGetsTheServe
 
 // The coordinator stopped after storing web/2 and before handing it on:
 // after the restart web/2 is rolled out (canary first), not sent to all.
-TEST_F(RolloutRunnerTest, VersionStoredButNeverHandedOnIsRolledOutAfterRestart) {
+TEST_F(RolloutRunnerTest,
+       VersionStoredButNeverHandedOnIsRolledOutAfterRestart) {
   ServeFirstVersion();
   f_.AddVersion();
   f_.Restart();
