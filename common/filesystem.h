@@ -43,8 +43,7 @@ class Filesystem {
   // kAlreadyExists and the winner's file stays. (This default is for fakes:
   // it checks, then writes; LocalFilesystem links the file into place.)
   virtual absl::Status WriteFileExclusive(const std::string& path,
-                                          const std::string& data,
-                                          mode_t mode);
+                                          const std::string& data, mode_t mode);
 
   // `exists` is false (and the status OK) when there is nothing at `path`.
   virtual absl::StatusOr<FileInfo> Stat(const std::string& path) = 0;

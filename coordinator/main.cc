@@ -55,7 +55,8 @@ constexpr char kUsage[] =
     "      [--ttl DURATION] [--description TEXT] [-o table|json]\n"
     "      make a single-use bootstrap token for a new agent; also writes\n"
     "      the internal CA certificate to internal_ca_file\n"
-    "  certfleet-coordinator migrate --from sqlite:PATH --to etcd:IP:PORT[,...]\n"
+    "  certfleet-coordinator migrate --from sqlite:PATH --to "
+    "etcd:IP:PORT[,...]\n"
     "      copy a stopped coordinator's store into an empty etcd prefix and\n"
     "      verify the copy (--prefix, --ca-file, --cert-file, --key-file)\n"
     "  certfleet-coordinator admin-identity create --config FILE --name NAME\n"
@@ -234,7 +235,8 @@ int Serve(const Args& args) {
 int Status(const Args& args) {
   absl::StatusOr<config::CoordinatorConfig> cfg = Load(args.config);
   if (!cfg.ok()) return ConfigError(cfg.status());
-  absl::StatusOr<app::OpenedStore> opened = app::OpenConfiguredStore(cfg->store);
+  absl::StatusOr<app::OpenedStore> opened =
+      app::OpenConfiguredStore(cfg->store);
   if (!opened.ok()) return Fail(opened.status());
   absl::StatusOr<std::vector<app::CertificateStatus>> rows =
       app::CollectStatus(*cfg, *opened->store);

@@ -12,9 +12,11 @@ BUILD_PKGS=(
   libcpp-httplib-dev libspdlog-dev libfmt-dev
 )
 # clang with libFuzzer and the sanitizer runtimes (libclang-rt-14-dev holds
-# libclang_rt.fuzzer*.a), and llvm-symbolizer for readable reports: the
-# fuzz targets (scripts/fuzz.sh).
-FUZZ_PKGS=(clang-14 libclang-rt-14-dev llvm-14)
+# libclang_rt.fuzzer*.a and libclang_rt.tsan*.a), and llvm-symbolizer for
+# readable reports: the fuzz targets (scripts/fuzz.sh) and the
+# ThreadSanitizer / -Wthread-safety build (scripts/tsan.sh); clang-format-14
+# for scripts/format_check.sh.
+FUZZ_PKGS=(clang-14 libclang-rt-14-dev llvm-14 clang-format-14)
 # Real servers for integration tests and peers for benchmarks.
 LAB_PKGS=(
   pebble bind9 bind9-dnsutils nginx haproxy etcd-server etcd-client

@@ -59,10 +59,10 @@ absl::StatusOr<Identity> Enroll(const EnrollOptions& options) {
   ASSIGN_OR_RETURN(crypto::PrivateKey key,
                    crypto::PrivateKey::Generate(crypto::KeyType::kEc256));
   // The coordinator sets the subject and names itself; a CSR needs one name.
-  ASSIGN_OR_RETURN(std::string csr,
-                   crypto::BuildCsrDer(key, {options.hostname.empty()
-                                                 ? std::string("agent")
-                                                 : options.hostname}));
+  ASSIGN_OR_RETURN(
+      std::string csr,
+      crypto::BuildCsrDer(key, {options.hostname.empty() ? std::string("agent")
+                                                         : options.hostname}));
   v1::EnrollRequest request;
   request.set_token(options.token);
   request.set_csr_der(csr);
@@ -91,8 +91,9 @@ absl::StatusOr<Identity> Enroll(const EnrollOptions& options) {
     }
     errors.push_back(std::string(s.message()));
   }
-  return absl::UnavailableError(absl::StrCat(
-      "no coordinator reachable for enrollment: ", absl::StrJoin(errors, "; ")));
+  return absl::UnavailableError(
+      absl::StrCat("no coordinator reachable for enrollment: ",
+                   absl::StrJoin(errors, "; ")));
 }
 
 }  // namespace certfleet::agent

@@ -18,9 +18,9 @@ absl::StatusOr<Identity> IdentityStore::Load() {
   absl::StatusOr<std::string> agent_id = fs_.ReadFile(Path("agent.txt"));
   if (!agent_id.ok()) {
     if (agent_id.status().code() == absl::StatusCode::kNotFound) {
-      return absl::NotFoundError(absl::StrCat(
-          "no agent identity in ", dir_,
-          ": run `certfleet-agent enroll` first"));
+      return absl::NotFoundError(
+          absl::StrCat("no agent identity in ", dir_,
+                       ": run `certfleet-agent enroll` first"));
     }
     return agent_id.status();
   }

@@ -105,8 +105,8 @@ absl::StatusOr<std::string> ParseHostPort(absl::string_view text) {
   }
   const size_t colon = text.rfind(':');
   int port = 0;
-  const std::string host = absl::AsciiStrToLower(
-      text.substr(0, std::min(colon, text.size())));
+  const std::string host =
+      absl::AsciiStrToLower(text.substr(0, std::min(colon, text.size())));
   bool ok = colon != absl::string_view::npos && colon > 0 &&
             absl::SimpleAtoi(text.substr(colon + 1), &port) && port >= 1 &&
             port <= 65535;

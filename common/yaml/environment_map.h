@@ -27,8 +27,8 @@ bool IsEnvironmentName(absl::string_view name);
 // Appends each `NAME: value` of the mapping at `field` to `out`, in the
 // file's order; a null value sets the variable to "". Reports a field that
 // is not a mapping, an invalid name, a name given twice, a value that is not
-// a string, and one holding a NUL byte (it would end the variable early). Returns false when
-// anything was reported; absent = nothing to read, true.
+// a string, and one holding a NUL byte (it would end the variable early).
+// Returns false when anything was reported; absent = nothing to read, true.
 bool ReadEnvironment(Reader& r, const Field& field,
                      std::vector<std::pair<std::string, std::string>>* out);
 

@@ -195,8 +195,13 @@ class AgentStream
     registry_.Remove(this);
     channel_->Orphan();
     hub_.Detach(agent_id_, channel_.get());
-    // Bundles never written still hold their keys.
-    for (v1::CoordinatorMessage& m : out_) WipeKey(m);
+    {
+      // Nothing else can reach out_ now (the channel is orphaned and the
+      // registry forgot us); the lock costs nothing and keeps the rule simple.
+      absl::MutexLock lock(&mu_);
+      // Bundles never written still hold their keys.
+      for (v1::CoordinatorMessage& m : out_) WipeKey(m);
+    }
     delete this;
   }
 

@@ -38,8 +38,8 @@ absl::StatusOr<MigrateArgs> ParseMigrateArgs(
     if (flag == "--from") {
       ASSIGN_OR_RETURN(std::string from, flags.Value());
       if (!absl::StartsWith(from, "sqlite:") || from.size() == 7) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "--from \"", from, "\": expected sqlite:PATH"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("--from \"", from, "\": expected sqlite:PATH"));
       }
       out.sqlite_path = from.substr(7);
       have_from = true;
@@ -106,11 +106,12 @@ int RunMigrateCommand(const std::vector<std::string>& args) {
                                     .cert_file = parsed->cert_file,
                                     .key_file = parsed->key_file}});
   if (!to.ok()) return fail(to.status());
-  absl::StatusOr<MigrationReport> report = Migrate(*from->store, *to->etcd_store);
+  absl::StatusOr<MigrationReport> report =
+      Migrate(*from->store, *to->etcd_store);
   if (!report.ok()) return fail(report.status());
   printf("migrated %s to etcd %s%s\n%s", parsed->sqlite_path.c_str(),
-         absl::StrJoin(parsed->endpoints, ",").c_str(),
-         parsed->prefix.c_str(), report->Summary().c_str());
+         absl::StrJoin(parsed->endpoints, ",").c_str(), parsed->prefix.c_str(),
+         report->Summary().c_str());
   return kExitOk;
 }
 

@@ -1,7 +1,8 @@
 // `certfleet-coordinator migrate`: moves an installation from SQLite to an
 // etcd cluster (migrate.h), then proves the copy.
 //
-//   certfleet-coordinator migrate --from sqlite:/var/lib/certfleet/coordinator.db
+//   certfleet-coordinator migrate
+//       --from sqlite:/var/lib/certfleet/coordinator.db
 //       --to etcd:10.0.0.1:2379,10.0.0.2:2379,10.0.0.3:2379
 //       [--prefix /certfleet/] [--ca-file F] [--cert-file F --key-file F]
 //

@@ -55,12 +55,11 @@ void ParseDocument(const YAML::Node& doc, internal::ParseContext& ctx,
                                       DescribeNodeType(doc)));
     return;
   }
-  const Mapping root =
-      r.Map(r.Root(doc),
-            {"store", "key_encryption_key_file", "metrics", "scheduler",
-             "retention", "dns", "issuers", "dns_providers", "rollout",
-             "certificates", "removed_certificates", "agents", "admin", "ha",
-             "internal_ca_file"});
+  const Mapping root = r.Map(
+      r.Root(doc),
+      {"store", "key_encryption_key_file", "metrics", "scheduler", "retention",
+       "dns", "issuers", "dns_providers", "rollout", "certificates",
+       "removed_certificates", "agents", "admin", "ha", "internal_ca_file"});
   internal::ParseStore(ctx, root.Get("store"), &cfg->store);
   internal::ParseHa(ctx, root.Get("ha"), cfg->store, &cfg->ha);
   internal::ParseInternalCaFile(ctx, root.Get("internal_ca_file"), cfg->store,

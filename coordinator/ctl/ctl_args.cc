@@ -230,9 +230,9 @@ absl::StatusOr<absl::Duration> ParseInterval(const std::string& text) {
                      "\" is not a duration (such as 2s, 500ms or 1m)"));
   }
   if (d < kMinWatchInterval) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--interval: \"", text, "\" is shorter than the minimum, ",
-        absl::FormatDuration(kMinWatchInterval)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--interval: \"", text, "\" is shorter than the minimum, ",
+                     absl::FormatDuration(kMinWatchInterval)));
   }
   return d;
 }

@@ -100,10 +100,11 @@ bool LeaderElection::Campaign(const Context& ctx) {
     leader_ = options_.replica;
     renewed_at_ = granted_at;
   }
-  CF_LOG_INFO("election: %s leads (%s created at revision %d, lease %x, "
-              "ttl %s)",
-              options_.replica, options_.key, won.create_revision, won.lease_id,
-              absl::FormatDuration(options_.ttl));
+  CF_LOG_INFO(
+      "election: %s leads (%s created at revision %d, lease %x, "
+      "ttl %s)",
+      options_.replica, options_.key, won.create_revision, won.lease_id,
+      absl::FormatDuration(options_.ttl));
   if (observer_ != nullptr) observer_->OnElected(won);
   return true;
 }

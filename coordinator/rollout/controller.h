@@ -57,9 +57,12 @@
 //   ASSIGN_OR_RETURN(RolloutController c,
 //                    RolloutController::Start(request, clock.Now()));
 //   StepResult r = c.Step(policy, snapshot, clock.Now());
-//   if (r.state_changed) RETURN_IF_ERROR(Persist(RolloutStateToJson(c.state())));
+//   if (r.state_changed) {
+//     RETURN_IF_ERROR(Persist(RolloutStateToJson(c.state())));
+//   }
 //   for (const DeliverAction& d : r.deliveries) Deliver(d);
-//   for (const DeliverAction& d : CalledFor(c.state())) ... (not yet stored)
+//   for (const DeliverAction& d : CalledFor(c.state()))
+//     ... (not yet stored)
 //   ... after a restart:
 //   ASSIGN_OR_RETURN(RolloutController c, RolloutController::Restore(json));
 #ifndef CERTFLEET_COORDINATOR_ROLLOUT_CONTROLLER_H_

@@ -38,7 +38,7 @@ struct HostSnapshot {
   // The version last sent to it ("" = none): differs from the installed one
   // while a delivery is in flight.
   std::string desired_version_id;
-  bool healthy = false;              // as last reported
+  bool healthy = false;  // as last reported
   // The last failed delivery ("" after a success) and the version it was
   // for: a rejection counts against a rollout only when it is for the
   // rollout's version and was reported after the delivery.

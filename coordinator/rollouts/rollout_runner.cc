@@ -344,8 +344,8 @@ absl::Status RolloutRunner::StepRollout(store::RolloutRecord record) {
       }
       RETURN_IF_ERROR(saved);
     }
-    Deliver(WithOutstanding(record.id, c.state(), fleet,
-                            std::move(r.deliveries)));
+    Deliver(
+        WithOutstanding(record.id, c.state(), fleet, std::move(r.deliveries)));
     AuditEvents(record.certificate, r.events);
     if (r.state_changed && (rollout::IsFinished(c.state().phase) ||
                             c.state().phase == rollout::Phase::kHalted)) {

@@ -47,8 +47,7 @@ class InMemoryStore : public Store {
       const std::string& cert_name) override;
   absl::StatusOr<std::vector<VersionRecord>> ListVersions(
       const std::string& cert_name) override;
-  absl::StatusOr<std::vector<std::string>> ListVersionedCertificates()
-      override;
+  absl::StatusOr<std::vector<std::string>> ListVersionedCertificates() override;
   absl::Status MarkVersionRevoked(const std::string& cert_name, int64_t version,
                                   absl::Time when,
                                   const std::string& reason) override;

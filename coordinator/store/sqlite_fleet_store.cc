@@ -150,7 +150,9 @@ absl::StatusOr<AgentRecord> SqliteStore::UpdateAgent(
     RETURN_IF_ERROR(Execute(db_, begin, op));
   }
   AgentRecord updated;
-  absl::Status status = [&]() -> absl::Status {
+  // Runs at once, under mu_ (the annotation says so to the lock analysis).
+  absl::Status status = [&]()
+                            ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
     {
       StatementRun get(fleet_->get_agent.get());
       get.Text(id);

@@ -303,10 +303,9 @@ TEST(AcmePebbleChainsTest, AtMostThreeAlternateChainsAreDownloaded) {
   testing::PebbleClient c = MakeClient(*pebble);
   c.client->SetAccountKey(*PrivateKey::Generate(KeyType::kEc256));
   ASSERT_OK(c.client->NewAccount({}, Ctx()));
-  ASSERT_OK_AND_ASSIGN(
-      testing::IssuedCert issued,
-      IssueWithoutDns(*c.client, {"many-chains.example.test"},
-                      KeyType::kEc256, /*alternates=*/true));
+  ASSERT_OK_AND_ASSIGN(testing::IssuedCert issued,
+                       IssueWithoutDns(*c.client, {"many-chains.example.test"},
+                                       KeyType::kEc256, /*alternates=*/true));
   ASSERT_THAT(issued.chains, SizeIs(4));
   std::set<std::string> top_issuers;
   for (const CertificateChain& chain : issued.chains) {

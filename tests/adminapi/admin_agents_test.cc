@@ -120,12 +120,12 @@ TEST_F(AdminAgentsTest, TableAndJsonShowTheStateColumn) {
   EXPECT_TRUE(j["agents"][1]["connected_since"].is_null());
 
   ASSERT_OK_AND_ASSIGN(v1::GetAgentResponse one, client_->GetAgent(kOnline));
-  EXPECT_THAT(ctl::FormatAgent(one, /*json=*/false),
-              HasSubstr(absl::StrCat(
-                  "connected  yes, since ",
-                  absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", since,
-                                   absl::UTCTimeZone()),
-                  "\n")));
+  EXPECT_THAT(
+      ctl::FormatAgent(one, /*json=*/false),
+      HasSubstr(absl::StrCat(
+          "connected  yes, since ",
+          absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", since, absl::UTCTimeZone()),
+          "\n")));
   ASSERT_OK_AND_ASSIGN(one, client_->GetAgent(kOffline));
   EXPECT_THAT(ctl::FormatAgent(one, /*json=*/false),
               HasSubstr("connected  no\n"));
@@ -156,9 +156,9 @@ TEST(AgentsFormatTest, StateUnknownIsADash) {
   const std::vector<std::string> lines = absl::StrSplit(table, '\n');
   ASSERT_GE(lines.size(), 2u);
   EXPECT_EQ(lines[1].substr(lines[0].find("STATE"), 2), "- ");
-  EXPECT_TRUE(nlohmann::json::parse(ctl::FormatAgents(r, /*json=*/true))
-                  ["agents"][0]["connected"]
-                      .is_null());
+  EXPECT_TRUE(nlohmann::json::parse(
+                  ctl::FormatAgents(r, /*json=*/true))["agents"][0]["connected"]
+                  .is_null());
 }
 
 }  // namespace

@@ -128,10 +128,10 @@ void AdminApiTest::StoreFleet() {
                                    .detail = "200 OK",
                                    .updated_at = now})
                   .ok());
-  ASSERT_TRUE(c_.store
-                  .PutDesiredVersion("agt-000000000001", "www", "web",
-                                     v2.version_id)
-                  .ok());
+  ASSERT_TRUE(
+      c_.store
+          .PutDesiredVersion("agt-000000000001", "www", "web", v2.version_id)
+          .ok());
 }
 
 }  // namespace certfleet::adminapi::testing

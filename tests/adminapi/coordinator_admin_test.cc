@@ -70,8 +70,8 @@ absl::StatusOr<std::unique_ptr<harness::ServerProcess>> StartServe(
            .argv = {CERTFLEET_COORDINATOR_BINARY, "serve", "--config", config},
            .log_path = dir.File("serve.log")});
   if (!serve.ok()) return serve.status();
-  if (absl::Status s = harness::WaitForTcpPort(admin_port, absl::Seconds(20),
-                                               serve->get());
+  if (absl::Status s =
+          harness::WaitForTcpPort(admin_port, absl::Seconds(20), serve->get());
       !s.ok()) {
     return s;
   }
@@ -143,13 +143,14 @@ TEST(CoordinatorAdminTest, RolloutCommandsAuditAndAgentsAgainstServe) {
   ASSERT_OK_AND_ASSIGN(int agent_port, harness::PickFreePort());
   const std::string config = WriteConfig(dir, port, agent_port);
   const std::string identity = dir.File("alice.pem");
-  ProcessResult r = RunProgram({CERTFLEET_COORDINATOR_BINARY, "admin-identity",
-                                "create", "--config", config, "--name", "alice",
-                                "--out", identity});
+  ProcessResult r =
+      RunProgram({CERTFLEET_COORDINATOR_BINARY, "admin-identity", "create",
+                  "--config", config, "--name", "alice", "--out", identity});
   ASSERT_EQ(r.exit_code, 0) << r.Describe() << r.stderr_data;
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<harness::ServerProcess> serve,
                        StartServe(dir, config, port));
-  ASSERT_OK(harness::WaitForTcpPort(agent_port, absl::Seconds(20), serve.get()));
+  ASSERT_OK(
+      harness::WaitForTcpPort(agent_port, absl::Seconds(20), serve.get()));
   const std::string address = absl::StrCat("127.0.0.1:", port);
   auto ctl = [&](std::vector<std::string> args) {
     args.insert(args.begin(), {CERTFLEETCTL_BINARY, "--coordinator", address,
@@ -164,9 +165,8 @@ TEST(CoordinatorAdminTest, RolloutCommandsAuditAndAgentsAgainstServe) {
                                  "--interval", "100ms"}}) {
     r = ctl(args);
     EXPECT_EQ(r.exit_code, 1) << r.Describe() << r.stderr_data;
-    EXPECT_EQ(r.stderr_data,
-              absl::StrCat("certfleetctl: coordinator ", address,
-                           ": GetRollout: no rollout of www\n"));
+    EXPECT_EQ(r.stderr_data, absl::StrCat("certfleetctl: coordinator ", address,
+                                          ": GetRollout: no rollout of www\n"));
     EXPECT_EQ(r.stdout_data, "");
   }
   // Nothing to pause: FAILED_PRECONDITION, exit 1, and audited as refused.
@@ -179,9 +179,8 @@ TEST(CoordinatorAdminTest, RolloutCommandsAuditAndAgentsAgainstServe) {
   ASSERT_EQ(r.exit_code, 0) << r.stderr_data;
   const std::string pause = LineWith(r.stdout_data, "rollout.pause");
   EXPECT_THAT(pause, HasSubstr("admin:alice  rollout.pause  www"));
-  EXPECT_THAT(pause, HasSubstr(
-                         "FAILED_PRECONDITION: no rollout of www is in "
-                         "progress"));
+  EXPECT_THAT(pause, HasSubstr("FAILED_PRECONDITION: no rollout of www is in "
+                               "progress"));
 
   // An agent enrolled with the real agent binary (not running).
   r = ctl({"token", "create", "--labels", "role=web"});

@@ -132,7 +132,8 @@ TEST(CtlArgsTest, AgentActionsRolloutSkipAndReenrollmentTokens) {
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
       {{"agents", "disable"}, "agents disable: which agent id?"},
       {{"agents", "relabel", "agt-1"}, "agents relabel: which labels?"},
-      {{"agents", "relabel", "agt-1", "role=x y"}, "agents relabel: label role"},
+      {{"agents", "relabel", "agt-1", "role=x y"},
+       "agents relabel: label role"},
       {{"agents", "relabel", "agt-1", "a=b", "c=d"}, "unexpected argument"},
       {{"agents", "enable", "agt-1", "--reason", "x"},
        "--reason belongs to `agents disable` and `agents remove`"},

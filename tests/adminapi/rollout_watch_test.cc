@@ -45,17 +45,19 @@ class BackgroundCtl {
       : out_(dir + "/watch.out"), pid_file_(dir + "/watch.pid") {
     // The shell writes its pid, then becomes certfleetctl (same pid).
     std::vector<std::string> argv = {
-        "/bin/sh", "-c", "echo $$ > \"$PID_FILE\"; exec \"$0\" \"$@\" > \"$OUT\"",
+        "/bin/sh", "-c",
+        "echo $$ > \"$PID_FILE\"; exec \"$0\" \"$@\" > \"$OUT\"",
         CERTFLEETCTL_BINARY};
     argv.insert(argv.end(), args.begin(), args.end());
     env.push_back({"OUT", out_});
     env.push_back({"PID_FILE", pid_file_});
     thread_ = std::thread([this, argv, env] {
       SubprocessRunner runner;
-      absl::StatusOr<ProcessResult> r = runner.Run(
-          {.argv = argv, .env = env, .timeout = absl::Seconds(60)},
-          Context::Background());
-      result_ = r.ok() ? *r : ProcessResult{.stderr_data = r.status().ToString()};
+      absl::StatusOr<ProcessResult> r =
+          runner.Run({.argv = argv, .env = env, .timeout = absl::Seconds(60)},
+                     Context::Background());
+      result_ =
+          r.ok() ? *r : ProcessResult{.stderr_data = r.status().ToString()};
     });
   }
   ~BackgroundCtl() {

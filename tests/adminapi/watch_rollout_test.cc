@@ -110,7 +110,8 @@ TEST_F(WatchRolloutTest, PrintsOnChangeOnlyAndStopsAtTheFinalPhase) {
   EXPECT_THAT(snapshots_[1], HasSubstr("phase:         baking (wave 1 of 3)"));
   EXPECT_THAT(snapshots_[2], HasSubstr("delivering (wave 2 of 3)"));
   EXPECT_THAT(snapshots_[3], StartsWith("\n--- 2027-01-15T08:00:10Z ---\n"));
-  EXPECT_THAT(snapshots_[3], HasSubstr("phase:         complete (wave 3 of 3)"));
+  EXPECT_THAT(snapshots_[3],
+              HasSubstr("phase:         complete (wave 3 of 3)"));
   // One wait per poll but the last, each the interval.
   EXPECT_THAT(clock_.sleeps(), SizeIs(5));
   EXPECT_THAT(clock_.sleeps(), Each(kInterval));
@@ -133,8 +134,8 @@ TEST_F(WatchRolloutTest, AnAlreadyFinishedRolloutPrintsOnceAndEnds) {
 }
 
 TEST_F(WatchRolloutTest, HaltedIsNotFinal) {
-  ScriptedFetch fetch({Rollout("halted", 5), Rollout("halted", 5),
-                       Rollout("rolled_back", 6)});
+  ScriptedFetch fetch(
+      {Rollout("halted", 5), Rollout("halted", 5), Rollout("rolled_back", 6)});
   ASSERT_OK(Watch(fetch));
   EXPECT_EQ(fetch.polls(), 3);
   ASSERT_THAT(snapshots_, SizeIs(2));
@@ -193,8 +194,7 @@ TEST_F(WatchRolloutTest, OtherErrorsEndTheWatchAtOnce) {
 
   ScriptedFetch refused({Rollout("delivering", 1),
                          absl::PermissionDeniedError("agent identities...")});
-  EXPECT_THAT(Watch(refused),
-              StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(Watch(refused), StatusIs(absl::StatusCode::kPermissionDenied));
   EXPECT_EQ(refused.polls(), 2);
   EXPECT_THAT(snapshots_, SizeIs(1));
   EXPECT_TRUE(notes_.empty());
@@ -212,8 +212,8 @@ TEST_F(WatchRolloutTest, CancellationStopsBetweenPolls) {
       clock_, ctx, {.interval = kInterval},
       {.snapshot = [this](const std::string& t) { snapshots_.push_back(t); },
        .note = [this](const std::string& t) { notes_.push_back(t); }});
-  EXPECT_THAT(s, StatusIs(absl::StatusCode::kCancelled,
-                          HasSubstr("interrupted")));
+  EXPECT_THAT(s,
+              StatusIs(absl::StatusCode::kCancelled, HasSubstr("interrupted")));
   EXPECT_EQ(polls, 3);
   // The third answer is not printed: the operator asked to stop.
   EXPECT_THAT(snapshots_, SizeIs(2));

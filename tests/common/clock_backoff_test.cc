@@ -88,15 +88,15 @@ TEST(ShiftedClockTest, ShiftMovesNowAndWakesSleepers) {
     clock.Shift(absl::Hours(1));
   });
   const absl::Time start = absl::Now();
-  EXPECT_OK(clock.SleepUntil(clock.Now() + absl::Minutes(30),
-                             Context::Background()));
+  EXPECT_OK(
+      clock.SleepUntil(clock.Now() + absl::Minutes(30), Context::Background()));
   shifter.join();
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));
   // A deadline (real time) still ends a sleep.
-  EXPECT_THAT(clock.SleepFor(absl::Hours(1),
-                             Context::Background().WithDeadline(
-                                 absl::Now() + absl::Milliseconds(50))),
-              StatusIs(absl::StatusCode::kDeadlineExceeded));
+  EXPECT_THAT(
+      clock.SleepFor(absl::Hours(1), Context::Background().WithDeadline(
+                                         absl::Now() + absl::Milliseconds(50))),
+      StatusIs(absl::StatusCode::kDeadlineExceeded));
 }
 
 }  // namespace

@@ -94,9 +94,8 @@ TEST(ConfigEntriesTest, AllowedHosts) {
   const std::string dir = "    directory: https://127.0.0.1:14000/dir\n";
   MemoryFilesystem fs;
   absl::StatusOr<CoordinatorConfig> c = ParseText(
-      ValidWith(dir, dir +
-                         "    allowed_hosts: [CDN.Acme.Example., 192.0.2.7, "
-                         "\"[2001:DB8::1]\", \"2001:db8::2\"]\n"),
+      ValidWith(dir, dir + "    allowed_hosts: [CDN.Acme.Example., 192.0.2.7, "
+                           "\"[2001:DB8::1]\", \"2001:db8::2\"]\n"),
       fs);
   ASSERT_OK(c.status());
   EXPECT_THAT(c->issuers[0].allowed_hosts,

@@ -139,13 +139,12 @@ int PebbleOrdersFor(store::Store& store, const crypto::Kek& kek,
   if (!pem.ok()) return -1;
   auto key = crypto::PrivateKey::FromPem(*pem);
   if (!key.ok()) return -1;
-  auto transport = acme::CurlTransport::Create(
-      {.trust_bundle = pebble->ca_bundle_path()});
+  auto transport =
+      acme::CurlTransport::Create({.trust_bundle = pebble->ca_bundle_path()});
   if (!transport.ok()) return -2;
   SystemClock clock;
-  acme::AcmeClient client(
-      {.directory_url = pebble->directory_url()}, **transport,
-      clock);
+  acme::AcmeClient client({.directory_url = pebble->directory_url()},
+                          **transport, clock);
   client.SetAccountKey(*key, (*account)->account_url);
   const Context ctx =
       Context::Background().WithDeadline(absl::Now() + absl::Seconds(30));

@@ -41,8 +41,7 @@ rollout::RolloutPolicy Careful() {
 
 // A daily window opening two hours from `now` (UTC), an hour long.
 rollout::MaintenanceWindow WindowInTwoHours(absl::Time now) {
-  const absl::CivilMinute m =
-      absl::ToCivilMinute(now, absl::UTCTimeZone());
+  const absl::CivilMinute m = absl::ToCivilMinute(now, absl::UTCTimeZone());
   const int start = (m.hour() * 60 + m.minute() + 120) % 1440;
   rollout::MaintenanceWindow w;
   w.start_minute = start;
@@ -83,12 +82,11 @@ TEST_F(FleetRolloutTest, WavesRespectMaxUnavailablePerPool) {
   EXPECT_EQ(slots.size(), RolloutLab::kAgents) << "a host reloaded twice";
   // The canary alone first, and finished (plus the bake) before the rest.
   EXPECT_EQ(spans[0].slot, lab_->CanarySlot()) << Describe(spans);
-  EXPECT_GE(spans[1].begin, spans[0].end + absl::Seconds(1))
-      << Describe(spans);
+  EXPECT_GE(spans[1].begin, spans[0].end + absl::Seconds(1)) << Describe(spans);
   // Never two hosts of one pool changing at once...
   for (const char* pool : {"p0", "p1", "p2"}) {
-    EXPECT_EQ(MaxConcurrent(OfPool(spans, pool)), 1)
-        << pool << ":\n" << Describe(spans);
+    EXPECT_EQ(MaxConcurrent(OfPool(spans, pool)), 1) << pool << ":\n"
+                                                     << Describe(spans);
   }
   // ...while pools did change side by side (so overlaps are observable).
   const int fleet_wide = MaxConcurrent(spans);
@@ -144,9 +142,9 @@ TEST_F(FleetRolloutTest, RollbackRestoresThePreviousVersionEverywhere) {
   ASSERT_OK(lab_->WaitAllServe(v2.serial, absl::Seconds(10)));
 
   const absl::Time t0 = absl::Now();
-  ASSERT_OK_AND_ASSIGN(store::RolloutRecord rollback,
-                       lab_->runner().Rollback(kCertificate, 0, false,
-                                               "admin:test"));
+  ASSERT_OK_AND_ASSIGN(
+      store::RolloutRecord rollback,
+      lab_->runner().Rollback(kCertificate, 0, false, "admin:test"));
   EXPECT_EQ(rollback.kind, "rollback");
   EXPECT_EQ(rollback.to_version, "web/1");
   ASSERT_OK(lab_->WaitForPhase("complete", kRolloutTimeout));
@@ -192,10 +190,10 @@ TEST_F(FleetRolloutTest, PauseHoldsTheFleetAndResumeCompletes) {
   const absl::Time t0 = absl::Now();
   ASSERT_OK_AND_ASSIGN(LabVersion v2, lab_->Publish());
   ASSERT_OK(lab_->WaitForPhase("baking", kRolloutTimeout));
-  ASSERT_OK(lab_->runner()
-                .Act(kCertificate, rollouts::OperatorAction::kPause,
-                     "admin:test")
-                .status());
+  ASSERT_OK(
+      lab_->runner()
+          .Act(kCertificate, rollouts::OperatorAction::kPause, "admin:test")
+          .status());
   // Three bakes long: nothing moves.
   absl::SleepFor(absl::Seconds(3));
   ASSERT_OK_AND_ASSIGN(RolloutState paused, lab_->LatestState());
@@ -204,10 +202,10 @@ TEST_F(FleetRolloutTest, PauseHoldsTheFleetAndResumeCompletes) {
   ASSERT_EQ(while_paused.size(), 1u) << Describe(while_paused);
   EXPECT_EQ(while_paused[0].slot, lab_->CanarySlot());
 
-  ASSERT_OK(lab_->runner()
-                .Act(kCertificate, rollouts::OperatorAction::kResume,
-                     "admin:test")
-                .status());
+  ASSERT_OK(
+      lab_->runner()
+          .Act(kCertificate, rollouts::OperatorAction::kResume, "admin:test")
+          .status());
   ASSERT_OK(lab_->WaitForPhase("complete", kRolloutTimeout));
   ASSERT_OK(lab_->WaitAllServe(v2.serial, absl::Seconds(10)));
   EXPECT_EQ(Since(lab_->Reloads(), t0).size(), RolloutLab::kAgents)

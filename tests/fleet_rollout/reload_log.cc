@@ -33,9 +33,8 @@ std::vector<ReloadSpan> ParseReloadLog(absl::string_view text, int slot,
     int64_t ns = 0;
     if (f.size() < 2 || !absl::SimpleAtoi(f[1], &ns)) continue;
     if (f[0] == "begin") {
-      spans.push_back({.slot = slot,
-                       .pool = pool,
-                       .begin = absl::FromUnixNanos(ns)});
+      spans.push_back(
+          {.slot = slot, .pool = pool, .begin = absl::FromUnixNanos(ns)});
     } else if (f[0] == "end" && f.size() == 3 && !spans.empty() &&
                spans.back().exit_code == -1) {
       spans.back().end = absl::FromUnixNanos(ns);

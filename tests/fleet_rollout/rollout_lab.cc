@@ -101,7 +101,8 @@ absl::Status RolloutLab::StartCoordinator() {
     kek_.emplace(std::move(kek));
   }
   ASSIGN_OR_RETURN(store_, store::SqliteStore::Open(tmp_.File("store.db")));
-  ASSIGN_OR_RETURN(ca_, fleet::InternalCa::LoadOrCreate(*store_, *kek_, clock_));
+  ASSIGN_OR_RETURN(ca_,
+                   fleet::InternalCa::LoadOrCreate(*store_, *kek_, clock_));
   tokens_ = std::make_unique<fleet::BootstrapTokens>(*store_, clock_);
   enrollment_ = std::make_unique<fleet::EnrollmentService>(
       *store_, *ca_, *tokens_, clock_,
@@ -142,10 +143,10 @@ absl::Status RolloutLab::StartCoordinator() {
                        {.listen = "127.0.0.1:0", .server_names = {"127.0.0.1"}},
                        *ca_, *admin_));
   const crypto::PrivateKey admin_key = crypto::testing::GenerateKeyOrDie();
-  ASSIGN_OR_RETURN(std::string admin_cert,
-                   ca_->IssueAdminIdentity("alice",
-                                           crypto::PublicKey::Of(admin_key),
-                                           absl::Hours(24 * 7)));
+  ASSIGN_OR_RETURN(
+      std::string admin_cert,
+      ca_->IssueAdminIdentity("alice", crypto::PublicKey::Of(admin_key),
+                              absl::Hours(24 * 7)));
   ASSIGN_OR_RETURN(std::string admin_key_pem, admin_key.ToPem());
   admin_client_ = ctl::AdminClient::Connect(
       absl::StrCat("127.0.0.1:", admin_server_->port()),
@@ -182,16 +183,15 @@ void RolloutLab::StopCoordinator() {
 
 absl::StatusOr<LabVersion> RolloutLab::Publish(absl::Duration lifetime) {
   const absl::Time now = clock_.Now();
-  ASSIGN_OR_RETURN(
-      agentapi::testing::TestVersion v,
-      agentapi::testing::MakeTestVersion(
-          Issuer(), *kek_,
-          {.certificate = kCertificate,
-           .names = {kServerName},
-           .not_before = now - absl::Hours(1),
-           .not_after = now + lifetime,
-           .serial_hex = absl::StrFormat("5e%04x", next_serial_++),
-           .created_at = now}));
+  ASSIGN_OR_RETURN(agentapi::testing::TestVersion v,
+                   agentapi::testing::MakeTestVersion(
+                       Issuer(), *kek_,
+                       {.certificate = kCertificate,
+                        .names = {kServerName},
+                        .not_before = now - absl::Hours(1),
+                        .not_after = now + lifetime,
+                        .serial_hex = absl::StrFormat("5e%04x", next_serial_++),
+                        .created_at = now}));
   ASSIGN_OR_RETURN(const int64_t number, store_->AddVersion(v.record));
   RETURN_IF_ERROR(runner_->OnVersionStored(kCertificate, number));
   return LabVersion{number, agentapi::VersionId(kCertificate, number),
@@ -199,9 +199,9 @@ absl::StatusOr<LabVersion> RolloutLab::Publish(absl::Duration lifetime) {
 }
 
 absl::StatusOr<store::RolloutRecord> RolloutLab::LatestRollout() {
-  ASSIGN_OR_RETURN(std::vector<store::RolloutRecord> all,
-                   store_->ListRollouts(
-                       {.certificate = kCertificate, .limit = 1}));
+  ASSIGN_OR_RETURN(
+      std::vector<store::RolloutRecord> all,
+      store_->ListRollouts({.certificate = kCertificate, .limit = 1}));
   if (all.empty()) return absl::NotFoundError("no rollout of web yet");
   return all.front();
 }
@@ -251,17 +251,12 @@ absl::Status RolloutLab::WriteAgentConfig(LabAgent& agent) const {
       "coordinators: [\"127.0.0.1:", port_, "\"]\n",
       "coordinator_ca: ", Quoted(tmp_.File("coordinator-ca.pem")), "\n",
       "identity_dir: ", Quoted(agent.dir + "/identity"), "\n",
-      "reconnect: {initial: 100ms, max: 500ms}\n",
-      "targets:\n",
-      "  - name: www\n",
-      "    directory: ", Quoted(agent.target_dir), "\n",
-      "    require_names: [", kServerName, "]\n",
-      "    files:\n",
+      "reconnect: {initial: 100ms, max: 500ms}\n", "targets:\n",
+      "  - name: www\n", "    directory: ", Quoted(agent.target_dir), "\n",
+      "    require_names: [", kServerName, "]\n", "    files:\n",
       "      - {path: fullchain.pem, format: fullchain}\n",
-      "      - {path: key.pem, format: key}\n",
-      "    reload: {command: [", absl::StrJoin(quoted, ", "),
-      "], timeout: 10s}\n",
-      "    grace: 0s\n");
+      "      - {path: key.pem, format: key}\n", "    reload: {command: [",
+      absl::StrJoin(quoted, ", "), "], timeout: 10s}\n", "    grace: 0s\n");
   if (agent.nginx) {
     absl::StrAppend(&yaml, "    health:\n      - tls: {address: \"",
                     agent.nginx->address(), "\", server_name: ", kServerName,
@@ -315,10 +310,10 @@ absl::Status RolloutLab::StartFleet() {
       // What the server was configured with before certfleet: the agent
       // adopts these files at its first install.
       RETURN_IF_ERROR(MakeDir(a.target_dir));
-      const crypto::testing::IssuedCert placeholder = Issuer().IssueLeaf(
-          {.dns_names = {kServerName},
-           .not_before = absl::Now() - absl::Hours(1),
-           .not_after = absl::Now() + absl::Hours(24 * 30)});
+      const crypto::testing::IssuedCert placeholder =
+          Issuer().IssueLeaf({.dns_names = {kServerName},
+                              .not_before = absl::Now() - absl::Hours(1),
+                              .not_after = absl::Now() + absl::Hours(24 * 30)});
       ASSIGN_OR_RETURN(std::string key_pem, placeholder.key.ToPem());
       RETURN_IF_ERROR(WriteText(a.target_dir + "/fullchain.pem",
                                 Issuer().ChainPem(placeholder.cert)));
@@ -387,9 +382,9 @@ int RolloutLab::SlotOf(const std::string& agent_id) const {
 absl::StatusOr<std::string> RolloutLab::Served(int slot) const {
   const LabAgent& a = agents_[slot];
   if (a.nginx) {
-    ASSIGN_OR_RETURN(harness::ServedCertificate served,
-                     harness::ProbeTls(a.nginx->address(), kServerName,
-                                       absl::Seconds(2)));
+    ASSIGN_OR_RETURN(
+        harness::ServedCertificate served,
+        harness::ProbeTls(a.nginx->address(), kServerName, absl::Seconds(2)));
     return served.serial_hex;
   }
   return agent::web_testing::MatchingSerial(a.target_dir + "/key.pem",

@@ -45,10 +45,10 @@
 #include "common/crypto/kek.h"
 #include "coordinator/adminapi/admin_backend.h"
 #include "coordinator/adminapi/admin_server.h"
-#include "coordinator/ctl/admin_client.h"
 #include "coordinator/agentapi/agent_hub.h"
 #include "coordinator/agentapi/agent_server.h"
 #include "coordinator/config/config.h"
+#include "coordinator/ctl/admin_client.h"
 #include "coordinator/fleet/assignments.h"
 #include "coordinator/fleet/enrollment.h"
 #include "coordinator/fleet/internal_ca.h"
@@ -114,8 +114,8 @@ class RolloutLab {
   // Stores the next version of "web" (a fresh key; valid from an hour ago
   // for `lifetime` by the lab's clock) and hands it to the runner, as the
   // issuance observer does.
-  absl::StatusOr<LabVersion> Publish(absl::Duration lifetime = absl::Hours(
-                                         24 * 30));
+  absl::StatusOr<LabVersion> Publish(absl::Duration lifetime = absl::Hours(24 *
+                                                                           30));
   rollouts::RolloutRunner& runner() { return *runner_; }
   agentapi::AgentHub& hub() { return *hub_; }
   // The admin API, as admin "alice" calls it with certfleetctl.

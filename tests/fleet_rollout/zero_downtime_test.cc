@@ -82,10 +82,11 @@ TEST(ZeroDowntimeTest, EveryHandshakeSucceedsWithTheOldOrNewCertificate) {
     const int old_cert = t.by_serial.count(v1) ? t.by_serial.at(v1) : 0;
     const int new_cert =
         t.by_serial.count(v2->serial) ? t.by_serial.at(v2->serial) : 0;
-    printf("nginx slot %d (%s): %d handshakes, %d failed, %d old (%s), "
-           "%d new (%s)\n",
-           servers[i]->slot, servers[i]->pool.c_str(), t.handshakes, t.failed,
-           old_cert, v1.c_str(), new_cert, v2->serial.c_str());
+    printf(
+        "nginx slot %d (%s): %d handshakes, %d failed, %d old (%s), "
+        "%d new (%s)\n",
+        servers[i]->slot, servers[i]->pool.c_str(), t.handshakes, t.failed,
+        old_cert, v1.c_str(), new_cert, v2->serial.c_str());
     EXPECT_EQ(t.failed, 0) << "slot " << servers[i]->slot << ": "
                            << t.first_error;
     EXPECT_EQ(old_cert + new_cert, t.handshakes - t.failed)
@@ -93,9 +94,10 @@ TEST(ZeroDowntimeTest, EveryHandshakeSucceedsWithTheOldOrNewCertificate) {
     EXPECT_GT(old_cert, 0) << "slot " << servers[i]->slot;
     EXPECT_GT(new_cert, 0) << "slot " << servers[i]->slot;
   }
-  printf("zero downtime: %d handshakes across %zu nginx during the rollout, "
-         "%d failed\n",
-         total, servers.size(), failed);
+  printf(
+      "zero downtime: %d handshakes across %zu nginx during the rollout, "
+      "%d failed\n",
+      total, servers.size(), failed);
   EXPECT_GT(total, 100);
 }
 

@@ -38,8 +38,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   for (const std::string* name :
        {&journal->serving, &journal->previous, &journal->candidate}) {
-    FUZZ_CHECK(SafeName(*name) &&
-                   (name->empty() || IsValidVersionName(*name)),
+    FUZZ_CHECK(SafeName(*name) && (name->empty() || IsValidVersionName(*name)),
                "version names in a journal follow the agent's grammar");
   }
   absl::StatusOr<Journal> again = DecodeJournal(EncodeJournal(*journal));

@@ -124,7 +124,8 @@ TEST_F(LeaderElectionTest, OneOfThreeLeadsAndAResignationHandsOverAtOnce) {
   absl::SleepFor(absl::Seconds(1));  // longer than a renewal: still one
   ASSERT_EQ(Leaders(), std::vector<int>{first});
   const std::string first_name = replicas_[first].timeline->name();
-  for (const Replica& r : replicas_) EXPECT_EQ(r.election->leader(), first_name);
+  for (const Replica& r : replicas_)
+    EXPECT_EQ(r.election->leader(), first_name);
 
   const absl::Time resigned = absl::Now();
   replicas_[first].election->Stop();

@@ -76,13 +76,13 @@ class ReplicaDeliveryTest : public etcd::testing::EtcdTest {
     }
     // The follower: watch and presence, as ServeReplica sets them up.
     ASSERT_OK_AND_ASSIGN(
-        watch_, follower_.store->WatchDesiredVersions(
-                    [hub = follower_.hub.get()](
-                        const store::TargetStateRecord& s) {
-                      hub->OnDesiredStored(s.agent_id, s.target, s.certificate,
-                                           s.desired_version_id);
-                    },
-                    nullptr));
+        watch_,
+        follower_.store->WatchDesiredVersions(
+            [hub = follower_.hub.get()](const store::TargetStateRecord& s) {
+              hub->OnDesiredStored(s.agent_id, s.target, s.certificate,
+                                   s.desired_version_id);
+            },
+            nullptr));
     ASSERT_OK_AND_ASSIGN(
         agents_watch_,
         follower_.store->WatchAgents(
@@ -91,13 +91,13 @@ class ReplicaDeliveryTest : public etcd::testing::EtcdTest {
             },
             nullptr));
     presence_ = std::make_unique<Presence>(
-        PresenceOptions{.client = follower_.client.get(),
-                        .store = follower_.store.get(),
-                        .replica = "follower",
-                        .connected = [hub = follower_.hub.get()] {
-                          return hub->ConnectedAgents();
-                        },
-                        .interval = absl::Milliseconds(100)},
+        PresenceOptions{
+            .client = follower_.client.get(),
+            .store = follower_.store.get(),
+            .replica = "follower",
+            .connected =
+                [hub = follower_.hub.get()] { return hub->ConnectedAgents(); },
+            .interval = absl::Milliseconds(100)},
         clock_);
     presence_->Start();
     // The leader's runner, as StartRollouts sets it up on etcd.
@@ -132,8 +132,8 @@ class ReplicaDeliveryTest : public etcd::testing::EtcdTest {
   Replica MakeReplica() {
     Replica r;
     r.client = NewClient();
-    auto store = store::EtcdStore::Open(
-        {.client = r.client.get(), .prefix = prefix()});
+    auto store =
+        store::EtcdStore::Open({.client = r.client.get(), .prefix = prefix()});
     EXPECT_OK(store.status());
     r.store = *std::move(store);
     auto ca = fleet::InternalCa::LoadOrCreate(*r.store, kek_, clock_);

@@ -123,9 +123,9 @@ absl::Status EtcdCluster::MakeTlsFiles() {
   if (absl::Status s = MakeLoopbackTlsFiles(dir_); !s.ok()) return s;
   const std::string ext = dir_ + "/client.ext", csr = dir_ + "/client.csr";
   if (absl::Status s = WriteFileAtomically(ext,
-                                 "basicConstraints=CA:FALSE\n"
-                                 "keyUsage=digitalSignature\n"
-                                 "extendedKeyUsage=clientAuth\n");
+                                           "basicConstraints=CA:FALSE\n"
+                                           "keyUsage=digitalSignature\n"
+                                           "extendedKeyUsage=clientAuth\n");
       !s.ok()) {
     return s;
   }

@@ -6,9 +6,9 @@
 //
 // Start-up measured on this machine (2 shared cores, etcd 3.4.23), 3
 // members until every member's /health is true: bimodal, ≈ 0.25–0.45 s or
-// ≈ 2.3–2.4 s (12 starts: 7 slow, 5 fast; median ≈ 2.3 s). The slow case is etcd's own
-// bootstrap: a new member asks each peer for the cluster with a 1 s timeout,
-// and a peer whose port is bound but not yet served makes it wait. A
+// ≈ 2.3–2.4 s (12 starts: 7 slow, 5 fast; median ≈ 2.3 s). The slow case is
+// etcd's own bootstrap: a new member asks each peer for the cluster with a 1 s
+// timeout, and a peer whose port is bound but not yet served makes it wait. A
 // restarted member (data directory present) is healthy in ≈ 0.2–0.7 s.
 //
 //   ASSIGN_OR_RETURN(auto cluster, EtcdCluster::Start({.members = 3}));

@@ -243,9 +243,9 @@ absl::Status HaproxyServer::CheckConfig() const {
                            Context::Background());
   if (!result.ok()) return result.status();
   if (!result->success()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "haproxy -c -f ", config_path_, " ", result->Describe(), ": ",
-        result->StderrExcerpt(2000)));
+    return absl::FailedPreconditionError(
+        absl::StrCat("haproxy -c -f ", config_path_, " ", result->Describe(),
+                     ": ", result->StderrExcerpt(2000)));
   }
   return absl::OkStatus();
 }
@@ -291,8 +291,8 @@ std::string HaproxyServer::ConfigText(bool broken) const {
       "  timeout server 30s\n"
       "  timeout http-request 10s\n"
       "frontend web\n"
-      "  bind 127.0.0.1:", options_.port, " ssl crt ",
-      Quoted(options_.combined_pem_path), "\n",
+      "  bind 127.0.0.1:",
+      options_.port, " ssl crt ", Quoted(options_.combined_pem_path), "\n",
       "  http-request return status 200 content-type text/plain string ok "
       "if { path /healthz }\n"
       "  http-request return status 404 content-type text/plain string "

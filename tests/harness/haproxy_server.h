@@ -59,8 +59,8 @@ struct HaproxyOptions {
 class HaproxyServer {
  public:
   // Writes the configuration, starts HAProxy and waits until a TLS
-  // handshake succeeds and the master can take a reload (≈ 100 ms). kNotFound when haproxy is not installed; other
-  // errors carry HAProxy's log.
+  // handshake succeeds and the master can take a reload (≈ 100 ms). kNotFound
+  // when haproxy is not installed; other errors carry HAProxy's log.
   static absl::StatusOr<std::unique_ptr<HaproxyServer>> Start(
       HaproxyOptions options);
   // Stops master and workers (by process group) and removes the directory.

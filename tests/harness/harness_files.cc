@@ -74,7 +74,8 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
 
 LogCursor::LogCursor(std::string path) : path_(std::move(path)) {
   struct stat st;
-  if (stat(path_.c_str(), &st) == 0) offset_ = static_cast<uint64_t>(st.st_size);
+  if (stat(path_.c_str(), &st) == 0)
+    offset_ = static_cast<uint64_t>(st.st_size);
 }
 
 std::string LogCursor::ReadNewLines() {
@@ -83,8 +84,8 @@ std::string LogCursor::ReadNewLines() {
   std::string data;
   char buf[16384];
   for (;;) {
-    const ssize_t n = pread(fd, buf, sizeof buf,
-                            static_cast<off_t>(offset_ + data.size()));
+    const ssize_t n =
+        pread(fd, buf, sizeof buf, static_cast<off_t>(offset_ + data.size()));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     data.append(buf, static_cast<size_t>(n));

@@ -48,7 +48,8 @@ absl::StatusOr<std::unique_ptr<NginxServer>> NginxServer::Launch(
   auto nginx = FindProgram("nginx");
   if (!nginx.ok()) return nginx.status();
   if (options.cert_path.empty() || options.key_path.empty()) {
-    return absl::InvalidArgumentError("NginxOptions needs cert_path and key_path");
+    return absl::InvalidArgumentError(
+        "NginxOptions needs cert_path and key_path");
   }
   std::unique_ptr<NginxServer> server(new NginxServer());
   server->nginx_ = *nginx;
@@ -159,8 +160,7 @@ std::vector<std::string> NginxServer::ReloadCommand() const {
 absl::Status NginxServer::Reload(absl::Duration timeout) {
   LogCursor cursor(log_path_);
   const absl::Time deadline = absl::Now() + timeout;
-  if (absl::Status s = RunNginxTool(ReloadCommand(), "nginx reload");
-      !s.ok()) {
+  if (absl::Status s = RunNginxTool(ReloadCommand(), "nginx reload"); !s.ok()) {
     return s;
   }
   // The master logs (at notice level):
@@ -200,9 +200,9 @@ absl::Status NginxServer::Reload(absl::Duration timeout) {
     }
     absl::SleepFor(absl::Milliseconds(1));
   }
-  return absl::DeadlineExceededError(absl::StrCat(
-      "nginx master did not finish reloading within ",
-      absl::FormatDuration(timeout), "; log:\n", LogTail()));
+  return absl::DeadlineExceededError(
+      absl::StrCat("nginx master did not finish reloading within ",
+                   absl::FormatDuration(timeout), "; log:\n", LogTail()));
 }
 
 absl::Status NginxServer::TestConfig() const {
@@ -221,27 +221,31 @@ absl::Status NginxServer::RestoreConfig() {
 
 std::string NginxServer::ConfigText(bool broken) const {
   const NginxOptions& o = options_;
-  auto in_dir = [&](const std::string& name) { return Quoted(dir_ + "/" + name); };
+  auto in_dir = [&](const std::string& name) {
+    return Quoted(dir_ + "/" + name);
+  };
   std::string conf = absl::StrCat(
-      "# Written by the certfleet test harness (tests/harness/nginx_server.cc)\n"
+      "# Written by the certfleet test harness "
+      "(tests/harness/nginx_server.cc)\n"
       "worker_processes 1;\n"
-      "pid ", in_dir("nginx.pid"), ";\n",
+      "pid ",
+      in_dir("nginx.pid"), ";\n",
       // notice: Reload() follows the master's reconfiguration messages.
-      "error_log ", Quoted(log_path_), " notice;\n",
-      "lock_file ", in_dir("nginx.lock"), ";\n",
+      "error_log ", Quoted(log_path_), " notice;\n", "lock_file ",
+      in_dir("nginx.lock"), ";\n",
       "events { worker_connections 1024; }\n"
       "http {\n"
-      "  access_log ", in_dir("access.log"), ";\n",
+      "  access_log ",
+      in_dir("access.log"), ";\n",
       // Debian's compiled-in temp paths are under /var/lib/nginx.
       "  client_body_temp_path ", in_dir("client_body"), ";\n",
-      "  proxy_temp_path ", in_dir("proxy"), ";\n",
-      "  fastcgi_temp_path ", in_dir("fastcgi"), ";\n",
-      "  uwsgi_temp_path ", in_dir("uwsgi"), ";\n",
+      "  proxy_temp_path ", in_dir("proxy"), ";\n", "  fastcgi_temp_path ",
+      in_dir("fastcgi"), ";\n", "  uwsgi_temp_path ", in_dir("uwsgi"), ";\n",
       "  scgi_temp_path ", in_dir("scgi"), ";\n",
       "  default_type text/plain;\n"
       "  server {\n"
-      "    listen 127.0.0.1:", o.port, " ssl;\n",
-      "    server_name ", o.server_name, ";\n",
+      "    listen 127.0.0.1:",
+      o.port, " ssl;\n", "    server_name ", o.server_name, ";\n",
       "    ssl_certificate ", Quoted(o.cert_path), ";\n",
       "    ssl_certificate_key ", Quoted(o.key_path), ";\n",
       "    location /healthz { return 200 \"ok\"; }\n"
@@ -250,7 +254,8 @@ std::string NginxServer::ConfigText(bool broken) const {
   if (o.http_port > 0) {
     absl::StrAppend(&conf,
                     "  server {\n"
-                    "    listen 127.0.0.1:", o.http_port, ";\n",
+                    "    listen 127.0.0.1:",
+                    o.http_port, ";\n",
                     "    location /healthz { return 200 \"ok\"; }\n"
                     "    location / { return 404; }\n"
                     "  }\n");

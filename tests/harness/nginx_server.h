@@ -3,8 +3,9 @@
 // master + 1 worker in the foreground (so `nginx -s reload` works), stopped
 // by PID when the object goes away.
 //
-//   ASSIGN_OR_RETURN(auto nginx, NginxServer::Start(
-//       {.cert_path = live + "/fullchain.pem", .key_path = live + "/key.pem"}));
+//   ASSIGN_OR_RETURN(auto nginx,
+//                    NginxServer::Start({.cert_path = live + "/fullchain.pem",
+//                                        .key_path = live + "/key.pem"}));
 //   agent_target.reload_command = nginx->ReloadCommand();
 //   ASSIGN_OR_RETURN(ServedCertificate served,
 //                    ProbeTls(nginx->address(), nginx->server_name(),
@@ -96,8 +97,8 @@ class NginxServer {
 
   // Runs ReloadCommand() and waits until the master has started the new
   // worker and the old worker has stopped accepting, so every later
-  // handshake gets the new certificate. kFailedPrecondition with nginx's stderr when
-  // the command fails, or with the master's [emerg] line when the master
+  // handshake gets the new certificate. kFailedPrecondition with nginx's stderr
+  // when the command fails, or with the master's [emerg] line when the master
   // rejects what the command accepted; kDeadlineExceeded with the log tail.
   absl::Status Reload(absl::Duration timeout = absl::Seconds(10));
 

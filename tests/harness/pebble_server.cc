@@ -27,10 +27,10 @@ absl::Status MakeLoopbackTlsFiles(const std::string& dir) {
            "-days", "2", "-subj", "/CN=certfleet test lab CA"});
   if (!s.ok()) return s;
   s = WriteFileAtomically(ext,
-                "basicConstraints=CA:FALSE\n"
-                "keyUsage=digitalSignature,keyEncipherment\n"
-                "extendedKeyUsage=serverAuth\n"
-                "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\n");
+                          "basicConstraints=CA:FALSE\n"
+                          "keyUsage=digitalSignature,keyEncipherment\n"
+                          "extendedKeyUsage=serverAuth\n"
+                          "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\n");
   if (!s.ok()) return s;
   s = run({"openssl", "req", "-newkey", "ec", "-pkeyopt",
            "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", csr,

@@ -84,7 +84,8 @@ void TcpProxy::Loop() {
   std::vector<Pair> pairs;
   char buf[16384];
   while (!stop_) {
-    std::vector<pollfd> fds = {{listen_fd_, POLLIN, 0}, {wake_fd_[0], POLLIN, 0}};
+    std::vector<pollfd> fds = {{listen_fd_, POLLIN, 0},
+                               {wake_fd_[0], POLLIN, 0}};
     // While cut nothing is read, so nothing is forwarded: the peers' data
     // waits in the kernel as if the network dropped it.
     if (!cut_) {

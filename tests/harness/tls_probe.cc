@@ -207,9 +207,9 @@ absl::StatusOr<ServedCertificate> PendingTlsConnection::Handshake(
               ? absl::StrCat("connection closed by peer (",
                              errno ? strerror(errno) : "EOF", ")")
               : SslErrors();
-      return absl::UnavailableError(absl::StrCat(
-          "TLS handshake with ", address_, " (SNI \"", server_name,
-          "\") failed: ", reason));
+      return absl::UnavailableError(
+          absl::StrCat("TLS handshake with ", address_, " (SNI \"", server_name,
+                       "\") failed: ", reason));
     }
     pollfd p{fd_, events, 0};
     if (poll(&p, 1, MillisLeft(deadline)) <= 0) {
@@ -225,8 +225,8 @@ absl::StatusOr<ServedCertificate> PendingTlsConnection::Handshake(
   ssl.reset();
   close(std::exchange(fd_, -1));
   if (!peer) {
-    return absl::UnavailableError(absl::StrCat(
-        address_, " completed a handshake without a certificate"));
+    return absl::UnavailableError(
+        absl::StrCat(address_, " completed a handshake without a certificate"));
   }
   const crypto::Certificate cert = crypto::Certificate::FromRaw(peer.get());
   ServedCertificate served;

@@ -24,7 +24,7 @@ namespace certfleet::harness {
 struct ServedCertificate {
   // Lower-case hex as crypto::Certificate::SerialHex() ("0a1b...").
   std::string serial_hex;
-  std::string subject_cn;            // "" when the subject has no CN
+  std::string subject_cn;              // "" when the subject has no CN
   std::vector<std::string> dns_names;  // SAN dNSNames, lower-cased
   absl::Time not_after;
   std::string leaf_der;

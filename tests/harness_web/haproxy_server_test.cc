@@ -168,9 +168,10 @@ TEST_F(HaproxyServerTest, AgentStyleReloadCommandSwitchOverWindow) {
 TEST_F(HaproxyServerTest, BrokenConfigFailsReloadAndKeepsServing) {
   files_.Install(b_);
   ASSERT_THAT(haproxy_->BreakConfig(), IsOk());
-  EXPECT_THAT(haproxy_->CheckConfig(),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("unknown keyword 'certfleet_broken_keyword'")));
+  EXPECT_THAT(
+      haproxy_->CheckConfig(),
+      StatusIs(absl::StatusCode::kFailedPrecondition,
+               HasSubstr("unknown keyword 'certfleet_broken_keyword'")));
 
   auto result = RunArgv(haproxy_->ReloadCommand());
   ASSERT_THAT(result, IsOk());
@@ -262,7 +263,8 @@ TEST_F(HaproxyServerTest, DestructorStopsMasterAndWorkers) {
 
 TEST(HaproxyServerStartTest, MissingPemFailsWithHaproxyMessage) {
   TempDir dir("haproxy-test");
-  auto server = HaproxyServer::Start({.combined_pem_path = dir.File("absent.pem")});
+  auto server =
+      HaproxyServer::Start({.combined_pem_path = dir.File("absent.pem")});
   EXPECT_THAT(server, StatusIs(absl::StatusCode::kFailedPrecondition,
                                HasSubstr("absent.pem")));
 }

@@ -65,8 +65,8 @@ class NginxServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     files_.Install(a_);
-    auto server = NginxServer::Start({.cert_path = files_.cert_path(),
-                                      .key_path = files_.key_path()});
+    auto server = NginxServer::Start(
+        {.cert_path = files_.cert_path(), .key_path = files_.key_path()});
     ASSERT_THAT(server, IsOk());
     nginx_ = std::move(*server);
     TrackServer(nginx_->pid(), nginx_->dir());
@@ -95,8 +95,8 @@ TEST_F(NginxServerTest, ServesTheInstalledCertificateAndHealthz) {
   EXPECT_EQ(served->leaf_der, a_.cert.ToDer());
   EXPECT_EQ(nginx_->address(), absl::StrCat("127.0.0.1:", nginx_->port()));
 
-  auto health = GetNoVerify(absl::StrCat("https://", nginx_->address(),
-                                         "/healthz"));
+  auto health =
+      GetNoVerify(absl::StrCat("https://", nginx_->address(), "/healthz"));
   ASSERT_THAT(health, IsOk());
   EXPECT_EQ(health->status, 200);
   EXPECT_EQ(health->body, "ok");
@@ -178,15 +178,17 @@ TEST_F(NginxServerTest, AgentStyleReloadCommandSwitchOverWindow) {
 TEST_F(NginxServerTest, BrokenConfigFailsReloadAndKeepsServing) {
   files_.Install(b_);
   ASSERT_THAT(nginx_->BreakConfig(), IsOk());
-  EXPECT_THAT(nginx_->TestConfig(),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("unknown directive \"certfleet_broken_directive\"")));
+  EXPECT_THAT(
+      nginx_->TestConfig(),
+      StatusIs(absl::StatusCode::kFailedPrecondition,
+               HasSubstr("unknown directive \"certfleet_broken_directive\"")));
 
   auto result = RunArgv(nginx_->ReloadCommand());
   ASSERT_THAT(result, IsOk());
   EXPECT_EQ(result->exit_code, 1);
-  EXPECT_THAT(result->stderr_data,
-              HasSubstr("[emerg] unknown directive \"certfleet_broken_directive\""));
+  EXPECT_THAT(
+      result->stderr_data,
+      HasSubstr("[emerg] unknown directive \"certfleet_broken_directive\""));
   EXPECT_THAT(nginx_->Reload(),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("certfleet_broken_directive")));
@@ -222,9 +224,9 @@ TEST_F(NginxServerTest, BackToBackReloadsEndOnTheLastCertificate) {
   ASSERT_THAT(second, IsOk());
   EXPECT_TRUE(first->success()) << first->stderr_data;
   EXPECT_TRUE(second->success()) << second->stderr_data;
-  EXPECT_THAT(WaitForSerial(nginx_->address(), c.cert.SerialHex(),
-                            absl::Seconds(5)),
-              IsOk());
+  EXPECT_THAT(
+      WaitForSerial(nginx_->address(), c.cert.SerialHex(), absl::Seconds(5)),
+      IsOk());
 }
 
 TEST_F(NginxServerTest, HandshakesDuringReloadsSucceed) {

@@ -75,8 +75,8 @@ TEST(ProbeTlsTest, ReportsTheServedLeafAndSendsSni) {
     SSL_free(ssl);
     close(conn);
   });
-  auto served = ProbeTls(listener.Address(), "www.example.test",
-                         absl::Seconds(5));
+  auto served =
+      ProbeTls(listener.Address(), "www.example.test", absl::Seconds(5));
   server.join();
   ASSERT_THAT(served, IsOk());
   EXPECT_EQ(seen_name, "www.example.test");
@@ -91,29 +91,29 @@ TEST(ProbeTlsTest, RejectsNamesAndMissingPorts) {
   EXPECT_THAT(ProbeTls("www.example.test:443", "", absl::Seconds(1)),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("not a numeric IP address")));
-  EXPECT_THAT(ProbeTls("127.0.0.1", "", absl::Seconds(1)),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("has no port")));
-  EXPECT_THAT(ProbeTls("127.0.0.1:99999", "", absl::Seconds(1)),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("bad port")));
+  EXPECT_THAT(
+      ProbeTls("127.0.0.1", "", absl::Seconds(1)),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("has no port")));
+  EXPECT_THAT(
+      ProbeTls("127.0.0.1:99999", "", absl::Seconds(1)),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("bad port")));
 }
 
 TEST(ProbeTlsTest, RefusedConnectionIsUnavailable) {
   auto port = PickFreePort();
   ASSERT_THAT(port, IsOk());
-  EXPECT_THAT(ProbeTls(absl::StrCat("127.0.0.1:", *port), "x",
-                       absl::Seconds(1)),
-              StatusIs(absl::StatusCode::kUnavailable,
-                       HasSubstr("Connection refused")));
+  EXPECT_THAT(
+      ProbeTls(absl::StrCat("127.0.0.1:", *port), "x", absl::Seconds(1)),
+      StatusIs(absl::StatusCode::kUnavailable,
+               HasSubstr("Connection refused")));
 }
 
 TEST(ProbeTlsTest, SilentServerTimesOut) {
   Listener listener;  // the kernel accepts; nobody ever answers
   const absl::Time start = absl::Now();
-  EXPECT_THAT(ProbeTls(listener.Address(), "x", absl::Milliseconds(200)),
-              StatusIs(absl::StatusCode::kDeadlineExceeded,
-                       HasSubstr("timed out")));
+  EXPECT_THAT(
+      ProbeTls(listener.Address(), "x", absl::Milliseconds(200)),
+      StatusIs(absl::StatusCode::kDeadlineExceeded, HasSubstr("timed out")));
   EXPECT_LT(absl::Now() - start, absl::Seconds(2));
 }
 

@@ -247,8 +247,8 @@ TEST(RolloutSkipTest, AStaleRevertingHostDoesNotHoldTheRollback) {
   // The canary installs web/3 and stays unhealthy: at its health timeout it
   // fails, the rollout halts and sends it back to web/2.
   const absl::Time failed = t0 + absl::Minutes(10);
-  Drive(c, TestPolicy(), fleet, t0, failed + absl::Minutes(1),
-        absl::Minutes(1), events);
+  Drive(c, TestPolicy(), fleet, t0, failed + absl::Minutes(1), absl::Minutes(1),
+        events);
   ASSERT_EQ(c.state().phase, Phase::kHalted);
   ASSERT_EQ(Host(c, "agt-a0").state, HostState::kReverting);
   // It goes away before the revert applies.

@@ -90,7 +90,8 @@ TEST_F(RolloutRunnerTest, VersionStoredWhileTheFirstIsInFlightIsRolledOut) {
 // agent (re)connecting with nothing installed is sent what the fleet
 // serves, not the new version — also when the hub is fresh from a restart
 // and knows nothing but the store.
-TEST_F(RolloutRunnerTest, AgentJoiningBeforeTheRunnerHearsOfAVersionGetsTheServedOne) {
+TEST_F(RolloutRunnerTest,
+       AgentJoiningBeforeTheRunnerHearsOfAVersionGetsTheServedOne) {
   ServeFirstVersion();
   f_.Restart();
   f_.AddVersion();  // web/2 stored; OnVersionStored not called yet
@@ -104,7 +105,8 @@ TEST_F(RolloutRunnerTest, AgentJoiningBeforeTheRunnerHearsOfAVersionGetsTheServe
 
 // The coordinator stopped after storing web/2 and before handing it on:
 // after the restart web/2 is rolled out (canary first), not sent to all.
-TEST_F(RolloutRunnerTest, VersionStoredButNeverHandedOnIsRolledOutAfterRestart) {
+TEST_F(RolloutRunnerTest,
+       VersionStoredButNeverHandedOnIsRolledOutAfterRestart) {
   ServeFirstVersion();
   f_.AddVersion();
   f_.Restart();
@@ -357,8 +359,11 @@ TEST_F(RolloutRunnerTest, ThreadStepsWhenAnAgentReports) {
   f_.parts.hub->SetReportListener([r = f_.runner.get()] { r->Poke(); });
   f_.runner->Start();
   f_.Ack(canary);  // the report pokes the thread: no StepAll here
-  EXPECT_OK(WaitFor("the rollout to bake after the canary's report",
-                    [&] { return f_.Active().phase == "baking"; }));
+  // Asleep again too: a sleep begun after the clock moves would end an
+  // interval after the new time, which the test never reaches.
+  EXPECT_OK(WaitFor("the rollout to bake after the canary's report", [&] {
+    return f_.Active().phase == "baking" && f_.clock.sleepers() == 1;
+  }));
   // The interval runs on the fake clock: the bake ends when it moves.
   f_.clock.Advance(absl::Minutes(5));
   EXPECT_OK(WaitFor("web/2 sent to all six agents after the bake",

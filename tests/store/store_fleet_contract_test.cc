@@ -333,8 +333,9 @@ TEST_P(StoreContractTest, InternalCaIsWrittenOnce) {
 }
 
 TEST_P(StoreContractTest, TargetStatesAreKeyedByAgentAndTarget) {
-  for (const auto& [agent, target] :
-       {std::pair{"agt-b", "nginx"}, {"agt-a", "nginx"}, {"agt-a", "haproxy"}}) {
+  for (const auto& [agent, target] : {std::pair{"agt-b", "nginx"},
+                                      {"agt-a", "nginx"},
+                                      {"agt-a", "haproxy"}}) {
     const TargetStateRecord full = FullTargetState(agent, target);
     ASSERT_OK(store_->PutTargetState(full));
     ASSERT_OK(store_->PutDesiredVersion(agent, target, full.certificate,
