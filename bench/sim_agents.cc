@@ -11,10 +11,11 @@
 namespace certfleet::bench {
 namespace {
 
-v1::AgentMessage InventoryMessage(const std::string& version_id) {
+v1::AgentMessage InventoryMessage(const std::string& target,
+                                  const std::string& version_id) {
   v1::AgentMessage m;
   v1::TargetState* t = m.mutable_inventory()->add_targets();
-  t->set_name("site");
+  t->set_name(target);
   t->set_version_id(version_id);
   t->set_healthy(!version_id.empty());
   return m;
@@ -89,7 +90,7 @@ class SimAgentPool::Stream
     hello.mutable_hello()->set_agent_version("bench-sim");
     hello.mutable_hello()->set_hostname("sim");
     Queue(hello);
-    Queue(InventoryMessage(""));
+    Queue(InventoryMessage(pool_.options_.target, ""));
     StartRead(&in_);
     StartCall();
   }
@@ -100,9 +101,30 @@ class SimAgentPool::Stream
     absl::MutexLock lock(&mu_);
     return done_;
   }
+  // Stops counting silence: the stream is being torn down.
+  void Unwatch() {
+    absl::MutexLock lock(&mu_);
+    heard_at_ = absl::InfinitePast();
+  }
+
+  // The longest gap between two messages from the coordinator since the
+  // Welcome, counting the one still open.
+  absl::Duration LongestSilence() {
+    absl::MutexLock lock(&mu_);
+    if (heard_at_ == absl::InfinitePast()) return absl::ZeroDuration();
+    return std::max(longest_silence_, absl::Now() - heard_at_);
+  }
 
   void OnReadDone(bool ok) override {
     if (!ok) return;  // the stream is ending; OnDone follows
+    {
+      absl::MutexLock lock(&mu_);
+      const absl::Time now = absl::Now();
+      if (heard_at_ != absl::InfinitePast()) {
+        longest_silence_ = std::max(longest_silence_, now - heard_at_);
+      }
+      if (welcomed_ || in_.has_welcome()) heard_at_ = now;
+    }
     switch (in_.message_case()) {
       case v1::CoordinatorMessage::kWelcome:
         if (!welcomed_) {
@@ -119,8 +141,9 @@ class SimAgentPool::Stream
         r->set_nonce(b.nonce());
         r->set_ok(true);
         Queue(result);
-        Queue(InventoryMessage(b.version_id()));
+        Queue(InventoryMessage(pool_.options_.target, b.version_id()));
         pool_.OnResult();
+        pool_.OnBundle(b.version_id());
         break;
       }
       default:
@@ -169,6 +192,10 @@ class SimAgentPool::Stream
   std::deque<v1::AgentMessage> out_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool done_ ABSL_GUARDED_BY(mu_) = false;
+  // When the last message came since the Welcome (InfinitePast before),
+  // and the longest gap between two.
+  absl::Time heard_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  absl::Duration longest_silence_ ABSL_GUARDED_BY(mu_) = absl::ZeroDuration();
 };
 
 SimAgentPool::SimAgentPool(SimAgentOptions options)
@@ -181,6 +208,7 @@ SimAgentPool::~SimAgentPool() {
     connecting_ = 0;  // release the opener
   }
   if (opener_.joinable()) opener_.join();
+  for (auto& s : streams_) s->Unwatch();
   for (auto& s : streams_) s->Cancel();
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
   for (auto& s : streams_) {
@@ -209,8 +237,13 @@ void SimAgentPool::Start() {
         if (stopping_.load()) return;
         ++connecting_;
       }
-      streams_.push_back(std::make_unique<Stream>(*this, id));
-      streams_.back()->Begin();
+      auto stream = std::make_unique<Stream>(*this, id);
+      Stream* started = stream.get();
+      {
+        absl::MutexLock lock(&mu_);  // LongestSilence reads the list
+        streams_.push_back(std::move(stream));
+      }
+      started->Begin();
     }
   });
 }
@@ -238,6 +271,34 @@ absl::Status SimAgentPool::WaitConnected(absl::Duration timeout) {
 std::string SimAgentPool::first_error() {
   absl::MutexLock lock(&mu_);
   return first_error_;
+}
+
+size_t SimAgentPool::received(const std::string& version_id) {
+  absl::MutexLock lock(&mu_);
+  auto it = received_.find(version_id);
+  return it == received_.end() ? 0 : it->second.count;
+}
+
+absl::Time SimAgentPool::last_received_at(const std::string& version_id) {
+  absl::MutexLock lock(&mu_);
+  auto it = received_.find(version_id);
+  return it == received_.end() ? absl::InfinitePast() : it->second.last;
+}
+
+absl::Duration SimAgentPool::LongestSilence() {
+  absl::MutexLock lock(&mu_);
+  absl::Duration longest = absl::ZeroDuration();
+  for (const auto& s : streams_) {
+    longest = std::max(longest, s->LongestSilence());
+  }
+  return longest;
+}
+
+void SimAgentPool::OnBundle(const std::string& version_id) {
+  absl::MutexLock lock(&mu_);
+  Received& r = received_[version_id];
+  ++r.count;
+  r.last = absl::Now();
 }
 
 void SimAgentPool::OnWelcome() {

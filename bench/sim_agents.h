@@ -19,6 +19,7 @@
 #define CERTFLEET_BENCH_SIM_AGENTS_H_
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -48,6 +49,8 @@ struct SimAgentOptions {
   std::string ca_pem;   // its internal CA
   std::vector<SimIdentity> identities;
   int max_connecting = 256;
+  // The one target every agent declares.
+  std::string target = "site";
 };
 
 class SimAgentPool {
@@ -64,6 +67,13 @@ class SimAgentPool {
   size_t results_sent() const { return results_.load(); }
   size_t ended() const { return ended_.load(); }
   std::string first_error();
+  // Bundles of `version_id` received, over all streams, and when the last
+  // of them came (InfinitePast before the first).
+  size_t received(const std::string& version_id);
+  absl::Time last_received_at(const std::string& version_id);
+  // The longest any welcomed stream went without a message from the
+  // coordinator (heartbeats included), up to now.
+  absl::Duration LongestSilence();
 
   class Stream;  // one agent's stream (sim_agents.cc)
 
@@ -71,6 +81,7 @@ class SimAgentPool {
   friend class Stream;
   void OnWelcome();
   void OnResult() { results_.fetch_add(1); }
+  void OnBundle(const std::string& version_id);
   // `welcomed`: whether the stream had got its Welcome (else it still
   // held a connecting slot).
   void OnEnded(bool welcomed, const std::string& why);
@@ -85,6 +96,11 @@ class SimAgentPool {
   absl::Mutex mu_;
   int connecting_ ABSL_GUARDED_BY(mu_) = 0;
   std::string first_error_ ABSL_GUARDED_BY(mu_);
+  struct Received {
+    size_t count = 0;
+    absl::Time last = absl::InfinitePast();
+  };
+  std::map<std::string, Received> received_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace certfleet::bench

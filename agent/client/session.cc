@@ -84,16 +84,6 @@ void AgentSession::SendInventory() {
 
 void AgentSession::Run(const Context& ctx) {
   run_ctx_ = ctx;
-  // Cancels the open stream's blocking Read when the agent shuts down. One
-  // thread for the whole run: a stream's end never waits for it.
-  std::thread canceller;
-  if (ctx.cancellation() != nullptr) {
-    canceller = std::thread([this, cancellation = ctx.cancellation()] {
-      cancellation->WaitUntil(absl::InfiniteFuture());
-      absl::MutexLock lock(&mu_);
-      if (context_ != nullptr) context_->TryCancel();
-    });
-  }
   Backoff backoff(options_.reconnect);
   CoordinatorRotation rotation(options_.coordinators);
   while (!ctx.IsCancelled()) {
@@ -130,8 +120,6 @@ void AgentSession::Run(const Context& ctx) {
     if (observer_) observer_->OnDisconnected(address, ended.ToString());
     (void)clock_.SleepFor(wait, ctx);
   }
-  // The loop ends only once cancelled, so the canceller has returned.
-  if (canceller.joinable()) canceller.join();
 }
 
 AgentSession::StreamEnd AgentSession::ServeOnce(const std::string& address,
@@ -157,6 +145,11 @@ AgentSession::StreamEnd AgentSession::ServeOnce(const std::string& address,
   SilenceWatch watch(options_.welcome_timeout,
                      [&context] { context.TryCancel(); });
   std::unique_ptr<Stream> stream = stub->Connect(&context);
+  // The agent shutting down ends the stream's blocking Read: run by the
+  // thread that cancels `ctx` (at once if it already is). Declared after
+  // `context`: unregistered, a run in progress waited for, before it goes.
+  const Cancellation::Callback stop =
+      ctx.OnCancel([&context] { context.TryCancel(); });
   {
     absl::MutexLock lock(&write_mu_);
     writer_ = stream.get();
@@ -166,8 +159,6 @@ AgentSession::StreamEnd AgentSession::ServeOnce(const std::string& address,
     context_ = &context;
     connected_ = true;
     identity_ = identity;
-    // Cancelled before the canceller (Run) could see this stream.
-    if (ctx.IsCancelled()) context.TryCancel();
   }
 
   v1::AgentMessage hello;

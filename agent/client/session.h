@@ -132,7 +132,8 @@ class AgentSession {
   SessionObserver* const observer_;
 
   absl::Mutex mu_;
-  // The open stream's context (null between streams).
+  // The open stream's context (null between streams): a renewed identity
+  // ends the stream, to reconnect with it.
   grpc::ClientContext* context_ ABSL_GUARDED_BY(mu_) = nullptr;
   bool connected_ ABSL_GUARDED_BY(mu_) = false;
   std::deque<Job> jobs_ ABSL_GUARDED_BY(mu_);

@@ -5,6 +5,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/notification.h"
 #include "common/crypto/encoding.h"
 #include "common/log.h"
 #include "coordinator/agentapi/agent_input.h"
@@ -67,6 +68,10 @@ AgentHub::AgentHub(store::Store& store, const crypto::Kek& kek,
       observer_(observer),
       limits_(limits),
       renewals_(limits.renewals_per_agent, kMaxRenewingAgents, clock),
+      writer_(std::make_unique<HubWriter>(
+          store,
+          [this](std::function<void()> reply) { PostReply(std::move(reply)); },
+          observer)),
       thread_([this] { Run(); }) {}
 
 AgentHub::~AgentHub() {
@@ -75,6 +80,9 @@ AgentHub::~AgentHub() {
     stopping_ = true;
   }
   thread_.join();
+  // Writes what the last tasks queued (the detaches' last-seen times); its
+  // replies stay in the queue unrun.
+  writer_.reset();
 }
 
 void AgentHub::Post(std::function<void()> task) {
@@ -82,16 +90,21 @@ void AgentHub::Post(std::function<void()> task) {
   tasks_.push_back(std::move(task));
 }
 
+void AgentHub::PostReply(std::function<void()> reply) {
+  absl::MutexLock lock(&mu_);
+  replies_.push_back(std::move(reply));
+}
+
 void AgentHub::Run() {
   while (true) {
     std::function<void()> task;
     {
       absl::MutexLock lock(&mu_);
-      busy_ = false;
       const bool woken = mu_.AwaitWithDeadline(
           absl::Condition(
               +[](AgentHub* h) ABSL_EXCLUSIVE_LOCKS_REQUIRED(h->mu_) {
-                return h->stopping_ || !h->tasks_.empty();
+                return h->stopping_ || !h->tasks_.empty() ||
+                       !h->replies_.empty();
               },
               this),
           retry_at_);
@@ -106,25 +119,58 @@ void AgentHub::Run() {
             if (it != agents_.end()) Reconcile(id, it->second);
           }
         };
+      } else if (!replies_.empty()) {
+        task = std::move(replies_.front());
+        replies_.pop_front();
       } else {
         if (tasks_.empty()) return;  // stopping
         task = std::move(tasks_.front());
         tasks_.pop_front();
       }
-      busy_ = true;
     }
     task();
     ForgetOpenedKeys();
+    ReleaseHeldBack();
   }
 }
 
 void AgentHub::Flush() {
-  absl::MutexLock lock(&mu_);
-  mu_.Await(absl::Condition(
-      +[](AgentHub* h) ABSL_EXCLUSIVE_LOCKS_REQUIRED(h->mu_) {
-        return h->tasks_.empty() && !h->busy_;
-      },
-      this));
+  // The barrier task comes after everything posted before this call; the
+  // writer's barrier after every write those tasks queued; its reply after
+  // the replies to those writes (which run before later tasks).
+  absl::Notification done;
+  Post([this, &done] { writer_->Barrier([&done] { done.Notify(); }); });
+  done.WaitForNotification();
+}
+
+void AgentHub::Acknowledge(std::function<void()> processed) {
+  const size_t pending = writer_->pending();
+  if (held_back_.empty() && pending < limits_.max_pending_store_writes) {
+    processed();
+    return;
+  }
+  if (held_back_.empty()) {
+    CF_LOG_WARN(
+        "%d store writes are waiting (limit %d): agents' streams read no "
+        "more messages until half of them are written (the store is slow "
+        "or unreachable)",
+        pending, limits_.max_pending_store_writes);
+  }
+  held_back_.push_back(std::move(processed));
+  if (observer_) observer_->OnMessageHeldBack();
+}
+
+void AgentHub::ReleaseHeldBack() {
+  if (held_back_.empty()) return;
+  const size_t pending = writer_->pending();
+  if (pending > limits_.max_pending_store_writes / 2) return;
+  std::vector<std::function<void()>> held;
+  held.swap(held_back_);
+  CF_LOG_INFO(
+      "store writes waiting down to %d: %d held-back agent message(s) "
+      "acknowledged, streams read again",
+      pending, held.size());
+  for (const std::function<void()>& processed : held) processed();
 }
 
 size_t AgentHub::connected() const {
@@ -219,12 +265,23 @@ void AgentHub::Attach(const std::string& agent_id, const std::string& serial,
     agent.channel = std::move(channel);
     agent.serial = serial;
     agent.labels = (*record)->labels;
+    // What its previous stream reported may still wait to be written: asked
+    // before the read, so a write that lands in between is in one of them.
+    std::vector<store::TargetStateRecord> unwritten =
+        writer_->PendingReports(agent_id);
     absl::StatusOr<std::vector<store::TargetStateRecord>> states =
         store_.ListTargetStates(agent_id);
     if (states.ok()) {
       for (store::TargetStateRecord& s : *states) {
         agent.states[s.target] = std::move(s);
       }
+    }
+    for (store::TargetStateRecord& r : unwritten) {
+      store::TargetStateRecord& s = agent.states[r.target];
+      // A report carries no decision: the stored one stays.
+      r.desired_version_id = s.desired_version_id;
+      if (r.certificate.empty()) r.certificate = s.certificate;
+      s = std::move(r);
     }
     agent.attached_at = clock_.Now();
     Touch(agent_id, agent.attached_at);
@@ -276,7 +333,7 @@ absl::Status AgentHub::Submit(const std::string& agent_id,
             queue_full_logged_ = false;
           }
         }
-        if (processed) processed();
+        if (processed) Acknowledge(processed);
       });
       return absl::OkStatus();
     }
@@ -357,8 +414,15 @@ void AgentHub::Reconcile(const std::string& agent_id, Agent& agent) {
                                          agent.targets.end());
   for (const fleet::Assignments::Assignment& a :
        assignments_.For(agent.labels, targets)) {
-    const std::string version = DesiredVersion(agent, a.target, a.certificate);
+    const std::string version =
+        DesiredVersion(agent_id, agent, a.target, a.certificate);
     if (version.empty()) continue;  // not issued yet, or held where it is
+    // Being stored: sent once the store took it (DesiredStored). Another
+    // version is decided now, replacing it.
+    auto deciding = deciding_.find({agent_id, a.target});
+    if (deciding != deciding_.end() && deciding->second.version_id == version) {
+      continue;
+    }
     const bool resend = resend_.erase({agent_id, a.target}) > 0;
     auto installed = agent.installed.find(a.target);
     if (!resend && installed != agent.installed.end() &&
@@ -383,12 +447,13 @@ void AgentHub::Reconcile(const std::string& agent_id, Agent& agent) {
       continue;
     }
     // Stored before it is sent (a decision this hub made: the newest
-    // version, or the hold's fallback); refused, it is not sent.
+    // version, or the hold's fallback): sent once the store took it
+    // (DesiredStored), never if it refused.
     const auto state = agent.states.find(a.target);
-    if ((state == agent.states.end() ||
-         state->second.desired_version_id != version ||
-         state->second.certificate != a.certificate) &&
-        !StoreDesired(agent_id, &agent, a.target, a.certificate, version)) {
+    if (state == agent.states.end() ||
+        state->second.desired_version_id != version ||
+        state->second.certificate != a.certificate) {
+      StoreDesired(agent_id, a.target, a.certificate, version, resend);
       continue;
     }
     v1::CoordinatorMessage msg;
@@ -606,28 +671,6 @@ void AgentHub::HandleRenewal(const std::string& agent_id, Agent& agent,
   CF_LOG_INFO("agent %s: identity renewed", agent_id);
 }
 
-bool AgentHub::StoreDesired(const std::string& agent_id, Agent* agent,
-                            const std::string& target,
-                            const std::string& certificate,
-                            const std::string& version_id) {
-  if (absl::Status st =
-          store_.PutDesiredVersion(agent_id, target, certificate, version_id);
-      !st.ok()) {
-    CF_LOG_WARN("agent %s target %s: %s not recorded as desired, not sent: %s",
-                agent_id, target, version_id.empty() ? "nothing" : version_id,
-                st.ToString());
-    return false;
-  }
-  if (agent != nullptr) {
-    store::TargetStateRecord& s = agent->states[target];
-    s.agent_id = agent_id;
-    s.target = target;
-    if (!certificate.empty()) s.certificate = certificate;
-    s.desired_version_id = version_id;
-  }
-  return true;
-}
-
 void AgentHub::SaveTargetState(
     const std::string& agent_id, Agent& agent, const std::string& target,
     const std::function<void(store::TargetStateRecord&)>& update) {
@@ -636,10 +679,7 @@ void AgentHub::SaveTargetState(
   s.target = target;
   update(s);
   s.updated_at = clock_.Now();
-  if (absl::Status st = store_.PutTargetState(s); !st.ok()) {
-    CF_LOG_WARN("agent %s: cannot record target %s: %s", agent_id, target,
-                st.ToString());
-  }
+  writer_->PutTargetState(s);  // failures logged by the writer
 }
 
 }  // namespace certfleet::agentapi

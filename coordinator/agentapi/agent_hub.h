@@ -32,6 +32,17 @@
 // task ends and after each message carrying it is written; the version
 // cache keeps keys sealed.
 //
+// The hub's store writes — agents' reports, last-seen times, desired
+// versions — leave its thread: a HubWriter batches them and writes them
+// behind (hub_writer.h), so a slow store delays records, never streams. A
+// desired version is still stored before its bundle is sent: the bundle
+// goes when the writer says the store took it (refused — not the leader —
+// nothing is sent), and meanwhile the hub serves everyone else. Reads
+// (an attaching agent's record and target states, versions) stay on the
+// hub thread; an attach overlays the reports still waiting to be written.
+// When more than limits.max_pending_store_writes writes wait, agents'
+// streams are held back (see Submit).
+//
 // Identities are revocable (agent_hub_identity.cc): a stream is admitted
 // only for an active agent presenting its current identity serial; any
 // other (an old certificate after a renewal, a thief's copy, a disabled or
@@ -65,7 +76,9 @@
 #include "certfleet/v1/agent.pb.h"
 #include "common/clock.h"
 #include "common/crypto/kek.h"
+#include "coordinator/agentapi/agent_hub_observer.h"
 #include "coordinator/agentapi/agent_limits.h"
+#include "coordinator/agentapi/hub_writer.h"
 #include "coordinator/agentapi/rate_limits.h"
 #include "coordinator/fleet/assignments.h"
 #include "coordinator/fleet/enrollment.h"
@@ -83,41 +96,6 @@ class AgentChannel {
   // the code and message the agent sees (e.g. ABORTED when replaced by a
   // newer stream of the same agent, PERMISSION_DENIED when not enrolled).
   virtual void Close(const absl::Status& why) = 0;
-};
-
-// Told what the hub does, for metrics and tests. Called on the hub thread.
-class HubObserver {
- public:
-  virtual ~HubObserver() = default;
-  virtual void OnConnectedAgents(size_t count) = 0;
-  virtual void OnBundleSent(const std::string& target) = 0;
-  // ok: installed and healthy; otherwise rejected (and rolled back).
-  virtual void OnDeliveryResult(const v1::DeliveryResult& result) = 0;
-  // An agent identity was refused: `call` is "stream" or "renewal";
-  // `reason` "unknown_agent", "disabled", "removed" or "stale_serial" (not
-  // the agent's current certificate).
-  virtual void OnIdentityRefused(absl::string_view call,
-                                 absl::string_view reason) {
-    (void)call;
-    (void)reason;
-  }
-  // A report that did not count (see AgentHub), by reason:
-  // "result_not_pending" (a DeliveryResult answering no delivery pending
-  // for that agent, target, nonce and version — a late answer to a delivery
-  // the hub replaced on the same stream is expected, and only logged),
-  // "health_not_assigned" (a
-  // HealthReport for a target the agent did not list or that is not
-  // assigned to it).
-  virtual void OnReportDropped(absl::string_view reason) { (void)reason; }
-  // Something an agent (or a would-be agent) did was refused by a limit
-  // (agent_limits.h): "invalid_message", "too_many_targets",
-  // "hub_queue_full", "renewal_rate", "enrollment_rate_address",
-  // "enrollment_rate_overall", "invalid_hostname". May be called on gRPC
-  // threads.
-  virtual void OnRefused(absl::string_view limit) { (void)limit; }
-  // An agent reported a problem of its own, once per change: "local_failure"
-  // (an install its crash recovery rolled back), "state_problem".
-  virtual void OnAgentProblem(absl::string_view kind) { (void)kind; }
 };
 
 class AgentHub {
@@ -157,8 +135,14 @@ class AgentHub {
   // (CheckAgentMessage). `processed` runs on the hub thread once the hub
   // has handled it (the stream counts its messages waiting here and reads no
   // more while limits.max_messages_in_hub_per_stream wait); it must not
-  // block. A message of a stream that is no longer the agent's current one
-  // is ignored.
+  // block. While more than limits.max_pending_store_writes store writes
+  // wait, `processed` is held until they are down to half: the message is
+  // handled and its writes queued, nothing is lost, but its stream reads
+  // nothing more meanwhile, so HTTP/2 flow control slows the agent down
+  // (HubObserver::OnMessageHeldBack). Holding back rather than refusing
+  // (RESOURCE_EXHAUSTED) because a refused stream reconnects, and each
+  // attach costs the store reads and a write more. A message of a stream
+  // that is no longer the agent's current one is ignored.
   // kResourceExhausted, and the message is not taken, when the messages
   // waiting would then hold more than limits.max_hub_queue_bytes.
   absl::Status Submit(const std::string& agent_id,
@@ -207,7 +191,12 @@ class AgentHub {
                        const std::string& certificate,
                        const std::string& desired_version_id);
 
-  // Waits until every posted task ran (tests, benchmarks).
+  // A barrier: returns once every task posted before the call ran, the
+  // store writes they queued were tried, and what waited for those writes
+  // happened (a bundle sent once its desired version was stored). Work
+  // posted after the call is not waited for, so steady agent traffic does
+  // not hold it up. Not on the hub thread (its callbacks, the report
+  // listener): it waits for that thread.
   void Flush();
   size_t connected() const;
   // Bytes of agent messages Submitted and not yet handled.
@@ -261,11 +250,24 @@ class AgentHub {
   };
 
   void Post(std::function<void()> task);
+  // Posts the writer's callbacks, which run before the tasks waiting: what
+  // was posted before a Flush, and the replies to its writes, come before
+  // what was posted after it.
+  void PostReply(std::function<void()> reply);
   void Run();
+  // Runs `processed` of a handled message, unless too many store writes
+  // wait (or others are held already): then it is held.
+  void Acknowledge(std::function<void()> processed);
+  // Runs the held ones, in order, once the writes waiting are down to half
+  // the bound (after each task: the writer posts one after each batch).
+  void ReleaseHeldBack();
   // Sends every bundle `agent_id` lacks (hub thread).
   void Reconcile(const std::string& agent_id, Agent& agent);
-  // What `target` of `agent` should serve ("" = nothing to send).
-  std::string DesiredVersion(const Agent& agent, const std::string& target,
+  // What `target` of `agent_id` should serve ("" = nothing to send): the
+  // newest version, or under a hold a decision being stored, the stored
+  // one, the fallback.
+  std::string DesiredVersion(const std::string& agent_id, const Agent& agent,
+                             const std::string& target,
                              const std::string& certificate);
   // The newest version id of `certificate`; "" when none.
   std::string Newest(const std::string& certificate);
@@ -343,18 +345,26 @@ class AgentHub {
                                const std::string& detail) const;
   // A new delivery nonce: 128 random bits, hex.
   std::string NewNonce();
-  // Applies `update` to the agent's record of `target` and stores what the
-  // agent reported (PutTargetState keeps the desired version).
+  // Applies `update` to the agent's record of `target` and queues what the
+  // agent reported for the store (PutTargetState keeps the desired
+  // version).
   void SaveTargetState(
       const std::string& agent_id, Agent& agent, const std::string& target,
       const std::function<void(store::TargetStateRecord&)>& update);
-  // Records that `target` of `agent_id` should serve `version_id` ("":
-  // nothing chosen) in the store, then in `agent` (when given: attached
-  // here). False, logged, when the store refused it — with several
-  // coordinators, because this one does not lead: then nothing may be sent.
-  bool StoreDesired(const std::string& agent_id, Agent* agent,
-                    const std::string& target, const std::string& certificate,
-                    const std::string& version_id);
+  // Queues the decision that `target` of `agent_id` should serve
+  // `version_id` ("": nothing chosen) for the store, replacing one still
+  // waiting. Until the writer answers, Reconcile sends the target nothing
+  // (it may only decide otherwise); then DesiredStored records it and sends
+  // what the target lacks — or, refused (with several coordinators: this
+  // one does not lead), logs it and sends nothing. `resend`: SetDesired's.
+  void StoreDesired(const std::string& agent_id, const std::string& target,
+                    const std::string& certificate,
+                    const std::string& version_id, bool resend);
+  // The writer's answer to StoreDesired's write `ticket`.
+  void DesiredStored(const std::string& agent_id, const std::string& target,
+                     const std::string& certificate,
+                     const std::string& version_id, uint64_t ticket,
+                     const absl::Status& stored);
 
   store::Store& store_;
   const crypto::Kek& kek_;
@@ -380,6 +390,19 @@ class AgentHub {
   std::map<std::string, std::string> held_;
   // (agent, target) to send its desired version even if installed.
   std::set<std::pair<std::string, std::string>> resend_;
+  // Decisions being stored (StoreDesired), by (agent, target): the latest
+  // write's ticket and decision, and whether to send it even if installed.
+  struct Deciding {
+    uint64_t ticket = 0;
+    std::string certificate;
+    std::string version_id;
+    bool resend = false;
+  };
+  std::map<std::pair<std::string, std::string>, Deciding> deciding_;
+  uint64_t next_ticket_ = 0;
+  // `processed` of handled messages held back while the store's writes
+  // drain (Acknowledge), in order.
+  std::vector<std::function<void()>> held_back_;
   std::function<void()> report_listener_;
   // (agent, target) → the state problem it last reported (logged once per
   // change, across streams).
@@ -388,6 +411,8 @@ class AgentHub {
 
   mutable absl::Mutex mu_;
   std::deque<std::function<void()>> tasks_ ABSL_GUARDED_BY(mu_);
+  // The writer's callbacks (PostReply): run before tasks_.
+  std::deque<std::function<void()>> replies_ ABSL_GUARDED_BY(mu_);
   size_t connected_ ABSL_GUARDED_BY(mu_) = 0;
   size_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   // Logged when the queue is full; again only after it drained to half.
@@ -397,11 +422,12 @@ class AgentHub {
   // Connected agent → when its stream was attached.
   std::map<std::string, absl::Time> connected_since_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  bool busy_ ABSL_GUARDED_BY(mu_) = false;
   // RetryLater: the agents (hub thread only), and when (real time, as the
   // queue's wait is) the hub thread reconciles them.
   std::set<std::string> retry_;
   absl::Time retry_at_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
+  // Declared after the queues it posts to, destroyed before them.
+  std::unique_ptr<HubWriter> writer_;
   std::thread thread_;
 };
 

@@ -1,8 +1,10 @@
 // AgentHub: what each target should serve — the newest version, or under
-// rollout control (HoldCertificate) what SetDesired chose — and the stored
-// parts of the few versions in play (their keys still sealed). Split from
-// agent_hub.cc.
+// rollout control (HoldCertificate) what SetDesired chose —, how that
+// decision is stored before its bundle goes (StoreDesired, DesiredStored),
+// and the stored parts of the few versions in play (their keys still
+// sealed). Split from agent_hub.cc.
 #include "absl/strings/str_cat.h"
+#include "common/backoff.h"
 #include "common/log.h"
 #include "coordinator/agentapi/agent_hub.h"
 #include "coordinator/issuance/issuer.h"
@@ -29,18 +31,10 @@ void AgentHub::SetDesired(const std::string& agent_id,
                    target, parsed.status().ToString());
       return;
     }
-    const std::string& certificate = parsed->first;
     // Stored first: the decision is the leader's only while the store takes
     // it (fenced with several coordinators); refused, nothing is sent.
-    auto it = agents_.find(agent_id);
-    Agent* agent = it == agents_.end() ? nullptr : &it->second;
-    if (!StoreDesired(agent_id, agent, target, certificate, version_id)) {
-      return;
-    }
-    // Offline: sent when it reconnects (Attach loads it).
-    if (agent == nullptr) return;
-    if (resend) resend_.insert({agent_id, target});
-    Reconcile(agent_id, *agent);
+    // Offline, it is sent when the agent reconnects (Attach loads it).
+    StoreDesired(agent_id, target, parsed->first, version_id, resend);
   });
 }
 
@@ -62,6 +56,66 @@ void AgentHub::OnDesiredStored(const std::string& agent_id,
     s.desired_version_id = desired_version_id;
     Reconcile(agent_id, it->second);
   });
+}
+
+void AgentHub::StoreDesired(const std::string& agent_id,
+                            const std::string& target,
+                            const std::string& certificate,
+                            const std::string& version_id, bool resend) {
+  const uint64_t ticket = ++next_ticket_;
+  deciding_[{agent_id, target}] = {.ticket = ticket,
+                                   .certificate = certificate,
+                                   .version_id = version_id,
+                                   .resend = resend};
+  // Which certificate the target takes is known now: reports queued from
+  // here on name it, so none written after this decision clears it.
+  auto it = agents_.find(agent_id);
+  if (it != agents_.end() && !certificate.empty()) {
+    store::TargetStateRecord& s = it->second.states[target];
+    s.agent_id = agent_id;
+    s.target = target;
+    s.certificate = certificate;
+  }
+  writer_->PutDesiredVersion({.agent_id = agent_id,
+                              .target = target,
+                              .certificate = certificate,
+                              .desired_version_id = version_id},
+                             [this, agent_id, target, certificate, version_id,
+                              ticket](const absl::Status& stored) {
+                               DesiredStored(agent_id, target, certificate,
+                                             version_id, ticket, stored);
+                             });
+}
+
+void AgentHub::DesiredStored(const std::string& agent_id,
+                             const std::string& target,
+                             const std::string& certificate,
+                             const std::string& version_id, uint64_t ticket,
+                             const absl::Status& stored) {
+  auto deciding = deciding_.find({agent_id, target});
+  // A later decision for the target replaced this one: its answer counts.
+  if (deciding == deciding_.end() || deciding->second.ticket != ticket) return;
+  const bool resend = deciding->second.resend;
+  deciding_.erase(deciding);
+  auto it = agents_.find(agent_id);
+  if (!stored.ok()) {
+    CF_LOG_WARN("agent %s target %s: %s not recorded as desired, not sent: %s",
+                agent_id, target, version_id.empty() ? "nothing" : version_id,
+                stored.ToString());
+    // The store was away for a moment: decide again shortly (a rollout's
+    // choice comes again with its next step).
+    if (it != agents_.end() && IsRetryable(stored)) RetryLater(agent_id);
+    return;
+  }
+  // Offline: sent when it reconnects (Attach reads it).
+  if (it == agents_.end()) return;
+  store::TargetStateRecord& s = it->second.states[target];
+  s.agent_id = agent_id;
+  s.target = target;
+  if (!certificate.empty()) s.certificate = certificate;
+  s.desired_version_id = version_id;
+  if (resend) resend_.insert({agent_id, target});
+  Reconcile(agent_id, it->second);
 }
 
 std::string AgentHub::Newest(const std::string& certificate) {
@@ -118,11 +172,20 @@ const AgentHub::BundleContent* AgentHub::Content(const std::string& version_id,
   return out;
 }
 
-std::string AgentHub::DesiredVersion(const Agent& agent,
+std::string AgentHub::DesiredVersion(const std::string& agent_id,
+                                     const Agent& agent,
                                      const std::string& target,
                                      const std::string& certificate) {
   auto held = held_.find(certificate);
   if (held == held_.end()) return Newest(certificate);
+  // A rollout's choice still being stored is what the target is to serve;
+  // never what was stored before it.
+  auto deciding = deciding_.find({agent_id, target});
+  if (deciding != deciding_.end() &&
+      deciding->second.certificate == certificate &&
+      !deciding->second.version_id.empty()) {
+    return deciding->second.version_id;
+  }
   auto state = agent.states.find(target);
   if (state != agent.states.end() && state->second.certificate == certificate &&
       !state->second.desired_version_id.empty()) {

@@ -63,16 +63,9 @@ void AgentHub::Refuse(const std::string& agent_id, const std::string& call,
 }
 
 void AgentHub::Touch(const std::string& agent_id, absl::Time at) {
-  absl::StatusOr<store::AgentRecord> updated =
-      store_.UpdateAgent(agent_id, [at](store::AgentRecord& a) {
-        // Never backwards: another replica may have seen it later.
-        if (a.last_seen_at < at) a.last_seen_at = at;
-        return absl::OkStatus();
-      });
-  if (!updated.ok()) {
-    CF_LOG_WARN("agent %s: cannot record when it was last seen: %s", agent_id,
-                updated.status().ToString());
-  }
+  // Written behind, never backwards (another replica may have seen it
+  // later); failures logged by the writer.
+  writer_->RecordLastSeen(agent_id, at);
 }
 
 void AgentHub::Drop(const std::string& agent_id) {
@@ -125,7 +118,7 @@ void AgentHub::ApplyAgentRecord(const store::AgentRecord& record) {
     }
   }
   for (const std::string& target : deselected) {
-    (void)StoreDesired(record.id, &agent, target, "", "");  // logged
+    StoreDesired(record.id, target, "", "", /*resend=*/false);
   }
   CF_LOG_INFO("agent %s: labels now %s (were %s)", record.id,
               config::FormatLabels(record.labels),

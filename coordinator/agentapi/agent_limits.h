@@ -61,6 +61,13 @@ struct AgentLimits {
   // that would pass this bound ends its stream with RESOURCE_EXHAUSTED (the
   // agent reconnects after its backoff). Must be at least max_message_bytes.
   size_t max_hub_queue_bytes = 32 * 1024 * 1024;
+  // The hub's store writes waiting (hub_writer.h: at most one per target's
+  // report, agent's last-seen time and target's decision, so a fleet's
+  // worth). At this many, agents' messages are still handled but their
+  // streams read nothing more until half of the writes are done: a store
+  // that cannot keep up slows the agents down, and loses nothing they
+  // reported. About 1 KiB each: 10 MiB at most.
+  size_t max_pending_store_writes = 10000;
   // Enrollment attempts per source address (an IPv6 source counts per /64)
   // and over all sources. A failed attempt costs a token; a successful one
   // gives it back, so hosts enrolling with valid tokens (a thousand behind

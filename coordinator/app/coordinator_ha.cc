@@ -10,7 +10,6 @@
 #include <functional>
 #include <memory>
 #include <set>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "common/etcd/etcd_client.h"
@@ -109,6 +108,8 @@ absl::Status Coordinator::ServeReplica(const Context& ctx) {
       "coordinator replica serving agents and the admin API; "
       "campaigning to lead %d certificates",
       config_.certificates.size());
+  // A term ends when this replica stops, too: chained, no thread between.
+  leadership_->EndTermsWith(ctx);
   election_->Start();
   // Every replica publishes itself (its configuration's digest); one that
   // serves agents also which agents it holds.
@@ -149,13 +150,8 @@ absl::Status Coordinator::ServeReplica(const Context& ctx) {
       (void)clock_.SleepFor(absl::Milliseconds(100), ctx);
       continue;
     }
-    // The term ends when deposed or when the coordinator stops.
-    std::thread stop_with_ctx([&ctx, term] {
-      while (!term->IsCancelled()) {
-        if (ctx.IsCancelled()) term->Cancel();
-        absl::SleepFor(absl::Milliseconds(50));
-      }
-    });
+    // The term ends when deposed or when the coordinator stops (it is a
+    // child of `ctx`'s cancellation: LeaderTerms::EndTermsWith).
     const Context lead = Context::Background().WithCancellation(term);
     CF_LOG_INFO("leading: ordering, renewing and driving rollouts");
     absl::Status started = hub_ ? StartRollouts(term) : absl::OkStatus();
@@ -169,7 +165,6 @@ absl::Status Coordinator::ServeReplica(const Context& ctx) {
     scheduler_->Run(lead);
     StopRollouts();
     term->Cancel();
-    stop_with_ctx.join();
     CF_LOG_INFO("no longer leading");
   }
   for (ReplicaWatch* w : {&targets, &desired, &agents}) {

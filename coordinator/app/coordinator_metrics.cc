@@ -116,6 +116,27 @@ CoordinatorMetrics::CoordinatorMetrics(metrics::Registry& registry)
           "Problems agents reported on their own hosts, once per change: an "
           "install rolled back by crash recovery, a state found untrustworthy.",
           {"kind"})),
+      held_back_(registry
+                     .Counter("certfleet_agent_messages_held_back_total",
+                              "Agent messages handled while too many of the "
+                              "hub's store writes waited: their streams "
+                              "read nothing more until the writes drained.",
+                              {})
+                     .WithLabels({})),
+      store_writes_pending_(
+          registry
+              .Gauge("certfleet_hub_store_writes_pending",
+                     "The agent hub's store writes (reports, last-seen "
+                     "times, desired versions) waiting to be written, after "
+                     "its last batch.",
+                     {})
+              .WithLabels({})),
+      store_write_failures_(registry.Counter(
+          "certfleet_hub_store_write_failures_total",
+          "The agent hub's store writes that failed, by kind: report, "
+          "desired, last_seen (reports and last-seen times failing "
+          "transiently are written again).",
+          {"kind"})),
       versions_pruned_(registry.Counter(
           "certfleet_versions_pruned_total",
           "Certificate versions (and their sealed keys) deleted by retention "
@@ -186,6 +207,18 @@ void CoordinatorMetrics::OnRefused(absl::string_view limit) {
 
 void CoordinatorMetrics::OnAgentProblem(absl::string_view kind) {
   agent_problems_.WithLabels({std::string(kind)})->Increment();
+}
+
+void CoordinatorMetrics::OnMessageHeldBack() { held_back_->Increment(); }
+
+void CoordinatorMetrics::OnStoreWriteFailed(absl::string_view kind,
+                                            size_t count) {
+  store_write_failures_.WithLabels({std::string(kind)})
+      ->Increment(static_cast<double>(count));
+}
+
+void CoordinatorMetrics::OnStoreWritesPending(size_t count) {
+  store_writes_pending_->Set(static_cast<double>(count));
 }
 
 std::unique_ptr<acme::AcmeObserver> CoordinatorMetrics::ForIssuer(

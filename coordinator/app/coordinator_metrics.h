@@ -18,6 +18,9 @@
 //   certfleet_agent_reports_dropped_total{reason}     (agent_hub.h)
 //   certfleet_agent_refusals_total{limit}             (agent_limits.h)
 //   certfleet_agent_problems_total{kind}         local_failure|state_problem
+//   certfleet_agent_messages_held_back_total          (store writes behind)
+//   certfleet_hub_store_writes_pending
+//   certfleet_hub_store_write_failures_total{kind}  report|desired|last_seen
 //   certfleet_fenced_writes_refused_total{reason}     not_leader|deposed
 //   certfleet_versions_pruned_total{certificate}      (retention)
 //   certfleet_version_prune_failures_total{certificate}
@@ -60,6 +63,9 @@ class CoordinatorMetrics : public issuance::IssuanceObserver,
   void OnReportDropped(absl::string_view reason) override;
   void OnRefused(absl::string_view limit) override;
   void OnAgentProblem(absl::string_view kind) override;
+  void OnMessageHeldBack() override;
+  void OnStoreWriteFailed(absl::string_view kind, size_t count) override;
+  void OnStoreWritesPending(size_t count) override;
   void OnVersionsPruned(const std::string& certificate, int count) override;
   void OnPruneFailed(const std::string& certificate) override;
   // A leader-only write the etcd fence refused (EtcdStore).
@@ -83,6 +89,9 @@ class CoordinatorMetrics : public issuance::IssuanceObserver,
   metrics::CounterFamily& reports_dropped_;
   metrics::CounterFamily& refusals_;
   metrics::CounterFamily& agent_problems_;
+  metrics::Counter* held_back_;
+  metrics::Gauge* store_writes_pending_;
+  metrics::CounterFamily& store_write_failures_;
   metrics::CounterFamily& versions_pruned_;
   metrics::CounterFamily& prune_failures_;
   metrics::CounterFamily& fenced_refused_;

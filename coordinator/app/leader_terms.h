@@ -1,9 +1,12 @@
 // Terms of leadership of a coordinator replica, as its election reports
 // them: the store's fence is set before a term starts and cleared the moment
 // it ends, so a deposed leader's next leader-only write fails even before
-// its work has stopped; the term's Cancellation ends that work.
+// its work has stopped; the term's Cancellation ends that work. A term also
+// ends when the replica stops: its Cancellation is a child of the serving
+// Context's (EndTermsWith), no thread in between.
 //
 //   LeaderTerms terms(etcd_store);
+//   terms.EndTermsWith(serve_ctx);
 //   LeaderElection election(options, clock, &terms);
 //   if (std::shared_ptr<Cancellation> term = terms.term()) ... lead ...
 #ifndef CERTFLEET_COORDINATOR_APP_LEADER_TERMS_H_
@@ -23,10 +26,17 @@ class LeaderTerms : public ha::LeadershipObserver {
  public:
   explicit LeaderTerms(store::EtcdStore& store) : store_(store) {}
 
+  // Terms begun from now on are cancelled when `ctx` is (at once if it
+  // already is).
+  void EndTermsWith(const Context& ctx) {
+    absl::MutexLock lock(&mu_);
+    ends_with_ = ctx;
+  }
+
   void OnElected(const ha::Leadership& won) override {
     store_.SetFence(store::EtcdFence{won.key, won.create_revision});
     absl::MutexLock lock(&mu_);
-    term_ = std::make_shared<Cancellation>();
+    term_ = ends_with_.NewCancellation();
   }
   void OnDeposed(const std::string&) override {
     store_.SetFence(std::nullopt);
@@ -43,6 +53,7 @@ class LeaderTerms : public ha::LeadershipObserver {
  private:
   store::EtcdStore& store_;
   mutable absl::Mutex mu_;
+  Context ends_with_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<Cancellation> term_ ABSL_GUARDED_BY(mu_);
 };
 

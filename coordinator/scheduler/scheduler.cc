@@ -423,16 +423,6 @@ void Scheduler::Wake() {
 }
 
 void Scheduler::Run(const Context& ctx) {
-  // A sleep ends on Wake() or on `ctx`'s cancellation; a Context carries one
-  // Cancellation, so a watcher forwards the latter as a Wake(). It always
-  // ends: Run returns only once `ctx` is cancelled.
-  std::thread watcher;
-  if (const Cancellation* outer = ctx.cancellation()) {
-    watcher = std::thread([this, outer] {
-      outer->WaitUntil(absl::InfiniteFuture());
-      Wake();
-    });
-  }
   while (!ctx.IsCancelled()) {
     absl::StatusOr<PassReport> report = RunPass(ctx);
     if (report.ok() && options_.after_pass) options_.after_pass(ctx);
@@ -456,12 +446,12 @@ void Scheduler::Run(const Context& ctx) {
       if (std::exchange(wake_pending_, false)) continue;
       nap = nap_ = std::make_shared<Cancellation>();
     }
+    // Ends on Wake() or when `ctx` is cancelled: the nap is chained to it.
     (void)clock_.SleepUntil(wake, ctx.WithCancellation(nap));
     absl::MutexLock lock(&mu_);
     nap_.reset();
     wake_pending_ = false;
   }
-  if (watcher.joinable()) watcher.join();
 }
 
 }  // namespace certfleet::scheduler

@@ -1,6 +1,7 @@
 // EtcdStore: agents, bootstrap tokens, the internal CA and target states —
 // written by every replica (they serve agents), never fenced.
 #include <map>
+#include <set>
 #include <utility>
 
 #include "coordinator/store/etcd_store.h"
@@ -153,6 +154,167 @@ absl::Status EtcdStore::PutDesiredVersion(const std::string& agent_id,
                                      .certificate = certificate,
                                      .desired_version_id = version_id},
                    /*leader_only=*/true, op);
+}
+
+std::vector<absl::Status> EtcdStore::WriteInTransactions(
+    std::vector<etcd::TxnOp> ops, std::vector<absl::Status> statuses,
+    bool leader_only, const std::string& op) {
+  size_t i = 0;
+  while (i < ops.size()) {
+    etcd::TxnRequest txn;
+    std::set<std::string> keys;
+    std::vector<size_t> in;
+    for (; i < ops.size() && in.size() < kMaxTxnOps; ++i) {
+      if (!statuses[i].ok()) continue;
+      if (!keys.insert(ops[i].range.key).second) break;  // the next one
+      in.push_back(i);
+      txn.success.push_back(std::move(ops[i]));
+    }
+    if (in.empty()) continue;
+    const absl::Status status =
+        Txn(std::move(txn), leader_only,
+            absl::StrCat(op, " (", in.size(), " in one transaction)"))
+            .status();
+    for (size_t j : in) statuses[j] = status;
+  }
+  return statuses;
+}
+
+std::vector<absl::Status> EtcdStore::PutTargetStates(
+    const std::vector<TargetStateRecord>& states) {
+  std::vector<etcd::TxnOp> ops;
+  std::vector<absl::Status> statuses;
+  for (const TargetStateRecord& s : states) {
+    TargetStateRecord reported = s;
+    reported.desired_version_id.clear();  // desired/<agent>/<target> says it
+    absl::StatusOr<std::string> value = EncodeRecord(reported);
+    statuses.push_back(
+        value.ok() ? absl::OkStatus()
+                   : StoreError(value.status(),
+                                absl::StrCat("put target state ", s.agent_id,
+                                             "/", s.target)));
+    ops.push_back(
+        etcd::TxnOp::Put(Key("targets/" + s.agent_id + "/" + s.target),
+                         value.ok() ? *std::move(value) : ""));
+  }
+  return WriteInTransactions(std::move(ops), std::move(statuses),
+                             /*leader_only=*/false, "put target states");
+}
+
+std::vector<absl::Status> EtcdStore::PutDesiredVersions(
+    const std::vector<TargetStateRecord>& desired) {
+  // Setting a version is fenced, forgetting one is not (PutDesiredVersion):
+  // each run of the one or the other in its own transactions, in order.
+  std::vector<absl::Status> out(desired.size());
+  size_t i = 0;
+  while (i < desired.size()) {
+    const bool set = !desired[i].desired_version_id.empty();
+    std::vector<etcd::TxnOp> ops;
+    std::vector<absl::Status> statuses;
+    std::vector<size_t> at;
+    for (; i < desired.size() && !desired[i].desired_version_id.empty() == set;
+         ++i) {
+      const TargetStateRecord& d = desired[i];
+      const std::string key = Key("desired/" + d.agent_id + "/" + d.target);
+      at.push_back(i);
+      if (!set) {
+        ops.push_back(etcd::TxnOp::Delete(key));
+        statuses.push_back(absl::OkStatus());
+        continue;
+      }
+      absl::StatusOr<std::string> value = EncodeRecord(
+          TargetStateRecord{.agent_id = d.agent_id,
+                            .target = d.target,
+                            .certificate = d.certificate,
+                            .desired_version_id = d.desired_version_id});
+      statuses.push_back(
+          value.ok() ? absl::OkStatus()
+                     : StoreError(value.status(),
+                                  absl::StrCat("put desired version of ",
+                                               d.agent_id, "/", d.target)));
+      ops.push_back(etcd::TxnOp::Put(key, value.ok() ? *std::move(value) : ""));
+    }
+    statuses = WriteInTransactions(
+        std::move(ops), std::move(statuses), /*leader_only=*/set,
+        set ? "put desired versions" : "forget desired versions");
+    for (size_t j = 0; j < at.size(); ++j) out[at[j]] = statuses[j];
+  }
+  return out;
+}
+
+std::vector<absl::Status> EtcdStore::RecordLastSeen(
+    const std::vector<LastSeen>& seen) {
+  std::vector<absl::Status> out(seen.size());
+  size_t i = 0;
+  while (i < seen.size()) {
+    std::vector<size_t> chunk;
+    std::set<std::string> agents;
+    for (; i < seen.size() && chunk.size() < kMaxTxnOps; ++i) {
+      if (!agents.insert(seen[i].agent_id).second) break;  // the next one
+      chunk.push_back(i);
+    }
+    RecordLastSeenChunk(seen, chunk, out);
+  }
+  return out;
+}
+
+void EtcdStore::RecordLastSeenChunk(const std::vector<LastSeen>& seen,
+                                    const std::vector<size_t>& chunk,
+                                    std::vector<absl::Status>& out) {
+  const std::string op =
+      absl::StrCat("record when ", chunk.size(), " agent(s) were last seen");
+  // One read of every record, then one write of those that move, each on
+  // the revision read.
+  etcd::TxnRequest read;
+  for (size_t i : chunk) {
+    read.success.push_back(etcd::TxnOp::Get(Key("agents/" + seen[i].agent_id)));
+  }
+  absl::StatusOr<etcd::TxnResult> got = Txn(std::move(read), false, op);
+  if (!got.ok()) {
+    for (size_t i : chunk) out[i] = got.status();
+    return;
+  }
+  etcd::TxnRequest write;
+  std::vector<size_t> writing;
+  for (size_t j = 0; j < chunk.size(); ++j) {
+    const size_t i = chunk[j];
+    if (j >= got->responses.size() || got->responses[j].kvs.empty()) {
+      out[i] = UpdateAgentNotFound(seen[i].agent_id);
+      continue;
+    }
+    const etcd::KeyValue& kv = got->responses[j].kvs.front();
+    absl::StatusOr<AgentRecord> agent = DecodeKv<AgentRecord>(kv, op);
+    if (!agent.ok()) {
+      out[i] = agent.status();
+      continue;
+    }
+    if (agent->last_seen_at >= seen[i].at) continue;  // seen later already
+    agent->last_seen_at = seen[i].at;
+    absl::StatusOr<std::string> value = EncodeRecord(*agent);
+    if (!value.ok()) {
+      out[i] = StoreError(value.status(), op);
+      continue;
+    }
+    write.compares.push_back(etcd::Compare::ModRevision(
+        kv.key, etcd::CompareOp::kEqual, kv.mod_revision));
+    write.success.push_back(etcd::TxnOp::Put(kv.key, *std::move(value)));
+    writing.push_back(i);
+  }
+  if (writing.empty()) return;
+  absl::StatusOr<etcd::TxnResult> wrote = Txn(std::move(write), false, op);
+  if (wrote.ok() && wrote->succeeded) return;
+  if (!wrote.ok()) {
+    for (size_t i : writing) out[i] = wrote.status();
+    return;
+  }
+  // Another replica wrote one of them since the read (a renewal, a
+  // disable): each on its own, re-read and compared.
+  for (size_t i : writing) {
+    out[i] = UpdateAgent(seen[i].agent_id, [at = seen[i].at](AgentRecord& a) {
+               if (a.last_seen_at < at) a.last_seen_at = at;
+               return absl::OkStatus();
+             }).status();
+  }
 }
 
 absl::StatusOr<std::vector<TargetStateRecord>> EtcdStore::MergedTargetStates(

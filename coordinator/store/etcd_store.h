@@ -210,6 +210,19 @@ class EtcdStore : public Store {
   absl::StatusOr<std::vector<TargetStateRecord>> ListTargetStates(
       const std::string& agent_id) override;
   absl::StatusOr<std::vector<TargetStateRecord>> ListAllTargetStates() override;
+  // Transactions of at most kMaxTxnOps operations: reports unfenced, set
+  // versions fenced (forgotten ones not), last-seen times as one read and
+  // one compare-and-set write per transaction (each agent on its own
+  // through UpdateAgent when another writer got in between).
+  std::vector<absl::Status> PutTargetStates(
+      const std::vector<TargetStateRecord>& states) override;
+  std::vector<absl::Status> PutDesiredVersions(
+      const std::vector<TargetStateRecord>& desired) override;
+  std::vector<absl::Status> RecordLastSeen(
+      const std::vector<LastSeen>& seen) override;
+  // etcd's default limit on the operations (and on the compares) of one
+  // transaction (--max-txn-ops).
+  static constexpr size_t kMaxTxnOps = 128;
 
   // etcd_rollout_store.cc
   absl::StatusOr<RolloutRecord> CreateRollout(
@@ -258,6 +271,18 @@ class EtcdStore : public Store {
   };
   absl::StatusOr<VersionSequence> ReadVersionSequence(
       const std::string& cert_name, const std::string& op);
+  // Runs `ops` in transactions of at most kMaxTxnOps operations, never one
+  // key twice in a transaction (etcd refuses that); each op's status is its
+  // transaction's. An op whose status in `statuses` is already an error is
+  // left out. Fenced when `leader_only`.
+  std::vector<absl::Status> WriteInTransactions(
+      std::vector<etcd::TxnOp> ops, std::vector<absl::Status> statuses,
+      bool leader_only, const std::string& op);
+  // RecordLastSeen for `chunk` (indices into `seen`, distinct agents, at
+  // most kMaxTxnOps), into `out`.
+  void RecordLastSeenChunk(const std::vector<LastSeen>& seen,
+                           const std::vector<size_t>& chunk,
+                           std::vector<absl::Status>& out);
   // The target states whose keys start with `agent_prefix` ("" for all, or
   // "<agent>/"): the agents' reports merged with the leader's decisions.
   absl::StatusOr<std::vector<TargetStateRecord>> MergedTargetStates(

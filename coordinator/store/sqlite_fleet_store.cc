@@ -255,6 +255,10 @@ absl::StatusOr<InternalCaRecord> SqliteStore::CreateInternalCaIfAbsent(
 
 absl::Status SqliteStore::PutTargetState(const TargetStateRecord& state) {
   absl::MutexLock lock(&mu_);
+  return PutTargetStateLocked(state);
+}
+
+absl::Status SqliteStore::PutTargetStateLocked(const TargetStateRecord& state) {
   TargetStateRecord reported = state;
   reported.desired_version_id.clear();  // kept when the record exists
   StatementRun run(fleet_->put_target.get());
@@ -269,16 +273,102 @@ absl::Status SqliteStore::PutDesiredVersion(const std::string& agent_id,
                                             const std::string& certificate,
                                             const std::string& version_id) {
   absl::MutexLock lock(&mu_);
-  // Bound without a copy: the record must outlive the statement's run.
-  const TargetStateRecord decided = {.agent_id = agent_id,
-                                     .target = target,
-                                     .certificate = certificate,
-                                     .desired_version_id = version_id};
+  return PutDesiredVersionLocked({.agent_id = agent_id,
+                                  .target = target,
+                                  .certificate = certificate,
+                                  .desired_version_id = version_id});
+}
+
+absl::Status SqliteStore::PutDesiredVersionLocked(
+    const TargetStateRecord& desired) {
+  // Only the decision's fields: the record must outlive the statement's run.
+  const TargetStateRecord decided = {
+      .agent_id = desired.agent_id,
+      .target = desired.target,
+      .certificate = desired.certificate,
+      .desired_version_id = desired.desired_version_id};
   StatementRun run(fleet_->put_desired.get());
   BindTargetState(run, decided);
   return Execute(db_, run, [&] {
-    return absl::StrCat("put desired version of ", agent_id, "/", target);
+    return absl::StrCat("put desired version of ", desired.agent_id, "/",
+                        desired.target);
   });
+}
+
+absl::Status SqliteStore::RecordLastSeenLocked(const LastSeen& seen) {
+  auto op = [&] { return absl::StrCat("update agent ", seen.agent_id); };
+  StatementRun get(fleet_->get_agent.get());
+  get.Text(seen.agent_id);
+  ASSIGN_OR_RETURN(std::optional<AgentRecord> agent,
+                   QueryOne(db_, get, &ReadAgent, op));
+  if (!agent.has_value()) return UpdateAgentNotFound(seen.agent_id);
+  if (agent->last_seen_at >= seen.at) return absl::OkStatus();
+  agent->last_seen_at = seen.at;
+  ASSIGN_OR_RETURN(std::string labels, EncodedLabels(agent->labels, op));
+  StatementRun put(fleet_->put_agent.get());
+  BindAgent(put, *agent, labels);
+  return Execute(db_, put, op);
+}
+
+absl::Status SqliteStore::BeginLocked(const std::string& op) {
+  StatementRun begin(fleet_->begin.get());
+  return Execute(db_, begin, [&] { return op; });
+}
+
+bool SqliteStore::CommitLocked(const absl::Status& items,
+                               const std::string& op) {
+  if (items.ok()) {
+    StatementRun commit(fleet_->commit.get());
+    if (Execute(db_, commit, [&] { return op; }).ok()) return true;
+  }
+  RollbackLocked();
+  return false;
+}
+
+std::vector<absl::Status> SqliteStore::PutTargetStates(
+    const std::vector<TargetStateRecord>& states) {
+  {
+    absl::MutexLock lock(&mu_);
+    const std::string op = "put target states";
+    absl::Status items = BeginLocked(op);
+    for (size_t i = 0; items.ok() && i < states.size(); ++i) {
+      items = PutTargetStateLocked(states[i]);
+    }
+    if (CommitLocked(items, op)) {
+      return std::vector<absl::Status>(states.size());
+    }
+  }
+  return Store::PutTargetStates(states);  // each on its own
+}
+
+std::vector<absl::Status> SqliteStore::PutDesiredVersions(
+    const std::vector<TargetStateRecord>& desired) {
+  {
+    absl::MutexLock lock(&mu_);
+    const std::string op = "put desired versions";
+    absl::Status items = BeginLocked(op);
+    for (size_t i = 0; items.ok() && i < desired.size(); ++i) {
+      items = PutDesiredVersionLocked(desired[i]);
+    }
+    if (CommitLocked(items, op)) {
+      return std::vector<absl::Status>(desired.size());
+    }
+  }
+  return Store::PutDesiredVersions(desired);
+}
+
+std::vector<absl::Status> SqliteStore::RecordLastSeen(
+    const std::vector<LastSeen>& seen) {
+  {
+    absl::MutexLock lock(&mu_);
+    const std::string op = "record agents last seen";
+    absl::Status items = BeginLocked(op);
+    for (size_t i = 0; items.ok() && i < seen.size(); ++i) {
+      items = RecordLastSeenLocked(seen[i]);
+    }
+    if (CommitLocked(items, op)) return std::vector<absl::Status>(seen.size());
+  }
+  return Store::RecordLastSeen(seen);  // UpdateAgent, each on its own
 }
 
 absl::StatusOr<std::vector<TargetStateRecord>> SqliteStore::ListTargetStates(

@@ -115,6 +115,14 @@ class SqliteStore : public Store {
   absl::StatusOr<std::vector<TargetStateRecord>> ListTargetStates(
       const std::string& agent_id) override;
   absl::StatusOr<std::vector<TargetStateRecord>> ListAllTargetStates() override;
+  // One transaction each; when an item fails, the transaction is rolled
+  // back and each item is written on its own, for its own status.
+  std::vector<absl::Status> PutTargetStates(
+      const std::vector<TargetStateRecord>& states) override;
+  std::vector<absl::Status> PutDesiredVersions(
+      const std::vector<TargetStateRecord>& desired) override;
+  std::vector<absl::Status> RecordLastSeen(
+      const std::vector<LastSeen>& seen) override;
 
   absl::StatusOr<RolloutRecord> CreateRollout(
       const RolloutRecord& rollout) override;
@@ -158,6 +166,21 @@ class SqliteStore : public Store {
               FleetStatementsPtr fleet_statements,
               RolloutStatementsPtr rollout_statements);
   void RollbackLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The single writes' statements, in a transaction or not
+  // (sqlite_fleet_store.cc).
+  absl::Status PutTargetStateLocked(const TargetStateRecord& state)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status PutDesiredVersionLocked(const TargetStateRecord& desired)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status RecordLastSeenLocked(const LastSeen& seen)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // BEGIN IMMEDIATE, for a batch.
+  absl::Status BeginLocked(const std::string& op)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // COMMIT when `items` (the batch's writes) is OK, else ROLLBACK (also when
+  // the commit fails). True when committed.
+  bool CommitLocked(const absl::Status& items, const std::string& op)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::string path_;
   absl::Mutex mu_;

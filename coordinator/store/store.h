@@ -315,6 +315,12 @@ struct AuditRecord {
   bool operator==(const AuditRecord&) const = default;
 };
 
+// An agent seen at `at` (RecordLastSeen).
+struct LastSeen {
+  std::string agent_id;
+  absl::Time at = absl::UnixEpoch();
+};
+
 // Which audit records ListAudit returns.
 struct AuditFilter {
   absl::Time since = absl::InfinitePast();  // records at or after this time
@@ -446,6 +452,29 @@ class Store {
   // Every agent's, sorted by agent_id, then target.
   virtual absl::StatusOr<std::vector<TargetStateRecord>>
   ListAllTargetStates() = 0;
+
+  // --- Batches: many writes in one call, for the agent hub's writes
+  // behind (agentapi/hub_writer.h) ---
+  // Each returns one status per item, in order: what the single call would
+  // have returned. An item's status may be its batch's (a transaction that
+  // failed as a whole). The defaults (store.cc) make one call per item; a
+  // backend with transactions writes a batch in one, or a few (etcd: 128
+  // operations at most per transaction), so a store whose cost is per call
+  // (a round trip, an fsync) costs about that much per batch.
+
+  // Each of `states` as PutTargetState.
+  virtual std::vector<absl::Status> PutTargetStates(
+      const std::vector<TargetStateRecord>& states);
+  // Each as PutDesiredVersion(d.agent_id, d.target, d.certificate,
+  // d.desired_version_id); the records' other fields are ignored. On etcd,
+  // every version set is fenced: refused together when not the leader.
+  virtual std::vector<absl::Status> PutDesiredVersions(
+      const std::vector<TargetStateRecord>& desired);
+  // Each agent's last_seen_at moved forward to `at` (never backwards:
+  // another replica may have seen it later), atomically per agent as
+  // UpdateAgent. kNotFound "store: update agent <id>: no such agent".
+  virtual std::vector<absl::Status> RecordLastSeen(
+      const std::vector<LastSeen>& seen);
 
   // --- Rollouts ---
   // Stores a new rollout with revision 1 and returns it as stored

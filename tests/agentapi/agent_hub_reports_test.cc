@@ -3,6 +3,7 @@
 // targets, failures its crash recovery found, state problems, bounded text;
 // and the hub's own limits (its queue, renewals per agent, the versions it
 // caches).
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -293,11 +294,15 @@ TEST_F(AgentHubReportsTest, QueueOverItsBoundRefusesTheMessage) {
     absl::MutexLock lock(&mu);
     ++processed;
   };
-  // A slow store: the hub stalls on the inventory's write.
-  c_.store.HoldTargetStateWrites();
+  // A store read that hangs stalls the hub: another agent's attach. (Its
+  // writes would not: they are written behind.)
+  c_.store.Hold(RecordingStore::Held::kAgentReads);
+  c_.hub->Attach(kDbAgent, kTestIdentitySerial,
+                 std::make_shared<FakeChannel>());
+  ASSERT_OK(WaitFor("db's attach waiting on a store read", [&] {
+    return c_.store.waiting(RecordingStore::Held::kAgentReads) == 1;
+  }));
   ASSERT_OK(c_.hub->Submit(kWebAgent, web, Inventory({{"www", "", ""}}), done));
-  ASSERT_OK(WaitFor("a held target-state write",
-                    [&] { return c_.store.held_writes() == 1; }));
   const v1::AgentMessage big = Health("www", false, std::string(1500, 'x'));
   ASSERT_OK(c_.hub->Submit(kWebAgent, web, big, done));
   ASSERT_OK(c_.hub->Submit(kWebAgent, web, big, done));
@@ -307,11 +312,48 @@ TEST_F(AgentHubReportsTest, QueueOverItsBoundRefusesTheMessage) {
                        HasSubstr("coordinator busy")));
   EXPECT_THAT(c_.observer.refused(), ElementsAre(Pair("hub_queue_full", 1)));
 
-  c_.store.ReleaseTargetStateWrites();
+  c_.store.Release(RecordingStore::Held::kAgentReads);
   c_.hub->Flush();
   EXPECT_EQ(c_.hub->queued_message_bytes(), 0u);
   absl::MutexLock lock(&mu);
   EXPECT_EQ(processed, 3);
+}
+
+// More store writes waiting than limits.max_pending_store_writes: messages
+// are still handled and their writes queued — nothing an agent reported is
+// lost, nothing is refused — but `processed` is held, so their streams read
+// no more until the writes are down to half.
+TEST_F(AgentHubReportsTest, AStoreThatCannotKeepUpHoldsStreamsBack) {
+  AgentLimits limits;
+  limits.max_pending_store_writes = 2;
+  c_.RestartHub(limits);
+  auto web = std::make_shared<FakeChannel>();
+  c_.hub->Attach(kWebAgent, kTestIdentitySerial, web);
+  c_.hub->Flush();
+  std::atomic<int> processed{0};
+  auto done = [&] { ++processed; };
+  c_.store.HoldTargetStateWrites();
+  ASSERT_OK(c_.hub->Submit(kWebAgent, web, Inventory({{"www", "", ""}}), done));
+  // The writer took the inventory's record and hangs in the store.
+  ASSERT_OK(WaitFor("a held target-state write",
+                    [&] { return c_.store.held_writes() == 1; }));
+  EXPECT_EQ(processed, 1);
+  ASSERT_OK(c_.hub->Submit(kWebAgent, web, Health("www", true, "first"), done));
+  // Replaces the record "first" queued: still two writes waiting.
+  ASSERT_OK(
+      c_.hub->Submit(kWebAgent, web, Health("www", false, "second"), done));
+  ASSERT_OK(WaitFor("two messages held back",
+                    [&] { return c_.observer.held_back() == 2; }));
+  EXPECT_EQ(processed, 1);
+  EXPECT_THAT(c_.observer.refused(), IsEmpty());
+
+  c_.store.ReleaseTargetStateWrites();
+  c_.hub->Flush();
+  EXPECT_EQ(processed, 3);
+  std::optional<store::TargetStateRecord> s = State(kWebAgent, "www");
+  ASSERT_TRUE(s.has_value());
+  EXPECT_EQ(s->detail, "second");
+  EXPECT_FALSE(s->healthy);
 }
 
 TEST_F(AgentHubReportsTest, MessageOfAReplacedStreamIsIgnored) {

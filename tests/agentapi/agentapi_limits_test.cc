@@ -1,6 +1,7 @@
 // The agent listener's limits, each exceeded by a hand-made client with a
 // real agent identity (or none, for enrollment), while a real agent on the
 // same coordinator keeps its stream and receives the next version.
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -240,22 +241,24 @@ TEST_F(AgentLimitsTest, HubQueueIsBoundedAndPushesBack) {
   StartServer();
   StartWellBehavedAgent();
 
-  auto health = [](size_t detail_bytes) {
+  auto health = [](size_t detail_bytes, char fill = 'd') {
     v1::AgentMessage m;
     m.mutable_health()->set_target("www");
-    m.mutable_health()->set_detail(std::string(detail_bytes, 'd'));
+    m.mutable_health()->set_detail(std::string(detail_bytes, fill));
     return m;
   };
-  // Stream b: its inventory stalls the hub (a slow store), then it sends
+  // Stream b: its attach stalls the hub (a store read that hangs; writes
+  // would not, they are written behind), then it sends an inventory and
   // three 60 KiB messages: one joins the inventory in the hub, the others
   // wait in the transport.
-  c_.store.HoldTargetStateWrites();
+  c_.store.Hold(RecordingStore::Held::kAgentReads);
   RawStream b(Address(), Intruder("agt-0000000000b1"));
   ASSERT_TRUE(b.Write(EmptyWwwInventory()));
-  ASSERT_OK(WaitFor("a held target-state write",
-                    [&] { return c_.store.held_writes() == 1; }));
+  ASSERT_OK(WaitFor("agent b1's attach waiting on a store read", [&] {
+    return c_.store.waiting(RecordingStore::Held::kAgentReads) == 1;
+  }));
   std::thread flood([&] {
-    for (int i = 0; i < 3; ++i) b.Write(health(60 * 1024));
+    for (char fill : {'a', 'b', 'c'}) b.Write(health(60 * 1024, fill));
   });
   ASSERT_OK(WaitFor("60 KiB of messages queued in the hub", [&] {
     return c_.hub->queued_message_bytes() >= 60 * 1024;
@@ -272,17 +275,15 @@ TEST_F(AgentLimitsTest, HubQueueIsBoundedAndPushesBack) {
   EXPECT_THAT(refused.error_message(), HasSubstr("coordinator busy"));
   EXPECT_EQ(c_.observer.refused()["hub_queue_full"], 1);
 
-  c_.store.ReleaseTargetStateWrites();
+  c_.store.Release(RecordingStore::Held::kAgentReads);
   flood.join();
-  // b's stream was held back, never refused: all its messages count.
-  ASSERT_OK(WaitFor("agent b1's 1 KiB details written", [&] {
-    int details = 0;
-    for (const store::TargetStateRecord& w : c_.store.target_state_writes()) {
-      if (w.agent_id == "agt-0000000000b1" && w.detail.size() == 1024) {
-        ++details;
-      }
-    }
-    return details == 3;
+  // b's stream was held back, never refused: all its messages count, the
+  // last one too (a report still waiting to be written when a newer one
+  // for its target comes is replaced by it: hub_writer.h).
+  ASSERT_OK(WaitFor("agent b1's last 1 KiB detail written", [&] {
+    std::optional<store::TargetStateRecord> s =
+        c_.store.TargetState("agt-0000000000b1", "www");
+    return s.has_value() && s->detail.size() == 1024 && s->detail[0] == 'c';
   }));
   ASSERT_TRUE(b.Write(HelloMessage()));
   ExpectNothingRecordedFor("agt-0000000000c1");

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/crypto/csr.h"
 #include "common/crypto/private_key.h"
+#include "common/status_macros.h"
 #include "tests/agentapi/test_versions.h"
 
 namespace certfleet::agentapi::testing {
@@ -28,17 +29,51 @@ std::unique_ptr<fleet::InternalCa> NewCa(store::Store& store,
 
 }  // namespace
 
-absl::Status RecordingStore::PutTargetState(
-    const store::TargetStateRecord& state) {
+void RecordingStore::SlowWrites(absl::Duration delay) {
+  absl::MutexLock lock(&mu_);
+  write_delay_ = delay;
+}
+
+void RecordingStore::SlowDown() const {
+  absl::Duration delay;
   {
     absl::MutexLock lock(&mu_);
-    ++held_;
-    mu_.Await(absl::Condition(
-        +[](bool* hold) { return !*hold; }, &hold_));
-    --held_;
+    delay = write_delay_;
+  }
+  if (delay > absl::ZeroDuration()) absl::SleepFor(delay);
+}
+
+absl::StatusOr<store::AgentRecord> RecordingStore::UpdateAgent(
+    const std::string& id,
+    const std::function<absl::Status(store::AgentRecord&)>& mutate) {
+  SlowDown();
+  return InMemoryStore::UpdateAgent(id, mutate);
+}
+
+absl::Status RecordingStore::PutTargetState(
+    const store::TargetStateRecord& state) {
+  SlowDown();
+  WaitIfHeld(Held::kTargetStateWrites);
+  {
+    absl::MutexLock lock(&mu_);
     writes_.push_back(state);
   }
   return InMemoryStore::PutTargetState(state);
+}
+
+std::vector<absl::Status> RecordingStore::PutTargetStates(
+    const std::vector<store::TargetStateRecord>& states) {
+  SlowDown();
+  WaitIfHeld(Held::kTargetStateWrites);
+  {
+    absl::MutexLock lock(&mu_);
+    writes_.insert(writes_.end(), states.begin(), states.end());
+  }
+  std::vector<absl::Status> out;
+  for (const store::TargetStateRecord& s : states) {
+    out.push_back(InMemoryStore::PutTargetState(s));
+  }
+  return out;
 }
 
 absl::StatusOr<int64_t> RecordingStore::SaveRollout(
@@ -53,20 +88,64 @@ absl::StatusOr<int64_t> RecordingStore::SaveRollout(
   return InMemoryStore::SaveRollout(rollout);
 }
 
+absl::Status RecordingStore::RefusedDesired(
+    const std::string& version_id) const {
+  absl::MutexLock lock(&mu_);
+  if (refuse_desired_ && !version_id.empty()) {
+    return absl::FailedPreconditionError(
+        "store: put desired version: this coordinator is no longer the "
+        "leader");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status RecordingStore::PutDesiredVersion(const std::string& agent_id,
                                                const std::string& target,
                                                const std::string& certificate,
                                                const std::string& version_id) {
-  {
-    absl::MutexLock lock(&mu_);
-    if (refuse_desired_ && !version_id.empty()) {
-      return absl::FailedPreconditionError(
-          "store: put desired version: this coordinator is no longer the "
-          "leader");
-    }
-  }
+  SlowDown();
+  WaitIfHeld(Held::kDesiredVersionWrites);
+  RETURN_IF_ERROR(RefusedDesired(version_id));
   return InMemoryStore::PutDesiredVersion(agent_id, target, certificate,
                                           version_id);
+}
+
+std::vector<absl::Status> RecordingStore::PutDesiredVersions(
+    const std::vector<store::TargetStateRecord>& desired) {
+  SlowDown();
+  WaitIfHeld(Held::kDesiredVersionWrites);
+  std::vector<absl::Status> out;
+  for (const store::TargetStateRecord& d : desired) {
+    absl::Status refused = RefusedDesired(d.desired_version_id);
+    out.push_back(!refused.ok() ? refused
+                                : InMemoryStore::PutDesiredVersion(
+                                      d.agent_id, d.target, d.certificate,
+                                      d.desired_version_id));
+  }
+  return out;
+}
+
+std::vector<absl::Status> RecordingStore::RecordLastSeen(
+    const std::vector<store::LastSeen>& seen) {
+  SlowDown();
+  std::vector<absl::Status> out;
+  for (const store::LastSeen& s : seen) {
+    out.push_back(
+        InMemoryStore::UpdateAgent(s.agent_id, [at = s.at](
+                                                   store::AgentRecord& a) {
+          if (a.last_seen_at < at) {
+            a.last_seen_at = at;
+          }
+          return absl::OkStatus();
+        }).status());
+  }
+  return out;
+}
+
+absl::StatusOr<std::optional<store::AgentRecord>> RecordingStore::GetAgent(
+    const std::string& id) {
+  WaitIfHeld(Held::kAgentReads);
+  return InMemoryStore::GetAgent(id);
 }
 
 absl::StatusOr<std::optional<store::VersionRecord>> RecordingStore::GetVersion(
@@ -96,19 +175,28 @@ void RecordingStore::RefuseDesiredVersions(bool refuse) {
   refuse_desired_ = refuse;
 }
 
-void RecordingStore::HoldTargetStateWrites() {
+void RecordingStore::Hold(Held what) {
   absl::MutexLock lock(&mu_);
-  hold_ = true;
+  held_[static_cast<int>(what)] = true;
 }
 
-void RecordingStore::ReleaseTargetStateWrites() {
+void RecordingStore::Release(Held what) {
   absl::MutexLock lock(&mu_);
-  hold_ = false;
+  held_[static_cast<int>(what)] = false;
 }
 
-int RecordingStore::held_writes() const {
+int RecordingStore::waiting(Held what) const {
   absl::MutexLock lock(&mu_);
-  return held_;
+  return waiting_[static_cast<int>(what)];
+}
+
+void RecordingStore::WaitIfHeld(Held what) {
+  const int i = static_cast<int>(what);
+  absl::MutexLock lock(&mu_);
+  ++waiting_[i];
+  mu_.Await(absl::Condition(
+      +[](bool* held) { return !*held; }, &held_[i]));
+  --waiting_[i];
 }
 
 std::vector<store::TargetStateRecord> RecordingStore::target_state_writes()
@@ -179,6 +267,16 @@ std::map<std::string, int> RecordingHubObserver::refused() const {
 std::map<std::string, int> RecordingHubObserver::problems() const {
   absl::MutexLock lock(&mu_);
   return problems_;
+}
+
+void RecordingHubObserver::OnMessageHeldBack() {
+  absl::MutexLock lock(&mu_);
+  ++held_back_;
+}
+
+int RecordingHubObserver::held_back() const {
+  absl::MutexLock lock(&mu_);
+  return held_back_;
 }
 
 int RecordingHubObserver::bundles_sent() const {

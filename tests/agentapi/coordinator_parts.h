@@ -37,20 +37,37 @@ namespace certfleet::agentapi::testing {
 
 // An InMemoryStore that also keeps every target state written, in order:
 // lets a test find the write of one particular message (an inventory after
-// a delivery result) without racing the hub thread.
+// a delivery result) without racing the hub's writer. A batch of writes
+// (PutTargetStates, PutDesiredVersions, RecordLastSeen) waits once, as a
+// backend with transactions makes one round trip per batch.
 class RecordingStore : public store::InMemoryStore {
  public:
   absl::Status PutTargetState(const store::TargetStateRecord& state) override;
+  std::vector<absl::Status> PutTargetStates(
+      const std::vector<store::TargetStateRecord>& states) override;
+  std::vector<absl::Status> PutDesiredVersions(
+      const std::vector<store::TargetStateRecord>& desired) override;
+  std::vector<absl::Status> RecordLastSeen(
+      const std::vector<store::LastSeen>& seen) override;
+  absl::StatusOr<std::optional<store::AgentRecord>> GetAgent(
+      const std::string& id) override;
   std::vector<store::TargetStateRecord> target_state_writes() const;
   // The stored state of (agent, target), if any.
   std::optional<store::TargetStateRecord> TargetState(
       const std::string& agent_id, const std::string& target);
-  // While held, PutTargetState waits (the hub thread stalls in it: a slow
-  // store); Release lets every waiting and later write through.
-  void HoldTargetStateWrites();
-  void ReleaseTargetStateWrites();
-  // Writes waiting in PutTargetState now.
-  int held_writes() const;
+  // While a kind of call is held, its calls wait (the thread making them
+  // stalls, as in a store that hangs): target-state writes (the hub's
+  // writer), desired-version writes (the writer too), agent reads (the hub
+  // thread, attaching a stream). Release lets every waiting and later call
+  // through.
+  enum class Held { kTargetStateWrites, kDesiredVersionWrites, kAgentReads };
+  void Hold(Held what);
+  void Release(Held what);
+  // Calls of `what` waiting now.
+  int waiting(Held what) const;
+  void HoldTargetStateWrites() { Hold(Held::kTargetStateWrites); }
+  void ReleaseTargetStateWrites() { Release(Held::kTargetStateWrites); }
+  int held_writes() const { return waiting(Held::kTargetStateWrites); }
 
   // What the etcd store's leadership fence does to a deposed leader: while
   // refused, SaveRollout and PutDesiredVersion (setting a version) fail with
@@ -68,15 +85,31 @@ class RecordingStore : public store::InMemoryStore {
   absl::StatusOr<std::optional<store::VersionRecord>> GetVersion(
       const std::string& cert_name, int64_t version) override;
   void FailVersionReads(int n);
+  // From now on each write the hub makes (PutTargetState,
+  // PutDesiredVersion, UpdateAgent) first waits `delay`: a store that is
+  // far away or under load. Calls on several threads wait side by side.
+  void SlowWrites(absl::Duration delay);
+  absl::StatusOr<store::AgentRecord> UpdateAgent(
+      const std::string& id,
+      const std::function<absl::Status(store::AgentRecord&)>& mutate) override;
 
  private:
+  // Waits as SlowWrites says (no lock held).
+  void SlowDown() const;
+  // Waits while `what` is held.
+  void WaitIfHeld(Held what);
+  // kFailedPrecondition when desired versions are refused and `version_id`
+  // sets one.
+  absl::Status RefusedDesired(const std::string& version_id) const;
+
   mutable absl::Mutex mu_;
   std::vector<store::TargetStateRecord> writes_ ABSL_GUARDED_BY(mu_);
-  bool hold_ ABSL_GUARDED_BY(mu_) = false;
-  int held_ ABSL_GUARDED_BY(mu_) = 0;
+  bool held_[3] ABSL_GUARDED_BY(mu_) = {false, false, false};
+  int waiting_[3] ABSL_GUARDED_BY(mu_) = {0, 0, 0};
   bool refuse_saves_ ABSL_GUARDED_BY(mu_) = false;
   bool refuse_desired_ ABSL_GUARDED_BY(mu_) = false;
   int failing_version_reads_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Duration write_delay_ ABSL_GUARDED_BY(mu_) = absl::ZeroDuration();
 };
 
 // Records what the hub reports (called on the hub thread).
@@ -91,7 +124,11 @@ class RecordingHubObserver : public HubObserver {
   void OnRefused(absl::string_view limit) override;
   void OnAgentProblem(absl::string_view kind) override;
 
+  void OnMessageHeldBack() override;
+
   int bundles_sent() const;
+  // Messages whose stream was held back while store writes drained.
+  int held_back() const;
   std::vector<v1::DeliveryResult> results() const;
   // "<call>/<reason>" of each refused identity, in order.
   std::vector<std::string> refusals() const;
@@ -103,6 +140,7 @@ class RecordingHubObserver : public HubObserver {
  private:
   mutable absl::Mutex mu_;
   int bundles_sent_ ABSL_GUARDED_BY(mu_) = 0;
+  int held_back_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<v1::DeliveryResult> results_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> refusals_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int> dropped_ ABSL_GUARDED_BY(mu_);

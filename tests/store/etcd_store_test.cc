@@ -118,6 +118,53 @@ TEST_F(EtcdFenceTest, LeaderOnlyWritesNeedAFence) {
           .status());
 }
 
+// A batch of decisions is fenced as one: refused together when this
+// replica does not lead; forgetting needs no fence; reports never do.
+TEST_F(EtcdFenceTest, BatchedDecisionsNeedTheFenceTheirSingleCallsNeed) {
+  const std::vector<TargetStateRecord> decisions = {
+      {.agent_id = "agt-000000000001",
+       .target = "www",
+       .certificate = "web",
+       .desired_version_id = "web/1"},
+      {.agent_id = "agt-000000000002",
+       .target = "www",
+       .certificate = "web",
+       .desired_version_id = "web/1"},
+      {.agent_id = "agt-000000000003", .target = "www"}};
+  std::vector<absl::Status> refused = store_->PutDesiredVersions(decisions);
+  ASSERT_EQ(refused.size(), 3u);
+  EXPECT_THAT(refused[0], StatusIs(absl::StatusCode::kFailedPrecondition,
+                                   HasSubstr("not the leader")));
+  EXPECT_THAT(refused[1], StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_OK(refused[2]);
+  ASSERT_OK_AND_ASSIGN(std::vector<TargetStateRecord> none,
+                       store_->ListAllTargetStates());
+  EXPECT_THAT(none, ::testing::IsEmpty());
+  for (const absl::Status& s : store_->PutTargetStates(
+           {{.agent_id = "agt-000000000001", .target = "www"}})) {
+    EXPECT_OK(s);
+  }
+
+  store_->SetFence(EtcdFence{LeaderKey(), TakeLeadership()});
+  for (const absl::Status& s : store_->PutDesiredVersions(decisions)) {
+    EXPECT_OK(s);
+  }
+  // Deposed: the leadership key is another replica's now.
+  TakeLeadership();
+  const std::vector<absl::Status> deposed =
+      store_->PutDesiredVersions({{.agent_id = "agt-000000000001",
+                                   .target = "www",
+                                   .certificate = "web",
+                                   .desired_version_id = "web/2"}});
+  ASSERT_EQ(deposed.size(), 1u);
+  EXPECT_THAT(deposed[0], StatusIs(absl::StatusCode::kFailedPrecondition,
+                                   HasSubstr("no longer the leader")));
+  ASSERT_OK_AND_ASSIGN(std::vector<TargetStateRecord> states,
+                       store_->ListTargetStates("agt-000000000001"));
+  ASSERT_EQ(states.size(), 1u);
+  EXPECT_EQ(states[0].desired_version_id, "web/1");
+}
+
 // A replica back from a pause still believes it holds a stream the agent
 // has since opened with another replica: clearing it must not clear the
 // other replica's presence (one key per replica).

@@ -401,6 +401,85 @@ TEST_P(StoreContractTest, TheDesiredVersionIsWrittenApartFromReports) {
               IsOkAndHolds(ElementsAre(both)));
 }
 
+// The hub's writes behind come in batches (PutTargetStates,
+// PutDesiredVersions, RecordLastSeen): each item as its single call would
+// write it, in order, more of them than one etcd transaction holds.
+TEST_P(StoreContractTest, BatchesWriteWhatTheSingleCallsWould) {
+  std::vector<TargetStateRecord> reports, decisions;
+  for (int i = 0; i < 300; ++i) {
+    const std::string agent = absl::StrCat("agt-", 1000 + i);
+    reports.push_back(FullTargetState(agent, "nginx"));
+    decisions.push_back({.agent_id = agent,
+                         .target = "nginx",
+                         .certificate = "wildcard-example",
+                         .desired_version_id = "wildcard-example/4"});
+  }
+  // The same key twice: the later one wins.
+  TargetStateRecord later = FullTargetState("agt-1000", "nginx");
+  later.detail = "reported later";
+  reports.push_back(later);
+  decisions.push_back({.agent_id = "agt-1001",
+                       .target = "nginx",
+                       .certificate = "wildcard-example",
+                       .desired_version_id = "wildcard-example/5"});
+  // Forgetting, in the same batch as setting, in order.
+  decisions.push_back({.agent_id = "agt-1002", .target = "nginx"});
+  decisions.push_back({.agent_id = "agt-1003", .target = "nginx"});
+  decisions.push_back({.agent_id = "agt-1003",
+                       .target = "nginx",
+                       .certificate = "wildcard-example",
+                       .desired_version_id = "wildcard-example/6"});
+
+  for (const absl::Status& s : store_->PutTargetStates(reports)) {
+    EXPECT_OK(s);
+  }
+  const std::vector<absl::Status> decided =
+      store_->PutDesiredVersions(decisions);
+  ASSERT_EQ(decided.size(), decisions.size());
+  for (const absl::Status& s : decided) EXPECT_OK(s);
+
+  ASSERT_OK_AND_ASSIGN(std::vector<TargetStateRecord> all,
+                       store_->ListAllTargetStates());
+  ASSERT_EQ(all.size(), 300u);
+  for (const TargetStateRecord& s : all) {
+    TargetStateRecord want =
+        s.agent_id == "agt-1000" ? later : FullTargetState(s.agent_id, "nginx");
+    want.desired_version_id = s.agent_id == "agt-1001"   ? "wildcard-example/5"
+                              : s.agent_id == "agt-1002" ? ""
+                              : s.agent_id == "agt-1003" ? "wildcard-example/6"
+                                                         : "wildcard-example/4";
+    EXPECT_EQ(s, want);
+  }
+  EXPECT_TRUE(store_->PutTargetStates({}).empty());
+  EXPECT_TRUE(store_->PutDesiredVersions({}).empty());
+}
+
+TEST_P(StoreContractTest, RecordLastSeenMovesOnlyForward) {
+  for (const char* id : {"agt-a", "agt-b"}) {
+    AgentRecord a = FullAgent(id);
+    a.last_seen_at = kT1;
+    ASSERT_OK(store_->PutAgent(a));
+  }
+  const std::vector<absl::Status> seen = store_->RecordLastSeen(
+      {{.agent_id = "agt-a", .at = kT2},
+       {.agent_id = "agt-missing", .at = kT2},
+       {.agent_id = "agt-b", .at = kT1 - absl::Seconds(1)}});
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_OK(seen[0]);
+  EXPECT_THAT(seen[1],
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("agt-missing")));
+  EXPECT_OK(seen[2]);
+  ASSERT_OK_AND_ASSIGN(std::optional<AgentRecord> a, store_->GetAgent("agt-a"));
+  ASSERT_OK_AND_ASSIGN(std::optional<AgentRecord> b, store_->GetAgent("agt-b"));
+  ASSERT_TRUE(a.has_value() && b.has_value());
+  EXPECT_EQ(a->last_seen_at, kT2);
+  EXPECT_EQ(b->last_seen_at, kT1);  // never backwards
+  // Nothing else of the record changes.
+  AgentRecord want = FullAgent("agt-a");
+  want.last_seen_at = kT2;
+  EXPECT_EQ(*a, want);
+}
+
 TEST_P(StoreContractTest, LabelsThatAreNotUtf8AreInvalidArgument) {
   AgentRecord agent = FullAgent("agt-1");
   agent.labels["pool"] = "\xff\xfe";
