@@ -46,7 +46,7 @@ if [ -z "${CERTFLEET_BUILD_DIR:-}" ]; then
 fi
 COORDINATOR="$BIN/coordinator/certfleet-coordinator"
 AGENT="$BIN/agent/certfleet-agent"
-CTL="$BIN/coordinator/ctl/certfleetctl"
+CTL="$BIN/ctl/certfleetctl"
 [ -x "$CTL" ] || CTL=$(find "$BIN" -name certfleetctl -type f -perm -u+x | head -n 1)
 AGENT_CONFIG="$PWD/deploy/examples/agent.yaml"
 

@@ -9,12 +9,12 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/labels.h"
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "coordinator/adminapi/admin_audit.h"
 #include "coordinator/adminapi/admin_backend.h"
 #include "coordinator/adminapi/admin_views.h"
-#include "coordinator/config/labels.h"
 
 namespace certfleet::adminapi {
 namespace {
@@ -63,8 +63,8 @@ absl::StatusOr<v1::AgentActionResponse> AdminBackend::ChangeAgent(
   CF_LOG_INFO("admin %s: %s agent %s: status %s -> %s, labels %s -> %s", caller,
               what, id, store::AgentStatusName(before.status),
               store::AgentStatusName(after->status),
-              config::FormatLabels(before.labels),
-              config::FormatLabels(after->labels));
+              labels::FormatLabels(before.labels),
+              labels::FormatLabels(after->labels));
   v1::AgentActionResponse out;
   ASSIGN_OR_RETURN(*out.mutable_agent(), DescribeAgent(*after));
   const std::map<std::string, absl::Time> connected = ConnectedNow();
@@ -128,7 +128,7 @@ absl::StatusOr<v1::AgentActionResponse> AdminBackend::RelabelAgent(
   const std::map<std::string, std::string> labels(request.labels().begin(),
                                                   request.labels().end());
   for (const auto& [key, value] : labels) {
-    RETURN_IF_ERROR(Annotate(config::CheckLabel(key, value), "RelabelAgent"));
+    RETURN_IF_ERROR(Annotate(labels::CheckLabel(key, value), "RelabelAgent"));
   }
   // Targets their certificate no longer selects forget the version they were
   // to serve, before the labels change (AgentHub does the same for a stream

@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "coordinator/config/labels.h"
+#include "common/labels.h"
 
 namespace certfleet::adminapi {
 
@@ -42,7 +42,7 @@ std::optional<AuditAction> AuditOf(const v1::CreateTokenRequest& request) {
       request.for_agent().empty()
           ? absl::StrCat("labels ", labels.empty()
                                         ? "(none)"
-                                        : config::FormatLabels(labels))
+                                        : labels::FormatLabels(labels))
           : absl::StrCat("re-enroll agent ", request.for_agent());
   if (request.has_ttl()) {
     absl::StrAppend(
@@ -140,7 +140,7 @@ std::optional<AuditAction> AuditOf(const v1::RelabelAgentRequest& request) {
       .action = "agent.relabel",
       .detail = absl::StrCat(
           "relabel agent ", request.id(), " to ",
-          labels.empty() ? "(none)" : config::FormatLabels(labels))};
+          labels.empty() ? "(none)" : labels::FormatLabels(labels))};
 }
 
 void AddOutcome(const v1::AgentActionResponse& response, AuditAction& action) {
@@ -153,7 +153,7 @@ void AddOutcome(const v1::AgentActionResponse& response, AuditAction& action) {
                                                  a.labels().end());
   if (before != after) {
     absl::StrAppend(&action.detail, "; labels were ",
-                    before.empty() ? "(none)" : config::FormatLabels(before));
+                    before.empty() ? "(none)" : labels::FormatLabels(before));
   }
 }
 
@@ -167,7 +167,7 @@ void AddOutcome(const v1::CreateTokenResponse& response, AuditAction& action) {
   absl::StrAppend(&action.detail, ", token id ", response.id());
   if (!response.for_agent().empty()) {
     absl::StrAppend(&action.detail, ", labels ",
-                    config::FormatLabels(std::map<std::string, std::string>(
+                    labels::FormatLabels(std::map<std::string, std::string>(
                         response.labels().begin(), response.labels().end())));
   }
 }

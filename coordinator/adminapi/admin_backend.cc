@@ -5,10 +5,10 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "common/labels.h"
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "coordinator/adminapi/admin_views.h"
-#include "coordinator/config/labels.h"
 
 namespace certfleet::adminapi {
 
@@ -259,7 +259,7 @@ absl::StatusOr<v1::CreateTokenResponse> AdminBackend::CreateToken(
         absl::FormatTime(record->expires_at));
   } else {
     CF_LOG_INFO("admin %s created bootstrap token %s (labels %s, expires %s)",
-                caller, parsed.id, config::FormatLabels(labels),
+                caller, parsed.id, labels::FormatLabels(labels),
                 absl::FormatTime(record->expires_at));
   }
   v1::CreateTokenResponse out;

@@ -161,7 +161,7 @@ class AdminBackend {
   absl::StatusOr<v1::AgentActionResponse> RemoveAgent(
       const v1::RemoveAgentRequest& request, const std::string& caller);
   // Also kInvalidArgument for no labels or an invalid one
-  // (config::CheckLabel). Targets no longer selected by their certificate
+  // (labels::CheckLabel). Targets no longer selected by their certificate
   // forget their desired version first (a certificate selecting them again
   // later sends what its fleet serves then).
   absl::StatusOr<v1::AgentActionResponse> RelabelAgent(

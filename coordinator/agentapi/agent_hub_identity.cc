@@ -3,9 +3,9 @@
 // (disabled, removed, re-enrolled, relabelled) does to its open stream.
 // Split from agent_hub.cc; same class, same hub thread.
 #include "absl/strings/str_cat.h"
+#include "common/labels.h"
 #include "common/log.h"
 #include "coordinator/agentapi/agent_hub.h"
-#include "coordinator/config/labels.h"
 
 namespace certfleet::agentapi {
 namespace {
@@ -121,8 +121,8 @@ void AgentHub::ApplyAgentRecord(const store::AgentRecord& record) {
     StoreDesired(record.id, target, "", "", /*resend=*/false);
   }
   CF_LOG_INFO("agent %s: labels now %s (were %s)", record.id,
-              config::FormatLabels(record.labels),
-              config::FormatLabels(agent.labels));
+              labels::FormatLabels(record.labels),
+              labels::FormatLabels(agent.labels));
   agent.labels = record.labels;
   Reconcile(record.id, agent);
 }

@@ -9,12 +9,12 @@
 #include "absl/strings/str_split.h"
 #include "common/crypto/kek.h"
 #include "common/flag_reader.h"
+#include "common/labels.h"
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "common/yaml/duration.h"
 #include "coordinator/app/command_output.h"
 #include "coordinator/app/store_opener.h"
-#include "coordinator/config/labels.h"
 #include "coordinator/fleet/tokens.h"
 #include "nlohmann/json.hpp"
 
@@ -193,7 +193,7 @@ std::string FormatCreatedToken(const CreatedToken& created, bool json) {
   std::string out = absl::StrCat(
       created.token, "\n",                                           //
       "expires   ", UtcTime(created.expires_at), " (single use)\n",  //
-      "labels    ", config::FormatLabels(created.labels), "\n");
+      "labels    ", labels::FormatLabels(created.labels), "\n");
   if (!created.for_agent.empty()) {
     absl::StrAppend(&out, "agent     ", created.for_agent,
                     " (re-enrolled with its id, labels and history)\n");
@@ -210,9 +210,9 @@ int RunTokenCommand(const std::vector<std::string>& args) {
             std::string(parsed.status().message()).c_str(), kUsage);
     return kExitUsage;
   }
-  absl::StatusOr<config::Labels> labels =
-      parsed->for_agent.empty() ? config::ParseLabelList(parsed->labels)
-                                : config::Labels();
+  absl::StatusOr<labels::Labels> labels =
+      parsed->for_agent.empty() ? labels::ParseLabelList(parsed->labels)
+                                : labels::Labels();
   if (!labels.ok()) {
     fprintf(stderr, "certfleet-coordinator: token create: --labels: %s\n",
             std::string(labels.status().message()).c_str());

@@ -7,11 +7,11 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/labels.h"
 #include "common/names.h"
 #include "common/yaml/addresses.h"
 #include "common/yaml/duration.h"
 #include "coordinator/config/dns_names.h"
-#include "coordinator/config/labels.h"
 #include "coordinator/config/sections.h"
 
 namespace certfleet::config::internal {
@@ -29,10 +29,10 @@ bool IsIpLiteral(const std::string& text) {
          inet_pton(AF_INET6, text.c_str(), buf) == 1;
 }
 
-std::string Describe(const Labels& labels) {
+std::string Describe(const labels::Labels& labels) {
   return labels.empty()
              ? "every agent"
-             : absl::StrCat("agents labelled ", FormatLabels(labels));
+             : absl::StrCat("agents labelled ", labels::FormatLabels(labels));
 }
 
 }  // namespace
@@ -194,7 +194,8 @@ void ParseTargets(ParseContext& ctx, const Field& field,
           ok = false;
           continue;
         }
-        if (absl::Status s = CheckLabel(key.Scalar(), label_value); !s.ok()) {
+        if (absl::Status s = labels::CheckLabel(key.Scalar(), label_value);
+            !s.ok()) {
           r.Error(value, s.message());
           ok = false;
           continue;
@@ -232,8 +233,8 @@ void CheckTargetConflicts(ParseContext& ctx,
           const TargetSelector& earlier = certificates[a].targets[i];
           if (earlier.target != later.target) continue;
           // An agent matching the larger selector matches both.
-          if (!LabelsMatch(earlier.agent_labels, later.agent_labels) &&
-              !LabelsMatch(later.agent_labels, earlier.agent_labels)) {
+          if (!labels::LabelsMatch(earlier.agent_labels, later.agent_labels) &&
+              !labels::LabelsMatch(later.agent_labels, earlier.agent_labels)) {
             continue;
           }
           ctx.reader.Error(

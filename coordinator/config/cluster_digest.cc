@@ -70,10 +70,4 @@ std::string ClusterDigest(const YAML::Node& root) {
   return absl::StrCat("sha256:", crypto::HexEncode(crypto::Sha256(form)));
 }
 
-std::string ShortDigest(const std::string& digest) {
-  const std::string hex =
-      digest.rfind("sha256:", 0) == 0 ? digest.substr(7) : digest;
-  return hex.substr(0, 12);
-}
-
 }  // namespace certfleet::config

@@ -22,9 +22,6 @@ namespace certfleet::config {
 // the document `root` (a mapping; anything else digests as empty).
 std::string ClusterDigest(const YAML::Node& root);
 
-// The first 12 hex digits, for logs and tables ("1f2e3d4c5b6a").
-std::string ShortDigest(const std::string& digest);
-
 }  // namespace certfleet::config
 
 #endif  // CERTFLEET_COORDINATOR_CONFIG_CLUSTER_DIGEST_H_

@@ -9,8 +9,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/labels.h"
 #include "common/yaml/duration.h"
-#include "coordinator/config/labels.h"
 #include "coordinator/config/sections.h"
 
 namespace certfleet::config::internal {
@@ -325,7 +325,8 @@ void ParseRollout(ParseContext& ctx, const Field& field,
   std::string label;
   if (r.String(pool_label, &label)) {
     // Any valid value will do: only the key is checked here.
-    if (absl::Status s = CheckLabel(label, "x"); !label.empty() && !s.ok()) {
+    if (absl::Status s = labels::CheckLabel(label, "x");
+        !label.empty() && !s.ok()) {
       r.Error(pool_label, s.message());
     } else {
       out->pool_label = std::move(label);

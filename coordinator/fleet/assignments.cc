@@ -2,7 +2,7 @@
 
 #include <set>
 
-#include "coordinator/config/labels.h"
+#include "common/labels.h"
 
 namespace certfleet::fleet {
 
@@ -21,7 +21,7 @@ const std::string* Assignments::CertificateFor(
   auto it = rules_.find(target);
   if (it == rules_.end()) return nullptr;
   for (const Rule& rule : it->second) {
-    if (config::LabelsMatch(rule.agent_labels, labels)) {
+    if (labels::LabelsMatch(rule.agent_labels, labels)) {
       return &rule.certificate;
     }
   }

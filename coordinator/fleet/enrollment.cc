@@ -5,9 +5,9 @@
 #include "absl/strings/str_cat.h"
 #include "common/crypto/certificate.h"
 #include "common/crypto/encoding.h"
+#include "common/labels.h"
 #include "common/log.h"
 #include "common/status_macros.h"
-#include "coordinator/config/labels.h"
 
 namespace certfleet::fleet {
 namespace {
@@ -28,7 +28,7 @@ absl::Status CheckClaimedLabels(
     if (it == granted.end() || it->second != value) {
       return absl::PermissionDeniedError(absl::StrCat(
           "label ", key, "=", value, " is not granted by ", by, " (it grants: ",
-          granted.empty() ? "no labels" : config::FormatLabels(granted), ")"));
+          granted.empty() ? "no labels" : labels::FormatLabels(granted), ")"));
     }
   }
   return absl::OkStatus();
@@ -97,11 +97,11 @@ absl::StatusOr<EnrollmentService::EnrollResult> EnrollmentService::Enroll(
                              used.id, " is used up; create a new one)"));
   }
   CF_LOG_INFO("agent %s enrolled: host %s, labels %s, bootstrap token %s",
-              agent_id, hostname, config::FormatLabels(used.labels), used.id);
+              agent_id, hostname, labels::FormatLabels(used.labels), used.id);
   Audit(used.id, "agent.enroll",
         absl::StrCat(
             "agent ", agent_id, " enrolled from host ", hostname, ", labels ",
-            used.labels.empty() ? "(none)" : config::FormatLabels(used.labels),
+            used.labels.empty() ? "(none)" : labels::FormatLabels(used.labels),
             ", identity serial ", agent.identity_serial));
   return EnrollResult{.agent_id = agent_id,
                       .certificate_pem = std::move(cert_pem),

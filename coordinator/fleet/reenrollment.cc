@@ -6,9 +6,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/crypto/certificate.h"
+#include "common/labels.h"
 #include "common/log.h"
 #include "common/status_macros.h"
-#include "coordinator/config/labels.h"
 #include "coordinator/fleet/enrollment.h"
 
 namespace certfleet::fleet {

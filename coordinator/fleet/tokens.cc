@@ -8,9 +8,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/crypto/encoding.h"
+#include "common/labels.h"
 #include "common/log.h"
 #include "common/status_macros.h"
-#include "coordinator/config/labels.h"
 
 namespace certfleet::fleet {
 namespace {
@@ -66,7 +66,7 @@ absl::StatusOr<std::string> BootstrapTokens::Create(
     const std::map<std::string, std::string>& labels, absl::Duration ttl,
     const std::string& description) {
   for (const auto& [key, value] : labels) {
-    RETURN_IF_ERROR(config::CheckLabel(key, value));
+    RETURN_IF_ERROR(labels::CheckLabel(key, value));
   }
   return Make(labels, ttl, description, "");
 }
@@ -112,7 +112,7 @@ absl::StatusOr<std::string> BootstrapTokens::Make(
   RETURN_IF_ERROR(store_.PutToken(record));
   if (for_agent.empty()) {
     CF_LOG_INFO("bootstrap token %s created (labels %s, expires %s)", record.id,
-                config::FormatLabels(labels), UtcTime(record.expires_at));
+                labels::FormatLabels(labels), UtcTime(record.expires_at));
   } else {
     CF_LOG_INFO("bootstrap token %s created to re-enroll agent %s (expires %s)",
                 record.id, for_agent, UtcTime(record.expires_at));

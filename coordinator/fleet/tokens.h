@@ -41,7 +41,7 @@ class BootstrapTokens {
   static absl::StatusOr<Parsed> Parse(absl::string_view token);
 
   // A new token valid for `ttl`, granting `labels` (each checked with
-  // config::CheckLabel). Only SHA-256(secret) is stored. kInvalidArgument
+  // labels::CheckLabel). Only SHA-256(secret) is stored. kInvalidArgument
   // for a non-positive ttl or an invalid label; the store's errors.
   absl::StatusOr<std::string> Create(
       const std::map<std::string, std::string>& labels, absl::Duration ttl,

@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "coordinator/config/cluster_digest.h"
+#include "common/short_digest.h"
 
 namespace certfleet::ha {
 namespace {
@@ -56,13 +56,12 @@ ConfigAgreement::Change ConfigAgreement::Observe(
   if (change.agreed) {
     change.message = absl::StrCat(
         "configuration: every replica runs the same configuration again (",
-        config::ShortDigest(digest_), ")");
+        ShortDigest(digest_), ")");
     return change;
   }
   std::vector<std::string> parts;
   for (const ConfigDifference& d : now) {
-    std::string part =
-        absl::StrCat(d.replica, " runs ", config::ShortDigest(d.digest));
+    std::string part = absl::StrCat(d.replica, " runs ", ShortDigest(d.digest));
     if (!d.only_there.empty()) {
       absl::StrAppend(&part, ", certificates only there: ",
                       absl::StrJoin(d.only_there, ", "));
@@ -75,7 +74,7 @@ ConfigAgreement::Change ConfigAgreement::Observe(
   }
   change.message = absl::StrCat(
       "configuration differs between replicas: this replica (", replica_,
-      ") runs ", config::ShortDigest(digest_), "; ", absl::StrJoin(parts, "; "),
+      ") runs ", ShortDigest(digest_), "; ", absl::StrJoin(parts, "; "),
       ". Make coordinator.yaml the same on every replica (docs/ha.md): a "
       "leader renews and rolls out only what its own file configures");
   return change;

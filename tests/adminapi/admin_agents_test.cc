@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_split.h"
 #include "coordinator/adminapi/admin_views.h"
-#include "coordinator/ctl/ctl_format.h"
+#include "ctl/ctl_format.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"

@@ -19,7 +19,7 @@
 #include "certfleet/v1/admin.grpc.pb.h"
 #include "coordinator/adminapi/admin_backend.h"
 #include "coordinator/adminapi/admin_server.h"
-#include "coordinator/ctl/admin_client.h"
+#include "ctl/admin_client.h"
 #include "gtest/gtest.h"
 #include "tests/agentapi/coordinator_parts.h"
 #include "tests/testing/fake_clock.h"

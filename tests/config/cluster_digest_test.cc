@@ -7,6 +7,7 @@
 #include "gtest/gtest.h"
 #include "tests/config/config_test_util.h"
 #include "tests/testing/status_matchers.h"
+#include "common/short_digest.h"
 
 namespace certfleet::config {
 namespace {

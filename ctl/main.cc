@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "common/filesystem.h"
-#include "coordinator/ctl/ctl_run.h"
+#include "ctl/ctl_run.h"
 
 int main(int argc, char** argv) {
   certfleet::LocalFilesystem fs;

@@ -1,9 +1,9 @@
 // certfleetctl's formatting of the coordinator's status, agents and tokens.
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "coordinator/config/cluster_digest.h"
-#include "coordinator/ctl/ctl_format.h"
-#include "coordinator/ctl/format_util.h"
+#include "common/short_digest.h"
+#include "ctl/ctl_format.h"
+#include "ctl/format_util.h"
 
 namespace certfleet::ctl {
 namespace {
@@ -114,17 +114,16 @@ std::string ConfigurationText(const v1::GetStatusResponse& s) {
   std::vector<std::string> differ;
   for (const v1::ReplicaStatus& r : s.replicas()) {
     if (r.config_digest() != reference) {
-      differ.push_back(absl::StrCat(r.name(), " runs ",
-                                    config::ShortDigest(r.config_digest())));
+      differ.push_back(
+          absl::StrCat(r.name(), " runs ", ShortDigest(r.config_digest())));
     }
   }
   if (differ.empty()) {
-    return absl::StrCat(config::ShortDigest(reference),
+    return absl::StrCat(ShortDigest(reference),
                         s.replicas_size() > 1 ? " on every replica" : "");
   }
-  return absl::StrCat("DIFFERS: ", whose, " runs ",
-                      config::ShortDigest(reference), "; ",
-                      absl::StrJoin(differ, "; "),
+  return absl::StrCat("DIFFERS: ", whose, " runs ", ShortDigest(reference),
+                      "; ", absl::StrJoin(differ, "; "),
                       " (make coordinator.yaml the same on every replica)");
 }
 
@@ -192,7 +191,7 @@ std::string FormatStatus(const v1::GetStatusResponse& s,
     std::vector<std::string> replicas;
     for (const v1::ReplicaStatus& r : s.replicas()) {
       replicas.push_back(
-          absl::StrCat(r.name(), " ", config::ShortDigest(r.config_digest()),
+          absl::StrCat(r.name(), " ", ShortDigest(r.config_digest()),
                        r.name() == s.leader() ? " (leader)" : ""));
     }
     rows.push_back({"replicas", absl::StrJoin(replicas, ", ")});

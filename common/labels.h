@@ -6,8 +6,8 @@
 //   ASSIGN_OR_RETURN(auto labels, ParseLabelList("role=web,env=prod"));
 //   FormatLabels(labels);                        // "env=prod,role=web"
 //   LabelsMatch({{"role", "web"}}, labels);      // true
-#ifndef CERTFLEET_COORDINATOR_CONFIG_LABELS_H_
-#define CERTFLEET_COORDINATOR_CONFIG_LABELS_H_
+#ifndef CERTFLEET_COMMON_LABELS_H_
+#define CERTFLEET_COMMON_LABELS_H_
 
 #include <map>
 #include <string>
@@ -16,7 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace certfleet::config {
+namespace certfleet::labels {
 
 using Labels = std::map<std::string, std::string>;
 
@@ -37,6 +37,6 @@ std::string FormatLabels(const Labels& labels);
 // (an empty selector matches everything).
 bool LabelsMatch(const Labels& selector, const Labels& labels);
 
-}  // namespace certfleet::config
+}  // namespace certfleet::labels
 
-#endif  // CERTFLEET_COORDINATOR_CONFIG_LABELS_H_
+#endif  // CERTFLEET_COMMON_LABELS_H_

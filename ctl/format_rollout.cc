@@ -4,8 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "coordinator/ctl/ctl_format.h"
-#include "coordinator/ctl/format_util.h"
+#include "ctl/ctl_format.h"
+#include "ctl/format_util.h"
 
 namespace certfleet::ctl {
 namespace internal {

@@ -2,7 +2,7 @@
 // target names, labels, errors, health details, rollout failures) or from a
 // CA (problem details): whatever control characters they hold come out
 // escaped, so a hostile agent cannot drive the operator's terminal.
-#include "coordinator/ctl/ctl_format.h"
+#include "ctl/ctl_format.h"
 
 #include <string>
 

@@ -11,8 +11,8 @@
 //   InterruptCancellation interrupt;
 //   const Context ctx =
 //       Context::Background().WithCancellation(interrupt.cancellation());
-#ifndef CERTFLEET_COORDINATOR_CTL_INTERRUPT_H_
-#define CERTFLEET_COORDINATOR_CTL_INTERRUPT_H_
+#ifndef CERTFLEET_CTL_INTERRUPT_H_
+#define CERTFLEET_CTL_INTERRUPT_H_
 
 #include <signal.h>
 
@@ -50,4 +50,4 @@ class InterruptCancellation {
 
 }  // namespace certfleet::ctl
 
-#endif  // CERTFLEET_COORDINATOR_CTL_INTERRUPT_H_
+#endif  // CERTFLEET_CTL_INTERRUPT_H_

@@ -1,8 +1,8 @@
 // certfleetctl's formatting of certificates and their versions.
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "coordinator/ctl/ctl_format.h"
-#include "coordinator/ctl/format_util.h"
+#include "ctl/ctl_format.h"
+#include "ctl/format_util.h"
 
 namespace certfleet::ctl {
 namespace {

@@ -1,7 +1,7 @@
 // certfleetctl's formatting of the audit log and of renewal requests.
 #include "absl/strings/str_cat.h"
-#include "coordinator/ctl/ctl_format.h"
-#include "coordinator/ctl/format_util.h"
+#include "ctl/ctl_format.h"
+#include "ctl/format_util.h"
 
 namespace certfleet::ctl {
 

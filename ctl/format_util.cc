@@ -1,4 +1,4 @@
-#include "coordinator/ctl/format_util.h"
+#include "ctl/format_util.h"
 
 #include <algorithm>
 #include <vector>
@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "coordinator/ctl/ctl_format.h"
+#include "ctl/ctl_format.h"
 
 namespace certfleet::ctl {
 namespace internal {

@@ -1,10 +1,10 @@
-#include "coordinator/ctl/watch_rollout.h"
+#include "ctl/watch_rollout.h"
 
 #include <optional>
 
 #include "absl/strings/str_cat.h"
-#include "coordinator/ctl/ctl_format.h"
-#include "coordinator/ctl/format_util.h"
+#include "ctl/ctl_format.h"
+#include "ctl/format_util.h"
 
 namespace certfleet::ctl {
 namespace {

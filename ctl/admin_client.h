@@ -9,8 +9,8 @@
 //   ASSIGN_OR_RETURN(auto client, AdminClient::Connect("127.0.0.1:7444", id,
 //                                                      absl::Seconds(10)));
 //   ASSIGN_OR_RETURN(v1::GetStatusResponse status, client->GetStatus());
-#ifndef CERTFLEET_COORDINATOR_CTL_ADMIN_CLIENT_H_
-#define CERTFLEET_COORDINATOR_CTL_ADMIN_CLIENT_H_
+#ifndef CERTFLEET_CTL_ADMIN_CLIENT_H_
+#define CERTFLEET_CTL_ADMIN_CLIENT_H_
 
 #include <map>
 #include <memory>
@@ -99,4 +99,4 @@ class AdminClient {
 
 }  // namespace certfleet::ctl
 
-#endif  // CERTFLEET_COORDINATOR_CTL_ADMIN_CLIENT_H_
+#endif  // CERTFLEET_CTL_ADMIN_CLIENT_H_

@@ -12,8 +12,8 @@
 //       {.interval = absl::Seconds(2)},
 //       {.snapshot = PrintToStdout, .note = PrintToStderr});
 //   // OK: finished; kCancelled: interrupted; kUnavailable: unreachable.
-#ifndef CERTFLEET_COORDINATOR_CTL_WATCH_ROLLOUT_H_
-#define CERTFLEET_COORDINATOR_CTL_WATCH_ROLLOUT_H_
+#ifndef CERTFLEET_CTL_WATCH_ROLLOUT_H_
+#define CERTFLEET_CTL_WATCH_ROLLOUT_H_
 
 #include <functional>
 #include <string>
@@ -74,4 +74,4 @@ std::string FormatWatchSnapshot(const v1::GetRolloutResponse& rollout,
 
 }  // namespace certfleet::ctl
 
-#endif  // CERTFLEET_COORDINATOR_CTL_WATCH_ROLLOUT_H_
+#endif  // CERTFLEET_CTL_WATCH_ROLLOUT_H_

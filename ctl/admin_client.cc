@@ -1,4 +1,4 @@
-#include "coordinator/ctl/admin_client.h"
+#include "ctl/admin_client.h"
 
 #include <grpcpp/grpcpp.h>
 

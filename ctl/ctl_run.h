@@ -2,15 +2,15 @@
 // identity, call the coordinator (admin_client.h), print (ctl_format.h).
 //
 //   return ctl::RunCtl({argv + 1, argv + argc}, ctl::EnvironmentLookup(), fs);
-#ifndef CERTFLEET_COORDINATOR_CTL_CTL_RUN_H_
-#define CERTFLEET_COORDINATOR_CTL_CTL_RUN_H_
+#ifndef CERTFLEET_CTL_CTL_RUN_H_
+#define CERTFLEET_CTL_CTL_RUN_H_
 
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "common/filesystem.h"
-#include "coordinator/ctl/ctl_args.h"
+#include "ctl/ctl_args.h"
 
 namespace certfleet::ctl {
 
@@ -32,4 +32,4 @@ int RunCtl(const std::vector<std::string>& args, const EnvLookup& env,
 
 }  // namespace certfleet::ctl
 
-#endif  // CERTFLEET_COORDINATOR_CTL_CTL_RUN_H_
+#endif  // CERTFLEET_CTL_CTL_RUN_H_

@@ -7,8 +7,8 @@
 // in lines alike, so it cannot drive the terminal.
 //
 //   std::string out = FormatCertificates(response, absl::Now(), args.json);
-#ifndef CERTFLEET_COORDINATOR_CTL_CTL_FORMAT_H_
-#define CERTFLEET_COORDINATOR_CTL_CTL_FORMAT_H_
+#ifndef CERTFLEET_CTL_CTL_FORMAT_H_
+#define CERTFLEET_CTL_CTL_FORMAT_H_
 
 #include <string>
 #include <vector>
@@ -16,7 +16,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "certfleet/v1/admin.pb.h"
-#include "coordinator/ctl/ctl_args.h"
+#include "ctl/ctl_args.h"
 
 namespace certfleet::ctl {
 
@@ -87,4 +87,4 @@ std::string FormatRollout(const v1::GetRolloutResponse& rollout, bool json);
 
 }  // namespace certfleet::ctl
 
-#endif  // CERTFLEET_COORDINATOR_CTL_CTL_FORMAT_H_
+#endif  // CERTFLEET_CTL_CTL_FORMAT_H_

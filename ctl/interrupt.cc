@@ -1,4 +1,4 @@
-#include "coordinator/ctl/interrupt.h"
+#include "ctl/interrupt.h"
 
 #include <pthread.h>
 #include <unistd.h>

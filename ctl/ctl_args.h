@@ -19,8 +19,8 @@
 //
 //   absl::StatusOr<CtlArgs> args = ParseCtlArgs({argv + 1, argv + argc},
 //                                               EnvironmentLookup());
-#ifndef CERTFLEET_COORDINATOR_CTL_CTL_ARGS_H_
-#define CERTFLEET_COORDINATOR_CTL_CTL_ARGS_H_
+#ifndef CERTFLEET_CTL_CTL_ARGS_H_
+#define CERTFLEET_CTL_CTL_ARGS_H_
 
 #include <cstdint>
 #include <functional>
@@ -117,4 +117,4 @@ const char* CtlUsage();
 
 }  // namespace certfleet::ctl
 
-#endif  // CERTFLEET_COORDINATOR_CTL_CTL_ARGS_H_
+#endif  // CERTFLEET_CTL_CTL_ARGS_H_

@@ -1,13 +1,13 @@
-#include "coordinator/ctl/ctl_run.h"
+#include "ctl/ctl_run.h"
 
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
-#include "coordinator/ctl/admin_client.h"
-#include "coordinator/ctl/ctl_format.h"
-#include "coordinator/ctl/interrupt.h"
-#include "coordinator/ctl/watch_rollout.h"
+#include "ctl/admin_client.h"
+#include "ctl/ctl_format.h"
+#include "ctl/interrupt.h"
+#include "ctl/watch_rollout.h"
 
 namespace certfleet::ctl {
 namespace {

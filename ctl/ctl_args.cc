@@ -1,4 +1,4 @@
-#include "coordinator/ctl/ctl_args.h"
+#include "ctl/ctl_args.h"
 
 #include <cstdlib>
 
@@ -7,9 +7,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/flag_reader.h"
+#include "common/labels.h"
 #include "common/status_macros.h"
 #include "common/yaml/duration.h"
-#include "coordinator/config/labels.h"
 
 namespace certfleet::ctl {
 namespace {
@@ -165,7 +165,7 @@ absl::Status ReadCommand(const std::vector<std::string>& words, CtlArgs* out) {
             "labels, replacing all of its current ones)");
       }
       out->name = words[2];
-      absl::StatusOr<config::Labels> labels = config::ParseLabelList(words[3]);
+      absl::StatusOr<labels::Labels> labels = labels::ParseLabelList(words[3]);
       if (!labels.ok()) {
         return Annotate(labels.status(), "agents relabel");
       }
@@ -423,7 +423,7 @@ absl::StatusOr<CtlArgs> ParseCtlArgs(const std::vector<std::string>& args,
           "token create: --labels is required (k=v[,k=v...]: the labels "
           "the new agent will have)");
     }
-    absl::StatusOr<config::Labels> labels = config::ParseLabelList(labels_text);
+    absl::StatusOr<labels::Labels> labels = labels::ParseLabelList(labels_text);
     if (!labels.ok()) return Annotate(labels.status(), "--labels");
     out.labels = *std::move(labels);
   }

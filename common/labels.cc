@@ -1,4 +1,4 @@
-#include "coordinator/config/labels.h"
+#include "common/labels.h"
 
 #include <vector>
 
@@ -8,7 +8,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 
-namespace certfleet::config {
+namespace certfleet::labels {
 namespace {
 
 constexpr size_t kMaxLabelLength = 63;
@@ -78,4 +78,4 @@ bool LabelsMatch(const Labels& selector, const Labels& labels) {
   return true;
 }
 
-}  // namespace certfleet::config
+}  // namespace certfleet::labels

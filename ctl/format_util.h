@@ -3,8 +3,8 @@
 //
 //   cells.push_back({TimeText(c.not_after()), ...});
 //   absl::StrAppend(&out, "last error: ", TerminalSafe(t.last_error()));
-#ifndef CERTFLEET_COORDINATOR_CTL_FORMAT_UTIL_H_
-#define CERTFLEET_COORDINATOR_CTL_FORMAT_UTIL_H_
+#ifndef CERTFLEET_CTL_FORMAT_UTIL_H_
+#define CERTFLEET_CTL_FORMAT_UTIL_H_
 
 #include <map>
 #include <string>
@@ -36,4 +36,4 @@ nlohmann::json RolloutJson(const v1::RolloutInfo& r);
 
 }  // namespace certfleet::ctl::internal
 
-#endif  // CERTFLEET_COORDINATOR_CTL_FORMAT_UTIL_H_
+#endif  // CERTFLEET_CTL_FORMAT_UTIL_H_

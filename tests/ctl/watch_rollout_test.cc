@@ -2,7 +2,7 @@
 // sequence of GetRollout answers and a fake clock: it prints on change
 // only, stops at a final phase, gives up after three unreachable polls in a
 // row, ends at once on any other error, and stops when cancelled.
-#include "coordinator/ctl/watch_rollout.h"
+#include "ctl/watch_rollout.h"
 
 #include <deque>
 #include <memory>
