@@ -43,21 +43,21 @@ enum class RolloutCommand { kPause, kResume, kAbort };
 
 // Carries out `command` on the active rollout of `certificate` for `actor`
 // ("admin:alice") and returns the rollout as saved (the coordinator wires
-// rollouts::RolloutRunner::Act here).
+// rollout::RolloutRunner::Act here).
 using RolloutCommandFn = std::function<absl::StatusOr<store::RolloutRecord>(
     RolloutCommand command, const std::string& certificate,
     const std::string& actor)>;
 
 // Starts a rollback of `certificate` to version `to_version` (0: the
 // previous one) for `actor` and returns it as saved (the coordinator wires
-// rollouts::RolloutRunner::Rollback here).
+// rollout::RolloutRunner::Rollback here).
 using RollbackFn = std::function<absl::StatusOr<store::RolloutRecord>(
     const std::string& certificate, int64_t to_version, bool expedite,
     const std::string& actor)>;
 
 // Stops the active rollout of `certificate` waiting for agent `agent_id`
 // for `actor` and returns the rollout afterwards (the coordinator wires
-// rollouts::RolloutRunner::Skip here).
+// rollout::RolloutRunner::Skip here).
 using SkipHostFn = std::function<absl::StatusOr<store::RolloutRecord>(
     const std::string& certificate, const std::string& agent_id,
     const std::string& actor)>;

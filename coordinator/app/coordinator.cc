@@ -29,7 +29,7 @@ class IssuanceFanout : public issuance::IssuanceObserver {
     metrics_.OnDnsCleanupFailed(cert_name);
   }
   void OnVersionStored(const std::string& cert_name, int64_t version) override {
-    const std::shared_ptr<rollouts::RolloutRunner> runner = runner_.Get();
+    const std::shared_ptr<rollout::RolloutRunner> runner = runner_.Get();
     if (runner == nullptr) return;
     if (absl::Status s = runner->OnVersionStored(cert_name, version); !s.ok()) {
       CF_LOG_WARN("certificate %s version %d: not delivered: %s", cert_name,
@@ -122,9 +122,9 @@ std::function<std::vector<adminapi::AdminBackendOptions::Replica>()> ReplicasOf(
 }
 
 // The runner for an operator's action, or why there is none here.
-absl::StatusOr<std::shared_ptr<rollouts::RolloutRunner>> RunnerFor(
+absl::StatusOr<std::shared_ptr<rollout::RolloutRunner>> RunnerFor(
     const RunnerSlot& slot) {
-  std::shared_ptr<rollouts::RolloutRunner> runner = slot.Get();
+  std::shared_ptr<rollout::RolloutRunner> runner = slot.Get();
   if (runner == nullptr) {
     return absl::FailedPreconditionError(
         "this coordinator does not lead: rollouts are driven by the leader; "
@@ -140,13 +140,13 @@ adminapi::RolloutCommandFn RolloutCommandOf(const RunnerSlot* slot) {
   return
       [slot](adminapi::RolloutCommand command, const std::string& certificate,
              const std::string& actor) -> absl::StatusOr<store::RolloutRecord> {
-        ASSIGN_OR_RETURN(std::shared_ptr<rollouts::RolloutRunner> runner,
+        ASSIGN_OR_RETURN(std::shared_ptr<rollout::RolloutRunner> runner,
                          RunnerFor(*slot));
-        rollouts::OperatorAction action = rollouts::OperatorAction::kPause;
+        rollout::OperatorAction action = rollout::OperatorAction::kPause;
         if (command == adminapi::RolloutCommand::kResume) {
-          action = rollouts::OperatorAction::kResume;
+          action = rollout::OperatorAction::kResume;
         } else if (command == adminapi::RolloutCommand::kAbort) {
-          action = rollouts::OperatorAction::kAbort;
+          action = rollout::OperatorAction::kAbort;
         }
         return runner->Act(certificate, action, actor);
       };
@@ -157,7 +157,7 @@ adminapi::SkipHostFn SkipHostOf(const RunnerSlot* slot) {
   return
       [slot](const std::string& certificate, const std::string& agent_id,
              const std::string& actor) -> absl::StatusOr<store::RolloutRecord> {
-        ASSIGN_OR_RETURN(std::shared_ptr<rollouts::RolloutRunner> runner,
+        ASSIGN_OR_RETURN(std::shared_ptr<rollout::RolloutRunner> runner,
                          RunnerFor(*slot));
         return runner->Skip(certificate, agent_id, actor);
       };
@@ -168,7 +168,7 @@ adminapi::RollbackFn RollbackOf(const RunnerSlot* slot) {
   return
       [slot](const std::string& certificate, int64_t to_version, bool expedite,
              const std::string& actor) -> absl::StatusOr<store::RolloutRecord> {
-        ASSIGN_OR_RETURN(std::shared_ptr<rollouts::RolloutRunner> runner,
+        ASSIGN_OR_RETURN(std::shared_ptr<rollout::RolloutRunner> runner,
                          RunnerFor(*slot));
         return runner->Rollback(certificate, to_version, expedite, actor);
       };

@@ -41,7 +41,7 @@
 #include "coordinator/issuance/issuer.h"
 #include "coordinator/issuance/order_runner.h"
 #include "coordinator/retention/version_pruner.h"
-#include "coordinator/rollouts/rollout_runner.h"
+#include "coordinator/rollout/runner/rollout_runner.h"
 #include "coordinator/scheduler/scheduler.h"
 #include "coordinator/store/store.h"
 
@@ -86,7 +86,7 @@ class Coordinator {
   // The hub (null when not serving agents), for tests and benchmarks.
   agentapi::AgentHub* hub() { return hub_.get(); }
   // The rollout runner (null when not serving agents, or not leading).
-  rollouts::RolloutRunner* rollouts() { return runner_slot_.Get().get(); }
+  rollout::RolloutRunner* rollouts() { return runner_slot_.Get().get(); }
   // This replica leads (always true on a single coordinator).
   bool leading() const;
 

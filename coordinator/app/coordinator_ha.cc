@@ -60,7 +60,7 @@ bool Coordinator::leading() const {
 
 absl::Status Coordinator::StartRollouts(
     std::shared_ptr<const Cancellation> term) {
-  rollouts::RolloutRunnerOptions options;
+  rollout::RolloutRunnerOptions options;
   options.term = std::move(term);
   if (etcd_store_ != nullptr) {
     // Agents served by other replicas are online too; and a target seen for
@@ -80,7 +80,7 @@ absl::Status Coordinator::StartRollouts(
   } else {
     options.staleness = staleness_.get();
   }
-  auto runner = std::make_shared<rollouts::RolloutRunner>(
+  auto runner = std::make_shared<rollout::RolloutRunner>(
       *store_, *hub_, config_.certificates, *assignments_, clock_, options);
   if (absl::Status s = runner->Resume(); !s.ok()) {
     return Annotate(s, "resuming rollouts");
@@ -91,7 +91,7 @@ absl::Status Coordinator::StartRollouts(
 }
 
 void Coordinator::StopRollouts() {
-  std::shared_ptr<rollouts::RolloutRunner> runner = runner_slot_.Get();
+  std::shared_ptr<rollout::RolloutRunner> runner = runner_slot_.Get();
   runner_slot_.Set(nullptr);
   if (runner != nullptr) runner->Stop();
   if (etcd_store_ != nullptr && hub_ != nullptr) {

@@ -14,25 +14,25 @@
 #include <memory>
 
 #include "absl/synchronization/mutex.h"
-#include "coordinator/rollouts/rollout_runner.h"
+#include "coordinator/rollout/runner/rollout_runner.h"
 
 namespace certfleet::app {
 
 class RunnerSlot {
  public:
   // The runner now; null when this coordinator does not drive rollouts.
-  std::shared_ptr<rollouts::RolloutRunner> Get() const {
+  std::shared_ptr<rollout::RolloutRunner> Get() const {
     absl::MutexLock lock(&mu_);
     return runner_;
   }
-  void Set(std::shared_ptr<rollouts::RolloutRunner> runner) {
+  void Set(std::shared_ptr<rollout::RolloutRunner> runner) {
     absl::MutexLock lock(&mu_);
     runner_ = std::move(runner);
   }
 
  private:
   mutable absl::Mutex mu_;
-  std::shared_ptr<rollouts::RolloutRunner> runner_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<rollout::RolloutRunner> runner_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace certfleet::app

@@ -15,11 +15,11 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "nlohmann/json.hpp"
-#include "tests/rollouts/rollout_admin_fixture.h"
+#include "tests/rollout/runner/rollout_admin_fixture.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/wait_for.h"
 
-namespace certfleet::rollouts::testing {
+namespace certfleet::rollout::testing {
 namespace {
 
 using ::certfleet::testing::WaitFor;
@@ -205,4 +205,4 @@ TEST_F(RolloutWatchTest, ACoordinatorGoneForThreePollsExitsOne) {
 }
 
 }  // namespace
-}  // namespace certfleet::rollouts::testing
+}  // namespace certfleet::rollout::testing

@@ -192,7 +192,7 @@ TEST_F(FleetRolloutTest, PauseHoldsTheFleetAndResumeCompletes) {
   ASSERT_OK(lab_->WaitForPhase("baking", kRolloutTimeout));
   ASSERT_OK(
       lab_->runner()
-          .Act(kCertificate, rollouts::OperatorAction::kPause, "admin:test")
+          .Act(kCertificate, rollout::OperatorAction::kPause, "admin:test")
           .status());
   // Three bakes long: nothing moves.
   absl::SleepFor(absl::Seconds(3));
@@ -204,7 +204,7 @@ TEST_F(FleetRolloutTest, PauseHoldsTheFleetAndResumeCompletes) {
 
   ASSERT_OK(
       lab_->runner()
-          .Act(kCertificate, rollouts::OperatorAction::kResume, "admin:test")
+          .Act(kCertificate, rollout::OperatorAction::kResume, "admin:test")
           .status());
   ASSERT_OK(lab_->WaitForPhase("complete", kRolloutTimeout));
   ASSERT_OK(lab_->WaitAllServe(v2.serial, absl::Seconds(10)));

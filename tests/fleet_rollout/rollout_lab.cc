@@ -113,10 +113,10 @@ absl::Status RolloutLab::StartCoordinator() {
       std::make_unique<fleet::Staleness>(options_.stale_after, clock_.Now());
   // Steps every 250 ms (2 s in production) so bakes of a second end on
   // time; agent reports poke it anyway.
-  runner_ = std::make_unique<rollouts::RolloutRunner>(
+  runner_ = std::make_unique<rollout::RolloutRunner>(
       *store_, *hub_, certificates_, assignments_, clock_,
-      rollouts::RolloutRunnerOptions{.interval = absl::Milliseconds(250),
-                                     .staleness = staleness_.get()});
+      rollout::RolloutRunnerOptions{.interval = absl::Milliseconds(250),
+                                    .staleness = staleness_.get()});
   RETURN_IF_ERROR(runner_->Resume());
   hub_->SetReportListener([runner = runner_.get()] { runner->Poke(); });
   runner_->Start();

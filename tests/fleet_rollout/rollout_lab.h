@@ -53,7 +53,7 @@
 #include "coordinator/fleet/internal_ca.h"
 #include "coordinator/fleet/tokens.h"
 #include "coordinator/rollout/rollout_state.h"
-#include "coordinator/rollouts/rollout_runner.h"
+#include "coordinator/rollout/runner/rollout_runner.h"
 #include "coordinator/store/sqlite_store.h"
 #include "ctl/admin_client.h"
 #include "tests/fleet_rollout/reload_log.h"
@@ -116,7 +116,7 @@ class RolloutLab {
   // issuance observer does.
   absl::StatusOr<LabVersion> Publish(absl::Duration lifetime = absl::Hours(24 *
                                                                            30));
-  rollouts::RolloutRunner& runner() { return *runner_; }
+  rollout::RolloutRunner& runner() { return *runner_; }
   agentapi::AgentHub& hub() { return *hub_; }
   // The admin API, as admin "alice" calls it with certfleetctl.
   ctl::AdminClient& admin() { return *admin_client_; }
@@ -190,7 +190,7 @@ class RolloutLab {
   std::unique_ptr<fleet::EnrollmentService> enrollment_;
   std::unique_ptr<agentapi::AgentHub> hub_;
   std::unique_ptr<fleet::Staleness> staleness_;
-  std::unique_ptr<rollouts::RolloutRunner> runner_;
+  std::unique_ptr<rollout::RolloutRunner> runner_;
   std::unique_ptr<adminapi::AdminBackend> admin_;
   std::unique_ptr<adminapi::AdminServer> admin_server_;
   std::unique_ptr<ctl::AdminClient> admin_client_;

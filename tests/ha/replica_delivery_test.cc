@@ -19,13 +19,13 @@
 #include "coordinator/fleet/internal_ca.h"
 #include "coordinator/fleet/tokens.h"
 #include "coordinator/ha/presence.h"
-#include "coordinator/rollouts/rollout_runner.h"
+#include "coordinator/rollout/runner/rollout_runner.h"
 #include "coordinator/store/etcd_store.h"
 #include "gtest/gtest.h"
 #include "tests/agentapi/coordinator_parts.h"
 #include "tests/agentapi/test_versions.h"
 #include "tests/etcd/etcd_test_env.h"
-#include "tests/rollouts/fleet_fixture.h"
+#include "tests/rollout/runner/fleet_fixture.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/wait_for.h"
 
@@ -33,7 +33,7 @@ namespace certfleet::ha {
 namespace {
 
 using ::certfleet::testing::WaitFor;
-using rollouts::testing::FakeChannel;
+using rollout::testing::FakeChannel;
 
 constexpr int kAgents = 4;
 
@@ -101,9 +101,9 @@ class ReplicaDeliveryTest : public etcd::testing::EtcdTest {
         clock_);
     presence_->Start();
     // The leader's runner, as StartRollouts sets it up on etcd.
-    runner_ = std::make_unique<rollouts::RolloutRunner>(
+    runner_ = std::make_unique<rollout::RolloutRunner>(
         *leader_.store, *leader_.hub, certificates_, assignments_, clock_,
-        rollouts::RolloutRunnerOptions{
+        rollout::RolloutRunnerOptions{
             .interval = absl::Milliseconds(200),
             .connected_agents =
                 [this] {
@@ -213,7 +213,7 @@ class ReplicaDeliveryTest : public etcd::testing::EtcdTest {
   std::unique_ptr<etcd::EtcdWatch> watch_;
   std::unique_ptr<etcd::EtcdWatch> agents_watch_;
   std::unique_ptr<Presence> presence_;
-  std::unique_ptr<rollouts::RolloutRunner> runner_;
+  std::unique_ptr<rollout::RolloutRunner> runner_;
   std::shared_ptr<FakeChannel> channels_[kAgents];
 };
 

@@ -1,4 +1,4 @@
-#include "tests/rollouts/fleet_fixture.h"
+#include "tests/rollout/runner/fleet_fixture.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -8,7 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "gtest/gtest.h"
 
-namespace certfleet::rollouts::testing {
+namespace certfleet::rollout::testing {
 namespace {
 
 config::CertificateConfig WebWithPolicy() {
@@ -199,4 +199,4 @@ store::RolloutRecord RolloutFleet::Active() {
   return r.ok() && r->has_value() ? **r : store::RolloutRecord{};
 }
 
-}  // namespace certfleet::rollouts::testing
+}  // namespace certfleet::rollout::testing

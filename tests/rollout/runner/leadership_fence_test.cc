@@ -10,13 +10,13 @@
 #include "common/context.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/rollouts/fleet_fixture.h"
+#include "tests/rollout/runner/fleet_fixture.h"
 #include "tests/testing/status_matchers.h"
 
-namespace certfleet::rollouts {
+namespace certfleet::rollout {
 namespace {
 
-using ::certfleet::rollouts::testing::RolloutFleet;
+using ::certfleet::rollout::testing::RolloutFleet;
 using ::certfleet::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::SizeIs;
@@ -117,4 +117,4 @@ TEST_F(LeadershipFenceTest, AnEndedTermTakesNoStep) {
 }
 
 }  // namespace
-}  // namespace certfleet::rollouts
+}  // namespace certfleet::rollout

@@ -9,14 +9,14 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "tests/rollouts/rollout_admin_fixture.h"
+#include "tests/rollout/runner/rollout_admin_fixture.h"
 #include "tests/testing/status_matchers.h"
 
-namespace certfleet::rollouts {
+namespace certfleet::rollout {
 namespace {
 
-using ::certfleet::rollouts::testing::RolloutAdminTest;
-using ::certfleet::rollouts::testing::RolloutFleet;
+using ::certfleet::rollout::testing::RolloutAdminTest;
+using ::certfleet::rollout::testing::RolloutFleet;
 using ::certfleet::testing::StatusIs;
 using ::testing::Contains;
 using ::testing::ElementsAre;
@@ -223,4 +223,4 @@ TEST_F(RolloutAdminTest, CtlRolloutCommands) {
 }
 
 }  // namespace
-}  // namespace certfleet::rollouts
+}  // namespace certfleet::rollout

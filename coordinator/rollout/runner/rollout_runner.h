@@ -21,8 +21,8 @@
 //   runner.Start();                     // the periodic thread
 //   ...
 //   runner.OnVersionStored("web", 3);   // from the issuance observer
-#ifndef CERTFLEET_COORDINATOR_ROLLOUTS_ROLLOUT_RUNNER_H_
-#define CERTFLEET_COORDINATOR_ROLLOUTS_ROLLOUT_RUNNER_H_
+#ifndef CERTFLEET_COORDINATOR_ROLLOUT_RUNNER_ROLLOUT_RUNNER_H_
+#define CERTFLEET_COORDINATOR_ROLLOUT_RUNNER_ROLLOUT_RUNNER_H_
 
 #include <cstdint>
 #include <functional>
@@ -44,10 +44,10 @@
 #include "coordinator/fleet/assignments.h"
 #include "coordinator/fleet/staleness.h"
 #include "coordinator/rollout/controller.h"
-#include "coordinator/rollouts/fleet_view.h"
+#include "coordinator/rollout/runner/fleet_view.h"
 #include "coordinator/store/store.h"
 
-namespace certfleet::rollouts {
+namespace certfleet::rollout {
 
 // An operator's action on a certificate's active rollout.
 enum class OperatorAction { kPause, kResume, kAbort };
@@ -240,6 +240,6 @@ class RolloutRunner {
   std::thread thread_;
 };
 
-}  // namespace certfleet::rollouts
+}  // namespace certfleet::rollout
 
-#endif  // CERTFLEET_COORDINATOR_ROLLOUTS_ROLLOUT_RUNNER_H_
+#endif  // CERTFLEET_COORDINATOR_ROLLOUT_RUNNER_ROLLOUT_RUNNER_H_

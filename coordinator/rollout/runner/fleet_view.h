@@ -9,8 +9,8 @@
 //                                        .staleness = &staleness,
 //                                        .now = clock.Now()}));
 //   std::string from = MostServedVersion(fleet, "web", /*below=*/3);
-#ifndef CERTFLEET_COORDINATOR_ROLLOUTS_FLEET_VIEW_H_
-#define CERTFLEET_COORDINATOR_ROLLOUTS_FLEET_VIEW_H_
+#ifndef CERTFLEET_COORDINATOR_ROLLOUT_RUNNER_FLEET_VIEW_H_
+#define CERTFLEET_COORDINATOR_ROLLOUT_RUNNER_FLEET_VIEW_H_
 
 #include <cstdint>
 #include <set>
@@ -24,7 +24,7 @@
 #include "coordinator/rollout/policy.h"
 #include "coordinator/store/store.h"
 
-namespace certfleet::rollouts {
+namespace certfleet::rollout {
 
 // What the controller needs to know of a stored version.
 rollout::VersionInfo VersionInfoOf(const store::VersionRecord& v);
@@ -56,6 +56,6 @@ absl::StatusOr<rollout::FleetSnapshot> BuildFleetSnapshot(
 std::string MostServedVersion(const rollout::FleetSnapshot& fleet,
                               const std::string& certificate, int64_t below);
 
-}  // namespace certfleet::rollouts
+}  // namespace certfleet::rollout
 
-#endif  // CERTFLEET_COORDINATOR_ROLLOUTS_FLEET_VIEW_H_
+#endif  // CERTFLEET_COORDINATOR_ROLLOUT_RUNNER_FLEET_VIEW_H_

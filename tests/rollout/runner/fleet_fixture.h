@@ -8,8 +8,8 @@
 //   f.AddVersion();                       // web/1
 //   ASSERT_OK(f.runner->OnVersionStored("web", 1));
 //   f.AckAll("web/1");                    // every agent installs it
-#ifndef CERTFLEET_TESTS_ROLLOUTS_FLEET_FIXTURE_H_
-#define CERTFLEET_TESTS_ROLLOUTS_FLEET_FIXTURE_H_
+#ifndef CERTFLEET_TESTS_ROLLOUT_RUNNER_FLEET_FIXTURE_H_
+#define CERTFLEET_TESTS_ROLLOUT_RUNNER_FLEET_FIXTURE_H_
 
 #include <memory>
 #include <optional>
@@ -19,11 +19,11 @@
 #include "absl/synchronization/mutex.h"
 #include "certfleet/v1/agent.pb.h"
 #include "coordinator/agentapi/agent_hub.h"
-#include "coordinator/rollouts/rollout_runner.h"
+#include "coordinator/rollout/runner/rollout_runner.h"
 #include "tests/agentapi/coordinator_parts.h"
 #include "tests/testing/fake_clock.h"
 
-namespace certfleet::rollouts::testing {
+namespace certfleet::rollout::testing {
 
 // One agent's stream as the hub sees it; records what was sent, and how
 // the hub closed it.
@@ -104,6 +104,6 @@ class RolloutFleet {
   int next_serial = 1;
 };
 
-}  // namespace certfleet::rollouts::testing
+}  // namespace certfleet::rollout::testing
 
-#endif  // CERTFLEET_TESTS_ROLLOUTS_FLEET_FIXTURE_H_
+#endif  // CERTFLEET_TESTS_ROLLOUT_RUNNER_FLEET_FIXTURE_H_

@@ -8,16 +8,16 @@
 #include <vector>
 
 #include "coordinator/rollout/rollout_state.h"
-#include "coordinator/rollouts/rollout_runner.h"
+#include "coordinator/rollout/runner/rollout_runner.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/rollouts/fleet_fixture.h"
+#include "tests/rollout/runner/fleet_fixture.h"
 #include "tests/testing/status_matchers.h"
 
-namespace certfleet::rollouts {
+namespace certfleet::rollout {
 namespace {
 
-using ::certfleet::rollouts::testing::RolloutFleet;
+using ::certfleet::rollout::testing::RolloutFleet;
 using ::certfleet::testing::StatusIs;
 using ::testing::Contains;
 using ::testing::HasSubstr;
@@ -155,4 +155,4 @@ TEST_F(StaleHostsTest, ARemovedAgentLeavesTheRolloutAtOnce) {
 }
 
 }  // namespace
-}  // namespace certfleet::rollouts
+}  // namespace certfleet::rollout

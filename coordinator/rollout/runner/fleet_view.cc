@@ -1,4 +1,4 @@
-#include "coordinator/rollouts/fleet_view.h"
+#include "coordinator/rollout/runner/fleet_view.h"
 
 #include <algorithm>
 #include <map>
@@ -8,7 +8,7 @@
 #include "common/status_macros.h"
 #include "coordinator/agentapi/agent_hub.h"
 
-namespace certfleet::rollouts {
+namespace certfleet::rollout {
 
 rollout::VersionInfo VersionInfoOf(const store::VersionRecord& v) {
   return {.id = agentapi::VersionId(v.cert_name, v.version),
@@ -114,4 +114,4 @@ std::string MostServedVersion(const rollout::FleetSnapshot& fleet,
   return "";
 }
 
-}  // namespace certfleet::rollouts
+}  // namespace certfleet::rollout

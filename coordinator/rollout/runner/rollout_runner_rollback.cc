@@ -6,10 +6,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
-#include "coordinator/rollouts/fleet_view.h"
-#include "coordinator/rollouts/rollout_runner.h"
+#include "coordinator/rollout/runner/fleet_view.h"
+#include "coordinator/rollout/runner/rollout_runner.h"
 
-namespace certfleet::rollouts {
+namespace certfleet::rollout {
 
 absl::StatusOr<store::RolloutRecord> RolloutRunner::Rollback(
     const std::string& certificate, int64_t to_version, bool expedite,
@@ -113,4 +113,4 @@ absl::StatusOr<store::RolloutRecord> RolloutRunner::Rollback(
   return CreateAndStep(*controller, now);
 }
 
-}  // namespace certfleet::rollouts
+}  // namespace certfleet::rollout

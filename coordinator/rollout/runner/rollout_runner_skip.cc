@@ -8,9 +8,9 @@
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "common/status_macros.h"
-#include "coordinator/rollouts/rollout_runner.h"
+#include "coordinator/rollout/runner/rollout_runner.h"
 
-namespace certfleet::rollouts {
+namespace certfleet::rollout {
 
 absl::StatusOr<store::RolloutRecord> RolloutRunner::Skip(
     const std::string& certificate, const std::string& agent_id,
@@ -36,4 +36,4 @@ absl::StatusOr<store::RolloutRecord> RolloutRunner::Skip(
   return latest.front();
 }
 
-}  // namespace certfleet::rollouts
+}  // namespace certfleet::rollout

@@ -8,9 +8,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "tests/rollouts/rollout_admin_fixture.h"
+#include "tests/rollout/runner/rollout_admin_fixture.h"
 
-namespace certfleet::rollouts::testing {
+namespace certfleet::rollout::testing {
 namespace {
 
 using ::certfleet::testing::StatusIs;
@@ -77,4 +77,4 @@ TEST_F(RolloutAdminTest, SkipWithoutARolloutIsRefused) {
 }
 
 }  // namespace
-}  // namespace certfleet::rollouts::testing
+}  // namespace certfleet::rollout::testing

@@ -15,17 +15,17 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/agentapi/raw_client.h"
-#include "tests/rollouts/fleet_fixture.h"
+#include "tests/rollout/runner/fleet_fixture.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/wait_for.h"
 
-namespace certfleet::rollouts {
+namespace certfleet::rollout {
 namespace {
 
 using ::certfleet::agentapi::testing::HelloMessage;
 using ::certfleet::agentapi::testing::RawCredentials;
 using ::certfleet::agentapi::testing::RawStream;
-using ::certfleet::rollouts::testing::RolloutFleet;
+using ::certfleet::rollout::testing::RolloutFleet;
 using ::certfleet::testing::WaitFor;
 using ::testing::Contains;
 using ::testing::Not;
@@ -227,4 +227,4 @@ TEST_F(RolloutReportsTest, ReportsAboutWhatIsNotItsOwnLeaveTheRolloutAlone) {
 }
 
 }  // namespace
-}  // namespace certfleet::rollouts
+}  // namespace certfleet::rollout

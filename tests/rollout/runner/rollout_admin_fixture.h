@@ -7,8 +7,8 @@
 //     StartRollout();
 //     ASSERT_OK(client_->PauseRollout("web").status());
 //   }
-#ifndef CERTFLEET_TESTS_ROLLOUTS_ROLLOUT_ADMIN_FIXTURE_H_
-#define CERTFLEET_TESTS_ROLLOUTS_ROLLOUT_ADMIN_FIXTURE_H_
+#ifndef CERTFLEET_TESTS_ROLLOUT_RUNNER_ROLLOUT_ADMIN_FIXTURE_H_
+#define CERTFLEET_TESTS_ROLLOUT_RUNNER_ROLLOUT_ADMIN_FIXTURE_H_
 
 #include <memory>
 #include <string>
@@ -28,11 +28,11 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/crypto/test_certs.h"
-#include "tests/rollouts/fleet_fixture.h"
+#include "tests/rollout/runner/fleet_fixture.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
-namespace certfleet::rollouts::testing {
+namespace certfleet::rollout::testing {
 
 class RolloutAdminTest : public ::testing::Test {
  protected:
@@ -181,6 +181,6 @@ class RolloutAdminTest : public ::testing::Test {
   ::certfleet::testing::TempDir dir_{"rollout-admin"};
 };
 
-}  // namespace certfleet::rollouts::testing
+}  // namespace certfleet::rollout::testing
 
-#endif  // CERTFLEET_TESTS_ROLLOUTS_ROLLOUT_ADMIN_FIXTURE_H_
+#endif  // CERTFLEET_TESTS_ROLLOUT_RUNNER_ROLLOUT_ADMIN_FIXTURE_H_

@@ -1,4 +1,4 @@
-#include "coordinator/rollouts/rollout_runner.h"
+#include "coordinator/rollout/runner/rollout_runner.h"
 
 #include <limits>
 #include <set>
@@ -10,7 +10,7 @@
 #include "common/status_macros.h"
 #include "coordinator/rollout/called_for.h"
 
-namespace certfleet::rollouts {
+namespace certfleet::rollout {
 namespace {
 
 constexpr char kActor[] = "coordinator";
@@ -522,4 +522,4 @@ void RolloutRunner::Audit(const std::string& certificate,
   }
 }
 
-}  // namespace certfleet::rollouts
+}  // namespace certfleet::rollout

@@ -8,14 +8,14 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/rollouts/rollout_admin_fixture.h"
+#include "tests/rollout/runner/rollout_admin_fixture.h"
 #include "tests/testing/status_matchers.h"
 
-namespace certfleet::rollouts {
+namespace certfleet::rollout {
 namespace {
 
-using ::certfleet::rollouts::testing::RolloutAdminTest;
-using ::certfleet::rollouts::testing::RolloutFleet;
+using ::certfleet::rollout::testing::RolloutAdminTest;
+using ::certfleet::rollout::testing::RolloutFleet;
 using ::certfleet::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -137,4 +137,4 @@ TEST_F(RolloutAdminTest, CtlRollback) {
 }
 
 }  // namespace
-}  // namespace certfleet::rollouts
+}  // namespace certfleet::rollout

@@ -1,7 +1,7 @@
 // RolloutRunner with the real AgentHub: 12 fake agents in 3 pools, an
 // in-memory store and a manual fake clock. Steps are driven by the test
 // (StepAll) except where the runner's own thread is under test.
-#include "coordinator/rollouts/rollout_runner.h"
+#include "coordinator/rollout/runner/rollout_runner.h"
 
 #include <algorithm>
 #include <string>
@@ -11,14 +11,14 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/agentapi/coordinator_parts.h"
-#include "tests/rollouts/fleet_fixture.h"
+#include "tests/rollout/runner/fleet_fixture.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/wait_for.h"
 
-namespace certfleet::rollouts {
+namespace certfleet::rollout {
 namespace {
 
-using ::certfleet::rollouts::testing::RolloutFleet;
+using ::certfleet::rollout::testing::RolloutFleet;
 using ::certfleet::testing::WaitFor;
 using ::testing::Contains;
 using ::testing::ElementsAre;
@@ -389,4 +389,4 @@ TEST_F(RolloutRunnerTest, UnservableVersionIsRefusedAndAudited) {
 }
 
 }  // namespace
-}  // namespace certfleet::rollouts
+}  // namespace certfleet::rollout
