@@ -5,6 +5,7 @@
 #include "common/crypto/private_key.h"
 #include "common/filesystem.h"
 #include "common/status_macros.h"
+#include "coordinator/store/version_id.h"
 #include "tests/agentapi/test_versions.h"
 
 namespace certfleet::bench {
@@ -95,7 +96,7 @@ absl::StatusOr<FleetCoordinator::Published> FleetCoordinator::PublishVersion() {
                         .not_after = now + absl::Hours(24 * 30),
                         .created_at = now}));
   ASSIGN_OR_RETURN(int64_t number, store_->AddVersion(v.record));
-  Published p{agentapi::VersionId(kBenchCertificate, number), absl::Now()};
+  Published p{store::VersionId(kBenchCertificate, number), absl::Now()};
   hub_->NotifyVersion(kBenchCertificate);
   return p;
 }

@@ -37,23 +37,6 @@ void WipeKey(v1::CoordinatorMessage& message) {
   OPENSSL_cleanse(key->data(), key->size());
 }
 
-std::string VersionId(const std::string& certificate, int64_t version) {
-  return absl::StrCat(certificate, "/", version);
-}
-
-absl::StatusOr<std::pair<std::string, int64_t>> ParseVersionId(
-    absl::string_view version_id) {
-  const size_t slash = version_id.rfind('/');
-  int64_t n = 0;
-  if (slash == absl::string_view::npos || slash == 0 ||
-      !absl::SimpleAtoi(version_id.substr(slash + 1), &n) || n < 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("version id \"", version_id,
-                     "\" is not <certificate>/<version number>"));
-  }
-  return std::make_pair(std::string(version_id.substr(0, slash)), n);
-}
-
 AgentHub::AgentHub(store::Store& store, const crypto::Kek& kek,
                    const fleet::Assignments& assignments,
                    fleet::EnrollmentService& enrollment, std::string ca_pem,

@@ -435,13 +435,6 @@ class AgentHub {
 // before the message is freed.
 void WipeKey(v1::CoordinatorMessage& message);
 
-// "<certificate>/<version>": the version id agents see.
-std::string VersionId(const std::string& certificate, int64_t version);
-// The parts of a version id; kInvalidArgument when it is not
-// "<certificate>/<n>" with n ≥ 1.
-absl::StatusOr<std::pair<std::string, int64_t>> ParseVersionId(
-    absl::string_view version_id);
-
 }  // namespace certfleet::agentapi
 
 #endif  // CERTFLEET_COORDINATOR_AGENTAPI_AGENT_HUB_H_

@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "coordinator/agentapi/agent_hub.h"
 #include "coordinator/issuance/issuer.h"
+#include "coordinator/store/version_id.h"
 
 namespace certfleet::agentapi {
 
@@ -25,7 +26,7 @@ void AgentHub::SetDesired(const std::string& agent_id,
                           const std::string& version_id, bool resend) {
   Post([this, agent_id, target, version_id, resend] {
     absl::StatusOr<std::pair<std::string, int64_t>> parsed =
-        ParseVersionId(version_id);
+        store::ParseVersionId(version_id);
     if (!parsed.ok()) {
       CF_LOG_ERROR("agent %s target %s: desired version not set: %s", agent_id,
                    target, parsed.status().ToString());
@@ -124,7 +125,7 @@ std::string AgentHub::Newest(const std::string& certificate) {
   absl::StatusOr<std::optional<store::VersionRecord>> v =
       store_.LatestVersion(certificate);
   if (!v.ok() || !v->has_value()) return "";
-  return newest_[certificate] = VersionId(certificate, (*v)->version);
+  return newest_[certificate] = store::VersionId(certificate, (*v)->version);
 }
 
 const AgentHub::BundleContent* AgentHub::Content(const std::string& version_id,
@@ -136,7 +137,7 @@ const AgentHub::BundleContent* AgentHub::Content(const std::string& version_id,
     return &it->second;
   }
   absl::StatusOr<std::pair<std::string, int64_t>> parsed =
-      ParseVersionId(version_id);
+      store::ParseVersionId(version_id);
   if (!parsed.ok()) return nullptr;
   const auto& [certificate, number] = *parsed;
   absl::StatusOr<std::optional<store::VersionRecord>> v =

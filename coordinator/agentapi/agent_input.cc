@@ -5,13 +5,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/names.h"
+#include "coordinator/store/version_id.h"
 
 namespace certfleet::agentapi {
 namespace {
 
 constexpr size_t kMaxHostname = 253;
 constexpr size_t kMaxHostLabel = 63;
-constexpr size_t kMaxVersionDigits = 18;  // below 2^63
 constexpr size_t kMaxSerialHex = 64;
 constexpr size_t kMaxNonce = 64;
 constexpr absl::string_view kEllipsis = "\xe2\x80\xa6";  // U+2026
@@ -69,8 +69,9 @@ absl::Status CheckTarget(absl::string_view field, absl::string_view name) {
 // "" (nothing) or a version id.
 absl::Status CheckOptionalVersion(absl::string_view field,
                                   absl::string_view id) {
-  return id.empty() || IsVersionId(id) ? absl::OkStatus()
-                                       : Invalid(field, id, kVersionGrammar);
+  return id.empty() || store::IsVersionId(id)
+             ? absl::OkStatus()
+             : Invalid(field, id, kVersionGrammar);
 }
 
 absl::Status CheckInventory(const v1::Inventory& inventory,
@@ -112,7 +113,7 @@ absl::Status CheckResult(const v1::DeliveryResult& r) {
       !s.ok()) {
     return s;
   }
-  if (!IsVersionId(r.version_id())) {
+  if (!store::IsVersionId(r.version_id())) {
     return Invalid("DeliveryResult version_id", r.version_id(),
                    kVersionGrammar);
   }
@@ -132,22 +133,6 @@ bool IsHostname(absl::string_view name) {
     for (char c : label) {
       if (!absl::ascii_isalnum(c) && c != '-' && c != '_') return false;
     }
-  }
-  return true;
-}
-
-bool IsVersionId(absl::string_view id) {
-  const size_t slash = id.rfind('/');
-  if (slash == absl::string_view::npos) return false;
-  const absl::string_view certificate = id.substr(0, slash);
-  const absl::string_view number = id.substr(slash + 1);
-  if (!IsObjectName(certificate)) return false;  // the same grammar
-  if (number.empty() || number.size() > kMaxVersionDigits ||
-      number.front() == '0') {
-    return false;
-  }
-  for (char c : number) {
-    if (!absl::ascii_isdigit(c)) return false;
   }
   return true;
 }

@@ -25,10 +25,6 @@ namespace certfleet::agentapi {
 // A DNS-like host name: at most 253 characters, labels of 1-63 letters,
 // digits, "-" and "_" separated by single dots.
 bool IsHostname(absl::string_view name);
-// "<certificate>/<n>" as VersionId makes it: a certificate name of the
-// configuration's grammar (like a target name) and a decimal n ≥ 1 without
-// sign, spaces or leading zeros.
-bool IsVersionId(absl::string_view id);
 
 // `text` safe to store and log: ASCII control characters and DEL become
 // spaces, bytes that are not UTF-8 become "?", and it is cut on a character

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/status_macros.h"
+#include "coordinator/store/version_id.h"
 
 namespace certfleet::app {
 namespace {
@@ -149,7 +150,7 @@ absl::StatusOr<MigrationReport> Migrate(store::Store& from,
   ASSIGN_OR_RETURN(auto versions_to, AllVersions(to));
   RETURN_IF_ERROR(SameRecords<store::VersionRecord>(
       "version", versions, versions_to,
-      [](const auto& r) { return absl::StrCat(r.cert_name, "/", r.version); }));
+      [](const auto& r) { return store::VersionId(r.cert_name, r.version); }));
   report.copied["versions"] = versions.size();
   ASSIGN_OR_RETURN(auto orders_to, to.ListOrders());
   RETURN_IF_ERROR(SameRecords<store::OrderRecord>(

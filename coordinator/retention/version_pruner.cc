@@ -8,14 +8,10 @@
 #include "absl/strings/str_join.h"
 #include "common/log.h"
 #include "common/status_macros.h"
+#include "coordinator/store/version_id.h"
 
 namespace certfleet::retention {
 namespace {
-
-// "<certificate>/<n>", as rollouts name versions.
-std::string VersionName(const std::string& certificate, int64_t version) {
-  return absl::StrCat(certificate, "/", version);
-}
 
 // The versions of `certificate` a rollout may still deliver: both ends of
 // its newest rollout (a rollback returns to `from`) and of its active one.
@@ -53,7 +49,7 @@ absl::StatusOr<int> VersionPruner::PruneCertificate(
   for (size_t i = 1; i < versions.size(); ++i) {
     const store::VersionRecord& v = versions[i];
     if (v.not_after >= expired_before ||
-        named.contains(VersionName(certificate, v.version))) {
+        named.contains(store::VersionId(certificate, v.version))) {
       continue;
     }
     absl::Status s = store_.DeleteVersion(certificate, v.version);

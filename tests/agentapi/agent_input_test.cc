@@ -38,16 +38,6 @@ TEST(AgentInputTest, HostNamesAreDnsLike) {
   }
 }
 
-TEST(AgentInputTest, VersionIdsAreWhatTheCoordinatorMakes) {
-  EXPECT_TRUE(IsVersionId("web/1"));
-  EXPECT_TRUE(IsVersionId("wildcard-example.com/123456789012345678"));
-  for (const char* bad :
-       {"web", "/1", "web/0", "web/01", "web/+1", "web/ 1", "web/1x", "we b/1",
-        "web/1234567890123456789", "a/b/1"}) {
-    EXPECT_FALSE(IsVersionId(bad)) << bad;
-  }
-}
-
 TEST(AgentInputTest, AgentTextIsBoundedAndPrintable) {
   EXPECT_EQ(AgentText("exit 1: nginx: [emerg] cannot load", 1024),
             "exit 1: nginx: [emerg] cannot load");

@@ -7,6 +7,7 @@
 #include "common/crypto/csr.h"
 #include "common/crypto/private_key.h"
 #include "common/status_macros.h"
+#include "coordinator/store/version_id.h"
 #include "tests/agentapi/test_versions.h"
 
 namespace certfleet::agentapi::testing {
@@ -376,7 +377,7 @@ StoredVersion CoordinatorParts::AddVersion(const std::string& certificate,
   out.key_pem = v.key_pem;
   out.not_after = v.record.not_after;
   out.version = OrDie(store.AddVersion(v.record), "AddVersion");
-  out.version_id = VersionId(certificate, out.version);
+  out.version_id = store::VersionId(certificate, out.version);
   return out;
 }
 

@@ -32,6 +32,7 @@
 #include "coordinator/rollout/called_for.h"
 #include "coordinator/rollout/rollout_state.h"
 #include "coordinator/store/record_codec.h"
+#include "coordinator/store/version_id.h"
 #include "tests/agent_web/agent_web_support.h"
 #include "tests/coordinator/ha_fixture.h"
 #include "tests/harness/free_port.h"
@@ -126,7 +127,7 @@ std::vector<std::string> EarlyDeliveries(
     store::TargetStateRecord d;
     if (!store::DecodeRecord(kv.value, &d).ok()) continue;
     absl::StatusOr<std::pair<std::string, int64_t>> v =
-        agentapi::ParseVersionId(d.desired_version_id);
+        store::ParseVersionId(d.desired_version_id);
     if (!v.ok() || v->second <= 1) continue;
     ++*judged;
     bool called = false;

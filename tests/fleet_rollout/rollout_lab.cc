@@ -13,6 +13,7 @@
 #include "common/crypto/public_key.h"
 #include "common/filesystem.h"
 #include "common/status_macros.h"
+#include "coordinator/store/version_id.h"
 #include "gtest/gtest.h"
 #include "tests/agent_web/agent_web_support.h"
 #include "tests/agentapi/test_versions.h"
@@ -194,7 +195,7 @@ absl::StatusOr<LabVersion> RolloutLab::Publish(absl::Duration lifetime) {
                         .created_at = now}));
   ASSIGN_OR_RETURN(const int64_t number, store_->AddVersion(v.record));
   RETURN_IF_ERROR(runner_->OnVersionStored(kCertificate, number));
-  return LabVersion{number, agentapi::VersionId(kCertificate, number),
+  return LabVersion{number, store::VersionId(kCertificate, number),
                     v.record.serial_hex};
 }
 

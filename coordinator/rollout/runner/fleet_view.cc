@@ -7,11 +7,12 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "coordinator/agentapi/agent_hub.h"
+#include "coordinator/store/version_id.h"
 
 namespace certfleet::rollout {
 
 rollout::VersionInfo VersionInfoOf(const store::VersionRecord& v) {
-  return {.id = agentapi::VersionId(v.cert_name, v.version),
+  return {.id = store::VersionId(v.cert_name, v.version),
           .not_before = v.not_before,
           .not_after = v.not_after,
           .revoked_at = v.revoked_at,
@@ -69,7 +70,7 @@ absl::StatusOr<rollout::FleetSnapshot> BuildFleetSnapshot(
   }
   for (const std::string& id : served) {
     absl::StatusOr<std::pair<std::string, int64_t>> parsed =
-        agentapi::ParseVersionId(id);
+        store::ParseVersionId(id);
     if (!parsed.ok() || parsed->first != certificate) continue;
     absl::StatusOr<std::optional<store::VersionRecord>> v =
         store.GetVersion(certificate, parsed->second);
@@ -95,8 +96,8 @@ std::string MostServedVersion(const rollout::FleetSnapshot& fleet,
     for (const rollout::HostSnapshot& h : fleet.hosts) {
       if (h.removed) continue;
       absl::StatusOr<std::pair<std::string, int64_t>> parsed =
-          agentapi::ParseVersionId(in_flight ? h.desired_version_id
-                                             : h.installed_version_id);
+          store::ParseVersionId(in_flight ? h.desired_version_id
+                                          : h.installed_version_id);
       if (!parsed.ok() || parsed->first != certificate) continue;
       if (parsed->second >= below) continue;
       ++hosts_by_version[parsed->second];
@@ -109,7 +110,7 @@ std::string MostServedVersion(const rollout::FleetSnapshot& fleet,
         best_hosts = hosts;
       }
     }
-    if (best_hosts > 0) return agentapi::VersionId(certificate, best);
+    if (best_hosts > 0) return store::VersionId(certificate, best);
   }
   return "";
 }

@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "coordinator/rollout/called_for.h"
+#include "coordinator/store/version_id.h"
 
 namespace certfleet::rollout {
 namespace {
@@ -156,8 +157,7 @@ absl::Status RolloutRunner::CatchUp(const std::string& certificate,
   ASSIGN_OR_RETURN(std::optional<store::VersionRecord> newest,
                    store_.LatestVersion(certificate));
   if (!newest.has_value()) return absl::OkStatus();
-  const std::string newest_id =
-      agentapi::VersionId(certificate, newest->version);
+  const std::string newest_id = store::VersionId(certificate, newest->version);
   // The rollouts know of it (rolled out, rolled back or rolling).
   if (latest != nullptr &&
       (latest->to_version == newest_id || latest->from_version == newest_id)) {
@@ -211,7 +211,7 @@ absl::Status RolloutRunner::StepAll() {
 absl::Status RolloutRunner::OnVersionStored(const std::string& certificate,
                                             int64_t version) {
   absl::MutexLock step(&step_mu_);
-  const std::string to = agentapi::VersionId(certificate, version);
+  const std::string to = store::VersionId(certificate, version);
   const absl::Time now = clock_.Now();
   // Nothing moves on its own while this is decided.
   Hold(certificate, "");

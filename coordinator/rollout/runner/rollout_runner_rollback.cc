@@ -8,6 +8,7 @@
 #include "common/status_macros.h"
 #include "coordinator/rollout/runner/fleet_view.h"
 #include "coordinator/rollout/runner/rollout_runner.h"
+#include "coordinator/store/version_id.h"
 
 namespace certfleet::rollout {
 
@@ -35,7 +36,7 @@ absl::StatusOr<store::RolloutRecord> RolloutRunner::Rollback(
         absl::StrCat("no target serves a version of ", certificate,
                      " yet: there is nothing to roll back"));
   }
-  ASSIGN_OR_RETURN(auto from_parts, agentapi::ParseVersionId(from));
+  ASSIGN_OR_RETURN(auto from_parts, store::ParseVersionId(from));
 
   // To: the named version, or the previous one.
   std::optional<store::VersionRecord> to;
@@ -49,8 +50,7 @@ absl::StatusOr<store::RolloutRecord> RolloutRunner::Rollback(
           "deleted after retention.expired_versions)"));
     }
   } else if (active.has_value() && !active->from_version.empty()) {
-    ASSIGN_OR_RETURN(auto parts,
-                     agentapi::ParseVersionId(active->from_version));
+    ASSIGN_OR_RETURN(auto parts, store::ParseVersionId(active->from_version));
     ASSIGN_OR_RETURN(to, store_.GetVersion(certificate, parts.second));
   } else {
     ASSIGN_OR_RETURN(std::vector<store::VersionRecord> versions,
@@ -67,7 +67,7 @@ absl::StatusOr<store::RolloutRecord> RolloutRunner::Rollback(
         absl::StrCat("certificate ", certificate, " has no version before ",
                      from, " to roll back to (name one with --to)"));
   }
-  const std::string to_id = agentapi::VersionId(certificate, to->version);
+  const std::string to_id = store::VersionId(certificate, to->version);
   if (to_id == from) {
     return absl::FailedPreconditionError(absl::StrCat(
         "the fleet already serves ", from, ": there is nothing to roll back"));
