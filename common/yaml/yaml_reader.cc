@@ -81,8 +81,7 @@ void Reader::Error(const Field& field, absl::string_view message) {
   diags_.Add(field.mark, field.path, message);
 }
 
-Mapping Reader::Map(const Field& field,
-                    std::initializer_list<const char*> known) {
+Mapping Reader::Map(const Field& field, absl::Span<const char* const> known) {
   Mapping m;
   m.self_.node.reset(field.node);
   m.self_.path = field.path;

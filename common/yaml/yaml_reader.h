@@ -24,6 +24,7 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "common/yaml/diagnostics.h"
 #include "yaml-cpp/yaml.h"
 
@@ -76,7 +77,7 @@ class Reader {
   // Checks that `field` is a mapping (absent = empty) whose keys are all in
   // `known`; reports unknown keys (suggesting a close known one) and
   // repeated keys.
-  Mapping Map(const Field& field, std::initializer_list<const char*> known);
+  Mapping Map(const Field& field, absl::Span<const char* const> known);
 
   // The elements of a list, with paths "path[i]"; absent = none.
   std::vector<Field> List(const Field& field);

@@ -5,9 +5,8 @@
 #include "common/status_macros.h"
 #include "coordinator/app/store_opener.h"
 #include "coordinator/app/token_command.h"
-#include "coordinator/dns/exec_provider.h"
 #include "coordinator/dns/ldns_resolver.h"
-#include "coordinator/dns/rfc2136_provider.h"
+#include "coordinator/dns/providers/provider_registry.h"
 
 namespace certfleet::app {
 
@@ -289,28 +288,9 @@ absl::StatusOr<std::unique_ptr<Coordinator>> Coordinator::Create(
 
   std::vector<dns::ProviderBinding> bindings;
   for (const config::DnsProviderConfig& pc : config.dns_providers) {
-    std::shared_ptr<dns::DnsProvider> provider;
-    if (pc.type == config::DnsProviderConfig::Type::kRfc2136) {
-      absl::StatusOr<std::unique_ptr<dns::Rfc2136Provider>> p =
-          dns::Rfc2136Provider::Create(
-              pc.name, {.server = pc.rfc2136.server,
-                        .tsig_key_name = pc.rfc2136.tsig_key_name,
-                        .tsig_algorithm = pc.rfc2136.tsig_algorithm,
-                        .tsig_secret = pc.rfc2136.tsig_secret,
-                        .timeout = pc.rfc2136.timeout,
-                        .ttl = static_cast<uint32_t>(pc.rfc2136.ttl)});
-      if (!p.ok()) {
-        return Annotate(p.status(), absl::StrCat("dns provider ", pc.name));
-      }
-      provider = *std::move(p);
-    } else {
-      provider = std::make_shared<dns::ExecProvider>(
-          pc.name,
-          dns::ExecOptions{.argv = pc.exec.command,
-                           .timeout = pc.exec.timeout,
-                           .env = pc.exec.env},
-          c->processes_);
-    }
+    ASSIGN_OR_RETURN(
+        std::shared_ptr<dns::DnsProvider> provider,
+        dns::BuiltInProviders().Create(pc, {.processes = c->processes_}));
     bindings.push_back({std::move(provider), pc.zones});
   }
   c->resolver_ = std::make_unique<dns::LdnsResolver>();

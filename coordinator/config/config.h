@@ -106,10 +106,9 @@ struct ExecProviderConfig {
 
 // Something that can publish DNS-01 records for a set of zones.
 struct DnsProviderConfig {
-  enum class Type { kRfc2136, kExec };
-
   std::string name;
-  Type type = Type::kRfc2136;
+  // The provider type, one of DnsProviderTypes(): "rfc2136", "exec".
+  std::string type;
   // Absolute, lower-case, with the trailing dot: "example.test.".
   std::vector<std::string> zones;
   // Filled only for the matching type.
@@ -313,6 +312,10 @@ struct CoordinatorConfig {
   // configured certificate name has one).
   std::optional<ZoneMatch> FindZone(absl::string_view name) const;
 };
+
+// The DNS provider types dns_providers[].type accepts, in the order error
+// messages list them.
+std::vector<std::string> DnsProviderTypes();
 
 // Reads `path` through `fs`, expands ${VAR} from the process environment and
 // validates. Relative paths in the file are resolved against the file's

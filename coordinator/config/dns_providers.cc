@@ -4,6 +4,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/yaml/addresses.h"
 #include "common/yaml/environment_map.h"
 #include "coordinator/config/dns_names.h"
@@ -91,7 +92,38 @@ void ParseExec(ParseContext& ctx, const Field& field, ExecProviderConfig* out) {
   yaml::ReadEnvironment(r, m.Get("env"), &out->env);
 }
 
+// The settings each provider type reads, by the name written in `type:`
+// (and used as the key of its settings). The registry of providers
+// (coordinator/dns/providers/provider_registry.h) builds the same types.
+struct ProviderSettings {
+  const char* type;
+  void (*read)(ParseContext& ctx, const Field& field, DnsProviderConfig& out);
+};
+constexpr ProviderSettings kProviderSettings[] = {
+    {"rfc2136",
+     [](ParseContext& ctx, const Field& field, DnsProviderConfig& out) {
+       ParseRfc2136(ctx, field, &out.rfc2136);
+     }},
+    {"exec", [](ParseContext& ctx, const Field& field,
+                DnsProviderConfig& out) { ParseExec(ctx, field, &out.exec); }},
+};
+
 }  // namespace
+}  // namespace certfleet::config::internal
+
+namespace certfleet::config {
+
+std::vector<std::string> DnsProviderTypes() {
+  std::vector<std::string> out;
+  for (const internal::ProviderSettings& s : internal::kProviderSettings) {
+    out.push_back(s.type);
+  }
+  return out;
+}
+
+}  // namespace certfleet::config
+
+namespace certfleet::config::internal {
 
 void ParseDnsProviders(ParseContext& ctx, const Field& field,
                        std::vector<DnsProviderConfig>* out) {
@@ -104,40 +136,38 @@ void ParseDnsProviders(ParseContext& ctx, const Field& field,
       r.Error(item, "empty list element");
       continue;
     }
-    const Mapping m = r.Map(item, {"name", "type", "zones", "rfc2136", "exec"});
+    std::vector<const char*> keys = {"name", "type", "zones"};
+    for (const ProviderSettings& s : kProviderSettings) keys.push_back(s.type);
+    const Mapping m = r.Map(item, keys);
     if (!item.node.IsMap()) continue;
     DnsProviderConfig provider;
     const Field name = m.Get("name");
     const bool named = ReadObjectName(ctx, name, &provider.name);
 
     const Field type = m.Get("type");
-    std::string type_text;
-    std::optional<DnsProviderConfig::Type> parsed_type;
-    if (r.Required(type) && r.String(type, &type_text)) {
-      if (type_text == "rfc2136") {
-        parsed_type = DnsProviderConfig::Type::kRfc2136;
-      } else if (type_text == "exec") {
-        parsed_type = DnsProviderConfig::Type::kExec;
-      } else {
-        r.Error(type, absl::StrCat("\"", type_text,
-                                   "\" is not one of rfc2136, exec"));
+    const ProviderSettings* settings_of_type = nullptr;
+    if (r.Required(type) && r.String(type, &provider.type)) {
+      for (const ProviderSettings& s : kProviderSettings) {
+        if (provider.type == s.type) settings_of_type = &s;
+      }
+      if (settings_of_type == nullptr) {
+        r.Error(type, absl::StrCat("\"", provider.type, "\" is not one of ",
+                                   absl::StrJoin(DnsProviderTypes(), ", ")));
       }
     }
-    if (parsed_type.has_value()) {
-      provider.type = *parsed_type;
-      const bool rfc2136 = *parsed_type == DnsProviderConfig::Type::kRfc2136;
-      const Field settings = m.Get(rfc2136 ? "rfc2136" : "exec");
-      const Field other = m.Get(rfc2136 ? "exec" : "rfc2136");
-      if (other.present()) {
-        r.Error(other, absl::StrCat("not used with type ", type_text,
-                                    "; remove it or change the type"));
-      }
-      if (r.Required(settings)) {
-        if (rfc2136) {
-          ParseRfc2136(ctx, settings, &provider.rfc2136);
-        } else {
-          ParseExec(ctx, settings, &provider.exec);
+    if (settings_of_type != nullptr) {
+      // Each type's settings sit under a key named for the type; another
+      // type's key is a mistake worth naming.
+      for (const ProviderSettings& s : kProviderSettings) {
+        const Field other = m.Get(s.type);
+        if (&s != settings_of_type && other.present()) {
+          r.Error(other, absl::StrCat("not used with type ", provider.type,
+                                      "; remove it or change the type"));
         }
+      }
+      const Field settings = m.Get(settings_of_type->type);
+      if (r.Required(settings)) {
+        settings_of_type->read(ctx, settings, provider);
       }
     }
 

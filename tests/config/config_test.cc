@@ -62,7 +62,7 @@ TEST(ConfigTest, MinimalFileGetsEveryDefault) {
   ASSERT_EQ(c.dns_providers.size(), 1u);
   const DnsProviderConfig& p = c.dns_providers[0];
   EXPECT_EQ(p.name, "lab-bind");
-  EXPECT_EQ(p.type, DnsProviderConfig::Type::kRfc2136);
+  EXPECT_EQ(p.type, "rfc2136");
   EXPECT_THAT(p.zones, ElementsAre("example.test."));
   EXPECT_EQ(p.rfc2136.server, "127.0.0.1:5353");
   EXPECT_EQ(p.rfc2136.tsig_key_name, "certfleet");
@@ -170,7 +170,7 @@ certificates:
   EXPECT_EQ(i.profile, "shortlived");
 
   const DnsProviderConfig& p = c.dns_providers.at(0);
-  EXPECT_EQ(p.type, DnsProviderConfig::Type::kExec);
+  EXPECT_EQ(p.type, "exec");
   EXPECT_THAT(p.zones, ElementsAre("corp.test.", "dev.corp.test."));
   EXPECT_THAT(p.exec.command,
               ElementsAre("/usr/local/bin/dns-hook", "--zone", "corp"));
@@ -289,7 +289,7 @@ TEST(ConfigTest, ShippedExampleLoads) {
   ASSERT_EQ(c.dns_providers.size(), 1u);
   const DnsProviderConfig& bind = c.dns_providers[0];
   EXPECT_EQ(bind.name, "lab-bind");
-  EXPECT_EQ(bind.type, DnsProviderConfig::Type::kRfc2136);
+  EXPECT_EQ(bind.type, "rfc2136");
   EXPECT_THAT(bind.zones, ElementsAre("example.test."));
   EXPECT_EQ(bind.rfc2136.server, "127.0.0.1:15353");
   EXPECT_EQ(bind.rfc2136.tsig_key_name, "certfleet");

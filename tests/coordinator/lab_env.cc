@@ -72,7 +72,7 @@ config::DnsProviderConfig LabProvider(const harness::BindServer& bind,
                                       std::vector<std::string> zones) {
   config::DnsProviderConfig p;
   p.name = "lab-bind";
-  p.type = config::DnsProviderConfig::Type::kRfc2136;
+  p.type = "rfc2136";
   p.zones = std::move(zones);
   p.rfc2136.server = bind.address();
   p.rfc2136.tsig_key_name = bind.tsig_key_name();

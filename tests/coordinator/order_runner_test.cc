@@ -11,7 +11,7 @@
 #include "common/crypto/encoding.h"
 #include "common/crypto/verify.h"
 #include "coordinator/dns/ldns_resolver.h"
-#include "coordinator/dns/rfc2136_provider.h"
+#include "coordinator/dns/providers/rfc2136_provider.h"
 #include "coordinator/store/sqlite_store.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

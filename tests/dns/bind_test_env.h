@@ -18,7 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "coordinator/dns/dns_provider.h"
-#include "coordinator/dns/rfc2136_provider.h"
+#include "coordinator/dns/providers/rfc2136_provider.h"
 #include "tests/harness/bind_server.h"
 
 namespace certfleet::dns::testing {

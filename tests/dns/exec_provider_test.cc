@@ -1,4 +1,4 @@
-#include "coordinator/dns/exec_provider.h"
+#include "coordinator/dns/providers/exec_provider.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

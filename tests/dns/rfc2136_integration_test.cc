@@ -3,7 +3,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "coordinator/dns/rfc2136_provider.h"
+#include "coordinator/dns/providers/rfc2136_provider.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/dns/bind_test_env.h"

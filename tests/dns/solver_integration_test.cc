@@ -1,6 +1,6 @@
 // Dns01Solver and ZoneFinder end to end against BIND9.
 #include "coordinator/dns/ldns_resolver.h"
-#include "coordinator/dns/rfc2136_provider.h"
+#include "coordinator/dns/providers/rfc2136_provider.h"
 #include "coordinator/dns/solver.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

@@ -12,8 +12,8 @@
 //   ExecProvider hook("hook", {.argv = {"/usr/local/bin/dns-hook"},
 //                              .timeout = absl::Seconds(30)}, runner);
 //   RETURN_IF_ERROR(hook.Present("example.test.", records, ctx));
-#ifndef CERTFLEET_COORDINATOR_DNS_EXEC_PROVIDER_H_
-#define CERTFLEET_COORDINATOR_DNS_EXEC_PROVIDER_H_
+#ifndef CERTFLEET_COORDINATOR_DNS_PROVIDERS_EXEC_PROVIDER_H_
+#define CERTFLEET_COORDINATOR_DNS_PROVIDERS_EXEC_PROVIDER_H_
 
 #include <string>
 #include <utility>
@@ -61,4 +61,4 @@ class ExecProvider : public DnsProvider {
 
 }  // namespace certfleet::dns
 
-#endif  // CERTFLEET_COORDINATOR_DNS_EXEC_PROVIDER_H_
+#endif  // CERTFLEET_COORDINATOR_DNS_PROVIDERS_EXEC_PROVIDER_H_

@@ -1,4 +1,4 @@
-#include "coordinator/dns/exec_provider.h"
+#include "coordinator/dns/providers/exec_provider.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"

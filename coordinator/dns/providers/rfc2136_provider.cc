@@ -1,4 +1,4 @@
-#include "coordinator/dns/rfc2136_provider.h"
+#include "coordinator/dns/providers/rfc2136_provider.h"
 
 #include <ldns/ldns.h>
 #include <openssl/rand.h>

@@ -13,8 +13,8 @@
 //       .server = "127.0.0.1:5353", .tsig_key_name = "certfleet",
 //       .tsig_algorithm = "hmac-sha256", .tsig_secret = secret_base64}));
 //   RETURN_IF_ERROR(provider->Present("example.test.", records, ctx));
-#ifndef CERTFLEET_COORDINATOR_DNS_RFC2136_PROVIDER_H_
-#define CERTFLEET_COORDINATOR_DNS_RFC2136_PROVIDER_H_
+#ifndef CERTFLEET_COORDINATOR_DNS_PROVIDERS_RFC2136_PROVIDER_H_
+#define CERTFLEET_COORDINATOR_DNS_PROVIDERS_RFC2136_PROVIDER_H_
 
 #include <cstdint>
 #include <memory>
@@ -83,4 +83,4 @@ class Rfc2136Provider : public DnsProvider {
 
 }  // namespace certfleet::dns
 
-#endif  // CERTFLEET_COORDINATOR_DNS_RFC2136_PROVIDER_H_
+#endif  // CERTFLEET_COORDINATOR_DNS_PROVIDERS_RFC2136_PROVIDER_H_
