@@ -3,11 +3,11 @@
 // decision differs; and removed_certificates.
 #include "coordinator/config/cluster_digest.h"
 
+#include "common/short_digest.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/config/config_test_util.h"
 #include "tests/testing/status_matchers.h"
-#include "common/short_digest.h"
 
 namespace certfleet::config {
 namespace {
