@@ -37,6 +37,7 @@
 #include "common/metrics/http_server.h"
 #include "common/metrics/registry.h"
 #include "common/process_runner.h"
+#include "common/rfc3339.h"
 
 namespace certfleet::agent {
 namespace {
@@ -262,9 +263,7 @@ int StatusCommand(const AgentConfig& cfg) {
            t.serial.empty() ? "-" : t.serial.c_str(),
            t.not_after == absl::InfinitePast()
                ? "-"
-               : absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t.not_after,
-                                  absl::UTCTimeZone())
-                     .c_str());
+               : FormatRfc3339(t.not_after).c_str());
   }
   // What needs an operator, after the table.
   for (const TargetStatus& t : inventory) {

@@ -11,6 +11,7 @@
 #include "common/crypto/private_key.h"
 #include "common/crypto/public_key.h"
 #include "common/flag_reader.h"
+#include "common/rfc3339.h"
 #include "common/status_macros.h"
 #include "common/yaml/duration.h"
 #include "coordinator/app/command_output.h"
@@ -150,7 +151,7 @@ int RunAdminIdentityCommand(const std::vector<std::string>& args) {
   printf("admin identity %s written to %s (mode 0600)\n", created->name.c_str(),
          created->path.c_str());
   printf("serial    %s\nexpires   %s\n", created->serial.c_str(),
-         UtcTime(created->not_after).c_str());
+         FormatRfc3339(created->not_after).c_str());
   if (cfg->admin.listen.empty()) {
     printf(
         "note: admin.listen is not set in %s; the coordinator serves no "

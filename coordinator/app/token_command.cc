@@ -10,6 +10,7 @@
 #include "common/crypto/kek.h"
 #include "common/flag_reader.h"
 #include "common/log.h"
+#include "common/rfc3339.h"
 #include "common/status_macros.h"
 #include "common/yaml/duration.h"
 #include "coordinator/app/command_output.h"
@@ -183,16 +184,17 @@ std::string FormatCreatedToken(const CreatedToken& created, bool json) {
   if (json) {
     nlohmann::json labels = nlohmann::json::object();
     for (const auto& [key, value] : created.labels) labels[key] = value;
-    const nlohmann::json out = {{"token", created.token},
-                                {"expires_at", UtcTime(created.expires_at)},
-                                {"labels", labels},
-                                {"for_agent", created.for_agent},
-                                {"ca_file", created.ca_file}};
+    const nlohmann::json out = {
+        {"token", created.token},
+        {"expires_at", FormatRfc3339(created.expires_at)},
+        {"labels", labels},
+        {"for_agent", created.for_agent},
+        {"ca_file", created.ca_file}};
     return out.dump(2) + "\n";
   }
   std::string out = absl::StrCat(
-      created.token, "\n",                                           //
-      "expires   ", UtcTime(created.expires_at), " (single use)\n",  //
+      created.token, "\n",                                                 //
+      "expires   ", FormatRfc3339(created.expires_at), " (single use)\n",  //
       "labels    ", config::FormatLabels(created.labels), "\n");
   if (!created.for_agent.empty()) {
     absl::StrAppend(&out, "agent     ", created.for_agent,
