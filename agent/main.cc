@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -33,10 +34,14 @@
 #include "common/clock.h"
 #include "common/core_dumps.h"
 #include "common/filesystem.h"
+#include "common/flag_reader.h"
 #include "common/log.h"
 #include "common/metrics/http_server.h"
 #include "common/metrics/registry.h"
 #include "common/process_runner.h"
+#include "common/rfc3339.h"
+#include "common/standard_flags.h"
+#include "common/status_macros.h"
 
 namespace certfleet::agent {
 namespace {
@@ -66,55 +71,38 @@ struct Args {
   std::string command, config, token, token_file, error;
 };
 
+// The command and its flags: the first problem.
+absl::Status ReadFlags(const std::vector<std::string>& args, Args& a) {
+  RETURN_IF_ERROR(
+      ReadDaemonCommandLine(args, a.command, a.config,
+                            [&](FlagReader& flags) -> absl::StatusOr<bool> {
+                              if (flags.flag() == "--token") {
+                                ASSIGN_OR_RETURN(a.token, flags.Value());
+                              } else if (flags.flag() == "--token-file") {
+                                ASSIGN_OR_RETURN(a.token_file, flags.Value());
+                              } else {
+                                return false;
+                              }
+                              return true;
+                            }));
+  if (a.command == "enroll") {
+    if (a.token.empty() && a.token_file.empty()) {
+      return absl::InvalidArgumentError(
+          "enroll needs --token-file FILE (or - for standard input)");
+    }
+    if (!a.token.empty() && !a.token_file.empty()) {
+      return absl::InvalidArgumentError(
+          "give --token-file or --token, not both");
+    }
+  }
+  return absl::OkStatus();
+}
+
 Args ParseArgs(int argc, char** argv) {
   Args a;
-  if (argc < 2) {
-    a.error = "no command given";
-    return a;
-  }
-  a.command = argv[1];
-  for (int i = 2; i < argc; ++i) {
-    const std::string arg = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        a.error = absl::StrCat(arg, " needs a value");
-        return "";
-      }
-      return argv[++i];
-    };
-    if (arg == "--config" || arg == "-c") {
-      a.config = value();
-    } else if (arg == "--token") {
-      a.token = value();
-    } else if (arg == "--token-file") {
-      a.token_file = value();
-    } else if (arg == "--log-level") {
-      LogLevel level;
-      const std::string v = value();
-      if (!ParseLogLevel(v, &level)) {
-        a.error = absl::StrCat("--log-level: \"", v,
-                               "\" is not one of debug, "
-                               "info, warning, error");
-      } else {
-        SetLogLevel(level);
-      }
-    } else if (a.command == "check-config" && a.config.empty() &&
-               arg[0] != '-') {
-      a.config = arg;
-    } else if (a.error.empty()) {
-      a.error = absl::StrCat("unknown argument \"", arg, "\"");
-    }
-  }
-  if (a.error.empty() && a.config.empty()) {
-    a.error = "no configuration file given (--config FILE)";
-  }
-  if (a.error.empty() && a.command == "enroll") {
-    if (a.token.empty() && a.token_file.empty()) {
-      a.error = "enroll needs --token-file FILE (or - for standard input)";
-    } else if (!a.token.empty() && !a.token_file.empty()) {
-      a.error = "give --token-file or --token, not both";
-    }
-  }
+  const absl::Status read =
+      ReadFlags(std::vector<std::string>(argv + 1, argv + argc), a);
+  if (!read.ok()) a.error = std::string(read.message());
   return a;
 }
 
@@ -262,9 +250,7 @@ int StatusCommand(const AgentConfig& cfg) {
            t.serial.empty() ? "-" : t.serial.c_str(),
            t.not_after == absl::InfinitePast()
                ? "-"
-               : absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t.not_after,
-                                  absl::UTCTimeZone())
-                     .c_str());
+               : FormatRfc3339(t.not_after).c_str());
   }
   // What needs an operator, after the table.
   for (const TargetStatus& t : inventory) {

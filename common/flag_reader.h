@@ -1,6 +1,7 @@
-// Walking a command line of "--flag value" and "--flag=value" arguments,
-// for the subcommands that parse their own flags (token create,
-// admin-identity create, certfleetctl).
+// Walking a command line of "--flag value" and "--flag=value" arguments:
+// the one flag reader of all three binaries (certfleet-coordinator and its
+// subcommands, certfleet-agent, certfleetctl). The flags they share are read
+// by common/standard_flags.h.
 //
 //   FlagReader flags(args, /*first=*/1);
 //   while (flags.Next()) {

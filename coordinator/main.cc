@@ -24,7 +24,10 @@
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
 #include "common/core_dumps.h"
+#include "common/flag_reader.h"
 #include "common/log.h"
+#include "common/standard_flags.h"
+#include "common/status_macros.h"
 #include "coordinator/app/admin_identity_command.h"
 #include "coordinator/app/command_output.h"
 #include "coordinator/app/coordinator.h"
@@ -73,55 +76,28 @@ struct Args {
   std::string error;
 };
 
+// The command and the flags of serve, check-config and status: the
+// first problem.
+absl::Status ReadFlags(const std::vector<std::string>& args, Args& a) {
+  return ReadDaemonCommandLine(
+      args, a.command, a.config,
+      [&](FlagReader& flags) -> absl::StatusOr<bool> {
+        if (flags.flag() == "--once") {
+          a.once = true;
+        } else if (flags.flag() == "-o" || flags.flag() == "--output") {
+          ASSIGN_OR_RETURN(a.json, ReadOutputFlag(flags));
+        } else {
+          return false;
+        }
+        return true;
+      });
+}
+
 Args ParseArgs(int argc, char** argv) {
   Args a;
-  if (argc < 2) {
-    a.error = "no command given";
-    return a;
-  }
-  a.command = argv[1];
-  for (int i = 2; i < argc; ++i) {
-    const std::string arg = argv[i];
-    auto value = [&](const char* flag) -> std::string {
-      if (i + 1 >= argc) {
-        a.error = absl::StrCat(flag, " needs a value");
-        return "";
-      }
-      return argv[++i];
-    };
-    if (arg == "--config" || arg == "-c") {
-      a.config = value("--config");
-    } else if (arg.rfind("--config=", 0) == 0) {
-      a.config = arg.substr(9);
-    } else if (arg == "--once") {
-      a.once = true;
-    } else if (arg == "-o" || arg == "--output") {
-      const std::string o = value("-o");
-      if (o == "json") {
-        a.json = true;
-      } else if (o != "table" && a.error.empty()) {
-        a.error = absl::StrCat("-o: \"", o, "\" is not one of table, json");
-      }
-    } else if (arg == "--log-level") {
-      LogLevel level;
-      const std::string v = value("--log-level");
-      if (!ParseLogLevel(v, &level)) {
-        a.error = absl::StrCat("--log-level: \"", v,
-                               "\" is not one of debug, "
-                               "info, warning, error");
-      } else {
-        SetLogLevel(level);
-      }
-    } else if (a.command == "check-config" && a.config.empty() &&
-               arg[0] != '-') {
-      a.config = arg;
-    } else if (a.error.empty()) {
-      a.error = absl::StrCat("unknown argument \"", arg, "\"");
-    }
-  }
-  if (a.error.empty() && a.config.empty() && a.command != "version") {
-    a.error = "no configuration file given (--config FILE)";
-  }
+  const absl::Status read =
+      ReadFlags(std::vector<std::string>(argv + 1, argv + argc), a);
+  if (!read.ok()) a.error = std::string(read.message());
   return a;
 }
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/proto_time.h"
 
 namespace certfleet::ctl {
 namespace {
@@ -133,11 +134,7 @@ absl::StatusOr<v1::CreateTokenResponse> AdminClient::CreateToken(
     (*request.mutable_labels())[key] = value;
   }
   if (ttl.has_value()) {
-    absl::Duration rest = *ttl;
-    const int64_t seconds = absl::IDivDuration(rest, absl::Seconds(1), &rest);
-    request.mutable_ttl()->set_seconds(seconds);
-    request.mutable_ttl()->set_nanos(
-        static_cast<int32_t>(absl::ToInt64Nanoseconds(rest)));
+    DurationToProto(*ttl, request.mutable_ttl());
   }
   request.set_description(description);
   CERTFLEET_ADMIN_CALL(CreateToken, request, v1::CreateTokenResponse);
@@ -154,10 +151,7 @@ absl::StatusOr<v1::ListAuditResponse> AdminClient::ListAudit(
     absl::Time since, const std::string& certificate, int limit) {
   v1::ListAuditRequest request;
   if (since != absl::InfinitePast()) {
-    const int64_t seconds = absl::ToUnixSeconds(since);
-    request.mutable_since()->set_seconds(seconds);
-    request.mutable_since()->set_nanos(static_cast<int32_t>(
-        absl::ToInt64Nanoseconds(since - absl::FromUnixSeconds(seconds))));
+    TimeToProto(since, request.mutable_since());
   }
   request.set_certificate(certificate);
   request.set_limit(limit);

@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "common/flag_reader.h"
 #include "common/labels.h"
+#include "common/standard_flags.h"
 #include "common/status_macros.h"
 #include "common/yaml/duration.h"
 
@@ -283,56 +284,37 @@ absl::StatusOr<CtlArgs> ParseCtlArgs(const std::vector<std::string>& args,
   FlagReader flags(args);
   while (flags.Next()) {
     const std::string& flag = flags.flag();
-    std::string v;
-    auto value = [&]() -> absl::Status {
-      ASSIGN_OR_RETURN(v, flags.Value());
-      return absl::OkStatus();
-    };
     if (flag == "--coordinator") {
-      RETURN_IF_ERROR(value());
-      out.coordinator = v;
+      ASSIGN_OR_RETURN(out.coordinator, flags.Value());
     } else if (flag == "--identity") {
-      RETURN_IF_ERROR(value());
-      out.identity = v;
+      ASSIGN_OR_RETURN(out.identity, flags.Value());
     } else if (flag == "-o" || flag == "--output") {
-      RETURN_IF_ERROR(value());
-      if (v != "json" && v != "table") {
-        return absl::InvalidArgumentError(
-            absl::StrCat("-o: \"", v, "\" is not one of table, json"));
-      }
-      out.json = v == "json";
+      ASSIGN_OR_RETURN(out.json, ReadOutputFlag(flags));
     } else if (flag == "--timeout" || flag == "--ttl") {
-      RETURN_IF_ERROR(value());
-      absl::StatusOr<absl::Duration> d = yaml::ParseConfigDuration(v);
-      if (!d.ok()) return Annotate(d.status(), flag);
-      if (*d <= absl::ZeroDuration()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(flag, ": must be positive, got \"", v, "\""));
-      }
+      ASSIGN_OR_RETURN(const std::string v, flags.Value());
+      ASSIGN_OR_RETURN(const absl::Duration d,
+                       yaml::ParsePositiveDurationFlag(flag, v));
       if (flag == "--ttl") {
-        out.ttl = *d;
+        out.ttl = d;
       } else {
-        out.timeout = *d;
+        out.timeout = d;
       }
     } else if (flag == "--labels") {
-      RETURN_IF_ERROR(value());
-      labels_text = v;
+      ASSIGN_OR_RETURN(labels_text, flags.Value());
       have_labels = true;
     } else if (flag == "--description") {
-      RETURN_IF_ERROR(value());
-      out.description = v;
+      ASSIGN_OR_RETURN(out.description, flags.Value());
     } else if (flag == "--for-agent") {
-      RETURN_IF_ERROR(value());
+      ASSIGN_OR_RETURN(const std::string v, flags.Value());
       if (v.empty()) {
         return absl::InvalidArgumentError("--for-agent: the agent id is empty");
       }
       out.for_agent = v;
     } else if (flag == "--reason") {
-      RETURN_IF_ERROR(value());
-      out.reason = v;
+      ASSIGN_OR_RETURN(out.reason, flags.Value());
       have_reason = true;
     } else if (flag == "--to") {
-      RETURN_IF_ERROR(value());
+      ASSIGN_OR_RETURN(const std::string v, flags.Value());
       // "3" or "web/3" (the certificate is checked once it is known).
       to_text = v;
     } else if (flag == "--expedite") {
@@ -340,20 +322,20 @@ absl::StatusOr<CtlArgs> ParseCtlArgs(const std::vector<std::string>& args,
     } else if (flag == "--watch" || flag == "-w") {
       out.watch = true;
     } else if (flag == "--interval") {
-      RETURN_IF_ERROR(value());
+      ASSIGN_OR_RETURN(const std::string v, flags.Value());
       ASSIGN_OR_RETURN(out.interval, ParseInterval(v));
       have_interval = true;
     } else if (flag == "--since") {
-      RETURN_IF_ERROR(value());
+      ASSIGN_OR_RETURN(const std::string v, flags.Value());
       RETURN_IF_ERROR(ParseSince(v, &out));
     } else if (flag == "--cert") {
-      RETURN_IF_ERROR(value());
+      ASSIGN_OR_RETURN(const std::string v, flags.Value());
       if (v.empty()) {
         return absl::InvalidArgumentError("--cert: the certificate is empty");
       }
       out.cert = v;
     } else if (flag == "--limit") {
-      RETURN_IF_ERROR(value());
+      ASSIGN_OR_RETURN(const std::string v, flags.Value());
       if (!absl::SimpleAtoi(v, &out.limit) || out.limit <= 0) {
         return absl::InvalidArgumentError(absl::StrCat(
             "--limit: \"", v, "\" is not a positive whole number"));

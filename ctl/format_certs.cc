@@ -1,6 +1,7 @@
 // certfleetctl's formatting of certificates and their versions.
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/proto_time.h"
 #include "ctl/ctl_format.h"
 #include "ctl/format_util.h"
 
@@ -10,7 +11,6 @@ namespace {
 using internal::OrDash;
 using internal::TimeJson;
 using internal::TimeText;
-using internal::ToTime;
 
 std::string Names(const google::protobuf::RepeatedPtrField<std::string>& n) {
   return n.empty() ? "-" : absl::StrJoin(n, ",");
@@ -76,7 +76,7 @@ std::string VersionsTable(const v1::GetCertificateResponse& cert,
                        v.revocation_reason().empty()
                            ? ""
                            : absl::StrCat(" (", v.revocation_reason(), ")"));
-    } else if (ToTime(v.not_after()) <= now) {
+    } else if (TimeFromProtoOrPast(v.not_after()) <= now) {
       status = "expired";
     }
     if (v.version() == cert.certificate().latest_version() &&
@@ -105,7 +105,7 @@ std::string CertificateState(const v1::CertificateSummary& c, absl::Time now) {
                         TimeText(c.next_attempt_at()));
   }
   if (c.latest_version() == 0) return "not issued yet";
-  if (ToTime(c.not_after()) <= now) return "EXPIRED";
+  if (TimeFromProtoOrPast(c.not_after()) <= now) return "EXPIRED";
   return absl::StrCat("ok, renews ", TimeText(c.renew_at()));
 }
 

@@ -6,20 +6,17 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "common/proto_time.h"
+#include "common/rfc3339.h"
 #include "ctl/ctl_format.h"
 
 namespace certfleet::ctl {
 namespace internal {
 
-absl::Time ToTime(const google::protobuf::Timestamp& ts) {
-  if (ts.seconds() == 0 && ts.nanos() == 0) return absl::InfinitePast();
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-}
-
 std::string TimeText(const google::protobuf::Timestamp& ts) {
-  const absl::Time t = ToTime(ts);
+  const absl::Time t = TimeFromProtoOrPast(ts);
   if (t == absl::InfinitePast()) return "-";
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
+  return FormatRfc3339(t);
 }
 
 nlohmann::json TimeJson(const google::protobuf::Timestamp& ts) {

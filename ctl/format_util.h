@@ -17,8 +17,6 @@
 
 namespace certfleet::ctl::internal {
 
-// absl::InfinitePast() for an unset (all zero) timestamp.
-absl::Time ToTime(const google::protobuf::Timestamp& ts);
 // RFC 3339 UTC, or "-" when unset.
 std::string TimeText(const google::protobuf::Timestamp& ts);
 // RFC 3339 UTC, or null when unset.

@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "common/rfc3339.h"
 #include "ctl/ctl_format.h"
 #include "ctl/format_util.h"
 
@@ -48,8 +49,7 @@ bool IsFinalPhase(absl::string_view phase) {
 
 std::string FormatWatchSnapshot(const v1::GetRolloutResponse& rollout,
                                 absl::Time observed_at, bool json) {
-  const std::string when =
-      absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", observed_at, absl::UTCTimeZone());
+  const std::string when = FormatRfc3339(observed_at);
   if (json) {
     nlohmann::json line = internal::RolloutJson(rollout.rollout());
     line["observed_at"] = when;

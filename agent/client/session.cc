@@ -9,24 +9,9 @@
 #include "agent/client/silence_watch.h"
 #include "certfleet/v1/agent.grpc.pb.h"
 #include "common/log.h"
+#include "common/proto_time.h"
 
 namespace certfleet::agent {
-namespace {
-
-absl::Time FromProto(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-}
-
-void ToProto(absl::Time t, google::protobuf::Timestamp* out) {
-  if (t == absl::InfinitePast() || t == absl::InfiniteFuture()) return;
-  const int64_t s = absl::ToUnixSeconds(t);
-  out->set_seconds(s);
-  out->set_nanos(static_cast<int32_t>(
-      absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(s))));
-}
-
-}  // namespace
-
 AgentSession::AgentSession(SessionOptions options, IdentityStore& identities,
                            TargetManager& targets, Clock& clock,
                            SessionObserver* observer)
@@ -67,7 +52,7 @@ void AgentSession::SendInventory() {
     s->set_name(t.name);
     s->set_version_id(t.version_id);
     s->set_serial(t.serial);
-    ToProto(t.not_after, s->mutable_not_after());
+    TimeToProto(t.not_after, s->mutable_not_after());
     s->set_healthy(t.healthy);
     s->set_health_detail(t.health_detail);
     if (t.last_failure.has_value()) {
@@ -193,7 +178,7 @@ AgentSession::StreamEnd AgentSession::ServeOnce(const std::string& address,
                  .leaf_pem = b.leaf_pem(),
                  .chain_pem = b.chain_pem(),
                  .key_pem = b.key_pem(),
-                 .not_after = FromProto(b.not_after())},
+                 .not_after = TimeFromProto(b.not_after())},
                 b.nonce()};
         absl::MutexLock lock(&mu_);
         // A newer bundle for a target replaces one still waiting.

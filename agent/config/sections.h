@@ -47,10 +47,6 @@ bool ReadExistingFile(ParseContext& ctx, const Field& field, bool required,
 // (0640, 640): at most 0777.
 bool ReadMode(ParseContext& ctx, const Field& field, mode_t* out);
 
-// A duration that may be zero ("0s", "250ms").
-bool ReadNonNegativeDuration(ParseContext& ctx, const Field& field,
-                             absl::Duration* out);
-
 // argv as a list of strings, program first as an absolute path to an
 // executable file. Returns true when a non-empty command was read.
 bool ReadCommand(ParseContext& ctx, const Field& field,

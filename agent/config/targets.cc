@@ -129,7 +129,7 @@ void ParseTarget(ParseContext& ctx, const Mapping& m, TargetSpec* out) {
   ReadOwner(ctx, m.Get("owner"), out);
   ReadGroup(ctx, m.Get("group"), out);
   ReadReload(ctx, m.Get("reload"), out);
-  ReadNonNegativeDuration(ctx, m.Get("grace"), &out->grace);
+  ctx.reader.NonNegativeDuration(m.Get("grace"), &out->grace);
   ParseHealthChecks(ctx, m.Get("health"), out);
   r.PositiveDuration(m.Get("health_timeout"), &out->health_timeout);
   const Field interval = m.Get("health_interval");

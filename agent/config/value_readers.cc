@@ -3,25 +3,15 @@
 #include <optional>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "agent/config/sections.h"
-#include "common/names.h"
-#include "common/yaml/duration.h"
+#include "common/yaml/shared_fields.h"
 
 namespace certfleet::agent::internal {
 namespace {
-
-std::string ResolvePath(const std::string& base_dir, const std::string& path) {
-  if (path.empty() || path.front() == '/' || base_dir.empty()) return path;
-  absl::string_view rel = path;
-  while (absl::StartsWith(rel, "./")) rel.remove_prefix(2);
-  if (base_dir.back() == '/') return absl::StrCat(base_dir, rel);
-  return absl::StrCat(base_dir, "/", rel);
-}
 
 // Why `label` is not a valid DNS label, or "" when it is.
 std::string LabelProblem(absl::string_view label) {
@@ -47,16 +37,7 @@ std::string Where(ParseContext& ctx, const Field& field) {
 
 bool ReadPath(ParseContext& ctx, const Field& field, bool required,
               std::string* out) {
-  Reader& r = ctx.reader;
-  if (required && !r.Required(field)) return false;
-  std::string path;
-  if (!r.String(field, &path)) return false;
-  if (path.empty()) {
-    if (required) r.Error(field, "must not be empty");
-    return false;
-  }
-  *out = ResolvePath(ctx.base_dir, path);
-  return true;
+  return yaml::ReadPath(ctx.reader, field, ctx.base_dir, required, out);
 }
 
 bool ReadExistingFile(ParseContext& ctx, const Field& field, bool required,
@@ -106,24 +87,6 @@ bool ReadMode(ParseContext& ctx, const Field& field, mode_t* out) {
     return false;
   }
   *out = static_cast<mode_t>(value);
-  return true;
-}
-
-bool ReadNonNegativeDuration(ParseContext& ctx, const Field& field,
-                             absl::Duration* out) {
-  Reader& r = ctx.reader;
-  std::optional<std::string> text = r.Scalar(field, "a duration");
-  if (!text.has_value()) return false;
-  absl::StatusOr<absl::Duration> d = yaml::ParseConfigDuration(*text);
-  if (!d.ok()) {
-    r.Error(field, d.status().message());
-    return false;
-  }
-  if (*d < absl::ZeroDuration()) {
-    r.Error(field, absl::StrCat("must not be negative, got \"", *text, "\""));
-    return false;
-  }
-  *out = *d;
   return true;
 }
 
@@ -195,17 +158,7 @@ bool ReadDnsName(ParseContext& ctx, const Field& field, bool allow_wildcard,
 }
 
 bool ReadTargetName(ParseContext& ctx, const Field& field, std::string* out) {
-  Reader& r = ctx.reader;
-  if (!r.Required(field)) return false;
-  std::string name;
-  if (!r.String(field, &name)) return false;
-  if (!IsObjectName(name)) {
-    r.Error(field, absl::StrCat("\"", name, "\" is not a valid target name (",
-                                kObjectNameGrammar, ")"));
-    return false;
-  }
-  *out = std::move(name);
-  return true;
+  return yaml::ReadObjectName(ctx.reader, field, "target name", out);
 }
 
 }  // namespace certfleet::agent::internal

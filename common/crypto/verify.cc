@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/crypto/openssl_util.h"
+#include "common/rfc3339.h"
 
 namespace certfleet::crypto {
 
@@ -32,10 +33,6 @@ void FreeX509Stack(STACK_OF(X509) * s) {
 using X509StackPtr =
     std::unique_ptr<STACK_OF(X509),
                     OpenSslDeleter<STACK_OF(X509), FreeX509Stack>>;
-
-std::string FormatUtc(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
-}
 
 // Lower-case, without one trailing root dot.
 std::string NormalizeName(absl::string_view name) {
@@ -116,7 +113,7 @@ absl::Status VerifyChain(const Certificate& leaf,
       bad != nullptr ? Certificate::FromRaw(bad).SubjectDn() : "(unknown)";
   ERR_clear_error();
   return absl::FailedPreconditionError(absl::StrCat(
-      "certificate chain does not verify at ", FormatUtc(at), ": ",
+      "certificate chain does not verify at ", FormatRfc3339(at), ": ",
       X509_verify_cert_error_string(err), " (depth ", depth, ", subject ",
       subject, "; leaf serial ", leaf.SerialHex(), ")"));
 }
@@ -150,12 +147,12 @@ absl::Status CheckValidAt(const Certificate& cert, absl::Time at) {
   if (at < not_before) {
     return absl::FailedPreconditionError(absl::StrCat(
         "certificate serial ", cert.SerialHex(), " is not yet valid at ",
-        FormatUtc(at), ": notBefore is ", FormatUtc(not_before)));
+        FormatRfc3339(at), ": notBefore is ", FormatRfc3339(not_before)));
   }
   if (at > not_after) {
     return absl::FailedPreconditionError(absl::StrCat(
         "certificate serial ", cert.SerialHex(), " expired at ",
-        FormatUtc(not_after), " (checked at ", FormatUtc(at), ")"));
+        FormatRfc3339(not_after), " (checked at ", FormatRfc3339(at), ")"));
   }
   return absl::OkStatus();
 }

@@ -4,6 +4,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 
 namespace certfleet::yaml {
 namespace {
@@ -56,6 +57,17 @@ absl::StatusOr<absl::Duration> ParseConfigDuration(absl::string_view text) {
   }
   if (total == absl::InfiniteDuration()) return NotADuration(text);
   return negative ? -total : total;
+}
+
+absl::StatusOr<absl::Duration> ParsePositiveDurationFlag(
+    absl::string_view flag, absl::string_view text) {
+  absl::StatusOr<absl::Duration> d = ParseConfigDuration(text);
+  if (!d.ok()) return Annotate(d.status(), flag);
+  if (*d <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, ": must be positive, got \"", text, "\""));
+  }
+  return *d;
 }
 
 std::string FormatConfigDuration(absl::Duration d) {

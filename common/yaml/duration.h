@@ -21,6 +21,12 @@ namespace certfleet::yaml {
 // Negative durations parse; callers decide what is allowed. "inf" does not.
 absl::StatusOr<absl::Duration> ParseConfigDuration(absl::string_view text);
 
+// A command-line flag's duration (--ttl, --timeout), in the same syntax,
+// that must be positive: kInvalidArgument "<flag>: <why it is not a
+// duration>" or "<flag>: must be positive, got "<text>"".
+absl::StatusOr<absl::Duration> ParsePositiveDurationFlag(
+    absl::string_view flag, absl::string_view text);
+
 // The shortest text ParseConfigDuration reads back as `d`, using days when
 // `d` is a whole number of them: "30d", "12h", "1m30s", "250ms".
 std::string FormatConfigDuration(absl::Duration d);

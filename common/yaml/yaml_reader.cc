@@ -234,6 +234,15 @@ bool Reader::Bool(const Field& field, bool* out) {
 }
 
 bool Reader::PositiveDuration(const Field& field, absl::Duration* out) {
+  return BoundedDuration(field, /*zero_allowed=*/false, out);
+}
+
+bool Reader::NonNegativeDuration(const Field& field, absl::Duration* out) {
+  return BoundedDuration(field, /*zero_allowed=*/true, out);
+}
+
+bool Reader::BoundedDuration(const Field& field, bool zero_allowed,
+                             absl::Duration* out) {
   std::optional<std::string> text = Scalar(field, "a duration");
   if (!text.has_value()) return false;
   absl::StatusOr<absl::Duration> d = ParseConfigDuration(*text);
@@ -241,7 +250,11 @@ bool Reader::PositiveDuration(const Field& field, absl::Duration* out) {
     Error(field, d.status().message());
     return false;
   }
-  if (*d <= absl::ZeroDuration()) {
+  if (zero_allowed && *d < absl::ZeroDuration()) {
+    Error(field, absl::StrCat("must not be negative, got \"", *text, "\""));
+    return false;
+  }
+  if (!zero_allowed && *d <= absl::ZeroDuration()) {
     Error(field, absl::StrCat("must be positive, got \"", *text, "\""));
     return false;
   }

@@ -98,12 +98,18 @@ class Reader {
   bool PositiveDouble(const Field& field, double* out);
   bool Bool(const Field& field, bool* out);
   bool PositiveDuration(const Field& field, absl::Duration* out);
+  // A duration that may be zero ("0s", "250ms"): a grace period, a bake time.
+  bool NonNegativeDuration(const Field& field, absl::Duration* out);
 
   // Each element of a list of strings, with its field (for per-element
   // checks and messages). Non-scalar elements are reported and skipped.
   std::vector<std::pair<Field, std::string>> Strings(const Field& field);
 
  private:
+  // PositiveDuration (`zero_allowed` false) and NonNegativeDuration.
+  bool BoundedDuration(const Field& field, bool zero_allowed,
+                       absl::Duration* out);
+
   Diagnostics& diags_;
   Getenv getenv_;
 };

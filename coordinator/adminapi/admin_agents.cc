@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/labels.h"
 #include "common/log.h"
+#include "common/rfc3339.h"
 #include "common/status_macros.h"
 #include "coordinator/adminapi/admin_audit.h"
 #include "coordinator/adminapi/admin_backend.h"
@@ -19,17 +20,14 @@
 namespace certfleet::adminapi {
 namespace {
 
-std::string UtcTime(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
-}
-
 absl::Status StaysRemoved(const store::AgentRecord& a, const char* what) {
   return absl::FailedPreconditionError(absl::StrCat(
       "agent ", a.id, " was removed",
       a.status_changed_by.empty() ? ""
                                   : absl::StrCat(" by ", a.status_changed_by),
-      " at ", UtcTime(a.status_changed_at), "; a removed agent cannot be ",
-      what, " (enroll the host as a new agent)"));
+      " at ", FormatRfc3339(a.status_changed_at),
+      "; a removed agent cannot be ", what,
+      " (enroll the host as a new agent)"));
 }
 
 void SetStatus(store::AgentRecord& a, store::AgentStatus status, absl::Time now,

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/labels.h"
 #include "common/log.h"
+#include "common/proto_time.h"
 #include "common/status_macros.h"
 #include "coordinator/adminapi/admin_views.h"
 
@@ -35,7 +36,7 @@ void AdminBackend::SetConnection(
   auto it = connected.find(agent.id);
   info->set_connected(it != connected.end());
   if (it != connected.end()) {
-    SetTimestamp(it->second, info->mutable_connected_since());
+    TimeToProto(it->second, info->mutable_connected_since());
   }
   const bool anywhere = it != connected.end() || present.count(agent.id) > 0;
   const bool stale = options_.staleness != nullptr &&
@@ -79,13 +80,13 @@ absl::StatusOr<v1::GetStatusResponse> AdminBackend::GetStatus(
   v1::GetStatusResponse out;
   out.set_version(options_.version);
   out.set_caller(caller);
-  SetTimestamp(now, out.mutable_now());
+  TimeToProto(now, out.mutable_now());
   for (const v1::CertificateSummary& c : certs.certificates()) {
     if (!c.configured()) continue;
     out.set_certificates(out.certificates() + 1);
     if (c.latest_version() > 0) {
       out.set_certificates_issued(out.certificates_issued() + 1);
-      if (FromTimestamp(c.not_after()) <= now) {
+      if (TimeFromProtoOrPast(c.not_after()) <= now) {
         out.set_certificates_expired(out.certificates_expired() + 1);
       }
     }
@@ -229,7 +230,7 @@ absl::StatusOr<v1::CreateTokenResponse> AdminBackend::CreateToken(
   }
   absl::Duration ttl = options_.default_token_ttl;
   if (request.has_ttl()) {
-    ttl = FromDuration(request.ttl());
+    ttl = DurationFromProto(request.ttl());
     if (ttl <= absl::ZeroDuration()) {
       return absl::InvalidArgumentError(
           absl::StrCat("CreateToken: ttl must be positive, got ",
@@ -265,7 +266,7 @@ absl::StatusOr<v1::CreateTokenResponse> AdminBackend::CreateToken(
   v1::CreateTokenResponse out;
   out.set_token(token);
   out.set_id(parsed.id);
-  SetTimestamp(record->expires_at, out.mutable_expires_at());
+  TimeToProto(record->expires_at, out.mutable_expires_at());
   for (const auto& [key, value] : record->labels) {
     (*out.mutable_labels())[key] = value;
   }
@@ -302,9 +303,9 @@ absl::StatusOr<v1::RenewCertificateResponse> AdminBackend::RenewCertificate(
   v1::RenewCertificateResponse out;
   out.set_certificate(name);
   out.set_current_version(latest.has_value() ? latest->version : 0);
-  SetTimestamp(now, out.mutable_requested_at());
+  TimeToProto(now, out.mutable_requested_at());
   out.set_order_in_flight(order.has_value());
-  SetTimestamp(state.renew_at, out.mutable_previous_renew_at());
+  TimeToProto(state.renew_at, out.mutable_previous_renew_at());
   // An operator's request overrides the failure backoff (a CA that still
   // rate-limits says so again, and the backoff resumes where it was:
   // consecutive_failures is kept).
@@ -327,7 +328,7 @@ absl::StatusOr<v1::ListAuditResponse> AdminBackend::ListAudit(
   store::AuditFilter filter{.certificate = request.certificate(),
                             // One more tells whether there are more.
                             .limit = limit + 1};
-  if (request.has_since()) filter.since = FromTimestamp(request.since());
+  if (request.has_since()) filter.since = TimeFromProtoOrPast(request.since());
   ASSIGN_OR_RETURN(std::vector<store::AuditRecord> records,
                    store_.ListAudit(filter));
   v1::ListAuditResponse out;
@@ -336,7 +337,7 @@ absl::StatusOr<v1::ListAuditResponse> AdminBackend::ListAudit(
   for (const store::AuditRecord& r : records) {
     v1::AuditEvent* e = out.add_events();
     e->set_id(r.id);
-    SetTimestamp(r.at, e->mutable_at());
+    TimeToProto(r.at, e->mutable_at());
     e->set_actor(r.actor);
     e->set_action(r.action);
     e->set_certificate(r.certificate);

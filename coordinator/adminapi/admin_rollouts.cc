@@ -5,6 +5,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "common/proto_time.h"
 #include "common/status_macros.h"
 #include "coordinator/adminapi/admin_backend.h"
 #include "coordinator/adminapi/admin_views.h"
@@ -19,7 +20,7 @@ namespace {
 template <typename Field>
 void SetIfFinite(absl::Time t, Field field) {
   if (t != absl::InfinitePast() && t != absl::InfiniteFuture()) {
-    SetTimestamp(t, field());
+    TimeToProto(t, field());
   }
 }
 

@@ -1,13 +1,13 @@
 #include "coordinator/adminapi/admin_server.h"
 
 #include <grpcpp/grpcpp.h>
-#include <grpcpp/security/server_credentials.h>
 
 #include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "certfleet/v1/admin.grpc.pb.h"
 #include "common/log.h"
+#include "common/rpc/grpc_server.h"
 #include "coordinator/adminapi/admin_audit.h"
 #include "coordinator/adminapi/admin_auth.h"
 
@@ -202,45 +202,35 @@ absl::StatusOr<std::unique_ptr<AdminServer>> AdminServer::Start(
                              options.server_certificate_lifetime);
   if (!identity.ok()) return identity.status();
 
-  // Unlike the agent listener (enrollment comes without a certificate),
-  // every client here must present one from the internal CA.
-  grpc::SslServerCredentialsOptions ssl(
-      GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-  ssl.pem_root_certs = ca.ca_pem();
-  ssl.pem_key_cert_pairs.push_back({identity->key_pem, identity->cert_pem});
-
   std::unique_ptr<AdminServer> server(new AdminServer());
   server->service_ = std::make_unique<AdminServiceImpl>(backend);
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, grpc::SslServerCredentials(ssl),
-                           &server->port_);
-  builder.RegisterService(server->service_.get());
-  builder.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_bytes));
-  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
-                             options.max_streams_per_connection);
-  builder.AddChannelArgument(
-      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
-      static_cast<int>(absl::ToInt64Milliseconds(options.min_ping_interval)));
-  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES,
-                             options.max_ping_strikes);
-  server->server_ = builder.BuildAndStart();
-  if (!server->server_ || server->port_ == 0) {
-    return absl::UnavailableError(
-        absl::StrCat("admin API cannot listen on ", options.listen,
-                     " (address in use, or not an address of this host?)"));
-  }
-  CF_LOG_INFO("admin API listening on %s (port %d)", options.listen,
-              server->port_);
+  absl::StatusOr<StartedGrpcServer> started = StartGrpcServer({
+      .what = "admin API",
+      .listen = options.listen,
+      .key_pem = identity->key_pem,
+      .cert_pem = identity->cert_pem,
+      .client_ca_pem = ca.ca_pem(),
+      // Unlike the agent listener (enrollment comes without a
+      // certificate), every client here must present one from the internal
+      // CA.
+      .client_certificates =
+          GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY,
+      .services = {server->service_.get()},
+      .max_message_bytes = options.max_message_bytes,
+      .max_streams_per_connection = options.max_streams_per_connection,
+      .min_ping_interval = options.min_ping_interval,
+      .max_ping_strikes = options.max_ping_strikes,
+  });
+  if (!started.ok()) return started.status();
+  server->server_ = std::move(started->server);
+  server->port_ = started->port;
   return server;
 }
 
 AdminServer::~AdminServer() { Shutdown(absl::ZeroDuration()); }
 
 void AdminServer::Shutdown(absl::Duration grace) {
-  if (!server_) return;
-  server_->Shutdown(std::chrono::system_clock::now() +
-                    absl::ToChronoMilliseconds(grace));
-  server_.reset();
+  ShutdownGrpcServer(server_, grace);
 }
 
 }  // namespace certfleet::adminapi

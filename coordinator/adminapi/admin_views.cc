@@ -2,49 +2,22 @@
 
 namespace certfleet::adminapi {
 
-void SetTimestamp(absl::Time t, google::protobuf::Timestamp* out) {
-  if (t == absl::InfinitePast() || t == absl::InfiniteFuture() ||
-      t == absl::UnixEpoch()) {
-    out->Clear();
-    return;
-  }
-  const int64_t seconds = absl::ToUnixSeconds(t);
-  out->set_seconds(seconds);
-  out->set_nanos(static_cast<int32_t>(
-      absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(seconds))));
-}
-
-absl::Time FromTimestamp(const google::protobuf::Timestamp& ts) {
-  if (ts.seconds() == 0 && ts.nanos() == 0) return absl::InfinitePast();
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-}
-
-void SetDuration(absl::Duration d, google::protobuf::Duration* out) {
-  const int64_t seconds = absl::IDivDuration(d, absl::Seconds(1), &d);
-  out->set_seconds(seconds);
-  out->set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(d)));
-}
-
-absl::Duration FromDuration(const google::protobuf::Duration& d) {
-  return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
-}
-
 v1::CertificateVersion VersionToProto(const store::VersionRecord& v) {
   v1::CertificateVersion out;
   out.set_version(v.version);
   out.set_serial(v.serial_hex);
-  SetTimestamp(v.not_before, out.mutable_not_before());
-  SetTimestamp(v.not_after, out.mutable_not_after());
+  TimeToProto(v.not_before, out.mutable_not_before());
+  TimeToProto(v.not_after, out.mutable_not_after());
   const bool revoked = v.revoked_at != absl::InfinitePast();
   out.set_revoked(revoked);
   if (revoked) {
-    SetTimestamp(v.revoked_at, out.mutable_revoked_at());
+    TimeToProto(v.revoked_at, out.mutable_revoked_at());
     out.set_revocation_reason(v.revocation_reason);
   }
   out.set_key_type(v.key_type);
   for (const std::string& name : v.names) out.add_names(name);
   out.set_issuer(v.issuer);
-  SetTimestamp(v.created_at, out.mutable_created_at());
+  TimeToProto(v.created_at, out.mutable_created_at());
   return out;
 }
 
@@ -55,16 +28,16 @@ void FillSummary(const std::optional<store::VersionRecord>& latest,
     summary->set_latest_version(latest->version);
     summary->set_serial(latest->serial_hex);
     summary->set_key_type(latest->key_type);
-    SetTimestamp(latest->not_after, summary->mutable_not_after());
+    TimeToProto(latest->not_after, summary->mutable_not_after());
     summary->clear_names();
     for (const std::string& name : latest->names) summary->add_names(name);
     if (summary->issuer().empty()) summary->set_issuer(latest->issuer);
   }
   if (state.has_value()) {
-    SetTimestamp(state->renew_at, summary->mutable_renew_at());
+    TimeToProto(state->renew_at, summary->mutable_renew_at());
     // AdminBackend::RenewCertificate's mark, kept until a new version.
     summary->set_renewal_requested(state->renew_at == absl::InfinitePast());
-    SetTimestamp(state->next_attempt_at, summary->mutable_next_attempt_at());
+    TimeToProto(state->next_attempt_at, summary->mutable_next_attempt_at());
     summary->set_consecutive_failures(state->consecutive_failures);
     summary->set_last_error(state->last_error);
   }
@@ -80,12 +53,12 @@ v1::AgentInfo AgentToProto(
   for (const auto& [key, value] : agent.labels) {
     (*out.mutable_labels())[key] = value;
   }
-  SetTimestamp(agent.enrolled_at, out.mutable_enrolled_at());
-  SetTimestamp(agent.last_seen_at, out.mutable_last_seen());
+  TimeToProto(agent.enrolled_at, out.mutable_enrolled_at());
+  TimeToProto(agent.last_seen_at, out.mutable_last_seen());
   out.set_identity_serial(agent.identity_serial);
-  SetTimestamp(agent.identity_not_after, out.mutable_identity_not_after());
+  TimeToProto(agent.identity_not_after, out.mutable_identity_not_after());
   out.set_status(std::string(store::AgentStatusName(agent.status)));
-  SetTimestamp(agent.status_changed_at, out.mutable_status_changed_at());
+  TimeToProto(agent.status_changed_at, out.mutable_status_changed_at());
   out.set_status_changed_by(agent.status_changed_by);
   for (const store::TargetStateRecord& t : targets) {
     v1::AgentTarget* target = out.add_targets();
@@ -94,11 +67,11 @@ v1::AgentInfo AgentToProto(
     target->set_desired_version(t.desired_version_id);
     target->set_installed_version(t.installed_version_id);
     target->set_serial(t.serial);
-    SetTimestamp(t.not_after, target->mutable_not_after());
+    TimeToProto(t.not_after, target->mutable_not_after());
     target->set_healthy(t.healthy);
     target->set_health_detail(t.detail);
     target->set_last_error(t.last_error);
-    SetTimestamp(t.updated_at, target->mutable_updated_at());
+    TimeToProto(t.updated_at, target->mutable_updated_at());
   }
   return out;
 }

@@ -11,18 +11,10 @@
 
 #include "absl/time/time.h"
 #include "certfleet/v1/admin.pb.h"
+#include "common/proto_time.h"
 #include "coordinator/store/store.h"
-#include "google/protobuf/duration.pb.h"
-#include "google/protobuf/timestamp.pb.h"
 
 namespace certfleet::adminapi {
-
-// Sets `out` to `t`, or clears it when `t` is infinite or the Unix epoch.
-void SetTimestamp(absl::Time t, google::protobuf::Timestamp* out);
-// The time in `ts`; absl::InfinitePast() when it is unset (all zero).
-absl::Time FromTimestamp(const google::protobuf::Timestamp& ts);
-void SetDuration(absl::Duration d, google::protobuf::Duration* out);
-absl::Duration FromDuration(const google::protobuf::Duration& d);
 
 v1::CertificateVersion VersionToProto(const store::VersionRecord& v);
 

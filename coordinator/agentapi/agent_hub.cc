@@ -8,22 +8,12 @@
 #include "absl/synchronization/notification.h"
 #include "common/crypto/encoding.h"
 #include "common/log.h"
+#include "common/proto_time.h"
 #include "coordinator/agentapi/agent_input.h"
 #include "coordinator/issuance/issuer.h"
 
 namespace certfleet::agentapi {
 namespace {
-
-absl::Time FromProto(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-}
-
-void ToProto(absl::Time t, google::protobuf::Timestamp* out) {
-  const int64_t s = absl::ToUnixSeconds(t);
-  out->set_seconds(s);
-  out->set_nanos(static_cast<int32_t>(
-      absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(s))));
-}
 
 // Agents renewing at once that the renewal limit tracks; idle ones are
 // forgotten first (rate_limits.h).
@@ -479,7 +469,7 @@ bool AgentHub::BuildBundle(const BundleContent& content,
   out->set_leaf_pem(content.leaf_pem);
   out->set_chain_pem(content.chain_pem);
   out->set_key_pem(opened->second);
-  ToProto(content.not_after, out->mutable_not_after());
+  TimeToProto(content.not_after, out->mutable_not_after());
   out->set_nonce(NewNonce());
   return true;
 }
@@ -531,15 +521,15 @@ void AgentHub::HandleInventory(const std::string& agent_id, Agent& agent,
     } else {
       agent.installed[t.name()] = t.version_id();
     }
-    SaveTargetState(agent_id, agent, t.name(),
-                    [&](store::TargetStateRecord& s) {
-                      s.installed_version_id = t.version_id();
-                      s.serial = t.serial();
-                      s.not_after = t.has_not_after() ? FromProto(t.not_after())
-                                                      : absl::InfinitePast();
-                      s.healthy = t.healthy();
-                      RecordLocalProblems(agent_id, agent, t, s);
-                    });
+    SaveTargetState(
+        agent_id, agent, t.name(), [&](store::TargetStateRecord& s) {
+          s.installed_version_id = t.version_id();
+          s.serial = t.serial();
+          s.not_after = t.has_not_after() ? TimeFromProto(t.not_after())
+                                          : absl::InfinitePast();
+          s.healthy = t.healthy();
+          RecordLocalProblems(agent_id, agent, t, s);
+        });
   }
   if (!unassigned.empty() && agent.warned.insert("unassigned").second) {
     CF_LOG_INFO(

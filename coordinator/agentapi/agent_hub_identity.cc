@@ -5,20 +5,17 @@
 #include "absl/strings/str_cat.h"
 #include "common/labels.h"
 #include "common/log.h"
+#include "common/rfc3339.h"
 #include "coordinator/agentapi/agent_hub.h"
 
 namespace certfleet::agentapi {
 namespace {
 
-std::string UtcTime(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
-}
-
 // " (by admin:alice at 2030-01-01T00:00:00Z)", or "" when never said.
 std::string ChangedBy(const store::AgentRecord& record) {
   if (record.status_changed_by.empty()) return "";
   return absl::StrCat(" (by ", record.status_changed_by, " at ",
-                      UtcTime(record.status_changed_at), ")");
+                      FormatRfc3339(record.status_changed_at), ")");
 }
 
 }  // namespace

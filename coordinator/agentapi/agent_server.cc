@@ -1,7 +1,6 @@
 #include "coordinator/agentapi/agent_server.h"
 
 #include <grpcpp/grpcpp.h>
-#include <grpcpp/security/server_credentials.h>
 
 #include <deque>
 #include <set>
@@ -10,6 +9,7 @@
 #include "certfleet/v1/agent.grpc.pb.h"
 #include "common/crypto/certificate.h"
 #include "common/log.h"
+#include "common/rpc/grpc_server.h"
 #include "coordinator/agentapi/agent_input.h"
 #include "coordinator/agentapi/rate_limits.h"
 
@@ -459,11 +459,6 @@ absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Start(
                              options.server_certificate_lifetime);
   if (!identity.ok()) return identity.status();
 
-  grpc::SslServerCredentialsOptions ssl(
-      GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY);
-  ssl.pem_root_certs = ca.ca_pem();
-  ssl.pem_key_cert_pairs.push_back({identity->key_pem, identity->cert_pem});
-
   std::unique_ptr<AgentServer> server(new AgentServer());
   server->limits_ = options.limits;
   Clock& clock =
@@ -481,38 +476,38 @@ absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Start(
   server->agent_service_ = std::move(agent_service);
   const AgentLimits& limits = server->limits_;
 
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, grpc::SslServerCredentials(ssl),
-                           &server->port_);
-  builder.RegisterService(server->enrollment_service_.get());
-  builder.RegisterService(server->agent_service_.get());
-  // Agents ping every 30 s to keep their stream alive across idle NATs;
-  // pings closer together with no data between are strikes, and a
-  // connection past max_ping_strikes is closed (GOAWAY "too_many_pings").
-  builder.AddChannelArgument(
-      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
-      static_cast<int>(absl::ToInt64Milliseconds(limits.min_ping_interval)));
-  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES,
-                             limits.max_ping_strikes);
-  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
-  builder.SetMaxReceiveMessageSize(static_cast<int>(limits.max_message_bytes));
-  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
-                             limits.max_streams_per_connection);
-  // Memory per connected agent (bench/run_agents.sh): the TLS frame
-  // protector holds one buffer of this size per connection, 16 KB by
-  // default; 4 KB still carries a whole bundle in one or two records and
-  // saves ~9 KB per agent. Most of the rest (~110 KB: OpenSSL's BIO pair and
-  // record buffers, gRPC's read staging buffers and call arena) has no
-  // channel argument in gRPC 1.51.
-  builder.AddChannelArgument(GRPC_ARG_TSI_MAX_FRAME_SIZE, 4096);
-  server->server_ = builder.BuildAndStart();
-  if (!server->server_ || server->port_ == 0) {
-    return absl::UnavailableError(
-        absl::StrCat("agent service cannot listen on ", options.listen,
-                     " (address in use, or not an address of this host?)"));
-  }
-  CF_LOG_INFO("agent service listening on %s (port %d)", options.listen,
-              server->port_);
+  absl::StatusOr<StartedGrpcServer> started = StartGrpcServer({
+      .what = "agent service",
+      .listen = options.listen,
+      .key_pem = identity->key_pem,
+      .cert_pem = identity->cert_pem,
+      .client_ca_pem = ca.ca_pem(),
+      // Enrollment comes without a certificate; the stream checks its own.
+      .client_certificates = GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY,
+      .services = {server->enrollment_service_.get(),
+                   server->agent_service_.get()},
+      .max_message_bytes = limits.max_message_bytes,
+      .max_streams_per_connection = limits.max_streams_per_connection,
+      // Agents ping every 30 s to keep their stream alive across idle NATs;
+      // pings closer together with no data between are strikes, and a
+      // connection past max_ping_strikes is closed (GOAWAY
+      // "too_many_pings").
+      .min_ping_interval = limits.min_ping_interval,
+      .max_ping_strikes = limits.max_ping_strikes,
+      .channel_args =
+          {{GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1},
+           // Memory per connected agent (bench/run_agents.sh): the TLS
+           // frame protector holds one buffer of this size per connection,
+           // 16 KB by default; 4 KB still carries a whole bundle in one or
+           // two records and saves ~9 KB per agent. Most of the rest
+           // (~110 KB: OpenSSL's BIO pair and record buffers, gRPC's read
+           // staging buffers and call arena) has no channel argument in
+           // gRPC 1.51.
+           {GRPC_ARG_TSI_MAX_FRAME_SIZE, 4096}},
+  });
+  if (!started.ok()) return started.status();
+  server->server_ = std::move(started->server);
+  server->port_ = started->port;
   if (limits.heartbeat_interval > absl::ZeroDuration()) {
     server->heartbeats_ = std::thread([s = server.get(), &streams] {
       while (!s->stop_heartbeats_.WaitForNotificationWithTimeout(
@@ -533,10 +528,7 @@ void AgentServer::SetServing(bool serving, const std::string& why) {
 void AgentServer::Shutdown(absl::Duration grace) {
   if (!stop_heartbeats_.HasBeenNotified()) stop_heartbeats_.Notify();
   if (heartbeats_.joinable()) heartbeats_.join();
-  if (!server_) return;
-  server_->Shutdown(std::chrono::system_clock::now() +
-                    absl::ToChronoMilliseconds(grace));
-  server_.reset();
+  ShutdownGrpcServer(server_, grace);
 }
 
 }  // namespace certfleet::agentapi

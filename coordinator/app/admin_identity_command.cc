@@ -11,6 +11,7 @@
 #include "common/crypto/private_key.h"
 #include "common/crypto/public_key.h"
 #include "common/flag_reader.h"
+#include "common/rfc3339.h"
 #include "common/status_macros.h"
 #include "common/yaml/duration.h"
 #include "coordinator/app/command_output.h"
@@ -41,29 +42,15 @@ absl::StatusOr<AdminIdentityArgs> ParseAdminIdentityArgs(
   FlagReader flags(args, /*first=*/1);
   while (flags.Next()) {
     const std::string& flag = flags.flag();
-    std::string v;
-    auto value = [&]() -> absl::Status {
-      ASSIGN_OR_RETURN(v, flags.Value());
-      return absl::OkStatus();
-    };
     if (flag == "--config" || flag == "-c") {
-      RETURN_IF_ERROR(value());
-      out.config_path = v;
+      ASSIGN_OR_RETURN(out.config_path, flags.Value());
     } else if (flag == "--name") {
-      RETURN_IF_ERROR(value());
-      out.name = v;
+      ASSIGN_OR_RETURN(out.name, flags.Value());
     } else if (flag == "--out") {
-      RETURN_IF_ERROR(value());
-      out.out_path = v;
+      ASSIGN_OR_RETURN(out.out_path, flags.Value());
     } else if (flag == "--ttl") {
-      RETURN_IF_ERROR(value());
-      absl::StatusOr<absl::Duration> ttl = yaml::ParseConfigDuration(v);
-      if (!ttl.ok()) return Annotate(ttl.status(), "--ttl");
-      if (*ttl <= absl::ZeroDuration()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("--ttl: must be positive, got \"", v, "\""));
-      }
-      out.ttl = *ttl;
+      ASSIGN_OR_RETURN(const std::string v, flags.Value());
+      ASSIGN_OR_RETURN(out.ttl, yaml::ParsePositiveDurationFlag(flag, v));
     } else {
       return flags.Unknown("admin-identity create");
     }
@@ -150,7 +137,7 @@ int RunAdminIdentityCommand(const std::vector<std::string>& args) {
   printf("admin identity %s written to %s (mode 0600)\n", created->name.c_str(),
          created->path.c_str());
   printf("serial    %s\nexpires   %s\n", created->serial.c_str(),
-         UtcTime(created->not_after).c_str());
+         FormatRfc3339(created->not_after).c_str());
   if (cfg->admin.listen.empty()) {
     printf(
         "note: admin.listen is not set in %s; the coordinator serves no "

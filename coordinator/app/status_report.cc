@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "common/rfc3339.h"
 #include "common/status_macros.h"
 
 namespace certfleet::app {
@@ -13,7 +14,7 @@ namespace {
 
 std::string Time(absl::Time t) {
   if (t == absl::InfinitePast() || t == absl::InfiniteFuture()) return "-";
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
+  return FormatRfc3339(t);
 }
 
 std::string State(const CertificateStatus& s, absl::Time now) {

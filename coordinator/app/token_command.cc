@@ -11,6 +11,8 @@
 #include "common/flag_reader.h"
 #include "common/labels.h"
 #include "common/log.h"
+#include "common/rfc3339.h"
+#include "common/standard_flags.h"
 #include "common/status_macros.h"
 #include "common/yaml/duration.h"
 #include "coordinator/app/command_output.h"
@@ -43,52 +45,26 @@ absl::StatusOr<TokenCreateArgs> ParseTokenCreateArgs(
   FlagReader flags(args, /*first=*/1);
   while (flags.Next()) {
     const std::string& flag = flags.flag();
-    std::string v;
-    auto value = [&]() -> absl::Status {
-      ASSIGN_OR_RETURN(v, flags.Value());
-      return absl::OkStatus();
-    };
     if (flag == "--config" || flag == "-c") {
-      RETURN_IF_ERROR(value());
-      out.config_path = v;
+      ASSIGN_OR_RETURN(out.config_path, flags.Value());
     } else if (flag == "--labels") {
-      RETURN_IF_ERROR(value());
-      out.labels = v;
+      ASSIGN_OR_RETURN(out.labels, flags.Value());
       have_labels = true;
     } else if (flag == "--for-agent") {
-      RETURN_IF_ERROR(value());
+      ASSIGN_OR_RETURN(const std::string v, flags.Value());
       if (v.empty()) {
         return absl::InvalidArgumentError("--for-agent: the agent id is empty");
       }
       out.for_agent = v;
     } else if (flag == "--ttl") {
-      RETURN_IF_ERROR(value());
-      absl::StatusOr<absl::Duration> ttl = yaml::ParseConfigDuration(v);
-      if (!ttl.ok()) return Annotate(ttl.status(), "--ttl");
-      if (*ttl <= absl::ZeroDuration()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("--ttl: must be positive, got \"", v, "\""));
-      }
-      out.ttl = *ttl;
+      ASSIGN_OR_RETURN(const std::string v, flags.Value());
+      ASSIGN_OR_RETURN(out.ttl, yaml::ParsePositiveDurationFlag(flag, v));
     } else if (flag == "--description") {
-      RETURN_IF_ERROR(value());
-      out.description = v;
+      ASSIGN_OR_RETURN(out.description, flags.Value());
     } else if (flag == "-o" || flag == "--output") {
-      RETURN_IF_ERROR(value());
-      if (v != "json" && v != "table") {
-        return absl::InvalidArgumentError(
-            absl::StrCat("-o: \"", v, "\" is not one of table, json"));
-      }
-      out.json = v == "json";
+      ASSIGN_OR_RETURN(out.json, ReadOutputFlag(flags));
     } else if (flag == "--log-level") {
-      RETURN_IF_ERROR(value());
-      LogLevel level;
-      if (!ParseLogLevel(v, &level)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("--log-level: \"", v,
-                         "\" is not one of debug, info, warning, error"));
-      }
-      SetLogLevel(level);
+      RETURN_IF_ERROR(ReadLogLevelFlag(flags));
     } else {
       return flags.Unknown("token create");
     }
@@ -183,16 +159,17 @@ std::string FormatCreatedToken(const CreatedToken& created, bool json) {
   if (json) {
     nlohmann::json labels = nlohmann::json::object();
     for (const auto& [key, value] : created.labels) labels[key] = value;
-    const nlohmann::json out = {{"token", created.token},
-                                {"expires_at", UtcTime(created.expires_at)},
-                                {"labels", labels},
-                                {"for_agent", created.for_agent},
-                                {"ca_file", created.ca_file}};
+    const nlohmann::json out = {
+        {"token", created.token},
+        {"expires_at", FormatRfc3339(created.expires_at)},
+        {"labels", labels},
+        {"for_agent", created.for_agent},
+        {"ca_file", created.ca_file}};
     return out.dump(2) + "\n";
   }
   std::string out = absl::StrCat(
-      created.token, "\n",                                           //
-      "expires   ", UtcTime(created.expires_at), " (single use)\n",  //
+      created.token, "\n",                                                 //
+      "expires   ", FormatRfc3339(created.expires_at), " (single use)\n",  //
       "labels    ", labels::FormatLabels(created.labels), "\n");
   if (!created.for_agent.empty()) {
     absl::StrAppend(&out, "agent     ", created.for_agent,

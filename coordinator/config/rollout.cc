@@ -103,25 +103,6 @@ void ReadWaves(ParseContext& ctx, const Field& field,
   *out = std::move(waves);
 }
 
-// A duration that may be 0.
-bool ReadNonNegativeDuration(ParseContext& ctx, const Field& field,
-                             absl::Duration* out) {
-  Reader& r = ctx.reader;
-  std::optional<std::string> text = r.Scalar(field, "a duration");
-  if (!text.has_value()) return false;
-  absl::StatusOr<absl::Duration> d = ParseConfigDuration(*text);
-  if (!d.ok()) {
-    r.Error(field, d.status().message());
-    return false;
-  }
-  if (*d < absl::ZeroDuration()) {
-    r.Error(field, absl::StrCat("must not be negative, got \"", *text, "\""));
-    return false;
-  }
-  *out = *d;
-  return true;
-}
-
 const char* DayName(absl::Weekday day) {
   static constexpr const char* kNames[] = {"mon", "tue", "wed", "thu",
                                            "fri", "sat", "sun"};
@@ -334,7 +315,7 @@ void ParseRollout(ParseContext& ctx, const Field& field,
   }
   ReadQuantity(ctx, m.Get("max_unavailable"), "0 would never let a host change",
                &out->max_unavailable);
-  ReadNonNegativeDuration(ctx, m.Get("bake_time"), &out->bake_time);
+  ctx.reader.NonNegativeDuration(m.Get("bake_time"), &out->bake_time);
   r.PositiveDuration(m.Get("health_timeout"), &out->health_timeout);
   ReadQuantity(ctx, m.Get("failure_threshold"),
                "the rollout halts when this many targets have failed",

@@ -1,47 +1,19 @@
 // Helpers shared by the section readers (declared in sections.h).
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "common/names.h"
 #include "common/yaml/secrets.h"
+#include "common/yaml/shared_fields.h"
 #include "coordinator/config/sections.h"
 
 namespace certfleet::config::internal {
 
-std::string ResolvePath(const std::string& base_dir, const std::string& path) {
-  if (path.empty() || path.front() == '/' || base_dir.empty()) return path;
-  absl::string_view rel = path;
-  while (absl::StartsWith(rel, "./")) rel.remove_prefix(2);
-  if (base_dir.back() == '/') return absl::StrCat(base_dir, rel);
-  return absl::StrCat(base_dir, "/", rel);
-}
-
 bool ReadObjectName(ParseContext& ctx, const Field& field, std::string* out) {
-  Reader& r = ctx.reader;
-  if (!r.Required(field)) return false;
-  std::string name;
-  if (!r.String(field, &name)) return false;
-  if (!IsObjectName(name)) {
-    r.Error(field, absl::StrCat("\"", name, "\" is not a valid name (",
-                                kObjectNameGrammar, ")"));
-    return false;
-  }
-  *out = std::move(name);
-  return true;
+  return yaml::ReadObjectName(ctx.reader, field, "name", out);
 }
 
 bool ReadPath(ParseContext& ctx, const Field& field, bool required,
               std::string* out) {
-  Reader& r = ctx.reader;
-  if (required && !r.Required(field)) return false;
-  std::string path;
-  if (!r.String(field, &path)) return false;
-  if (path.empty()) {
-    if (required) r.Error(field, "must not be empty");
-    return false;
-  }
-  *out = ResolvePath(ctx.base_dir, path);
-  return true;
+  return yaml::ReadPath(ctx.reader, field, ctx.base_dir, required, out);
 }
 
 std::optional<Field> ReadSecret(ParseContext& ctx, const Mapping& m,

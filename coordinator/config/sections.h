@@ -35,9 +35,6 @@ struct ParseContext {
 // ctx.warnings (CoordinatorConfig::warnings).
 void Warn(ParseContext& ctx, const Field& field, absl::string_view message);
 
-// `path` itself when absolute (or base_dir is ""), else base_dir/path.
-std::string ResolvePath(const std::string& base_dir, const std::string& path);
-
 // A required name of an issuer, DNS provider or certificate: letters,
 // digits, ".", "_" and "-", starting with a letter or digit, at most 64
 // characters (it appears in logs, metrics labels and certfleetctl).

@@ -7,16 +7,13 @@
 #include "common/crypto/encoding.h"
 #include "common/labels.h"
 #include "common/log.h"
+#include "common/rfc3339.h"
 #include "common/status_macros.h"
 
 namespace certfleet::fleet {
 namespace {
 
 constexpr size_t kMaxHostname = 253;
-
-std::string UtcTime(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
-}
 
 }  // namespace
 
@@ -156,7 +153,7 @@ absl::StatusOr<EnrollmentService::Renewed> EnrollmentService::RenewIdentity(
       });
   if (!stored.ok()) return stored.status();
   CF_LOG_INFO("agent %s: identity renewed (serial %s replaces %s, expires %s)",
-              agent_id, serial, presented_serial, UtcTime(not_after));
+              agent_id, serial, presented_serial, FormatRfc3339(not_after));
   return Renewed{.certificate_pem = std::move(cert_pem),
                  .serial = serial,
                  .not_after = not_after};

@@ -14,6 +14,7 @@
 #include "common/crypto/public_key.h"
 #include "common/crypto/verify.h"
 #include "common/log.h"
+#include "common/rfc3339.h"
 #include "common/status_macros.h"
 
 namespace certfleet::fleet {
@@ -30,10 +31,6 @@ constexpr size_t kMaxAgentId = 64;
 constexpr size_t kMaxAdminName = 32;
 // RFC 5280 Appendix A: ub-common-name.
 constexpr size_t kMaxCommonName = 64;
-
-std::string UtcTime(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
-}
 
 bool IsIpLiteral(const std::string& text) {
   unsigned char buf[16];
@@ -130,7 +127,7 @@ absl::StatusOr<std::unique_ptr<InternalCa>> InternalCa::LoadOrCreate(
   if (cert->NotAfter() <= now) {
     return absl::FailedPreconditionError(
         absl::StrCat("internal CA ", cert->SubjectCommonName(), " expired at ",
-                     UtcTime(cert->NotAfter()),
+                     FormatRfc3339(cert->NotAfter()),
                      "; every agent must be enrolled again under a new CA"));
   }
   return std::unique_ptr<InternalCa>(

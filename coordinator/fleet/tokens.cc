@@ -10,6 +10,7 @@
 #include "common/crypto/encoding.h"
 #include "common/labels.h"
 #include "common/log.h"
+#include "common/rfc3339.h"
 #include "common/status_macros.h"
 
 namespace certfleet::fleet {
@@ -18,10 +19,6 @@ namespace {
 constexpr char kVersionPrefix[] = "cft1";
 constexpr size_t kIdBytes = 8;  // 16 hex characters
 constexpr size_t kSecretBytes = 32;
-
-std::string UtcTime(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
-}
 
 absl::Status Malformed(absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat(
@@ -85,7 +82,7 @@ absl::StatusOr<std::string> BootstrapTokens::CreateForAgent(
         agent->status_changed_by.empty()
             ? std::string()
             : absl::StrCat(" by ", agent->status_changed_by),
-        " at ", UtcTime(agent->status_changed_at),
+        " at ", FormatRfc3339(agent->status_changed_at),
         "; a removed agent is never re-enrolled (make a token for a new "
         "agent instead)"));
   }
@@ -112,10 +109,10 @@ absl::StatusOr<std::string> BootstrapTokens::Make(
   RETURN_IF_ERROR(store_.PutToken(record));
   if (for_agent.empty()) {
     CF_LOG_INFO("bootstrap token %s created (labels %s, expires %s)", record.id,
-                labels::FormatLabels(labels), UtcTime(record.expires_at));
+                labels::FormatLabels(labels), FormatRfc3339(record.expires_at));
   } else {
     CF_LOG_INFO("bootstrap token %s created to re-enroll agent %s (expires %s)",
-                record.id, for_agent, UtcTime(record.expires_at));
+                record.id, for_agent, FormatRfc3339(record.expires_at));
   }
   return absl::StrCat(kVersionPrefix, ".", record.id, ".",
                       crypto::Base64UrlEncode(secret));
@@ -139,14 +136,14 @@ absl::StatusOr<store::TokenRecord> BootstrapTokens::Check(
   const absl::Time now = clock_.Now();
   if (record->expires_at <= now) {
     CF_LOG_WARN("bootstrap token %s refused: expired at %s", parsed.id,
-                UtcTime(record->expires_at));
+                FormatRfc3339(record->expires_at));
     return absl::PermissionDeniedError(
         absl::StrCat("bootstrap token ", parsed.id, " expired at ",
-                     UtcTime(record->expires_at)));
+                     FormatRfc3339(record->expires_at)));
   }
   if (record->used_at != absl::InfinitePast()) {
     CF_LOG_WARN("bootstrap token %s refused: already used by %s at %s",
-                parsed.id, record->used_by, UtcTime(record->used_at));
+                parsed.id, record->used_by, FormatRfc3339(record->used_at));
     return AlreadyUsed(parsed.id);
   }
   return *std::move(record);

@@ -38,7 +38,9 @@ store::DnsRecordRef ToRef(const dns::PlannedRecord& p) {
 // Whether this order answered the challenge at `url`. An order saved before
 // answers were recorded one by one tells by its stage alone.
 bool WasAnswered(const store::OrderRecord& rec, const std::string& url) {
-  if (rec.answered_challenges.empty()) return rec.stage == "answered";
+  if (rec.answered_challenges.empty()) {
+    return IsAtStage(rec, OrderStage::kAnswered);
+  }
   return std::find(rec.answered_challenges.begin(),
                    rec.answered_challenges.end(),
                    url) != rec.answered_challenges.end();
@@ -54,7 +56,7 @@ absl::Time AnsweredAt(const store::OrderRecord& rec) {
 // Answered, and not yet past validation: the stage from the first answer
 // until finalization.
 bool AwaitsValidation(const store::OrderRecord& rec) {
-  return rec.stage == "answered";
+  return IsAtStage(rec, OrderStage::kAnswered);
 }
 
 // Order states that never change again (Pebble says "deactivated" where
@@ -161,7 +163,7 @@ absl::StatusOr<store::VersionRecord> OrderRunner::Run(
   if (!state.rec.order_url.empty()) {
     if (may_pass) {
       // Keep the order: the next attempt resumes it.
-      if (absl::Status s = PersistOrder(state, state.rec.stage); !s.ok()) {
+      if (absl::Status s = PersistOrder(state); !s.ok()) {
         CF_LOG_WARN("%s: cannot save order %s: %s", what, state.rec.order_url,
                     s.ToString());
       }
@@ -171,7 +173,7 @@ absl::StatusOr<store::VersionRecord> OrderRunner::Run(
       // Records that could not be removed stay remembered with the order;
       // the next attempt finds it invalid, removes them, and starts over.
       absl::Status s = cleaned ? store_.DeleteOrder(cert.name)
-                               : PersistOrder(state, "abandoned");
+                               : PersistOrder(state, OrderStage::kAbandoned);
       if (!s.ok()) {
         CF_LOG_WARN("%s: cannot update order %s: %s", what, state.rec.order_url,
                     s.ToString());
@@ -270,7 +272,7 @@ absl::Status OrderRunner::Place(State& state,
   state.rec.created_at = now;
   // Persisted before anything else is done with the order: a crash from
   // here on resumes this order instead of placing another.
-  RETURN_IF_ERROR(PersistOrder(state, "placed"));
+  RETURN_IF_ERROR(PersistOrder(state, OrderStage::kPlaced));
   Failpoint("order.persisted");
   CF_LOG_INFO("certificate %s: placed order %s", cert.name, state.order.url);
   return absl::OkStatus();
@@ -362,8 +364,10 @@ absl::Status OrderRunner::Validate(State& state, Issuer& issuer,
       }
     }
     // Remembered before they are written, so a crash cannot orphan them.
-    RETURN_IF_ERROR(PersistOrder(
-        state, state.rec.stage == "answered" ? "answered" : "presenting"));
+    RETURN_IF_ERROR(
+        PersistOrder(state, IsAtStage(state.rec, OrderStage::kAnswered)
+                                ? OrderStage::kAnswered
+                                : OrderStage::kPresenting));
     Failpoint("order.records-persisted");
     std::vector<dns::PlannedRecord> not_written;
     if (absl::Status s = solver_.Present(plan, ctx, &not_written); !s.ok()) {
@@ -392,7 +396,7 @@ absl::Status OrderRunner::Validate(State& state, Issuer& issuer,
       state.rec.answered_challenges.push_back(url);
     }
     state.rec.answered_at = clock_.Now();
-    RETURN_IF_ERROR(PersistOrder(state, "answered"));
+    RETURN_IF_ERROR(PersistOrder(state, OrderStage::kAnswered));
     RETURN_IF_ERROR(client.AnswerChallenge(url, ctx).status());
     Failpoint("order.answer-sent");
   }
@@ -417,7 +421,7 @@ absl::Status OrderRunner::Finalize(State& state,
                      kek_.Seal(pem, CertificateKeyAad(cert.name)));
     state.key = std::move(key);
   }
-  RETURN_IF_ERROR(PersistOrder(state, "finalizing"));
+  RETURN_IF_ERROR(PersistOrder(state, OrderStage::kFinalizing));
   Failpoint("order.key-stored");
   if (state.order.status == "ready") {
     ASSIGN_OR_RETURN(crypto::PrivateKey key, KeyOf(kek_, state.rec, state.key));
@@ -543,8 +547,12 @@ absl::Status OrderRunner::Abandon(const store::OrderRecord& order,
   return store_.DeleteOrder(rec.cert_name);
 }
 
-absl::Status OrderRunner::PersistOrder(State& state, absl::string_view stage) {
-  state.rec.stage = std::string(stage);
+absl::Status OrderRunner::PersistOrder(State& state, OrderStage stage) {
+  state.rec.stage = std::string(OrderStageName(stage));
+  return PersistOrder(state);
+}
+
+absl::Status OrderRunner::PersistOrder(State& state) {
   state.rec.updated_at = clock_.Now();
   return store_.PutOrder(state.rec);
 }

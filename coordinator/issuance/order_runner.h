@@ -34,6 +34,7 @@
 #include "coordinator/config/config.h"
 #include "coordinator/dns/solver.h"
 #include "coordinator/issuance/issuer.h"
+#include "coordinator/issuance/order_stage.h"
 #include "coordinator/store/store.h"
 
 namespace certfleet::issuance {
@@ -134,7 +135,9 @@ class OrderRunner : public CertificateOrders {
   // removed. Returns false when some could not be removed.
   bool CleanUpRecords(store::OrderRecord& rec);
   void DeactivatePending(const store::OrderRecord& rec, Issuer& issuer);
-  absl::Status PersistOrder(State& state, absl::string_view stage);
+  // Saves the order at `stage`; without one, at the stage it is at.
+  absl::Status PersistOrder(State& state, OrderStage stage);
+  absl::Status PersistOrder(State& state);
 
   store::Store& store_;
   const crypto::Kek& kek_;

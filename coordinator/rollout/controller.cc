@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/rfc3339.h"
 #include "coordinator/rollout/host_tracker.h"
 #include "coordinator/rollout/skipped_hosts.h"
 
@@ -53,7 +54,7 @@ StepResult RolloutController::Step(const RolloutPolicy& policy,
           {RolloutEvent::Kind::kUrgent, now, state_.wave,
            absl::StrCat("urgent: a served version of ", state_.certificate,
                         " expires at ",
-                        MessageTime(fleet.earliest_served_not_after),
+                        FormatRfc3339(fleet.earliest_served_not_after),
                         " (within ", absl::FormatDuration(policy.urgent_within),
                         "); maintenance windows are ignored")});
     }
@@ -90,7 +91,7 @@ StepResult RolloutController::Step(const RolloutPolicy& policy,
            absl::StrCat("a host failed while ",
                         WaveLabel(effective, state_.wave),
                         " baked: the bake starts over, until ",
-                        MessageTime(now + effective.bake_time))});
+                        FormatRfc3339(now + effective.bake_time))});
     }
     bool wants_to_move = false;
     Advance(effective, may_move, now, out);
@@ -298,7 +299,7 @@ void RolloutController::FinishWave(const EffectivePolicy& policy,
       {RolloutEvent::Kind::kBakeStarted, now, state_.wave,
        absl::StrCat("baking ", WaveLabel(policy, state_.wave), " for ",
                     absl::FormatDuration(policy.bake_time), ", until ",
-                    MessageTime(now + policy.bake_time))});
+                    FormatRfc3339(now + policy.bake_time))});
 }
 
 void RolloutController::Halt(int failures, int threshold, absl::Time now,
@@ -361,7 +362,7 @@ void RolloutController::UpdateWindow(const RolloutPolicy& policy,
                               " waits (fix the windows or abort)")
                : absl::StrCat("outside the maintenance windows: the ",
                               Subject(state_), " waits until ",
-                              MessageTime(opens))});
+                              FormatRfc3339(opens))});
     }
     return;
   }

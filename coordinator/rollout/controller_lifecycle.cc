@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/rfc3339.h"
 #include "common/status_macros.h"
 #include "coordinator/rollout/controller.h"
 #include "coordinator/rollout/host_tracker.h"
@@ -27,7 +28,7 @@ absl::Status NotWhileFinished(const RolloutState& s, absl::string_view verb) {
   return absl::FailedPreconditionError(absl::StrCat(
       "the ", RolloutKindName(s.kind), " of ", s.certificate, " to ",
       s.to_version, " is ", PhaseName(s.phase), " (since ",
-      MessageTime(s.finished_at), "); there is nothing to ", verb));
+      FormatRfc3339(s.finished_at), "); there is nothing to ", verb));
 }
 
 }  // namespace
@@ -44,7 +45,7 @@ absl::Status CheckDeployable(const VersionInfo& version,
       certificate, ")");
   if (version.revoked_at != absl::InfinitePast() && version.revoked_at <= now) {
     return absl::FailedPreconditionError(absl::StrCat(
-        refused, "was revoked at ", MessageTime(version.revoked_at),
+        refused, "was revoked at ", FormatRfc3339(version.revoked_at),
         version.revocation_reason.empty()
             ? std::string()
             : absl::StrCat(" (", version.revocation_reason, ")"),
@@ -52,12 +53,12 @@ absl::Status CheckDeployable(const VersionInfo& version,
   }
   if (version.not_after <= now) {
     return absl::FailedPreconditionError(absl::StrCat(
-        refused, "expired at ", MessageTime(version.not_after), advice));
+        refused, "expired at ", FormatRfc3339(version.not_after), advice));
   }
   if (version.not_before > now) {
     return absl::FailedPreconditionError(
         absl::StrCat(refused, "is not valid before ",
-                     MessageTime(version.not_before), advice));
+                     FormatRfc3339(version.not_before), advice));
   }
   return absl::OkStatus();
 }
@@ -98,7 +99,7 @@ absl::StatusOr<StepResult> RolloutController::Pause(absl::Time now,
   if (state_.phase == Phase::kPaused) {
     return absl::FailedPreconditionError(absl::StrCat(
         "the ", RolloutKindName(state_.kind), " of ", state_.certificate,
-        " is already paused (since ", MessageTime(state_.paused_at), ")"));
+        " is already paused (since ", FormatRfc3339(state_.paused_at), ")"));
   }
   if (state_.phase == Phase::kHalted) {
     return absl::FailedPreconditionError(absl::StrCat(

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/rfc3339.h"
 #include "coordinator/rollout/skipped_hosts.h"
 
 namespace certfleet::rollout {
@@ -57,10 +58,6 @@ void Fail(RolloutState& state, HostRecord& h, std::string why, int failures,
 
 }  // namespace
 
-std::string MessageTime(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
-}
-
 std::string DescribeHost(const HostRecord& host, const FleetSnapshot& fleet) {
   const auto index = Index(fleet);
   const HostSnapshot* s = Find(index, host);
@@ -77,7 +74,7 @@ std::string DescribeHost(const HostRecord& host, const FleetSnapshot& fleet) {
         &text, ", offline",
         s->last_report_at == absl::InfinitePast()
             ? std::string(", never reported")
-            : absl::StrCat(" since ", MessageTime(s->last_report_at)));
+            : absl::StrCat(" since ", FormatRfc3339(s->last_report_at)));
   }
   return text;
 }
@@ -197,7 +194,7 @@ int ObserveOutcomes(RolloutState& state, const FleetSnapshot& fleet,
           ++new_failures;
           Fail(state, h,
                absl::StrCat("no longer healthy on ", state.to_version,
-                            " (healthy since ", MessageTime(h.healthy_at),
+                            " (healthy since ", FormatRfc3339(h.healthy_at),
                             "; now ", DescribeHost(h, fleet), ")"),
                ++failures, threshold, now, out);
         }

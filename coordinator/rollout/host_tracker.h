@@ -53,9 +53,6 @@ void RevertHost(const RolloutState& state, HostRecord& host, absl::Time now,
 // 2030-01-01T00:00:00Z".
 std::string DescribeHost(const HostRecord& host, const FleetSnapshot& fleet);
 
-// RFC 3339 to the second, UTC: how times appear in messages.
-std::string MessageTime(absl::Time t);
-
 }  // namespace certfleet::rollout
 
 #endif  // CERTFLEET_COORDINATOR_ROLLOUT_HOST_TRACKER_H_

@@ -2,14 +2,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "common/rfc3339.h"
 
 namespace certfleet::store {
 
 absl::Status TokenAlreadyUsed(const std::string& id, const std::string& used_by,
                               absl::Time used_at) {
-  return absl::FailedPreconditionError(absl::StrCat(
-      "store: token ", id, " was already used by ", used_by, " at ",
-      absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", used_at, absl::UTCTimeZone())));
+  return absl::FailedPreconditionError(
+      absl::StrCat("store: token ", id, " was already used by ", used_by,
+                   " at ", FormatRfc3339(used_at)));
 }
 
 absl::Status ConsumeTokenNotFound(const std::string& id) {

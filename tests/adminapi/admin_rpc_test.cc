@@ -32,7 +32,7 @@ TEST_F(AdminRpcTest, StatusCountsCertificatesAndAgents) {
   ASSERT_OK_AND_ASSIGN(v1::GetStatusResponse s, client_->GetStatus());
   EXPECT_EQ(s.caller(), "alice");
   EXPECT_EQ(s.version(), "0.1.0");
-  EXPECT_EQ(FromTimestamp(s.now()), clock_.Now());
+  EXPECT_EQ(TimeFromProtoOrPast(s.now()), clock_.Now());
   EXPECT_EQ(s.certificates(), 2);
   EXPECT_EQ(s.certificates_issued(), 1);   // web
   EXPECT_EQ(s.certificates_failing(), 1);  // api
@@ -58,7 +58,7 @@ TEST_F(AdminRpcTest, ListCertificatesGivesNewestVersionAndState) {
   EXPECT_THAT(api.names(), ElementsAre("api.example.test"));
   EXPECT_EQ(api.consecutive_failures(), 3);
   EXPECT_EQ(api.last_error(), "rateLimited: slow down");
-  EXPECT_EQ(FromTimestamp(api.next_attempt_at()),
+  EXPECT_EQ(TimeFromProtoOrPast(api.next_attempt_at()),
             clock_.Now() + absl::Hours(1));
   const v1::CertificateSummary& web = r.certificates(1);
   EXPECT_EQ(web.name(), "web");
@@ -66,7 +66,8 @@ TEST_F(AdminRpcTest, ListCertificatesGivesNewestVersionAndState) {
   EXPECT_EQ(web.latest_version(), 2);
   EXPECT_EQ(web.serial(), "1a02");
   EXPECT_EQ(web.key_type(), "ec256");
-  EXPECT_EQ(FromTimestamp(web.renew_at()), clock_.Now() + absl::Hours(480));
+  EXPECT_EQ(TimeFromProtoOrPast(web.renew_at()),
+            clock_.Now() + absl::Hours(480));
   EXPECT_FALSE(web.order_in_flight());
 }
 
@@ -97,14 +98,15 @@ TEST_F(AdminRpcTest, GetCertificateListsVersionsNewestFirst) {
   // X.509 keeps whole seconds.
   const absl::Time now =
       absl::FromUnixSeconds(absl::ToUnixSeconds(clock_.Now()));
-  EXPECT_EQ(FromTimestamp(v2.not_before()), now - absl::Hours(1));
-  EXPECT_EQ(FromTimestamp(v2.not_after()), now + absl::Hours(24 * 30));
+  EXPECT_EQ(TimeFromProtoOrPast(v2.not_before()), now - absl::Hours(1));
+  EXPECT_EQ(TimeFromProtoOrPast(v2.not_after()), now + absl::Hours(24 * 30));
   const v1::CertificateVersion& v1 = r.versions(1);
   EXPECT_EQ(v1.version(), 1);
   EXPECT_EQ(v1.serial(), "1a01");
   EXPECT_TRUE(v1.revoked());
   EXPECT_EQ(v1.revocation_reason(), "superseded");
-  EXPECT_EQ(FromTimestamp(v1.revoked_at()), clock_.Now() - absl::Hours(1));
+  EXPECT_EQ(TimeFromProtoOrPast(v1.revoked_at()),
+            clock_.Now() - absl::Hours(1));
 
   ASSERT_OK_AND_ASSIGN(r, client_->GetCertificate("api"));
   EXPECT_EQ(r.versions_size(), 0);
@@ -125,7 +127,7 @@ TEST_F(AdminRpcTest, AgentsComeWithTheirTargets) {
     EXPECT_EQ(a.id(), "agt-000000000001");
     EXPECT_EQ(a.hostname(), "agt-000000000001.example.test");
     EXPECT_EQ(a.labels().at("role"), "web");
-    EXPECT_EQ(FromTimestamp(a.last_seen()), clock_.Now());
+    EXPECT_EQ(TimeFromProtoOrPast(a.last_seen()), clock_.Now());
     ASSERT_EQ(a.targets_size(), 1);
     EXPECT_EQ(a.targets(0).target(), "www");
     EXPECT_EQ(a.targets(0).certificate(), "web");
@@ -145,7 +147,8 @@ TEST_F(AdminRpcTest, CreatedTokenEnrollsAnAgent) {
                        client_->CreateToken({{"role", "web"}, {"pool", "b"}},
                                             absl::Minutes(30), "rack 7"));
   EXPECT_THAT(t.token(), HasSubstr(absl::StrCat("cft1.", t.id(), ".")));
-  EXPECT_EQ(FromTimestamp(t.expires_at()), clock_.Now() + absl::Minutes(30));
+  EXPECT_EQ(TimeFromProtoOrPast(t.expires_at()),
+            clock_.Now() + absl::Minutes(30));
   EXPECT_EQ(t.labels().at("pool"), "b");
   ASSERT_OK_AND_ASSIGN(auto record, c_.store.GetToken(t.id()));
   ASSERT_TRUE(record.has_value());
@@ -164,7 +167,7 @@ TEST_F(AdminRpcTest, CreatedTokenEnrollsAnAgent) {
   // Without a ttl: the configured default (2 h in the fixture).
   ASSERT_OK_AND_ASSIGN(
       t, client_->CreateToken({{"role", "web"}}, std::nullopt, ""));
-  EXPECT_EQ(FromTimestamp(t.expires_at()), clock_.Now() + absl::Hours(2));
+  EXPECT_EQ(TimeFromProtoOrPast(t.expires_at()), clock_.Now() + absl::Hours(2));
 }
 
 TEST_F(AdminRpcTest, BadTokenRequestsAreInvalidArguments) {
@@ -184,16 +187,16 @@ TEST(AdminViewsTest, NeverAndUndecidedTimesAreLeftUnset) {
   google::protobuf::Timestamp ts;
   for (absl::Time t :
        {absl::InfinitePast(), absl::InfiniteFuture(), absl::UnixEpoch()}) {
-    SetTimestamp(t, &ts);
+    TimeToProto(t, &ts);
     EXPECT_EQ(ts.seconds(), 0);
     EXPECT_EQ(ts.nanos(), 0);
-    EXPECT_EQ(FromTimestamp(ts), absl::InfinitePast());
+    EXPECT_EQ(TimeFromProtoOrPast(ts), absl::InfinitePast());
   }
   const absl::Time t = absl::FromUnixNanos(1700000000123456789);
-  SetTimestamp(t, &ts);
+  TimeToProto(t, &ts);
   EXPECT_EQ(ts.seconds(), 1700000000);
   EXPECT_EQ(ts.nanos(), 123456789);
-  EXPECT_EQ(FromTimestamp(ts), t);
+  EXPECT_EQ(TimeFromProtoOrPast(ts), t);
 }
 
 }  // namespace

@@ -48,6 +48,20 @@ TEST(DurationTest, RefusesWhatIsNotADuration) {
   }
 }
 
+TEST(DurationTest, FlagDurationsMustBePositive) {
+  EXPECT_EQ(*ParsePositiveDurationFlag("--ttl", "1d"), absl::Hours(24));
+  EXPECT_THAT(ParsePositiveDurationFlag("--ttl", "0"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "--ttl: must be positive, got \"0\""));
+  EXPECT_THAT(ParsePositiveDurationFlag("--timeout", "-5s"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "--timeout: must be positive, got \"-5s\""));
+  EXPECT_THAT(ParsePositiveDurationFlag("--ttl", "30"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "--ttl: \"30\" is not a duration (write a number and "
+                       "a unit: 250ms, 30s, 10m, 12h, 30d)"));
+}
+
 TEST(DurationTest, FormatsWholeDaysAsDays) {
   EXPECT_EQ(FormatConfigDuration(absl::Hours(720)), "30d");
   EXPECT_EQ(FormatConfigDuration(absl::Hours(12)), "12h");

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/cas_retry.h"
 #include "common/crypto/encoding.h"
 #include "common/log.h"
 #include "common/status_macros.h"
@@ -15,6 +16,17 @@ namespace certfleet::rollout {
 namespace {
 
 constexpr char kActor[] = "coordinator";
+
+// After a save lost to another writer: `record` as that writer left it, to
+// decide again on; kDone when the rollout is gone or finished meanwhile.
+absl::StatusOr<CasAttempt> Reread(store::Store& store,
+                                  store::RolloutRecord& record) {
+  ASSIGN_OR_RETURN(std::optional<store::RolloutRecord> fresh,
+                   store.GetRollout(record.id));
+  if (!fresh.has_value() || fresh->finished) return CasAttempt::kDone;
+  record = *std::move(fresh);
+  return CasAttempt::kConflict;
+}
 
 }  // namespace
 
@@ -296,66 +308,69 @@ absl::StatusOr<store::RolloutRecord> RolloutRunner::CreateAndStep(
 
 absl::Status RolloutRunner::Supersede(store::RolloutRecord active,
                                       const std::string& superseded_by) {
-  for (int attempt = 0; attempt < kSaveAttempts; ++attempt) {
-    ASSIGN_OR_RETURN(rollout::RolloutController c,
-                     rollout::RolloutController::Restore(active.state_json));
-    ASSIGN_OR_RETURN(rollout::StepResult r, c.Abort(clock_.Now(), kActor));
-    absl::Status saved = Save(active, c.state());
-    if (saved.ok()) {
-      AuditEvents(active.certificate, r.events,
-                  absl::StrCat(" (rollout ", active.id, " superseded by ",
-                               superseded_by, ")"));
-      return absl::OkStatus();
-    }
-    if (saved.code() != absl::StatusCode::kAborted) return saved;
-    ASSIGN_OR_RETURN(std::optional<store::RolloutRecord> fresh,
-                     store_.GetRollout(active.id));
-    if (!fresh.has_value() || fresh->finished) return absl::OkStatus();
-    active = *std::move(fresh);
-  }
-  return absl::AbortedError(
-      absl::StrCat("rollout ", active.id, ": saved by another writer ",
-                   kSaveAttempts, " times in a row; not aborted"));
+  return RetryCompareAndSet(
+      kSaveAttempts,
+      [&]() -> absl::StatusOr<CasAttempt> {
+        ASSIGN_OR_RETURN(
+            rollout::RolloutController c,
+            rollout::RolloutController::Restore(active.state_json));
+        ASSIGN_OR_RETURN(rollout::StepResult r, c.Abort(clock_.Now(), kActor));
+        absl::Status saved = Save(active, c.state());
+        if (saved.code() == absl::StatusCode::kAborted) {
+          return Reread(store_, active);
+        }
+        RETURN_IF_ERROR(saved);
+        AuditEvents(active.certificate, r.events,
+                    absl::StrCat(" (rollout ", active.id, " superseded by ",
+                                 superseded_by, ")"));
+        return CasAttempt::kDone;
+      },
+      [&] {
+        return absl::AbortedError(
+            absl::StrCat("rollout ", active.id, ": saved by another writer ",
+                         kSaveAttempts, " times in a row; not aborted"));
+      });
 }
 
 absl::Status RolloutRunner::StepRollout(store::RolloutRecord record) {
-  for (int attempt = 0; attempt < kSaveAttempts; ++attempt) {
-    if (!Leading()) return absl::OkStatus();
-    ASSIGN_OR_RETURN(rollout::RolloutController c,
-                     rollout::RolloutController::Restore(record.state_json));
-    const rollout::RolloutPolicy& policy = PolicyFor(record.certificate);
-    ASSIGN_OR_RETURN(
-        rollout::FleetSnapshot fleet,
-        BuildFleetSnapshot(store_, assignments_, record.certificate, policy,
-                           Presence()));
-    rollout::StepResult r = c.Step(policy, fleet, clock_.Now());
-    if (r.state_changed) {
-      // Decided, saved (fenced on leadership: a deposed leader's step ends
-      // here), and only then delivered.
-      absl::Status saved = Save(record, c.state());
-      if (saved.code() == absl::StatusCode::kAborted) {
-        // Another writer (an admin action) saved it since it was read: redo
-        // the step on its state.
-        ASSIGN_OR_RETURN(std::optional<store::RolloutRecord> fresh,
-                         store_.GetRollout(record.id));
-        if (!fresh.has_value() || fresh->finished) return absl::OkStatus();
-        record = *std::move(fresh);
-        continue;
-      }
-      RETURN_IF_ERROR(saved);
-    }
-    Deliver(
-        WithOutstanding(record.id, c.state(), fleet, std::move(r.deliveries)));
-    AuditEvents(record.certificate, r.events);
-    if (r.state_changed && (rollout::IsFinished(c.state().phase) ||
-                            c.state().phase == rollout::Phase::kHalted)) {
-      RETURN_IF_ERROR(UpdateHold(c.state()));
-    }
-    return absl::OkStatus();
-  }
-  return absl::AbortedError(
-      absl::StrCat("rollout ", record.id, ": saved by another writer ",
-                   kSaveAttempts, " times in a row; step not saved"));
+  return RetryCompareAndSet(
+      kSaveAttempts,
+      [&]() -> absl::StatusOr<CasAttempt> {
+        if (!Leading()) return CasAttempt::kDone;
+        ASSIGN_OR_RETURN(
+            rollout::RolloutController c,
+            rollout::RolloutController::Restore(record.state_json));
+        const rollout::RolloutPolicy& policy = PolicyFor(record.certificate);
+        ASSIGN_OR_RETURN(
+            rollout::FleetSnapshot fleet,
+            BuildFleetSnapshot(store_, assignments_, record.certificate, policy,
+                               Presence()));
+        rollout::StepResult r = c.Step(policy, fleet, clock_.Now());
+        if (r.state_changed) {
+          // Decided, saved (fenced on leadership: a deposed leader's step
+          // ends here), and only then delivered.
+          absl::Status saved = Save(record, c.state());
+          if (saved.code() == absl::StatusCode::kAborted) {
+            // Another writer (an admin action) saved it since it was read:
+            // redo the step on its state.
+            return Reread(store_, record);
+          }
+          RETURN_IF_ERROR(saved);
+        }
+        Deliver(WithOutstanding(record.id, c.state(), fleet,
+                                std::move(r.deliveries)));
+        AuditEvents(record.certificate, r.events);
+        if (r.state_changed && (rollout::IsFinished(c.state().phase) ||
+                                c.state().phase == rollout::Phase::kHalted)) {
+          RETURN_IF_ERROR(UpdateHold(c.state()));
+        }
+        return CasAttempt::kDone;
+      },
+      [&] {
+        return absl::AbortedError(
+            absl::StrCat("rollout ", record.id, ": saved by another writer ",
+                         kSaveAttempts, " times in a row; step not saved"));
+      });
 }
 
 std::vector<rollout::DeliverAction> RolloutRunner::WithOutstanding(
@@ -420,33 +435,44 @@ absl::StatusOr<store::RolloutRecord> RolloutRunner::ChangeActive(
     const std::function<absl::StatusOr<rollout::StepResult>(
         rollout::RolloutController&, absl::Time)>& apply) {
   absl::MutexLock step(&step_mu_);
-  for (int attempt = 0; attempt < kSaveAttempts; ++attempt) {
-    ASSIGN_OR_RETURN(std::optional<store::RolloutRecord> active,
-                     store_.ActiveRollout(certificate));
-    if (!active.has_value()) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("no rollout of ", certificate, " is in progress"));
-    }
-    ASSIGN_OR_RETURN(rollout::RolloutController c,
-                     rollout::RolloutController::Restore(active->state_json));
-    absl::StatusOr<rollout::StepResult> r = apply(c, clock_.Now());
-    if (!r.ok()) {
-      return Annotate(r.status(), absl::StrCat("rollout ", active->id));
-    }
-    absl::Status saved = Save(*active, c.state());
-    if (saved.code() == absl::StatusCode::kAborted) continue;  // a step won
-    RETURN_IF_ERROR(saved);
-    // The operator actions deliver nothing (controller.h); kept in case
-    // that changes, after the state that calls for them.
-    Deliver(r->deliveries);
-    AuditEvents(certificate, r->events,
-                absl::StrCat(" (rollout ", active->id, ")"), actor);
-    RETURN_IF_ERROR(UpdateHold(c.state()));
-    return *std::move(active);
-  }
-  return absl::AbortedError(absl::StrCat(
-      "certificate ", certificate, ": its rollout was saved by another writer ",
-      kSaveAttempts, " times in a row; try again"));
+  std::optional<store::RolloutRecord> changed;
+  RETURN_IF_ERROR(RetryCompareAndSet(
+      kSaveAttempts,
+      [&]() -> absl::StatusOr<CasAttempt> {
+        ASSIGN_OR_RETURN(std::optional<store::RolloutRecord> active,
+                         store_.ActiveRollout(certificate));
+        if (!active.has_value()) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("no rollout of ", certificate, " is in progress"));
+        }
+        ASSIGN_OR_RETURN(
+            rollout::RolloutController c,
+            rollout::RolloutController::Restore(active->state_json));
+        absl::StatusOr<rollout::StepResult> r = apply(c, clock_.Now());
+        if (!r.ok()) {
+          return Annotate(r.status(), absl::StrCat("rollout ", active->id));
+        }
+        absl::Status saved = Save(*active, c.state());
+        if (saved.code() == absl::StatusCode::kAborted) {
+          return CasAttempt::kConflict;  // a step won: read it again
+        }
+        RETURN_IF_ERROR(saved);
+        // The operator actions deliver nothing (controller.h); kept in case
+        // that changes, after the state that calls for them.
+        Deliver(r->deliveries);
+        AuditEvents(certificate, r->events,
+                    absl::StrCat(" (rollout ", active->id, ")"), actor);
+        RETURN_IF_ERROR(UpdateHold(c.state()));
+        changed = *std::move(active);
+        return CasAttempt::kDone;
+      },
+      [&] {
+        return absl::AbortedError(
+            absl::StrCat("certificate ", certificate,
+                         ": its rollout was saved by another writer ",
+                         kSaveAttempts, " times in a row; try again"));
+      }));
+  return *std::move(changed);
 }
 
 absl::Status RolloutRunner::Save(store::RolloutRecord& record,
