@@ -97,28 +97,30 @@ absl::StatusOr<RoundResult> RunRound(ReconnectLab& lab, const Flags& f,
   if (f.down > absl::ZeroDuration()) absl::SleepFor(f.down);
   const absl::Time restart = absl::Now();
   r.down_s = Seconds(restart - killed);
+  RETURN_IF_ERROR(lab.StartCoordinator());
+  r.port_open_s = Seconds(absl::Now() - restart);
+  // Attached once it listens (a perf attached to the PID before exec lost
+  // the process): the profile misses only the start-up.
   pid_t perf = 0;
-  RETURN_IF_ERROR(lab.StartCoordinator([&](pid_t pid) {
-    if (f.perf_dir.empty()) return;
+  if (!f.perf_dir.empty()) {
     // SpawnChild does not search PATH.
     absl::StatusOr<std::string> perf_path = harness::FindProgram("perf");
-    if (!perf_path.ok()) {
-      fprintf(stderr, "no profile: %s\n",
-              perf_path.status().ToString().c_str());
-      return;
-    }
-    absl::StatusOr<pid_t> spawned = SpawnChild(
-        {.argv = {*perf_path, "record", "-q", "-e", "cpu-clock", "-F", "499",
-                  "--call-graph", "dwarf,8192", "-p", absl::StrCat(pid), "-o",
-                  absl::StrCat(f.perf_dir, "/perf-", round, ".data")},
-         .output_path = absl::StrCat(f.perf_dir, "/perf-", round, ".log")});
+    absl::StatusOr<pid_t> spawned =
+        perf_path.ok()
+            ? SpawnChild(
+                  {.argv = {*perf_path, "record", "-q", "-e", "cpu-clock", "-F",
+                            "499", "--call-graph", "dwarf,8192", "-p",
+                            absl::StrCat(lab.coordinator_pid()), "-o",
+                            absl::StrCat(f.perf_dir, "/perf-", round, ".data")},
+                   .output_path =
+                       absl::StrCat(f.perf_dir, "/perf-", round, ".log")})
+            : absl::StatusOr<pid_t>(perf_path.status());
     if (spawned.ok()) {
       perf = *spawned;
     } else {
       fprintf(stderr, "no profile: %s\n", spawned.status().ToString().c_str());
     }
-  }));
-  r.port_open_s = Seconds(absl::Now() - restart);
+  }
   const pid_t coordinator = lab.coordinator_pid();
   printf(
       "round %d: %s, started again after %.2f s; agent port open %.2f s "

@@ -128,8 +128,7 @@ absl::Status ReconnectLab::WriteConfig() {
       0600);
 }
 
-absl::Status ReconnectLab::StartCoordinator(
-    const std::function<void(pid_t)>& started) {
+absl::Status ReconnectLab::StartCoordinator() {
   ++starts_;
   ASSIGN_OR_RETURN(
       coordinator_,
@@ -138,7 +137,6 @@ absl::Status ReconnectLab::StartCoordinator(
            .argv = {options_.coordinator, "serve", "--config",
                     dir_ + "/coordinator.yaml"},
            .log_path = absl::StrCat(dir_, "/coordinator-", starts_, ".log")}));
-  if (started) started(coordinator_->pid());
   return harness::WaitForTcpPort(agent_port_, absl::Seconds(60),
                                  coordinator_.get());
 }

@@ -20,7 +20,6 @@
 
 #include <sys/types.h>
 
-#include <functional>
 #include <memory>
 #include <string>
 
@@ -65,10 +64,7 @@ class ReconnectLab {
 
   // Starts the coordinator (again) and returns once its agent port accepts
   // connections (single coordinator: its agent service starts last).
-  // `started`, if given, is called with its PID as soon as it runs (to
-  // attach a profiler).
-  absl::Status StartCoordinator(
-      const std::function<void(pid_t)>& started = nullptr);
+  absl::Status StartCoordinator();
   // SIGKILL (a crash), or SIGTERM and wait for it to exit (a restart).
   void KillCoordinator();
   void StopCoordinator();

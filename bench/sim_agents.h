@@ -79,11 +79,12 @@ struct SimAgentOptions {
       .initial = absl::Seconds(1), .max = absl::Seconds(60), .jitter = 0.5};
   // agent/client/session.h SessionOptions::welcome_timeout.
   absl::Duration welcome_timeout = absl::Seconds(10);
-  // Threads that open streams. Opening one costs the load generator a
-  // channel and its first calls (~5 ms here); from one thread that capped
-  // reconnections at ~140 a second, where real agents, each on its own
-  // host, dial at once.
-  int dialers = 4;
+  // Threads that open streams. One opens ~140 a second here (a channel and
+  // its first calls each); on this 2-core machine shared with the
+  // coordinator, 4 starved the load generator's own gRPC threads, so its
+  // agents missed heartbeats and gave up streams the coordinator served
+  // (docs/benchmarks.md, "Reconnect storm").
+  int dialers = 1;
 };
 
 class SimAgentPool {
