@@ -5,17 +5,24 @@
 // did and exits.
 //
 //   certfleet-bench-agent-loadgen --address 127.0.0.1:PORT --ca CA.pem
-//       --identities IDS.pem [--max-connecting 256]
+//       --identities IDS.pem [--max-connecting 256] [--reconnect]
 //
 // Output (stdout): "connected N in S s (rss K kB)" once every stream has its
-// Welcome, "results_sent R ended E" at exit. Exit status: 0 after a signal,
-// 1 when the streams cannot be opened, 2 on a usage error.
+// Welcome, "results_sent R ended E" at exit. With --reconnect the agents
+// reconnect as certfleet-agent does when their stream ends (sim_agents.h),
+// and every 100 ms a line
+//   status now_us=T connected=C attempts=A ended=E gave_up=G all_us=F
+// says how many agents hold a welcomed stream, the streams tried, ended and
+// given up (no Welcome in time, or silent) so far, and when (Unix
+// microseconds) every agent last held one (0: never). Exit status: 0 after
+// a signal, 1 when the streams cannot be opened, 2 on a usage error.
 #include <signal.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -27,7 +34,7 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: certfleet-bench-agent-loadgen --address HOST:PORT --ca FILE\n"
-    "         --identities FILE [--max-connecting N]\n";
+    "         --identities FILE [--max-connecting N] [--reconnect]\n";
 
 std::string ReadAll(const std::string& path) {
   std::ifstream in(path);
@@ -39,8 +46,13 @@ std::string ReadAll(const std::string& path) {
 int Main(int argc, char** argv) {
   std::string address, ca_path, ids_path;
   int max_connecting = 256;
+  bool reconnect = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
+    if (arg == "--reconnect") {
+      reconnect = true;
+      continue;
+    }
     if (i + 1 >= argc) {
       fprintf(stderr, "%s needs a value\n%s", arg.c_str(), kUsage);
       return 2;
@@ -93,10 +105,29 @@ int Main(int argc, char** argv) {
   auto* pool = new SimAgentPool({.address = address,
                                  .ca_pem = ReadAll(ca_path),
                                  .identities = *std::move(ids),
-                                 .max_connecting = max_connecting});
+                                 .max_connecting = max_connecting,
+                                 .reconnect = reconnect});
   const absl::Time start = absl::Now();
   pool->Start();
-  if (absl::Status s = pool->WaitConnected(absl::Minutes(5)); !s.ok()) {
+  if (reconnect) {
+    // Status lines until the process exits (it ends with _exit).
+    std::thread([pool] {
+      while (true) {
+        const absl::Time all = pool->all_connected_at();
+        printf(
+            "status now_us=%lld connected=%zu attempts=%zu ended=%zu "
+            "gave_up=%zu all_us=%lld\n",
+            static_cast<long long>(absl::ToUnixMicros(absl::Now())),
+            pool->connected(), pool->attempts(), pool->ended(), pool->gave_up(),
+            all == absl::InfinitePast()
+                ? 0LL
+                : static_cast<long long>(absl::ToUnixMicros(all)));
+        fflush(stdout);
+        absl::SleepFor(absl::Milliseconds(100));
+      }
+    }).detach();
+  }
+  if (absl::Status s = pool->WaitConnected(absl::Minutes(15)); !s.ok()) {
     fprintf(stderr, "%s\n", s.ToString().c_str());
     fflush(stderr);
     _exit(1);

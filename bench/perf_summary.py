@@ -11,6 +11,10 @@ Reads the text `perf script` prints for a `perf record -e cpu-clock
     perf script -i perf.data > perf.txt
     bench/perf_summary.py perf.txt --certificates 200
 
+With --storm N it reads a profile of a coordinator restarted under N
+reconnecting agents (certfleet-bench-reconnect --perf) instead: figures
+per agent, and the functions of the agent service, the hub and TLS.
+
 Stacks that dwarf unwinding could not follow to the thread's start still
 count for the functions they do show, so inclusive figures for deep frames
 (OpenKey, ParsePemChain) are reliable; for the outermost ones (Execute,
@@ -52,6 +56,33 @@ FUNCTIONS = [
     ("config load (YAML)", r"config::LoadConfig\b"),
 ]
 
+# The reconnection storm (certfleet-bench-reconnect --perf): what an
+# attaching agent costs the coordinator, by thread and function.
+STORM_FUNCTIONS = [
+    ("hub thread (AgentHub::Run: every task)", r"AgentHub::Run\b"),
+    ("  attach task (store reads, admit, welcome)", r"AgentHub::Attach\(.*\)::\{lambda"),
+    ("    SqliteStore::GetAgent", r"SqliteStore::GetAgent\b"),
+    ("    SqliteStore::ListTargetStates", r"SqliteStore::ListTargetStates\b"),
+    ("    AgentHub::UpdateConnected", r"AgentHub::UpdateConnected\b"),
+    ("  HandleMessage (hello, inventory)", r"AgentHub::HandleMessage\b"),
+    ("    HandleInventory", r"AgentHub::HandleInventory\b"),
+    ("  Reconcile", r"AgentHub::Reconcile\b"),
+    ("hub writer thread (HubWriter::Run)", r"HubWriter::Run\b"),
+    ("  store batches (SQLite)", r"SqliteStore::(PutTargetStates|RecordLastSeen|PutDesiredVersions)\b"),
+    ("agent service: AgentServiceImpl::Connect", r"AgentServiceImpl::Connect\b"),
+    ("  VerifiedAgentId (client certificate parsed)", r"VerifiedAgentId\b"),
+    ("TLS handshakes (SSL_do_handshake)", r"^SSL_do_handshake$"),
+    ("  ECDSA/EC signing", r"^(ECDSA_do_sign|ossl_ecdsa_sign_sig|ossl_ecdsa_simple_sign_sig)"),
+    ("  X.509 chain verification", r"^X509_verify_cert$"),
+    ("  ECDH / key share", r"^(ossl_ecdh_compute_key|ecx_derive|X25519|ossl_x25519)"),
+    ("gRPC security handshaker", r"SecurityHandshaker"),
+    ("gRPC auth context (peer properties)", r"grpc_ssl_peer_to_auth_context|tsi_ssl_peer"),
+    ("SQLite (sqlite3_step)", r"^sqlite3_step$"),
+    ("logging (spdlog)", r"spdlog::"),
+    ("malloc / free", r"^(malloc|free|_int_malloc|_int_free|cfree)$"),
+    ("process start-up (before serving)", r"Coordinator::Create\b"),
+]
+
 DSO_GROUPS = [
     ("OpenSSL libcrypto", r"libcrypto"),
     ("TLS + HTTP/2 (libssl, libcurl, nghttp2)", r"libssl|libcurl|libnghttp2"),
@@ -61,6 +92,9 @@ DSO_GROUPS = [
     ("SQLite", r"libsqlite3"),
     ("libstdc++", r"libstdc\+\+"),
     ("ldns", r"libldns"),
+    ("gRPC (libgrpc, libgrpc++, libgpr)", r"libgrpc|libgpr"),
+    ("protobuf", r"libprotobuf"),
+    ("abseil", r"libabsl"),
     ("inlined, object not recorded (mostly glibc: locks, malloc, memcpy)",
      r"^inlined$"),
 ]
@@ -111,12 +145,17 @@ def resolve_inlined(frames):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("perf_script_output")
-    parser.add_argument("--certificates", type=int, required=True,
-                        help="certificates the profiled pass issued")
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--certificates", type=int,
+                       help="certificates the profiled pass issued")
+    which.add_argument("--storm", type=int, metavar="AGENTS",
+                       help="agents that reconnected during the profile")
     parser.add_argument("--top", type=int, default=15)
     args = parser.parse_args()
 
-    funcs = [(label, re.compile(rx)) for label, rx in FUNCTIONS]
+    function_list = STORM_FUNCTIONS if args.storm else FUNCTIONS
+    unit = "agent" if args.storm else "certificate"
+    funcs = [(label, re.compile(rx)) for label, rx in function_list]
     groups = [(label, re.compile(rx)) for label, rx in DSO_GROUPS]
     total_ns = 0
     inclusive = collections.Counter()
@@ -156,7 +195,7 @@ def main():
 
     if total_ns == 0:
         sys.exit("no samples found (is this `perf script` output?)")
-    n = args.certificates
+    n = args.storm or args.certificates
 
     def ms(ns):
         return ns / 1e6 / n
@@ -164,17 +203,17 @@ def main():
     def pct(ns):
         return 100.0 * ns / total_ns
 
-    print(f"samples: {total_ns / 1e6:.0f} ms of CPU for {n} certificates = "
-          f"{ms(total_ns):.2f} ms per certificate\n")
-    print("self time by shared object (ms per certificate, % of all):")
+    print(f"samples: {total_ns / 1e6:.0f} ms of CPU for {n} {unit}s = "
+          f"{ms(total_ns):.3f} ms per {unit}\n")
+    print(f"self time by shared object (ms per {unit}, % of all):")
     for label, ns in by_group.most_common():
         print(f"  {ms(ns):7.3f}  {pct(ns):5.1f}%  {label}")
     print("\nthe same, with libc/libstdc++/kernel time charged to the library "
           "that called it:")
     for label, ns in charged.most_common():
         print(f"  {ms(ns):7.3f}  {pct(ns):5.1f}%  {label}")
-    print("\ninclusive time of coordinator functions (ms per certificate, %):")
-    for label, _ in FUNCTIONS:
+    print(f"\ninclusive time of coordinator functions (ms per {unit}, %):")
+    for label, _ in function_list:
         ns = inclusive.get(label, 0)
         print(f"  {ms(ns):7.3f}  {pct(ns):5.1f}%  {label}")
     print(f"\ntop {args.top} leaf functions (self):")

@@ -247,9 +247,12 @@ if [ "$HEAPTRACK" = 1 ]; then
   # What the heap held at its peak, by allocation site: in a soak that
   # only grows, the peak is the end, so this is what the rollouts left
   # behind (a graceful stop frees everything, so "leaks" say nothing here).
+  # No --print-flamegraph: unlike the other --print-* switches it takes the
+  # path of a file to write, so "--print-flamegraph 0" wrote a stack dump
+  # named "0" into the repository root (committed by mistake in d4a1ba0).
   heaptrack_print -f "$profile" --print-leaks 0 --print-peaks 1 \
     --print-allocators 0 --print-temporary 0 --print-histogram 0 \
-    --print-flamegraph 0 -n 12 -s 0 2>/dev/null |
+    -n 12 -s 0 2>/dev/null |
     grep -A2 "peak memory consumed" | grep -v '^--$' | paste - - - |
     cut -c1-160
 fi

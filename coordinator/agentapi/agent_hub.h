@@ -96,6 +96,13 @@ class AgentChannel {
   // the code and message the agent sees (e.g. ABORTED when replaced by a
   // newer stream of the same agent, PERMISSION_DENIED when not enrolled).
   virtual void Close(const absl::Status& why) = 0;
+  // True once the stream has ended or is ending (the agent went away, or it
+  // was closed). The hub skips an attach whose stream is already gone: after
+  // a restart the attaches queued behind a busy hub are largely of streams
+  // whose agents stopped waiting for their Welcome and dialled again, and
+  // serving those (store reads, a welcome nobody reads) only made the queue
+  // longer. Any thread.
+  virtual bool Ended() const { return false; }
 };
 
 class AgentHub {
@@ -114,7 +121,9 @@ class AgentHub {
   // refusal logged and counted) when the agent is not enrolled, is disabled
   // or removed, or `serial` is not its current identity serial. A second
   // stream of the same agent replaces the first, which is closed. The
-  // agent's last_seen_at is recorded.
+  // agent's last_seen_at is recorded. A stream that has ended by the time
+  // the hub gets to it (AgentChannel::Ended) is not served: nothing is read
+  // or recorded, and it is counted (HubObserver::OnStreamAbandoned).
   void Attach(const std::string& agent_id, const std::string& serial,
               std::shared_ptr<AgentChannel> channel);
   // The stream ended; `channel` identifies which (a replaced stream's late
@@ -293,7 +302,9 @@ class AgentHub {
   void HandleMessage(const std::string& agent_id, const AgentChannel* from,
                      const v1::AgentMessage& message);
   void ReportArrived();
-  void UpdateConnected();
+  // After `agent_id` attached or left agents_: the counts and the copy
+  // other threads read (connected_, connected_since_) follow.
+  void UpdateConnected(const std::string& agent_id);
   void HandleInventory(const std::string& agent_id, Agent& agent,
                        const v1::Inventory& inventory);
   // Whether `result` answers `delivery`: its version, with its nonce.
@@ -408,6 +419,8 @@ class AgentHub {
   // change, across streams).
   std::map<std::pair<std::string, std::string>, std::string> state_problems_;
   KeyedRateLimiter renewals_;
+  // Attaches skipped because their stream had ended (logged now and then).
+  uint64_t abandoned_attaches_ = 0;
 
   mutable absl::Mutex mu_;
   std::deque<std::function<void()>> tasks_ ABSL_GUARDED_BY(mu_);

@@ -68,7 +68,7 @@ void AgentHub::Touch(const std::string& agent_id, absl::Time at) {
 void AgentHub::Drop(const std::string& agent_id) {
   if (agents_.erase(agent_id) == 0) return;
   Touch(agent_id, clock_.Now());
-  UpdateConnected();
+  UpdateConnected(agent_id);
 }
 
 void AgentHub::AgentChanged(const std::string& agent_id) {

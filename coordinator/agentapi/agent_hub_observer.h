@@ -52,6 +52,9 @@ class HubObserver {
   // store's writes drain (AgentLimits::max_pending_store_writes): counted
   // per message held back.
   virtual void OnMessageHeldBack() {}
+  // A stream ended before the hub attached it (its agent stopped waiting
+  // for a Welcome, typically while many agents reconnect at once): skipped.
+  virtual void OnStreamAbandoned() {}
   // `count` store writes of `kind` failed ("report", "desired",
   // "last_seen"); retryable reports and last-seen times are written again.
   // Called on the hub writer's thread.

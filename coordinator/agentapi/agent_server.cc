@@ -92,6 +92,10 @@ class AgentStream
       absl::MutexLock lock(&mu_);
       if (stream_) stream_->Handled();
     }
+    bool Ended() const override {
+      absl::MutexLock lock(&mu_);
+      return stream_ == nullptr || stream_->Ending();
+    }
     // The reactor is going away: later calls do nothing.
     void Orphan() {
       absl::MutexLock lock(&mu_);
@@ -99,7 +103,7 @@ class AgentStream
     }
 
    private:
-    absl::Mutex mu_;
+    mutable absl::Mutex mu_;
     AgentStream* stream_ ABSL_GUARDED_BY(mu_);
   };
 
@@ -119,6 +123,12 @@ class AgentStream
 
   // Ends the stream from outside (the replica hands its agents over).
   void End(const absl::Status& why) { Close(why); }
+
+  // Finished or finishing: cancelled by the agent, closed, or refused.
+  bool Ending() {
+    absl::MutexLock lock(&mu_);
+    return finished_ || finish_pending_;
+  }
 
   // "Still here", unless a write is under way (that says it already).
   void Heartbeat() {

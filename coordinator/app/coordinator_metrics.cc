@@ -123,6 +123,14 @@ CoordinatorMetrics::CoordinatorMetrics(metrics::Registry& registry)
                               "read nothing more until the writes drained.",
                               {})
                      .WithLabels({})),
+      abandoned_(registry
+                     .Counter("certfleet_agent_streams_abandoned_total",
+                              "Agent streams that ended before the hub "
+                              "attached them: their agents stopped waiting "
+                              "for a Welcome (the hub is behind, e.g. many "
+                              "agents reconnecting at once).",
+                              {})
+                     .WithLabels({})),
       store_writes_pending_(
           registry
               .Gauge("certfleet_hub_store_writes_pending",
@@ -210,6 +218,8 @@ void CoordinatorMetrics::OnAgentProblem(absl::string_view kind) {
 }
 
 void CoordinatorMetrics::OnMessageHeldBack() { held_back_->Increment(); }
+
+void CoordinatorMetrics::OnStreamAbandoned() { abandoned_->Increment(); }
 
 void CoordinatorMetrics::OnStoreWriteFailed(absl::string_view kind,
                                             size_t count) {

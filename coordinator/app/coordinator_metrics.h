@@ -19,6 +19,7 @@
 //   certfleet_agent_refusals_total{limit}             (agent_limits.h)
 //   certfleet_agent_problems_total{kind}         local_failure|state_problem
 //   certfleet_agent_messages_held_back_total          (store writes behind)
+//   certfleet_agent_streams_abandoned_total           (ended before attached)
 //   certfleet_hub_store_writes_pending
 //   certfleet_hub_store_write_failures_total{kind}  report|desired|last_seen
 //   certfleet_fenced_writes_refused_total{reason}     not_leader|deposed
@@ -64,6 +65,7 @@ class CoordinatorMetrics : public issuance::IssuanceObserver,
   void OnRefused(absl::string_view limit) override;
   void OnAgentProblem(absl::string_view kind) override;
   void OnMessageHeldBack() override;
+  void OnStreamAbandoned() override;
   void OnStoreWriteFailed(absl::string_view kind, size_t count) override;
   void OnStoreWritesPending(size_t count) override;
   void OnVersionsPruned(const std::string& certificate, int count) override;
@@ -90,6 +92,7 @@ class CoordinatorMetrics : public issuance::IssuanceObserver,
   metrics::CounterFamily& refusals_;
   metrics::CounterFamily& agent_problems_;
   metrics::Counter* held_back_;
+  metrics::Counter* abandoned_;
   metrics::Gauge* store_writes_pending_;
   metrics::CounterFamily& store_write_failures_;
   metrics::CounterFamily& versions_pruned_;

@@ -27,13 +27,17 @@ using ::certfleet::agentapi::testing::AgentHubTest;
 using ::certfleet::agentapi::testing::FakeChannel;
 using ::certfleet::agentapi::testing::Inventory;
 using ::certfleet::agentapi::testing::kDbAgent;
+using ::certfleet::agentapi::testing::kTestIdentitySerial;
 using ::certfleet::agentapi::testing::kWebAgent;
 using ::certfleet::agentapi::testing::Result;
 using ::certfleet::agentapi::testing::StoredVersion;
 using ::certfleet::testing::WaitFor;
+using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using ::testing::Optional;
+using ::testing::Pair;
 using ::testing::SizeIs;
+using ::testing::UnorderedElementsAre;
 
 TEST_F(AgentHubTest, StreamOfAgentNotEnrolledIsClosed) {
   std::shared_ptr<FakeChannel> ch = Attach("agt-00000000dead");
@@ -55,6 +59,61 @@ TEST_F(AgentHubTest, AttachWelcomesAndRecordsLastSeen) {
                        c_.store.GetAgent(kWebAgent));
   ASSERT_TRUE(agent.has_value());
   EXPECT_EQ(agent->last_seen_at, clock_.Now());
+}
+
+TEST_F(AgentHubTest, ConnectedSinceFollowsEachAttachReplacementAndDetach) {
+  std::shared_ptr<FakeChannel> refused = Attach("agt-00000000dead");
+  EXPECT_THAT(c_.hub->ConnectedSince(), IsEmpty());
+  const absl::Time t1 = clock_.Now();
+  std::shared_ptr<FakeChannel> web1 = Attach(kWebAgent);
+  clock_.Advance(absl::Minutes(1));
+  const absl::Time t2 = clock_.Now();
+  std::shared_ptr<FakeChannel> db = Attach(kDbAgent);
+  EXPECT_THAT(c_.hub->ConnectedSince(),
+              UnorderedElementsAre(Pair(kWebAgent, t1), Pair(kDbAgent, t2)));
+
+  clock_.Advance(absl::Minutes(1));
+  const absl::Time t3 = clock_.Now();
+  std::shared_ptr<FakeChannel> web2 = Attach(kWebAgent);  // replaces web1
+  c_.hub->Detach(kWebAgent, web1.get());  // the replaced stream's late end
+  c_.hub->Detach(kDbAgent, db.get());
+  c_.hub->Flush();
+  EXPECT_THAT(c_.hub->ConnectedSince(), ElementsAre(Pair(kWebAgent, t3)));
+  EXPECT_THAT(c_.hub->ConnectedAgents(), ElementsAre(kWebAgent));
+  EXPECT_EQ(c_.hub->connected(), 1u);
+
+  c_.hub->Detach(kWebAgent, web2.get());
+  c_.hub->Flush();
+  EXPECT_THAT(c_.hub->ConnectedSince(), IsEmpty());
+  EXPECT_THAT(c_.hub->ConnectedAgents(), IsEmpty());
+  EXPECT_EQ(c_.hub->connected(), 0u);
+}
+
+TEST_F(AgentHubTest, StreamEndedBeforeItsAttachIsNotServed) {
+  // An agent that stopped waiting for its Welcome (a hub behind after a
+  // restart) has dialled again; its old stream's attach comes up now.
+  ASSERT_OK_AND_ASSIGN(std::optional<store::AgentRecord> before,
+                       c_.store.GetAgent(kWebAgent));
+  ASSERT_TRUE(before.has_value());
+  clock_.Advance(absl::Hours(1));
+  auto gone = std::make_shared<FakeChannel>();
+  gone->End();
+  c_.hub->Attach(kWebAgent, kTestIdentitySerial, gone);
+  c_.hub->Detach(kWebAgent, gone.get());
+  c_.hub->Flush();
+  EXPECT_THAT(gone->sent(), IsEmpty());  // no Welcome to nobody
+  EXPECT_EQ(c_.hub->connected(), 0u);
+  EXPECT_THAT(c_.hub->ConnectedSince(), IsEmpty());
+  EXPECT_EQ(c_.observer.streams_abandoned(), 1);
+  ASSERT_OK_AND_ASSIGN(std::optional<store::AgentRecord> after,
+                       c_.store.GetAgent(kWebAgent));
+  EXPECT_EQ(after->last_seen_at, before->last_seen_at);  // never served
+
+  // Its new stream is served as ever.
+  std::shared_ptr<FakeChannel> ch = Attach(kWebAgent);
+  ASSERT_THAT(ch->sent(), SizeIs(1));
+  EXPECT_TRUE(ch->sent()[0].has_welcome());
+  EXPECT_EQ(c_.hub->connected(), 1u);
 }
 
 TEST_F(AgentHubTest, InventorySendsNewestVersionOfAssignedCertificate) {

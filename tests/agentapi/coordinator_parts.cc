@@ -280,6 +280,16 @@ int RecordingHubObserver::held_back() const {
   return held_back_;
 }
 
+void RecordingHubObserver::OnStreamAbandoned() {
+  absl::MutexLock lock(&mu_);
+  ++abandoned_;
+}
+
+int RecordingHubObserver::streams_abandoned() const {
+  absl::MutexLock lock(&mu_);
+  return abandoned_;
+}
+
 int RecordingHubObserver::bundles_sent() const {
   absl::MutexLock lock(&mu_);
   return bundles_sent_;

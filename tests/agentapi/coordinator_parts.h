@@ -125,10 +125,13 @@ class RecordingHubObserver : public HubObserver {
   void OnAgentProblem(absl::string_view kind) override;
 
   void OnMessageHeldBack() override;
+  void OnStreamAbandoned() override;
 
   int bundles_sent() const;
   // Messages whose stream was held back while store writes drained.
   int held_back() const;
+  // Attaches skipped because their stream had ended.
+  int streams_abandoned() const;
   std::vector<v1::DeliveryResult> results() const;
   // "<call>/<reason>" of each refused identity, in order.
   std::vector<std::string> refusals() const;
@@ -141,6 +144,7 @@ class RecordingHubObserver : public HubObserver {
   mutable absl::Mutex mu_;
   int bundles_sent_ ABSL_GUARDED_BY(mu_) = 0;
   int held_back_ ABSL_GUARDED_BY(mu_) = 0;
+  int abandoned_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<v1::DeliveryResult> results_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> refusals_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int> dropped_ ABSL_GUARDED_BY(mu_);

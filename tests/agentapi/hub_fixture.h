@@ -39,6 +39,15 @@ class FakeChannel : public AgentChannel {
     absl::MutexLock lock(&mu_);
     closed_ = why;
   }
+  bool Ended() const override {
+    absl::MutexLock lock(&mu_);
+    return ended_;
+  }
+  // The agent went away (cancelled its stream) before the hub served it.
+  void End() {
+    absl::MutexLock lock(&mu_);
+    ended_ = true;
+  }
   absl::StatusCode closed_code() const {
     absl::MutexLock lock(&mu_);
     return closed_.has_value() ? closed_->code() : absl::StatusCode::kOk;
@@ -82,6 +91,7 @@ class FakeChannel : public AgentChannel {
   mutable absl::Mutex mu_;
   std::vector<v1::CoordinatorMessage> sent_ ABSL_GUARDED_BY(mu_);
   std::optional<absl::Status> closed_ ABSL_GUARDED_BY(mu_);
+  bool ended_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 struct Served {

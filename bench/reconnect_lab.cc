@@ -1,0 +1,225 @@
+#include "bench/reconnect_lab.h"
+
+#include <signal.h>
+#include <sqlite3.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "bench/child_process.h"
+#include "bench/fleet_coordinator.h"
+#include "bench/measured_process.h"
+#include "bench/sim_agents.h"
+#include "common/status_macros.h"
+#include "tests/harness/free_port.h"
+#include "tests/harness/harness_files.h"
+
+namespace certfleet::bench {
+namespace {
+
+// "status now_us=T connected=C ..." → its fields; false when malformed.
+bool ParseStatus(absl::string_view line, LoadgenStatus* out) {
+  int64_t now_us = 0, all_us = 0;
+  int fields = 0;
+  for (absl::string_view part : absl::StrSplit(line, ' ')) {
+    const size_t eq = part.find('=');
+    if (eq == absl::string_view::npos) continue;
+    const absl::string_view key = part.substr(0, eq);
+    int64_t v = 0;
+    if (!absl::SimpleAtoi(part.substr(eq + 1), &v)) return false;
+    ++fields;
+    if (key == "now_us") now_us = v;
+    if (key == "connected") out->connected = static_cast<size_t>(v);
+    if (key == "attempts") out->attempts = static_cast<size_t>(v);
+    if (key == "ended") out->ended = static_cast<size_t>(v);
+    if (key == "gave_up") out->gave_up = static_cast<size_t>(v);
+    if (key == "all_us") all_us = v;
+  }
+  if (fields < 6) return false;
+  out->at = absl::FromUnixMicros(now_us);
+  out->all_connected_at =
+      all_us == 0 ? absl::InfinitePast() : absl::FromUnixMicros(all_us);
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ReconnectLab>> ReconnectLab::Start(
+    ReconnectLabOptions options) {
+  ASSIGN_OR_RETURN(std::string dir, harness::MakeHarnessTempDir("reconnect"));
+  std::unique_ptr<ReconnectLab> lab(new ReconnectLab(std::move(options), dir));
+  absl::Status s = lab->Prepare();
+  if (s.ok()) s = lab->WriteConfig();
+  if (s.ok()) s = lab->StartCoordinator();
+  if (!s.ok()) {
+    lab->keep_dir_ = true;  // for the logs the message points at
+    return absl::Status(s.code(),
+                        absl::StrCat(s.message(), " (files in ", dir, ")"));
+  }
+  return lab;
+}
+
+ReconnectLab::~ReconnectLab() {
+  if (loadgen_pid_ > 0) StopChildren({loadgen_pid_}, absl::Seconds(10));
+  coordinator_.reset();  // SIGTERM, SIGKILL after 3 s
+  if (!keep_dir_) {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+}
+
+absl::Status ReconnectLab::Prepare() {
+  // The store the coordinator will open: agents enrolled as the Enroll RPC
+  // would (tokens, CSRs, the internal CA signing), without 10,000 RPCs.
+  ASSIGN_OR_RETURN(std::unique_ptr<FleetCoordinator> fleet,
+                   FleetCoordinator::Start(dir_));
+  std::vector<SimIdentity> identities;
+  identities.reserve(options_.agents);
+  const absl::Time start = absl::Now();
+  for (int i = 0; i < options_.agents; ++i) {
+    ASSIGN_OR_RETURN(FleetCoordinator::Identity id,
+                     fleet->EnrollDirect(absl::StrCat("sim-", i)));
+    identities.push_back({std::move(id.key_pem), std::move(id.cert_pem)});
+    if ((i + 1) % 2000 == 0) {
+      printf("  enrolled %d agents in %.1f s\n", i + 1,
+             absl::ToDoubleSeconds(absl::Now() - start));
+      fflush(stdout);
+    }
+  }
+  // Version 1, which the agents install when they first connect: after a
+  // restart they report it, and nothing is sent (a restart's steady state).
+  RETURN_IF_ERROR(fleet->PublishVersion().status());
+  RETURN_IF_ERROR(
+      harness::WriteFileAtomically(dir_ + "/ca.pem", fleet->ca_pem(), 0644));
+  RETURN_IF_ERROR(harness::WriteFileAtomically(
+      dir_ + "/identities.pem", FormatIdentities(identities), 0600));
+  return absl::OkStatus();  // `fleet` closes the store
+}
+
+absl::Status ReconnectLab::WriteConfig() {
+  ASSIGN_OR_RETURN(agent_port_, harness::PickFreePort());
+  ASSIGN_OR_RETURN(metrics_port_, harness::PickFreePort());
+  // An issuer nobody answers: version 1 is valid for 30 days, so nothing
+  // is due; the coordinator serves agents only.
+  return harness::WriteFileAtomically(
+      dir_ + "/coordinator.yaml",
+      absl::StrCat(
+          "store:\n  type: sqlite\n  path: ", dir_, "/store.db\n",
+          "key_encryption_key_file: ", dir_, "/kek\n",
+          "internal_ca_file: ", dir_, "/internal-ca.pem\n",
+          "agents:\n  listen: 127.0.0.1:", agent_port_,
+          "\n  server_names: [127.0.0.1]\n", "metrics:\n  listen: 127.0.0.1:",
+          metrics_port_, "\n", "dns:\n  resolvers: [127.0.0.1:9]\n",
+          "scheduler:\n  retry_initial: 10m\n",
+          "issuers:\n  - name: nowhere\n    directory: "
+          "https://127.0.0.1:9/dir\n",
+          "dns_providers:\n  - name: lab\n    type: rfc2136\n",
+          "    zones: [bench.test]\n    rfc2136:\n      server: "
+          "127.0.0.1:9\n",
+          "      tsig_key_name: k\n      tsig_secret: c2VjcmV0LXNlY3JldA==\n",
+          "certificates:\n  - name: ", kBenchCertificate,
+          "\n    names: [www.bench.test]\n    issuer: nowhere\n",
+          "    targets:\n      - target: ", kBenchTarget, "\n"),
+      0600);
+}
+
+absl::Status ReconnectLab::StartCoordinator() {
+  ++starts_;
+  ASSIGN_OR_RETURN(
+      coordinator_,
+      harness::ServerProcess::Start(
+          {.name = "certfleet-coordinator",
+           .argv = {options_.coordinator, "serve", "--config",
+                    dir_ + "/coordinator.yaml"},
+           .log_path = absl::StrCat(dir_, "/coordinator-", starts_, ".log")}));
+  return harness::WaitForTcpPort(agent_port_, absl::Seconds(60),
+                                 coordinator_.get());
+}
+
+void ReconnectLab::KillCoordinator() {
+  if (coordinator_) coordinator_->Kill();
+  coordinator_.reset();
+}
+
+void ReconnectLab::StopCoordinator() { coordinator_.reset(); }
+
+pid_t ReconnectLab::coordinator_pid() const {
+  return coordinator_ ? coordinator_->pid() : 0;
+}
+
+absl::Status ReconnectLab::StartAgents() {
+  ASSIGN_OR_RETURN(
+      loadgen_pid_,
+      SpawnChild(
+          {.argv = {options_.loadgen, "--address",
+                    absl::StrCat("127.0.0.1:", agent_port_), "--ca",
+                    dir_ + "/ca.pem", "--identities", dir_ + "/identities.pem",
+                    "--max-connecting", absl::StrCat(options_.max_connecting),
+                    "--reconnect"},
+           .output_path = dir_ + "/loadgen.log"}));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<LoadgenStatus> ReconnectLab::Status() {
+  if (loadgen_pid_ > 0 && WaitChild(loadgen_pid_, absl::ZeroDuration()).ok()) {
+    loadgen_pid_ = 0;  // exited, reaped
+    return absl::FailedPreconditionError(
+        absl::StrCat("the load generator exited; its output ends:\n",
+                     FileTail(dir_ + "/loadgen.log", 1500)));
+  }
+  const std::string tail = FileTail(dir_ + "/loadgen.log", 4096);
+  // The last complete status line.
+  size_t end = tail.rfind('\n');
+  while (end != std::string::npos && end > 0) {
+    const size_t begin = tail.rfind('\n', end - 1);
+    const size_t from = begin == std::string::npos ? 0 : begin + 1;
+    const absl::string_view line(tail.data() + from, end - from);
+    LoadgenStatus status;
+    if (absl::StartsWith(line, "status ") && ParseStatus(line, &status)) {
+      return status;
+    }
+    if (begin == std::string::npos) break;
+    end = begin;
+  }
+  return absl::UnavailableError("no status line from the load generator yet");
+}
+
+absl::StatusOr<int> ReconnectLab::RecordedSince(absl::Time since) {
+  // A reader of its own beside the coordinator's connection (WAL: readers
+  // never block the writer).
+  sqlite3* db = nullptr;
+  const std::string path = dir_ + "/store.db";
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) !=
+      SQLITE_OK) {
+    const std::string why = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return absl::UnavailableError(absl::StrCat(path, ": ", why));
+  }
+  sqlite3_busy_timeout(db, 2000);
+  sqlite3_stmt* stmt = nullptr;
+  int count = -1;
+  std::string error;
+  // updated_at is Unix nanoseconds (sqlite_statement.cc).
+  if (sqlite3_prepare_v2(db,
+                         "SELECT COUNT(*) FROM target_states WHERE target = ?1 "
+                         "AND updated_at >= ?2",
+                         -1, &stmt, nullptr) == SQLITE_OK) {
+    sqlite3_bind_text(stmt, 1, kBenchTarget, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, absl::ToUnixNanos(since));
+    if (sqlite3_step(stmt) == SQLITE_ROW) count = sqlite3_column_int(stmt, 0);
+  }
+  if (count < 0) error = sqlite3_errmsg(db);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  if (count < 0) {
+    return absl::UnavailableError(absl::StrCat(path, ": ", error));
+  }
+  return count;
+}
+
+}  // namespace certfleet::bench
