@@ -41,15 +41,6 @@ v1::AgentMessage WithLocalFailure(v1::AgentMessage inventory,
   return inventory;
 }
 
-v1::AgentMessage Health(const std::string& target, bool healthy,
-                        const std::string& detail) {
-  v1::AgentMessage m;
-  m.mutable_health()->set_target(target);
-  m.mutable_health()->set_healthy(healthy);
-  m.mutable_health()->set_detail(detail);
-  return m;
-}
-
 v1::AgentMessage BadRenewal() {
   v1::AgentMessage m;
   m.mutable_renew_identity()->set_csr_der("not a CSR");

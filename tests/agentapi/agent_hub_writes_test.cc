@@ -24,15 +24,6 @@ using ::certfleet::testing::WaitFor;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
 
-v1::AgentMessage Health(const std::string& target, bool healthy,
-                        const std::string& detail) {
-  v1::AgentMessage m;
-  m.mutable_health()->set_target(target);
-  m.mutable_health()->set_healthy(healthy);
-  m.mutable_health()->set_detail(detail);
-  return m;
-}
-
 // Decide, store, then act: the bundle goes once the store took its desired
 // version — and the hub does not wait for the store meanwhile.
 TEST_F(AgentHubTest, ABundleWaitsForItsDesiredVersionNotTheHub) {

@@ -100,6 +100,16 @@ struct Served {
   std::string serial;
 };
 
+// A health report on `target`, as an agent's monitor sends it.
+inline v1::AgentMessage Health(const std::string& target, bool healthy,
+                               const std::string& detail) {
+  v1::AgentMessage m;
+  m.mutable_health()->set_target(target);
+  m.mutable_health()->set_healthy(healthy);
+  m.mutable_health()->set_detail(detail);
+  return m;
+}
+
 inline v1::AgentMessage Inventory(const std::vector<Served>& targets) {
   v1::AgentMessage m;
   for (const Served& s : targets) {

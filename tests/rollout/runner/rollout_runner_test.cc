@@ -51,6 +51,22 @@ class RolloutRunnerTest : public ::testing::Test {
     EXPECT_THAT(canary, SizeIs(1));
     return canary.empty() ? -1 : canary[0];
   }
+  // Whether the last rollout.host_failed audit record names host `i`'s
+  // agent and `reason`.
+  bool LastHostFailureNames(int i, absl::string_view reason) {
+    absl::StatusOr<std::vector<store::AuditRecord>> records =
+        f_.parts.store.ListAudit({});
+    EXPECT_OK(records.status());
+    if (!records.ok()) return false;
+    bool named = false;
+    for (const store::AuditRecord& a : *records) {
+      if (a.action == "rollout.host_failed") {
+        named = absl::StrContains(a.detail, reason) &&
+                absl::StrContains(a.detail, RolloutFleet::AgentId(i));
+      }
+    }
+    return named;
+  }
   std::optional<store::TargetStateRecord> State(int i) {
     return f_.parts.store.TargetState(RolloutFleet::AgentId(i), "www");
   }
@@ -241,17 +257,7 @@ TEST_F(RolloutRunnerTest, RejectedCanaryHaltsAndIsSentBack) {
   EXPECT_THAT(audit, Contains("rollout.host_failed"));
   EXPECT_THAT(audit, Contains("rollout.halted"));
   EXPECT_EQ(audit.back(), "rollout.rolled_back");
-  ASSERT_OK_AND_ASSIGN(std::vector<store::AuditRecord> records,
-                       f_.parts.store.ListAudit({}));
-  bool failure_named = false;
-  for (const store::AuditRecord& a : records) {
-    if (a.action == "rollout.host_failed") {
-      failure_named =
-          absl::StrContains(a.detail, "cannot load certificate") &&
-          absl::StrContains(a.detail, RolloutFleet::AgentId(canary));
-    }
-  }
-  EXPECT_TRUE(failure_named);
+  EXPECT_TRUE(LastHostFailureNames(canary, "cannot load certificate"));
 }
 
 // The canary's agent dies while installing web/2; its crash recovery rolls
@@ -273,17 +279,7 @@ TEST_F(RolloutRunnerTest, CanaryRolledBackByCrashRecoveryIsAFailure) {
                        f_.parts.store.GetRollout(id));
   EXPECT_EQ(halted->phase, "halted");
   EXPECT_THAT(f_.AuditActions(), Contains("rollout.host_failed"));
-  ASSERT_OK_AND_ASSIGN(std::vector<store::AuditRecord> records,
-                       f_.parts.store.ListAudit({}));
-  bool failure_named = false;
-  for (const store::AuditRecord& a : records) {
-    if (a.action == "rollout.host_failed") {
-      failure_named =
-          absl::StrContains(a.detail, "interrupted") &&
-          absl::StrContains(a.detail, RolloutFleet::AgentId(canary));
-    }
-  }
-  EXPECT_TRUE(failure_named);
+  EXPECT_TRUE(LastHostFailureNames(canary, "interrupted"));
   // Its new stream never gets web/2, not on the next reconnect either.
   f_.Disconnect(canary);
   f_.Connect(canary, "web/1", "web/2");
