@@ -6,7 +6,7 @@
 #include "common/filesystem.h"
 #include "common/status_macros.h"
 #include "coordinator/store/version_id.h"
-#include "tests/agentapi/test_versions.h"
+#include "tests/delivery/test_versions.h"
 
 namespace certfleet::bench {
 
@@ -34,20 +34,21 @@ absl::StatusOr<std::unique_ptr<FleetCoordinator>> FleetCoordinator::Start(
                    crypto::Kek::LoadOrCreate(dir + "/kek", fs));
   c->kek_.emplace(std::move(kek));
   ASSIGN_OR_RETURN(c->store_, store::SqliteStore::Open(dir + "/store.db"));
-  ASSIGN_OR_RETURN(
-      c->ca_, fleet::InternalCa::LoadOrCreate(*c->store_, *c->kek_, c->clock_));
-  c->tokens_ = std::make_unique<fleet::BootstrapTokens>(*c->store_, c->clock_);
-  c->enrollment_ = std::make_unique<fleet::EnrollmentService>(
+  ASSIGN_OR_RETURN(c->ca_, identity::InternalCa::LoadOrCreate(
+                               *c->store_, *c->kek_, c->clock_));
+  c->tokens_ =
+      std::make_unique<identity::BootstrapTokens>(*c->store_, c->clock_);
+  c->enrollment_ = std::make_unique<identity::EnrollmentService>(
       *c->store_, *c->ca_, *c->tokens_, c->clock_,
-      fleet::EnrollmentOptions{.identity_lifetime = absl::Hours(24)});
+      identity::EnrollmentOptions{.identity_lifetime = absl::Hours(24)});
   config::CertificateConfig cert;
   cert.name = kBenchCertificate;
   cert.names = {"www.bench.test"};
   cert.issuer = "bench";
   cert.targets = {config::TargetSelector{.target = kBenchTarget}};
-  c->assignments_ = std::make_unique<fleet::Assignments>(
+  c->assignments_ = std::make_unique<delivery::Assignments>(
       std::vector<config::CertificateConfig>{cert});
-  c->hub_ = std::make_unique<agentapi::AgentHub>(
+  c->hub_ = std::make_unique<delivery::AgentHub>(
       *c->store_, *c->kek_, *c->assignments_, *c->enrollment_, c->ca_->ca_pem(),
       c->clock_, &c->counter_);
   ASSIGN_OR_RETURN(c->server_,
@@ -79,7 +80,7 @@ absl::StatusOr<FleetCoordinator::Identity> FleetCoordinator::EnrollDirect(
   ASSIGN_OR_RETURN(crypto::PrivateKey key,
                    crypto::PrivateKey::Generate(crypto::KeyType::kEc256));
   ASSIGN_OR_RETURN(std::string csr, crypto::BuildCsrDer(key, {hostname}));
-  ASSIGN_OR_RETURN(fleet::EnrollmentService::EnrollResult r,
+  ASSIGN_OR_RETURN(identity::EnrollmentService::EnrollResult r,
                    enrollment_->Enroll(token, csr, hostname, {}));
   ASSIGN_OR_RETURN(std::string key_pem, key.ToPem());
   return Identity{r.agent_id, std::move(key_pem), r.certificate_pem};
@@ -87,8 +88,8 @@ absl::StatusOr<FleetCoordinator::Identity> FleetCoordinator::EnrollDirect(
 
 absl::StatusOr<FleetCoordinator::Published> FleetCoordinator::PublishVersion() {
   const absl::Time now = clock_.Now();
-  ASSIGN_OR_RETURN(agentapi::testing::TestVersion v,
-                   agentapi::testing::MakeTestVersion(
+  ASSIGN_OR_RETURN(delivery::testing::TestVersion v,
+                   delivery::testing::MakeTestVersion(
                        *test_ca_, *kek_,
                        {.certificate = kBenchCertificate,
                         .names = {"www.bench.test"},

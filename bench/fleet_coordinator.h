@@ -31,12 +31,12 @@
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "common/crypto/kek.h"
-#include "coordinator/agentapi/agent_hub.h"
 #include "coordinator/agentapi/agent_server.h"
-#include "coordinator/fleet/assignments.h"
-#include "coordinator/fleet/enrollment.h"
-#include "coordinator/fleet/internal_ca.h"
-#include "coordinator/fleet/tokens.h"
+#include "coordinator/delivery/agent_hub.h"
+#include "coordinator/delivery/assignments.h"
+#include "coordinator/identity/enrollment.h"
+#include "coordinator/identity/internal_ca.h"
+#include "coordinator/identity/tokens.h"
 #include "coordinator/store/sqlite_store.h"
 #include "tests/crypto/test_certs.h"
 
@@ -93,7 +93,7 @@ class FleetCoordinator {
 
  private:
   // Counts results per version on the hub thread.
-  class Counter : public agentapi::HubObserver {
+  class Counter : public delivery::HubObserver {
    public:
     void OnConnectedAgents(size_t) override {}
     void OnBundleSent(const std::string&) override {}
@@ -114,12 +114,12 @@ class FleetCoordinator {
   SystemClock clock_;
   std::optional<crypto::Kek> kek_;
   std::unique_ptr<store::SqliteStore> store_;
-  std::unique_ptr<fleet::InternalCa> ca_;
-  std::unique_ptr<fleet::BootstrapTokens> tokens_;
-  std::unique_ptr<fleet::EnrollmentService> enrollment_;
-  std::unique_ptr<fleet::Assignments> assignments_;
+  std::unique_ptr<identity::InternalCa> ca_;
+  std::unique_ptr<identity::BootstrapTokens> tokens_;
+  std::unique_ptr<identity::EnrollmentService> enrollment_;
+  std::unique_ptr<delivery::Assignments> assignments_;
   Counter counter_;
-  std::unique_ptr<agentapi::AgentHub> hub_;
+  std::unique_ptr<delivery::AgentHub> hub_;
   std::unique_ptr<agentapi::AgentServer> server_;
   std::optional<crypto::testing::TestCa> test_ca_;
 };

@@ -34,7 +34,8 @@ struct Identity {
 };
 
 // The URI SAN of every agent identity: "spiffe://certfleet/agent/<id>"
-// (the coordinator's internal CA writes it; coordinator/fleet/internal_ca.h).
+// (the coordinator's internal CA writes it;
+// coordinator/identity/internal_ca.h).
 inline constexpr char kAgentIdentityUriPrefix[] = "spiffe://certfleet/agent/";
 
 // Checks of an identity certificate a coordinator issued to this agent (at

@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/crypto/certificate.h"
-#include "coordinator/fleet/internal_ca.h"
+#include "coordinator/identity/internal_ca.h"
 
 namespace certfleet::adminapi {
 
@@ -30,7 +30,7 @@ absl::StatusOr<std::string> AdminCaller(
     return absl::UnauthenticatedError(absl::StrCat(
         "the client certificate does not parse: ", cert.status().message()));
   }
-  return fleet::InternalCa::AdminNameFromCertificate(*cert);
+  return identity::InternalCa::AdminNameFromCertificate(*cert);
 }
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {

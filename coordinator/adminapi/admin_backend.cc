@@ -13,8 +13,9 @@
 
 namespace certfleet::adminapi {
 
-AdminBackend::AdminBackend(store::Store& store, fleet::BootstrapTokens& tokens,
-                           Clock& clock, AdminBackendOptions options)
+AdminBackend::AdminBackend(store::Store& store,
+                           identity::BootstrapTokens& tokens, Clock& clock,
+                           AdminBackendOptions options)
     : store_(store),
       tokens_(tokens),
       clock_(clock),
@@ -244,8 +245,8 @@ absl::StatusOr<v1::CreateTokenResponse> AdminBackend::CreateToken(
                        ? tokens_.CreateForAgent(request.for_agent(), ttl,
                                                 request.description())
                        : tokens_.Create(labels, ttl, request.description()));
-  ASSIGN_OR_RETURN(fleet::BootstrapTokens::Parsed parsed,
-                   fleet::BootstrapTokens::Parse(token));
+  ASSIGN_OR_RETURN(identity::BootstrapTokens::Parsed parsed,
+                   identity::BootstrapTokens::Parse(token));
   ASSIGN_OR_RETURN(std::optional<store::TokenRecord> record,
                    store_.GetToken(parsed.id));
   if (!record.has_value()) {

@@ -31,9 +31,9 @@
 #include "common/clock.h"
 #include "coordinator/adminapi/admin_audit.h"
 #include "coordinator/config/config.h"
-#include "coordinator/fleet/assignments.h"
-#include "coordinator/fleet/staleness.h"
-#include "coordinator/fleet/tokens.h"
+#include "coordinator/delivery/assignments.h"
+#include "coordinator/delivery/staleness.h"
+#include "coordinator/identity/tokens.h"
 #include "coordinator/store/store.h"
 
 namespace certfleet::adminapi {
@@ -63,7 +63,7 @@ using SkipHostFn = std::function<absl::StatusOr<store::RolloutRecord>(
     const std::string& actor)>;
 
 // The agents holding a stream to this coordinator right now, each with when
-// that stream opened (the coordinator wires agentapi::AgentHub::
+// that stream opened (the coordinator wires delivery::AgentHub::
 // ConnectedSince here). Must be thread-safe and must not block for long.
 using ConnectedAgentsFn = std::function<std::map<std::string, absl::Time>()>;
 
@@ -89,10 +89,10 @@ struct AdminBackendOptions {
   // empty: those of connected_agents.
   std::function<std::set<std::string>()> present_agents;
   // Who is stale (AgentInfo.state "stale"); null: nobody is said to be.
-  fleet::Staleness* staleness = nullptr;
+  delivery::Staleness* staleness = nullptr;
   // Called with the id of an agent whose record an action changed, so its
   // open stream applies it at once (the coordinator wires
-  // agentapi::AgentHub::AgentChanged; other replicas learn it from the
+  // delivery::AgentHub::AgentChanged; other replicas learn it from the
   // store's watch). May be empty.
   std::function<void(const std::string& agent_id)> agent_changed;
   // Called after an agent was disabled, enabled or removed, so rollouts see
@@ -123,7 +123,7 @@ class AdminBackend {
  public:
   // All references must outlive the backend. Safe for concurrent use (the
   // store is).
-  AdminBackend(store::Store& store, fleet::BootstrapTokens& tokens,
+  AdminBackend(store::Store& store, identity::BootstrapTokens& tokens,
                Clock& clock, AdminBackendOptions options);
 
   // Every method fails only with the store's errors, except where said.
@@ -234,10 +234,10 @@ class AdminBackend {
       const store::RolloutRecord& record);
 
   store::Store& store_;
-  fleet::BootstrapTokens& tokens_;
+  identity::BootstrapTokens& tokens_;
   Clock& clock_;
   const AdminBackendOptions options_;
-  const fleet::Assignments assignments_;
+  const delivery::Assignments assignments_;
 };
 
 }  // namespace certfleet::adminapi

@@ -196,8 +196,9 @@ class AdminServiceImpl final : public v1::AdminService::Service {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<AdminServer>> AdminServer::Start(
-    AdminServerOptions options, fleet::InternalCa& ca, AdminBackend& backend) {
-  absl::StatusOr<fleet::InternalCa::ServerIdentity> identity =
+    AdminServerOptions options, identity::InternalCa& ca,
+    AdminBackend& backend) {
+  absl::StatusOr<identity::InternalCa::ServerIdentity> identity =
       ca.IssueServerIdentity(options.server_names,
                              options.server_certificate_lifetime);
   if (!identity.ok()) return identity.status();

@@ -19,7 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "coordinator/adminapi/admin_backend.h"
-#include "coordinator/fleet/internal_ca.h"
+#include "coordinator/identity/internal_ca.h"
 
 namespace grpc {
 class Server;
@@ -53,7 +53,8 @@ class AdminServer {
   // kUnavailable when it cannot listen; kInvalidArgument for bad server
   // names. `ca` and `backend` must outlive the server.
   static absl::StatusOr<std::unique_ptr<AdminServer>> Start(
-      AdminServerOptions options, fleet::InternalCa& ca, AdminBackend& backend);
+      AdminServerOptions options, identity::InternalCa& ca,
+      AdminBackend& backend);
   ~AdminServer();
 
   int port() const { return port_; }

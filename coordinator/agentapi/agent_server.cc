@@ -10,8 +10,8 @@
 #include "common/crypto/certificate.h"
 #include "common/log.h"
 #include "common/rpc/grpc_server.h"
-#include "coordinator/agentapi/agent_input.h"
-#include "coordinator/agentapi/rate_limits.h"
+#include "coordinator/delivery/agent_input.h"
+#include "coordinator/delivery/rate_limits.h"
 
 namespace certfleet::agentapi {
 namespace {
@@ -37,7 +37,7 @@ VerifiedAgent VerifiedAgentId(const grpc::CallbackServerContext* context) {
       absl::string_view(pem[0].data(), pem[0].size()));
   if (!cert.ok()) return {};
   absl::StatusOr<std::string> id =
-      fleet::InternalCa::AgentIdFromCertificate(*cert);
+      identity::InternalCa::AgentIdFromCertificate(*cert);
   if (!id.ok()) return {};
   return {.id = *std::move(id), .serial = cert->SerialHex()};
 }
@@ -76,7 +76,7 @@ class StreamRegistry {
 class AgentStream
     : public grpc::ServerBidiReactor<v1::AgentMessage, v1::CoordinatorMessage> {
  public:
-  class Channel : public AgentChannel {
+  class Channel : public delivery::AgentChannel {
    public:
     explicit Channel(AgentStream* stream) : stream_(stream) {}
     void Send(const v1::CoordinatorMessage& message) override {
@@ -107,9 +107,10 @@ class AgentStream
     AgentStream* stream_ ABSL_GUARDED_BY(mu_);
   };
 
-  AgentStream(AgentHub& hub, StreamRegistry& registry, std::string agent_id,
-              const std::string& serial, const AgentLimits& limits,
-              HubObserver* observer)
+  AgentStream(delivery::AgentHub& hub, StreamRegistry& registry,
+              std::string agent_id, const std::string& serial,
+              const delivery::AgentLimits& limits,
+              delivery::HubObserver* observer)
       : hub_(hub),
         registry_(registry),
         agent_id_(std::move(agent_id)),
@@ -145,7 +146,7 @@ class AgentStream
       Close(absl::OkStatus());
       return;
     }
-    if (absl::Status s = CheckAgentMessage(in_, limits_); !s.ok()) {
+    if (absl::Status s = delivery::CheckAgentMessage(in_, limits_); !s.ok()) {
       // A real agent never sends this: nothing of it is kept.
       CF_LOG_WARN("agent %s: stream ended: %s", agent_id_, s.message());
       if (observer_) {
@@ -182,7 +183,7 @@ class AgentStream
 
   void OnWriteDone(bool ok) override {
     absl::MutexLock lock(&mu_);
-    WipeKey(out_.front());
+    delivery::WipeKey(out_.front());
     out_.pop_front();
     if (!ok) {
       writing_ = false;
@@ -210,7 +211,7 @@ class AgentStream
       // registry forgot us); the lock costs nothing and keeps the rule simple.
       absl::MutexLock lock(&mu_);
       // Bundles never written still hold their keys.
-      for (v1::CoordinatorMessage& m : out_) WipeKey(m);
+      for (v1::CoordinatorMessage& m : out_) delivery::WipeKey(m);
     }
     delete this;
   }
@@ -265,11 +266,11 @@ class AgentStream
     Finish(status_);
   }
 
-  AgentHub& hub_;
+  delivery::AgentHub& hub_;
   StreamRegistry& registry_;
   const std::string agent_id_;
-  const AgentLimits& limits_;
-  HubObserver* const observer_;
+  const delivery::AgentLimits& limits_;
+  delivery::HubObserver* const observer_;
   std::shared_ptr<Channel> channel_;
   v1::AgentMessage in_;
   absl::Mutex mu_;
@@ -304,8 +305,8 @@ class RefusedStream
 
 class AgentServiceImpl final : public v1::AgentService::CallbackService {
  public:
-  AgentServiceImpl(AgentHub& hub, const AgentLimits& limits,
-                   HubObserver* observer)
+  AgentServiceImpl(delivery::AgentHub& hub, const delivery::AgentLimits& limits,
+                   delivery::HubObserver* observer)
       : hub_(hub), limits_(limits), observer_(observer) {}
 
   StreamRegistry& streams() { return streams_; }
@@ -336,9 +337,9 @@ class AgentServiceImpl final : public v1::AgentService::CallbackService {
   }
 
  private:
-  AgentHub& hub_;
-  const AgentLimits& limits_;
-  HubObserver* const observer_;
+  delivery::AgentHub& hub_;
+  const delivery::AgentLimits& limits_;
+  delivery::HubObserver* const observer_;
   StreamRegistry streams_;
   absl::Mutex mu_;
   bool serving_ ABSL_GUARDED_BY(mu_) = true;
@@ -347,8 +348,9 @@ class AgentServiceImpl final : public v1::AgentService::CallbackService {
 
 class EnrollmentImpl final : public v1::Enrollment::CallbackService {
  public:
-  EnrollmentImpl(fleet::EnrollmentService& enrollment, AgentHub& hub,
-                 const AgentLimits& limits, HubObserver* observer, Clock& clock)
+  EnrollmentImpl(identity::EnrollmentService& enrollment,
+                 delivery::AgentHub& hub, const delivery::AgentLimits& limits,
+                 delivery::HubObserver* observer, Clock& clock)
       : enrollment_(enrollment),
         hub_(hub),
         limits_(limits),
@@ -361,16 +363,16 @@ class EnrollmentImpl final : public v1::Enrollment::CallbackService {
                                    const v1::EnrollRequest* request,
                                    v1::EnrollResponse* response) override {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    const std::string source = SourceAddressKey(context->peer());
+    const std::string source = delivery::SourceAddressKey(context->peer());
     if (absl::Status admitted = Admit(source); !admitted.ok()) {
       reactor->Finish(ToGrpc(admitted));
       return reactor;
     }
     // Checked before it is logged or stored; a failed attempt all the same.
-    if (!IsHostname(request->hostname())) {
+    if (!delivery::IsHostname(request->hostname())) {
       if (observer_) observer_->OnRefused("invalid_hostname");
       const absl::Status refused = absl::InvalidArgumentError(absl::StrCat(
-          "hostname ", Quoted(request->hostname()),
+          "hostname ", delivery::Quoted(request->hostname()),
           " is not a host name (at most 253 characters: labels of letters, "
           "digits, \"-\" and \"_\" separated by dots)"));
       CF_LOG_WARN("enrollment from %s refused: %s", source, refused.message());
@@ -379,7 +381,7 @@ class EnrollmentImpl final : public v1::Enrollment::CallbackService {
     }
     std::map<std::string, std::string> labels(request->labels().begin(),
                                               request->labels().end());
-    absl::StatusOr<fleet::EnrollmentService::EnrollResult> result =
+    absl::StatusOr<identity::EnrollmentService::EnrollResult> result =
         enrollment_.Enroll(request->token(), request->csr_der(),
                            request->hostname(), labels);
     if (!result.ok()) {
@@ -403,7 +405,7 @@ class EnrollmentImpl final : public v1::Enrollment::CallbackService {
   }
 
  private:
-  static std::string Describe(const RateLimit& limit) {
+  static std::string Describe(const delivery::RateLimit& limit) {
     return absl::StrCat("at most ", limit.burst, " in a row, then one per ",
                         absl::FormatDuration(limit.refill_every));
   }
@@ -415,7 +417,7 @@ class EnrollmentImpl final : public v1::Enrollment::CallbackService {
   // from `source` (the address's limit first: one busy source must not use
   // up everyone's).
   absl::Status Admit(const std::string& source) {
-    const KeyedRateLimiter::Decision mine = per_address_.Take(source);
+    const delivery::KeyedRateLimiter::Decision mine = per_address_.Take(source);
     if (!mine.allowed) {
       if (observer_) observer_->OnRefused("enrollment_rate_address");
       if (mine.first_refusal) {
@@ -431,7 +433,7 @@ class EnrollmentImpl final : public v1::Enrollment::CallbackService {
           RetryIn(mine.retry_after),
           " (the bootstrap token was not looked at, so it is still valid)"));
     }
-    const KeyedRateLimiter::Decision all = overall_.Take("");
+    const delivery::KeyedRateLimiter::Decision all = overall_.Take("");
     if (!all.allowed) {
       per_address_.Refund(source);
       if (observer_) observer_->OnRefused("enrollment_rate_overall");
@@ -451,20 +453,20 @@ class EnrollmentImpl final : public v1::Enrollment::CallbackService {
     return absl::OkStatus();
   }
 
-  fleet::EnrollmentService& enrollment_;
-  AgentHub& hub_;
-  const AgentLimits& limits_;
-  HubObserver* const observer_;
-  KeyedRateLimiter per_address_;
-  KeyedRateLimiter overall_;
+  identity::EnrollmentService& enrollment_;
+  delivery::AgentHub& hub_;
+  const delivery::AgentLimits& limits_;
+  delivery::HubObserver* const observer_;
+  delivery::KeyedRateLimiter per_address_;
+  delivery::KeyedRateLimiter overall_;
 };
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Start(
-    AgentServerOptions options, fleet::InternalCa& ca,
-    fleet::EnrollmentService& enrollment, AgentHub& hub) {
-  absl::StatusOr<fleet::InternalCa::ServerIdentity> identity =
+    AgentServerOptions options, identity::InternalCa& ca,
+    identity::EnrollmentService& enrollment, delivery::AgentHub& hub) {
+  absl::StatusOr<identity::InternalCa::ServerIdentity> identity =
       ca.IssueServerIdentity(options.server_names,
                              options.server_certificate_lifetime);
   if (!identity.ok()) return identity.status();
@@ -484,7 +486,7 @@ absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Start(
     if (!serving) impl->streams().EndAll(why);
   };
   server->agent_service_ = std::move(agent_service);
-  const AgentLimits& limits = server->limits_;
+  const delivery::AgentLimits& limits = server->limits_;
 
   absl::StatusOr<StartedGrpcServer> started = StartGrpcServer({
       .what = "agent service",

@@ -24,10 +24,10 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
-#include "coordinator/agentapi/agent_hub.h"
-#include "coordinator/agentapi/agent_limits.h"
-#include "coordinator/fleet/enrollment.h"
-#include "coordinator/fleet/internal_ca.h"
+#include "coordinator/delivery/agent_hub.h"
+#include "coordinator/delivery/agent_limits.h"
+#include "coordinator/identity/enrollment.h"
+#include "coordinator/identity/internal_ca.h"
 
 namespace grpc {
 class Server;
@@ -43,9 +43,9 @@ struct AgentServerOptions {
   absl::Duration server_certificate_lifetime = absl::Hours(24 * 365);
   // What agents may send. The hub applies its own copy (its constructor's)
   // to its queue, to text and to renewals.
-  AgentLimits limits;
+  delivery::AgentLimits limits;
   // Told about refusals (metrics); may be null. Must outlive the server.
-  HubObserver* observer = nullptr;
+  delivery::HubObserver* observer = nullptr;
   // The enrollment rate limits' clock; null: the system clock.
   Clock* clock = nullptr;
 };
@@ -53,8 +53,8 @@ struct AgentServerOptions {
 class AgentServer {
  public:
   static absl::StatusOr<std::unique_ptr<AgentServer>> Start(
-      AgentServerOptions options, fleet::InternalCa& ca,
-      fleet::EnrollmentService& enrollment, AgentHub& hub);
+      AgentServerOptions options, identity::InternalCa& ca,
+      identity::EnrollmentService& enrollment, delivery::AgentHub& hub);
   ~AgentServer();
 
   int port() const { return port_; }
@@ -68,7 +68,7 @@ class AgentServer {
  private:
   AgentServer() = default;
   SystemClock system_clock_;
-  AgentLimits limits_;  // the services refer to it
+  delivery::AgentLimits limits_;  // the services refer to it
   std::unique_ptr<grpc::Service> enrollment_service_;
   std::unique_ptr<grpc::Service> agent_service_;
   // agent_service_'s SetServing (its type is private to agent_server.cc).

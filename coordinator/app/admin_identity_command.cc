@@ -16,7 +16,7 @@
 #include "common/yaml/duration.h"
 #include "coordinator/app/command_output.h"
 #include "coordinator/app/store_opener.h"
-#include "coordinator/fleet/internal_ca.h"
+#include "coordinator/identity/internal_ca.h"
 
 namespace certfleet::app {
 namespace {
@@ -64,7 +64,7 @@ absl::StatusOr<AdminIdentityArgs> ParseAdminIdentityArgs(
         "admin-identity create: --name is required (who the identity is "
         "for)");
   }
-  if (!fleet::IsValidAdminName(out.name)) {
+  if (!identity::IsValidAdminName(out.name)) {
     return absl::InvalidArgumentError(
         absl::StrCat("admin-identity create: --name: \"", out.name,
                      "\" is not a valid admin name (1-32 lower-case letters, "
@@ -92,8 +92,9 @@ absl::StatusOr<CreatedAdminIdentity> CreateAdminIdentity(
   ASSIGN_OR_RETURN(crypto::Kek kek, crypto::Kek::LoadOrCreate(
                                         config.key_encryption_key_file, fs));
   ASSIGN_OR_RETURN(OpenedStore opened, OpenConfiguredStore(config.store));
-  ASSIGN_OR_RETURN(std::unique_ptr<fleet::InternalCa> ca,
-                   fleet::InternalCa::LoadOrCreate(*opened.store, kek, clock));
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<identity::InternalCa> ca,
+      identity::InternalCa::LoadOrCreate(*opened.store, kek, clock));
   ASSIGN_OR_RETURN(crypto::PrivateKey key,
                    crypto::PrivateKey::Generate(crypto::KeyType::kEc256));
   ASSIGN_OR_RETURN(std::string key_pem, key.ToPem());

@@ -59,24 +59,24 @@ Coordinator::~Coordinator() {
 
 absl::Status Coordinator::LoadInternalCa() {
   ASSIGN_OR_RETURN(internal_ca_,
-                   fleet::InternalCa::LoadOrCreate(*store_, *kek_, clock_));
+                   identity::InternalCa::LoadOrCreate(*store_, *kek_, clock_));
   // Agents need the CA to trust this coordinator when they enroll.
   RETURN_IF_ERROR(WriteInternalCaFile(config_, *internal_ca_, fs_));
-  tokens_ = std::make_unique<fleet::BootstrapTokens>(*store_, clock_);
+  tokens_ = std::make_unique<identity::BootstrapTokens>(*store_, clock_);
   return absl::OkStatus();
 }
 
 absl::Status Coordinator::StartAgentService() {
-  enrollment_ = std::make_unique<fleet::EnrollmentService>(
+  enrollment_ = std::make_unique<identity::EnrollmentService>(
       *store_, *internal_ca_, *tokens_, clock_,
-      fleet::EnrollmentOptions{.identity_lifetime =
-                                   config_.agents.identity_ttl});
-  assignments_ = std::make_unique<fleet::Assignments>(config_.certificates);
+      identity::EnrollmentOptions{.identity_lifetime =
+                                      config_.agents.identity_ttl});
+  assignments_ = std::make_unique<delivery::Assignments>(config_.certificates);
   // From now: after a restart nobody is stale before stale_after has passed
   // (streams cut by the restart never recorded their end).
-  staleness_ = std::make_unique<fleet::Staleness>(config_.agents.stale_after,
-                                                  clock_.Now());
-  hub_ = std::make_unique<agentapi::AgentHub>(
+  staleness_ = std::make_unique<delivery::Staleness>(config_.agents.stale_after,
+                                                     clock_.Now());
+  hub_ = std::make_unique<delivery::AgentHub>(
       *store_, *kek_, *assignments_, *enrollment_, internal_ca_->ca_pem(),
       clock_, &metrics_);
   hub_->SetReportListener([slot = &runner_slot_] {

@@ -24,20 +24,20 @@
 #include "common/process_runner.h"
 #include "coordinator/adminapi/admin_backend.h"
 #include "coordinator/adminapi/admin_server.h"
-#include "coordinator/agentapi/agent_hub.h"
 #include "coordinator/agentapi/agent_server.h"
 #include "coordinator/app/coordinator_metrics.h"
 #include "coordinator/app/leader_terms.h"
 #include "coordinator/app/runner_slot.h"
 #include "coordinator/config/config.h"
+#include "coordinator/delivery/agent_hub.h"
+#include "coordinator/delivery/assignments.h"
+#include "coordinator/delivery/staleness.h"
 #include "coordinator/dns/resolver.h"
 #include "coordinator/dns/solver.h"
-#include "coordinator/fleet/assignments.h"
-#include "coordinator/fleet/enrollment.h"
-#include "coordinator/fleet/internal_ca.h"
-#include "coordinator/fleet/staleness.h"
-#include "coordinator/fleet/tokens.h"
 #include "coordinator/ha/config_agreement.h"
+#include "coordinator/identity/enrollment.h"
+#include "coordinator/identity/internal_ca.h"
+#include "coordinator/identity/tokens.h"
 #include "coordinator/issuance/issuer.h"
 #include "coordinator/issuance/order_runner.h"
 #include "coordinator/retention/version_pruner.h"
@@ -84,7 +84,7 @@ class Coordinator {
   // The admin API's port, 0 when not serving it.
   int admin_port() const;
   // The hub (null when not serving agents), for tests and benchmarks.
-  agentapi::AgentHub* hub() { return hub_.get(); }
+  delivery::AgentHub* hub() { return hub_.get(); }
   // The rollout runner (null when not serving agents, or not leading).
   rollout::RolloutRunner* rollouts() { return runner_slot_.Get().get(); }
   // This replica leads (always true on a single coordinator).
@@ -112,15 +112,15 @@ class Coordinator {
   std::unique_ptr<scheduler::Scheduler> scheduler_;
   // The internal CA and the tokens: for the agent service and the admin
   // API (when either is configured).
-  std::unique_ptr<fleet::InternalCa> internal_ca_;
-  std::unique_ptr<fleet::BootstrapTokens> tokens_;
+  std::unique_ptr<identity::InternalCa> internal_ca_;
+  std::unique_ptr<identity::BootstrapTokens> tokens_;
   // The agent service (when agents.listen is set).
-  std::unique_ptr<fleet::EnrollmentService> enrollment_;
-  std::unique_ptr<fleet::Assignments> assignments_;
+  std::unique_ptr<identity::EnrollmentService> enrollment_;
+  std::unique_ptr<delivery::Assignments> assignments_;
   // Who is stale (agents.stale_after), shared by the rollouts and the admin
   // API.
-  std::unique_ptr<fleet::Staleness> staleness_;
-  std::unique_ptr<agentapi::AgentHub> hub_;
+  std::unique_ptr<delivery::Staleness> staleness_;
+  std::unique_ptr<delivery::AgentHub> hub_;
   // New versions reach agents through it (rollouts in waves); empty on a
   // replica that does not lead.
   RunnerSlot runner_slot_;

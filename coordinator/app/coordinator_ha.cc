@@ -236,7 +236,7 @@ void Coordinator::OnReplicas(
 
 void Coordinator::KeepWatching(ReplicaWatch* targets, ReplicaWatch* desired,
                                ReplicaWatch* agents) {
-  agentapi::AgentHub* hub = hub_.get();
+  delivery::AgentHub* hub = hub_.get();
   RunnerSlot* slot = &runner_slot_;
   Rewatch(targets, "target states", [&](auto on_end) {
     return etcd_store_->WatchTargetStates(

@@ -33,7 +33,7 @@
 
 #include "common/metrics/registry.h"
 #include "coordinator/acme/acme_client.h"
-#include "coordinator/agentapi/agent_hub.h"
+#include "coordinator/delivery/agent_hub.h"
 #include "coordinator/issuance/order_runner.h"
 #include "coordinator/retention/version_pruner.h"
 #include "coordinator/scheduler/scheduler.h"
@@ -42,7 +42,7 @@ namespace certfleet::app {
 
 class CoordinatorMetrics : public issuance::IssuanceObserver,
                            public scheduler::SchedulerObserver,
-                           public agentapi::HubObserver,
+                           public delivery::HubObserver,
                            public retention::PrunerObserver {
  public:
   explicit CoordinatorMetrics(metrics::Registry& registry);

@@ -3,7 +3,7 @@
 // SQLite, or etcd with its client.
 //
 //   ASSIGN_OR_RETURN(OpenedStore opened, OpenConfiguredStore(config.store));
-//   fleet::BootstrapTokens tokens(*opened.store, clock);
+//   identity::BootstrapTokens tokens(*opened.store, clock);
 #ifndef CERTFLEET_COORDINATOR_APP_STORE_OPENER_H_
 #define CERTFLEET_COORDINATOR_APP_STORE_OPENER_H_
 

@@ -17,7 +17,7 @@
 #include "common/yaml/duration.h"
 #include "coordinator/app/command_output.h"
 #include "coordinator/app/store_opener.h"
-#include "coordinator/fleet/tokens.h"
+#include "coordinator/identity/tokens.h"
 #include "nlohmann/json.hpp"
 
 namespace certfleet::app {
@@ -96,7 +96,8 @@ std::string InternalCaFilePath(const config::CoordinatorConfig& config) {
 }
 
 absl::Status WriteInternalCaFile(const config::CoordinatorConfig& config,
-                                 const fleet::InternalCa& ca, Filesystem& fs) {
+                                 const identity::InternalCa& ca,
+                                 Filesystem& fs) {
   const std::string path = InternalCaFilePath(config);
   return Annotate(fs.WriteFileAtomic(path, ca.ca_pem(), 0644),
                   absl::StrCat("write the internal CA certificate to ", path));
@@ -111,16 +112,16 @@ absl::StatusOr<CreatedToken> CreateToken(
                                         config.key_encryption_key_file, fs));
   ASSIGN_OR_RETURN(OpenedStore opened, OpenConfiguredStore(config.store));
   store::Store* store = opened.store.get();
-  ASSIGN_OR_RETURN(std::unique_ptr<fleet::InternalCa> ca,
-                   fleet::InternalCa::LoadOrCreate(*store, kek, clock));
+  ASSIGN_OR_RETURN(std::unique_ptr<identity::InternalCa> ca,
+                   identity::InternalCa::LoadOrCreate(*store, kek, clock));
   RETURN_IF_ERROR(WriteInternalCaFile(config, *ca, fs));
-  fleet::BootstrapTokens tokens(*store, clock);
+  identity::BootstrapTokens tokens(*store, clock);
   ASSIGN_OR_RETURN(std::string token,
                    for_agent.empty()
                        ? tokens.Create(labels, ttl, description)
                        : tokens.CreateForAgent(for_agent, ttl, description));
-  ASSIGN_OR_RETURN(fleet::BootstrapTokens::Parsed parsed,
-                   fleet::BootstrapTokens::Parse(token));
+  ASSIGN_OR_RETURN(identity::BootstrapTokens::Parsed parsed,
+                   identity::BootstrapTokens::Parse(token));
   ASSIGN_OR_RETURN(std::optional<store::TokenRecord> record,
                    store->GetToken(parsed.id));
   if (!record.has_value()) {

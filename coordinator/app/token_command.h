@@ -33,7 +33,7 @@
 #include "common/clock.h"
 #include "common/filesystem.h"
 #include "coordinator/config/config.h"
-#include "coordinator/fleet/internal_ca.h"
+#include "coordinator/identity/internal_ca.h"
 
 namespace certfleet::app {
 
@@ -70,7 +70,8 @@ std::string InternalCaFilePath(const config::CoordinatorConfig& config);
 // Writes the CA certificate to InternalCaFilePath (atomically, mode 0644:
 // it is public).
 absl::Status WriteInternalCaFile(const config::CoordinatorConfig& config,
-                                 const fleet::InternalCa& ca, Filesystem& fs);
+                                 const identity::InternalCa& ca,
+                                 Filesystem& fs);
 
 // Opens the KEK and the store named by `config`, loads or creates the
 // internal CA, writes the CA file and creates the token: for a new agent

@@ -159,7 +159,7 @@ struct OrderRecord {
   bool operator==(const OrderRecord&) const = default;
 };
 
-// Whether an agent may connect (coordinator/fleet/enrollment.h, the admin
+// Whether an agent may connect (coordinator/identity/enrollment.h, the admin
 // API's DisableAgent/EnableAgent/RemoveAgent).
 enum class AgentStatus {
   kActive,    // its current identity is accepted
@@ -189,7 +189,7 @@ inline std::optional<AgentStatus> ParseAgentStatus(absl::string_view name) {
   return std::nullopt;
 }
 
-// An enrolled agent (coordinator/fleet/enrollment.h).
+// An enrolled agent (coordinator/identity/enrollment.h).
 struct AgentRecord {
   std::string id;  // "agt-" + 12 hex (key)
   std::string hostname;
@@ -215,7 +215,7 @@ struct AgentRecord {
   bool operator==(const AgentRecord&) const = default;
 };
 
-// A single-use bootstrap token (coordinator/fleet/tokens.h). Only a hash of
+// A single-use bootstrap token (coordinator/identity/tokens.h). Only a hash of
 // the secret is stored: a copy of the database does not enroll agents.
 struct TokenRecord {
   std::string id;           // 16 hex (key)

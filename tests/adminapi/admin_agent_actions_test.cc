@@ -31,7 +31,7 @@ using ::testing::MatchesRegex;
 constexpr char kAgent[] = "agt-0000000000a1";
 constexpr char kOther[] = "agt-0000000000a2";
 
-class Channel : public agentapi::AgentChannel {
+class Channel : public delivery::AgentChannel {
  public:
   void Send(const v1::CoordinatorMessage&) override {}
   void Close(const absl::Status& why) override {
@@ -58,7 +58,7 @@ class AdminAgentActionsTest : public AdminApiTest {
 
   std::shared_ptr<Channel> Connect(const std::string& id) {
     auto channel = std::make_shared<Channel>();
-    c_.hub->Attach(id, agentapi::testing::kTestIdentitySerial, channel);
+    c_.hub->Attach(id, delivery::testing::kTestIdentitySerial, channel);
     c_.hub->Flush();
     return channel;
   }

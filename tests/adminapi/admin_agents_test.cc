@@ -24,7 +24,7 @@ constexpr char kOnline[] = "agt-000000000001";
 constexpr char kOffline[] = "agt-000000000002";
 
 // A stream that goes nowhere: the hub only needs something to send to.
-class NullChannel : public agentapi::AgentChannel {
+class NullChannel : public delivery::AgentChannel {
  public:
   void Send(const v1::CoordinatorMessage&) override {}
   void Close(const absl::Status&) override {}
@@ -41,7 +41,7 @@ class AdminAgentsTest : public AdminApiTest {
   // kOnline opens its stream at the clock's now.
   absl::Time ConnectOnline() {
     const absl::Time at = clock_.Now();
-    c_.hub->Attach(kOnline, agentapi::testing::kTestIdentitySerial, channel_);
+    c_.hub->Attach(kOnline, delivery::testing::kTestIdentitySerial, channel_);
     c_.hub->Flush();
     return at;
   }

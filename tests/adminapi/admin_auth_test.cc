@@ -8,7 +8,7 @@
 #include "common/crypto/certificate.h"
 #include "common/crypto/certificate_builder.h"
 #include "common/crypto/public_key.h"
-#include "coordinator/fleet/internal_ca.h"
+#include "coordinator/identity/internal_ca.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/adminapi/admin_fixture.h"
@@ -149,16 +149,16 @@ TEST_F(AdminApiTest, AdminIdentityCarriesItsUriAndClientAuth) {
   EXPECT_FALSE(cert.IsCa());
   EXPECT_LE(cert.NotAfter(), clock_.Now() + absl::Hours(1));
   ASSERT_OK_AND_ASSIGN(std::string name,
-                       fleet::InternalCa::AdminNameFromCertificate(cert));
+                       identity::InternalCa::AdminNameFromCertificate(cert));
   EXPECT_EQ(name, "alice");
   // An admin identity is no agent identity.
-  EXPECT_THAT(fleet::InternalCa::AgentIdFromCertificate(cert),
+  EXPECT_THAT(identity::InternalCa::AgentIdFromCertificate(cert),
               StatusIs(absl::StatusCode::kPermissionDenied,
                        HasSubstr("is not an agent identity")));
   ASSERT_OK_AND_ASSIGN(crypto::Certificate agent,
                        crypto::Certificate::FromPem(
                            AgentIdentityFor("agt-000000000002").cert_pem));
-  EXPECT_THAT(fleet::InternalCa::AdminNameFromCertificate(agent),
+  EXPECT_THAT(identity::InternalCa::AdminNameFromCertificate(agent),
               StatusIs(absl::StatusCode::kPermissionDenied, kAgentRefusal));
 }
 
@@ -192,7 +192,7 @@ TEST_F(AdminApiTest, CertificateWithTwoUrisIsNotAnAdminIdentity) {
            .not_after = absl::Now() + absl::Hours(1)},
           crypto::PublicKey::Of(key), other.intermediate(),
           other.intermediate_key()));
-  EXPECT_THAT(fleet::InternalCa::AdminNameFromCertificate(cert),
+  EXPECT_THAT(identity::InternalCa::AdminNameFromCertificate(cert),
               StatusIs(absl::StatusCode::kPermissionDenied,
                        HasSubstr("one is allowed")));
 }

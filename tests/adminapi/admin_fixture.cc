@@ -32,7 +32,7 @@ config::CertificateConfig ApiCertificate() {
 
 AdminApiTest::AdminApiTest()
     : clock_(absl::Now()),
-      c_(clock_, {agentapi::testing::WebCertificate(), ApiCertificate()}),
+      c_(clock_, {delivery::testing::WebCertificate(), ApiCertificate()}),
       staleness_(absl::Hours(1), clock_.Now()) {
   backend_ = std::make_unique<AdminBackend>(
       c_.store, c_.tokens, clock_,
@@ -99,7 +99,7 @@ std::unique_ptr<v1::AdminService::Stub> AdminApiTest::RawStub(
 void AdminApiTest::StoreFleet() {
   const absl::Time now = clock_.Now();
   c_.AddVersion("web", "1a01", now - absl::Hours(48));
-  const agentapi::testing::StoredVersion v2 = c_.AddVersion("web", "1a02", now);
+  const delivery::testing::StoredVersion v2 = c_.AddVersion("web", "1a02", now);
   ASSERT_TRUE(
       c_.store.MarkVersionRevoked("web", 1, now - absl::Hours(1), "superseded")
           .ok());

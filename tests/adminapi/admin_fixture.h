@@ -1,5 +1,5 @@
 // The fixture of the admin API tests: the coordinator's parts
-// (tests/agentapi/coordinator_parts.h: in-memory store, internal CA,
+// (tests/delivery/coordinator_parts.h: in-memory store, internal CA,
 // tokens, enrollment, hub), an AdminBackend over them (told which agents
 // the hub holds a stream of, who is stale, and telling the hub of changed
 // agents, as the coordinator does) and an AdminServer
@@ -21,7 +21,7 @@
 #include "coordinator/adminapi/admin_server.h"
 #include "ctl/admin_client.h"
 #include "gtest/gtest.h"
-#include "tests/agentapi/coordinator_parts.h"
+#include "tests/delivery/coordinator_parts.h"
 #include "tests/testing/fake_clock.h"
 
 namespace certfleet::adminapi::testing {
@@ -57,9 +57,9 @@ class AdminApiTest : public ::testing::Test {
   void StoreFleet();
 
   ::certfleet::testing::FakeClock clock_;
-  agentapi::testing::CoordinatorParts c_;
+  delivery::testing::CoordinatorParts c_;
   // agents.stale_after of an hour, judged from the fixture's start.
-  fleet::Staleness staleness_;
+  delivery::Staleness staleness_;
   std::unique_ptr<AdminBackend> backend_;
   std::unique_ptr<AdminServer> server_;
 };

@@ -5,7 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/crypto/csr.h"
 #include "coordinator/adminapi/admin_views.h"
-#include "coordinator/fleet/tokens.h"
+#include "coordinator/identity/tokens.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/adminapi/admin_fixture.h"

@@ -66,9 +66,9 @@ FakeCoordinator::~FakeCoordinator() {
 
 absl::StatusOr<std::unique_ptr<FakeCoordinator>> FakeCoordinator::Start() {
   std::unique_ptr<FakeCoordinator> c(new FakeCoordinator());
-  ASSIGN_OR_RETURN(
-      c->ca_, fleet::InternalCa::LoadOrCreate(c->store_, c->kek_, c->clock_));
-  ASSIGN_OR_RETURN(fleet::InternalCa::ServerIdentity identity,
+  ASSIGN_OR_RETURN(c->ca_, identity::InternalCa::LoadOrCreate(
+                               c->store_, c->kek_, c->clock_));
+  ASSIGN_OR_RETURN(identity::InternalCa::ServerIdentity identity,
                    c->ca_->IssueServerIdentity({"127.0.0.1"}, absl::Hours(1)));
   grpc::SslServerCredentialsOptions ssl(
       GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);

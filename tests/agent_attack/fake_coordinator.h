@@ -27,7 +27,7 @@
 #include "certfleet/v1/agent.grpc.pb.h"
 #include "common/clock.h"
 #include "common/crypto/kek.h"
-#include "coordinator/fleet/internal_ca.h"
+#include "coordinator/identity/internal_ca.h"
 #include "coordinator/store/memory_store.h"
 
 namespace grpc {
@@ -77,7 +77,7 @@ class FakeCoordinator {
   SystemClock clock_;
   store::InMemoryStore store_;
   const crypto::Kek kek_;
-  std::unique_ptr<fleet::InternalCa> ca_;
+  std::unique_ptr<identity::InternalCa> ca_;
   std::unique_ptr<Service> service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

@@ -15,7 +15,7 @@
 #include "common/crypto/certificate.h"
 #include "common/crypto/csr.h"
 #include "common/crypto/private_key.h"
-#include "coordinator/fleet/internal_ca.h"
+#include "coordinator/identity/internal_ca.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/agentapi/e2e_fixture.h"
@@ -109,7 +109,7 @@ TEST_F(AgentIdentityTest, RenewalTakesOnlyTheRequestedKeyFromItsOwnCa) {
   const std::map<std::string, std::string> before = IdentityFiles();
   const std::string ca_pem = c_.ca->ca_pem();
   // A second internal CA, as another coordinator installation would have.
-  CoordinatorParts foreign(clock_, {});
+  delivery::testing::CoordinatorParts foreign(clock_, {});
 
   // A certificate from the right CA for a key this agent never asked for
   // (one an attacker holds).
@@ -203,7 +203,7 @@ TEST_F(AgentIdentityTest, CertificateNobodyAskedForIsRefused) {
 TEST_F(AgentIdentityTest, EnrollmentAnswerIsCheckedLikeARenewal) {
   std::unique_ptr<ScriptedCoordinator> coordinator =
       ScriptedCoordinator::Start(*c_.ca);
-  CoordinatorParts foreign(clock_, {});
+  delivery::testing::CoordinatorParts foreign(clock_, {});
   enum class Twist { kNone, kOtherKey, kOtherAgent, kForeignCa, kOtherCaPem };
   Twist twist = Twist::kNone;
   coordinator->SetEnrollAnswer([&](const v1::EnrollRequest& request) {
@@ -264,7 +264,7 @@ TEST_F(AgentIdentityTest, EnrollmentAnswerIsCheckedLikeARenewal) {
 
 TEST(AgentIdentityChecksTest, TrustedCertificatesAreCompared) {
   // The agent's copy of the URI the coordinator's CA writes.
-  EXPECT_STREQ(agent::kAgentIdentityUriPrefix, fleet::kAgentUriPrefix);
+  EXPECT_STREQ(agent::kAgentIdentityUriPrefix, identity::kAgentUriPrefix);
   const crypto::testing::TestCa a = crypto::testing::TestCa::Create("A");
   const crypto::testing::TestCa b = crypto::testing::TestCa::Create("B");
   EXPECT_TRUE(agent::WithinTrustedCertificates(a.RootPem(), a.RootPem()));

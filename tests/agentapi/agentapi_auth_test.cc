@@ -12,7 +12,7 @@
 #include "common/crypto/certificate.h"
 #include "common/crypto/csr.h"
 #include "common/crypto/private_key.h"
-#include "coordinator/fleet/enrollment.h"
+#include "coordinator/identity/enrollment.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/agentapi/e2e_fixture.h"
@@ -142,8 +142,8 @@ TEST_F(AgentAuthTest, AgentRenewsItsIdentityOverTheStreamAndReconnects) {
   clock_.SetTime(now - absl::Hours(17));
   ASSERT_OK_AND_ASSIGN(agent::Identity old, EnrollAgent({{"role", "web"}}));
   clock_.SetTime(now);
-  ASSERT_TRUE(fleet::EnrollmentService::NeedsRenewal(old.not_before,
-                                                     old.not_after, now));
+  ASSERT_TRUE(identity::EnrollmentService::NeedsRenewal(old.not_before,
+                                                        old.not_after, now));
   const std::string old_serial = Serial(old.cert_pem);
 
   // Nothing to install: the renewal must not wait for a delivery.
@@ -229,7 +229,8 @@ TEST_F(AgentAuthTest, SecondStreamOfTheSameAgentReplacesTheFirst) {
             "replaced by a newer stream of the same agent");
 
   // The survivor is the one served.
-  const StoredVersion v1 = c_.AddVersion("web", "1a01", absl::Now());
+  const delivery::testing::StoredVersion v1 =
+      c_.AddVersion("web", "1a01", absl::Now());
   second.Write(EmptyWwwInventory());
   m = second.Read();
   ASSERT_TRUE(m.has_value());
@@ -252,7 +253,7 @@ TEST_F(AgentAuthTest, ReplacedStreamWhoseWriteFailsStillFinishes) {
   first->Write(EmptyWwwInventory());
   // Bundles of 2 MiB the client never reads: a write stays in flight.
   for (int i = 0; i < 12; ++i) {
-    const StoredVersion v =
+    const delivery::testing::StoredVersion v =
         c_.AddVersion("web", absl::StrCat("1b", i + 10), absl::Now());
     ASSERT_OK_AND_ASSIGN(std::optional<store::VersionRecord> big,
                          c_.store.GetVersion("web", v.version));

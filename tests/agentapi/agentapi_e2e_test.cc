@@ -38,7 +38,8 @@ class AgentDeliveryTest : public AgentApiE2eTest {
 
 TEST_F(AgentDeliveryTest, EnrolledAgentInstallsNewestVersionAndIsRecorded) {
   c_.AddVersion("web", "1a01", absl::Now());
-  const StoredVersion v2 = c_.AddVersion("web", "1a02", absl::Now());
+  const delivery::testing::StoredVersion v2 =
+      c_.AddVersion("web", "1a02", absl::Now());
   ASSERT_OK_AND_ASSIGN(agent::Identity id, EnrollAgent({{"role", "web"}}));
   EXPECT_THAT(id.agent_id, StartsWith("agt-"));
   ASSERT_OK_AND_ASSIGN(std::optional<store::AgentRecord> record,
@@ -73,7 +74,8 @@ TEST_F(AgentDeliveryTest, EnrolledAgentInstallsNewestVersionAndIsRecorded) {
 
 // A health change between installs (HealthMonitor) reaches the store.
 TEST_F(AgentDeliveryTest, HealthReportsBetweenInstallsAreRecorded) {
-  const StoredVersion v1 = c_.AddVersion("web", "1a01", absl::Now());
+  const delivery::testing::StoredVersion v1 =
+      c_.AddVersion("web", "1a01", absl::Now());
   ASSERT_OK_AND_ASSIGN(agent::Identity id, EnrollAgent({{"role", "web"}}));
   StartAgent();
   ASSERT_OK(WaitInstalled("web/1", v1.serial)) << Describe(WwwState());
@@ -93,13 +95,15 @@ TEST_F(AgentDeliveryTest, HealthReportsBetweenInstallsAreRecorded) {
 }
 
 TEST_F(AgentDeliveryTest, NewVersionIsDeliveredAndARejectionIsNotResent) {
-  const StoredVersion v1 = c_.AddVersion("web", "1a01", absl::Now());
+  const delivery::testing::StoredVersion v1 =
+      c_.AddVersion("web", "1a01", absl::Now());
   ASSERT_OK(EnrollAgent({{"role", "web"}}).status());
   StartAgent();
   ASSERT_OK(WaitInstalled("web/1", v1.serial)) << Describe(WwwState());
 
   // A renewal stored by the scheduler reaches the connected agent.
-  const StoredVersion v2 = c_.AddVersion("web", "1a02", absl::Now());
+  const delivery::testing::StoredVersion v2 =
+      c_.AddVersion("web", "1a02", absl::Now());
   c_.hub->NotifyVersion("web");
   ASSERT_OK(WaitInstalled("web/2", v2.serial)) << Describe(WwwState());
   EXPECT_EQ(ServedSerial(), v2.serial);
@@ -120,7 +124,8 @@ TEST_F(AgentDeliveryTest, NewVersionIsDeliveredAndARejectionIsNotResent) {
   // Reports the hub handles from here on: the result, then the inventory.
   auto reports = std::make_shared<std::atomic<int>>(0);
   c_.hub->SetReportListener([reports] { ++*reports; });
-  const StoredVersion v3 = c_.AddVersion("web", "1a03", absl::Now());
+  const delivery::testing::StoredVersion v3 =
+      c_.AddVersion("web", "1a03", absl::Now());
   c_.hub->NotifyVersion("web");
   ASSERT_OK(WaitFor("the third delivery result",
                     [&] { return c_.observer.results().size() == 3; }));
@@ -180,7 +185,8 @@ TEST_F(AgentDeliveryTest, AgentNoAssignmentSelectsGetsNothingAndIsNotRecorded) {
 }
 
 TEST_F(AgentDeliveryTest, AgentRidesOutACoordinatorRestart) {
-  const StoredVersion v1 = c_.AddVersion("web", "1a01", absl::Now());
+  const delivery::testing::StoredVersion v1 =
+      c_.AddVersion("web", "1a01", absl::Now());
   ASSERT_OK(EnrollAgent({{"role", "web"}}).status());
   StartAgent();
   ASSERT_OK(WaitInstalled("web/1", v1.serial)) << Describe(WwwState());
@@ -198,7 +204,8 @@ TEST_F(AgentDeliveryTest, AgentRidesOutACoordinatorRestart) {
   const std::vector<std::string> reasons = session_observer_.disconnects();
   EXPECT_THAT(reasons.back(), StartsWith("UNAVAILABLE"));
   // A version issued meanwhile cannot reach it; nothing on the host moves.
-  const StoredVersion v2 = c_.AddVersion("web", "1a02", absl::Now());
+  const delivery::testing::StoredVersion v2 =
+      c_.AddVersion("web", "1a02", absl::Now());
   EXPECT_EQ(Snapshot(), before);
   EXPECT_EQ(runner_.runs(), runs);
   EXPECT_EQ(ServedSerial(), v1.serial);

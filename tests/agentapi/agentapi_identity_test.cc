@@ -6,7 +6,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "coordinator/fleet/enrollment.h"
+#include "coordinator/identity/enrollment.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/agentapi/e2e_fixture.h"
@@ -43,7 +43,8 @@ class IdentityRevocationTest : public AgentApiE2eTest {
 };
 
 TEST_F(IdentityRevocationTest, DisablingCutsTheAgentWithinASecondUntilEnabled) {
-  const StoredVersion v1 = c_.AddVersion("web", "1a01", absl::Now());
+  const delivery::testing::StoredVersion v1 =
+      c_.AddVersion("web", "1a01", absl::Now());
   ASSERT_OK(EnrollAgent({{"role", "web"}}).status());
   StartAgent();
   ASSERT_OK(Installed(v1.serial));
@@ -65,7 +66,8 @@ TEST_F(IdentityRevocationTest, DisablingCutsTheAgentWithinASecondUntilEnabled) {
 
   // While disabled it keeps retrying (backoff) and is refused every time;
   // a new version does not reach it.
-  const StoredVersion v2 = c_.AddVersion("web", "1a02", absl::Now());
+  const delivery::testing::StoredVersion v2 =
+      c_.AddVersion("web", "1a02", absl::Now());
   c_.hub->NotifyVersion("web");
   ASSERT_OK(WaitFor("the disabled agent to be refused again", [&] {
     return session_observer_.disconnects().size() >= 2;

@@ -25,7 +25,8 @@ class AgentLimitsTest : public AgentApiE2eTest {
  protected:
   // The well-behaved agent: enrolled (role=web), running, serving web/1.
   void StartWellBehavedAgent() {
-    const StoredVersion v1 = c_.AddVersion("web", "1a01", absl::Now());
+    const delivery::testing::StoredVersion v1 =
+        c_.AddVersion("web", "1a01", absl::Now());
     ASSERT_OK(EnrollAgent({{"role", "web"}}).status());
     StartAgent();
     ASSERT_OK(WaitInstalled("web/1", v1.serial));
@@ -33,7 +34,7 @@ class AgentLimitsTest : public AgentApiE2eTest {
   // The well-behaved agent still holds its first stream and installs the
   // next version.
   void ExpectWellBehavedAgentCarriesOn() {
-    const StoredVersion next =
+    const delivery::testing::StoredVersion next =
         c_.AddVersion("web", absl::StrCat("1c", ++versions_), absl::Now());
     c_.hub->NotifyVersion("web");
     EXPECT_OK(WaitInstalled(next.version_id, next.serial))
@@ -45,7 +46,8 @@ class AgentLimitsTest : public AgentApiE2eTest {
   // Credentials of enrolled agent `id` (role=web), for a hand-made client.
   RawCredentials Intruder(const std::string& id) {
     c_.PutAgent(id, {{"role", "web"}});
-    const CoordinatorParts::AgentIdentity identity = c_.IdentityFor(id);
+    const delivery::testing::CoordinatorParts::AgentIdentity identity =
+        c_.IdentityFor(id);
     return {.ca_pem = c_.ca->ca_pem(),
             .key_pem = identity.key_pem,
             .cert_pem = identity.cert_pem};
@@ -235,7 +237,7 @@ TEST_F(AgentLimitsTest, NamesOutsideTheirGrammarAreRefusedBeforeUse) {
 // hub's bound, the message's stream is ended with RESOURCE_EXHAUSTED.
 TEST_F(AgentLimitsTest, HubQueueIsBoundedAndPushesBack) {
   StopServer();
-  AgentLimits limits;
+  delivery::AgentLimits limits;
   limits.max_hub_queue_bytes = 170 * 1024;
   c_.RestartHub(limits);
   StartServer();
@@ -251,11 +253,12 @@ TEST_F(AgentLimitsTest, HubQueueIsBoundedAndPushesBack) {
   // would not, they are written behind), then it sends an inventory and
   // three 60 KiB messages: one joins the inventory in the hub, the others
   // wait in the transport.
-  c_.store.Hold(RecordingStore::Held::kAgentReads);
+  c_.store.Hold(delivery::testing::RecordingStore::Held::kAgentReads);
   RawStream b(Address(), Intruder("agt-0000000000b1"));
   ASSERT_TRUE(b.Write(EmptyWwwInventory()));
   ASSERT_OK(WaitFor("agent b1's attach waiting on a store read", [&] {
-    return c_.store.waiting(RecordingStore::Held::kAgentReads) == 1;
+    return c_.store.waiting(
+               delivery::testing::RecordingStore::Held::kAgentReads) == 1;
   }));
   std::thread flood([&] {
     for (char fill : {'a', 'b', 'c'}) b.Write(health(60 * 1024, fill));
@@ -275,7 +278,7 @@ TEST_F(AgentLimitsTest, HubQueueIsBoundedAndPushesBack) {
   EXPECT_THAT(refused.error_message(), HasSubstr("coordinator busy"));
   EXPECT_EQ(c_.observer.refused()["hub_queue_full"], 1);
 
-  c_.store.Release(RecordingStore::Held::kAgentReads);
+  c_.store.Release(delivery::testing::RecordingStore::Held::kAgentReads);
   flood.join();
   // b's stream was held back, never refused: all its messages count, the
   // last one too (a report still waiting to be written when a newer one

@@ -75,7 +75,7 @@ std::vector<std::string> RecordingSessionObserver::disconnects() const {
 
 AgentApiE2eTest::AgentApiE2eTest()
     : clock_(absl::Now()),
-      c_(clock_, {WebCertificate()}),
+      c_(clock_, {delivery::testing::WebCertificate()}),
       install_clock_(absl::Now()),
       identities_(tmp_.File("identity"), fs_) {
   config_.coordinators = {"unused"};

@@ -37,8 +37,8 @@
 #include "coordinator/agentapi/agent_server.h"
 #include "gtest/gtest.h"
 #include "tests/agent/agent_fakes.h"
-#include "tests/agentapi/coordinator_parts.h"
 #include "tests/agentapi/raw_client.h"
+#include "tests/delivery/coordinator_parts.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/temp_dir.h"
 
@@ -109,9 +109,9 @@ class AgentApiE2eTest : public ::testing::Test {
   // Coordinator side. Its clock starts at the real time (TLS peers check
   // certificates against the real clock) and moves only when a test says.
   ::certfleet::testing::FakeClock clock_;
-  CoordinatorParts c_;
+  delivery::testing::CoordinatorParts c_;
   // The listener's limits (a test lowers one, then calls StartServer again).
-  AgentLimits server_limits_;
+  delivery::AgentLimits server_limits_;
   std::unique_ptr<AgentServer> server_;
   int port_ = 0;
 

@@ -15,7 +15,7 @@
 #include "bench/sim_agents.h"
 #include "coordinator/agentapi/agent_server.h"
 #include "gtest/gtest.h"
-#include "tests/agentapi/coordinator_parts.h"
+#include "tests/delivery/coordinator_parts.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/wait_for.h"
@@ -38,12 +38,14 @@ std::string AgentId(int i) { return absl::StrFormat("agt-5107%08x", i); }
 
 TEST(HubSlowStoreTest, TwoHundredAgentsKeepTheirStreamsAndGetANewVersion) {
   ::certfleet::testing::FakeClock clock(absl::Now());
-  CoordinatorParts c(clock, {WebCertificate()});
+  delivery::testing::CoordinatorParts c(clock,
+                                        {delivery::testing::WebCertificate()});
   c.AddVersion("web", "1a01", absl::Now());
   std::vector<bench::SimIdentity> identities;
   for (int i = 0; i < kAgents; ++i) {
     c.PutAgent(AgentId(i), {{"role", "web"}});
-    CoordinatorParts::AgentIdentity id = c.IdentityFor(AgentId(i));
+    delivery::testing::CoordinatorParts::AgentIdentity id =
+        c.IdentityFor(AgentId(i));
     identities.push_back({.key_pem = id.key_pem, .cert_pem = id.cert_pem});
   }
   absl::StatusOr<std::unique_ptr<AgentServer>> server =
@@ -109,7 +111,7 @@ TEST(HubSlowStoreTest, TwoHundredAgentsKeepTheirStreamsAndGetANewVersion) {
     const absl::Duration silence = pool.LongestSilence();
     std::printf("longest silence on a stream: %s\n",
                 absl::FormatDuration(silence).c_str());
-    EXPECT_LT(silence, 3 * AgentLimits().heartbeat_interval);
+    EXPECT_LT(silence, 3 * delivery::AgentLimits().heartbeat_interval);
     c.store.SlowWrites(absl::ZeroDuration());
   }
   (*server)->Shutdown(absl::ZeroDuration());

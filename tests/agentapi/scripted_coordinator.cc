@@ -9,8 +9,8 @@
 namespace certfleet::agentapi::testing {
 
 std::unique_ptr<ScriptedCoordinator> ScriptedCoordinator::Start(
-    fleet::InternalCa& ca) {
-  absl::StatusOr<fleet::InternalCa::ServerIdentity> identity =
+    identity::InternalCa& ca) {
+  absl::StatusOr<identity::InternalCa::ServerIdentity> identity =
       ca.IssueServerIdentity({"127.0.0.1"}, absl::Hours(1));
   if (!identity.ok()) {
     fprintf(stderr, "scripted coordinator: %s\n",

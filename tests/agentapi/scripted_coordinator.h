@@ -25,14 +25,14 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "certfleet/v1/agent.grpc.pb.h"
-#include "coordinator/fleet/internal_ca.h"
+#include "coordinator/identity/internal_ca.h"
 
 namespace certfleet::agentapi::testing {
 
 class ScriptedCoordinator final : public v1::AgentService::Service {
  public:
   // Listens on 127.0.0.1 (a free port); aborts the test binary on failure.
-  static std::unique_ptr<ScriptedCoordinator> Start(fleet::InternalCa& ca);
+  static std::unique_ptr<ScriptedCoordinator> Start(identity::InternalCa& ca);
   // Cancels open streams and stops.
   ~ScriptedCoordinator() override;
 

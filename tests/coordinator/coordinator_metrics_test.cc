@@ -14,7 +14,7 @@ using ::testing::HasSubstr;
 TEST(CoordinatorMetricsTest, AgentRefusalsDropsAndProblemsAreCounted) {
   metrics::Registry registry;
   CoordinatorMetrics metrics(registry);
-  agentapi::HubObserver& hub = metrics;
+  delivery::HubObserver& hub = metrics;
   hub.OnReportDropped("result_not_pending");
   hub.OnReportDropped("result_not_pending");
   hub.OnReportDropped("health_not_assigned");

@@ -28,7 +28,7 @@
 #include <thread>
 
 #include "absl/synchronization/mutex.h"
-#include "coordinator/agentapi/agent_hub.h"
+#include "coordinator/delivery/agent_hub.h"
 #include "coordinator/rollout/called_for.h"
 #include "coordinator/rollout/rollout_state.h"
 #include "coordinator/store/record_codec.h"

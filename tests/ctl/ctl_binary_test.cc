@@ -129,8 +129,8 @@ TEST_F(CtlBinaryTest, TokenCreatePrintsTheTokenFirst) {
                                "--ttl", "30m", "--description", "rack 7"});
   ASSERT_EQ(r.exit_code, 0) << r.stderr_data;
   const std::string token = r.stdout_data.substr(0, r.stdout_data.find('\n'));
-  ASSERT_OK_AND_ASSIGN(fleet::BootstrapTokens::Parsed parsed,
-                       fleet::BootstrapTokens::Parse(token));
+  ASSERT_OK_AND_ASSIGN(identity::BootstrapTokens::Parsed parsed,
+                       identity::BootstrapTokens::Parse(token));
   ASSERT_OK_AND_ASSIGN(store::TokenRecord record, c_.tokens.Check(token));
   EXPECT_EQ(record.id, parsed.id);
   EXPECT_EQ(record.description, "rack 7");

@@ -16,8 +16,8 @@
 #include "coordinator/store/version_id.h"
 #include "gtest/gtest.h"
 #include "tests/agent_web/agent_web_support.h"
-#include "tests/agentapi/test_versions.h"
 #include "tests/crypto/test_certs.h"
+#include "tests/delivery/test_versions.h"
 #include "tests/harness/tls_probe.h"
 #include "tests/testing/wait_for.h"
 
@@ -103,15 +103,15 @@ absl::Status RolloutLab::StartCoordinator() {
   }
   ASSIGN_OR_RETURN(store_, store::SqliteStore::Open(tmp_.File("store.db")));
   ASSIGN_OR_RETURN(ca_,
-                   fleet::InternalCa::LoadOrCreate(*store_, *kek_, clock_));
-  tokens_ = std::make_unique<fleet::BootstrapTokens>(*store_, clock_);
-  enrollment_ = std::make_unique<fleet::EnrollmentService>(
+                   identity::InternalCa::LoadOrCreate(*store_, *kek_, clock_));
+  tokens_ = std::make_unique<identity::BootstrapTokens>(*store_, clock_);
+  enrollment_ = std::make_unique<identity::EnrollmentService>(
       *store_, *ca_, *tokens_, clock_,
-      fleet::EnrollmentOptions{.identity_lifetime = absl::Hours(24)});
-  hub_ = std::make_unique<agentapi::AgentHub>(
+      identity::EnrollmentOptions{.identity_lifetime = absl::Hours(24)});
+  hub_ = std::make_unique<delivery::AgentHub>(
       *store_, *kek_, assignments_, *enrollment_, ca_->ca_pem(), clock_);
   staleness_ =
-      std::make_unique<fleet::Staleness>(options_.stale_after, clock_.Now());
+      std::make_unique<delivery::Staleness>(options_.stale_after, clock_.Now());
   // Steps every 250 ms (2 s in production) so bakes of a second end on
   // time; agent reports poke it anyway.
   runner_ = std::make_unique<rollout::RolloutRunner>(
@@ -184,8 +184,8 @@ void RolloutLab::StopCoordinator() {
 
 absl::StatusOr<LabVersion> RolloutLab::Publish(absl::Duration lifetime) {
   const absl::Time now = clock_.Now();
-  ASSIGN_OR_RETURN(agentapi::testing::TestVersion v,
-                   agentapi::testing::MakeTestVersion(
+  ASSIGN_OR_RETURN(delivery::testing::TestVersion v,
+                   delivery::testing::MakeTestVersion(
                        Issuer(), *kek_,
                        {.certificate = kCertificate,
                         .names = {kServerName},

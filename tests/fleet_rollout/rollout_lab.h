@@ -45,13 +45,13 @@
 #include "common/crypto/kek.h"
 #include "coordinator/adminapi/admin_backend.h"
 #include "coordinator/adminapi/admin_server.h"
-#include "coordinator/agentapi/agent_hub.h"
 #include "coordinator/agentapi/agent_server.h"
 #include "coordinator/config/config.h"
-#include "coordinator/fleet/assignments.h"
-#include "coordinator/fleet/enrollment.h"
-#include "coordinator/fleet/internal_ca.h"
-#include "coordinator/fleet/tokens.h"
+#include "coordinator/delivery/agent_hub.h"
+#include "coordinator/delivery/assignments.h"
+#include "coordinator/identity/enrollment.h"
+#include "coordinator/identity/internal_ca.h"
+#include "coordinator/identity/tokens.h"
 #include "coordinator/rollout/rollout_state.h"
 #include "coordinator/rollout/runner/rollout_runner.h"
 #include "coordinator/store/sqlite_store.h"
@@ -117,10 +117,10 @@ class RolloutLab {
   absl::StatusOr<LabVersion> Publish(absl::Duration lifetime = absl::Hours(24 *
                                                                            30));
   rollout::RolloutRunner& runner() { return *runner_; }
-  agentapi::AgentHub& hub() { return *hub_; }
+  delivery::AgentHub& hub() { return *hub_; }
   // The admin API, as admin "alice" calls it with certfleetctl.
   ctl::AdminClient& admin() { return *admin_client_; }
-  fleet::BootstrapTokens& tokens() { return *tokens_; }
+  identity::BootstrapTokens& tokens() { return *tokens_; }
   store::Store& store() { return *store_; }
   testing::ShiftedClock& clock() { return clock_; }
   // The newest rollout of "web" and its parsed state.
@@ -178,18 +178,18 @@ class RolloutLab {
   testing::ShiftedClock clock_;
   const LabOptions options_;
   const std::vector<config::CertificateConfig> certificates_;
-  const fleet::Assignments assignments_;
+  const delivery::Assignments assignments_;
   int port_ = 0;
   int next_serial_ = 1;
 
   // The coordinator (StartCoordinator .. StopCoordinator).
   std::optional<crypto::Kek> kek_;
   std::unique_ptr<store::SqliteStore> store_;
-  std::unique_ptr<fleet::InternalCa> ca_;
-  std::unique_ptr<fleet::BootstrapTokens> tokens_;
-  std::unique_ptr<fleet::EnrollmentService> enrollment_;
-  std::unique_ptr<agentapi::AgentHub> hub_;
-  std::unique_ptr<fleet::Staleness> staleness_;
+  std::unique_ptr<identity::InternalCa> ca_;
+  std::unique_ptr<identity::BootstrapTokens> tokens_;
+  std::unique_ptr<identity::EnrollmentService> enrollment_;
+  std::unique_ptr<delivery::AgentHub> hub_;
+  std::unique_ptr<delivery::Staleness> staleness_;
   std::unique_ptr<rollout::RolloutRunner> runner_;
   std::unique_ptr<adminapi::AdminBackend> admin_;
   std::unique_ptr<adminapi::AdminServer> admin_server_;

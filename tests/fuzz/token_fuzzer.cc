@@ -1,5 +1,5 @@
 // Feeds: arbitrary text as a bootstrap token ("cft1.<id>.<secret>",
-// coordinator/fleet/tokens.h) to BootstrapTokens::Parse and to Check against
+// coordinator/identity/tokens.h) to BootstrapTokens::Parse and to Check against
 // an in-memory store holding a valid, an expired and a used token (see
 // fuzz_util.h) — what the coordinator does with the token of every
 // enrollment request, before anything is authenticated.
@@ -16,7 +16,7 @@
 #include "common/clock.h"
 #include "common/crypto/encoding.h"
 #include "common/log.h"
-#include "coordinator/fleet/tokens.h"
+#include "coordinator/identity/tokens.h"
 #include "coordinator/store/memory_store.h"
 #include "tests/fuzz/fuzz_util.h"
 

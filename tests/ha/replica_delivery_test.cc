@@ -13,17 +13,17 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
-#include "coordinator/agentapi/agent_hub.h"
-#include "coordinator/fleet/assignments.h"
-#include "coordinator/fleet/enrollment.h"
-#include "coordinator/fleet/internal_ca.h"
-#include "coordinator/fleet/tokens.h"
+#include "coordinator/delivery/agent_hub.h"
+#include "coordinator/delivery/assignments.h"
 #include "coordinator/ha/presence.h"
+#include "coordinator/identity/enrollment.h"
+#include "coordinator/identity/internal_ca.h"
+#include "coordinator/identity/tokens.h"
 #include "coordinator/rollout/runner/rollout_runner.h"
 #include "coordinator/store/etcd_store.h"
 #include "gtest/gtest.h"
-#include "tests/agentapi/coordinator_parts.h"
-#include "tests/agentapi/test_versions.h"
+#include "tests/delivery/coordinator_parts.h"
+#include "tests/delivery/test_versions.h"
 #include "tests/etcd/etcd_test_env.h"
 #include "tests/rollout/runner/fleet_fixture.h"
 #include "tests/testing/status_matchers.h"
@@ -40,7 +40,7 @@ constexpr int kAgents = 4;
 std::string AgentId(int i) { return absl::StrFormat("agt-00000000ff%02d", i); }
 
 config::CertificateConfig Web() {
-  config::CertificateConfig c = agentapi::testing::WebCertificate();
+  config::CertificateConfig c = delivery::testing::WebCertificate();
   c.rollout.waves = {rollout::Quantity::Count(1),
                      rollout::Quantity::Percent(100)};
   c.rollout.max_unavailable = rollout::Quantity::Percent(100);
@@ -53,10 +53,10 @@ config::CertificateConfig Web() {
 struct Replica {
   std::unique_ptr<etcd::EtcdClient> client;
   std::unique_ptr<store::EtcdStore> store;
-  std::unique_ptr<fleet::InternalCa> ca;
-  std::unique_ptr<fleet::BootstrapTokens> tokens;
-  std::unique_ptr<fleet::EnrollmentService> enrollment;
-  std::unique_ptr<agentapi::AgentHub> hub;
+  std::unique_ptr<identity::InternalCa> ca;
+  std::unique_ptr<identity::BootstrapTokens> tokens;
+  std::unique_ptr<identity::EnrollmentService> enrollment;
+  std::unique_ptr<delivery::AgentHub> hub;
 };
 
 class ReplicaDeliveryTest : public etcd::testing::EtcdTest {
@@ -136,13 +136,13 @@ class ReplicaDeliveryTest : public etcd::testing::EtcdTest {
         store::EtcdStore::Open({.client = r.client.get(), .prefix = prefix()});
     EXPECT_OK(store.status());
     r.store = *std::move(store);
-    auto ca = fleet::InternalCa::LoadOrCreate(*r.store, kek_, clock_);
+    auto ca = identity::InternalCa::LoadOrCreate(*r.store, kek_, clock_);
     EXPECT_OK(ca.status());
     r.ca = *std::move(ca);
-    r.tokens = std::make_unique<fleet::BootstrapTokens>(*r.store, clock_);
-    r.enrollment = std::make_unique<fleet::EnrollmentService>(
-        *r.store, *r.ca, *r.tokens, clock_, fleet::EnrollmentOptions{});
-    r.hub = std::make_unique<agentapi::AgentHub>(
+    r.tokens = std::make_unique<identity::BootstrapTokens>(*r.store, clock_);
+    r.enrollment = std::make_unique<identity::EnrollmentService>(
+        *r.store, *r.ca, *r.tokens, clock_, identity::EnrollmentOptions{});
+    r.hub = std::make_unique<delivery::AgentHub>(
         *r.store, kek_, assignments_, *r.enrollment, r.ca->ca_pem(), clock_);
     // A replica never sends a version on its own (coordinator.cc).
     r.hub->HoldCertificate("web", "");
@@ -190,8 +190,8 @@ class ReplicaDeliveryTest : public etcd::testing::EtcdTest {
   }
 
   int64_t AddVersion(const std::string& serial) {
-    auto v = agentapi::testing::MakeTestVersion(
-        agentapi::testing::VersionIssuer(), kek_,
+    auto v = delivery::testing::MakeTestVersion(
+        delivery::testing::VersionIssuer(), kek_,
         {.certificate = "web",
          .names = {"www.example.test"},
          .not_before = absl::Now() - absl::Hours(1),
@@ -208,7 +208,7 @@ class ReplicaDeliveryTest : public etcd::testing::EtcdTest {
   const crypto::Kek kek_ =
       crypto::Kek::FromBytes(std::string(crypto::Kek::kKeySize, 'r'));
   const std::vector<config::CertificateConfig> certificates_ = {Web()};
-  const fleet::Assignments assignments_{certificates_};
+  const delivery::Assignments assignments_{certificates_};
   Replica leader_, follower_;
   std::unique_ptr<etcd::EtcdWatch> watch_;
   std::unique_ptr<etcd::EtcdWatch> agents_watch_;

@@ -173,7 +173,7 @@ TEST_F(AgentSyscallsTest, EnrollRunInstallAndReloadStayInsideTheFilter) {
   agent_id_ = id.agent_id;
 
   // Run, traced, with a version waiting for it.
-  const agentapi::testing::StoredVersion v =
+  const delivery::testing::StoredVersion v =
       c_.AddVersion("web", "5e01", absl::Now());
   ASSERT_OK_AND_ASSIGN(
       std::unique_ptr<harness::ServerProcess> traced,

@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
-#include "coordinator/agentapi/agent_hub.h"
+#include "coordinator/delivery/agent_hub.h"
 #include "coordinator/store/version_id.h"
 
 namespace certfleet::rollout {
@@ -20,7 +20,7 @@ rollout::VersionInfo VersionInfoOf(const store::VersionRecord& v) {
 }
 
 absl::StatusOr<rollout::FleetSnapshot> BuildFleetSnapshot(
-    store::Store& store, const fleet::Assignments& assignments,
+    store::Store& store, const delivery::Assignments& assignments,
     const std::string& certificate, const rollout::RolloutPolicy& policy,
     const AgentPresence& presence) {
   absl::StatusOr<std::vector<store::AgentRecord>> agents = store.ListAgents();

@@ -17,8 +17,8 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "coordinator/fleet/assignments.h"
-#include "coordinator/fleet/staleness.h"
+#include "coordinator/delivery/assignments.h"
+#include "coordinator/delivery/staleness.h"
 #include "coordinator/rollout/controller.h"
 #include "coordinator/rollout/fleet_snapshot.h"
 #include "coordinator/rollout/policy.h"
@@ -33,7 +33,7 @@ rollout::VersionInfo VersionInfoOf(const store::VersionRecord& v);
 struct AgentPresence {
   std::set<std::string> connected;
   // Null: nobody is stale.
-  const fleet::Staleness* staleness = nullptr;
+  const delivery::Staleness* staleness = nullptr;
   absl::Time now = absl::InfinitePast();
 };
 
@@ -45,7 +45,7 @@ struct AgentPresence {
 // the certificate's versions the hosts (but removed ones) serve. The
 // store's errors, annotated.
 absl::StatusOr<rollout::FleetSnapshot> BuildFleetSnapshot(
-    store::Store& store, const fleet::Assignments& assignments,
+    store::Store& store, const delivery::Assignments& assignments,
     const std::string& certificate, const rollout::RolloutPolicy& policy,
     const AgentPresence& presence);
 

@@ -31,9 +31,9 @@ absl::StatusOr<CasAttempt> Reread(store::Store& store,
 }  // namespace
 
 RolloutRunner::RolloutRunner(
-    store::Store& store, agentapi::AgentHub& hub,
+    store::Store& store, delivery::AgentHub& hub,
     const std::vector<config::CertificateConfig>& certificates,
-    const fleet::Assignments& assignments, Clock& clock,
+    const delivery::Assignments& assignments, Clock& clock,
     RolloutRunnerOptions options)
     : store_(store),
       hub_(hub),
@@ -42,7 +42,7 @@ RolloutRunner::RolloutRunner(
       options_(options),
       own_staleness_(options.staleness != nullptr
                          ? nullptr
-                         : std::make_unique<fleet::Staleness>(
+                         : std::make_unique<delivery::Staleness>(
                                options.stale_after, clock.Now())),
       staleness_(options.staleness != nullptr ? options.staleness
                                               : own_staleness_.get()) {

@@ -39,10 +39,10 @@
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "common/context.h"
-#include "coordinator/agentapi/agent_hub.h"
 #include "coordinator/config/config.h"
-#include "coordinator/fleet/assignments.h"
-#include "coordinator/fleet/staleness.h"
+#include "coordinator/delivery/agent_hub.h"
+#include "coordinator/delivery/assignments.h"
+#include "coordinator/delivery/staleness.h"
 #include "coordinator/rollout/controller.h"
 #include "coordinator/rollout/runner/fleet_view.h"
 #include "coordinator/store/store.h"
@@ -68,7 +68,7 @@ struct RolloutRunnerOptions {
   // Who is stale (fleet/staleness.h), shared with the admin API; null: the
   // runner judges with its own, for `stale_after` (InfiniteDuration: never
   // stale), from its construction on.
-  fleet::Staleness* staleness = nullptr;
+  delivery::Staleness* staleness = nullptr;
   absl::Duration stale_after = absl::InfiniteDuration();
   // The leader's term (several coordinators): once it is cancelled the
   // runner takes no step and sends nothing, even before Stop returns. Null:
@@ -80,9 +80,9 @@ class RolloutRunner {
  public:
   // The certificates' rollout policies are copied; `assignments` must
   // outlive the runner.
-  RolloutRunner(store::Store& store, agentapi::AgentHub& hub,
+  RolloutRunner(store::Store& store, delivery::AgentHub& hub,
                 const std::vector<config::CertificateConfig>& certificates,
-                const fleet::Assignments& assignments, Clock& clock,
+                const delivery::Assignments& assignments, Clock& clock,
                 RolloutRunnerOptions options = {});
   // Stops the thread.
   ~RolloutRunner();
@@ -216,13 +216,13 @@ class RolloutRunner {
   AgentPresence Presence();
 
   store::Store& store_;
-  agentapi::AgentHub& hub_;
-  const fleet::Assignments& assignments_;
+  delivery::AgentHub& hub_;
+  const delivery::Assignments& assignments_;
   Clock& clock_;
   const RolloutRunnerOptions options_;
   // options_.staleness, or own_staleness_.
-  std::unique_ptr<fleet::Staleness> own_staleness_;
-  fleet::Staleness* staleness_;
+  std::unique_ptr<delivery::Staleness> own_staleness_;
+  delivery::Staleness* staleness_;
   std::map<std::string, rollout::RolloutPolicy> policies_;
   const rollout::RolloutPolicy default_policy_;
 

@@ -12,7 +12,7 @@ namespace certfleet::rollout::testing {
 namespace {
 
 config::CertificateConfig WebWithPolicy() {
-  config::CertificateConfig c = agentapi::testing::WebCertificate();
+  config::CertificateConfig c = delivery::testing::WebCertificate();
   c.rollout = TestPolicy();
   return c;
 }
@@ -85,7 +85,7 @@ void RolloutFleet::Connect(int i, const std::string& serving,
                            const std::string& rolled_back) {
   if (static_cast<int>(channels.size()) <= i) channels.resize(i + 1);
   channels[i] = std::make_shared<FakeChannel>();
-  parts.hub->Attach(AgentId(i), agentapi::testing::kTestIdentitySerial,
+  parts.hub->Attach(AgentId(i), delivery::testing::kTestIdentitySerial,
                     channels[i]);
   v1::AgentMessage m;
   v1::TargetState* t = m.mutable_inventory()->add_targets();

@@ -18,16 +18,16 @@
 
 #include "absl/synchronization/mutex.h"
 #include "certfleet/v1/agent.pb.h"
-#include "coordinator/agentapi/agent_hub.h"
+#include "coordinator/delivery/agent_hub.h"
 #include "coordinator/rollout/runner/rollout_runner.h"
-#include "tests/agentapi/coordinator_parts.h"
+#include "tests/delivery/coordinator_parts.h"
 #include "tests/testing/fake_clock.h"
 
 namespace certfleet::rollout::testing {
 
 // One agent's stream as the hub sees it; records what was sent, and how
 // the hub closed it.
-class FakeChannel : public agentapi::AgentChannel {
+class FakeChannel : public delivery::AgentChannel {
  public:
   void Send(const v1::CoordinatorMessage& message) override;
   void Close(const absl::Status& why) override;
@@ -98,7 +98,7 @@ class RolloutFleet {
 
   const absl::Duration stale_after;
   ::certfleet::testing::FakeClock clock;
-  agentapi::testing::CoordinatorParts parts;
+  delivery::testing::CoordinatorParts parts;
   std::unique_ptr<RolloutRunner> runner;
   std::vector<std::shared_ptr<FakeChannel>> channels;
   int next_serial = 1;

@@ -22,7 +22,7 @@
 #include "common/process_runner.h"
 #include "coordinator/adminapi/admin_backend.h"
 #include "coordinator/adminapi/admin_server.h"
-#include "coordinator/fleet/internal_ca.h"
+#include "coordinator/identity/internal_ca.h"
 #include "coordinator/store/memory_store.h"
 #include "ctl/admin_client.h"
 #include "gmock/gmock.h"
@@ -37,8 +37,9 @@ namespace certfleet::rollout::testing {
 class RolloutAdminTest : public ::testing::Test {
  protected:
   RolloutAdminTest() {
-    absl::StatusOr<std::unique_ptr<fleet::InternalCa>> ca =
-        fleet::InternalCa::LoadOrCreate(ca_store_, f_.parts.kek, real_clock_);
+    absl::StatusOr<std::unique_ptr<identity::InternalCa>> ca =
+        identity::InternalCa::LoadOrCreate(ca_store_, f_.parts.kek,
+                                           real_clock_);
     if (!ca.ok()) abort();
     admin_ca_ = *std::move(ca);
     RolloutRunner* runner = f_.runner.get();
@@ -173,7 +174,7 @@ class RolloutAdminTest : public ::testing::Test {
   // their own, on the system clock.
   SystemClock real_clock_;
   store::InMemoryStore ca_store_;
-  std::unique_ptr<fleet::InternalCa> admin_ca_;
+  std::unique_ptr<identity::InternalCa> admin_ca_;
   std::unique_ptr<adminapi::AdminBackend> backend_;
   std::unique_ptr<adminapi::AdminServer> server_;
   ctl::AdminIdentity alice_;

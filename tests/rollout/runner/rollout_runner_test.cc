@@ -10,7 +10,7 @@
 #include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/agentapi/coordinator_parts.h"
+#include "tests/delivery/coordinator_parts.h"
 #include "tests/rollout/runner/fleet_fixture.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/wait_for.h"
