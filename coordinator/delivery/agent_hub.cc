@@ -197,7 +197,23 @@ void AgentHub::UpdateConnected(const std::string& agent_id) {
 }
 
 void AgentHub::ReportArrived() {
+  if (!report_listener_) return;
+  if (report_barrier_waiting_) {
+    reports_after_barrier_ = true;
+    return;
+  }
+  report_barrier_waiting_ = true;
+  // The barrier's callback is posted: it runs as a hub task.
+  writer_->Barrier([this] { ReportsStored(); });
+}
+
+void AgentHub::ReportsStored() {
+  report_barrier_waiting_ = false;
   if (report_listener_) report_listener_();
+  if (reports_after_barrier_) {
+    reports_after_barrier_ = false;
+    ReportArrived();
+  }
 }
 
 void AgentHub::SetReportListener(std::function<void()> listener) {

@@ -181,8 +181,9 @@ class AgentHub {
   void SetDesired(const std::string& agent_id, const std::string& target,
                   const std::string& version_id, bool resend = false);
   // Called (on the hub thread; it must not block) after an agent reported
-  // a delivery result, its health or its inventory — to wake a rollout.
-  // Set before agents attach.
+  // a delivery result, its health or its inventory and the store write of
+  // that report was tried — to wake a rollout, which reads reports from the
+  // store. Several reports may share one call. Set before agents attach.
   void SetReportListener(std::function<void()> listener);
   // The agents holding a stream now. Thread-safe.
   std::set<std::string> ConnectedAgents() const;
@@ -301,7 +302,12 @@ class AgentHub {
   // whichever stream is current).
   void HandleMessage(const std::string& agent_id, const AgentChannel* from,
                      const v1::AgentMessage& message);
+  // A report was handled and its write queued: the listener is told once
+  // that write was tried (a writer barrier), so a rollout woken by it reads
+  // the report from the store. At most one such barrier waits; reports
+  // arriving meanwhile are told by the next one.
   void ReportArrived();
+  void ReportsStored();
   // After `agent_id` attached or left agents_: the counts and the copy
   // other threads read (connected_, connected_since_) follow.
   void UpdateConnected(const std::string& agent_id);
@@ -415,6 +421,8 @@ class AgentHub {
   // drain (Acknowledge), in order.
   std::vector<std::function<void()>> held_back_;
   std::function<void()> report_listener_;
+  bool report_barrier_waiting_ = false;  // ReportArrived's
+  bool reports_after_barrier_ = false;   // arrived while it waited
   // (agent, target) → the state problem it last reported (logged once per
   // change, across streams).
   std::map<std::pair<std::string, std::string>, std::string> state_problems_;

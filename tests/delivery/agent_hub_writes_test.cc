@@ -9,6 +9,7 @@
 #include <string>
 #include <thread>
 
+#include "absl/synchronization/mutex.h"
 #include "coordinator/delivery/agent_hub.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -84,6 +85,42 @@ TEST_F(AgentHubTest, AReportNotYetWrittenSurvivesAReconnect) {
   EXPECT_EQ(s->last_error, "reload: exit 1");
   EXPECT_EQ(s->last_error_version_id, "web/1");
   EXPECT_EQ(s->desired_version_id, "web/1");
+}
+
+// A report wakes a rollout (the report listener) once its write was tried:
+// the rollout reads reports from the store, and a wake-up before the write
+// would step on the old state, then sleep a whole interval.
+TEST_F(AgentHubTest, AReportWakesRolloutsOnceItIsStored) {
+  AddVersion("1a01");
+  std::shared_ptr<FakeChannel> web = Attach(kWebAgent);
+  Send(kWebAgent, Inventory({{"www", "", ""}}));
+  ASSERT_THAT(web->bundles(), SizeIs(1));
+  std::atomic<int> told{0};
+  absl::Mutex mu;
+  std::string stored_when_told;  // guarded by mu
+  c_.hub->SetReportListener([&] {
+    std::optional<store::TargetStateRecord> s = State(kWebAgent, "www");
+    absl::MutexLock lock(&mu);
+    stored_when_told = s.has_value() ? s->last_error : "(none)";
+    ++told;
+  });
+  c_.hub->Flush();
+  c_.store.HoldTargetStateWrites();
+  c_.hub->OnMessage(kWebAgent,
+                    Result(web->bundles()[0], false, "reload", "exit 1"));
+  ASSERT_OK(WaitFor("a held target-state write",
+                    [&] { return c_.store.held_writes() == 1; }));
+  // The hub has handled the result (it handles tasks in order): it queued
+  // the report, but the listener waits for the write.
+  auto db = std::make_shared<FakeChannel>();
+  c_.hub->Attach(kDbAgent, kTestIdentitySerial, db);
+  ASSERT_OK(WaitFor("db welcomed", [&] { return !db->sent().empty(); }));
+  EXPECT_EQ(told.load(), 0);
+
+  c_.store.ReleaseTargetStateWrites();
+  ASSERT_OK(WaitFor("the listener told", [&] { return told.load() == 1; }));
+  absl::MutexLock lock(&mu);
+  EXPECT_EQ(stored_when_told, "reload: exit 1");
 }
 
 // Under steady agent traffic the hub's queue is never empty; Flush waits
