@@ -10,7 +10,6 @@
 //
 // Exit status: 0 success, 1 a runtime failure, 2 a usage or configuration
 // error.
-#include <signal.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -42,6 +41,7 @@
 #include "common/rfc3339.h"
 #include "common/standard_flags.h"
 #include "common/status_macros.h"
+#include "common/stop_signals.h"
 
 namespace certfleet::agent {
 namespace {
@@ -156,19 +156,8 @@ int EnrollCommand(const AgentConfig& cfg, const Args& args) {
 }
 
 int RunCommand(const AgentConfig& cfg) {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  signal(SIGPIPE, SIG_IGN);
   auto cancel = std::make_shared<Cancellation>();
-  std::thread([cancel, set]() mutable {
-    int sig = 0;
-    sigwait(&set, &sig);
-    CF_LOG_INFO("received signal %d; stopping", sig);
-    cancel->Cancel();
-  }).detach();
+  HandleStopSignals(cancel, "stopping");
 
   SystemClock clock;
   LocalFilesystem fs;

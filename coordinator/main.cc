@@ -11,12 +11,10 @@
 //
 // Exit status: 0 success; 1 a runtime failure (with --once: a certificate
 // could not be issued); 2 a usage or configuration error.
-#include <signal.h>
 #include <sys/resource.h>
 
 #include <cstdio>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -28,6 +26,7 @@
 #include "common/log.h"
 #include "common/standard_flags.h"
 #include "common/status_macros.h"
+#include "common/stop_signals.h"
 #include "coordinator/app/admin_identity_command.h"
 #include "coordinator/app/command_output.h"
 #include "coordinator/app/coordinator.h"
@@ -118,38 +117,16 @@ absl::StatusOr<config::CoordinatorConfig> Load(const std::string& path) {
   return config::LoadConfig(path, fs);
 }
 
-// SIGINT/SIGTERM cancel `cancel`: orders stop at their next step and clean
-// up their DNS records before the process exits.
-std::thread StartSignalThread(std::shared_ptr<Cancellation> cancel) {
-  return std::thread([cancel] {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    int sig = 0;
-    sigwait(&set, &sig);
-    CF_LOG_INFO("received signal %d; finishing in-flight work", sig);
-    cancel->Cancel();
-  });
-}
-
 int Serve(const Args& args) {
   absl::StatusOr<config::CoordinatorConfig> cfg = Load(args.config);
   if (!cfg.ok()) return ConfigError(cfg.status());
   for (const std::string& warning : cfg->warnings) {
     CF_LOG_WARN("configuration: %s", warning);
   }
-  // Signals are handled by one thread; block them everywhere else before
-  // any thread starts.
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  // Before any thread starts: SIGINT/SIGTERM cancel `cancel` (orders stop
+  // at their next step and clean up their DNS records); a second one exits.
   auto cancel = std::make_shared<Cancellation>();
-  std::thread signals = StartSignalThread(cancel);
-  signals.detach();
+  HandleStopSignals(cancel, "finishing in-flight work");
 
   SystemClock clock;
   absl::StatusOr<std::unique_ptr<app::Coordinator>> coordinator =
