@@ -101,6 +101,10 @@ class Coordinator {
   CoordinatorMetrics metrics_;
   std::unique_ptr<metrics::MetricsServer> metrics_server_;
   std::optional<crypto::Kek> kek_;
+  // Several coordinators (store.type etcd; coordinator_ha.cc): the client
+  // the EtcdStore, the election and the presence use, so declared (and
+  // destroyed) around them all.
+  std::unique_ptr<etcd::EtcdClient> etcd_client_;
   std::unique_ptr<store::Store> store_;
   std::vector<std::unique_ptr<acme::AcmeObserver>> acme_observers_;
   std::map<std::string, std::unique_ptr<issuance::Issuer>> issuers_;
@@ -131,8 +135,6 @@ class Coordinator {
   // Forwards issuance events to the metrics and to the hub.
   std::unique_ptr<issuance::IssuanceObserver> issuance_observer_;
 
-  // Several coordinators (store.type etcd; coordinator_ha.cc).
-  std::unique_ptr<etcd::EtcdClient> etcd_client_;
   store::EtcdStore* etcd_store_ = nullptr;  // store_, when on etcd
   // This replica lost its etcd session (Presence): not ready, agents sent
   // elsewhere.
