@@ -294,6 +294,13 @@ absl::StatusOr<v1::RenewCertificateResponse> AdminBackend::RenewCertificate(
                      " is no longer in the configuration; only configured "
                      "certificates are renewed"));
   }
+  // A follower's write would be refused by the store's fence, with a
+  // message about the store rather than about what to do.
+  if (options_.leading && !options_.leading()) {
+    return absl::FailedPreconditionError(
+        "this coordinator does not lead: renewals are ordered by the leader; "
+        "send the command to it (certfleetctl status names it)");
+  }
   ASSIGN_OR_RETURN(std::optional<store::CertificateState> stored,
                    store_.GetCertificateState(name));
   ASSIGN_OR_RETURN(std::optional<store::OrderRecord> order,

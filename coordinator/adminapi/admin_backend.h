@@ -77,6 +77,10 @@ struct AdminBackendOptions {
   // Called after RenewCertificate stored a request, so the scheduler looks
   // at once instead of at its next check (Scheduler::Wake). May be empty.
   std::function<void()> wake_scheduler;
+  // Whether this coordinator leads (several coordinators on etcd): only the
+  // leader orders, so RenewCertificate elsewhere is refused with a message
+  // that says where to send it. Empty: it always leads (one coordinator).
+  std::function<bool()> leading;
   // Pause/resume/abort of rollouts; empty when this coordinator runs no
   // rollouts (then those calls are kUnimplemented).
   RolloutCommandFn rollout_command;

@@ -208,6 +208,7 @@ absl::Status Coordinator::StartAdminService() {
           .certificates = config_.certificates,
           .default_token_ttl = config_.agents.default_token_ttl,
           .wake_scheduler = [s = scheduler_.get()] { s->Wake(); },
+          .leading = [this] { return leading(); },
           .rollout_command = RolloutCommandOf(hub_ ? &runner_slot_ : nullptr),
           .rollback = RollbackOf(hub_ ? &runner_slot_ : nullptr),
           .connected_agents = std::move(connected),

@@ -165,6 +165,7 @@ absl::Status Coordinator::ServeReplica(const Context& ctx) {
     scheduler_->Run(lead);
     StopRollouts();
     term->Cancel();
+    metrics_.ForgetCertificates();
     CF_LOG_INFO("no longer leading");
   }
   for (ReplicaWatch* w : {&targets, &desired, &agents}) {

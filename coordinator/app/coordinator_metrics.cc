@@ -253,8 +253,19 @@ void CoordinatorMetrics::OnDnsCleanupFailed(const std::string& cert_name) {
 void CoordinatorMetrics::OnCertificate(const std::string& name,
                                        absl::Time not_after,
                                        absl::Time renew_at) {
+  absl::MutexLock lock(&certificates_mu_);
+  certificates_.insert(name);
   not_after_.WithLabels({name})->Set(absl::ToUnixSeconds(not_after));
   renew_at_.WithLabels({name})->Set(absl::ToUnixSeconds(renew_at));
+}
+
+void CoordinatorMetrics::ForgetCertificates() {
+  absl::MutexLock lock(&certificates_mu_);
+  for (const std::string& name : certificates_) {
+    not_after_.Remove({name});
+    renew_at_.Remove({name});
+  }
+  certificates_.clear();
 }
 
 }  // namespace certfleet::app

@@ -29,8 +29,11 @@
 #define CERTFLEET_COORDINATOR_APP_COORDINATOR_METRICS_H_
 
 #include <memory>
+#include <set>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "common/metrics/registry.h"
 #include "coordinator/acme/acme_client.h"
 #include "coordinator/delivery/agent_hub.h"
@@ -70,6 +73,11 @@ class CoordinatorMetrics : public issuance::IssuanceObserver,
   void OnStoreWritesPending(size_t count) override;
   void OnVersionsPruned(const std::string& certificate, int count) override;
   void OnPruneFailed(const std::string& certificate) override;
+  // The replica stopped leading: the certificate gauges, which only the
+  // leader's scheduler keeps current, stop being exported here (they would
+  // go stale and fire expiry alerts for certificates renewed since).
+  // The next term's scheduler pass sets them again.
+  void ForgetCertificates();
   // A leader-only write the etcd fence refused (EtcdStore).
   void OnFencedWriteRefused(absl::string_view reason);
   // How many live replicas run another configuration than this one.
@@ -84,6 +92,9 @@ class CoordinatorMetrics : public issuance::IssuanceObserver,
   metrics::CounterFamily& cleanup_failures_;
   metrics::GaugeFamily& not_after_;
   metrics::GaugeFamily& renew_at_;
+  absl::Mutex certificates_mu_;
+  // The certificates the two gauges above have a series for.
+  std::set<std::string> certificates_ ABSL_GUARDED_BY(certificates_mu_);
   metrics::Gauge* agents_connected_;
   metrics::CounterFamily& bundles_sent_;
   metrics::CounterFamily& deliveries_;

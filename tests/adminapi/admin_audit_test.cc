@@ -139,6 +139,33 @@ TEST_F(AdminAuditTest, RenewMarksTheCertificateDueAndWakesTheScheduler) {
   EXPECT_EQ(audit[0].detail, "renew now, no version issued yet");
 }
 
+// Only the leader orders: a follower refuses a renewal by saying where to
+// send it, and changes nothing (its store write would be fenced anyway).
+TEST_F(AdminAuditTest, RenewOnAReplicaThatDoesNotLeadSaysToAskTheLeader) {
+  std::atomic<int> wakes{0};
+  bool leads = false;
+  AdminBackend backend(c_.store, c_.tokens, clock_,
+                       {.certificates = c_.certificates,
+                        .wake_scheduler = [&] { ++wakes; },
+                        .leading = [&] { return leads; }});
+  v1::RenewCertificateRequest q;
+  q.set_name("web");
+  EXPECT_THAT(backend.RenewCertificate(q, "alice"),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("this coordinator does not lead: renewals "
+                                 "are ordered by the leader; send the "
+                                 "command to it")));
+  EXPECT_EQ(wakes.load(), 0);
+  ASSERT_OK_AND_ASSIGN(std::optional<store::CertificateState> state,
+                       c_.store.GetCertificateState("web"));
+  ASSERT_TRUE(state.has_value());
+  EXPECT_NE(state->renew_at, absl::InfinitePast());
+
+  leads = true;  // elected
+  ASSERT_OK(backend.RenewCertificate(q, "alice").status());
+  EXPECT_EQ(wakes.load(), 1);
+}
+
 TEST_F(AdminAuditTest, RenewOfAnUnknownCertificateIsNotFoundAndAudited) {
   EXPECT_THAT(
       client_->RenewCertificate("nope"),

@@ -270,15 +270,29 @@ TEST_F(CoordinatorHaTest, ALeaderCutOffFromEtcdStepsDownAndAnotherLeads) {
   const std::vector<std::string> names = {"coord-a", "coord-b", "coord-c"};
   std::map<std::string, std::unique_ptr<harness::TcpProxy>> proxies;
   std::map<std::string, std::unique_ptr<harness::ServerProcess>> replicas;
+  std::map<std::string, int> metrics;
   for (size_t i = 0; i < names.size(); ++i) {
     ASSERT_OK_AND_ASSIGN(proxies[names[i]],
                          harness::TcpProxy::Start(Cluster().endpoints()[i]));
-    replicas[names[i]] = StartReplica(names[i], certs, {}, "", "",
-                                      {proxies[names[i]]->address()});
+    ASSERT_OK_AND_ASSIGN(metrics[names[i]], harness::PickFreePort());
+    replicas[names[i]] = StartReplica(
+        names[i], certs, {},
+        absl::StrCat("metrics:\n  listen: 127.0.0.1:", metrics[names[i]], "\n"),
+        "", {proxies[names[i]]->address()});
   }
   ASSERT_OK(WaitForVersions("cut", 1, absl::Seconds(60))) << Logs(names);
   const std::string leader = Leader();
   ASSERT_THAT(leader, ::testing::AnyOf("coord-a", "coord-b", "coord-c"));
+  // Only the leader's scheduler keeps the certificate gauges current.
+  const std::string kExpiry =
+      "certfleet_certificate_not_after_timestamp_seconds{certificate=\"cut\"}";
+  auto exports_expiry = [&](const std::string& r) {
+    return absl::StrContains(testing::HttpGet(absl::StrCat(
+                                 "http://127.0.0.1:", metrics[r], "/metrics")),
+                             kExpiry);
+  };
+  ASSERT_OK(WaitFor("the leader to export the certificate's expiry",
+                    [&] { return exports_expiry(leader); }));
 
   const absl::Time cut = absl::Now();
   proxies[leader]->Cut();
@@ -297,6 +311,13 @@ TEST_F(CoordinatorHaTest, ALeaderCutOffFromEtcdStepsDownAndAnotherLeads) {
   EXPECT_THAT(testing::ReadFileOrDie(dir_.File(leader + ".log")),
               ::testing::HasSubstr(leader + " no longer leads"));
   EXPECT_TRUE(replicas[leader]->Running());
+  // It stopped exporting the gauges it can no longer keep current (stale,
+  // they would fire expiry alerts after the next leader renews); the next
+  // leader exports them.
+  ASSERT_OK(WaitFor("the cut-off replica to stop exporting the expiry",
+                    [&] { return !exports_expiry(leader); }));
+  ASSERT_OK(WaitFor("the next leader to export the certificate's expiry",
+                    [&] { return exports_expiry(next); }));
   printf("leader cut off from etcd → %s leads after %s\n", next.c_str(),
          absl::FormatDuration(took).c_str());
   proxies[leader]->Heal();
@@ -608,6 +629,11 @@ TEST_F(CoordinatorHaTest, ARolloutSurvivesTheLeaderAndAnEtcdMember) {
   ProcessResult pause = ctl({"rollout", "pause", "fleet"});
   EXPECT_EQ(pause.exit_code, 1);
   EXPECT_THAT(pause.stderr_data, ::testing::HasSubstr("does not lead"));
+  ProcessResult renew = ctl({"renew", "fleet"});
+  EXPECT_EQ(renew.exit_code, 1);
+  EXPECT_THAT(renew.stderr_data,
+              ::testing::HasSubstr("does not lead: renewals are ordered by "
+                                   "the leader"));
   // No agent was ever without a certificate: every target state since the
   // first install names an installed version.
   ASSERT_OK_AND_ASSIGN(std::vector<store::TargetStateRecord> states,
