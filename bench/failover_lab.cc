@@ -111,7 +111,8 @@ absl::StatusOr<std::unique_ptr<FailoverLab>> FailoverLab::Start(
 }
 
 absl::Status FailoverLab::Init() {
-  ASSIGN_OR_RETURN(etcd_, harness::EtcdCluster::Start());
+  ASSIGN_OR_RETURN(
+      etcd_, harness::EtcdCluster::Start({.extra_flags = options_.etcd_flags}));
   ASSIGN_OR_RETURN(client_,
                    etcd::EtcdClient::Create({.endpoints = etcd_->endpoints()}));
   if (options_.prepare) {

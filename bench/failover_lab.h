@@ -60,6 +60,8 @@ struct FailoverLabOptions {
   // benchmark that measures etcd's traffic and wants no relay in between
   // (CutOff and Reconnect then do nothing).
   bool proxies = true;
+  // More flags for every etcd member (harness::EtcdClusterOptions).
+  std::vector<std::string> etcd_flags;
   // An admin API on each replica (admin_port()).
   bool admin = false;
   // Replaces the replicas' default `dns`, `scheduler`, `issuers`,

@@ -18,10 +18,14 @@
 //       --ctl build/ctl/certfleetctl
 //       --loadgen build/bench/certfleet-bench-agent-loadgen
 //       [--store etcd|sqlite] [--agents 10000] [--rounds 1] [--perf DIR]
-//       [--timeout 5m] [--max-connecting 256] [--keep]
+//       [--timeout 5m] [--max-connecting 64] [--etcd-max-request-bytes N]
+//       [--keep]
 //
 // --perf DIR records the leader with `perf record` from the renewal until
-// every agent reported (DIR/perf-<round>.data). Prints a timeline every
+// every agent reported (DIR/perf-<round>.data). --max-connecting paces
+// each load generator's first connections (at most N waiting for their
+// Welcome): 256 per replica left agents waiting on etcd-backed attaches
+// for over 10 s, and they gave up and dialled again. Prints a timeline every
 // 2 s, each round's figures, and one JSON line per round. Exit status 1
 // when something cannot be measured within its time.
 #include <signal.h>
@@ -50,7 +54,8 @@ namespace {
 constexpr char kUsage[] =
     "usage: certfleet-bench-fanout --coordinator BIN --ctl BIN --loadgen BIN\n"
     "         [--store etcd|sqlite] [--agents N] [--rounds N] [--perf DIR]\n"
-    "         [--timeout DURATION] [--max-connecting N] [--keep]\n";
+    "         [--timeout DURATION] [--max-connecting N]\n"
+    "         [--etcd-max-request-bytes N] [--keep]\n";
 
 // Issue 12's target: new version stored → every agent installed, reported.
 constexpr absl::Duration kTarget = absl::Seconds(20);
@@ -455,6 +460,9 @@ int Main(int argc, char** argv) {
       ok = absl::SimpleAtoi(value, &f.rounds) && f.rounds > 0;
     } else if (arg == "--timeout") {
       ok = absl::ParseDuration(value, &f.timeout);
+    } else if (arg == "--etcd-max-request-bytes") {
+      ok = absl::SimpleAtoi(value, &f.lab.etcd_max_request_bytes) &&
+           f.lab.etcd_max_request_bytes > 0;
     } else if (arg == "--perf") {
       f.perf_dir = value;
     } else {

@@ -124,6 +124,10 @@ absl::Status FanoutLab::Init() {
                         .proxies = false,
                         .admin = true,
                         .issuance_config = CommonConfig()};
+  if (options_.etcd_max_request_bytes > 0) {
+    ha.etcd_flags = {"--max-request-bytes",
+                     absl::StrCat(options_.etcd_max_request_bytes)};
+  }
   ha.prepare = [this](const std::vector<std::string>& endpoints,
                       const std::string& dir) -> absl::Status {
     ASSIGN_OR_RETURN(

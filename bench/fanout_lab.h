@@ -53,7 +53,10 @@ struct FanoutLabOptions {
   bool ha = true;           // 3 replicas on etcd; false: one on SQLite
   int agents = 10000;
   // Each load generator's pacing of its first connections.
-  int max_connecting = 256;
+  int max_connecting = 64;
+  // etcd's --max-request-bytes; 0: its default (1.5 MiB), which a rollout
+  // of about 4,500 targets or more outgrows (docs/benchmarks.md).
+  int64_t etcd_max_request_bytes = 0;
 };
 
 class FanoutLab {
