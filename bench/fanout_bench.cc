@@ -17,7 +17,8 @@
 //   build/coordinator/certfleet-coordinator
 //       --ctl build/ctl/certfleetctl
 //       --loadgen build/bench/certfleet-bench-agent-loadgen
-//       [--store etcd|sqlite] [--agents 10000] [--rounds 1] [--perf DIR]
+//       [--store etcd|sqlite] [--agents 10000] [--rounds 1] [--loadgens 3]
+//       [--perf DIR]
 //       [--timeout 5m] [--max-connecting 64] [--etcd-max-request-bytes N]
 //       [--keep]
 //
@@ -54,7 +55,7 @@ namespace {
 constexpr char kUsage[] =
     "usage: certfleet-bench-fanout --coordinator BIN --ctl BIN --loadgen BIN\n"
     "         [--store etcd|sqlite] [--agents N] [--rounds N] [--perf DIR]\n"
-    "         [--timeout DURATION] [--max-connecting N]\n"
+    "         [--timeout DURATION] [--loadgens N] [--max-connecting N]\n"
     "         [--etcd-max-request-bytes N] [--keep]\n";
 
 // Issue 12's target: new version stored → every agent installed, reported.
@@ -73,6 +74,9 @@ const std::vector<std::string>& EtcdCounters() {
           "etcd_disk_wal_fsync_duration_seconds_count",
           "etcd_disk_backend_commit_duration_seconds_count",
           "etcd_server_proposals_committed_total",
+          // What clients sent etcd (writes' values) and read from it.
+          "etcd_network_client_grpc_received_bytes_total",
+          "etcd_network_client_grpc_sent_bytes_total",
       };
   return *names;
 }
@@ -394,16 +398,17 @@ absl::Status Run(const Flags& f) {
   const std::vector<std::string> names = lab->Coordinators();
   for (size_t k = 0; k < names.size(); ++k) {
     const long now = RssKb(lab->pid(names[k]));
+    const int agents = lab->agents_on(names[k]);
     const double per_agent =
-        static_cast<double>(now - rss_idle[names[k]]) / lab->agents_of(k);
+        static_cast<double>(now - rss_idle[names[k]]) / agents;
     printf("  %-12s %8.1f MB → %8.1f MB for %d agents: %.1f KB per agent\n",
-           names[k].c_str(), rss_idle[names[k]] / 1024.0, now / 1024.0,
-           lab->agents_of(k), per_agent);
-    absl::StrAppend(
-        &memory_json, memory_json.empty() ? "" : ",", "\"", names[k],
-        "\":{\"idle_kb\":", rss_idle[names[k]], ",\"connected_kb\":", now,
-        ",\"agents\":", lab->agents_of(k),
-        ",\"kb_per_agent\":", absl::StrFormat("%.1f", per_agent), "}");
+           names[k].c_str(), rss_idle[names[k]] / 1024.0, now / 1024.0, agents,
+           per_agent);
+    absl::StrAppend(&memory_json, memory_json.empty() ? "" : ",", "\"",
+                    names[k], "\":{\"idle_kb\":", rss_idle[names[k]],
+                    ",\"connected_kb\":", now, ",\"agents\":", agents,
+                    ",\"kb_per_agent\":", absl::StrFormat("%.1f", per_agent),
+                    "}");
   }
   for (size_t k = 0; k < lab->loadgens().size(); ++k) {
     printf("  load generator %zu: %.0f MB\n", k,
@@ -453,6 +458,8 @@ int Main(int argc, char** argv) {
       f.lab.ha = value == "etcd";
     } else if (arg == "--agents") {
       ok = absl::SimpleAtoi(value, &f.lab.agents) && f.lab.agents > 0;
+    } else if (arg == "--loadgens") {
+      ok = absl::SimpleAtoi(value, &f.lab.loadgens) && f.lab.loadgens > 0;
     } else if (arg == "--max-connecting") {
       ok = absl::SimpleAtoi(value, &f.lab.max_connecting) &&
            f.lab.max_connecting > 0;

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -175,13 +176,13 @@ absl::Status FanoutLab::Enroll(store::Store& store,
   }
   for (std::thread& t : threads) t.join();
   RETURN_IF_ERROR(first);
-  // Agent i is served by coordinator i mod the number of coordinators.
-  const size_t coordinators = options_.ha ? FailoverLab::Replicas().size() : 1;
-  std::vector<std::vector<SimIdentity>> split(coordinators);
+  // Agent i is held by load generator i mod loadgens.
+  const size_t loadgens = static_cast<size_t>(options_.loadgens);
+  std::vector<std::vector<SimIdentity>> split(loadgens);
   for (int i = 0; i < n; ++i) {
-    split[i % coordinators].push_back(std::move(identities[i]));
+    split[i % loadgens].push_back(std::move(identities[i]));
   }
-  for (size_t k = 0; k < coordinators; ++k) {
+  for (size_t k = 0; k < loadgens; ++k) {
     agents_per_.push_back(static_cast<int>(split[k].size()));
     RETURN_IF_ERROR(harness::WriteFileAtomically(
         absl::StrCat(dir_, "/identities-", k, ".pem"),
@@ -270,9 +271,9 @@ absl::Status FanoutLab::CheckRunning() {
 
 absl::Status FanoutLab::StartAgents() {
   const std::vector<std::string> names = Coordinators();
-  for (size_t k = 0; k < names.size(); ++k) {
-    const int port =
-        options_.ha ? replicas_->agent_port(names[k]) : agent_port_;
+  for (size_t k = 0; k < agents_per_.size(); ++k) {
+    const std::string& name = names[k % names.size()];
+    const int port = options_.ha ? replicas_->agent_port(name) : agent_port_;
     ASSIGN_OR_RETURN(
         Loadgen lg,
         Loadgen::Start(
@@ -281,10 +282,20 @@ absl::Status FanoutLab::StartAgents() {
              .ca_path = dir_ + "/ca.pem",
              .identities_path = absl::StrCat(dir_, "/identities-", k, ".pem"),
              .max_connecting = options_.max_connecting,
-             .log_path = absl::StrCat(dir_, "/loadgen-", names[k], ".log")}));
+             .log_path =
+                 absl::StrCat(dir_, "/loadgen-", k, "-", name, ".log")}));
     loadgens_.push_back(std::move(lg));
   }
   return absl::OkStatus();
+}
+
+int FanoutLab::agents_on(const std::string& coordinator) const {
+  const std::vector<std::string> names = Coordinators();
+  int n = 0;
+  for (size_t k = 0; k < agents_per_.size(); ++k) {
+    if (names[k % names.size()] == coordinator) n += agents_per_[k];
+  }
+  return n;
 }
 
 absl::Status FanoutLab::Renew() {
@@ -376,19 +387,28 @@ std::map<std::string, double> FanoutLab::EtcdMetrics(
   std::map<std::string, double> out;
   for (const std::string& name : names) out[name] = -1;
   if (!options_.ha) return out;
-  // One member: each applies every write, so its counters are the
-  // cluster's.
-  const std::string body = HttpGet(
-      absl::StrCat("http://", replicas_->etcd_endpoints()[0], "/metrics"));
-  for (absl::string_view line : absl::StrSplit(body, '\n')) {
-    if (line.empty() || line[0] == '#') continue;
-    const size_t space = line.rfind(' ');
-    if (space == absl::string_view::npos) continue;
-    const std::string key(line.substr(0, space));
-    auto it = out.find(key);
-    double v = 0;
-    if (it != out.end() && absl::SimpleAtod(line.substr(space + 1), &v)) {
-      it->second = v;
+  const std::vector<std::string> members = replicas_->etcd_endpoints();
+  for (size_t m = 0; m < members.size(); ++m) {
+    const std::string body =
+        HttpGet(absl::StrCat("http://", members[m], "/metrics"));
+    for (absl::string_view line : absl::StrSplit(body, '\n')) {
+      if (line.empty() || line[0] == '#') continue;
+      const size_t space = line.rfind(' ');
+      if (space == absl::string_view::npos) continue;
+      const std::string key(line.substr(0, space));
+      auto it = out.find(key);
+      double v = 0;
+      if (it == out.end() || !absl::SimpleAtod(line.substr(space + 1), &v)) {
+        continue;
+      }
+      // Each member applies every write, so its store's counters are the
+      // cluster's (member 0's are taken); client traffic is per member, so
+      // it is summed.
+      if (absl::StartsWith(key, "etcd_network_client_")) {
+        it->second = (m == 0 ? 0 : it->second) + v;
+      } else if (m == 0) {
+        it->second = v;
+      }
     }
   }
   return out;

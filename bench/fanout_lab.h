@@ -52,6 +52,11 @@ struct FanoutLabOptions {
   std::string loadgen;      // certfleet-bench-agent-loadgen
   bool ha = true;           // 3 replicas on etcd; false: one on SQLite
   int agents = 10000;
+  // Load generator processes (agent i in load generator i mod loadgens,
+  // load generator k on coordinator k mod coordinators): three in both
+  // modes, so that one process's 10,000 TLS streams on two shared cores do
+  // not make the load generator, not the coordinator, what is measured.
+  int loadgens = 3;
   // Each load generator's pacing of its first connections.
   int max_connecting = 64;
   // etcd's --max-request-bytes; 0: its default (1.5 MiB), which a rollout
@@ -82,12 +87,13 @@ class FanoutLab {
   // stopped, with its log's tail.
   absl::Status CheckRunning();
 
-  // Starts one load generator per coordinator, with the agents it serves.
+  // Starts the load generators.
   absl::Status StartAgents();
-  // The load generators, in the order of Coordinators(), and how many
-  // agents each holds.
+  // The load generators, how many agents each holds, and how many agents a
+  // coordinator serves.
   std::vector<Loadgen>& loadgens() { return loadgens_; }
   int agents_of(size_t loadgen) const { return agents_per_[loadgen]; }
+  int agents_on(const std::string& coordinator) const;
 
   // `certfleetctl renew` kBenchCertificate, sent to the leader.
   absl::Status Renew();
@@ -108,7 +114,8 @@ class FanoutLab {
   absl::StatusOr<Installed> InstalledCount(const std::string& version_id);
 
   // HA only: the cluster's revision (each write transaction adds one), and
-  // a member's /metrics counters named in `names` (-1 when absent).
+  // the /metrics counters named in `names` (-1 when absent): member 0's,
+  // client traffic (etcd_network_client_*) summed over the members.
   absl::StatusOr<int64_t> EtcdRevision();
   std::map<std::string, double> EtcdMetrics(
       const std::vector<std::string>& names);
