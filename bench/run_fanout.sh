@@ -5,8 +5,8 @@
 # (certfleet-bench-agent-loadgen, one per replica); `certfleetctl renew` on
 # the leader, timed until every agent installed and reported the new
 # version. `--store sqlite` runs the same on one coordinator with SQLite.
-# Takes about 5 minutes for 10,000 agents (most of it enrolling them and
-# their first connections).
+# Takes about 7 minutes for 10,000 agents on etcd, 3 on SQLite (most of it
+# enrolling them and their first connections).
 #
 # Needs build/coordinator/certfleet-coordinator, build/ctl/certfleetctl,
 # build/bench/certfleet-bench-fanout and certfleet-bench-agent-loadgen, e.g.
@@ -15,9 +15,11 @@
 # CERTFLEET_BUILD_DIR=build-foo picks another build directory;
 # CERTFLEET_COORDINATOR=/path/to/certfleet-coordinator measures another
 # coordinator binary. Extra arguments go to certfleet-bench-fanout, e.g.
-# --store sqlite, --agents 3000, --rounds 3, --perf DIR (then
-# `perf script -i DIR/perf-1.data > DIR/perf.txt &&
-#  bench/perf_summary.py DIR/perf.txt`), --keep.
+# --store sqlite, --agents 3000, --rounds 3, --etcd-max-request-bytes 8388608
+# (needed for 10,000 agents on etcd: docs/benchmarks.md, "HA fan-out"),
+# --perf DIR (then `perf script -i DIR/perf-1.data > DIR/perf.txt &&
+# bench/perf_summary.py DIR/perf.txt --storm 10000`, whose per-agent split of
+# the hub, the agent service and TLS fits a fan-out too), --keep.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build="${CERTFLEET_BUILD_DIR:-build}"
