@@ -12,9 +12,12 @@
 // reconnect as certfleet-agent does when their stream ends (sim_agents.h),
 // and every 100 ms a line
 //   status now_us=T connected=C attempts=A ended=E gave_up=G all_us=F
-// says how many agents hold a welcomed stream, the streams tried, ended and
-// given up (no Welcome in time, or silent) so far, and when (Unix
-// microseconds) every agent last held one (0: never). Exit status: 0 after
+//          results=R last_result_us=L
+// (one line) says how many agents hold a welcomed stream, the streams
+// tried, ended and given up (no Welcome in time, or silent) so far, when
+// (Unix microseconds) every agent last held one (0: never), how many
+// bundles were answered with an ok result and when the last was (0:
+// never). Exit status: 0 after
 // a signal, 1 when the streams cannot be opened, 2 on a usage error.
 #include <signal.h>
 #include <unistd.h>
@@ -35,6 +38,12 @@ namespace {
 constexpr char kUsage[] =
     "usage: certfleet-bench-agent-loadgen --address HOST:PORT --ca FILE\n"
     "         --identities FILE [--max-connecting N] [--reconnect]\n";
+
+long long UnixMicrosOrZero(absl::Time t) {
+  return t == absl::InfinitePast()
+             ? 0LL
+             : static_cast<long long>(absl::ToUnixMicros(t));
+}
 
 std::string ReadAll(const std::string& path) {
   std::ifstream in(path);
@@ -116,12 +125,11 @@ int Main(int argc, char** argv) {
         const absl::Time all = pool->all_connected_at();
         printf(
             "status now_us=%lld connected=%zu attempts=%zu ended=%zu "
-            "gave_up=%zu all_us=%lld\n",
+            "gave_up=%zu all_us=%lld results=%zu last_result_us=%lld\n",
             static_cast<long long>(absl::ToUnixMicros(absl::Now())),
             pool->connected(), pool->attempts(), pool->ended(), pool->gave_up(),
-            all == absl::InfinitePast()
-                ? 0LL
-                : static_cast<long long>(absl::ToUnixMicros(all)));
+            UnixMicrosOrZero(all), pool->results_sent(),
+            UnixMicrosOrZero(pool->last_result_at()));
         fflush(stdout);
         absl::SleepFor(absl::Milliseconds(100));
       }

@@ -36,6 +36,24 @@ absl::StatusOr<std::unique_ptr<BenchLab>> BenchLab::Start(
   return lab;
 }
 
+std::string BenchLab::IssuanceConfig(const std::string& issuer_limits) const {
+  auto quoted = [](const std::string& s) {
+    return absl::StrCat("\"", s, "\"");
+  };
+  return absl::StrCat(
+      "dns:\n  resolvers: [", quoted(dns_address()), "]\n",
+      "  nameserver_port: ", dns_port(), "\n",
+      "  propagation_interval: 10ms\n  propagation_timeout: 60s\n",
+      "issuers:\n  - name: pebble\n", "    directory: ", directory_url(), "\n",
+      "    trust_bundle: ", ca_bundle_path(), "\n",
+      "    contact: [bench@bench.test]\n", issuer_limits,
+      "    request_timeout: 30s\n    order_timeout: 5m\n",
+      "dns_providers:\n  - name: lab\n    type: rfc2136\n", "    zones: [",
+      kBenchZone, "]\n    rfc2136:\n", "      server: ", quoted(dns_address()),
+      "\n", "      tsig_key_name: ", tsig_key_name(), "\n",
+      "      tsig_secret: ", quoted(tsig_secret()), "\n");
+}
+
 int BenchLab::CountIssued(size_t* offset) const {
   std::ifstream in(pebble_->process()->log_path());
   in.seekg(static_cast<std::streamoff>(*offset));

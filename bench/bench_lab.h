@@ -45,6 +45,11 @@ class BenchLab {
   int dns_port() const { return bind_->port(); }
   const std::string& tsig_key_name() const { return bind_->tsig_key_name(); }
   const std::string& tsig_secret() const { return bind_->tsig_secret(); }
+  // coordinator.yaml's `dns`, `issuers` (one, "pebble", this lab's
+  // Pebble, with `issuer_limits` — "    limits:\n..." lines, or "" — and
+  // the timeouts the benchmarks use) and `dns_providers` (this lab's BIND9
+  // for kBenchZone) sections: what a coordinator needs to issue here.
+  std::string IssuanceConfig(const std::string& issuer_limits) const;
   // CPU (user + system) each server has used since it started, in ms.
   double PebbleCpuMs() const;
   double BindCpuMs() const;

@@ -12,6 +12,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "tests/harness/server_process.h"
 
 extern char** environ;
 
@@ -106,6 +108,23 @@ int StopChildren(const std::vector<pid_t>& pids, absl::Duration grace) {
     waitpid(pid, &status, 0);
   }
   return killed;
+}
+
+absl::StatusOr<pid_t> StartPerfRecord(pid_t pid, const std::string& data_path) {
+  // SpawnChild does not search PATH.
+  ASSIGN_OR_RETURN(const std::string perf, harness::FindProgram("perf"));
+  return SpawnChild({.argv = {perf, "record", "-q", "-e", "cpu-clock", "-F",
+                              "499", "--call-graph", "dwarf,8192", "-p",
+                              absl::StrCat(pid), "-o", data_path},
+                     .output_path = data_path + ".log"});
+}
+
+void StopPerfRecord(pid_t perf) {
+  if (perf <= 0) return;
+  kill(perf, SIGINT);
+  if (!WaitChild(perf, absl::Seconds(120)).ok()) {
+    StopChildren({perf}, absl::Seconds(5));
+  }
 }
 
 }  // namespace certfleet::bench

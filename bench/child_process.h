@@ -43,6 +43,14 @@ absl::StatusOr<int> WaitChild(pid_t pid, absl::Duration timeout);
 // SIGKILL to the rest; reaps all. Returns how many had to be killed.
 int StopChildren(const std::vector<pid_t>& pids, absl::Duration grace);
 
+// `perf record` of the running process `pid` (CPU clock at 499 Hz, DWARF
+// call graphs) into `data_path`, its output in `data_path`.log: attached
+// to a process already running (perf given a PID before exec lost it).
+// kNotFound without perf.
+absl::StatusOr<pid_t> StartPerfRecord(pid_t pid, const std::string& data_path);
+// SIGINT (perf writes its data then) and waits up to 2 minutes for it.
+void StopPerfRecord(pid_t perf);
+
 }  // namespace certfleet::bench
 
 #endif  // CERTFLEET_BENCH_CHILD_PROCESS_H_

@@ -110,19 +110,7 @@ absl::Status CoordinatorWorkspace::WriteConfig(
       "store:\n  type: sqlite\n  path: ", dir_, "/coordinator.db\n",
       "key_encryption_key_file: ", dir_, "/kek\n",
       "scheduler:\n  max_concurrent_orders: ", options_.max_concurrent_orders,
-      "\n", "dns:\n  resolvers: [", Quoted(lab_.dns_address()), "]\n",
-      "  nameserver_port: ", lab_.dns_port(), "\n",
-      "  propagation_interval: 10ms\n  propagation_timeout: 60s\n",
-      "issuers:\n  - name: pebble\n", "    directory: ", lab_.directory_url(),
-      "\n", "    trust_bundle: ", lab_.ca_bundle_path(), "\n",
-      "    contact: [bench@bench.test]\n", limits,
-      "    request_timeout: 30s\n    order_timeout: 5m\n",
-      "dns_providers:\n  - name: lab\n    type: rfc2136\n", "    zones: [",
-      kBenchZone, "]\n    rfc2136:\n",
-      "      server: ", Quoted(lab_.dns_address()), "\n",
-      "      tsig_key_name: ", lab_.tsig_key_name(), "\n",
-      "      tsig_secret: ", Quoted(lab_.tsig_secret()), "\n",
-      "certificates:\n");
+      "\n", lab_.IssuanceConfig(limits), "certificates:\n");
   for (const BenchCertificate& c : certificates) {
     std::vector<std::string> names;
     for (const std::string& n : c.names) names.push_back(Quoted(n));

@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <csignal>
 #include <cstring>
 #include <filesystem>
 
@@ -26,10 +25,6 @@ namespace {
 // The etcd prefix of every replica (the coordinator's default).
 constexpr char kPrefix[] = "/certfleet/";
 constexpr absl::Duration kStartTimeout = absl::Seconds(60);
-
-volatile std::sig_atomic_t interrupted = 0;
-
-void OnInterrupt(int) { interrupted = 1; }
 
 // True when something accepts TCP connections on 127.0.0.1:port.
 bool Accepts(int port) {
@@ -78,16 +73,6 @@ std::string Between(const std::string& text, const std::string& start,
 
 }  // namespace
 
-void InstallInterruptHandler() {
-  struct sigaction sa {};
-  sa.sa_handler = OnInterrupt;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-}
-
-bool Interrupted() { return interrupted != 0; }
-
 absl::Status PollUntil(const std::function<absl::StatusOr<bool>()>& done,
                        absl::Duration timeout, absl::Duration every,
                        const std::string& what) {
@@ -126,15 +111,23 @@ absl::StatusOr<std::unique_ptr<FailoverLab>> FailoverLab::Start(
 }
 
 absl::Status FailoverLab::Init() {
-  ASSIGN_OR_RETURN(etcd_, harness::EtcdCluster::Start());
+  ASSIGN_OR_RETURN(
+      etcd_, harness::EtcdCluster::Start({.extra_flags = options_.etcd_flags}));
   ASSIGN_OR_RETURN(client_,
                    etcd::EtcdClient::Create({.endpoints = etcd_->endpoints()}));
+  if (options_.prepare) {
+    RETURN_IF_ERROR(options_.prepare(etcd_->endpoints(), dir_));
+  }
   for (const std::string& name : Replicas()) {
     Replica& r = replicas_.emplace_back();
     r.name = name;
     ASSIGN_OR_RETURN(r.agent_port, harness::PickFreePort());
     ASSIGN_OR_RETURN(r.metrics_port, harness::PickFreePort());
+    if (options_.admin) {
+      ASSIGN_OR_RETURN(r.admin_port, harness::PickFreePort());
+    }
     for (const std::string& member : etcd_->endpoints()) {
+      if (!options_.proxies) break;
       ASSIGN_OR_RETURN(std::unique_ptr<harness::TcpProxy> proxy,
                        harness::TcpProxy::Start(member));
       r.proxies.push_back(std::move(proxy));
@@ -190,6 +183,7 @@ FailoverLab::~FailoverLab() {
 absl::Status FailoverLab::WriteReplicaConfig(Replica& r) {
   std::vector<std::string> endpoints;
   for (const auto& proxy : r.proxies) endpoints.push_back(proxy->address());
+  if (!options_.proxies) endpoints = etcd_->endpoints();
   std::string ha = absl::StrCat(
       "ha:\n  lease_ttl: ", absl::FormatDuration(options_.lease_ttl),
       "\n  replica: ", r.name, "\n");
@@ -198,25 +192,34 @@ absl::Status FailoverLab::WriteReplicaConfig(Replica& r) {
                     absl::FormatDuration(options_.cut_off_after), "\n");
   }
   r.config = absl::StrCat(dir_, "/", r.name, ".yaml");
-  // An issuer nobody answers: the replicas only elect, serve agents and
-  // publish where the agents are; no certificate is ever issued.
+  // By default an issuer nobody answers: the replicas only elect, serve
+  // agents and publish where the agents are; no certificate is issued.
+  std::string issuance = options_.issuance_config;
+  if (issuance.empty()) {
+    issuance = absl::StrCat(
+        "dns:\n  resolvers: [127.0.0.1:9]\n",
+        "scheduler:\n  retry_initial: 10m\n",
+        "issuers:\n  - name: nowhere\n    directory: "
+        "https://127.0.0.1:9/dir\n",
+        "dns_providers:\n  - name: lab\n    type: rfc2136\n",
+        "    zones: [example.test]\n    rfc2136:\n      server: "
+        "127.0.0.1:9\n",
+        "      tsig_key_name: k\n      tsig_secret: c2VjcmV0LXNlY3JldA==\n",
+        "certificates:\n  - name: www\n    names: [www.example.test]\n",
+        "    issuer: nowhere\n");
+  }
+  const std::string admin =
+      r.admin_port == 0
+          ? ""
+          : absl::StrCat("admin:\n  listen: 127.0.0.1:", r.admin_port, "\n");
   return harness::WriteFileAtomically(
       r.config,
       absl::StrCat(
           "store:\n  type: etcd\n  etcd:\n    endpoints: ", Quoted(endpoints),
           "\n", ha, "agents:\n  listen: 127.0.0.1:", r.agent_port, "\n",
-          "metrics:\n  listen: 127.0.0.1:", r.metrics_port, "\n",
-          "key_encryption_key_file: ", dir_, "/kek\n", "internal_ca_file: ",
-          dir_, "/internal-ca.pem\n", "dns:\n  resolvers: [127.0.0.1:9]\n",
-          "scheduler:\n  retry_initial: 10m\n",
-          "issuers:\n  - name: nowhere\n    directory: "
-          "https://127.0.0.1:9/dir\n",
-          "dns_providers:\n  - name: lab\n    type: rfc2136\n",
-          "    zones: [example.test]\n    rfc2136:\n      server: "
-          "127.0.0.1:9\n",
-          "      tsig_key_name: k\n      tsig_secret: c2VjcmV0LXNlY3JldA==\n",
-          "certificates:\n  - name: www\n    names: [www.example.test]\n",
-          "    issuer: nowhere\n"),
+          "metrics:\n  listen: 127.0.0.1:", r.metrics_port, "\n", admin,
+          "key_encryption_key_file: ", dir_, "/kek\n",
+          "internal_ca_file: ", dir_, "/internal-ca.pem\n", issuance),
       0600);
 }
 
@@ -343,6 +346,26 @@ absl::Status FailoverLab::Reconnect(const std::string& name) {
   ASSIGN_OR_RETURN(Replica * r, Find(name, false));
   for (auto& proxy : r->proxies) proxy->Heal();
   return absl::OkStatus();
+}
+
+pid_t FailoverLab::pid(const std::string& name) {
+  absl::StatusOr<Replica*> r = Find(name, true);
+  return r.ok() ? (*r)->process->pid() : 0;
+}
+
+int FailoverLab::agent_port(const std::string& name) {
+  absl::StatusOr<Replica*> r = Find(name, false);
+  return r.ok() ? (*r)->agent_port : 0;
+}
+
+int FailoverLab::admin_port(const std::string& name) {
+  absl::StatusOr<Replica*> r = Find(name, false);
+  return r.ok() ? (*r)->admin_port : 0;
+}
+
+std::string FailoverLab::config_path(const std::string& name) {
+  absl::StatusOr<Replica*> r = Find(name, false);
+  return r.ok() ? (*r)->config : "";
 }
 
 absl::Status FailoverLab::CheckRunning() {

@@ -16,6 +16,8 @@
 #ifndef CERTFLEET_BENCH_FAILOVER_LAB_H_
 #define CERTFLEET_BENCH_FAILOVER_LAB_H_
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -26,6 +28,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "bench/measured_process.h"
 #include "common/etcd/etcd_client.h"
 #include "tests/harness/etcd_server.h"
 #include "tests/harness/server_process.h"
@@ -33,11 +36,10 @@
 
 namespace certfleet::bench {
 
-// SIGINT and SIGTERM no longer end the process but set a flag that
-// PollUntil() sees, so the bench unwinds and stops what it started (the
-// children run in process groups of their own: Ctrl-C does not reach them).
-void InstallInterruptHandler();
-bool Interrupted();
+// InstallInterruptHandler() (measured_process.h) makes SIGINT and SIGTERM
+// set a flag that PollUntil() sees, so the bench unwinds and stops what it
+// started (the children run in process groups of their own: Ctrl-C does not
+// reach them).
 
 // Calls `done` every `every` until it says true (OK), fails (its error),
 // `timeout` passes (kDeadlineExceeded naming `what`, the awaited state) or
@@ -53,6 +55,25 @@ struct FailoverLabOptions {
   absl::Duration lease_ttl = absl::Seconds(3);
   // ha.cut_off_after; zero: not written (the replicas' default, 6s).
   absl::Duration cut_off_after = absl::ZeroDuration();
+  // Each replica reaches etcd through TCP proxies of its own, so that one
+  // alone can be cut off (CutOff). False: straight to the members, for a
+  // benchmark that measures etcd's traffic and wants no relay in between
+  // (CutOff and Reconnect then do nothing).
+  bool proxies = true;
+  // More flags for every etcd member (harness::EtcdClusterOptions).
+  std::vector<std::string> etcd_flags;
+  // An admin API on each replica (admin_port()).
+  bool admin = false;
+  // Replaces the replicas' default `dns`, `scheduler`, `issuers`,
+  // `dns_providers` and `certificates` sections (an issuer nobody answers,
+  // one certificate "www"): e.g. BenchLab::IssuanceConfig() and
+  // certificates of its own. `key_encryption_key_file` is dir()/kek.
+  std::string issuance_config;
+  // Called once etcd runs, before any replica starts, with the members'
+  // endpoints and the lab's directory: to fill the store first.
+  std::function<absl::Status(const std::vector<std::string>& endpoints,
+                             const std::string& dir)>
+      prepare;
 };
 
 // The leadership key: who holds it, and since which write.
@@ -103,6 +124,15 @@ class FailoverLab {
   // is left out.
   absl::StatusOr<std::map<std::string, std::string>> Presence();
 
+  // A replica's process id (0 when not running) and ports; 0 for a name
+  // that is not a replica.
+  pid_t pid(const std::string& replica);
+  int agent_port(const std::string& replica);
+  int admin_port(const std::string& replica);  // 0 without options.admin
+  // Its coordinator.yaml ("" for a name that is not a replica).
+  std::string config_path(const std::string& replica);
+  std::vector<std::string> etcd_endpoints() const { return etcd_->endpoints(); }
+
   int agent_count() const { return static_cast<int>(agents_.size()); }
   const std::string& agent_id(int i) const { return agents_[i].id; }
   // The replica agent `i` lists first.
@@ -121,6 +151,7 @@ class FailoverLab {
     std::string config;  // path of its coordinator.yaml
     int agent_port = 0;
     int metrics_port = 0;
+    int admin_port = 0;
     // One proxy per etcd member: the replica reaches etcd only through
     // these, so cutting them cuts it off as a partition would.
     std::vector<std::unique_ptr<harness::TcpProxy>> proxies;

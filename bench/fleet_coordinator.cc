@@ -1,9 +1,6 @@
 #include "bench/fleet_coordinator.h"
 
 #include "absl/strings/str_cat.h"
-#include "common/crypto/csr.h"
-#include "common/crypto/private_key.h"
-#include "common/filesystem.h"
 #include "common/status_macros.h"
 #include "coordinator/store/version_id.h"
 #include "tests/delivery/test_versions.h"
@@ -29,18 +26,9 @@ void FleetCoordinator::Counter::OnDeliveryResult(
 absl::StatusOr<std::unique_ptr<FleetCoordinator>> FleetCoordinator::Start(
     const std::string& dir) {
   std::unique_ptr<FleetCoordinator> c(new FleetCoordinator());
-  LocalFilesystem fs;
-  ASSIGN_OR_RETURN(crypto::Kek kek,
-                   crypto::Kek::LoadOrCreate(dir + "/kek", fs));
-  c->kek_.emplace(std::move(kek));
   ASSIGN_OR_RETURN(c->store_, store::SqliteStore::Open(dir + "/store.db"));
-  ASSIGN_OR_RETURN(c->ca_, identity::InternalCa::LoadOrCreate(
-                               *c->store_, *c->kek_, c->clock_));
-  c->tokens_ =
-      std::make_unique<identity::BootstrapTokens>(*c->store_, c->clock_);
-  c->enrollment_ = std::make_unique<identity::EnrollmentService>(
-      *c->store_, *c->ca_, *c->tokens_, c->clock_,
-      identity::EnrollmentOptions{.identity_lifetime = absl::Hours(24)});
+  ASSIGN_OR_RETURN(c->direct_,
+                   DirectEnrollment::Create(*c->store_, dir + "/kek"));
   config::CertificateConfig cert;
   cert.name = kBenchCertificate;
   cert.names = {"www.bench.test"};
@@ -49,12 +37,12 @@ absl::StatusOr<std::unique_ptr<FleetCoordinator>> FleetCoordinator::Start(
   c->assignments_ = std::make_unique<delivery::Assignments>(
       std::vector<config::CertificateConfig>{cert});
   c->hub_ = std::make_unique<delivery::AgentHub>(
-      *c->store_, *c->kek_, *c->assignments_, *c->enrollment_, c->ca_->ca_pem(),
-      c->clock_, &c->counter_);
+      *c->store_, c->direct_->kek(), *c->assignments_, c->direct_->enrollment(),
+      c->direct_->ca_pem(), c->direct_->clock(), &c->counter_);
   ASSIGN_OR_RETURN(c->server_,
                    agentapi::AgentServer::Start(
                        {.listen = "127.0.0.1:0", .server_names = {"127.0.0.1"}},
-                       *c->ca_, *c->enrollment_, *c->hub_));
+                       c->direct_->ca(), c->direct_->enrollment(), *c->hub_));
   c->test_ca_.emplace(crypto::testing::TestCa::Create("Certfleet Bench"));
   return c;
 }
@@ -71,26 +59,14 @@ std::string FleetCoordinator::address() const {
 }
 
 absl::StatusOr<std::string> FleetCoordinator::CreateToken() {
-  return tokens_->Create({}, absl::Hours(24), "benchmark agent");
-}
-
-absl::StatusOr<FleetCoordinator::Identity> FleetCoordinator::EnrollDirect(
-    const std::string& hostname) {
-  ASSIGN_OR_RETURN(std::string token, CreateToken());
-  ASSIGN_OR_RETURN(crypto::PrivateKey key,
-                   crypto::PrivateKey::Generate(crypto::KeyType::kEc256));
-  ASSIGN_OR_RETURN(std::string csr, crypto::BuildCsrDer(key, {hostname}));
-  ASSIGN_OR_RETURN(identity::EnrollmentService::EnrollResult r,
-                   enrollment_->Enroll(token, csr, hostname, {}));
-  ASSIGN_OR_RETURN(std::string key_pem, key.ToPem());
-  return Identity{r.agent_id, std::move(key_pem), r.certificate_pem};
+  return direct_->CreateToken();
 }
 
 absl::StatusOr<FleetCoordinator::Published> FleetCoordinator::PublishVersion() {
-  const absl::Time now = clock_.Now();
+  const absl::Time now = direct_->clock().Now();
   ASSIGN_OR_RETURN(delivery::testing::TestVersion v,
                    delivery::testing::MakeTestVersion(
-                       *test_ca_, *kek_,
+                       *test_ca_, direct_->kek(),
                        {.certificate = kBenchCertificate,
                         .names = {"www.bench.test"},
                         .not_before = now - absl::Hours(1),

@@ -29,14 +29,10 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "common/clock.h"
-#include "common/crypto/kek.h"
+#include "bench/direct_enrollment.h"
 #include "coordinator/agentapi/agent_server.h"
 #include "coordinator/delivery/agent_hub.h"
 #include "coordinator/delivery/assignments.h"
-#include "coordinator/identity/enrollment.h"
-#include "coordinator/identity/internal_ca.h"
-#include "coordinator/identity/tokens.h"
 #include "coordinator/store/sqlite_store.h"
 #include "tests/crypto/test_certs.h"
 
@@ -58,19 +54,17 @@ class FleetCoordinator {
   // "127.0.0.1:<port>" of the agent service.
   std::string address() const;
   // The internal CA (agents' coordinator_ca).
-  const std::string& ca_pem() const { return ca_->ca_pem(); }
+  const std::string& ca_pem() const { return direct_->ca_pem(); }
 
   // A bootstrap token (no labels, valid for a day).
   absl::StatusOr<std::string> CreateToken();
 
-  // Enrolls an agent without gRPC (token, fresh P-256 key, CSR, the same
-  // EnrollmentService the Enrollment RPC calls): for simulated agents.
-  struct Identity {
-    std::string agent_id;
-    std::string key_pem;   // PKCS#8
-    std::string cert_pem;  // signed by the internal CA
-  };
-  absl::StatusOr<Identity> EnrollDirect(const std::string& hostname);
+  // Enrolls an agent without gRPC (bench/direct_enrollment.h): for
+  // simulated agents.
+  using Identity = DirectEnrollment::Identity;
+  absl::StatusOr<Identity> EnrollDirect(const std::string& hostname) {
+    return direct_->Enroll(hostname);
+  }
 
   struct Published {
     std::string version_id;  // "bench-site/<n>"
@@ -111,12 +105,9 @@ class FleetCoordinator {
 
   FleetCoordinator() = default;
 
-  SystemClock clock_;
-  std::optional<crypto::Kek> kek_;
   std::unique_ptr<store::SqliteStore> store_;
-  std::unique_ptr<identity::InternalCa> ca_;
-  std::unique_ptr<identity::BootstrapTokens> tokens_;
-  std::unique_ptr<identity::EnrollmentService> enrollment_;
+  // The KEK, the internal CA, tokens and enrollment on store_.
+  std::unique_ptr<DirectEnrollment> direct_;
   std::unique_ptr<delivery::Assignments> assignments_;
   Counter counter_;
   std::unique_ptr<delivery::AgentHub> hub_;

@@ -101,6 +101,13 @@ std::string WakeupsByThread(const ProcSample& before, const ProcSample& after) {
   return parts.empty() ? "none" : absl::StrJoin(parts, " ");
 }
 
+std::string LoadAverage() {
+  std::ifstream in("/proc/loadavg");
+  std::string a, b, c;
+  in >> a >> b >> c;
+  return absl::StrCat(a, " ", b, " ", c);
+}
+
 long RaiseFileLimit() {
   rlimit lim{};
   if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return -1;

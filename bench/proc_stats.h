@@ -54,6 +54,10 @@ absl::StatusOr<ProcSample> SampleProcess(pid_t pid);
 // "comm(tid)=N" for each thread that woke, most first.
 std::string WakeupsByThread(const ProcSample& before, const ProcSample& after);
 
+// "/proc/loadavg"'s first three fields ("1.23 0.98 0.75"): other work on
+// the machine skews every timing.
+std::string LoadAverage();
+
 // Raises RLIMIT_NOFILE's soft limit to its hard limit; returns the new soft
 // limit.
 long RaiseFileLimit();

@@ -22,7 +22,6 @@
 #include <sys/resource.h>
 
 #include <cstdio>
-#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -35,7 +34,6 @@
 #include "bench/reconnect_lab.h"
 #include "common/log.h"
 #include "common/status_macros.h"
-#include "tests/harness/server_process.h"
 
 namespace certfleet::bench {
 namespace {
@@ -56,13 +54,6 @@ struct Flags {
   absl::Duration timeout = absl::Minutes(10);
   bool keep = false;
 };
-
-std::string LoadAverage() {
-  std::ifstream in("/proc/loadavg");
-  std::string a, b, c;
-  in >> a >> b >> c;
-  return absl::StrCat(a, " ", b, " ", c);
-}
 
 double CpuSeconds(pid_t pid) {
   absl::StatusOr<ProcSample> s = SampleProcess(pid);
@@ -103,18 +94,9 @@ absl::StatusOr<RoundResult> RunRound(ReconnectLab& lab, const Flags& f,
   // the process): the profile misses only the start-up.
   pid_t perf = 0;
   if (!f.perf_dir.empty()) {
-    // SpawnChild does not search PATH.
-    absl::StatusOr<std::string> perf_path = harness::FindProgram("perf");
     absl::StatusOr<pid_t> spawned =
-        perf_path.ok()
-            ? SpawnChild(
-                  {.argv = {*perf_path, "record", "-q", "-e", "cpu-clock", "-F",
-                            "499", "--call-graph", "dwarf,8192", "-p",
-                            absl::StrCat(lab.coordinator_pid()), "-o",
-                            absl::StrCat(f.perf_dir, "/perf-", round, ".data")},
-                   .output_path =
-                       absl::StrCat(f.perf_dir, "/perf-", round, ".log")})
-            : absl::StatusOr<pid_t>(perf_path.status());
+        StartPerfRecord(lab.coordinator_pid(),
+                        absl::StrCat(f.perf_dir, "/perf-", round, ".data"));
     if (spawned.ok()) {
       perf = *spawned;
     } else {
@@ -156,7 +138,7 @@ absl::StatusOr<RoundResult> RunRound(ReconnectLab& lab, const Flags& f,
     }
     if (done) break;
     if (Interrupted() || now - restart > f.timeout) {
-      if (perf > 0) StopChildren({perf}, absl::Seconds(30));
+      StopPerfRecord(perf);
       return absl::DeadlineExceededError(absl::StrCat(
           "round ", round, ": after ", absl::FormatDuration(f.timeout), " ",
           last.connected, " of ", n, " agents connected, ", recorded,
@@ -166,11 +148,7 @@ absl::StatusOr<RoundResult> RunRound(ReconnectLab& lab, const Flags& f,
   }
   r.coordinator_cpu_s = CpuSeconds(coordinator);
   r.loadgen_cpu_s = CpuSeconds(lab.loadgen_pid()) - loadgen_cpu_before;
-  if (perf > 0) {
-    // perf writes its data on SIGINT.
-    kill(perf, SIGINT);
-    (void)WaitChild(perf, absl::Seconds(120));
-  }
+  StopPerfRecord(perf);
   r.all_open_s = Seconds(all_open - restart);
   r.all_recorded_s = Seconds(all_recorded - restart);
   r.attempts = last.attempts - before.attempts;

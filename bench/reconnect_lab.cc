@@ -1,54 +1,19 @@
 #include "bench/reconnect_lab.h"
 
-#include <signal.h>
 #include <sqlite3.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <vector>
 
-#include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "bench/child_process.h"
 #include "bench/fleet_coordinator.h"
-#include "bench/measured_process.h"
 #include "bench/sim_agents.h"
 #include "common/status_macros.h"
 #include "tests/harness/free_port.h"
 #include "tests/harness/harness_files.h"
 
 namespace certfleet::bench {
-namespace {
-
-// "status now_us=T connected=C ..." → its fields; false when malformed.
-bool ParseStatus(absl::string_view line, LoadgenStatus* out) {
-  int64_t now_us = 0, all_us = 0;
-  int fields = 0;
-  for (absl::string_view part : absl::StrSplit(line, ' ')) {
-    const size_t eq = part.find('=');
-    if (eq == absl::string_view::npos) continue;
-    const absl::string_view key = part.substr(0, eq);
-    int64_t v = 0;
-    if (!absl::SimpleAtoi(part.substr(eq + 1), &v)) return false;
-    ++fields;
-    if (key == "now_us") now_us = v;
-    if (key == "connected") out->connected = static_cast<size_t>(v);
-    if (key == "attempts") out->attempts = static_cast<size_t>(v);
-    if (key == "ended") out->ended = static_cast<size_t>(v);
-    if (key == "gave_up") out->gave_up = static_cast<size_t>(v);
-    if (key == "all_us") all_us = v;
-  }
-  if (fields < 6) return false;
-  out->at = absl::FromUnixMicros(now_us);
-  out->all_connected_at =
-      all_us == 0 ? absl::InfinitePast() : absl::FromUnixMicros(all_us);
-  return true;
-}
-
-}  // namespace
-
 absl::StatusOr<std::unique_ptr<ReconnectLab>> ReconnectLab::Start(
     ReconnectLabOptions options) {
   ASSIGN_OR_RETURN(std::string dir, harness::MakeHarnessTempDir("reconnect"));
@@ -65,7 +30,7 @@ absl::StatusOr<std::unique_ptr<ReconnectLab>> ReconnectLab::Start(
 }
 
 ReconnectLab::~ReconnectLab() {
-  if (loadgen_pid_ > 0) StopChildren({loadgen_pid_}, absl::Seconds(10));
+  loadgen_.Stop();
   coordinator_.reset();  // SIGTERM, SIGKILL after 3 s
   if (!keep_dir_) {
     std::error_code ignored;
@@ -154,39 +119,18 @@ pid_t ReconnectLab::coordinator_pid() const {
 
 absl::Status ReconnectLab::StartAgents() {
   ASSIGN_OR_RETURN(
-      loadgen_pid_,
-      SpawnChild(
-          {.argv = {options_.loadgen, "--address",
-                    absl::StrCat("127.0.0.1:", agent_port_), "--ca",
-                    dir_ + "/ca.pem", "--identities", dir_ + "/identities.pem",
-                    "--max-connecting", absl::StrCat(options_.max_connecting),
-                    "--reconnect"},
-           .output_path = dir_ + "/loadgen.log"}));
+      loadgen_,
+      Loadgen::Start({.loadgen = options_.loadgen,
+                      .address = absl::StrCat("127.0.0.1:", agent_port_),
+                      .ca_path = dir_ + "/ca.pem",
+                      .identities_path = dir_ + "/identities.pem",
+                      .max_connecting = options_.max_connecting,
+                      .log_path = dir_ + "/loadgen.log"}));
   return absl::OkStatus();
 }
 
 absl::StatusOr<LoadgenStatus> ReconnectLab::Status() {
-  if (loadgen_pid_ > 0 && WaitChild(loadgen_pid_, absl::ZeroDuration()).ok()) {
-    loadgen_pid_ = 0;  // exited, reaped
-    return absl::FailedPreconditionError(
-        absl::StrCat("the load generator exited; its output ends:\n",
-                     FileTail(dir_ + "/loadgen.log", 1500)));
-  }
-  const std::string tail = FileTail(dir_ + "/loadgen.log", 4096);
-  // The last complete status line.
-  size_t end = tail.rfind('\n');
-  while (end != std::string::npos && end > 0) {
-    const size_t begin = tail.rfind('\n', end - 1);
-    const size_t from = begin == std::string::npos ? 0 : begin + 1;
-    const absl::string_view line(tail.data() + from, end - from);
-    LoadgenStatus status;
-    if (absl::StartsWith(line, "status ") && ParseStatus(line, &status)) {
-      return status;
-    }
-    if (begin == std::string::npos) break;
-    end = begin;
-  }
-  return absl::UnavailableError("no status line from the load generator yet");
+  return loadgen_.Status();
 }
 
 absl::StatusOr<int> ReconnectLab::RecordedSince(absl::Time since) {

@@ -26,6 +26,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "bench/loadgen_process.h"
 #include "tests/harness/server_process.h"
 
 namespace certfleet::bench {
@@ -36,17 +37,6 @@ struct ReconnectLabOptions {
   int agents = 10000;
   // The load generator's pacing of the first connections.
   int max_connecting = 256;
-};
-
-// One status line of the load generator (agent_loadgen_main.cc).
-struct LoadgenStatus {
-  absl::Time at = absl::InfinitePast();
-  size_t connected = 0;
-  size_t attempts = 0;
-  size_t ended = 0;
-  size_t gave_up = 0;
-  // When every agent last held a welcomed stream (InfinitePast: never).
-  absl::Time all_connected_at = absl::InfinitePast();
 };
 
 class ReconnectLab {
@@ -73,7 +63,7 @@ class ReconnectLab {
   // Starts the load generator (its agents connect, paced, then reconnect
   // by themselves).
   absl::Status StartAgents();
-  pid_t loadgen_pid() const { return loadgen_pid_; }
+  pid_t loadgen_pid() const { return loadgen_.pid(); }
   // Its last status line; kUnavailable before the first, kFailedPrecondition
   // once it exited (with its output's tail).
   absl::StatusOr<LoadgenStatus> Status();
@@ -95,7 +85,7 @@ class ReconnectLab {
   int metrics_port_ = 0;
   int starts_ = 0;
   std::unique_ptr<harness::ServerProcess> coordinator_;
-  pid_t loadgen_pid_ = 0;
+  Loadgen loadgen_;
 };
 
 }  // namespace certfleet::bench

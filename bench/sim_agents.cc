@@ -410,6 +410,16 @@ absl::Status SimAgentPool::WaitConnected(absl::Duration timeout) {
   return absl::OkStatus();
 }
 
+void SimAgentPool::OnResult() {
+  results_.fetch_add(1);
+  last_result_us_.store(absl::ToUnixMicros(absl::Now()));
+}
+
+absl::Time SimAgentPool::last_result_at() const {
+  const int64_t us = last_result_us_.load();
+  return us == 0 ? absl::InfinitePast() : absl::FromUnixMicros(us);
+}
+
 absl::Time SimAgentPool::all_connected_at() {
   absl::MutexLock lock(&mu_);
   return all_connected_at_;

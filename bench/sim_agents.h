@@ -30,6 +30,7 @@
 #define CERTFLEET_BENCH_SIM_AGENTS_H_
 
 #include <atomic>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
@@ -107,6 +108,9 @@ class SimAgentPool {
   size_t welcomed() const { return welcomed_.load(); }
   size_t attempts() const { return attempts_.load(); }
   size_t results_sent() const { return results_.load(); }
+  // When the last DeliveryResult was queued (InfinitePast before the
+  // first): what a fan-out's end is, as the agents see it.
+  absl::Time last_result_at() const;
   size_t ended() const { return ended_.load(); }
   // Streams this pool cancelled: no Welcome within welcome_timeout, or
   // silent for three heartbeat intervals.
@@ -143,7 +147,7 @@ class SimAgentPool {
   };
 
   void OnWelcome(bool paced);
-  void OnResult() { results_.fetch_add(1); }
+  void OnResult();
   void OnBundle(const std::string& version_id);
   // `welcomed`: whether the stream had got its Welcome; `paced`: whether
   // it held one of the opener's connecting slots; `lived`: how long it was
@@ -168,6 +172,7 @@ class SimAgentPool {
   std::atomic<size_t> welcomed_{0};
   std::atomic<size_t> attempts_{0};
   std::atomic<size_t> results_{0};
+  std::atomic<int64_t> last_result_us_{0};  // Unix microseconds; 0: none
   std::atomic<size_t> ended_{0};
   std::atomic<size_t> gave_up_{0};
   absl::Mutex mu_;

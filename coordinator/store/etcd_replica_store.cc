@@ -127,6 +127,31 @@ absl::Status EtcdStore::ClearPresence(const std::string& agent_id,
   return Txn(std::move(txn), false, "clear presence of " + agent_id).status();
 }
 
+std::vector<absl::Status> EtcdStore::SetPresences(
+    const std::vector<std::string>& agent_ids, const std::string& replica,
+    int64_t lease_id) {
+  std::vector<etcd::TxnOp> ops;
+  for (const std::string& agent_id : agent_ids) {
+    ops.push_back(etcd::TxnOp::Put(Key("presence/" + agent_id + "/" + replica),
+                                   replica, lease_id));
+  }
+  return WriteInTransactions(std::move(ops),
+                             std::vector<absl::Status>(agent_ids.size()),
+                             /*leader_only=*/false, "set presence");
+}
+
+std::vector<absl::Status> EtcdStore::ClearPresences(
+    const std::vector<std::string>& agent_ids, const std::string& replica) {
+  std::vector<etcd::TxnOp> ops;
+  for (const std::string& agent_id : agent_ids) {
+    ops.push_back(
+        etcd::TxnOp::Delete(Key("presence/" + agent_id + "/" + replica)));
+  }
+  return WriteInTransactions(std::move(ops),
+                             std::vector<absl::Status>(agent_ids.size()),
+                             /*leader_only=*/false, "clear presence");
+}
+
 absl::StatusOr<std::set<std::string>> EtcdStore::PresentAgents() {
   const std::string prefix = Key("presence/");
   absl::StatusOr<etcd::RangeResult> range =

@@ -134,6 +134,15 @@ class EtcdStore : public Store {
                            const std::string& replica, int64_t lease_id);
   absl::Status ClearPresence(const std::string& agent_id,
                              const std::string& replica);
+  // The same for many agents, in transactions of at most kMaxTxnOps keys:
+  // a replica that thousands of agents connect to at once publishes them in
+  // a few dozen writes, not one each. One status per agent (its
+  // transaction's), in the order given.
+  std::vector<absl::Status> SetPresences(
+      const std::vector<std::string>& agent_ids, const std::string& replica,
+      int64_t lease_id);
+  std::vector<absl::Status> ClearPresences(
+      const std::vector<std::string>& agent_ids, const std::string& replica);
   // Publishes `record` at <prefix>replicas/<record.replica>, attached to
   // `lease_id` (it goes with the replica).
   absl::Status PublishReplica(const ReplicaRecord& record, int64_t lease_id);

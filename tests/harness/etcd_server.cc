@@ -97,6 +97,8 @@ absl::StatusOr<std::unique_ptr<EtcdCluster>> EtcdCluster::StartOnce(
           "--client-cert-auth"};
       m.argv.insert(m.argv.end(), tls_flags.begin(), tls_flags.end());
     }
+    m.argv.insert(m.argv.end(), options.extra_flags.begin(),
+                  options.extra_flags.end());
     // clang-format on
     m.log_path = absl::StrCat(dir, "/", m.name, ".log");
     if (absl::Status s = cluster->StartMember(m); !s.ok()) return s;

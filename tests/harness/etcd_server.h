@@ -39,6 +39,8 @@ struct EtcdClusterOptions {
   // still talk plain HTTP on loopback.
   bool tls = false;
   absl::Duration start_timeout = absl::Seconds(30);
+  // More flags for every member, e.g. {"--max-request-bytes", "8388608"}.
+  std::vector<std::string> extra_flags;
 };
 
 class EtcdCluster {
