@@ -1,6 +1,8 @@
 // The store's records as bytes, for backends that keep one value per record
 // (etcd): protobuf messages of proto/certfleet/v1/store.proto, field for
-// field. Encoding checks what the Store contract asks of every backend —
+// field — each member of the record's table (record_fields.h) goes to the
+// message field of the same name, through protobuf reflection. Encoding
+// checks what the Store contract asks of every backend —
 // the list and map fields (names, contacts, dns_records, labels) must be
 // valid UTF-8 — and fails with kInvalidArgument naming the field; decoding
 // fails with kDataLoss naming the record kind. Times keep nanoseconds and
