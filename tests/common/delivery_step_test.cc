@@ -30,8 +30,8 @@ TEST(DeliveryStepTest, AnythingElseIsNoStep) {
 
 TEST(DeliveryStepTest, PrintsItsName) {
   std::ostringstream os;
-  os << DeliveryStep::kHealth << " " << std::optional<DeliveryStep>()
-     << " " << std::optional<DeliveryStep>(DeliveryStep::kSwap);
+  os << DeliveryStep::kHealth << " " << std::optional<DeliveryStep>() << " "
+     << std::optional<DeliveryStep>(DeliveryStep::kSwap);
   EXPECT_EQ(os.str(), "health (none) swap");
 }
 
