@@ -64,8 +64,11 @@ constexpr void ForEachField(Fn&& fn) {
 template <typename Record, typename Fn>
 absl::Status ForEachFieldUntilError(Fn&& fn) {
   absl::Status status;
+  // && stops the fold at the first field whose fn fails.
   std::apply(
-      [&](const auto&... field) { ((status = fn(field), status.ok()) && ...); },
+      [&](const auto&... field) {
+        (void)((status = fn(field), status.ok()) && ...);
+      },
       RecordFields<Record>::kFields);
   return status;
 }
