@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -19,6 +20,26 @@
 #include "coordinator/store/record_fields.h"
 
 namespace certfleet::store {
+namespace record_codec_internal {
+
+namespace pb = ::certfleet::store::v1;
+
+// The message each record is kept as (declared only, for
+// decltype: outside the anonymous namespace, or the compiler asks for
+// their definitions).
+pb::Account MessageOf(const AccountRecord&);
+pb::CertificateState MessageOf(const CertificateState&);
+pb::Version MessageOf(const VersionRecord&);
+pb::DnsRecordRef MessageOf(const DnsRecordRef&);
+pb::Order MessageOf(const OrderRecord&);
+pb::Agent MessageOf(const AgentRecord&);
+pb::Token MessageOf(const TokenRecord&);
+pb::InternalCa MessageOf(const InternalCaRecord&);
+pb::TargetState MessageOf(const TargetStateRecord&);
+pb::Rollout MessageOf(const RolloutRecord&);
+pb::Audit MessageOf(const AuditRecord&);
+}  // namespace record_codec_internal
+
 namespace {
 
 namespace pb = ::certfleet::store::v1;
@@ -71,53 +92,9 @@ using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using google::protobuf::Reflection;
 
-// The message each record is kept as.
 template <typename Record>
-struct ProtoOf;
-template <>
-struct ProtoOf<AccountRecord> {
-  using Type = pb::Account;
-};
-template <>
-struct ProtoOf<CertificateState> {
-  using Type = pb::CertificateState;
-};
-template <>
-struct ProtoOf<VersionRecord> {
-  using Type = pb::Version;
-};
-template <>
-struct ProtoOf<DnsRecordRef> {
-  using Type = pb::DnsRecordRef;
-};
-template <>
-struct ProtoOf<OrderRecord> {
-  using Type = pb::Order;
-};
-template <>
-struct ProtoOf<AgentRecord> {
-  using Type = pb::Agent;
-};
-template <>
-struct ProtoOf<TokenRecord> {
-  using Type = pb::Token;
-};
-template <>
-struct ProtoOf<InternalCaRecord> {
-  using Type = pb::InternalCa;
-};
-template <>
-struct ProtoOf<TargetStateRecord> {
-  using Type = pb::TargetState;
-};
-template <>
-struct ProtoOf<RolloutRecord> {
-  using Type = pb::Rollout;
-};
-template <>
-struct ProtoOf<AuditRecord> {
-  using Type = pb::Audit;
-};
+using MessageFor =
+    decltype(record_codec_internal::MessageOf(std::declval<const Record&>()));
 
 // The message field a table field is kept in: the one of the same name.
 // Internal when there is none (record_fields_test checks they all exist).
@@ -301,90 +278,42 @@ absl::Status FromMessage(const Message& m, Record* r) {
   });
 }
 
+}  // namespace
+
 template <typename Record>
-absl::StatusOr<std::string> Encode(const Record& r) {
-  typename ProtoOf<Record>::Type m;
+absl::StatusOr<std::string> EncodeRecord(const Record& r) {
+  MessageFor<Record> m;
   RETURN_IF_ERROR(ToMessage(r, &m));
   return Serialize(m);
 }
 
 template <typename Record>
-absl::Status Decode(absl::string_view bytes, Record* out) {
-  typename ProtoOf<Record>::Type m;
+absl::Status DecodeRecord(absl::string_view bytes, Record* out) {
+  MessageFor<Record> m;
   RETURN_IF_ERROR(Parse(bytes, &m));
   return FromMessage(m, out);
 }
 
-}  // namespace
-
-absl::StatusOr<std::string> EncodeRecord(const AccountRecord& r) {
-  return Encode(r);
-}
-absl::Status DecodeRecord(absl::string_view bytes, AccountRecord* out) {
-  return Decode(bytes, out);
-}
-
-absl::StatusOr<std::string> EncodeRecord(const CertificateState& r) {
-  return Encode(r);
-}
-absl::Status DecodeRecord(absl::string_view bytes, CertificateState* out) {
-  return Decode(bytes, out);
-}
-
-absl::StatusOr<std::string> EncodeRecord(const VersionRecord& r) {
-  return Encode(r);
-}
-absl::Status DecodeRecord(absl::string_view bytes, VersionRecord* out) {
-  return Decode(bytes, out);
-}
-
-absl::StatusOr<std::string> EncodeRecord(const OrderRecord& r) {
-  return Encode(r);
-}
-absl::Status DecodeRecord(absl::string_view bytes, OrderRecord* out) {
-  return Decode(bytes, out);
-}
-
-absl::StatusOr<std::string> EncodeRecord(const AgentRecord& r) {
-  return Encode(r);
-}
-absl::Status DecodeRecord(absl::string_view bytes, AgentRecord* out) {
-  return Decode(bytes, out);
-}
-
-absl::StatusOr<std::string> EncodeRecord(const TokenRecord& r) {
-  return Encode(r);
-}
-absl::Status DecodeRecord(absl::string_view bytes, TokenRecord* out) {
-  return Decode(bytes, out);
-}
-
-absl::StatusOr<std::string> EncodeRecord(const InternalCaRecord& r) {
-  return Encode(r);
-}
-absl::Status DecodeRecord(absl::string_view bytes, InternalCaRecord* out) {
-  return Decode(bytes, out);
-}
-
-absl::StatusOr<std::string> EncodeRecord(const TargetStateRecord& r) {
-  return Encode(r);
-}
-absl::Status DecodeRecord(absl::string_view bytes, TargetStateRecord* out) {
-  return Decode(bytes, out);
-}
-
-absl::StatusOr<std::string> EncodeRecord(const RolloutRecord& r) {
-  return Encode(r);
-}
-absl::Status DecodeRecord(absl::string_view bytes, RolloutRecord* out) {
-  return Decode(bytes, out);
-}
-
-absl::StatusOr<std::string> EncodeRecord(const AuditRecord& r) {
-  return Encode(r);
-}
-absl::Status DecodeRecord(absl::string_view bytes, AuditRecord* out) {
-  return Decode(bytes, out);
-}
+// The record kinds the store keeps (record_codec.h).
+template absl::StatusOr<std::string> EncodeRecord(const AccountRecord&);
+template absl::StatusOr<std::string> EncodeRecord(const CertificateState&);
+template absl::StatusOr<std::string> EncodeRecord(const VersionRecord&);
+template absl::StatusOr<std::string> EncodeRecord(const OrderRecord&);
+template absl::StatusOr<std::string> EncodeRecord(const AgentRecord&);
+template absl::StatusOr<std::string> EncodeRecord(const TokenRecord&);
+template absl::StatusOr<std::string> EncodeRecord(const InternalCaRecord&);
+template absl::StatusOr<std::string> EncodeRecord(const TargetStateRecord&);
+template absl::StatusOr<std::string> EncodeRecord(const RolloutRecord&);
+template absl::StatusOr<std::string> EncodeRecord(const AuditRecord&);
+template absl::Status DecodeRecord(absl::string_view, AccountRecord*);
+template absl::Status DecodeRecord(absl::string_view, CertificateState*);
+template absl::Status DecodeRecord(absl::string_view, VersionRecord*);
+template absl::Status DecodeRecord(absl::string_view, OrderRecord*);
+template absl::Status DecodeRecord(absl::string_view, AgentRecord*);
+template absl::Status DecodeRecord(absl::string_view, TokenRecord*);
+template absl::Status DecodeRecord(absl::string_view, InternalCaRecord*);
+template absl::Status DecodeRecord(absl::string_view, TargetStateRecord*);
+template absl::Status DecodeRecord(absl::string_view, RolloutRecord*);
+template absl::Status DecodeRecord(absl::string_view, AuditRecord*);
 
 }  // namespace certfleet::store

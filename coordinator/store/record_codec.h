@@ -23,27 +23,14 @@
 
 namespace certfleet::store {
 
-absl::StatusOr<std::string> EncodeRecord(const AccountRecord& r);
-absl::StatusOr<std::string> EncodeRecord(const CertificateState& r);
-absl::StatusOr<std::string> EncodeRecord(const VersionRecord& r);
-absl::StatusOr<std::string> EncodeRecord(const OrderRecord& r);
-absl::StatusOr<std::string> EncodeRecord(const AgentRecord& r);
-absl::StatusOr<std::string> EncodeRecord(const TokenRecord& r);
-absl::StatusOr<std::string> EncodeRecord(const InternalCaRecord& r);
-absl::StatusOr<std::string> EncodeRecord(const TargetStateRecord& r);
-absl::StatusOr<std::string> EncodeRecord(const RolloutRecord& r);
-absl::StatusOr<std::string> EncodeRecord(const AuditRecord& r);
-
-absl::Status DecodeRecord(absl::string_view bytes, AccountRecord* out);
-absl::Status DecodeRecord(absl::string_view bytes, CertificateState* out);
-absl::Status DecodeRecord(absl::string_view bytes, VersionRecord* out);
-absl::Status DecodeRecord(absl::string_view bytes, OrderRecord* out);
-absl::Status DecodeRecord(absl::string_view bytes, AgentRecord* out);
-absl::Status DecodeRecord(absl::string_view bytes, TokenRecord* out);
-absl::Status DecodeRecord(absl::string_view bytes, InternalCaRecord* out);
-absl::Status DecodeRecord(absl::string_view bytes, TargetStateRecord* out);
-absl::Status DecodeRecord(absl::string_view bytes, RolloutRecord* out);
-absl::Status DecodeRecord(absl::string_view bytes, AuditRecord* out);
+// For every record type of store.h but DnsRecordRef (part of an order):
+// AccountRecord, CertificateState, VersionRecord, OrderRecord, AgentRecord,
+// TokenRecord, InternalCaRecord, TargetStateRecord, RolloutRecord and
+// AuditRecord (instantiated in record_codec.cc).
+template <typename Record>
+absl::StatusOr<std::string> EncodeRecord(const Record& r);
+template <typename Record>
+absl::Status DecodeRecord(absl::string_view bytes, Record* out);
 
 }  // namespace certfleet::store
 
