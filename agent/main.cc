@@ -32,6 +32,7 @@
 #include "agent/install/target_manager.h"
 #include "common/clock.h"
 #include "common/core_dumps.h"
+#include "common/delivery_step.h"
 #include "common/filesystem.h"
 #include "common/flag_reader.h"
 #include "common/log.h"
@@ -249,7 +250,7 @@ int StatusCommand(const AgentConfig& cfg) {
     if (t.last_failure.has_value()) {
       printf("%s: version %s failed at step %s and was %s: %s\n",
              t.name.c_str(), t.last_failure->version_id.c_str(),
-             t.last_failure->failed_step.c_str(),
+             std::string(DeliveryStepName(t.last_failure->failed_step)).c_str(),
              t.last_failure->rolled_back ? "rolled back" : "not rolled back",
              t.last_failure->error.c_str());
     }

@@ -8,6 +8,7 @@
 #include "agent/client/coordinator_rotation.h"
 #include "agent/client/silence_watch.h"
 #include "certfleet/v1/agent.grpc.pb.h"
+#include "common/delivery_step.h"
 #include "common/log.h"
 #include "common/proto_time.h"
 
@@ -58,7 +59,8 @@ void AgentSession::SendInventory() {
     if (t.last_failure.has_value()) {
       v1::LocalFailure* f = s->mutable_last_failure();
       f->set_version_id(t.last_failure->version_id);
-      f->set_failed_step(t.last_failure->failed_step);
+      f->set_failed_step(
+          std::string(DeliveryStepName(t.last_failure->failed_step)));
       f->set_error(t.last_failure->error);
       f->set_rolled_back(t.last_failure->rolled_back);
     }
@@ -261,7 +263,9 @@ void AgentSession::Worker() {
     r->set_version_id(job->bundle.version_id);
     r->set_nonce(job->nonce);
     r->set_ok(outcome.ok);
-    r->set_failed_step(outcome.failed_step);
+    if (outcome.failed_step.has_value()) {
+      r->set_failed_step(std::string(DeliveryStepName(*outcome.failed_step)));
+    }
     r->set_error(outcome.error);
     r->set_rolled_back(outcome.rolled_back);
     Send(msg);

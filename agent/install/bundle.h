@@ -12,6 +12,7 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "common/delivery_step.h"
 
 namespace certfleet::agent {
 
@@ -37,8 +38,8 @@ struct Bundle {
 // The result of TargetManager::Install.
 struct InstallOutcome {
   bool ok = false;
-  // When not ok: "verify", "write", "swap", "reload" or "health".
-  std::string failed_step;
+  // When not ok: kVerify, kWrite, kSwap, kReload or kHealth.
+  std::optional<DeliveryStep> failed_step;
   // What went wrong: the check that refused the bundle, the file that could
   // not be written, how the reload ended with an excerpt of its stderr, the
   // health check's answer; plus what the rollback did.
@@ -56,10 +57,10 @@ struct InstallOutcome {
 struct LocalFailure {
   // The coordinator's version id ("<certificate>/<n>").
   std::string version_id;
-  // "swap", "reload" or "health" ("unknown" for a rollback an agent of an
+  // kSwap, kReload or kHealth (kUnknown for a rollback an agent of an
   // earlier release began), and what went wrong (with what the rollback
   // did).
-  std::string failed_step;
+  DeliveryStep failed_step = DeliveryStep::kUnknown;
   std::string error;
   // The previous version is in place again.
   bool rolled_back = false;

@@ -3,6 +3,8 @@
 #include <array>
 #include <cstdint>
 #include <limits>
+#include <optional>
+#include <string>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -27,9 +29,12 @@ constexpr std::array<std::pair<Journal::Phase, const char*>, 5> kPhases = {{
 // The steps an install can fail at once it touched the disk (what a
 // journal or a local failure may name); "unknown" for a rollback that an
 // older agent started without recording its step.
-bool IsKnownStep(absl::string_view step) {
-  return step == "write" || step == "swap" || step == "reload" ||
-         step == "health" || step == "unknown";
+// A step that a journal can name: one that fails after the candidate was
+// written (a refused bundle leaves nothing to journal, so never "verify").
+std::optional<DeliveryStep> JournalStep(absl::string_view name) {
+  std::optional<DeliveryStep> step = ParseDeliveryStep(name);
+  if (step == DeliveryStep::kVerify) return std::nullopt;
+  return step;
 }
 
 absl::Status Invalid(absl::string_view what, absl::string_view field,
@@ -128,12 +133,14 @@ absl::StatusOr<LocalFailure> DecodeLocalFailure(const Json& j) {
   if (!j.is_object()) return Invalid(kWhat, "", "not an object");
   LocalFailure f;
   RETURN_IF_ERROR(ReadVersionId(j, kWhat, "version_id", &f.version_id));
-  RETURN_IF_ERROR(
-      ReadString(j, kWhat, "failed_step", true, 16, &f.failed_step));
-  if (!IsKnownStep(f.failed_step)) {
+  std::string step;
+  RETURN_IF_ERROR(ReadString(j, kWhat, "failed_step", true, 16, &step));
+  std::optional<DeliveryStep> parsed = JournalStep(step);
+  if (!parsed.has_value()) {
     return Invalid(kWhat, "failed_step",
-                   absl::StrCat(Quote(f.failed_step), " is not a step"));
+                   absl::StrCat(Quote(step), " is not a step"));
   }
+  f.failed_step = *parsed;
   RETURN_IF_ERROR(
       ReadString(j, kWhat, "error", false, kMaxErrorTextBytes, &f.error));
   auto it = j.find("rolled_back");
@@ -172,11 +179,14 @@ absl::StatusOr<Journal> DecodeJournalObject(const Json& j) {
   if (!journal.candidate.empty() && journal.candidate == journal.serving) {
     return Invalid(kWhat, "candidate", "the same as serving");
   }
-  RETURN_IF_ERROR(
-      ReadString(j, kWhat, "failed_step", false, 16, &journal.failed_step));
-  if (!journal.failed_step.empty() && !IsKnownStep(journal.failed_step)) {
-    return Invalid(kWhat, "failed_step",
-                   absl::StrCat(Quote(journal.failed_step), " is not a step"));
+  std::string step;
+  RETURN_IF_ERROR(ReadString(j, kWhat, "failed_step", false, 16, &step));
+  if (!step.empty()) {
+    journal.failed_step = JournalStep(step);
+    if (!journal.failed_step.has_value()) {
+      return Invalid(kWhat, "failed_step",
+                     absl::StrCat(Quote(step), " is not a step"));
+    }
   }
   RETURN_IF_ERROR(
       ReadString(j, kWhat, "error", false, kMaxErrorTextBytes, &journal.error));
@@ -243,16 +253,19 @@ std::string EncodeJournal(const Journal& journal) {
       {"candidate", journal.candidate},
       {"phase", std::string(PhaseName(journal.phase))},
   };
-  if (!journal.failed_step.empty()) j["failed_step"] = journal.failed_step;
+  if (journal.failed_step.has_value()) {
+    j["failed_step"] = std::string(DeliveryStepName(*journal.failed_step));
+  }
   if (!journal.error.empty()) {
     j["error"] = journal.error.substr(0, kMaxErrorTextBytes);
   }
   if (journal.last_failure.has_value()) {
     const LocalFailure& f = *journal.last_failure;
-    j["last_failure"] = {{"version_id", f.version_id},
-                         {"failed_step", f.failed_step},
-                         {"error", f.error.substr(0, kMaxErrorTextBytes)},
-                         {"rolled_back", f.rolled_back}};
+    j["last_failure"] = {
+        {"version_id", f.version_id},
+        {"failed_step", std::string(DeliveryStepName(f.failed_step))},
+        {"error", f.error.substr(0, kMaxErrorTextBytes)},
+        {"rolled_back", f.rolled_back}};
   }
   // Invalid UTF-8 in an error text (a reload's stderr) is replaced rather
   // than failing the write.

@@ -67,7 +67,7 @@ struct Journal {
   Phase phase = Phase::kIdle;
   // kRollingBack: the step of the candidate that failed and its error, so
   // that a rollback finished by recovery can still be reported.
-  std::string failed_step;
+  std::optional<DeliveryStep> failed_step;
   std::string error;
   // The target's last failed install that no delivery result answered;
   // kept in every rewrite of the journal until an install succeeds.

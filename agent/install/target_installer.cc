@@ -20,7 +20,7 @@ InstallOutcome TargetInstaller::Install(const Bundle& bundle,
                                         const Context& ctx) {
   absl::MutexLock lock(&install_mu_);
   if (absl::Status s = EnsureOpenLocked(); !s.ok()) {
-    return Reject("write", s.message());
+    return Reject(DeliveryStep::kWrite, s.message());
   }
   if (needs_recovery_) {
     if (absl::Status s = RecoverLocked(ctx); !s.ok()) {
@@ -31,14 +31,15 @@ InstallOutcome TargetInstaller::Install(const Bundle& bundle,
   const std::string name = TargetDirectory::VersionDirName(bundle.version_id);
   if (!IsValidVersionName(name)) {
     return Reject(
-        "verify",
+        DeliveryStep::kVerify,
         absl::StrCat("version id \"", bundle.version_id.substr(0, 64),
                      "...\" is too long: its directory name would "
                      "have ",
                      name.size(), " bytes, at most ", kMaxVersionNameLength));
   }
   absl::StatusOr<std::string> current = dir_.Current();
-  if (!current.ok()) return Reject("swap", current.status().message());
+  if (!current.ok())
+    return Reject(DeliveryStep::kSwap, current.status().message());
   if (*current == name) {
     // Already serving: nothing to do, and nothing to count (checked before
     // verifying, so a re-sent version that has since expired is not
@@ -50,17 +51,20 @@ InstallOutcome TargetInstaller::Install(const Bundle& bundle,
   }
   absl::StatusOr<VerifiedBundle> verified =
       VerifyBundle(bundle, spec_, deps_.clock.Now());
-  if (!verified.ok()) return Reject("verify", verified.status().message());
+  if (!verified.ok())
+    return Reject(DeliveryStep::kVerify, verified.status().message());
   std::string restore = *current;
   if (restore.empty()) {
     absl::StatusOr<std::string> adopted = AdoptExisting();
-    if (!adopted.ok()) return Reject("write", adopted.status().message());
+    if (!adopted.ok())
+      return Reject(DeliveryStep::kWrite, adopted.status().message());
     restore = *adopted;
   }
 
   absl::StatusOr<std::vector<RenderedFile>> files =
       RenderFiles(spec_, *verified, deps_.fs);
-  if (!files.ok()) return Reject("write", files.status().message());
+  if (!files.ok())
+    return Reject(DeliveryStep::kWrite, files.status().message());
   const VersionInfo info{
       .version_id = bundle.version_id,
       .certificate = bundle.certificate,
@@ -78,7 +82,7 @@ InstallOutcome TargetInstaller::Install(const Bundle& bundle,
             .candidate = name,
             .phase = Journal::Phase::kWriting};
   if (absl::Status s = SaveJournal(j); !s.ok()) {
-    return Reject("write", s.message());
+    return Reject(DeliveryStep::kWrite, s.message());
   }
   Failpoint("agent.write");
   absl::Status written = dir_.WriteVersion(name, *files, spec_.uid, spec_.gid);
@@ -98,12 +102,12 @@ InstallOutcome TargetInstaller::Install(const Bundle& bundle,
     if (!needs_recovery_ && name != restore && name != j.previous) {
       dir_.RemoveVersion(name).IgnoreError();
     }
-    return Reject("write", written.message());
+    return Reject(DeliveryStep::kWrite, written.message());
   }
   Failpoint("agent.swap");
   InstallOutcome outcome;
   if (absl::Status s = dir_.SwapCurrent(name); !s.ok()) {
-    outcome.failed_step = "swap";
+    outcome.failed_step = DeliveryStep::kSwap;
     outcome.error = std::string(s.message());
     RollBack(name, restore, &outcome, /*local=*/false);
     return outcome;
@@ -123,13 +127,12 @@ InstallOutcome TargetInstaller::Install(const Bundle& bundle,
   return InstallOutcome{.ok = true};
 }
 
-InstallOutcome TargetInstaller::Reject(absl::string_view step,
+InstallOutcome TargetInstaller::Reject(DeliveryStep step,
                                        absl::string_view error) {
-  CF_LOG_WARN("target %s: bundle refused at step %s: %s", spec_.name, step,
-              error);
+  CF_LOG_WARN("target %s: bundle refused at step %s: %s", spec_.name,
+              DeliveryStepName(step), error);
   deps_.metrics.Install(spec_.name, /*ok=*/false);
-  return InstallOutcome{.failed_step = std::string(step),
-                        .error = std::string(error)};
+  return InstallOutcome{.failed_step = step, .error = std::string(error)};
 }
 
 absl::Status TargetInstaller::SaveJournal(Journal j) {

@@ -89,7 +89,7 @@ class TargetInstaller {
   // The outcome of reload + grace + health checks.
   struct Gate {
     absl::Status status;
-    std::string step;  // "reload" or "health" when failed
+    std::optional<DeliveryStep> step;  // kReload or kHealth when failed
   };
 
   // Opens and locks the directory and loads its state; on failure the
@@ -128,7 +128,7 @@ class TargetInstaller {
   // target_adoption.cc.
   absl::StatusOr<std::string> AdoptExisting()
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(install_mu_);
-  InstallOutcome Reject(absl::string_view step, absl::string_view error);
+  InstallOutcome Reject(DeliveryStep step, absl::string_view error);
   // Writes `j` (with the last failure) as the journal; on success it
   // becomes journal_.
   absl::Status SaveJournal(Journal j)
@@ -171,7 +171,7 @@ class TargetInstaller {
   Restored Restore(const std::string& restore, const Context& ctx)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(install_mu_);
   // Keeps a failure no delivery answers (recovery) as the last failure.
-  void RecordLocalFailure(const std::string& candidate, std::string step,
+  void RecordLocalFailure(const std::string& candidate, DeliveryStep step,
                           std::string error, bool rolled_back)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(install_mu_);
   // Journal "idle" serving `name`, prune, status and metrics; the last

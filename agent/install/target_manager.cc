@@ -104,7 +104,7 @@ InstallOutcome TargetManager::Install(const Bundle& bundle,
   if (it == by_name_.end()) {
     // Not counted in metrics: the label would be the sender's choice.
     return InstallOutcome{
-        .failed_step = "verify",
+        .failed_step = DeliveryStep::kVerify,
         .error = absl::StrCat("unknown target \"", bundle.target,
                               "\" (this agent's targets are set in ",
                               "its configuration)")};

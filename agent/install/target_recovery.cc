@@ -77,7 +77,8 @@ absl::Status TargetInstaller::HealthGate(const std::string& expected_serial,
 
 TargetInstaller::Gate TargetInstaller::ReloadAndCheck(
     const std::string& expected_serial, const Context& ctx, Journal* journal) {
-  if (absl::Status s = Reload(ctx); !s.ok()) return Gate{s, "reload"};
+  if (absl::Status s = Reload(ctx); !s.ok())
+    return Gate{s, DeliveryStep::kReload};
   if (journal != nullptr) {
     journal->phase = Journal::Phase::kReloaded;
     if (absl::Status s = SaveJournal(*journal); !s.ok()) {
@@ -86,12 +87,13 @@ TargetInstaller::Gate TargetInstaller::ReloadAndCheck(
   }
   Failpoint("agent.reloaded");
   if (absl::Status s = deps_.clock.SleepFor(spec_.grace, ctx); !s.ok()) {
-    return Gate{Annotate(s, "waiting for the grace period"), "health"};
+    return Gate{Annotate(s, "waiting for the grace period"),
+                DeliveryStep::kHealth};
   }
   if (absl::Status s = HealthGate(expected_serial, ctx); !s.ok()) {
-    return Gate{s, "health"};
+    return Gate{s, DeliveryStep::kHealth};
   }
-  return Gate{absl::OkStatus(), ""};
+  return Gate{absl::OkStatus(), std::nullopt};
 }
 
 TargetInstaller::Restored TargetInstaller::Restore(const std::string& restore,
@@ -123,8 +125,10 @@ TargetInstaller::Restored TargetInstaller::Restore(const std::string& restore,
   r.what = absl::StrCat("rolled back to ", status.version_id);
   Gate gate = ReloadAndCheck(status.serial, ctx, nullptr);
   if (!gate.status.ok()) {
-    absl::StrAppend(&r.what, "; after the rollback, step ", gate.step,
-                    " failed too: ", gate.status.message());
+    absl::StrAppend(
+        &r.what, "; after the rollback, step ",
+        DeliveryStepName(gate.step.value_or(DeliveryStep::kUnknown)),
+        " failed too: ", gate.status.message());
   }
   return r;
 }
@@ -132,13 +136,16 @@ TargetInstaller::Restored TargetInstaller::Restore(const std::string& restore,
 void TargetInstaller::RollBack(const std::string& candidate,
                                const std::string& restore,
                                InstallOutcome* outcome, bool local) {
+  // Every caller names the step that failed.
+  const DeliveryStep step =
+      outcome->failed_step.value_or(DeliveryStep::kUnknown);
   CF_LOG_WARN("target %s: step %s failed: %s; rolling back", spec_.name,
-              outcome->failed_step, outcome->error);
+              DeliveryStepName(step), outcome->error);
   Journal j{.serving = restore,
             .previous = journal_.previous,
             .candidate = candidate,
             .phase = Journal::Phase::kRollingBack,
-            .failed_step = outcome->failed_step,
+            .failed_step = step,
             .error = outcome->error.substr(0, kMaxErrorTextBytes)};
   if (absl::Status s = SaveJournal(j); !s.ok()) {
     CF_LOG_WARN("target %s: %s", spec_.name, s.ToString());
@@ -149,8 +156,7 @@ void TargetInstaller::RollBack(const std::string& candidate,
   outcome->rolled_back = r.swapped_back;
   absl::StrAppend(&outcome->error, "; ", r.what);
   if (local) {
-    RecordLocalFailure(candidate, outcome->failed_step, outcome->error,
-                       outcome->rolled_back);
+    RecordLocalFailure(candidate, step, outcome->error, outcome->rolled_back);
   }
   if (r.settled) {
     const std::string serving = r.swapped_back ? restore : "";
@@ -168,7 +174,7 @@ void TargetInstaller::RollBack(const std::string& candidate,
 }
 
 void TargetInstaller::RecordLocalFailure(const std::string& candidate,
-                                         std::string step, std::string error,
+                                         DeliveryStep step, std::string error,
                                          bool rolled_back) {
   // The coordinator knows versions by id: from the candidate's record when
   // it is readable, else from its directory name (which encodes the id).
@@ -177,13 +183,14 @@ void TargetInstaller::RecordLocalFailure(const std::string& candidate,
     version_id = info->version_id;
   }
   last_failure_ = LocalFailure{.version_id = version_id,
-                               .failed_step = std::move(step),
+                               .failed_step = step,
                                .error = error.substr(0, kMaxErrorTextBytes),
                                .rolled_back = rolled_back};
   CF_LOG_WARN(
       "target %s: version %s failed at step %s during recovery (no delivery "
       "was waiting for it); reported to the coordinator as failed: %s",
-      spec_.name, version_id, last_failure_->failed_step, last_failure_->error);
+      spec_.name, version_id, DeliveryStepName(last_failure_->failed_step),
+      last_failure_->error);
   PublishProblems();
 }
 
@@ -247,7 +254,7 @@ absl::Status TargetInstaller::RecoverLocked(const Context& ctx) {
       // The agent died rolling back: the delivery that started the install
       // never got its result.
       RecordLocalFailure(
-          j.candidate, j.failed_step.empty() ? "unknown" : j.failed_step,
+          j.candidate, j.failed_step.value_or(DeliveryStep::kUnknown),
           absl::StrCat(j.error.empty() ? "the install failed" : j.error,
                        "; the agent stopped during the rollback, which its "
                        "recovery finished: ",

@@ -152,13 +152,13 @@ class AcmeClient {
   // Tells the CA the challenge is ready to be validated (§7.5.1).
   absl::StatusOr<Challenge> AnswerChallenge(const std::string& url,
                                             const Context& ctx);
-  // Polls the order until its status is one of `done` or "invalid"
+  // Polls the order until its status is one of `done` or invalid
   // (→ kFailedPrecondition with the CA's problem and the failed
   // authorizations' challenge errors). Waits before each look: first for
   // what this CA usually needs for this step (learned, from
   // PollPolicy::initial), then backing off; honours Retry-After (§7.5.1).
   absl::StatusOr<Order> PollOrder(const std::string& url,
-                                  const std::vector<std::string>& done,
+                                  const std::vector<AcmeStatus>& done,
                                   const Context& ctx);
   absl::StatusOr<Order> Finalize(const Order& order, const std::string& csr_der,
                                  const Context& ctx);

@@ -111,7 +111,7 @@ absl::Status AcmeClient::InvalidOrderError(const Order& order,
   // The order's own error is often generic; the failed challenge says why.
   for (const std::string& authz_url : order.authorizations) {
     absl::StatusOr<Authorization> authz = GetAuthorization(authz_url, ctx);
-    if (!authz.ok() || authz->status == "valid") continue;
+    if (!authz.ok() || authz->status == AcmeStatus::kValid) continue;
     bool explained = false;
     for (const Challenge& ch : authz->challenges) {
       if (ch.error) {
@@ -122,19 +122,25 @@ absl::Status AcmeClient::InvalidOrderError(const Order& order,
     }
     if (!explained) {
       reasons.push_back(absl::StrCat(authz->identifier.value,
-                                     ": authorization ", authz->status));
+                                     ": authorization ",
+                                     AcmeStatusName(authz->status)));
     }
   }
   if (reasons.empty()) reasons.push_back("no reason given by the CA");
   return absl::FailedPreconditionError(
-      absl::StrCat("order ", order.url, " is ", order.status, ": ",
-                   absl::StrJoin(reasons, "; ")));
+      absl::StrCat("order ", order.url, " is ", AcmeStatusName(order.status),
+                   ": ", absl::StrJoin(reasons, "; ")));
 }
 
-absl::StatusOr<Order> AcmeClient::PollOrder(
-    const std::string& url, const std::vector<std::string>& done,
-    const Context& ctx) {
-  const std::string key = absl::StrJoin(done, "|");
+absl::StatusOr<Order> AcmeClient::PollOrder(const std::string& url,
+                                            const std::vector<AcmeStatus>& done,
+                                            const Context& ctx) {
+  // "ready|processing|valid": names the wait in messages and keys what it
+  // learns.
+  const std::string key =
+      absl::StrJoin(done, "|", [](std::string* out, AcmeStatus s) {
+        absl::StrAppend(out, AcmeStatusName(s));
+      });
   absl::Duration delay = options_.poll.initial;
   {
     absl::MutexLock lock(&mu_);
@@ -149,13 +155,13 @@ absl::StatusOr<Order> AcmeClient::PollOrder(
     // finalized, an immediate look would only find the old state.
     absl::Status slept = clock_.SleepFor(wait, ctx);
     if (!slept.ok()) {
-      return Annotate(slept, absl::StrCat("order ", url, " not yet ",
-                                          absl::StrJoin(done, "|")));
+      return Annotate(slept, absl::StrCat("order ", url, " not yet ", key));
     }
     ASSIGN_OR_RETURN(Order order, GetOrder(url, ctx));
     // Pebble reports "deactivated" for an order whose authorization was
     // deactivated; RFC 8555 says "invalid". Both are final.
-    if (order.status == "invalid" || order.status == "deactivated") {
+    if (order.status == AcmeStatus::kInvalid ||
+        order.status == AcmeStatus::kDeactivated) {
       return InvalidOrderError(order, ctx);
     }
     if (std::find(done.begin(), done.end(), order.status) != done.end()) {
@@ -171,9 +177,9 @@ absl::StatusOr<Order> AcmeClient::PollOrder(
                         options_.poll.initial, options_.max_inline_retry_after);
     }
     if (clock_.Now() + wait >= ctx.deadline()) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          "order ", url, " still \"", order.status, "\" waiting for ",
-          absl::StrJoin(done, "|"), " when the deadline came"));
+      return absl::DeadlineExceededError(
+          absl::StrCat("order ", url, " still \"", AcmeStatusName(order.status),
+                       "\" waiting for ", key, " when the deadline came"));
     }
   }
 }

@@ -1,12 +1,15 @@
 #include "coordinator/acme/resources.h"
 
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/status_macros.h"
 
 namespace certfleet::acme {
 namespace {
@@ -53,12 +56,35 @@ absl::Status Missing(absl::string_view what, absl::string_view field,
                                              url.empty() ? "" : " at ", url));
 }
 
-Challenge ChallengeFrom(const Json& c) {
+// The "status" member of `what` at `url` (RFC 8555 §7.1.6); nullopt when
+// absent and not `required`.
+absl::StatusOr<std::optional<AcmeStatus>> StatusOf(const Json& j,
+                                                   absl::string_view what,
+                                                   absl::string_view url,
+                                                   bool required) {
+  const std::string name = Str(j, "status");
+  if (name.empty()) {
+    if (!required) return std::nullopt;
+    return Missing(what, "status", url);
+  }
+  std::optional<AcmeStatus> status = ParseAcmeStatus(name);
+  if (!status.has_value()) {
+    return absl::UnavailableError(absl::StrCat(
+        "CA sent a", absl::StrContains("aeiou", what.substr(0, 1)) ? "n " : " ",
+        what, " with unknown status \"", absl::CHexEscape(name.substr(0, 64)),
+        "\"", url.empty() ? "" : " at ", url));
+  }
+  return status;
+}
+
+absl::StatusOr<Challenge> ChallengeFrom(const Json& c) {
   Challenge ch;
   ch.type = Str(c, "type");
   ch.url = Str(c, "url");
   ch.token = Str(c, "token");
-  ch.status = Str(c, "status");
+  ASSIGN_OR_RETURN(std::optional<AcmeStatus> status,
+                   StatusOf(c, "challenge", ch.url, /*required=*/true));
+  ch.status = *status;
   ch.error = ProblemOf(c, "error");
   return ch;
 }
@@ -109,7 +135,7 @@ absl::StatusOr<Account> ParseAccount(const std::string& body,
   if (absl::StripAsciiWhitespace(body).empty()) return a;
   absl::StatusOr<Json> j = ParseObject(body, "account");
   if (!j.ok()) return j.status();
-  a.status = Str(*j, "status");
+  ASSIGN_OR_RETURN(a.status, StatusOf(*j, "account", url, /*required=*/false));
   a.orders_url = Str(*j, "orders");
   auto contact = j->find("contact");
   if (contact != j->end() && contact->is_array()) {
@@ -126,14 +152,15 @@ absl::StatusOr<Order> ParseOrder(const std::string& body,
   if (!j.ok()) return j.status();
   Order o;
   o.url = url;
-  o.status = Str(*j, "status");
+  ASSIGN_OR_RETURN(std::optional<AcmeStatus> status,
+                   StatusOf(*j, "order", url, /*required=*/true));
+  o.status = *status;
   o.expires = TimeOf(*j, "expires");
   o.finalize = Str(*j, "finalize");
   o.certificate = Str(*j, "certificate");
   o.error = ProblemOf(*j, "error");
   o.replaces = Str(*j, "replaces");
   o.profile = Str(*j, "profile");
-  if (o.status.empty()) return Missing("order", "status", url);
   if (o.finalize.empty()) return Missing("order", "finalize", url);
   auto ids = j->find("identifiers");
   if (ids != j->end() && ids->is_array()) {
@@ -157,7 +184,9 @@ absl::StatusOr<Authorization> ParseAuthorization(const std::string& body,
   if (!j.ok()) return j.status();
   Authorization a;
   a.url = url;
-  a.status = Str(*j, "status");
+  ASSIGN_OR_RETURN(std::optional<AcmeStatus> status,
+                   StatusOf(*j, "authorization", url, /*required=*/true));
+  a.status = *status;
   a.expires = TimeOf(*j, "expires");
   auto id = j->find("identifier");
   if (id == j->end() || !id->is_object()) {
@@ -169,7 +198,9 @@ absl::StatusOr<Authorization> ParseAuthorization(const std::string& body,
   auto chs = j->find("challenges");
   if (chs != j->end() && chs->is_array()) {
     for (const auto& c : *chs) {
-      if (c.is_object()) a.challenges.push_back(ChallengeFrom(c));
+      if (!c.is_object()) continue;
+      ASSIGN_OR_RETURN(Challenge challenge, ChallengeFrom(c));
+      a.challenges.push_back(std::move(challenge));
     }
   }
   return a;

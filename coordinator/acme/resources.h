@@ -1,6 +1,9 @@
 // ACME resources (RFC 8555 §7.1) as plain structs, and their parsers.
 // Parsers are lenient about members they don't need and strict about the
-// ones they do: a missing "finalize" URL is an error naming the resource.
+// ones they do: a missing "finalize" URL is an error naming the resource,
+// and so is a "status" missing (but an account's) or not one of RFC 8555
+// §7.1.6's (kUnavailable "CA sent an order with unknown status \"x\" at
+// <url>").
 #ifndef CERTFLEET_COORDINATOR_ACME_RESOURCES_H_
 #define CERTFLEET_COORDINATOR_ACME_RESOURCES_H_
 
@@ -10,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "coordinator/acme/acme_status.h"
 #include "coordinator/acme/problem.h"
 
 namespace certfleet::acme {
@@ -30,7 +34,9 @@ struct Directory {
 // §7.1.2
 struct Account {
   std::string url;
-  std::string status;  // valid, deactivated, revoked
+  // valid, deactivated, revoked; none when the CA sent no account object
+  // (some answer an existing-account lookup with an empty body).
+  std::optional<AcmeStatus> status;
   std::vector<std::string> contacts;
   std::string orders_url;
 };
@@ -45,7 +51,8 @@ struct Challenge {
   std::string type;  // "dns-01", "http-01", …
   std::string url;
   std::string token;
-  std::string status;  // pending, processing, valid, invalid
+  AcmeStatus status = AcmeStatus::kPending;  // pending, processing, valid,
+                                             // invalid
   std::optional<Problem> error;
 };
 
@@ -53,7 +60,8 @@ struct Challenge {
 struct Authorization {
   std::string url;
   Identifier identifier;
-  std::string status;  // pending, valid, invalid, deactivated, expired, revoked
+  // pending, valid, invalid, deactivated, expired, revoked
+  AcmeStatus status = AcmeStatus::kPending;
   absl::Time expires = absl::InfinitePast();
   bool wildcard = false;
   std::vector<Challenge> challenges;
@@ -64,7 +72,8 @@ struct Authorization {
 // §7.1.3
 struct Order {
   std::string url;
-  std::string status;  // pending, ready, processing, valid, invalid
+  // pending, ready, processing, valid, invalid (Pebble: also deactivated)
+  AcmeStatus status = AcmeStatus::kPending;
   absl::Time expires = absl::InfinitePast();
   std::vector<Identifier> identifiers;
   std::vector<std::string> authorizations;

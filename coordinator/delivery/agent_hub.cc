@@ -617,7 +617,7 @@ void AgentHub::HandleResult(const std::string& agent_id, Agent& agent,
     return;
   }
   agent.pending.erase(pending);
-  const std::string step = AgentText(result.failed_step(), 64);
+  const std::string step = ReportedStep(result.failed_step());
   const std::string error = AgentText(result.error(), limits_.max_text_bytes);
   if (result.ok()) {
     agent.installed[result.target()] = result.version_id();

@@ -8,12 +8,6 @@
 #include "coordinator/delivery/agent_input.h"
 
 namespace certfleet::delivery {
-namespace {
-
-// A failure step is a word ("reload", "health"); a state problem a sentence.
-constexpr size_t kMaxStepBytes = 64;
-
-}  // namespace
 
 void AgentHub::DropReport(const std::string& agent_id, Agent& agent,
                           absl::string_view reason, const std::string& what) {
@@ -86,7 +80,7 @@ void AgentHub::RecordLocalProblems(const std::string& agent_id, Agent& agent,
   // something else for the target, the repeated report is old news.
   if (s.last_error_version_id == f.version_id()) return;
   if (!s.last_error.empty() && s.desired_version_id != f.version_id()) return;
-  const std::string step = AgentText(f.failed_step(), kMaxStepBytes);
+  const std::string step = ReportedStep(f.failed_step());
   const std::string error = AgentText(f.error(), limits_.max_text_bytes);
   s.last_error = absl::StrCat(step, ": ", error, " (install interrupted",
                               f.rolled_back() ? ", rolled back" : "",

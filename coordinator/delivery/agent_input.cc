@@ -1,9 +1,12 @@
 #include "coordinator/delivery/agent_input.h"
 
+#include <optional>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/delivery_step.h"
 #include "common/names.h"
 #include "coordinator/store/version_id.h"
 
@@ -135,6 +138,13 @@ bool IsHostname(absl::string_view name) {
     }
   }
   return true;
+}
+
+std::string ReportedStep(absl::string_view failed_step) {
+  if (std::optional<DeliveryStep> step = ParseDeliveryStep(failed_step)) {
+    return std::string(DeliveryStepName(*step));
+  }
+  return AgentText(failed_step, 64);
 }
 
 std::string AgentText(absl::string_view text, size_t max_bytes) {

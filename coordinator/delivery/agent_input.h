@@ -31,6 +31,12 @@ bool IsHostname(absl::string_view name);
 // boundary to at most `max_bytes` (an ellipsis "…" marks the cut and counts
 // within the bound).
 std::string AgentText(absl::string_view text, size_t max_bytes);
+// The step an agent reports failed (DeliveryResult and LocalFailure
+// failed_step), for the store and the logs: the DeliveryStep's stable name
+// when it is one; any other text (an agent of a later release, with a step
+// this coordinator does not know) as AgentText of at most 64 bytes, so the
+// report is still recorded.
+std::string ReportedStep(absl::string_view failed_step);
 // A value that failed its check, for an error or a log line: quoted, C
 // escaped, its first 64 bytes only.
 std::string Quoted(absl::string_view untrusted);

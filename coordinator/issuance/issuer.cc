@@ -65,7 +65,8 @@ absl::Status Issuer::EnsureAccount(store::Store& store, const crypto::Kek& kek,
         "ACME account",
         name(), rec->directory_url, config_.directory_url);
     rec.reset();
-  } else if (rec && rec->status == "deactivated") {
+  } else if (rec && rec->status ==
+                        acme::AcmeStatusName(acme::AcmeStatus::kDeactivated)) {
     CF_LOG_WARN(
         "issuer %s: stored account %s is deactivated; creating a new "
         "ACME account",
@@ -117,7 +118,10 @@ absl::Status Issuer::EnsureAccount(store::Store& store, const crypto::Kek& kek,
     }
     if (!account.ok()) return Annotate(account.status(), where);
     rec->account_url = account->url;
-    rec->status = account->status.empty() ? "valid" : account->status;
+    // Stored by name; an account lookup answered with an empty body is
+    // one the CA still accepts.
+    rec->status = std::string(acme::AcmeStatusName(
+        account->status.value_or(acme::AcmeStatus::kValid)));
     rec->updated_at = clock_.Now();
     RETURN_IF_ERROR(store.PutAccount(*rec));
   }

@@ -61,9 +61,11 @@ bool AwaitsValidation(const store::OrderRecord& rec) {
 
 // Order states that never change again (Pebble says "deactivated" where
 // RFC 8555 says "invalid").
-bool IsFinal(const std::string& status) {
-  return status == "invalid" || status == "deactivated" ||
-         status == "expired" || status == "revoked";
+bool IsFinal(acme::AcmeStatus status) {
+  return status == acme::AcmeStatus::kInvalid ||
+         status == acme::AcmeStatus::kDeactivated ||
+         status == acme::AcmeStatus::kExpired ||
+         status == acme::AcmeStatus::kRevoked;
 }
 
 absl::StatusOr<crypto::PrivateKey> OpenKey(const crypto::Kek& kek,
@@ -223,7 +225,7 @@ absl::StatusOr<store::VersionRecord> OrderRunner::Execute(
     RETURN_IF_ERROR(Place(state, cert, issuer, replaces, ctx));
   }
 
-  if (state.order.status == "pending") {
+  if (state.order.status == acme::AcmeStatus::kPending) {
     RETURN_IF_ERROR(Validate(state, issuer, ctx));
   }
   // Validation is over: the TXT records are not needed any more.
@@ -292,17 +294,19 @@ absl::Status OrderRunner::Resume(State& state, Issuer& issuer,
   if (IsFinal(order->status) || (order->expires != absl::InfinitePast() &&
                                  order->expires <= clock_.Now())) {
     return absl::AbortedError(
-        absl::StrCat("order ", state.rec.order_url, " is ", order->status,
+        absl::StrCat("order ", state.rec.order_url, " is ",
+                     acme::AcmeStatusName(order->status),
                      IsFinal(order->status) ? "" : " and expired"));
   }
-  if ((order->status == "processing" || order->status == "valid") &&
+  if ((order->status == acme::AcmeStatus::kProcessing ||
+       order->status == acme::AcmeStatus::kValid) &&
       state.rec.key_sealed.empty()) {
     return absl::AbortedError(absl::StrCat(
         "order ", state.rec.order_url, " was finalized without a stored key"));
   }
   state.order = *std::move(order);
   CF_LOG_INFO("certificate %s: resuming order %s (%s)", state.rec.cert_name,
-              state.order.url, state.order.status);
+              state.order.url, acme::AcmeStatusName(state.order.status));
   return absl::OkStatus();
 }
 
@@ -321,14 +325,14 @@ absl::Status OrderRunner::Validate(State& state, Issuer& issuer,
   for (const std::string& url : state.order.authorizations) {
     ASSIGN_OR_RETURN(acme::Authorization authz,
                      client.GetAuthorization(url, ctx));
-    if (authz.status == "valid") continue;
+    if (authz.status == acme::AcmeStatus::kValid) continue;
     const acme::Challenge* ch = authz.Find("dns-01");
-    if (authz.status != "pending") {
+    if (authz.status != acme::AcmeStatus::kPending) {
       std::string why;
       if (ch && ch->error) why = absl::StrCat(": ", ch->error->Describe());
       return absl::FailedPreconditionError(
           absl::StrCat("authorization for ", authz.identifier.value, " is ",
-                       authz.status, why));
+                       acme::AcmeStatusName(authz.status), why));
     }
     if (ch == nullptr) {
       return absl::FailedPreconditionError(absl::StrCat(
@@ -338,7 +342,8 @@ absl::Status OrderRunner::Validate(State& state, Issuer& issuer,
     // RFC 8555 §8.4; a wildcard's authorization carries the base name.
     wanted.push_back({dns::Dns01Solver::ChallengeFqdn(authz.identifier.value),
                       acme::AcmeClient::Dns01TxtValue(key_authz)});
-    if (ch->status != "pending") continue;  // "processing": the CA is at it
+    if (ch->status != acme::AcmeStatus::kPending)
+      continue;  // "processing": the CA is at it
     if (!WasAnswered(state.rec, ch->url)) {
       to_answer.push_back(ch->url);
     } else if (now - AnsweredAt(state.rec) < options_.reanswer_after) {
@@ -401,9 +406,11 @@ absl::Status OrderRunner::Validate(State& state, Issuer& issuer,
     Failpoint("order.answer-sent");
   }
   Failpoint("order.answered");
-  ASSIGN_OR_RETURN(
-      state.order,
-      client.PollOrder(state.order.url, {"ready", "processing", "valid"}, ctx));
+  ASSIGN_OR_RETURN(state.order, client.PollOrder(state.order.url,
+                                                 {acme::AcmeStatus::kReady,
+                                                  acme::AcmeStatus::kProcessing,
+                                                  acme::AcmeStatus::kValid},
+                                                 ctx));
   return absl::OkStatus();
 }
 
@@ -423,7 +430,7 @@ absl::Status OrderRunner::Finalize(State& state,
   }
   RETURN_IF_ERROR(PersistOrder(state, OrderStage::kFinalizing));
   Failpoint("order.key-stored");
-  if (state.order.status == "ready") {
+  if (state.order.status == acme::AcmeStatus::kReady) {
     ASSIGN_OR_RETURN(crypto::PrivateKey key, KeyOf(kek_, state.rec, state.key));
     ASSIGN_OR_RETURN(std::string csr, crypto::BuildCsrDer(key, cert.names));
     absl::StatusOr<acme::Order> finalized =
@@ -431,8 +438,8 @@ absl::Status OrderRunner::Finalize(State& state,
     if (!finalized.ok()) {
       // The CA may have acted on a finalize whose response was lost.
       absl::StatusOr<acme::Order> now = client.GetOrder(state.order.url, ctx);
-      if (!now.ok() ||
-          (now->status != "processing" && now->status != "valid")) {
+      if (!now.ok() || (now->status != acme::AcmeStatus::kProcessing &&
+                        now->status != acme::AcmeStatus::kValid)) {
         return finalized.status();
       }
       finalized = std::move(now);
@@ -440,9 +447,10 @@ absl::Status OrderRunner::Finalize(State& state,
     state.order = *std::move(finalized);
     Failpoint("order.finalized");
   }
-  if (state.order.status != "valid") {
-    ASSIGN_OR_RETURN(state.order,
-                     client.PollOrder(state.order.url, {"valid"}, ctx));
+  if (state.order.status != acme::AcmeStatus::kValid) {
+    ASSIGN_OR_RETURN(
+        state.order,
+        client.PollOrder(state.order.url, {acme::AcmeStatus::kValid}, ctx));
   }
   return absl::OkStatus();
 }
@@ -522,11 +530,11 @@ void OrderRunner::DeactivatePending(const store::OrderRecord& rec,
       clock_.Now() + options_.cleanup_timeout);
   absl::StatusOr<acme::Order> order =
       issuer.client().GetOrder(rec.order_url, ctx);
-  if (!order.ok() || order->status != "pending") return;
+  if (!order.ok() || order->status != acme::AcmeStatus::kPending) return;
   for (const std::string& url : order->authorizations) {
     absl::StatusOr<acme::Authorization> authz =
         issuer.client().GetAuthorization(url, ctx);
-    if (!authz.ok() || authz->status != "pending") continue;
+    if (!authz.ok() || authz->status != acme::AcmeStatus::kPending) continue;
     absl::Status s = issuer.client().DeactivateAuthorization(url, ctx).status();
     if (!s.ok()) {
       CF_LOG_WARN("certificate %s: cannot deactivate authorization %s: %s",

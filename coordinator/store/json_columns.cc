@@ -1,8 +1,11 @@
 #include "coordinator/store/json_columns.h"
 
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "coordinator/store/record_fields.h"
 
 namespace certfleet::store {
 namespace {
@@ -57,10 +60,10 @@ absl::StatusOr<std::string> EncodeDnsRecords(
     const std::vector<DnsRecordRef>& records) {
   json array = json::array();
   for (const DnsRecordRef& r : records) {
-    array.push_back({{"provider", r.provider},
-                     {"zone", r.zone},
-                     {"fqdn", r.fqdn},
-                     {"value", r.value}});
+    json object = json::object();
+    ForEachField<DnsRecordRef>(
+        [&](const auto& field) { object[field.name] = r.*field.member; });
+    array.push_back(std::move(object));
   }
   return Dump(array);
 }
@@ -73,18 +76,17 @@ absl::StatusOr<std::vector<DnsRecordRef>> DecodeDnsRecords(
   out.reserve(array->size());
   for (const json& item : *array) {
     DnsRecordRef record;
-    for (auto [field, target] :
-         {std::pair<const char*, std::string*>{"provider", &record.provider},
-          {"zone", &record.zone},
-          {"fqdn", &record.fqdn},
-          {"value", &record.value}}) {
-      auto it = item.is_object() ? item.find(field) : item.end();
-      if (!item.is_object() || it == item.end() || !it->is_string()) {
-        return absl::DataLossError(absl::StrCat(
-            "DNS record without string field \"", field, "\": ", item.dump()));
-      }
-      *target = it->get<std::string>();
-    }
+    RETURN_IF_ERROR(
+        ForEachFieldUntilError<DnsRecordRef>([&](const auto& field) {
+          auto it = item.is_object() ? item.find(field.name) : item.end();
+          if (!item.is_object() || it == item.end() || !it->is_string()) {
+            return absl::DataLossError(
+                absl::StrCat("DNS record without string field \"", field.name,
+                             "\": ", item.dump()));
+          }
+          record.*field.member = it->template get<std::string>();
+          return absl::OkStatus();
+        }));
     out.push_back(std::move(record));
   }
   return out;

@@ -5,7 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "coordinator/store/audit_filter.h"
-#include "coordinator/store/json_columns.h"
+#include "coordinator/store/sqlite_row.h"
 #include "coordinator/store/store_errors.h"
 
 namespace certfleet::store {
@@ -27,11 +27,12 @@ std::vector<typename Map::mapped_type> Values(const Map& map) {
   return out;
 }
 
-// The SQLite store keeps list fields as JSON, which carries only UTF-8; the
-// fake refuses what the real store would refuse, with the same message.
-absl::Status CheckUtf8(const absl::Status& encoded, const std::string& op,
-                       const char* field) {
-  return Annotate(encoded, absl::StrCat("store: ", op, ": ", field));
+// The SQLite store keeps list and map fields as JSON, which carries only
+// UTF-8; the fake refuses what the real store would refuse, with the same
+// message, by encoding the record's row as it does.
+template <typename Record>
+absl::Status CheckUtf8(const Record& record, const std::string& op) {
+  return EncodeRow(record, [&] { return op; }).status();
 }
 
 }  // namespace
@@ -43,9 +44,8 @@ absl::StatusOr<std::optional<AccountRecord>> InMemoryStore::GetAccount(
 }
 
 absl::Status InMemoryStore::PutAccount(const AccountRecord& account) {
-  RETURN_IF_ERROR(CheckUtf8(EncodeStringList(account.contacts).status(),
-                            absl::StrCat("put account ", account.issuer),
-                            "contacts"));
+  RETURN_IF_ERROR(
+      CheckUtf8(account, absl::StrCat("put account ", account.issuer)));
   absl::MutexLock lock(&mu_);
   accounts_[account.issuer] = account;
   return absl::OkStatus();
@@ -85,9 +85,7 @@ InMemoryStore::ListCertificateStates() {
 }
 
 absl::StatusOr<int64_t> InMemoryStore::AddVersion(const VersionRecord& v) {
-  RETURN_IF_ERROR(CheckUtf8(EncodeStringList(v.names).status(),
-                            absl::StrCat("add version ", v.cert_name),
-                            "names"));
+  RETURN_IF_ERROR(CheckUtf8(v, absl::StrCat("add version ", v.cert_name)));
   absl::MutexLock lock(&mu_);
   std::map<int64_t, VersionRecord>& versions = versions_[v.cert_name];
   const int64_t number = versions.empty() ? 1 : versions.rbegin()->first + 1;
@@ -170,10 +168,7 @@ absl::StatusOr<std::optional<OrderRecord>> InMemoryStore::GetOrder(
 
 absl::Status InMemoryStore::PutOrder(const OrderRecord& order) {
   const std::string op = absl::StrCat("put order ", order.cert_name);
-  RETURN_IF_ERROR(
-      CheckUtf8(EncodeStringList(order.names).status(), op, "names"));
-  RETURN_IF_ERROR(CheckUtf8(EncodeDnsRecords(order.dns_records).status(), op,
-                            "dns_records"));
+  RETURN_IF_ERROR(CheckUtf8(order, op));
   absl::MutexLock lock(&mu_);
   orders_[order.cert_name] = order;
   return absl::OkStatus();
@@ -191,8 +186,7 @@ absl::StatusOr<std::vector<OrderRecord>> InMemoryStore::ListOrders() {
 }
 
 absl::Status InMemoryStore::PutAgent(const AgentRecord& agent) {
-  RETURN_IF_ERROR(CheckUtf8(EncodeStringMap(agent.labels).status(),
-                            absl::StrCat("put agent ", agent.id), "labels"));
+  RETURN_IF_ERROR(CheckUtf8(agent, absl::StrCat("put agent ", agent.id)));
   absl::MutexLock lock(&mu_);
   agents_[agent.id] = agent;
   return absl::OkStatus();
@@ -217,15 +211,13 @@ absl::StatusOr<AgentRecord> InMemoryStore::UpdateAgent(
   if (it == agents_.end()) return UpdateAgentNotFound(id);
   AgentRecord updated = it->second;
   RETURN_IF_ERROR(ApplyAgentUpdate(id, updated, mutate));
-  RETURN_IF_ERROR(CheckUtf8(EncodeStringMap(updated.labels).status(),
-                            absl::StrCat("update agent ", id), "labels"));
+  RETURN_IF_ERROR(CheckUtf8(updated, absl::StrCat("update agent ", id)));
   it->second = updated;
   return updated;
 }
 
 absl::Status InMemoryStore::PutToken(const TokenRecord& token) {
-  RETURN_IF_ERROR(CheckUtf8(EncodeStringMap(token.labels).status(),
-                            absl::StrCat("put token ", token.id), "labels"));
+  RETURN_IF_ERROR(CheckUtf8(token, absl::StrCat("put token ", token.id)));
   absl::MutexLock lock(&mu_);
   tokens_[token.id] = token;
   return absl::OkStatus();

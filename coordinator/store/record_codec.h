@@ -1,6 +1,8 @@
 // The store's records as bytes, for backends that keep one value per record
 // (etcd): protobuf messages of proto/certfleet/v1/store.proto, field for
-// field. Encoding checks what the Store contract asks of every backend —
+// field — each member of the record's table (record_fields.h) goes to the
+// message field of the same name, through protobuf reflection. Encoding
+// checks what the Store contract asks of every backend —
 // the list and map fields (names, contacts, dns_records, labels) must be
 // valid UTF-8 — and fails with kInvalidArgument naming the field; decoding
 // fails with kDataLoss naming the record kind. Times keep nanoseconds and
@@ -21,27 +23,14 @@
 
 namespace certfleet::store {
 
-absl::StatusOr<std::string> EncodeRecord(const AccountRecord& r);
-absl::StatusOr<std::string> EncodeRecord(const CertificateState& r);
-absl::StatusOr<std::string> EncodeRecord(const VersionRecord& r);
-absl::StatusOr<std::string> EncodeRecord(const OrderRecord& r);
-absl::StatusOr<std::string> EncodeRecord(const AgentRecord& r);
-absl::StatusOr<std::string> EncodeRecord(const TokenRecord& r);
-absl::StatusOr<std::string> EncodeRecord(const InternalCaRecord& r);
-absl::StatusOr<std::string> EncodeRecord(const TargetStateRecord& r);
-absl::StatusOr<std::string> EncodeRecord(const RolloutRecord& r);
-absl::StatusOr<std::string> EncodeRecord(const AuditRecord& r);
-
-absl::Status DecodeRecord(absl::string_view bytes, AccountRecord* out);
-absl::Status DecodeRecord(absl::string_view bytes, CertificateState* out);
-absl::Status DecodeRecord(absl::string_view bytes, VersionRecord* out);
-absl::Status DecodeRecord(absl::string_view bytes, OrderRecord* out);
-absl::Status DecodeRecord(absl::string_view bytes, AgentRecord* out);
-absl::Status DecodeRecord(absl::string_view bytes, TokenRecord* out);
-absl::Status DecodeRecord(absl::string_view bytes, InternalCaRecord* out);
-absl::Status DecodeRecord(absl::string_view bytes, TargetStateRecord* out);
-absl::Status DecodeRecord(absl::string_view bytes, RolloutRecord* out);
-absl::Status DecodeRecord(absl::string_view bytes, AuditRecord* out);
+// For every record type of store.h but DnsRecordRef (part of an order):
+// AccountRecord, CertificateState, VersionRecord, OrderRecord, AgentRecord,
+// TokenRecord, InternalCaRecord, TargetStateRecord, RolloutRecord and
+// AuditRecord (instantiated in record_codec.cc).
+template <typename Record>
+absl::StatusOr<std::string> EncodeRecord(const Record& r);
+template <typename Record>
+absl::Status DecodeRecord(absl::string_view bytes, Record* out);
 
 }  // namespace certfleet::store
 

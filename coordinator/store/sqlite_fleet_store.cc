@@ -8,8 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
-#include "coordinator/store/json_columns.h"
-#include "coordinator/store/sqlite_fleet_records.h"
+#include "coordinator/store/sqlite_row.h"
 #include "coordinator/store/sqlite_statement.h"
 #include "coordinator/store/sqlite_store.h"
 #include "coordinator/store/store_errors.h"
@@ -28,44 +27,24 @@ void SqliteStore::FleetStatementsDeleter::operator()(FleetStatements* s) const {
   delete s;
 }
 
-namespace {
-
-std::string Values(int n) {
-  std::string out = "VALUES (";
-  for (int i = 0; i < n; ++i) out.append(i == 0 ? "?" : ", ?");
-  return out + ")";
-}
-
-// The labels column of a write, or kInvalidArgument naming the operation.
-absl::StatusOr<std::string> EncodedLabels(
-    const std::map<std::string, std::string>& labels, OpName op) {
-  absl::StatusOr<std::string> json = EncodeStringMap(labels);
-  if (!json.ok()) {
-    return Annotate(json.status(), absl::StrCat("store: ", op(), ": labels"));
-  }
-  return json;
-}
-
-}  // namespace
-
 absl::StatusOr<SqliteStore::FleetStatementsPtr>
 SqliteStore::PrepareFleetStatements(sqlite3* db) {
   FleetStatementsPtr s(new FleetStatements);
   const std::pair<StatementPtr*, std::string> sql[] = {
       {&s->begin, "BEGIN IMMEDIATE"},
       {&s->commit, "COMMIT"},
-      {&s->put_agent, absl::StrCat("INSERT OR REPLACE INTO agents (",
-                                   kAgentColumns, ") ", Values(11))},
+      {&s->put_agent, InsertRow<AgentRecord>("INSERT OR REPLACE INTO agents")},
       {&s->get_agent,
-       absl::StrCat("SELECT ", kAgentColumns, " FROM agents WHERE id = ?")},
+       absl::StrCat(SelectFrom<AgentRecord>("agents"), " WHERE id = ?")},
       {&s->list_agents,
-       absl::StrCat("SELECT ", kAgentColumns, " FROM agents ORDER BY id")},
-      {&s->put_token, absl::StrCat("INSERT OR REPLACE INTO bootstrap_tokens (",
-                                   kTokenColumns, ") ", Values(9))},
-      {&s->get_token, absl::StrCat("SELECT ", kTokenColumns,
-                                   " FROM bootstrap_tokens WHERE id = ?")},
-      {&s->list_tokens, absl::StrCat("SELECT ", kTokenColumns,
-                                     " FROM bootstrap_tokens ORDER BY id")},
+       absl::StrCat(SelectFrom<AgentRecord>("agents"), " ORDER BY id")},
+      {&s->put_token,
+       InsertRow<TokenRecord>("INSERT OR REPLACE INTO bootstrap_tokens")},
+      {&s->get_token, absl::StrCat(SelectFrom<TokenRecord>("bootstrap_tokens"),
+                                   " WHERE id = ?")},
+      {&s->list_tokens,
+       absl::StrCat(SelectFrom<TokenRecord>("bootstrap_tokens"),
+                    " ORDER BY id")},
       // The compare-and-set: one statement, so it is atomic across
       // connections and processes.
       {&s->consume_token,
@@ -75,37 +54,30 @@ SqliteStore::PrepareFleetStatements(sqlite3* db) {
        "SELECT used_by, used_at FROM bootstrap_tokens WHERE id = ?"},
       {&s->insert_ca,
        absl::StrCat("INSERT OR IGNORE INTO internal_ca (id, ",
-                    kInternalCaColumns, ") VALUES (1, ?, ?, ?)")},
-      {&s->get_ca, absl::StrCat("SELECT ", kInternalCaColumns,
-                                " FROM internal_ca WHERE id = 1")},
+                    ColumnList<InternalCaRecord>(), ") VALUES (1, ",
+                    Placeholders(ColumnCount<InternalCaRecord>()), ")")},
+      {&s->get_ca, absl::StrCat(SelectFrom<InternalCaRecord>("internal_ca"),
+                                " WHERE id = 1")},
       // The desired version is set apart (PutDesiredVersion): a report keeps
       // it, a decision touches nothing else.
       {&s->put_target,
-       absl::StrCat("INSERT INTO target_states (", kTargetStateColumns, ") ",
-                    Values(12),
-                    " ON CONFLICT (agent_id, target) DO UPDATE SET "
-                    "certificate = excluded.certificate, "
-                    "installed_version_id = excluded.installed_version_id, "
-                    "serial = excluded.serial, "
-                    "not_after = excluded.not_after, "
-                    "healthy = excluded.healthy, detail = excluded.detail, "
-                    "last_error = excluded.last_error, "
-                    "last_error_version_id = excluded.last_error_version_id, "
-                    "updated_at = excluded.updated_at")},
+       absl::StrCat(InsertRow<TargetStateRecord>("INSERT INTO target_states"),
+                    " ON CONFLICT (agent_id, target) DO UPDATE SET ",
+                    SetFromExcluded<TargetStateRecord>(
+                        {"agent_id", "target", "desired_version_id"}))},
       {&s->put_desired,
-       absl::StrCat("INSERT INTO target_states (", kTargetStateColumns, ") ",
-                    Values(12),
+       absl::StrCat(InsertRow<TargetStateRecord>("INSERT INTO target_states"),
                     " ON CONFLICT (agent_id, target) DO UPDATE SET "
                     "desired_version_id = excluded.desired_version_id, "
                     "certificate = CASE WHEN excluded.certificate = '' "
                     "THEN target_states.certificate "
                     "ELSE excluded.certificate END")},
       {&s->list_targets,
-       absl::StrCat("SELECT ", kTargetStateColumns,
-                    " FROM target_states WHERE agent_id = ? ORDER BY target")},
+       absl::StrCat(SelectFrom<TargetStateRecord>("target_states"),
+                    " WHERE agent_id = ? ORDER BY target")},
       {&s->list_all_targets,
-       absl::StrCat("SELECT ", kTargetStateColumns,
-                    " FROM target_states ORDER BY agent_id, target")},
+       absl::StrCat(SelectFrom<TargetStateRecord>("target_states"),
+                    " ORDER BY agent_id, target")},
   };
   for (const auto& [target, text] : sql) {
     ASSIGN_OR_RETURN(*target, Prepare(db, text));
@@ -115,10 +87,10 @@ SqliteStore::PrepareFleetStatements(sqlite3* db) {
 
 absl::Status SqliteStore::PutAgent(const AgentRecord& agent) {
   auto op = [&] { return absl::StrCat("put agent ", agent.id); };
-  ASSIGN_OR_RETURN(std::string labels, EncodedLabels(agent.labels, op));
+  ASSIGN_OR_RETURN(RowValues<AgentRecord> row, EncodeRow(agent, op));
   absl::MutexLock lock(&mu_);
   StatementRun run(fleet_->put_agent.get());
-  BindAgent(run, agent, labels);
+  row.Bind(run);
   return Execute(db_, run, op);
 }
 
@@ -127,14 +99,14 @@ absl::StatusOr<std::optional<AgentRecord>> SqliteStore::GetAgent(
   absl::MutexLock lock(&mu_);
   StatementRun run(fleet_->get_agent.get());
   run.Text(id);
-  return QueryOne(db_, run, &ReadAgent,
+  return QueryOne(db_, run, &ReadRow<AgentRecord>,
                   [&] { return absl::StrCat("get agent ", id); });
 }
 
 absl::StatusOr<std::vector<AgentRecord>> SqliteStore::ListAgents() {
   absl::MutexLock lock(&mu_);
   StatementRun run(fleet_->list_agents.get());
-  return QueryAll(db_, run, &ReadAgent,
+  return QueryAll(db_, run, &ReadRow<AgentRecord>,
                   [] { return std::string("list agents"); });
 }
 
@@ -157,15 +129,15 @@ absl::StatusOr<AgentRecord> SqliteStore::UpdateAgent(
       StatementRun get(fleet_->get_agent.get());
       get.Text(id);
       ASSIGN_OR_RETURN(std::optional<AgentRecord> stored,
-                       QueryOne(db_, get, &ReadAgent, op));
+                       QueryOne(db_, get, &ReadRow<AgentRecord>, op));
       if (!stored.has_value()) return UpdateAgentNotFound(id);
       updated = *std::move(stored);
     }
     RETURN_IF_ERROR(ApplyAgentUpdate(id, updated, mutate));
-    ASSIGN_OR_RETURN(std::string labels, EncodedLabels(updated.labels, op));
+    ASSIGN_OR_RETURN(RowValues<AgentRecord> row, EncodeRow(updated, op));
     {
       StatementRun put(fleet_->put_agent.get());
-      BindAgent(put, updated, labels);
+      row.Bind(put);
       RETURN_IF_ERROR(Execute(db_, put, op));
     }
     StatementRun commit(fleet_->commit.get());
@@ -180,10 +152,10 @@ absl::StatusOr<AgentRecord> SqliteStore::UpdateAgent(
 
 absl::Status SqliteStore::PutToken(const TokenRecord& token) {
   auto op = [&] { return absl::StrCat("put token ", token.id); };
-  ASSIGN_OR_RETURN(std::string labels, EncodedLabels(token.labels, op));
+  ASSIGN_OR_RETURN(RowValues<TokenRecord> row, EncodeRow(token, op));
   absl::MutexLock lock(&mu_);
   StatementRun run(fleet_->put_token.get());
-  BindToken(run, token, labels);
+  row.Bind(run);
   return Execute(db_, run, op);
 }
 
@@ -192,14 +164,14 @@ absl::StatusOr<std::optional<TokenRecord>> SqliteStore::GetToken(
   absl::MutexLock lock(&mu_);
   StatementRun run(fleet_->get_token.get());
   run.Text(id);
-  return QueryOne(db_, run, &ReadToken,
+  return QueryOne(db_, run, &ReadRow<TokenRecord>,
                   [&] { return absl::StrCat("get token ", id); });
 }
 
 absl::StatusOr<std::vector<TokenRecord>> SqliteStore::ListTokens() {
   absl::MutexLock lock(&mu_);
   StatementRun run(fleet_->list_tokens.get());
-  return QueryAll(db_, run, &ReadToken,
+  return QueryAll(db_, run, &ReadRow<TokenRecord>,
                   [] { return std::string("list tokens"); });
 }
 
@@ -228,24 +200,25 @@ absl::Status SqliteStore::ConsumeToken(const std::string& id,
 absl::StatusOr<std::optional<InternalCaRecord>> SqliteStore::GetInternalCa() {
   absl::MutexLock lock(&mu_);
   StatementRun run(fleet_->get_ca.get());
-  return QueryOne(db_, run, &ReadInternalCa,
+  return QueryOne(db_, run, &ReadRow<InternalCaRecord>,
                   [] { return std::string("get internal CA"); });
 }
 
 absl::StatusOr<InternalCaRecord> SqliteStore::CreateInternalCaIfAbsent(
     const InternalCaRecord& ca) {
   auto op = [] { return std::string("create internal CA"); };
+  ASSIGN_OR_RETURN(RowValues<InternalCaRecord> row, EncodeRow(ca, op));
   absl::MutexLock lock(&mu_);
   {
     StatementRun insert(fleet_->insert_ca.get());
-    BindInternalCa(insert, ca);
+    row.Bind(insert);
     RETURN_IF_ERROR(Execute(db_, insert, op));
   }
   // The row is never changed once written, so what we read now is what every
   // other coordinator reads too.
   StatementRun get(fleet_->get_ca.get());
   ASSIGN_OR_RETURN(std::optional<InternalCaRecord> stored,
-                   QueryOne(db_, get, &ReadInternalCa, op));
+                   QueryOne(db_, get, &ReadRow<InternalCaRecord>, op));
   if (!stored.has_value()) {
     return absl::InternalError(
         "store: create internal CA: the row is missing right after insert");
@@ -261,11 +234,13 @@ absl::Status SqliteStore::PutTargetState(const TargetStateRecord& state) {
 absl::Status SqliteStore::PutTargetStateLocked(const TargetStateRecord& state) {
   TargetStateRecord reported = state;
   reported.desired_version_id.clear();  // kept when the record exists
-  StatementRun run(fleet_->put_target.get());
-  BindTargetState(run, reported);
-  return Execute(db_, run, [&] {
+  auto op = [&] {
     return absl::StrCat("put target state ", state.agent_id, "/", state.target);
-  });
+  };
+  ASSIGN_OR_RETURN(RowValues<TargetStateRecord> row, EncodeRow(reported, op));
+  StatementRun run(fleet_->put_target.get());
+  row.Bind(run);
+  return Execute(db_, run, op);
 }
 
 absl::Status SqliteStore::PutDesiredVersion(const std::string& agent_id,
@@ -287,12 +262,14 @@ absl::Status SqliteStore::PutDesiredVersionLocked(
       .target = desired.target,
       .certificate = desired.certificate,
       .desired_version_id = desired.desired_version_id};
-  StatementRun run(fleet_->put_desired.get());
-  BindTargetState(run, decided);
-  return Execute(db_, run, [&] {
+  auto op = [&] {
     return absl::StrCat("put desired version of ", desired.agent_id, "/",
                         desired.target);
-  });
+  };
+  ASSIGN_OR_RETURN(RowValues<TargetStateRecord> row, EncodeRow(decided, op));
+  StatementRun run(fleet_->put_desired.get());
+  row.Bind(run);
+  return Execute(db_, run, op);
 }
 
 absl::Status SqliteStore::RecordLastSeenLocked(const LastSeen& seen) {
@@ -300,13 +277,13 @@ absl::Status SqliteStore::RecordLastSeenLocked(const LastSeen& seen) {
   StatementRun get(fleet_->get_agent.get());
   get.Text(seen.agent_id);
   ASSIGN_OR_RETURN(std::optional<AgentRecord> agent,
-                   QueryOne(db_, get, &ReadAgent, op));
+                   QueryOne(db_, get, &ReadRow<AgentRecord>, op));
   if (!agent.has_value()) return UpdateAgentNotFound(seen.agent_id);
   if (agent->last_seen_at >= seen.at) return absl::OkStatus();
   agent->last_seen_at = seen.at;
-  ASSIGN_OR_RETURN(std::string labels, EncodedLabels(agent->labels, op));
+  ASSIGN_OR_RETURN(RowValues<AgentRecord> row, EncodeRow(*agent, op));
   StatementRun put(fleet_->put_agent.get());
-  BindAgent(put, *agent, labels);
+  row.Bind(put);
   return Execute(db_, put, op);
 }
 
@@ -376,7 +353,7 @@ absl::StatusOr<std::vector<TargetStateRecord>> SqliteStore::ListTargetStates(
   absl::MutexLock lock(&mu_);
   StatementRun run(fleet_->list_targets.get());
   run.Text(agent_id);
-  return QueryAll(db_, run, &ReadTargetState, [&] {
+  return QueryAll(db_, run, &ReadRow<TargetStateRecord>, [&] {
     return absl::StrCat("list target states of ", agent_id);
   });
 }
@@ -385,7 +362,7 @@ absl::StatusOr<std::vector<TargetStateRecord>>
 SqliteStore::ListAllTargetStates() {
   absl::MutexLock lock(&mu_);
   StatementRun run(fleet_->list_all_targets.get());
-  return QueryAll(db_, run, &ReadTargetState,
+  return QueryAll(db_, run, &ReadRow<TargetStateRecord>,
                   [] { return std::string("list all target states"); });
 }
 

@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
-#include "coordinator/store/sqlite_rollout_records.h"
+#include "coordinator/store/sqlite_row.h"
 #include "coordinator/store/sqlite_statement.h"
 #include "coordinator/store/sqlite_store.h"
 #include "coordinator/store/store_errors.h"
@@ -43,15 +43,13 @@ SqliteStore::PrepareRolloutStatements(sqlite3* db) {
   const std::pair<StatementPtr*, std::string> sql[] = {
       {&s->begin, "BEGIN IMMEDIATE"},
       {&s->commit, "COMMIT"},
-      {&s->insert_rollout,
-       absl::StrCat("INSERT INTO rollouts (", kRolloutColumns,
-                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")},
+      {&s->insert_rollout, InsertRow<RolloutRecord>("INSERT INTO rollouts")},
       {&s->get_rollout,
-       absl::StrCat("SELECT ", kRolloutColumns, " FROM rollouts WHERE id = ?")},
+       absl::StrCat(SelectFrom<RolloutRecord>("rollouts"), " WHERE id = ?")},
       // Served by the partial unique index rollouts_one_unfinished.
       {&s->active_rollout,
-       absl::StrCat("SELECT ", kRolloutColumns,
-                    " FROM rollouts WHERE certificate = ? AND finished = 0")},
+       absl::StrCat(SelectFrom<RolloutRecord>("rollouts"),
+                    " WHERE certificate = ? AND finished = 0")},
       // The compare-and-set; the transaction around it has already checked
       // the same conditions, to say which one failed.
       {&s->save_rollout,
@@ -59,24 +57,20 @@ SqliteStore::PrepareRolloutStatements(sqlite3* db) {
        "state_json = ?, revision = revision + 1 "
        "WHERE id = ? AND revision = ? AND finished = 0"},
       {&s->list_rollouts,
-       absl::StrCat("SELECT ", kRolloutColumns,
-                    " FROM rollouts WHERE (? = 0 OR finished = 0)",
-                    kRolloutOrder)},
+       absl::StrCat(SelectFrom<RolloutRecord>("rollouts"),
+                    " WHERE (? = 0 OR finished = 0)", kRolloutOrder)},
       {&s->list_certificate_rollouts,
-       absl::StrCat("SELECT ", kRolloutColumns,
-                    " FROM rollouts WHERE certificate = ? AND "
+       absl::StrCat(SelectFrom<RolloutRecord>("rollouts"),
+                    " WHERE certificate = ? AND "
                     "(? = 0 OR finished = 0)",
                     kRolloutOrder)},
       {&s->append_audit,
-       absl::StrCat("INSERT INTO audit_log (", kAuditInsertColumns,
-                    ") VALUES (?, ?, ?, ?, ?, ?)")},
-      {&s->list_audit,
-       absl::StrCat("SELECT ", kAuditColumns, " FROM audit_log WHERE at >= ?",
-                    kAuditOrder)},
+       InsertRow<AuditRecord>("INSERT INTO audit_log", kInsert)},
+      {&s->list_audit, absl::StrCat(SelectFrom<AuditRecord>("audit_log"),
+                                    " WHERE at >= ?", kAuditOrder)},
       {&s->list_certificate_audit,
-       absl::StrCat("SELECT ", kAuditColumns,
-                    " FROM audit_log WHERE certificate = ? AND at >= ?",
-                    kAuditOrder)},
+       absl::StrCat(SelectFrom<AuditRecord>("audit_log"),
+                    " WHERE certificate = ? AND at >= ?", kAuditOrder)},
   };
   for (const auto& [target, text] : sql) {
     ASSIGN_OR_RETURN(*target, Prepare(db, text));
@@ -88,6 +82,9 @@ absl::StatusOr<RolloutRecord> SqliteStore::CreateRollout(
     const RolloutRecord& rollout) {
   RETURN_IF_ERROR(CheckNewRollout(rollout));
   auto op = [&] { return absl::StrCat("create rollout ", rollout.id); };
+  RolloutRecord stored = rollout;
+  stored.revision = 1;
+  ASSIGN_OR_RETURN(RowValues<RolloutRecord> row, EncodeRow(stored, op));
   absl::MutexLock lock(&mu_);
   // IMMEDIATE: no other connection can create a rollout of the certificate
   // between the check and the insert (the unique index would refuse it,
@@ -103,21 +100,21 @@ absl::StatusOr<RolloutRecord> SqliteStore::CreateRollout(
       StatementRun get(rollouts_->get_rollout.get());
       get.Text(rollout.id);
       ASSIGN_OR_RETURN(std::optional<RolloutRecord> taken,
-                       QueryOne(db_, get, &ReadRollout, op));
+                       QueryOne(db_, get, &ReadRow<RolloutRecord>, op));
       if (taken.has_value()) return RolloutIdTaken(rollout.id);
     }
     if (!rollout.finished) {
       StatementRun active(rollouts_->active_rollout.get());
       active.Text(rollout.certificate);
       ASSIGN_OR_RETURN(std::optional<RolloutRecord> current,
-                       QueryOne(db_, active, &ReadRollout, op));
+                       QueryOne(db_, active, &ReadRow<RolloutRecord>, op));
       if (current.has_value()) {
         return RolloutAlreadyActive(rollout.id, *current);
       }
     }
     {
       StatementRun insert(rollouts_->insert_rollout.get());
-      BindRollout(insert, rollout, /*revision=*/1);
+      row.Bind(insert);
       RETURN_IF_ERROR(Execute(db_, insert, op));
     }
     StatementRun commit(rollouts_->commit.get());
@@ -127,8 +124,6 @@ absl::StatusOr<RolloutRecord> SqliteStore::CreateRollout(
     RollbackLocked();
     return status;
   }
-  RolloutRecord stored = rollout;
-  stored.revision = 1;
   return stored;
 }
 
@@ -148,7 +143,7 @@ absl::StatusOr<int64_t> SqliteStore::SaveRollout(const RolloutRecord& rollout) {
       StatementRun get(rollouts_->get_rollout.get());
       get.Text(rollout.id);
       ASSIGN_OR_RETURN(std::optional<RolloutRecord> stored,
-                       QueryOne(db_, get, &ReadRollout, op));
+                       QueryOne(db_, get, &ReadRow<RolloutRecord>, op));
       if (!stored.has_value() || stored->revision != rollout.revision ||
           stored->finished) {
         return SaveRolloutRefused(rollout, stored);
@@ -183,7 +178,7 @@ absl::StatusOr<std::optional<RolloutRecord>> SqliteStore::GetRollout(
   absl::MutexLock lock(&mu_);
   StatementRun run(rollouts_->get_rollout.get());
   run.Text(id);
-  return QueryOne(db_, run, &ReadRollout,
+  return QueryOne(db_, run, &ReadRow<RolloutRecord>,
                   [&] { return absl::StrCat("get rollout ", id); });
 }
 
@@ -192,7 +187,7 @@ absl::StatusOr<std::optional<RolloutRecord>> SqliteStore::ActiveRollout(
   absl::MutexLock lock(&mu_);
   StatementRun run(rollouts_->active_rollout.get());
   run.Text(certificate);
-  return QueryOne(db_, run, &ReadRollout, [&] {
+  return QueryOne(db_, run, &ReadRow<RolloutRecord>, [&] {
     return absl::StrCat("get the active rollout of ", certificate);
   });
 }
@@ -206,7 +201,7 @@ absl::StatusOr<std::vector<RolloutRecord>> SqliteStore::ListRollouts(
                        : rollouts_->list_certificate_rollouts.get());
   if (!all) run.Text(filter.certificate);
   run.Int(filter.unfinished_only ? 1 : 0).Int(SqlLimit(filter.limit));
-  return QueryAll(db_, run, &ReadRollout, [&] {
+  return QueryAll(db_, run, &ReadRow<RolloutRecord>, [&] {
     return all ? std::string("list rollouts")
                : absl::StrCat("list rollouts of ", filter.certificate);
   });
@@ -214,13 +209,15 @@ absl::StatusOr<std::vector<RolloutRecord>> SqliteStore::ListRollouts(
 
 absl::StatusOr<int64_t> SqliteStore::AppendAudit(const AuditRecord& record) {
   RETURN_IF_ERROR(CheckAuditRecord(record));
-  absl::MutexLock lock(&mu_);
-  StatementRun run(rollouts_->append_audit.get());
-  BindAudit(run, record);
-  RETURN_IF_ERROR(Execute(db_, run, [&] {
+  auto op = [&] {
     return absl::StrCat("append audit record ", record.action, " by ",
                         record.actor);
-  }));
+  };
+  ASSIGN_OR_RETURN(RowValues<AuditRecord> row, EncodeRow(record, op));
+  absl::MutexLock lock(&mu_);
+  StatementRun run(rollouts_->append_audit.get());
+  row.Bind(run, kInsert);
+  RETURN_IF_ERROR(Execute(db_, run, op));
   // The connection is ours alone under mu_, so this is our insert's.
   return sqlite3_last_insert_rowid(db_);
 }
@@ -234,7 +231,7 @@ absl::StatusOr<std::vector<AuditRecord>> SqliteStore::ListAudit(
                        : rollouts_->list_certificate_audit.get());
   if (!all) run.Text(filter.certificate);
   run.Time(filter.since).Int(SqlLimit(filter.limit));
-  return QueryAll(db_, run, &ReadAudit, [&] {
+  return QueryAll(db_, run, &ReadRow<AuditRecord>, [&] {
     return all ? std::string("list audit records")
                : absl::StrCat("list audit records of ", filter.certificate);
   });

@@ -13,9 +13,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/filesystem.h"
 #include "common/status_macros.h"
-#include "coordinator/store/json_columns.h"
 #include "coordinator/store/migrations.h"
-#include "coordinator/store/sqlite_records.h"
+#include "coordinator/store/sqlite_row.h"
 #include "coordinator/store/sqlite_statement.h"
 
 namespace certfleet::store {
@@ -30,23 +29,6 @@ struct SqliteStore::Statements {
 };
 
 namespace {
-
-// "?, ?, …" with `n` placeholders.
-std::string Placeholders(int n) {
-  std::string out;
-  for (int i = 0; i < n; ++i) out.append(i == 0 ? "?" : ", ?");
-  return out;
-}
-
-// Encodes a JSON column for a write, naming the operation and column.
-absl::StatusOr<std::string> Encoded(absl::StatusOr<std::string> encoded,
-                                    OpName op, const char* column) {
-  if (!encoded.ok()) {
-    return Annotate(encoded.status(),
-                    absl::StrCat("store: ", op(), ": ", column));
-  }
-  return encoded;
-}
 
 // Creates `path` with mode 0600 before SQLite opens it, because SQLite would
 // create it honouring the umask; SQLite gives -wal and -shm the database
@@ -145,37 +127,33 @@ SqliteStore::PrepareStatements(sqlite3* db) {
       {&s->begin, "BEGIN IMMEDIATE"},
       {&s->commit, "COMMIT"},
       {&s->rollback, "ROLLBACK"},
-      {&s->get_account, absl::StrCat("SELECT ", kAccountColumns,
-                                     " FROM accounts WHERE issuer = ?")},
-      {&s->list_accounts, absl::StrCat("SELECT ", kAccountColumns,
-                                       " FROM accounts ORDER BY issuer")},
+      {&s->get_account, absl::StrCat(SelectFrom<AccountRecord>("accounts"),
+                                     " WHERE issuer = ?")},
+      {&s->list_accounts,
+       absl::StrCat(SelectFrom<AccountRecord>("accounts"), " ORDER BY issuer")},
       {&s->put_account,
-       absl::StrCat("INSERT OR REPLACE INTO accounts (", kAccountColumns,
-                    ") VALUES (", Placeholders(9), ")")},
-      {&s->get_state, absl::StrCat("SELECT ", kStateColumns,
-                                   " FROM certificate_state WHERE name = ?")},
+       InsertRow<AccountRecord>("INSERT OR REPLACE INTO accounts")},
+      {&s->get_state,
+       absl::StrCat(SelectFrom<CertificateState>("certificate_state"),
+                    " WHERE name = ?")},
       {&s->put_state,
-       absl::StrCat("INSERT OR REPLACE INTO certificate_state (", kStateColumns,
-                    ") VALUES (", Placeholders(8), ")")},
-      {&s->list_states, absl::StrCat("SELECT ", kStateColumns,
-                                     " FROM certificate_state ORDER BY name")},
+       InsertRow<CertificateState>("INSERT OR REPLACE INTO certificate_state")},
+      {&s->list_states,
+       absl::StrCat(SelectFrom<CertificateState>("certificate_state"),
+                    " ORDER BY name")},
       {&s->next_version,
        "SELECT COALESCE(MAX(version), 0) + 1 FROM versions WHERE cert_name = "
        "?"},
-      {&s->insert_version,
-       absl::StrCat("INSERT INTO versions (", kVersionColumns, ") VALUES (",
-                    Placeholders(16), ")")},
-      {&s->get_version,
-       absl::StrCat("SELECT ", kVersionColumns,
-                    " FROM versions WHERE cert_name = ? AND version = ?")},
+      {&s->insert_version, InsertRow<VersionRecord>("INSERT INTO versions")},
+      {&s->get_version, absl::StrCat(SelectFrom<VersionRecord>("versions"),
+                                     " WHERE cert_name = ? AND version = ?")},
       {&s->latest_version,
-       absl::StrCat("SELECT ", kVersionColumns,
-                    " FROM versions WHERE cert_name = ? ORDER BY version DESC "
+       absl::StrCat(SelectFrom<VersionRecord>("versions"),
+                    " WHERE cert_name = ? ORDER BY version DESC "
                     "LIMIT 1")},
       {&s->list_versions,
-       absl::StrCat(
-           "SELECT ", kVersionColumns,
-           " FROM versions WHERE cert_name = ? ORDER BY version DESC")},
+       absl::StrCat(SelectFrom<VersionRecord>("versions"),
+                    " WHERE cert_name = ? ORDER BY version DESC")},
       {&s->versioned_certificates,
        "SELECT DISTINCT cert_name FROM versions ORDER BY cert_name"},
       {&s->revoke_version,
@@ -185,14 +163,12 @@ SqliteStore::PrepareStatements(sqlite3* db) {
       {&s->delete_version,
        "DELETE FROM versions WHERE cert_name = ?1 AND version = ?2 AND "
        "version < (SELECT MAX(version) FROM versions WHERE cert_name = ?1)"},
-      {&s->get_order, absl::StrCat("SELECT ", kOrderColumns,
-                                   " FROM orders WHERE cert_name = ?")},
-      {&s->put_order,
-       absl::StrCat("INSERT OR REPLACE INTO orders (", kOrderColumns,
-                    ") VALUES (", Placeholders(14), ")")},
+      {&s->get_order,
+       absl::StrCat(SelectFrom<OrderRecord>("orders"), " WHERE cert_name = ?")},
+      {&s->put_order, InsertRow<OrderRecord>("INSERT OR REPLACE INTO orders")},
       {&s->delete_order, "DELETE FROM orders WHERE cert_name = ?"},
-      {&s->list_orders, absl::StrCat("SELECT ", kOrderColumns,
-                                     " FROM orders ORDER BY cert_name")},
+      {&s->list_orders,
+       absl::StrCat(SelectFrom<OrderRecord>("orders"), " ORDER BY cert_name")},
   };
   for (const auto& [target, text] : sql) {
     ASSIGN_OR_RETURN(*target, Prepare(db, text));
@@ -255,14 +231,14 @@ absl::StatusOr<std::optional<AccountRecord>> SqliteStore::GetAccount(
   absl::MutexLock lock(&mu_);
   StatementRun run(stmts_->get_account.get());
   run.Text(issuer);
-  return QueryOne(db_, run, &ReadAccount,
+  return QueryOne(db_, run, &ReadRow<AccountRecord>,
                   [&] { return absl::StrCat("get account ", issuer); });
 }
 
 absl::StatusOr<std::vector<AccountRecord>> SqliteStore::ListAccounts() {
   absl::MutexLock lock(&mu_);
   StatementRun run(stmts_->list_accounts.get());
-  return QueryAll(db_, run, &ReadAccount,
+  return QueryAll(db_, run, &ReadRow<AccountRecord>,
                   [] { return std::string("list accounts"); });
 }
 
@@ -282,11 +258,10 @@ SqliteStore::ListVersionedCertificates() {
 
 absl::Status SqliteStore::PutAccount(const AccountRecord& account) {
   auto op = [&] { return absl::StrCat("put account ", account.issuer); };
-  ASSIGN_OR_RETURN(std::string contacts,
-                   Encoded(EncodeStringList(account.contacts), op, "contacts"));
+  ASSIGN_OR_RETURN(RowValues<AccountRecord> row, EncodeRow(account, op));
   absl::MutexLock lock(&mu_);
   StatementRun run(stmts_->put_account.get());
-  BindAccount(run, account, contacts);
+  row.Bind(run);
   return Execute(db_, run, op);
 }
 
@@ -295,24 +270,24 @@ SqliteStore::GetCertificateState(const std::string& name) {
   absl::MutexLock lock(&mu_);
   StatementRun run(stmts_->get_state.get());
   run.Text(name);
-  return QueryOne(db_, run, &ReadState,
+  return QueryOne(db_, run, &ReadRow<CertificateState>,
                   [&] { return absl::StrCat("get certificate state ", name); });
 }
 
 absl::Status SqliteStore::PutCertificateState(const CertificateState& state) {
+  auto op = [&] { return absl::StrCat("put certificate state ", state.name); };
+  ASSIGN_OR_RETURN(RowValues<CertificateState> row, EncodeRow(state, op));
   absl::MutexLock lock(&mu_);
   StatementRun run(stmts_->put_state.get());
-  BindState(run, state);
-  return Execute(db_, run, [&] {
-    return absl::StrCat("put certificate state ", state.name);
-  });
+  row.Bind(run);
+  return Execute(db_, run, op);
 }
 
 absl::StatusOr<std::vector<CertificateState>>
 SqliteStore::ListCertificateStates() {
   absl::MutexLock lock(&mu_);
   StatementRun run(stmts_->list_states.get());
-  return QueryAll(db_, run, &ReadState,
+  return QueryAll(db_, run, &ReadRow<CertificateState>,
                   [] { return std::string("list certificate states"); });
 }
 
@@ -322,8 +297,8 @@ absl::StatusOr<int64_t> SqliteStore::AddVersion(const VersionRecord& v) {
     return number == 0 ? absl::StrCat("add version ", v.cert_name)
                        : absl::StrCat("add version ", v.cert_name, "#", number);
   };
-  ASSIGN_OR_RETURN(std::string names,
-                   Encoded(EncodeStringList(v.names), op, "names"));
+  VersionRecord stored = v;  // its number is assigned below
+  ASSIGN_OR_RETURN(RowValues<VersionRecord> row, EncodeRow(stored, op));
   absl::MutexLock lock(&mu_);
   // IMMEDIATE takes the write lock up front, so no other connection can
   // claim the same number between the SELECT and the INSERT.
@@ -343,7 +318,8 @@ absl::StatusOr<int64_t> SqliteStore::AddVersion(const VersionRecord& v) {
     }
     {
       StatementRun insert(stmts_->insert_version.get());
-      BindVersion(insert, v, number, names);
+      stored.version = number;
+      row.Bind(insert);
       RETURN_IF_ERROR(Execute(db_, insert, op));
     }
     {
@@ -366,7 +342,7 @@ absl::StatusOr<std::optional<VersionRecord>> SqliteStore::GetVersion(
   absl::MutexLock lock(&mu_);
   StatementRun run(stmts_->get_version.get());
   run.Text(cert_name).Int(version);
-  return QueryOne(db_, run, &ReadVersion, [&] {
+  return QueryOne(db_, run, &ReadRow<VersionRecord>, [&] {
     return absl::StrCat("get version ", cert_name, "#", version);
   });
 }
@@ -376,7 +352,7 @@ absl::StatusOr<std::optional<VersionRecord>> SqliteStore::LatestVersion(
   absl::MutexLock lock(&mu_);
   StatementRun run(stmts_->latest_version.get());
   run.Text(cert_name);
-  return QueryOne(db_, run, &ReadVersion, [&] {
+  return QueryOne(db_, run, &ReadRow<VersionRecord>, [&] {
     return absl::StrCat("latest version of ", cert_name);
   });
 }
@@ -386,7 +362,7 @@ absl::StatusOr<std::vector<VersionRecord>> SqliteStore::ListVersions(
   absl::MutexLock lock(&mu_);
   StatementRun run(stmts_->list_versions.get());
   run.Text(cert_name);
-  return QueryAll(db_, run, &ReadVersion,
+  return QueryAll(db_, run, &ReadRow<VersionRecord>,
                   [&] { return absl::StrCat("list versions of ", cert_name); });
 }
 
@@ -421,7 +397,7 @@ absl::Status SqliteStore::DeleteVersion(const std::string& cert_name,
   StatementRun get(stmts_->get_version.get());
   get.Text(cert_name).Int(version);
   ASSIGN_OR_RETURN(std::optional<VersionRecord> existing,
-                   QueryOne(db_, get, &ReadVersion, op));
+                   QueryOne(db_, get, &ReadRow<VersionRecord>, op));
   if (!existing.has_value()) {
     return absl::NotFoundError(
         absl::StrCat("store: ", op(), ": no such version"));
@@ -435,23 +411,16 @@ absl::StatusOr<std::optional<OrderRecord>> SqliteStore::GetOrder(
   absl::MutexLock lock(&mu_);
   StatementRun run(stmts_->get_order.get());
   run.Text(cert_name);
-  return QueryOne(db_, run, &ReadOrder,
+  return QueryOne(db_, run, &ReadRow<OrderRecord>,
                   [&] { return absl::StrCat("get order ", cert_name); });
 }
 
 absl::Status SqliteStore::PutOrder(const OrderRecord& order) {
   auto op = [&] { return absl::StrCat("put order ", order.cert_name); };
-  ASSIGN_OR_RETURN(std::string names,
-                   Encoded(EncodeStringList(order.names), op, "names"));
-  ASSIGN_OR_RETURN(
-      std::string dns_records,
-      Encoded(EncodeDnsRecords(order.dns_records), op, "dns_records"));
-  ASSIGN_OR_RETURN(std::string answered,
-                   Encoded(EncodeStringList(order.answered_challenges), op,
-                           "answered_challenges"));
+  ASSIGN_OR_RETURN(RowValues<OrderRecord> row, EncodeRow(order, op));
   absl::MutexLock lock(&mu_);
   StatementRun run(stmts_->put_order.get());
-  BindOrder(run, order, names, dns_records, answered);
+  row.Bind(run);
   return Execute(db_, run, op);
 }
 
@@ -466,7 +435,7 @@ absl::Status SqliteStore::DeleteOrder(const std::string& cert_name) {
 absl::StatusOr<std::vector<OrderRecord>> SqliteStore::ListOrders() {
   absl::MutexLock lock(&mu_);
   StatementRun run(stmts_->list_orders.get());
-  return QueryAll(db_, run, &ReadOrder,
+  return QueryAll(db_, run, &ReadRow<OrderRecord>,
                   [] { return std::string("list orders"); });
 }
 

@@ -84,11 +84,55 @@ TEST_F(AcmeClientTest, BadNonceIsRetriedWithTheFreshNonce) {
   });
   ASSERT_OK_AND_ASSIGN(Order o,
                        client_->GetOrder("https://ca.test/order/1", ctx_));
-  EXPECT_EQ(o.status, "ready");
+  EXPECT_EQ(o.status, AcmeStatus::kReady);
   EXPECT_EQ(calls, 3);
   // No extra HEAD: the error responses carried the nonces.
   EXPECT_EQ(transport_.Count("HEAD", "/new-nonce"), 1);
   EXPECT_TRUE(clock_.sleeps().empty());
+}
+
+// RFC 8555 §7.1.6: a status outside the RFC's is refused where the JSON is
+// read, naming it and the object; so is an authorization without one.
+TEST_F(AcmeClientTest, UnknownStatusIsRefusedNamingItAndTheObject) {
+  transport_.On("/order/1", [](const HttpRequest&) {
+    return JsonResponse(200, OrderJson("frozen"));
+  });
+  EXPECT_THAT(client_->GetOrder("https://ca.test/order/1", ctx_),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr("CA sent an order with unknown status "
+                                 "\"frozen\" at https://ca.test/order/1")));
+  transport_.On("/authz/1", [](const HttpRequest&) {
+    return JsonResponse(
+        200,
+        R"({"status":"pending","identifier":{"type":"dns","value":"a.test"},)"
+        R"("challenges":[{"type":"dns-01","url":"https://ca.test/chal/1",)"
+        R"("token":"t","status":"Valid"}]})");
+  });
+  EXPECT_THAT(client_->GetAuthorization("https://ca.test/authz/1", ctx_),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr("CA sent a challenge with unknown status "
+                                 "\"Valid\" at https://ca.test/chal/1")));
+  transport_.On("/authz/2", [](const HttpRequest&) {
+    return JsonResponse(
+        200,
+        R"({"identifier":{"type":"dns","value":"a.test"},"challenges":[]})");
+  });
+  EXPECT_THAT(client_->GetAuthorization("https://ca.test/authz/2", ctx_),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr("CA sent a authorization without \"status\" "
+                                 "at https://ca.test/authz/2")));
+}
+
+// Every status of RFC 8555 §7.1.6, by the name the CA sends.
+TEST(AcmeStatusTest, EveryRfcStatusParsesBackToItsName) {
+  for (const char* name : {"pending", "ready", "processing", "valid", "invalid",
+                           "expired", "deactivated", "revoked"}) {
+    std::optional<AcmeStatus> status = ParseAcmeStatus(name);
+    ASSERT_TRUE(status.has_value()) << name;
+    EXPECT_EQ(AcmeStatusName(*status), name);
+  }
+  EXPECT_EQ(ParseAcmeStatus(""), std::nullopt);
+  EXPECT_EQ(ParseAcmeStatus("VALID"), std::nullopt);
 }
 
 TEST_F(AcmeClientTest, RateLimitedGoesUpWithItsRetryAfter) {
@@ -236,9 +280,9 @@ TEST_F(AcmeClientTest, PollingStartsFastAndBacksOff) {
   transport_.On("/order/1", [&](const HttpRequest&) {
     return JsonResponse(200, OrderJson(++calls < 6 ? "pending" : "ready"));
   });
-  ASSERT_OK_AND_ASSIGN(
-      Order o, client_->PollOrder("https://ca.test/order/1", {"ready"}, ctx_));
-  EXPECT_EQ(o.status, "ready");
+  ASSERT_OK_AND_ASSIGN(Order o, client_->PollOrder("https://ca.test/order/1",
+                                                   {AcmeStatus::kReady}, ctx_));
+  EXPECT_EQ(o.status, AcmeStatus::kReady);
   // A wait before every look, doubling.
   EXPECT_THAT(clock_.sleeps(),
               ElementsAre(absl::Milliseconds(15), absl::Milliseconds(30),
@@ -258,7 +302,8 @@ TEST_F(AcmeClientTest, FirstPollWaitAdaptsToTheCa) {
   for (int i = 0; i < 8; ++i) {
     const int before = Posts("/order/1");
     ready_at = clock_.Now() + absl::Milliseconds(100);
-    ASSERT_OK(client_->PollOrder("https://ca.test/order/1", {"ready"}, ctx_));
+    ASSERT_OK(client_->PollOrder("https://ca.test/order/1",
+                                 {AcmeStatus::kReady}, ctx_));
     looks.push_back(Posts("/order/1") - before);
   }
   EXPECT_EQ(looks[0], 3);  // at 15, 45, 105 ms
@@ -269,7 +314,8 @@ TEST_F(AcmeClientTest, FirstPollWaitAdaptsToTheCa) {
     return JsonResponse(200, OrderJson("valid"));
   });
   const size_t before_valid = clock_.sleeps().size();
-  ASSERT_OK(client_->PollOrder("https://ca.test/order/2", {"valid"}, ctx_));
+  ASSERT_OK(client_->PollOrder("https://ca.test/order/2", {AcmeStatus::kValid},
+                               ctx_));
   EXPECT_EQ(clock_.sleeps()[before_valid], absl::Milliseconds(15));
 }
 
@@ -281,7 +327,8 @@ TEST_F(AcmeClientTest, PollingHonoursRetryAfter) {
     r.headers.emplace_back("retry-after", "3");
     return r;
   });
-  ASSERT_OK(client_->PollOrder("https://ca.test/order/1", {"valid"}, ctx_));
+  ASSERT_OK(client_->PollOrder("https://ca.test/order/1", {AcmeStatus::kValid},
+                               ctx_));
   EXPECT_THAT(clock_.sleeps(), ElementsAre(absl::Milliseconds(15),
                                            absl::Seconds(3), absl::Seconds(3)));
 }
@@ -292,9 +339,10 @@ TEST_F(AcmeClientTest, PollingStopsAtTheDeadlineNamingTheState) {
   });
   const Context ctx =
       Context::Background().WithDeadline(clock_.Now() + absl::Seconds(10));
-  EXPECT_THAT(client_->PollOrder("https://ca.test/order/1", {"valid"}, ctx),
-              StatusIs(absl::StatusCode::kDeadlineExceeded,
-                       HasSubstr("still \"processing\"")));
+  EXPECT_THAT(
+      client_->PollOrder("https://ca.test/order/1", {AcmeStatus::kValid}, ctx),
+      StatusIs(absl::StatusCode::kDeadlineExceeded,
+               HasSubstr("still \"processing\"")));
   // It gave up without sleeping past the deadline.
   EXPECT_LE(clock_.Now(), ctx.deadline());
 }
@@ -312,7 +360,7 @@ TEST_F(AcmeClientTest, InvalidOrderReportsTheChallengeError) {
         R"("detail":"Incorrect TXT record \"x\" found at _acme-challenge.a.test"}}]})");
   });
   EXPECT_THAT(
-      client_->PollOrder("https://ca.test/order/1", {"ready"}, ctx_),
+      client_->PollOrder("https://ca.test/order/1", {AcmeStatus::kReady}, ctx_),
       StatusIs(
           absl::StatusCode::kFailedPrecondition,
           HasSubstr("a.test (dns-01): unauthorized: Incorrect TXT record")));

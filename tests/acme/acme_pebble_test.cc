@@ -69,7 +69,7 @@ TEST_F(AcmePebbleTest, AccountsWithEveryJwsAlgorithm) {
     ASSERT_OK_AND_ASSIGN(
         Account created,
         c.client->NewAccount({.contacts = {"mailto:a@example.test"}}, Ctx()));
-    EXPECT_EQ(created.status, "valid");
+    EXPECT_EQ(created.status, AcmeStatus::kValid);
     EXPECT_THAT(created.contacts,
                 ::testing::ElementsAre("mailto:a@example.test"));
     // Lookup by key alone (onlyReturnExisting) finds the same account.
@@ -96,7 +96,7 @@ TEST_F(AcmePebbleTest, OrderWithWildcardApexAndManyNames) {
                                           "a.example.test", "b.example.test",
                                           "c.other.test"};
   ASSERT_OK_AND_ASSIGN(Order order, c.client->NewOrder(names, {}, Ctx()));
-  EXPECT_EQ(order.status, "pending");
+  EXPECT_EQ(order.status, AcmeStatus::kPending);
   EXPECT_THAT(order.identifiers, SizeIs(5));
   EXPECT_THAT(order.authorizations, SizeIs(5));
   bool saw_wildcard = false;
@@ -126,7 +126,7 @@ TEST_F(AcmePebbleTest, OrderWithWildcardApexAndManyNames) {
       chain[0],
       std::vector<crypto::Certificate>(chain.begin() + 1, chain.end()), {},
       absl::Now()));
-  EXPECT_EQ(issued.order.status, "valid");
+  EXPECT_EQ(issued.order.status, AcmeStatus::kValid);
 }
 
 TEST_F(AcmePebbleTest, RsaAndEcCertificateKeys) {
@@ -164,7 +164,7 @@ TEST_F(AcmePebbleTest, KeyRolloverSwitchesTheAccountKey) {
 TEST_F(AcmePebbleTest, DeactivatedAccountCannotOrder) {
   testing::PebbleClient c = NewAccount();
   ASSERT_OK_AND_ASSIGN(Account account, c.client->DeactivateAccount(Ctx()));
-  EXPECT_EQ(account.status, "deactivated");
+  EXPECT_EQ(account.status, AcmeStatus::kDeactivated);
   EXPECT_THAT(
       c.client->NewOrder({"gone.example.test"}, {}, Ctx()),
       StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("unauthorized")));
@@ -199,12 +199,13 @@ TEST_F(AcmePebbleTest, DeactivatingAnAuthorizationInvalidatesTheOrder) {
   ASSERT_OK_AND_ASSIGN(
       Authorization authz,
       c.client->DeactivateAuthorization(order.authorizations[0], Ctx()));
-  EXPECT_EQ(authz.status, "deactivated");
+  EXPECT_EQ(authz.status, AcmeStatus::kDeactivated);
   ASSERT_OK_AND_ASSIGN(Order after, c.client->GetOrder(order.url, Ctx()));
   // RFC 8555 says "invalid"; Pebble says "deactivated". Either way it is
   // final and PollOrder reports it instead of waiting.
-  EXPECT_THAT(after.status, ::testing::AnyOf("invalid", "deactivated"));
-  EXPECT_THAT(c.client->PollOrder(order.url, {"ready"}, Ctx()),
+  EXPECT_THAT(after.status,
+              ::testing::AnyOf(AcmeStatus::kInvalid, AcmeStatus::kDeactivated));
+  EXPECT_THAT(c.client->PollOrder(order.url, {AcmeStatus::kReady}, Ctx()),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("abandon.example.test")));
 }
@@ -255,7 +256,7 @@ TEST(AcmePebbleEabTest, ExternalAccountBindingIsRequiredAndChecked) {
   ASSERT_OK_AND_ASSIGN(
       Account account,
       c.client->NewAccount({.eab_kid = "kid-1", .eab_hmac_key = hmac}, Ctx()));
-  EXPECT_EQ(account.status, "valid");
+  EXPECT_EQ(account.status, AcmeStatus::kValid);
   ASSERT_OK(IssueWithoutDns(*c.client, {"eab.example.test"}, KeyType::kEc256));
 }
 

@@ -41,18 +41,20 @@ absl::StatusOr<IssuedCert> IssueWithoutDns(
   for (const std::string& url : order.authorizations) {
     ASSIGN_OR_RETURN(acme::Authorization authz,
                      client.GetAuthorization(url, ctx));
-    if (authz.status == "valid") continue;
+    if (authz.status == acme::AcmeStatus::kValid) continue;
     const acme::Challenge* ch = authz.Find("dns-01");
     if (ch == nullptr) return absl::InternalError("no dns-01 challenge");
     RETURN_IF_ERROR(client.AnswerChallenge(ch->url, ctx).status());
   }
-  ASSIGN_OR_RETURN(order, client.PollOrder(order.url, {"ready"}, ctx));
+  ASSIGN_OR_RETURN(
+      order, client.PollOrder(order.url, {acme::AcmeStatus::kReady}, ctx));
   ASSIGN_OR_RETURN(crypto::PrivateKey key,
                    crypto::PrivateKey::Generate(key_type));
   ASSIGN_OR_RETURN(std::string csr, crypto::BuildCsrDer(key, names));
   ASSIGN_OR_RETURN(order, client.Finalize(order, csr, ctx));
-  if (order.status != "valid") {
-    ASSIGN_OR_RETURN(order, client.PollOrder(order.url, {"valid"}, ctx));
+  if (order.status != acme::AcmeStatus::kValid) {
+    ASSIGN_OR_RETURN(
+        order, client.PollOrder(order.url, {acme::AcmeStatus::kValid}, ctx));
   }
   ASSIGN_OR_RETURN(
       std::vector<acme::CertificateChain> chains,

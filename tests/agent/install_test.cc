@@ -222,7 +222,7 @@ TEST_P(RefusalTest, RefusesBeforeTouchingTheDisk) {
   const InstallOutcome outcome =
       manager->Install(BadBundle(GetParam().name), Context());
   EXPECT_FALSE(outcome.ok);
-  EXPECT_EQ(outcome.failed_step, "verify");
+  EXPECT_EQ(outcome.failed_step, DeliveryStep::kVerify);
   EXPECT_THAT(outcome.error, StartsWith(GetParam().expected_error));
   EXPECT_FALSE(outcome.rolled_back);
   EXPECT_EQ(Tree(), before);
@@ -250,7 +250,7 @@ TEST_F(InstallFixture, RefusalOfAFirstBundleLeavesAnEmptyDirectory) {
   EXPECT_THAT(before, ElementsAre("/.certfleet-lock", "/.versions"));
   Bundle b = WwwBundle(1, "0a01", {.dns_names = {"other.example.test"}});
   const InstallOutcome outcome = manager->Install(b, Context());
-  EXPECT_EQ(outcome.failed_step, "verify");
+  EXPECT_EQ(outcome.failed_step, DeliveryStep::kVerify);
   EXPECT_THAT(outcome.error, HasSubstr("www.example.test"));
   EXPECT_EQ(Tree(), before);
 }
@@ -388,7 +388,7 @@ TEST_F(InstallFixture, APasswordFileThatVanishedFailsTheWriteStep) {
   const InstallOutcome outcome =
       manager->Install(WwwBundle(2, "0a02"), Context());
   EXPECT_FALSE(outcome.ok);
-  EXPECT_EQ(outcome.failed_step, "write");
+  EXPECT_EQ(outcome.failed_step, DeliveryStep::kWrite);
   EXPECT_THAT(outcome.error, HasSubstr("www.p12"));
   EXPECT_THAT(outcome.error, HasSubstr(password_file_));
   EXPECT_FALSE(outcome.rolled_back);

@@ -108,7 +108,7 @@ TEST_F(RecoverTest, RevertsAnInterruptedInstallThatFailsItsChecks) {
   // kept in the journal and reported in every inventory.
   const LocalFailure failure{
       .version_id = "www/2",
-      .failed_step = "health",
+      .failed_step = DeliveryStep::kHealth,
       .error =
           "serves serial 0a01, expected 0a02 (20 attempts over 4.75s); "
           "rolled back to www/1",
@@ -155,7 +155,7 @@ TEST_F(RecoverTest, FinishesAnInterruptedRollback) {
   SetJournal({.serving = "www_2f1",
               .candidate = "www_2f2",
               .phase = Journal::Phase::kRollingBack,
-              .failed_step = "reload",
+              .failed_step = DeliveryStep::kReload,
               .error = "reload /usr/sbin/reload-www: exited with status 1"});
   auto manager = NewManager();
   ASSERT_OK(manager->Recover(Context()));
@@ -169,7 +169,7 @@ TEST_F(RecoverTest, FinishesAnInterruptedRollback) {
   // The delivery that started the install never got its result.
   ASSERT_TRUE(j.last_failure.has_value());
   EXPECT_EQ(j.last_failure->version_id, "www/2");
-  EXPECT_EQ(j.last_failure->failed_step, "reload");
+  EXPECT_EQ(j.last_failure->failed_step, DeliveryStep::kReload);
   EXPECT_THAT(j.last_failure->error,
               AllOf(HasSubstr("reload /usr/sbin/reload-www: exited with "
                               "status 1"),
@@ -198,7 +198,7 @@ TEST_F(RecoverTest, AnInterruptedRollbackWithNothingToRestoreRemovesCurrent) {
   // A rollback started by an agent that did not record the step.
   ASSERT_TRUE(j.last_failure.has_value());
   EXPECT_EQ(j.last_failure->version_id, "www/1");
-  EXPECT_EQ(j.last_failure->failed_step, "unknown");
+  EXPECT_EQ(j.last_failure->failed_step, DeliveryStep::kUnknown);
   EXPECT_FALSE(j.last_failure->rolled_back);
   EXPECT_EQ(manager->Inventory()[0].version_id, "");
 }
@@ -242,7 +242,7 @@ TEST_F(RecoverTest, ACurrentThatIsNotALinkIsReportedNotTouched) {
                   ::testing::HasSubstr("current is not a symbolic link")));
   const InstallOutcome outcome =
       manager->Install(WwwBundle(1, "0a01"), Context());
-  EXPECT_EQ(outcome.failed_step, "swap");
+  EXPECT_EQ(outcome.failed_step, DeliveryStep::kSwap);
   EXPECT_EQ(::certfleet::testing::ReadFileOrDie(Path("current")),
             "operator's file");
   EXPECT_THAT(Versions(), IsEmpty());

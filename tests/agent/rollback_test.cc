@@ -36,7 +36,7 @@ TEST_F(InstallFixture, AFailedReloadSwapsThePreviousVersionBack) {
   const InstallOutcome outcome =
       manager->Install(WwwBundle(2, "0a02"), Context());
   EXPECT_FALSE(outcome.ok);
-  EXPECT_EQ(outcome.failed_step, "reload");
+  EXPECT_EQ(outcome.failed_step, DeliveryStep::kReload);
   EXPECT_THAT(outcome.error,
               AllOf(HasSubstr("reload /usr/sbin/reload-www: exited with "
                               "status 1; stderr: nginx: [emerg] cannot load "
@@ -87,7 +87,7 @@ TEST_F(InstallFixture, FailingHealthChecksAreRetriedThenRolledBack) {
   const InstallOutcome outcome =
       manager->Install(WwwBundle(2, "0a02"), Context());
   EXPECT_FALSE(outcome.ok);
-  EXPECT_EQ(outcome.failed_step, "health");
+  EXPECT_EQ(outcome.failed_step, DeliveryStep::kHealth);
   EXPECT_THAT(
       outcome.error,
       AllOf(HasSubstr("serves serial 0a01, expected 0a02"),
@@ -118,7 +118,7 @@ TEST_F(InstallFixture, AFailingFirstInstallLeavesNothingServed) {
   const InstallOutcome outcome =
       manager->Install(WwwBundle(1, "0a01"), Context());
   EXPECT_FALSE(outcome.ok);
-  EXPECT_EQ(outcome.failed_step, "health");
+  EXPECT_EQ(outcome.failed_step, DeliveryStep::kHealth);
   EXPECT_THAT(outcome.error,
               AllOf(HasSubstr("status 503, expected 200"),
                     HasSubstr("no previous version to roll back to: removed "
@@ -152,7 +152,7 @@ TEST_F(InstallFixture, AFailingFirstInstallRollsBackToTheFilesFoundThere) {
   const InstallOutcome outcome =
       manager->Install(WwwBundle(1, "0a01"), Context());
   EXPECT_FALSE(outcome.ok);
-  EXPECT_EQ(outcome.failed_step, "reload");
+  EXPECT_EQ(outcome.failed_step, DeliveryStep::kReload);
   EXPECT_THAT(outcome.error, HasSubstr("rolled back to adopted"));
   EXPECT_TRUE(outcome.rolled_back);
 
@@ -201,7 +201,7 @@ TEST_F(InstallFixture, ARollbackThatFailsTooIsReported) {
       [](const ProcessSpec&) { return Exit(2, "config test failed"); });
   const InstallOutcome outcome =
       manager->Install(WwwBundle(2, "0a02"), Context());
-  EXPECT_EQ(outcome.failed_step, "reload");
+  EXPECT_EQ(outcome.failed_step, DeliveryStep::kReload);
   EXPECT_TRUE(outcome.rolled_back);
   EXPECT_THAT(outcome.error,
               HasSubstr("rolled back to www/1; after the rollback, step "
@@ -218,7 +218,7 @@ TEST_F(InstallFixture, ADeadlineDuringTheHealthChecksStillRollsBack) {
   const Context ctx =
       Context::Background().WithDeadline(clock_.Now() + absl::Seconds(2));
   const InstallOutcome outcome = manager->Install(WwwBundle(2, "0a02"), ctx);
-  EXPECT_EQ(outcome.failed_step, "health");
+  EXPECT_EQ(outcome.failed_step, DeliveryStep::kHealth);
   EXPECT_TRUE(outcome.rolled_back);
   EXPECT_EQ(ServedSerialWithMatchingKey(), "0a01");
   EXPECT_EQ(runner_.runs(), 3);

@@ -71,16 +71,17 @@ TEST(VersionNameTest, NamesTheAgentDoesNotWriteAreInvalid) {
 }
 
 TEST(JournalTest, RoundTripsEveryField) {
-  const Journal j{.serving = "www_2f1",
-                  .previous = "adopted",
-                  .candidate = "www_2f2",
-                  .phase = Journal::Phase::kRollingBack,
-                  .failed_step = "health",
-                  .error = "serves serial 0a01; rolled back",
-                  .last_failure = LocalFailure{.version_id = "www/0",
-                                               .failed_step = "reload",
-                                               .error = "exit 1",
-                                               .rolled_back = true}};
+  const Journal j{
+      .serving = "www_2f1",
+      .previous = "adopted",
+      .candidate = "www_2f2",
+      .phase = Journal::Phase::kRollingBack,
+      .failed_step = DeliveryStep::kHealth,
+      .error = "serves serial 0a01; rolled back",
+      .last_failure = LocalFailure{.version_id = "www/0",
+                                   .failed_step = DeliveryStep::kReload,
+                                   .error = "exit 1",
+                                   .rolled_back = true}};
   ASSERT_OK_AND_ASSIGN(const Journal back, DecodeJournal(EncodeJournal(j)));
   EXPECT_EQ(back, j);
   const Journal idle{.serving = "www_2f1"};

@@ -82,7 +82,7 @@ TEST_F(TargetSafetyTest, ARefusedTargetDoesNotStopTheOthers) {
   const InstallOutcome refused =
       manager->Install(WwwBundle(1, "0a01"), Context());
   EXPECT_FALSE(refused.ok);
-  EXPECT_EQ(refused.failed_step, "write");
+  EXPECT_EQ(refused.failed_step, DeliveryStep::kWrite);
   EXPECT_EQ(refused.error, www.state_problem);
   EXPECT_FALSE(std::filesystem::exists(parent + "/www"));
 
@@ -104,7 +104,7 @@ TEST_F(TargetSafetyTest, TheDirectoryIsCheckedAgainBeforeEveryInstall) {
   ASSERT_EQ(chmod(Dir().c_str(), 0777), 0);
   const InstallOutcome outcome =
       manager->Install(WwwBundle(2, "0a02"), Context());
-  EXPECT_EQ(outcome.failed_step, "write");
+  EXPECT_EQ(outcome.failed_step, DeliveryStep::kWrite);
   EXPECT_THAT(outcome.error,
               AllOf(HasSubstr(Dir() + " is writable by group or others"),
                     HasSubstr("mode 0777"), HasSubstr("even with the sticky")));
@@ -243,7 +243,7 @@ TEST_F(TargetSafetyTest, ALockFileLinkIsRefusedAndNotFollowed) {
   EXPECT_THAT(manager->Inventory()[0].state_problem,
               HasSubstr(Path(".certfleet-lock") + " is a symbolic link"));
   EXPECT_EQ(manager->Install(WwwBundle(1, "0a01"), Context()).failed_step,
-            "write");
+            DeliveryStep::kWrite);
   EXPECT_FALSE(std::filesystem::exists(tmp_.File("created-as-root")));
 }
 
@@ -284,7 +284,7 @@ TEST_F(TargetSafetyTest, AFullDiskLeftoverIsCleanedUpAtTheNextDelivery) {
   auto& manager = *created;
   ASSERT_TRUE(manager->Install(WwwBundle(1, "0a01"), Context()).ok);
   const InstallOutcome full = manager->Install(WwwBundle(2, "0a02"), Context());
-  EXPECT_EQ(full.failed_step, "write");
+  EXPECT_EQ(full.failed_step, DeliveryStep::kWrite);
   EXPECT_THAT(full.error, HasSubstr("No space left on device"));
   EXPECT_EQ(Current(), "www_2f1");
   EXPECT_THAT(Versions(), ElementsAre("www_2f1", "www_2f2"));
@@ -317,7 +317,7 @@ TEST_F(TargetSafetyTest, AFailedWriteRemovesItsCandidateAtOnce) {
   ASSERT_OK(created);
   const InstallOutcome outcome =
       (*created)->Install(WwwBundle(1, "0a01"), Context());
-  EXPECT_EQ(outcome.failed_step, "write");
+  EXPECT_EQ(outcome.failed_step, DeliveryStep::kWrite);
   EXPECT_THAT(Versions(), IsEmpty());
   EXPECT_EQ(ReadJournalOrDie(), Journal{});
 }
@@ -332,7 +332,7 @@ TEST_F(TargetSafetyTest, FailedVersionsArePrunedToKeepVersionsAtOnce) {
     checker_.FailFor(serial, "serves the old serial");
     const InstallOutcome outcome =
         manager->Install(WwwBundle(n, serial), Context());
-    EXPECT_EQ(outcome.failed_step, "health");
+    EXPECT_EQ(outcome.failed_step, DeliveryStep::kHealth);
     EXPECT_TRUE(outcome.rolled_back);
   }
   // Serving www/1, and only the newest failed version: each holds a key.
@@ -345,7 +345,7 @@ TEST_F(TargetSafetyTest, ATooLongVersionIdIsRefusedBeforeTheDisk) {
   Bundle b = WwwBundle(1, "0a01");
   b.version_id = std::string(150, '/');
   const InstallOutcome outcome = manager->Install(b, Context());
-  EXPECT_EQ(outcome.failed_step, "verify");
+  EXPECT_EQ(outcome.failed_step, DeliveryStep::kVerify);
   EXPECT_THAT(outcome.error, HasSubstr("is too long"));
   EXPECT_EQ(Tree(), before);
 }
@@ -376,7 +376,7 @@ TEST_F(TargetSafetyTest, EntriesOfVersionsTheAgentDidNotWriteAreLeftAlone) {
   ASSERT_EQ(symlink(".versions/../../outside", Path("current").c_str()), 0);
   const InstallOutcome outcome =
       manager->Install(WwwBundle(5, "0a05"), Context());
-  EXPECT_EQ(outcome.failed_step, "swap");
+  EXPECT_EQ(outcome.failed_step, DeliveryStep::kSwap);
   EXPECT_THAT(outcome.error, HasSubstr("not at a version in .versions/"));
 }
 

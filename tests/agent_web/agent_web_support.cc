@@ -131,9 +131,10 @@ absl::StatusOr<AgentConfig> ParseConfig(const std::string& yaml,
 
 std::string Describe(const InstallOutcome& outcome) {
   if (outcome.ok) return "ok";
-  return absl::StrCat("failed at ", outcome.failed_step,
-                      outcome.rolled_back ? " (rolled back): " : ": ",
-                      outcome.error);
+  return absl::StrCat(
+      "failed at ",
+      DeliveryStepName(outcome.failed_step.value_or(DeliveryStep::kUnknown)),
+      outcome.rolled_back ? " (rolled back): " : ": ", outcome.error);
 }
 
 Context Deadline(absl::Duration timeout) {

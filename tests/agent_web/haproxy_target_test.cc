@@ -132,7 +132,7 @@ TEST_F(HaproxyTargetTest, FailedReloadScriptRollsBackAndOldCertificateStays) {
   ASSERT_OK(lab_->haproxy->RestoreConfig());
 
   EXPECT_FALSE(outcome.ok);
-  EXPECT_EQ(outcome.failed_step, "reload");
+  EXPECT_EQ(outcome.failed_step, DeliveryStep::kReload);
   EXPECT_THAT(outcome.error,
               AllOf(HasSubstr(absl::StrCat(
                         "reload ", lab_->haproxy->ReloadCommand().front(),

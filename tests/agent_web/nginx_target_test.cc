@@ -204,7 +204,7 @@ TEST_F(NginxTargetTest, FailedReloadRollsBackAndNginxKeepsTheOldCertificate) {
   ASSERT_OK(lab_->nginx->RestoreConfig());
 
   EXPECT_FALSE(outcome.ok);
-  EXPECT_EQ(outcome.failed_step, "reload");
+  EXPECT_EQ(outcome.failed_step, DeliveryStep::kReload);
   EXPECT_THAT(
       outcome.error,
       AllOf(HasSubstr(absl::StrCat("reload ",
@@ -232,7 +232,7 @@ TEST_F(NginxTargetTest, FailedHealthCheckRollsBackAndNginxServesTheOldAgain) {
   const InstallOutcome outcome = manager().Install(refused, Deadline());
 
   EXPECT_FALSE(outcome.ok);
-  EXPECT_EQ(outcome.failed_step, "health");
+  EXPECT_EQ(outcome.failed_step, DeliveryStep::kHealth);
   EXPECT_THAT(outcome.error,
               AllOf(HasSubstr("command /bin/sh: exited with status 1: "
                               "refusing serial " +
@@ -262,7 +262,7 @@ TEST_F(NginxTargetTest, RollbackCompletesAfterTheCallersDeadlineExpired) {
   const InstallOutcome outcome = manager().Install(refused, ctx);
 
   EXPECT_FALSE(outcome.ok);
-  EXPECT_EQ(outcome.failed_step, "health");
+  EXPECT_EQ(outcome.failed_step, DeliveryStep::kHealth);
   EXPECT_THAT(outcome.error,
               AllOf(HasSubstr("rolled back to " + base.version_id),
                     Not(HasSubstr("after the rollback"))));
@@ -277,7 +277,7 @@ TEST_F(NginxTargetTest, HttpCheckWithTheWrongStatusRemovesTheFirstInstall) {
   const InstallOutcome outcome = manager().Install(first, Deadline());
 
   EXPECT_FALSE(outcome.ok);
-  EXPECT_EQ(outcome.failed_step, "health");
+  EXPECT_EQ(outcome.failed_step, DeliveryStep::kHealth);
   EXPECT_THAT(outcome.error,
               AllOf(HasSubstr(absl::StrCat(
                         "http http://127.0.0.1:", lab_->nginx->http_port(),
@@ -333,17 +333,17 @@ TEST_F(NginxTargetTest, MetricsCountInstallsReloadsAndRollbacksByTarget) {
   outcome = manager().Install(NextBundle("www"), Deadline());
   ASSERT_OK(lab_->nginx->RestoreConfig());
   // 2 reloads failed (install, rollback), 1 rollback, install rejected.
-  ASSERT_EQ(outcome.failed_step, "reload") << Describe(outcome);
+  ASSERT_EQ(outcome.failed_step, DeliveryStep::kReload) << Describe(outcome);
 
   outcome = manager().Install(NextBundle("www", kRefusedPrefix), Deadline());
   // 2 reloads ok (install, rollback), 1 rollback, 1 health failure, rejected.
-  ASSERT_EQ(outcome.failed_step, "health") << Describe(outcome);
+  ASSERT_EQ(outcome.failed_step, DeliveryStep::kHealth) << Describe(outcome);
 
   Bundle mismatched = NextBundle("www");
   mismatched.leaf_pem = NextBundle("www").leaf_pem;  // another key's leaf
   outcome = manager().Install(mismatched, Deadline());
   // Refused before anything was touched: rejected, nothing else.
-  ASSERT_EQ(outcome.failed_step, "verify") << Describe(outcome);
+  ASSERT_EQ(outcome.failed_step, DeliveryStep::kVerify) << Describe(outcome);
   EXPECT_THAT(outcome.error, HasSubstr("key"));
   EXPECT_FALSE(outcome.rolled_back);
 

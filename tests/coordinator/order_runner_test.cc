@@ -229,7 +229,8 @@ TEST_F(OrderRunnerTest, WrongTsigSecretFailsCleanly) {
   ASSERT_FALSE(url.empty()) << v.status();
   ASSERT_OK_AND_ASSIGN(acme::Order order,
                        issuer_->client().GetOrder(url, Ctx()));
-  EXPECT_THAT(order.status, AnyOf("invalid", "deactivated"));
+  EXPECT_THAT(order.status, AnyOf(acme::AcmeStatus::kInvalid,
+                                  acme::AcmeStatus::kDeactivated));
   // No record left behind, nothing in flight in the store.
   EXPECT_THAT(
       TxtValues(*SharedLab().bind, "_acme-challenge.tsig.example.test."),
@@ -348,7 +349,8 @@ TEST_F(OrderRunnerTest, ChangedSpecAbandonsTheOldOrder) {
   EXPECT_EQ(v.key_type, "ec384");
   ASSERT_OK_AND_ASSIGN(acme::Order old,
                        issuer_->client().GetOrder(old_url, Ctx()));
-  EXPECT_THAT(old.status, AnyOf("invalid", "deactivated"));
+  EXPECT_THAT(old.status, AnyOf(acme::AcmeStatus::kInvalid,
+                                acme::AcmeStatus::kDeactivated));
 }
 
 TEST_F(OrderRunnerTest, CnameDelegatedValidation) {

@@ -54,6 +54,16 @@ TEST(AgentInputTest, AgentTextIsBoundedAndPrintable) {
   EXPECT_EQ(AgentText(accents, 8), "\xc3\xa9\xc3\xa9\xe2\x80\xa6");
 }
 
+// A known step is its stable name; a step this coordinator does not know
+// (a later agent's) is still recorded, made safe and bounded.
+TEST(AgentInputTest, ReportedStepIsTheStepsNameOrSafeText) {
+  EXPECT_EQ(ReportedStep("reload"), "reload");
+  EXPECT_EQ(ReportedStep("unknown"), "unknown");
+  EXPECT_EQ(ReportedStep(""), "");
+  EXPECT_EQ(ReportedStep("pre-swap\nhook"), "pre-swap hook");
+  EXPECT_EQ(ReportedStep(std::string(100, 's')).size(), 64u);
+}
+
 TEST(AgentInputTest, QuotedEscapesAndCuts) {
   EXPECT_EQ(Quoted("a\nb"), "\"a\\nb\"");
   EXPECT_EQ(Quoted(std::string(100, 'x')),

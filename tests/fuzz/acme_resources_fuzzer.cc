@@ -44,8 +44,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     CheckError(a.status());
   }
   if (absl::StatusOr<Order> o = ParseOrder(body, url); o.ok()) {
-    FUZZ_CHECK(!o->status.empty() && !o->finalize.empty(),
-               "an order has a status and a finalize URL");
+    FUZZ_CHECK(ParseAcmeStatus(AcmeStatusName(o->status)) == o->status &&
+                   !o->finalize.empty(),
+               "an order has a known status and a finalize URL");
     if (o->error) (void)o->error->Describe();
   } else {
     CheckError(o.status());

@@ -10,6 +10,8 @@
 #include "certfleet/v1/store.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/store/filled_record.h"
+#include "tests/store/status_or_matchers.h"
 #include "tests/testing/status_matchers.h"
 
 namespace certfleet::store {
@@ -194,6 +196,59 @@ TEST(RecordCodecTest, NonUtf8ListAndMapFieldsAreRefusedByName) {
   EXPECT_THAT(
       EncodeRecord(order).status(),
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("dns_records")));
+}
+
+// The codec walks the record tables by reflection; what it writes is what
+// the generated setters (the codec of earlier releases) wrote, byte for
+// byte, so etcd data stays readable by an older coordinator and back.
+TEST(RecordCodecTest, EncodingIsWhatTheGeneratedSettersWrite) {
+  const AgentRecord agent = FilledRecord<AgentRecord>();
+  ::certfleet::store::v1::Agent a;
+  a.set_id(agent.id);
+  a.set_hostname(agent.hostname);
+  a.mutable_labels()->insert(agent.labels.begin(), agent.labels.end());
+  a.set_enrolled_at(absl::ToUnixNanos(agent.enrolled_at));
+  a.set_last_seen_at(absl::ToUnixNanos(agent.last_seen_at));
+  a.set_identity_serial(agent.identity_serial);
+  a.set_identity_not_after(absl::ToUnixNanos(agent.identity_not_after));
+  a.set_token_id(agent.token_id);
+  a.set_status("disabled");
+  a.set_status_changed_at(absl::ToUnixNanos(agent.status_changed_at));
+  a.set_status_changed_by(agent.status_changed_by);
+  // One label: the order of map entries is the generated code's to choose.
+  a.mutable_labels()->erase("zone");
+  AgentRecord one_label = agent;
+  one_label.labels.erase("zone");
+  std::string want;
+  ASSERT_TRUE(a.SerializeToString(&want));
+  EXPECT_THAT(EncodeRecord(one_label), IsOkAndHolds(want));
+
+  const OrderRecord order = FilledRecord<OrderRecord>();
+  ::certfleet::store::v1::Order o;
+  o.set_cert_name(order.cert_name);
+  o.set_issuer(order.issuer);
+  o.set_order_url(order.order_url);
+  o.set_spec_fingerprint(order.spec_fingerprint);
+  for (const std::string& n : order.names) o.add_names(n);
+  o.set_key_type(order.key_type);
+  o.set_key_sealed(order.key_sealed);
+  o.set_stage(order.stage);
+  for (const DnsRecordRef& d : order.dns_records) {
+    ::certfleet::store::v1::DnsRecordRef* p = o.add_dns_records();
+    p->set_provider(d.provider);
+    p->set_zone(d.zone);
+    p->set_fqdn(d.fqdn);
+    p->set_value(d.value);
+  }
+  o.set_replaces(order.replaces);
+  o.set_created_at(absl::ToUnixNanos(order.created_at));
+  o.set_updated_at(absl::ToUnixNanos(order.updated_at));
+  for (const std::string& c : order.answered_challenges) {
+    o.add_answered_challenges(c);
+  }
+  o.set_answered_at(absl::ToUnixNanos(order.answered_at));
+  ASSERT_TRUE(o.SerializeToString(&want));
+  EXPECT_THAT(EncodeRecord(order), IsOkAndHolds(want));
 }
 
 TEST(RecordCodecTest, GarbageIsDataLossNamingTheKind) {
