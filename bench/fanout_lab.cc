@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <thread>
 
 #include "absl/strings/match.h"
@@ -15,6 +16,7 @@
 #include "bench/direct_enrollment.h"
 #include "bench/fleet_coordinator.h"
 #include "bench/sim_agents.h"
+#include "bench/sqlite_query.h"
 #include "common/context.h"
 #include "common/status_macros.h"
 #include "coordinator/store/sqlite_store.h"
@@ -31,32 +33,11 @@ constexpr char kAdminName[] = "bench";
 // its fsyncs: a few threads overlap them.
 constexpr int kEtcdEnrollThreads = 6;
 
-// Runs `sql` (one integer result, `text` bound to ?1 when not empty) on a
-// read-only connection of its own beside the coordinator's (WAL: readers
-// never block the writer).
-absl::StatusOr<int64_t> QueryInt(const std::string& path, const char* sql,
-                                 const std::string& text) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) !=
-      SQLITE_OK) {
-    const std::string why = db ? sqlite3_errmsg(db) : "out of memory";
-    sqlite3_close(db);
-    return absl::UnavailableError(absl::StrCat(path, ": ", why));
-  }
-  sqlite3_busy_timeout(db, 2000);
-  sqlite3_stmt* stmt = nullptr;
-  int64_t value = -1;
-  if (sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr) == SQLITE_OK) {
-    if (!text.empty()) {
-      sqlite3_bind_text(stmt, 1, text.c_str(), -1, SQLITE_TRANSIENT);
-    }
-    if (sqlite3_step(stmt) == SQLITE_ROW) value = sqlite3_column_int64(stmt, 0);
-  }
-  const std::string error = value < 0 ? sqlite3_errmsg(db) : "";
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
-  if (value < 0) return absl::UnavailableError(absl::StrCat(path, ": ", error));
-  return value;
+// `text` bound to the statement's ?1.
+std::function<void(sqlite3_stmt*)> BindText(const std::string& text) {
+  return [text](sqlite3_stmt* stmt) {
+    sqlite3_bind_text(stmt, 1, text.c_str(), -1, SQLITE_TRANSIENT);
+  };
 }
 
 // The body of GET `url` ("" when nothing answered within 2 s).
@@ -313,7 +294,7 @@ absl::StatusOr<int64_t> FanoutLab::NewestVersion() {
     return QueryInt(dir_ + "/store.db",
                     "SELECT COALESCE(MAX(version), 0) FROM versions "
                     "WHERE cert_name = ?1",
-                    kBenchCertificate);
+                    BindText(kBenchCertificate));
   }
   ASSIGN_OR_RETURN(std::optional<store::VersionRecord> v,
                    etcd_store_->LatestVersion(kBenchCertificate));
@@ -363,7 +344,7 @@ absl::StatusOr<FanoutLab::Installed> FanoutLab::InstalledCount(
                      QueryInt(dir_ + "/store.db",
                               "SELECT COUNT(*) FROM target_states WHERE "
                               "target = 'site' AND installed_version_id = ?1",
-                              version_id));
+                              BindText(version_id)));
     return Installed{static_cast<int>(count), absl::Now()};
   }
   absl::MutexLock lock(&mu_);

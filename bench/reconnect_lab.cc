@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "bench/fleet_coordinator.h"
 #include "bench/sim_agents.h"
+#include "bench/sqlite_query.h"
 #include "common/status_macros.h"
 #include "tests/harness/free_port.h"
 #include "tests/harness/harness_files.h"
@@ -134,36 +135,17 @@ absl::StatusOr<LoadgenStatus> ReconnectLab::Status() {
 }
 
 absl::StatusOr<int> ReconnectLab::RecordedSince(absl::Time since) {
-  // A reader of its own beside the coordinator's connection (WAL: readers
-  // never block the writer).
-  sqlite3* db = nullptr;
-  const std::string path = dir_ + "/store.db";
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) !=
-      SQLITE_OK) {
-    const std::string why = db ? sqlite3_errmsg(db) : "out of memory";
-    sqlite3_close(db);
-    return absl::UnavailableError(absl::StrCat(path, ": ", why));
-  }
-  sqlite3_busy_timeout(db, 2000);
-  sqlite3_stmt* stmt = nullptr;
-  int count = -1;
-  std::string error;
   // updated_at is Unix nanoseconds (sqlite_statement.cc).
-  if (sqlite3_prepare_v2(db,
-                         "SELECT COUNT(*) FROM target_states WHERE target = ?1 "
-                         "AND updated_at >= ?2",
-                         -1, &stmt, nullptr) == SQLITE_OK) {
-    sqlite3_bind_text(stmt, 1, kBenchTarget, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(stmt, 2, absl::ToUnixNanos(since));
-    if (sqlite3_step(stmt) == SQLITE_ROW) count = sqlite3_column_int(stmt, 0);
-  }
-  if (count < 0) error = sqlite3_errmsg(db);
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
-  if (count < 0) {
-    return absl::UnavailableError(absl::StrCat(path, ": ", error));
-  }
-  return count;
+  ASSIGN_OR_RETURN(
+      const int64_t count,
+      QueryInt(dir_ + "/store.db",
+               "SELECT COUNT(*) FROM target_states WHERE target = ?1 AND "
+               "updated_at >= ?2",
+               [since](sqlite3_stmt* stmt) {
+                 sqlite3_bind_text(stmt, 1, kBenchTarget, -1, SQLITE_STATIC);
+                 sqlite3_bind_int64(stmt, 2, absl::ToUnixNanos(since));
+               }));
+  return static_cast<int>(count);
 }
 
 }  // namespace certfleet::bench
