@@ -20,7 +20,7 @@
 #include "coordinator/store/memory_store.h"
 #include "tests/fuzz/fuzz_util.h"
 
-namespace certfleet::fleet {
+namespace certfleet::identity {
 namespace {
 
 class FixedClock : public Clock {
@@ -63,7 +63,7 @@ std::string Format(const BootstrapTokens::Parsed& p) {
 }
 
 }  // namespace
-}  // namespace certfleet::fleet
+}  // namespace certfleet::identity
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   certfleet::SetLogLevel(certfleet::LogLevel::kError);
@@ -71,7 +71,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using namespace certfleet::fleet;
+  using namespace certfleet::identity;
   namespace fuzz = certfleet::fuzz;
   namespace crypto = certfleet::crypto;
   World& world = TheWorld();
